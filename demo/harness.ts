@@ -1,0 +1,149 @@
+/**
+ * The page end-to-end tests drive: it uses tabwire exactly as an app would
+ * (connectBroker with a token provider backed by localStorage, shared by the
+ * tabs like an app's session) and records what it receives on `window.harness`.
+ *
+ * Query parameters: backend (http URL of the mock), tenant, user, connect=0 to
+ * wait for an explicit `harness.connect(options)`.
+ */
+import { type Broker, type ConnectOptions, type RealtimeEvent, connectBroker } from '../src/index.ts';
+
+const params = new URLSearchParams(location.search);
+const backend = params.get('backend') ?? 'http://127.0.0.1:8787';
+const tenantId = params.get('tenant') ?? 'tenant-123';
+const userId = params.get('user') ?? 'user-456';
+const storageKey = `harness-session:${backend}:${tenantId}:${userId}`;
+
+type Mode = 'ok' | 'hang' | 'reject';
+
+interface Session {
+  accessToken: string;
+  refreshToken: string;
+}
+
+const harness = {
+  backend,
+  wsUrl: backend.replace(/^http/, 'ws') + '/realtime',
+  events: [] as RealtimeEvent[],
+  states: [] as Array<{ next: string; prev: string; reason: string; at: number }>,
+  resyncs: [] as unknown[],
+  errors: [] as Array<{ code: string; message: string; serverCode?: string }>,
+  broker: undefined as Broker | undefined,
+  tokenMode: 'ok' as Mode,
+  refreshMode: 'ok' as Mode,
+  tokenCalls: 0,
+  refreshCalls: 0,
+
+  session(): Session | undefined {
+    const raw = localStorage.getItem(storageKey);
+    return raw ? (JSON.parse(raw) as Session) : undefined;
+  },
+
+  async login(): Promise<Session> {
+    const response = await fetch(`${backend}/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tenantId, userId }),
+    });
+    const session = (await response.json()) as Session;
+    localStorage.setItem(storageKey, JSON.stringify(session));
+    return session;
+  },
+
+  async ensureSession(): Promise<Session> {
+    return harness.session() ?? harness.login();
+  },
+
+  async getToken(): Promise<string> {
+    harness.tokenCalls++;
+    if (harness.tokenMode === 'hang') return new Promise<string>(() => {});
+    if (harness.tokenMode === 'reject') throw new Error('logged out');
+    return (await harness.ensureSession()).accessToken;
+  },
+
+  async refreshToken(): Promise<string> {
+    harness.refreshCalls++;
+    if (harness.refreshMode === 'hang') return new Promise<string>(() => {});
+    if (harness.refreshMode === 'reject') throw new Error('refresh refused');
+    const current = await harness.ensureSession();
+    const response = await fetch(`${backend}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refreshToken: current.refreshToken }),
+    });
+    if (!response.ok) throw new Error(`refresh answered ${response.status}`);
+    const session = (await response.json()) as Session;
+    localStorage.setItem(storageKey, JSON.stringify(session));
+    return session.accessToken;
+  },
+
+  /** Connect with test-chosen options; records everything under `patterns`. */
+  async connect(options: Partial<ConnectOptions> & { patterns?: string[] } = {}): Promise<void> {
+    await harness.ensureSession();
+    const { patterns = ['*'], ...rest } = options;
+    const broker = connectBroker({
+      url: harness.wsUrl,
+      getToken: () => harness.getToken(),
+      refreshToken: () => harness.refreshToken(),
+      ...rest,
+    });
+    harness.broker = broker;
+    for (const pattern of patterns) harness.subscribe(pattern);
+    broker.onState((next, prev, reason) => harness.states.push({ next, prev, reason, at: Date.now() }));
+    broker.onResync((signal) => harness.resyncs.push(signal));
+    broker.onError((error) => harness.errors.push(error));
+    await broker.ready;
+  },
+
+  subscribe(pattern: string): () => void {
+    return harness.broker!.on(pattern, (event) => {
+      harness.events.push(event);
+    });
+  },
+
+  /** Resolves once the broker reaches `state` (or rejects after `timeoutMs`). */
+  waitForState(state: string, timeoutMs = 15_000): Promise<void> {
+    const broker = harness.broker!;
+    if (broker.state === state) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`state ${broker.state}, waited for ${state}`));
+      }, timeoutMs);
+      const off = broker.onState((next) => {
+        if (next !== state) return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  },
+
+  /** Authenticated REST call against the mock, like the app's own data layer. */
+  async rest(method: string, path: string, body: unknown = {}): Promise<unknown> {
+    const session = await harness.ensureSession();
+    const response = await fetch(`${backend}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${session.accessToken}`, 'X-Tenant-Id': tenantId },
+      body: JSON.stringify(body),
+    });
+    return response.json();
+  },
+
+  types(): string[] {
+    return harness.events.map((event) => event.type);
+  },
+};
+
+declare global {
+  interface Window {
+    harness: typeof harness;
+  }
+}
+window.harness = harness;
+
+if (params.get('connect') !== '0') {
+  void harness.connect().then(() => {
+    document.getElementById('status')!.textContent = 'connected';
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * What the event log keeps and how events are told apart. Pure: the IndexedDB
+ * adapter asks these functions and performs the answer in one transaction.
+ */
+import type { Envelope } from '../protocol/envelope.ts';
+
+export interface LogPolicy {
+  /** Most events kept per namespace. @default 500 */
+  maxEvents: number;
+  /** Oldest event kept, in ms before now. @default 86_400_000 (24 h) */
+  maxAgeMs: number;
+}
+
+export const defaultLogPolicy: LogPolicy = { maxEvents: 500, maxAgeMs: 24 * 60 * 60 * 1000 };
+
+/** 32-bit FNV-1a of a string, as 8 hex digits. Fast, no allocation per character. */
+export function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * The identity of an event, for de-duplication (replay overlap, flapping
+ * connections, a tab moving between workers). `eventId` when the server sends
+ * one (older drafts); otherwise type + timestamp + a hash of the payload, so two
+ * different events in the same millisecond stay distinct and the same event
+ * replayed through REST is recognised.
+ */
+export function eventKey(envelope: Envelope): string {
+  if (typeof envelope.eventId === 'string' && envelope.eventId.length > 0) return `id:${envelope.eventId}`;
+  return `${envelope.type}|${envelope.timestamp}|${fnv1a(JSON.stringify(envelope.data))}`;
+}
+
+/** How many of the oldest events to delete so that `count` fits the policy. */
+export function excessByCount(count: number, policy: LogPolicy): number {
+  return Math.max(0, count - policy.maxEvents);
+}
+
+/** Events at or before this instant (ms) are too old to keep. */
+export function ageCutoff(now: number, policy: LogPolicy): number {
+  return now - policy.maxAgeMs;
+}
+
+/**
+ * The newest event seen, and the keys of every event seen at that instant —
+ * several events can share a millisecond, so a replay asking `since` that
+ * instant must be told which of them it already has.
+ */
+export interface LastSeen {
+  /** ms since epoch. */
+  at: number;
+  keys: string[];
+}
+
+/** Keys kept per instant; beyond this, the overlap window's dedupe set covers it. */
+const maxKeysPerInstant = 64;
+
+export function advanceLastSeen(lastSeen: LastSeen | null, at: number, key: string): LastSeen {
+  if (!lastSeen || at > lastSeen.at) return { at, keys: [key] };
+  if (at < lastSeen.at || lastSeen.keys.includes(key)) return lastSeen;
+  const keys = lastSeen.keys.length >= maxKeysPerInstant ? lastSeen.keys.slice(1) : lastSeen.keys.slice();
+  keys.push(key);
+  return { at, keys };
+}
+
+/** A bounded set of recently seen keys, oldest forgotten first. */
+export class RecentKeys {
+  private readonly keys = new Set<string>();
+
+  constructor(private readonly capacity: number) {}
+
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
+  /** Adds a key; returns false when it was already there (a duplicate). */
+  add(key: string): boolean {
+    if (this.keys.has(key)) return false;
+    this.keys.add(key);
+    if (this.keys.size > this.capacity) {
+      const oldest = this.keys.values().next().value;
+      if (oldest !== undefined) this.keys.delete(oldest);
+    }
+    return true;
+  }
+
+  clear(): void {
+    this.keys.clear();
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+}

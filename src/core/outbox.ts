@@ -1,0 +1,34 @@
+/**
+ * The upstream buffer: messages a tab sends while the socket is down wait here,
+ * bounded, and leave in order after the next successful handshake.
+ */
+export type OutboxResult = 'queued' | 'full';
+
+export class Outbox<T> {
+  private items: T[] = [];
+
+  /** @param capacity most messages held. */
+  constructor(private readonly capacity: number) {}
+
+  push(item: T): OutboxResult {
+    if (this.items.length >= this.capacity) return 'full';
+    this.items.push(item);
+    return 'queued';
+  }
+
+  /** Everything held, oldest first; the buffer is empty afterwards. */
+  drain(): T[] {
+    const items = this.items;
+    this.items = [];
+    return items;
+  }
+
+  /** Put back what could not be sent, ahead of anything queued since. */
+  requeue(items: T[]): void {
+    this.items = items.concat(this.items);
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+}

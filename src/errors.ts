@@ -1,0 +1,74 @@
+/**
+ * Errors that cross the tab/worker boundary are plain data with a `code`
+ * (DESIGN.md rule 6): class identity does not survive a MessagePort. The tab
+ * turns them back into `TabwireError` so apps can `catch (e) { e.code }`.
+ */
+
+export type TabwireErrorCode =
+  /** The worker (or leader tab) died while the call was in flight. */
+  | 'WORKER_LOST'
+  /** This broker was closed by `close()`, or every tab's by `logout()`. */
+  | 'CLOSED'
+  /** `send()` while the upstream buffer holds `maxBufferedMessages` already. */
+  | 'BUFFER_FULL'
+  /** A call's arguments were refused (bad pattern, message not serialisable or too large). */
+  | 'INVALID_ARGUMENT'
+  /** `recent()` before any session said which tenant and user the log belongs to. */
+  | 'NOT_READY'
+  /** A call took longer than its bound. */
+  | 'TIMEOUT'
+  /** A server frame was not JSON, had no type, a non-object data or a bad timestamp. */
+  | 'MALFORMED_FRAME'
+  /** A server frame exceeded `maxFrameBytes`. */
+  | 'OVERSIZED_FRAME'
+  /** A known event type arrived with a payload of the wrong shape. */
+  | 'INVALID_PAYLOAD'
+  /** An event of another tenant arrived and was dropped. */
+  | 'TENANT_MISMATCH'
+  /** The server sent an error frame; `serverCode` holds its code (PROTOCOL.md "Errors"). */
+  | 'SERVER_ERROR'
+  /** The IndexedDB log is unavailable; events are relayed from memory only. */
+  | 'LOG_DEGRADED'
+  /** The events-since replay failed; apps should refetch. */
+  | 'REPLAY_FAILED'
+  /** No tab could provide a token. */
+  | 'TOKEN_UNAVAILABLE'
+  /** Anything else that went wrong inside the worker. */
+  | 'INTERNAL';
+
+export interface TabwireErrorData {
+  code: TabwireErrorCode;
+  message: string;
+  /** For `SERVER_ERROR`: the server's code, e.g. `VALIDATION_ERROR`. */
+  serverCode?: string;
+  /** For frame and payload errors: the frame's type when known. */
+  type?: string;
+}
+
+export class TabwireError extends Error {
+  readonly code: TabwireErrorCode;
+  readonly serverCode: string | undefined;
+
+  constructor(data: TabwireErrorData) {
+    super(data.message);
+    this.name = 'TabwireError';
+    this.code = data.code;
+    this.serverCode = data.serverCode;
+  }
+}
+
+export function errorData(code: TabwireErrorCode, message: string, extra: Partial<TabwireErrorData> = {}): TabwireErrorData {
+  return { code, message, ...extra };
+}
+
+/** Turn anything thrown into plain data; keeps a known `code`, never the original object. */
+export function toErrorData(error: unknown): TabwireErrorData {
+  if (typeof error === 'object' && error !== null) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    return {
+      code: typeof code === 'string' ? (code as TabwireErrorCode) : 'INTERNAL',
+      message: typeof message === 'string' ? message : 'unknown error',
+    };
+  }
+  return { code: 'INTERNAL', message: typeof error === 'string' ? error : 'unknown error' };
+}

@@ -1,0 +1,88 @@
+/**
+ * The tab ↔ broker link: what travels between a tab and the worker (or the
+ * leader tab). Calls go over the control channel as RPC (see rpc.ts); the
+ * stream of events and notices goes over a port of its own as plain messages,
+ * batched (DESIGN.md rule 11).
+ *
+ * `linkVersion` changes when this file changes incompatibly; a tab moves to a
+ * worker of another build only when their link versions match.
+ */
+import type { ConnectionStatus, TransitionReason } from './core/connection.ts';
+import type { ResyncSignal } from './core/resync.ts';
+import type { TabwireErrorData } from './errors.ts';
+
+export const linkVersion = 1;
+
+/** The broker options that travel to the worker: plain data only. */
+export interface BrokerConfig {
+  url: string;
+  tenantId?: string;
+  eventsSinceUrl?: string;
+  resyncSettleMs: number;
+  replayOverlapMs: number;
+  replayLimit: number;
+  logMaxEvents: number;
+  logMaxAgeMs: number;
+  logEnabled: boolean;
+  keepAliveMs: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  retryDelaysMs?: number[];
+  handshakeTimeoutMs: number;
+  healthyAfterMs: number;
+  tokenTimeoutMs: number;
+  maxBufferedMessages: number;
+  maxFrameBytes: number;
+  lingerMs: number;
+  invalidPayloads: 'drop' | 'pass';
+  normalizeKeys: boolean;
+}
+
+export interface AttachRequest {
+  tabId: string;
+  linkVersion: number;
+  buildId: string;
+  /** The Web Lock this tab holds for its lifetime; the broker waits on it to learn of its death. */
+  lockName: string;
+  config: BrokerConfig;
+  patterns: string[];
+  online: boolean;
+  visible: boolean;
+  /** This tab wants the tenant filter of its own `tenantId`. */
+  tenantId?: string;
+}
+
+export interface AttachReply {
+  brokerId: string;
+  buildId: string;
+  /** The Web Lock the broker holds for its lifetime; granted to a waiting tab when it dies. */
+  brokerLock: string;
+  status: ConnectionStatus;
+  reason: TransitionReason;
+}
+
+/** Broker → tab, on the stream port. */
+export type StreamMessage =
+  /** A batch of events: `d` is the JSON text of an Envelope[] (one parse per batch in the tab); `r` marks replayed events. */
+  | { k: 'ev'; d: string; r?: 1 }
+  | { k: 'st'; s: ConnectionStatus; p: ConnectionStatus; r: TransitionReason }
+  | { k: 'rs'; s: ResyncSignal }
+  | { k: 'er'; e: TabwireErrorData }
+  /** Ask this tab to run the app's `getToken` or `refreshToken`; answered with `TabAnswer`. */
+  | { k: 'ask'; id: number; fn: 'getToken' | 'refreshToken' }
+  /** Every tab's session ended (`logout`). */
+  | { k: 'bye' };
+
+/** Tab → broker, on the stream port: the answer to an `ask`. */
+export type TabAnswer =
+  | { k: 'ans'; id: number; ok: true; token?: string }
+  | { k: 'ans'; id: number; ok: false; e: TabwireErrorData };
+
+/** Calls a tab makes on the control channel; the names are the RPC methods. */
+export interface BrokerCalls {
+  attach(request: AttachRequest): AttachReply;
+  detach(): void;
+  subscribe(pattern: string): void;
+  unsubscribe(pattern: string): void;
+  signal(signal: { online?: boolean; visible?: boolean }): void;
+}

@@ -1,0 +1,138 @@
+/**
+ * The options of `connectBroker`, their defaults, and their check. Everything
+ * here but the functions travels to the worker as `BrokerConfig`.
+ */
+import { defaultBackoff } from './core/backoff.ts';
+import { defaultKeepAliveMs } from './core/keepalive.ts';
+import { defaultLogPolicy } from './core/log-policy.ts';
+import { TabwireError } from './errors.ts';
+import type { BrokerConfig } from './link.ts';
+import { defaultMaxFrameBytes } from './protocol/envelope.ts';
+
+export interface ConnectOptions {
+  /** WebSocket endpoint, `ws://` or `wss://`. Never put credentials in it (PROTOCOL.md). */
+  url: string;
+  /**
+   * Returns the current access token. Runs in a tab, asked by the worker before
+   * every handshake and every replay; the token is used at once and never stored.
+   */
+  getToken: () => string | Promise<string>;
+  /**
+   * Refreshes the token after the server said `UNAUTHORIZED`. Runs in exactly
+   * one tab per expiry. Afterwards `getToken` must return the new token, or
+   * return it from here. Without it, `UNAUTHORIZED` ends in state `unauthorized`.
+   */
+  refreshToken?: () => void | string | Promise<void | string>;
+  /** Only events of this tenant reach this tab (the authenticated tenant is always enforced). */
+  tenantId?: string;
+  resync?: {
+    /** `GET <url>?since=<ISO>` returning missed envelopes; enables replay after gaps. */
+    eventsSinceUrl?: string;
+    /** How long a new connection must stay up before a gap counts as closed, in ms. @default 1000 */
+    settleMs?: number;
+    /** How far before last-seen the replay asks, to catch events sharing or straddling that instant, in ms. @default 1000 */
+    overlapMs?: number;
+    /** The endpoint's page size: an answer this long may be truncated, so `complete` is false. @default 100 */
+    replayLimit?: number;
+  };
+  log?: {
+    /** Events kept per endpoint, tenant and user. @default 500 */
+    maxEvents?: number;
+    /** Oldest event kept, in ms. @default 86_400_000 (24 h) */
+    maxAgeMs?: number;
+    /** false keeps no log (recent() answers empty); resync still works. @default true */
+    enabled?: boolean;
+  };
+  /** Starts the SharedWorker; `name` must be passed on. Defaults to tabwire's bundled worker. */
+  worker?: (name: string) => SharedWorker;
+  /** Ping after this long without sending, in ms (the gateway drops idle sockets at 10 min). @default 480_000 */
+  keepAliveMs?: number;
+  /** First and smallest reconnect delay, in ms. @default 1000 */
+  minDelayMs?: number;
+  /** Largest reconnect delay, in ms. @default 30_000 */
+  maxDelayMs?: number;
+  /**
+   * Fixed reconnect delays in ms, by attempt (the last repeats), instead of the
+   * jittered exponential backoff. An array, not a function: it travels to the worker.
+   */
+  retryDelaysMs?: number[];
+  /** Bound on each of connecting and authenticating, in ms. @default 10_000 */
+  handshakeTimeoutMs?: number;
+  /** A connection open this long resets the retry count, in ms. @default 5000 */
+  healthyAfterMs?: number;
+  /** How long one tab may take to answer getToken/refreshToken before the next is asked, in ms. @default 10_000 */
+  tokenTimeoutMs?: number;
+  /** Upstream messages held while disconnected. @default 100 */
+  maxBufferedMessages?: number;
+  /** Largest frame accepted from the server or sent to it, in bytes. @default 1_048_576 */
+  maxFrameBytes?: number;
+  /** How long the worker keeps the socket after the last tab left (a reload comes back), in ms. @default 5000 */
+  lingerMs?: number;
+  /** Events of a known type with a payload of the wrong shape: dropped and reported, or passed on and reported. @default 'drop' */
+  invalidPayloads?: 'drop' | 'pass';
+  /** Rename snake_case payload keys to camelCase (an older draft of the backend). @default false */
+  normalizeKeys?: boolean;
+  /** Identifies the code this tab runs; a worker of another build never serves it. @default tabwire's own build */
+  buildId?: string;
+  /** Bound on a call to the worker (stats, recent…), in ms. @default 10_000 */
+  callTimeoutMs?: number;
+}
+
+function invalid(message: string): TabwireError {
+  return new TabwireError({ code: 'INVALID_ARGUMENT', message });
+}
+
+function duration(name: string, value: number | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw invalid(`${name} must be a number ≥ ${min} (ms or count), got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Check the options and fill in defaults. Throws `TabwireError` INVALID_ARGUMENT naming the option. */
+export function resolveConfig(options: ConnectOptions): BrokerConfig {
+  if (typeof options !== 'object' || options === null) throw invalid('connectBroker needs an options object');
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw invalid(`url must be an absolute ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw invalid(`url must use ws: or wss:, got ${url.protocol}`);
+  if (/token|auth|tenant/i.test(url.search)) throw invalid('url must not carry credentials or tenant in its query (PROTOCOL.md)');
+  if (typeof options.getToken !== 'function') throw invalid('getToken must be a function returning the access token');
+  if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
+  const resync = options.resync ?? {};
+  if (resync.eventsSinceUrl !== undefined && typeof resync.eventsSinceUrl !== 'string') throw invalid('resync.eventsSinceUrl must be a URL string');
+  const log = options.log ?? {};
+  const delays = options.retryDelaysMs;
+  if (delays !== undefined && (!Array.isArray(delays) || delays.some((d) => typeof d !== 'number' || !(d >= 0)))) {
+    throw invalid('retryDelaysMs must be an array of non-negative numbers (ms)');
+  }
+  const minDelayMs = duration('minDelayMs', options.minDelayMs, defaultBackoff.minDelayMs, 1);
+  const maxDelayMs = duration('maxDelayMs', options.maxDelayMs, Math.max(defaultBackoff.maxDelayMs, minDelayMs), minDelayMs);
+  return {
+    url: url.href,
+    ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
+    ...(resync.eventsSinceUrl !== undefined ? { eventsSinceUrl: resync.eventsSinceUrl } : {}),
+    resyncSettleMs: duration('resync.settleMs', resync.settleMs, 1000),
+    replayOverlapMs: duration('resync.overlapMs', resync.overlapMs, 1000),
+    replayLimit: duration('resync.replayLimit', resync.replayLimit, 100, 1),
+    logMaxEvents: duration('log.maxEvents', log.maxEvents, defaultLogPolicy.maxEvents, 1),
+    logMaxAgeMs: duration('log.maxAgeMs', log.maxAgeMs, defaultLogPolicy.maxAgeMs, 1),
+    logEnabled: log.enabled ?? true,
+    keepAliveMs: duration('keepAliveMs', options.keepAliveMs, defaultKeepAliveMs, 1000),
+    minDelayMs,
+    maxDelayMs,
+    ...(delays && delays.length > 0 ? { retryDelaysMs: delays.slice() } : {}),
+    handshakeTimeoutMs: duration('handshakeTimeoutMs', options.handshakeTimeoutMs, 10_000, 100),
+    healthyAfterMs: duration('healthyAfterMs', options.healthyAfterMs, 5000),
+    tokenTimeoutMs: duration('tokenTimeoutMs', options.tokenTimeoutMs, 10_000, 100),
+    maxBufferedMessages: duration('maxBufferedMessages', options.maxBufferedMessages, 100),
+    maxFrameBytes: duration('maxFrameBytes', options.maxFrameBytes, defaultMaxFrameBytes, 64),
+    lingerMs: duration('lingerMs', options.lingerMs, 5000),
+    invalidPayloads: options.invalidPayloads === 'pass' ? 'pass' : 'drop',
+    normalizeKeys: options.normalizeKeys === true,
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Server frames: parsing and validation at the edge, once per frame in the worker
+ * (PROTOCOL.md "Envelope"). Never throws: a bad frame becomes a rejection that
+ * names the field and what it got, so it can be dropped, counted and reported.
+ */
+
+export interface Envelope<TData = Record<string, unknown>> {
+  /** Dot notation: "goal.created", "measure.reading.created". */
+  type: string;
+  /** ISO 8601 UTC, millisecond precision. */
+  timestamp: string;
+  /** Always an object, never null. */
+  data: TData;
+  /** Older drafts only; used for de-duplication when present. */
+  eventId?: string;
+  /** Older drafts only; `data.tenantId` is the normal place. */
+  tenantId?: string;
+}
+
+export type FrameRejectionCode = 'MALFORMED_FRAME' | 'OVERSIZED_FRAME';
+
+export interface FrameRejection {
+  code: FrameRejectionCode;
+  /** Names the field and what it got; never contains the frame itself (it could hold secrets). */
+  message: string;
+}
+
+export type ParsedFrame =
+  | { ok: true; envelope: Envelope; /** Milliseconds since epoch of `timestamp`. */ at: number }
+  | { ok: false; rejection: FrameRejection };
+
+/** Default largest accepted frame, in UTF-16 code units (≈ bytes for JSON): 1 MiB. */
+export const defaultMaxFrameBytes = 1024 * 1024;
+
+const strictIso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/** Milliseconds since epoch for an ISO 8601 date-time with zone, or NaN. */
+export function parseIsoTimestamp(value: unknown): number {
+  if (typeof value !== 'string' || value.length > 40 || !strictIso.test(value)) return Number.NaN;
+  return Date.parse(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value.length > 40 ? 'a long string' : `"${value}"`;
+  return typeof value;
+}
+
+function reject(code: FrameRejectionCode, message: string): ParsedFrame {
+  return { ok: false, rejection: { code, message } };
+}
+
+/** Validate an already-parsed value as an envelope. */
+export function validateEnvelope(value: unknown): ParsedFrame {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return reject('MALFORMED_FRAME', `frame must be a JSON object, got ${describe(value)}`);
+  }
+  const frame = value as Record<string, unknown>;
+  if (typeof frame.type !== 'string' || frame.type.length === 0 || frame.type.length > 200) {
+    return reject('MALFORMED_FRAME', `type must be a non-empty string, got ${describe(frame.type)}`);
+  }
+  const data = frame.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return reject('MALFORMED_FRAME', `data of ${frame.type} must be an object, got ${describe(data)}`);
+  }
+  const at = parseIsoTimestamp(frame.timestamp);
+  if (Number.isNaN(at)) {
+    return reject('MALFORMED_FRAME', `timestamp of ${frame.type} must be ISO 8601, got ${describe(frame.timestamp)}`);
+  }
+  if (frame.eventId !== undefined && typeof frame.eventId !== 'string') {
+    return reject('MALFORMED_FRAME', `eventId of ${frame.type} must be a string, got ${describe(frame.eventId)}`);
+  }
+  if (frame.tenantId !== undefined && typeof frame.tenantId !== 'string') {
+    return reject('MALFORMED_FRAME', `tenantId of ${frame.type} must be a string, got ${describe(frame.tenantId)}`);
+  }
+  return { ok: true, envelope: frame as unknown as Envelope, at };
+}
+
+/** Parse one WebSocket message. Binary frames and oversized text are rejected before parsing. */
+export function parseFrame(raw: unknown, maxFrameBytes: number = defaultMaxFrameBytes): ParsedFrame {
+  if (typeof raw !== 'string') {
+    return reject('MALFORMED_FRAME', `frame must be text, got ${raw === null ? 'null' : 'binary data'}`);
+  }
+  if (raw.length > maxFrameBytes) {
+    return reject('OVERSIZED_FRAME', `frame of ${raw.length} bytes exceeds maxFrameBytes ${maxFrameBytes}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return reject('MALFORMED_FRAME', `frame is not JSON (${raw.length} bytes)`);
+  }
+  return validateEnvelope(value);
+}
+
+/** The tenant an envelope claims: the payload's, else the envelope's (older drafts). */
+export function tenantOf(envelope: Envelope): string | undefined {
+  const fromData = envelope.data.tenantId;
+  if (typeof fromData === 'string') return fromData;
+  return envelope.tenantId;
+}

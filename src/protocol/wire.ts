@@ -1,0 +1,62 @@
+/**
+ * The default wire protocol: PROTOCOL.md's handshake, keep-alive and error frames.
+ * The engine only asks this object to build frames and to sort incoming ones, so
+ * another backend can be served by another implementation of `WireProtocol`.
+ */
+import type { Envelope } from './envelope.ts';
+
+export interface Session {
+  tenantId?: string;
+  userId?: string;
+  connectionId?: string;
+}
+
+export type ServerFrame =
+  | { kind: 'auth-accepted'; session: Session }
+  /** `during`: answers the handshake, concerns the connection, or one upstream request. */
+  | { kind: 'error'; code: string; message: string; during: 'auth' | 'connection' | 'request' }
+  | { kind: 'ping' }
+  | { kind: 'pong' }
+  | { kind: 'event' };
+
+export interface WireProtocol {
+  authFrame(token: string): string;
+  pingFrame(): string;
+  pongFrame(nowIso: string): string;
+  classify(envelope: Envelope): ServerFrame;
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+export const defaultWireProtocol: WireProtocol = {
+  authFrame: (token) => JSON.stringify({ action: 'auth', token }),
+  pingFrame: () => '{"action":"ping"}',
+  // Older draft: the server pings with {"type":"ping"} and expects this answer.
+  pongFrame: (nowIso) => JSON.stringify({ type: 'pong', timestamp: nowIso }),
+  classify(envelope) {
+    const { type, data } = envelope;
+    if (type === 'auth.success') {
+      return {
+        kind: 'auth-accepted',
+        session: { tenantId: str(data.tenantId), userId: str(data.userId), connectionId: str(data.connectionId) },
+      };
+    }
+    if (type.endsWith('.error')) {
+      const context = type.slice(0, -'.error'.length);
+      return {
+        kind: 'error',
+        code: str(data.code) ?? 'UNKNOWN',
+        message: str(data.error) ?? str(data.message) ?? 'server error',
+        during: context === 'auth' ? 'auth' : context === 'connection' ? 'connection' : 'request',
+      };
+    }
+    if (type === 'ping') return { kind: 'ping' };
+    if (type === 'pong') return { kind: 'pong' };
+    return { kind: 'event' };
+  },
+};
+
+/** Frame types that are control traffic, not domain events: never logged, never sent to `*`. */
+export function isControlType(type: string): boolean {
+  return type.startsWith('auth.') || type.endsWith('.error') || type === 'ping' || type === 'pong';
+}

@@ -1,0 +1,76 @@
+/**
+ * One config, three uses:
+ *  - `vite build`               the library: dist/index.js, dist/react.js, dist/worker.js (+ types by tsc)
+ *  - `vite` / `vite build --mode demo`   the demo and the e2e harness pages (demo/)
+ *  - `vitest`                   unit and integration tests (Node, fake-indexeddb, fake clocks)
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const root = import.meta.dirname;
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+
+/** Version + hash of the library sources: changes whenever the code a worker runs changes. */
+function buildId(): string {
+  if (process.env.TABWIRE_BUILD_ID) return process.env.TABWIRE_BUILD_ID;
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.ts')) hash.update(name).update(readFileSync(path));
+    }
+  };
+  walk(join(root, 'src'));
+  walk(join(root, 'worker'));
+  return `${pkg.version}-${hash.digest('hex').slice(0, 10)}`;
+}
+
+export default defineConfig(({ mode, command }) => {
+  const define = { __TABWIRE_BUILD__: JSON.stringify(buildId()) };
+  if (mode === 'demo' || (command === 'serve' && !process.env.VITEST)) {
+    return {
+      root: resolve(root, 'demo'),
+      base: './',
+      define,
+      server: { host: '127.0.0.1', port: Number(process.env.DEMO_PORT ?? 5173), strictPort: false },
+      build: {
+        outDir: resolve(root, process.env.DEMO_OUT_DIR ?? 'dist-demo'),
+        emptyOutDir: true,
+        target: 'es2022',
+        rollupOptions: {
+          input: { index: resolve(root, 'demo/index.html'), harness: resolve(root, 'demo/harness.html') },
+        },
+      },
+    };
+  }
+  return {
+    define,
+    // Relative asset URLs: the worker file is found next to the client in a consumer's build.
+    base: './',
+    build: {
+      outDir: 'dist',
+      target: 'es2022',
+      sourcemap: true,
+      lib: {
+        entry: { index: resolve(root, 'src/index.ts'), worker: resolve(root, 'worker/broker.worker.ts') },
+        formats: ['es'],
+      },
+      rollupOptions: { external: ['react', 'react/jsx-runtime'] },
+    },
+    test: {
+      projects: [
+        {
+          extends: true,
+          test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
+        },
+        {
+          extends: true,
+          test: { name: 'integration', include: ['test/integration/**/*.test.ts'], environment: 'node', testTimeout: 20_000 },
+        },
+      ],
+    },
+  };
+});
