@@ -55,11 +55,14 @@ export default defineConfig(({ mode, command }) => {
       target: 'es2022',
       sourcemap: true,
       lib: {
-        entry: { index: resolve(root, 'src/index.ts'), worker: resolve(root, 'worker/broker.worker.ts') },
+        entry: { index: resolve(root, 'src/index.ts') },
         formats: ['es'],
       },
       rollupOptions: { external: ['react', 'react/jsx-runtime'] },
     },
+    // The worker the client starts is bundled on its own, at a fixed name, so
+    // `tabwire/worker` can point at the very file the client references.
+    worker: { format: 'es', rollupOptions: { output: { entryFileNames: 'worker.js' } } },
     test: {
       projects: [
         {

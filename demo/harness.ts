@@ -97,7 +97,7 @@ const harness = {
 
   subscribe(pattern: string): () => void {
     return harness.broker!.on(pattern, (event) => {
-      harness.events.push(event);
+      harness.events.push(event as RealtimeEvent);
     });
   },
 

@@ -118,6 +118,7 @@ export class Broker {
   private readonly startedAt: number;
   private readonly pendingEvents: ConnectionEvent[] = [];
   private dispatching = false;
+  private disposed = false;
   private namespaceWaiters: Array<() => void> = [];
   private readonly reportedAt = new Map<string, { start: number; count: number }>();
   private readonly history: Array<{ at: number; from: string; to: string; reason: TransitionReason }> = [];
@@ -264,6 +265,7 @@ export class Broker {
   // ---- the state machine -------------------------------------------------
 
   private dispatch(event: ConnectionEvent): void {
+    if (this.disposed) return;
     this.pendingEvents.push(event);
     // Effects may feed events back synchronously; run them after this one, in order.
     if (this.dispatching || !this.machine) return;
@@ -683,6 +685,18 @@ export class Broker {
       tabs: [...this.tabs.all()].map((tab) => ({ id: tab.id, visible: tab.visible, patterns: tab.patterns.patterns() })),
       transitions: this.history.slice(),
     };
+  }
+
+  /** Stop for good: socket closed, timers cleared, pending log writes flushed, tabs let go. */
+  async shutdown(): Promise<void> {
+    if (this.disposed) return;
+    this.dispatch({ type: 'stop', reason: 'no-tabs' });
+    this.disposed = true;
+    this.closeTransport('shutdown');
+    this.machineTimers.clearAll();
+    this.timers.clearAll();
+    for (const tab of [...this.tabs.all()]) this.tabs.remove(tab.id);
+    await this.log?.flush();
   }
 
   // ---- errors to tabs ----------------------------------------------------

@@ -81,9 +81,11 @@ export async function wipeNamespaces(db: IDBPDatabase<TabwireDB>, prefix: string
 }
 
 /** The broker's store factory over one shared database connection, opened on first use. */
-export function idbStores(openTimeoutMs?: number): { open(ns: string, policy: LogPolicy): Promise<EventStore>; wipePrefix(prefix: string): Promise<void> } {
+export function idbStores(
+  options: { openTimeoutMs?: number; factory?: IDBFactory } = {},
+): { open(ns: string, policy: LogPolicy): Promise<EventStore>; wipePrefix(prefix: string): Promise<void> } {
   let db: Promise<IDBPDatabase<TabwireDB>> | undefined;
-  const database = () => (db ??= openTabwireDatabase(() => {}, openTimeoutMs));
+  const database = () => (db ??= openTabwireDatabase(() => {}, options.openTimeoutMs, options.factory));
   return {
     async open(ns, policy) {
       return new IdbEventStore(await database(), ns, policy);

@@ -1,0 +1,82 @@
+/**
+ * `npm test`: set up what is missing, then run every test in one go —
+ * type checks (including the public types' tests), unit and integration tests
+ * (Vitest, Node), the library build with its size budget, and end-to-end tests
+ * in real Chromium (Playwright). Ends with one plain line: `N passed, N failed`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { ensureChromium } from './chromium.mjs';
+import { ensureDependencies } from './setup.mjs';
+
+const started = Date.now();
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function run(label, command, args, env = {}) {
+  console.log(`\n▶ ${label}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  return result.status === 0;
+}
+
+function count(label, ok, numbers) {
+  if (numbers) {
+    passed += numbers.passed;
+    failed += numbers.failed;
+    if (numbers.failed > 0 || !ok) failures.push(label);
+    if (!ok && numbers.failed === 0) failed++;
+  } else if (ok) {
+    passed++;
+  } else {
+    failed++;
+    failures.push(label);
+  }
+}
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+ensureDependencies();
+const chromium = ensureChromium();
+console.log(`tabwire: Chromium at ${chromium}`);
+rmSync('.tmp', { recursive: true, force: true });
+mkdirSync('.tmp', { recursive: true });
+
+const node = process.execPath;
+const bin = (pkg, file) => `node_modules/${pkg}/${file}`;
+
+count('typecheck', run('type check (tsc, strict, including type tests)', node, [bin('typescript', 'bin/tsc'), '--noEmit', '-p', '.']));
+
+{
+  const ok = run('unit and integration tests (Vitest)', node, [
+    bin('vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', '--outputFile.json=.tmp/vitest.json',
+  ]);
+  const report = readJson('.tmp/vitest.json');
+  count('vitest', ok, report ? { passed: report.numPassedTests, failed: report.numFailedTests } : undefined);
+}
+
+const built =
+  run('library build (vite build)', node, [bin('vite', 'bin/vite.js'), 'build', '--logLevel', 'warn']) &&
+  run('demo and harness build (vite build --mode demo)', node, [bin('vite', 'bin/vite.js'), 'build', '--mode', 'demo', '--logLevel', 'warn']);
+count('build', built);
+
+if (built && existsSync('scripts/budget.mjs')) count('size budget', run('bundle size budget', node, ['scripts/budget.mjs']));
+
+if (built) {
+  const ok = run('end-to-end tests in Chromium (Playwright)', node, [bin('@playwright/test', 'cli.js'), 'test'], { CI: '1', CHROMIUM_PATH: chromium });
+  const report = readJson('.tmp/e2e-results.json');
+  const stats = report?.stats;
+  count('e2e', ok, stats ? { passed: stats.expected + (stats.flaky ?? 0), failed: stats.unexpected } : undefined);
+}
+
+const seconds = Math.round((Date.now() - started) / 1000);
+if (failures.length > 0) console.log(`\nfailed steps: ${failures.join(', ')}`);
+console.log(`\ntook ${seconds} s`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

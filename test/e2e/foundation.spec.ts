@@ -1,0 +1,125 @@
+import { allInState, eventually, expect, received, test } from './fixtures.ts';
+
+test.describe('one SharedWorker, one socket, every tab', () => {
+  test('eight tabs of one browser share one socket and one handshake', async ({ tabs, backend }) => {
+    const pages = await tabs.open(8);
+    await allInState(pages, 'open');
+    const stats = backend.stats();
+    expect(stats.openSockets).toBe(1);
+    expect(stats.connections).toBe(1);
+    expect(stats.handshakes).toBe(1);
+    // No credentials or tenant ever travel in the socket URL.
+    expect(stats.socketQueries).toEqual([]);
+    const workerStats = await pages[5]!.evaluate(() => window.harness.broker!.stats());
+    expect(workerStats.tabs).toBe(8);
+    expect(workerStats.socketsOpened).toBe(1);
+  });
+
+  test('an event written through REST reaches all eight tabs exactly once', async ({ tabs }) => {
+    const pages = await tabs.open(8);
+    await allInState(pages, 'open');
+    const goal = (await pages[2]!.evaluate(() => window.harness.rest('POST', '/api/goals', { title: 'Ship tabwire' }))) as { goalId: string };
+    await eventually(async () => expect(await received(pages)).toEqual(Array(8).fill(['goal.created'])));
+    const first = await pages[7]!.evaluate(() => window.harness.events[0]);
+    expect(first).toMatchObject({ type: 'goal.created', data: { goalId: goal.goalId, title: 'Ship tabwire', tenantId: 'tenant-123' } });
+    // Nothing more arrives later (no duplicates from batching or retries).
+    await pages[0]!.waitForTimeout(300);
+    expect(await received(pages)).toEqual(Array(8).fill(['goal.created']));
+    const stats = await pages[0]!.evaluate(() => window.harness.broker!.stats());
+    expect(stats).toMatchObject({ eventsRelayed: 1, deliveries: 8 });
+  });
+
+  test('the last tab keeps receiving after seven tabs close, and the worker forgets them', async ({ tabs, backend }) => {
+    const pages = await tabs.open(8);
+    await allInState(pages, 'open');
+    for (const page of pages.slice(0, 7)) await page.close();
+    const last = pages[7]!;
+    await expect.poll(() => last.evaluate(async () => (await window.harness.broker!.stats()).tabs)).toBe(1);
+    await last.evaluate(() => window.harness.rest('POST', '/api/operations/issues', { title: 'still here' }));
+    await eventually(async () => expect(await received([last])).toEqual([['issue.created']]));
+    expect(backend.stats().connections).toBe(1);
+  });
+
+  test('after the server drops every socket the worker reconnects once and events flow again', async ({ tabs, backend }) => {
+    const pages = await tabs.open(4);
+    await allInState(pages, 'open');
+    backend.drop();
+    await allInState(pages, 'backoff');
+    await allInState(pages, 'open');
+    const stats = backend.stats();
+    expect(stats.connections).toBe(2);
+    expect(stats.handshakes).toBe(2);
+    expect(stats.openSockets).toBe(1);
+    await pages[1]!.evaluate(() => window.harness.rest('POST', '/api/measures/kpi-7/readings', { value: 12 }));
+    await eventually(async () => expect(await received(pages)).toEqual(Array(4).fill(['measure.reading.created'])));
+    const states = await pages[0]!.evaluate(() => window.harness.states.map((s) => `${s.next}:${s.reason}`));
+    expect(states).toEqual(expect.arrayContaining(['backoff:socket-closed', 'connecting:retry', 'authenticating:socket-opened', 'open:auth-accepted']));
+  });
+
+  test('a reloaded tab rejoins the running worker and its socket', async ({ tabs, backend }) => {
+    const pages = await tabs.open(2);
+    await allInState(pages, 'open');
+    const before = await pages[0]!.evaluate(() => window.harness.broker!.stats());
+    await pages[0]!.reload();
+    await pages[0]!.waitForFunction(() => window.harness?.broker?.state === 'open');
+    const after = await pages[0]!.evaluate(() => window.harness.broker!.stats());
+    expect(after.brokerId).toBe(before.brokerId);
+    expect(backend.stats().connections).toBe(1);
+    await expect.poll(() => pages[1]!.evaluate(async () => (await window.harness.broker!.stats()).tabs)).toBe(2);
+    await pages[1]!.evaluate(() => window.harness.rest('POST', '/api/goals', {}));
+    await eventually(async () => expect(await received(pages)).toEqual([['goal.created'], ['goal.created']]));
+  });
+
+  test('a lone tab that reloads finds the same worker and socket (extendedLifetime and linger)', async ({ tabs, backend }) => {
+    const [page] = await tabs.open(1);
+    await allInState([page!], 'open');
+    const before = await page!.evaluate(() => window.harness.broker!.stats());
+    await page!.reload();
+    await page!.waitForFunction(() => window.harness?.broker?.state === 'open');
+    const after = await page!.evaluate(() => window.harness.broker!.stats());
+    expect(after.brokerId).toBe(before.brokerId);
+    expect(backend.stats()).toMatchObject({ connections: 1, handshakes: 1 });
+  });
+
+  test('the socket closes once the last tab has been gone for lingerMs', async ({ tabs, backend }) => {
+    const [page] = await tabs.open(1, { connect: '0' });
+    await page!.evaluate(() => window.harness.connect({ lingerMs: 300 }));
+    await allInState([page!], 'open');
+    await page!.evaluate(() => window.harness.broker!.close());
+    await expect.poll(() => backend.stats().openSockets).toBe(0);
+  });
+
+  test('each tab receives only what it subscribed to: exact types, prefixes and everything', async ({ tabs }) => {
+    const [exact, prefix, everything] = await tabs.open(3, { connect: '0' });
+    await exact!.evaluate(() => window.harness.connect({ patterns: ['action.reassigned'] }));
+    await prefix!.evaluate(() => window.harness.connect({ patterns: ['goal.*'] }));
+    await everything!.evaluate(() => window.harness.connect({ patterns: ['*'] }));
+    const pages = [exact!, prefix!, everything!];
+    await allInState(pages, 'open');
+    await everything!.evaluate(async () => {
+      await window.harness.rest('POST', '/api/goals', {});
+      await window.harness.rest('POST', '/api/goals/g1/activities', { content: 'note' });
+      await window.harness.rest('PATCH', '/api/operations/actions/a1/reassign', { newAssignee: 'user-9' });
+      await window.harness.rest('POST', '/api/operations/issues', {});
+    });
+    await eventually(async () =>
+      expect(await received(pages)).toEqual([
+        ['action.reassigned'],
+        ['goal.created', 'goal.activity.created'],
+        ['goal.created', 'goal.activity.created', 'action.reassigned', 'issue.created'],
+      ]),
+    );
+    // The worker filtered: the exact tab was sent one event, not four.
+    const stats = await exact!.evaluate(() => window.harness.broker!.stats());
+    expect(stats.deliveries).toBe(1 + 2 + 4);
+  });
+
+  test('two browser profiles do not share: each has its own worker and socket', async ({ tabs, backend, browser }) => {
+    const other = await browser.newContext();
+    const first = await tabs.open(2);
+    const second = await tabs.open(2, {}, other);
+    await allInState([...first, ...second], 'open');
+    expect(backend.stats().openSockets).toBe(2);
+    await other.close();
+  });
+});

@@ -1,0 +1,322 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BrokerStats } from '../../worker/broker.ts';
+import { type World, createWorld, until } from '../support/broker-world.ts';
+
+let world: World;
+afterEach(async () => {
+  await world?.dispose();
+});
+
+const stats = (w: World) => w.broker.stats() as Promise<BrokerStats>;
+const iso = (ms = Date.now()) => new Date(ms).toISOString();
+
+describe('broker: connection and relay', () => {
+  it('authenticates with a tab’s token and relays each event once to the tabs subscribed to it', async () => {
+    world = await createWorld();
+    const everything = await world.tab({ patterns: ['*'] });
+    const goals = await world.tab({ patterns: ['goal.*'] });
+    await until(() => expect(everything.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'g1' });
+    world.backend.emit('tenant-123', 'issue.created', { issueId: 'i1' });
+    await until(() => expect(everything.types()).toEqual(['goal.created', 'issue.created']));
+    await until(() => expect(goals.types()).toEqual(['goal.created']));
+    expect(world.backend.stats()).toMatchObject({ connections: 1, handshakes: 1, authSuccesses: 1 });
+    expect(await stats(world)).toMatchObject({ tabs: 2, eventsRelayed: 2, deliveries: 3, socketsOpened: 1 });
+  });
+
+  it('lets a tab change its subscriptions while connected', async () => {
+    world = await createWorld();
+    const tab = await world.tab({ patterns: [] });
+    await until(() => expect(tab.status).toBe('open'));
+    await tab.call('subscribe', 'action.created');
+    world.backend.emit('tenant-123', 'action.created', { actionId: 'a1' });
+    await until(() => expect(tab.types()).toEqual(['action.created']));
+    await tab.call('unsubscribe', 'action.created');
+    world.backend.emit('tenant-123', 'action.created', { actionId: 'a2' });
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'g' });
+    // Subscribe only once the broker has seen those two, so they precede the subscription.
+    await until(async () => expect((await stats(world)).eventsRelayed).toBe(3));
+    await tab.call('subscribe', 'goal.created');
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'g2' });
+    await until(() => expect(tab.events.map((e) => e.data.goalId ?? e.data.actionId)).toEqual(['a1', 'g2']));
+    await expect(tab.call('subscribe', 'bad*pattern')).rejects.toMatchObject({ data: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it('drops malformed and oversized frames, counts and reports them, and keeps relaying', async () => {
+    world = await createWorld({ config: { maxFrameBytes: 4096 } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.push('{not json');
+    world.backend.push({ type: 'goal.created', timestamp: iso(), data: null });
+    world.backend.push({ timestamp: iso(), data: {} });
+    world.backend.push({ type: 'goal.created', timestamp: 'soon', data: {} });
+    world.backend.push({ type: 'goal.created', timestamp: iso(), data: { tenantId: 'tenant-123', blob: 'x'.repeat(5000) } });
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'after' });
+    await until(() => expect(tab.types()).toEqual(['goal.created']));
+    const s = await stats(world);
+    expect(s.dropped).toMatchObject({ malformed: 4, oversized: 1 });
+    expect(s.state).toBe('open');
+    expect(tab.errors.map((e) => e.code).sort()).toEqual(['MALFORMED_FRAME', 'MALFORMED_FRAME', 'MALFORMED_FRAME', 'MALFORMED_FRAME', 'OVERSIZED_FRAME']);
+  });
+
+  it('never relays an event of another tenant, and counts it', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.push({ type: 'goal.created', timestamp: iso(), data: { goalId: 'x', tenantId: 'tenant-evil' } });
+    world.backend.push({ type: 'goal.created', timestamp: iso(), tenantId: 'tenant-evil', data: { goalId: 'y' } });
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'mine' });
+    await until(() => expect(tab.events.map((e) => e.data.goalId)).toEqual(['mine']));
+    expect((await stats(world)).dropped.tenant).toBe(2);
+    expect(tab.errors.filter((e) => e.code === 'TENANT_MISMATCH')).toHaveLength(2);
+    expect(JSON.stringify(tab.errors)).not.toContain('tenant-evil');
+  });
+
+  it('sends control frames only to tabs that asked for their exact type', async () => {
+    world = await createWorld();
+    const wildcard = await world.tab({ patterns: ['*'] });
+    const exact = await world.tab({ patterns: ['broadcast.error'] });
+    await until(() => expect(wildcard.status).toBe('open'));
+    world.backend.push({ type: 'broadcast.error', timestamp: iso(), data: { error: 'bad data', code: 'VALIDATION_ERROR' } });
+    await until(() => expect(exact.types()).toEqual(['broadcast.error']));
+    expect(wildcard.types()).toEqual([]);
+    expect(wildcard.errors).toContainEqual({ code: 'SERVER_ERROR', message: 'bad data', serverCode: 'VALIDATION_ERROR', type: 'broadcast.error' });
+    expect(wildcard.status).toBe('open');
+  });
+
+  it('de-duplicates events the server repeats (eventId of older drafts, or identical content)', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    const at = iso();
+    const withId = { type: 'goal.created', timestamp: at, eventId: 'e-1', data: { goalId: 'a', tenantId: 'tenant-123' } };
+    const plain = { type: 'goal.created', timestamp: at, data: { goalId: 'b', tenantId: 'tenant-123' } };
+    for (const frame of [withId, withId, plain, plain, { ...plain, data: { ...plain.data, goalId: 'c' } }]) world.backend.push(frame);
+    await until(() => expect(tab.events.map((e) => e.data.goalId)).toEqual(['a', 'b', 'c']));
+    expect((await stats(world)).duplicates).toBe(2);
+  });
+});
+
+describe('broker: faults', () => {
+  it('reconnects after the server drops the socket, with one socket at a time', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.drop();
+    await until(() => expect(tab.states.map((s) => s.status)).toContain('backoff'));
+    await until(() => expect(tab.status).toBe('open'));
+    expect(world.backend.stats()).toMatchObject({ connections: 2, handshakes: 2, openSockets: 1 });
+    expect((await stats(world)).reconnects).toBe(1);
+  });
+
+  it('spaces retries by the backoff while the server refuses connections', async () => {
+    world = await createWorld({ config: { minDelayMs: 100, maxDelayMs: 400 } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.setAccepting(false);
+    world.backend.drop();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const refused = world.backend.stats().refused;
+    // 1.5 s with delays of at least 100, 100, 100… ms growing to ≤ 400: far fewer than a storm.
+    expect(refused).toBeGreaterThanOrEqual(2);
+    expect(refused).toBeLessThanOrEqual(12);
+    world.backend.setAccepting(true);
+    await until(() => expect(tab.status).toBe('open'));
+    expect(world.backend.stats().openSockets).toBe(1);
+  });
+
+  it('refreshes the token in exactly one of five tabs when it expires mid-connection', async () => {
+    world = await createWorld();
+    const tabs = await Promise.all([1, 2, 3, 4, 5].map(() => world.tab()));
+    await until(() => expect(tabs.every((t) => t.status === 'open')).toBe(true));
+    world.backend.expireTokens();
+    await until(() => expect(world.backend.stats().handshakes).toBe(2));
+    await until(() => expect(tabs.every((t) => t.status === 'open')).toBe(true));
+    expect(world.backend.stats().refreshes).toBe(1);
+    expect(tabs.reduce((sum, t) => sum + t.refreshCalls, 0)).toBe(1);
+    expect(tabs[0]!.states.map((s) => `${s.status}:${s.reason}`)).toEqual(
+      expect.arrayContaining(['authenticating:token-refresh', 'connecting:token-refreshed', 'open:auth-accepted']),
+    );
+  });
+
+  it('stops in unauthorized when a fresh token is refused too, and recovers on reconnect()', async () => {
+    world = await createWorld();
+    const tabs = await Promise.all([1, 2].map(() => world.tab()));
+    await until(() => expect(tabs[0]!.status).toBe('open'));
+    world.backend.setAuthMode('UNAUTHORIZED', 2);
+    world.backend.drop();
+    await until(() => expect(tabs.every((t) => t.status === 'unauthorized')).toBe(true));
+    const handshakes = world.backend.stats().handshakes;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(world.backend.stats().handshakes).toBe(handshakes);
+    await tabs[1]!.call('reconnect');
+    await until(() => expect(tabs.every((t) => t.status === 'open')).toBe(true));
+  });
+
+  it('stops in forbidden and does not retry', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.setAuthMode('FORBIDDEN');
+    world.backend.drop();
+    await until(() => expect(tab.status).toBe('forbidden'));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(world.backend.stats().handshakes).toBe(2);
+    expect(tab.errors).toContainEqual(expect.objectContaining({ code: 'SERVER_ERROR', serverCode: 'FORBIDDEN' }));
+  });
+
+  it('backs off 1×, 2×, 4× the floor on repeated rate limits', async () => {
+    world = await createWorld({ config: { minDelayMs: 100, maxDelayMs: 2000 } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.setAuthMode('RATE_LIMIT_EXCEEDED', 3);
+    world.backend.drop();
+    await until(() => expect(world.backend.stats().authSuccesses).toBe(2), 8000);
+    const times = world.backend.stats().connectionTimes.slice(-4);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(gaps[0]).toBeGreaterThanOrEqual(100);
+    expect(gaps[1]).toBeGreaterThanOrEqual(200);
+    expect(gaps[2]).toBeGreaterThanOrEqual(400);
+  });
+
+  it('retries after INTERNAL_ERROR and surfaces it', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.setAuthMode('INTERNAL_ERROR', 1);
+    world.backend.drop();
+    await until(() => expect(world.backend.stats().authSuccesses).toBe(2));
+    expect(tab.states.map((s) => s.reason)).toContain('server-error');
+    expect(tab.errors).toContainEqual(expect.objectContaining({ serverCode: 'INTERNAL_ERROR' }));
+  });
+
+  it('gives up on a handshake the server never answers, and retries', async () => {
+    world = await createWorld({ config: { handshakeTimeoutMs: 300 } });
+    world.backend.setAuthMode('hang', 1);
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'), 5000);
+    expect(tab.states.map((s) => s.reason)).toContain('handshake-timeout');
+    expect(world.backend.stats().handshakes).toBe(2);
+  });
+
+  it('skips a tab that hangs when asked for a token and asks the next', async () => {
+    world = await createWorld({ config: { tokenTimeoutMs: 200 } });
+    const quiet = await world.tab();
+    await until(() => expect(quiet.status).toBe('open'));
+    const hanging = await world.tab();
+    hanging.tokenBehaviour = 'hang';
+    world.backend.drop();
+    await until(() => expect(quiet.status === 'open' && world.backend.stats().handshakes === 2).toBe(true));
+    expect(hanging.tokenCalls).toBe(1);
+    expect(quiet.tokenCalls).toBe(2);
+  });
+
+  it('moves the refresh to the next tab when the refreshing tab dies mid-refresh', async () => {
+    world = await createWorld({ config: { tokenTimeoutMs: 5000 } });
+    const survivor = await world.tab();
+    await until(() => expect(survivor.status).toBe('open'));
+    const doomed = await world.tab();
+    doomed.refreshBehaviour = 'hang';
+    world.backend.expireTokens();
+    await until(() => expect(doomed.refreshCalls).toBe(1));
+    doomed.die();
+    await until(() => expect(survivor.status).toBe('open'));
+    expect(survivor.refreshCalls).toBe(1);
+    expect(world.backend.stats().refreshes).toBe(1);
+  });
+
+  it('goes offline without retrying, and reconnects at once when back online', async () => {
+    world = await createWorld({ config: { minDelayMs: 5000, maxDelayMs: 5000 } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    await tab.call('signal', { online: false });
+    await until(() => expect(tab.status).toBe('offline'));
+    await until(() => expect(world.backend.stats().openSockets).toBe(0));
+    const before = world.backend.stats().connections;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(world.backend.stats().connections).toBe(before);
+    const backAt = Date.now();
+    await tab.call('signal', { online: true });
+    await until(() => expect(tab.status).toBe('open'));
+    expect(Date.now() - backAt).toBeLessThan(2000);
+  });
+});
+
+describe('broker: upstream', () => {
+  it('sends at once when open, buffers in order while down, and flushes after the handshake', async () => {
+    world = await createWorld({ config: { maxBufferedMessages: 3 } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    await expect(tab.call('send', { action: 'broadcast', data: { n: 0 } })).resolves.toBe(true);
+    world.backend.setAccepting(false);
+    world.backend.drop();
+    await until(() => expect(tab.status).not.toBe('open'));
+    const buffered = [1, 2, 3].map((n) => tab.call('send', { action: 'broadcast', data: { n } }));
+    await expect(tab.call('send', { action: 'broadcast', data: { n: 4 } })).rejects.toMatchObject({ data: { code: 'BUFFER_FULL' } });
+    await expect(tab.call('send', { action: 'typing' }, { volatile: true })).resolves.toBe(false);
+    world.backend.setAccepting(true);
+    await expect(Promise.all(buffered)).resolves.toEqual([true, true, true]);
+    await until(() =>
+      expect(world.backend.stats().received.map((f) => (f as { data?: { n: number } }).data?.n)).toEqual([0, 1, 2, 3]),
+    );
+  });
+
+  it('refuses what is not a JSON object, auth frames, and oversized messages', async () => {
+    world = await createWorld({ config: { maxFrameBytes: 1024 } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    for (const bad of ['text', [1], null, { action: 'auth', token: 'x' }, { big: 'x'.repeat(2000) }]) {
+      await expect(tab.call('send', bad)).rejects.toMatchObject({ data: { code: 'INVALID_ARGUMENT' } });
+    }
+  });
+
+  it('pings after keepAliveMs without traffic and answers a server ping with a pong', async () => {
+    world = await createWorld({ config: { keepAliveMs: 1000 } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    await until(() => expect(world.backend.stats().pings).toBeGreaterThanOrEqual(1), 3000);
+    world.backend.push({ type: 'ping', timestamp: iso(), data: {} });
+    // The pong is not an upstream message the server counts, but it resets the idle clock;
+    // here we check the broker keeps the connection and relays nothing for the ping.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(tab.types()).toEqual([]);
+    expect((await stats(world)).pings).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps a socket alive past the gateway’s idle limit', async () => {
+    world = await createWorld({ backend: { idleTimeoutMs: 1500 }, config: { keepAliveMs: 1000 } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    expect(world.backend.stats()).toMatchObject({ idleClosed: 0, connections: 1 });
+  });
+});
+
+describe('broker: tabs', () => {
+  it('forgets a dead tab and closes the socket after the last one has been gone for lingerMs', async () => {
+    world = await createWorld();
+    const a = await world.tab();
+    const b = await world.tab();
+    await until(() => expect(a.status).toBe('open'));
+    a.die();
+    await until(async () => expect((await stats(world)).tabs).toBe(1));
+    b.die();
+    await until(async () => expect((await stats(world)).tabs).toBe(0));
+    await until(() => expect(world.backend.stats().openSockets).toBe(0));
+    expect(world.broker.status.status).toBe('idle');
+  });
+
+  it('does not leak tabs across 200 attach/die cycles', async () => {
+    world = await createWorld({ config: { lingerMs: 60_000 } });
+    const keeper = await world.tab();
+    await until(() => expect(keeper.status).toBe('open'));
+    for (let i = 0; i < 200; i++) {
+      const tab = await world.tab({ patterns: ['goal.*'] });
+      tab.die();
+    }
+    await until(async () => expect((await stats(world)).tabs).toBe(1));
+    const debug = (await world.broker.debug()) as { tabs: unknown[] };
+    expect(debug.tabs).toHaveLength(1);
+    expect(world.backend.stats().connections).toBe(1);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * A tab for Node integration tests of the broker: it speaks the same link as
+ * src/client.ts (attach over RPC, a transferred stream port, answers to token
+ * requests) and records what it receives. Its token provider can be told to
+ * answer, hang or refuse.
+ */
+import type { ConnectionStatus, TransitionReason } from '../../src/core/connection.ts';
+import type { ResyncSignal } from '../../src/core/resync.ts';
+import type { TabwireErrorData } from '../../src/errors.ts';
+import type { RealtimeEvent } from '../../src/events.ts';
+import { type AttachReply, type BrokerConfig, type StreamMessage, linkVersion } from '../../src/link.ts';
+import { resolveConfig } from '../../src/options.ts';
+import { type RpcClient, createRpcClient } from '../../src/rpc.ts';
+import type { Broker } from '../../worker/broker.ts';
+import type { FakeLocks } from './fake-locks.ts';
+
+export type TokenBehaviour = 'answer' | 'hang' | 'refuse';
+
+let tabs = 0;
+
+export class FakeTab {
+  readonly id = `tab-${++tabs}`;
+  readonly events: RealtimeEvent[] = [];
+  readonly states: Array<{ status: ConnectionStatus; prev: ConnectionStatus; reason: TransitionReason }> = [];
+  readonly resyncs: ResyncSignal[] = [];
+  readonly errors: TabwireErrorData[] = [];
+  status: ConnectionStatus = 'idle';
+  tokenBehaviour: TokenBehaviour = 'answer';
+  refreshBehaviour: TokenBehaviour = 'answer';
+  tokenCalls = 0;
+  refreshCalls = 0;
+  rpc!: RpcClient;
+  private readonly control = new MessageChannel();
+  private readonly stream = new MessageChannel();
+  private releaseLock: () => void = () => {};
+
+  constructor(
+    private readonly getToken: () => Promise<string>,
+    private readonly refreshToken: () => Promise<string | undefined>,
+  ) {}
+
+  async attach(broker: Broker, locks: FakeLocks, options: { url: string; patterns?: string[]; online?: boolean; tenantId?: string } & Partial<BrokerConfig>): Promise<AttachReply> {
+    const { url, patterns = ['*'], online = true, tenantId, ...overrides } = options;
+    const config: BrokerConfig = { ...resolveConfig({ url, getToken: () => '' }), ...overrides };
+    this.releaseLock = locks.hold(`tab:${this.id}`);
+    broker.accept(this.control.port2);
+    this.rpc = createRpcClient(this.control.port1);
+    this.stream.port1.onmessage = (event) => this.onStream(event.data as StreamMessage);
+    const reply = await this.rpc.call<AttachReply>(
+      'attach',
+      [{ tabId: this.id, linkVersion, buildId: 'test', lockName: `tab:${this.id}`, config, patterns, online, visible: true, ...(tenantId ? { tenantId } : {}) }],
+      [this.stream.port2],
+    );
+    this.status = reply.status;
+    return reply;
+  }
+
+  call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return this.rpc.call<T>(method, args);
+  }
+
+  types(): string[] {
+    return this.events.map((event) => event.type);
+  }
+
+  /** The tab dies: its lock is released, its ports close, it answers nothing more. */
+  die(): void {
+    this.tokenBehaviour = 'hang';
+    this.refreshBehaviour = 'hang';
+    this.stream.port1.onmessage = null;
+    this.releaseLock();
+    this.control.port1.close();
+    this.stream.port1.close();
+  }
+
+  private onStream(message: StreamMessage): void {
+    switch (message.k) {
+      case 'ev': {
+        const batch = JSON.parse(message.d) as RealtimeEvent[];
+        for (const event of batch) this.events.push(message.r ? { ...event, replayed: true } : event);
+        return;
+      }
+      case 'st':
+        this.status = message.s;
+        this.states.push({ status: message.s, prev: message.p, reason: message.r });
+        return;
+      case 'rs':
+        this.resyncs.push(message.s);
+        return;
+      case 'er':
+        this.errors.push(message.e);
+        return;
+      case 'ask':
+        void this.answer(message.id, message.fn);
+    }
+  }
+
+  private async answer(id: number, fn: 'getToken' | 'refreshToken'): Promise<void> {
+    const behaviour = fn === 'getToken' ? this.tokenBehaviour : this.refreshBehaviour;
+    if (fn === 'getToken') this.tokenCalls++;
+    else this.refreshCalls++;
+    if (behaviour === 'hang') return;
+    if (behaviour === 'refuse') {
+      this.stream.port1.postMessage({ k: 'ans', id, ok: false, e: { code: 'TOKEN_UNAVAILABLE', message: `${fn} refused` } });
+      return;
+    }
+    const token = fn === 'getToken' ? await this.getToken() : await this.refreshToken();
+    this.stream.port1.postMessage({ k: 'ans', id, ok: true, ...(token ? { token } : {}) });
+  }
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/options.ts';
+
+const base = { url: 'wss://api.example.app/realtime', getToken: () => 't' };
+
+describe('options', () => {
+  it('fills in documented defaults', () => {
+    expect(resolveConfig(base)).toEqual({
+      url: 'wss://api.example.app/realtime',
+      resyncSettleMs: 1000,
+      replayOverlapMs: 1000,
+      replayLimit: 100,
+      logMaxEvents: 500,
+      logMaxAgeMs: 86_400_000,
+      logEnabled: true,
+      keepAliveMs: 480_000,
+      minDelayMs: 1000,
+      maxDelayMs: 30_000,
+      handshakeTimeoutMs: 10_000,
+      healthyAfterMs: 5000,
+      tokenTimeoutMs: 10_000,
+      maxBufferedMessages: 100,
+      maxFrameBytes: 1_048_576,
+      lingerMs: 5000,
+      invalidPayloads: 'drop',
+      normalizeKeys: false,
+    });
+  });
+
+  it.each([
+    [{ url: 'http://x/realtime' }, 'url must use ws: or wss:, got http:'],
+    [{ url: 'not a url' }, 'url must be an absolute ws:// or wss:// URL, got "not a url"'],
+    [{ url: 'wss://x/realtime?access_token=abc' }, 'url must not carry credentials or tenant in its query (PROTOCOL.md)'],
+    [{ url: 'wss://x/realtime?tenant=t1' }, 'url must not carry credentials or tenant in its query (PROTOCOL.md)'],
+    [{ getToken: 'abc' }, 'getToken must be a function returning the access token'],
+    [{ keepAliveMs: -1 }, 'keepAliveMs must be a number ≥ 1000 (ms or count), got -1'],
+    [{ minDelayMs: Number.NaN }, 'minDelayMs must be a number ≥ 1 (ms or count), got NaN'],
+    [{ retryDelaysMs: [100, -5] }, 'retryDelaysMs must be an array of non-negative numbers (ms)'],
+  ])('refuses %o with a clear INVALID_ARGUMENT', (override, message) => {
+    expect(() => resolveConfig({ ...base, ...(override as object) } as never)).toThrowError(message);
+    try {
+      resolveConfig({ ...base, ...(override as object) } as never);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', name: 'TabwireError' });
+    }
+  });
+
+  it('never lets a token into the config that travels to the worker', () => {
+    const config = resolveConfig({ ...base, getToken: () => 'secret-token-123' });
+    expect(JSON.stringify(config)).not.toContain('secret-token-123');
+  });
+});

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { Outbox } from '../../src/core/outbox.ts';
+
+describe('upstream buffer', () => {
+  it('holds up to its capacity, in order, and refuses the rest', () => {
+    const outbox = new Outbox<number>(3);
+    expect([1, 2, 3, 4].map((n) => outbox.push(n))).toEqual(['queued', 'queued', 'queued', 'full']);
+    expect(outbox.drain()).toEqual([1, 2, 3]);
+    expect(outbox.size).toBe(0);
+  });
+
+  it('puts unsent messages back ahead of newer ones', () => {
+    const outbox = new Outbox<string>(5);
+    outbox.push('c');
+    outbox.requeue(['a', 'b']);
+    expect(outbox.drain()).toEqual(['a', 'b', 'c']);
+  });
+});
