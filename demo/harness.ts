@@ -3,8 +3,8 @@
  * (connectBroker with a token provider backed by localStorage, shared by the
  * tabs like an app's session) and records what it receives on `window.harness`.
  *
- * Query parameters: backend (http URL of the mock), tenant, user, connect=0 to
- * wait for an explicit `harness.connect(options)`.
+ * Query parameters: backend (http URL of the mock), tenant, user, options (JSON
+ * connect options), connect=0 to wait for an explicit `harness.connect(options)`.
  */
 import { type Broker, type ConnectOptions, type RealtimeEvent, connectBroker } from '../src/index.ts';
 
@@ -143,7 +143,9 @@ declare global {
 window.harness = harness;
 
 if (params.get('connect') !== '0') {
-  void harness.connect().then(() => {
+  // `options` (JSON) carries connect options for tests that open many tabs alike.
+  const options = JSON.parse(params.get('options') ?? '{}') as Partial<ConnectOptions> & { patterns?: string[] };
+  void harness.connect(options).then(() => {
     document.getElementById('status')!.textContent = 'connected';
   });
 }
