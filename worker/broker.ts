@@ -91,6 +91,7 @@ export interface BrokerStats {
 const replayAttempts = 3;
 const replayTimeoutMs = 5000;
 const recentWaitMs = 10_000;
+const maxHeldEvents = 10_000;
 
 export class Broker {
   readonly tabs = new TabRegistry();
@@ -438,8 +439,12 @@ export class Broker {
     if (!this.acceptsTenant(tenant, envelope.type)) return;
     this.counters.eventsReceived++;
     const event: RelayedEvent = { envelope, at, key: eventKey(envelope), text, tenant };
-    if (this.held) this.held.push(event);
-    else this.deliver(event);
+    if (this.held && this.held.length < maxHeldEvents) this.held.push(event);
+    else {
+      // A replay slower than a burst is long: let live events through rather than hold without bound.
+      this.releaseHeld();
+      this.deliver(event);
+    }
   }
 
   private acceptsTenant(tenant: string | undefined, type: string): boolean {

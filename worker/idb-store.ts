@@ -5,7 +5,7 @@
  * one transaction: put, trim by age, trim by count, save last-seen. Durability
  * is relaxed: the log is a cache the server can rebuild, not a ledger.
  */
-import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import { type DBSchema, type IDBPDatabase, unwrap, wrap } from 'idb';
 import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from '../src/core/log-policy.ts';
 import { matches } from '../src/core/subscriptions.ts';
 import type { Envelope } from '../src/protocol/envelope.ts';
@@ -32,36 +32,37 @@ export type IdbFailure = (reason: string) => void;
 export async function openTabwireDatabase(
   onLost: IdbFailure,
   openTimeoutMs = 3000,
-  factory: IDBFactory = globalThis.indexedDB,
+  factory: IDBFactory | undefined = globalThis.indexedDB,
 ): Promise<IDBPDatabase<TabwireDB>> {
   if (!factory) throw new Error('IndexedDB is not available');
+  // Opened through the given factory (idb's openDB only knows the global), then wrapped by idb.
+  const request = factory.open(databaseName, databaseVersion);
+  request.addEventListener('upgradeneeded', () => {
+    const db = request.result;
+    if (!db.objectStoreNames.contains('events')) db.createObjectStore('events', { keyPath: ['ns', 'at', 'key'] });
+    if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta', { keyPath: 'ns' });
+  });
+  const opening = wrap(request) as Promise<IDBPDatabase<TabwireDB>>;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('IndexedDB open blocked by another version')), openTimeoutMs);
   });
-  const opening = openDB<TabwireDB>(databaseName, databaseVersion, {
-    upgrade(db) {
-      if (!db.objectStoreNames.contains('events')) db.createObjectStore('events', { keyPath: ['ns', 'at', 'key'] });
-      if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta', { keyPath: 'ns' });
-    },
-    blocking(_current, blockedVersion, event) {
-      // A newer build wants to upgrade the schema: give way and run from memory.
-      (event.target as IDBDatabase).close();
-      onLost(`closed for a newer database version ${blockedVersion ?? ''}`.trim());
-    },
-    terminated() {
-      onLost('the browser closed the database connection');
-    },
-  });
   let db: IDBPDatabase<TabwireDB> | undefined;
   try {
     db = await Promise.race([opening, timeout]);
-    return db;
   } finally {
     clearTimeout(timer);
     // If the timeout won, close the connection should it open later.
     if (!db) opening.then((late) => late.close(), () => {});
   }
+  const raw = unwrap(db) as IDBDatabase;
+  raw.addEventListener('versionchange', () => {
+    // A newer build wants to upgrade the schema: give way and run from memory.
+    raw.close();
+    onLost('closed for a newer database version');
+  });
+  raw.addEventListener('close', () => onLost('the browser closed the database connection'));
+  return db;
 }
 
 /** All keys of one namespace: [ns] sorts before [ns, …], and [ns, []] after every [ns, number, string]. */

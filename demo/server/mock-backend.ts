@@ -89,6 +89,8 @@ export interface MockBackend {
   setAuthMode(mode: AuthMode, count?: number): void;
   /** Refuse token refreshes (true) or allow them (false). */
   setRefreshFails(fails: boolean): void;
+  /** The next `count` events-since requests answer HTTP 503; every one waits `delayMs` first. */
+  setReplayFaults(faults: { fail?: number; delayMs?: number }): void;
   /** Every token expires now: each socket gets connection.error UNAUTHORIZED and is closed. */
   expireTokens(): void;
   /** Stop listening entirely (connections refused), keeping state; `resume` listens again on the same port. */
@@ -159,6 +161,8 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
   let authMode: AuthMode = 'ok';
   let authModeLeft = Number.POSITIVE_INFINITY;
   let refreshFails = false;
+  let replayFailures = 0;
+  let replayDelayMs = 0;
   let lastTimestamp = 0;
 
   const isoNow = (): string => {
@@ -324,6 +328,9 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       case 'refresh-fails':
         backend.setRefreshFails(body.fails === true);
         return json(res, 200, { ok: true });
+      case 'replay-faults':
+        backend.setReplayFaults({ fail: Number(body.fail ?? 0), delayMs: Number(body.delayMs ?? 0) });
+        return json(res, 200, { ok: true });
       case 'expire':
         backend.expireTokens();
         return json(res, 200, { ok: true });
@@ -372,6 +379,12 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       if (Number.isNaN(since)) return json(res, 400, { error: 'since must be ISO 8601', code: 'VALIDATION_ERROR' });
       // Inclusive: events at exactly `since` come back too; clients de-duplicate.
       const events = (history.get(caller.tenantId) ?? []).filter((event) => Date.parse(String(event.timestamp)) >= since);
+      // A slow answer is slow on the wire: what it contains was decided when asked.
+      if (replayDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, replayDelayMs));
+      if (replayFailures > 0) {
+        replayFailures--;
+        return json(res, 503, { error: 'replay unavailable', code: 'INTERNAL_ERROR' });
+      }
       return json(res, 200, events);
     }
     const found = matchRoute(req.method ?? 'GET', url.pathname);
@@ -462,6 +475,10 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
     setRefreshFails(fails) {
       refreshFails = fails;
     },
+    setReplayFaults(faults) {
+      replayFailures = faults.fail ?? 0;
+      replayDelayMs = faults.delayMs ?? 0;
+    },
     expireTokens() {
       for (const info of tokens.values()) info.revoked = true;
       for (const connection of connections) {
@@ -481,6 +498,8 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       authMode = 'ok';
       authModeLeft = Number.POSITIVE_INFINITY;
       refreshFails = false;
+      replayFailures = 0;
+      replayDelayMs = 0;
       accepting = true;
     },
     async close() {

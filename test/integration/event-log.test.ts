@@ -1,0 +1,136 @@
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import { defaultLogPolicy, eventKey } from '../../src/core/log-policy.ts';
+import type { EventStore, StoredEvent } from '../../src/ports.ts';
+import { EventLog } from '../../worker/event-log.ts';
+import { idbStores } from '../../worker/idb-store.ts';
+import { MemoryEventStore } from '../../worker/memory-store.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+
+const t0 = Date.UTC(2025, 10, 3, 14, 30);
+function event(n: number, at = t0 + n): StoredEvent {
+  const envelope = { type: 'goal.created', timestamp: new Date(at).toISOString(), data: { n } };
+  return { key: eventKey(envelope), at, envelope };
+}
+
+/** A store that counts its transactions and can be told to fail. */
+class CountingStore extends MemoryEventStore {
+  appends = 0;
+  failing = false;
+  override async append(...args: Parameters<EventStore['append']>): Promise<void> {
+    this.appends++;
+    if (this.failing) throw Object.assign(new Error('quota'), { name: 'QuotaExceededError' });
+    return super.append(...args);
+  }
+}
+
+function log(store: EventStore, clock = new FakeClock(t0), extra: Partial<ConstructorParameters<typeof EventLog>[0]> = {}) {
+  const onDegraded = vi.fn();
+  const eventLog = new EventLog({ policy: defaultLogPolicy, enabled: true, openStore: async () => store, clock, onDegraded, ...extra });
+  return { eventLog, clock, onDegraded };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('event log batching', () => {
+  it('writes events that arrive together in one transaction, within flushDelayMs', async () => {
+    const store = new CountingStore(defaultLogPolicy);
+    const { eventLog, clock } = log(store);
+    await eventLog.open('ns');
+    for (let i = 0; i < 40; i++) eventLog.append(event(i));
+    expect(store.appends).toBe(0);
+    clock.advance(10);
+    await eventLog.flush();
+    expect(store.appends).toBe(1);
+    expect(await store.count()).toBe(40);
+  });
+
+  it('writes at once when a batch reaches flushBatchSize', async () => {
+    const store = new CountingStore(defaultLogPolicy);
+    const { eventLog } = log(store, new FakeClock(t0), { flushBatchSize: 100 });
+    await eventLog.open('ns');
+    for (let i = 0; i < 1000; i++) eventLog.append(event(i));
+    await settle();
+    await eventLog.flush();
+    expect(store.appends).toBe(10);
+  });
+
+  it('tracks last-seen as events are appended, with the keys of the newest instant', async () => {
+    const { eventLog } = log(new CountingStore(defaultLogPolicy));
+    await eventLog.open('ns');
+    eventLog.append(event(1, t0 + 5));
+    eventLog.append(event(2, t0 + 5));
+    eventLog.append(event(3, t0 + 2));
+    expect(eventLog.lastSeen).toEqual({ at: t0 + 5, keys: [event(1, t0 + 5).key, event(2, t0 + 5).key] });
+  });
+
+  it('answers recent() with what was appended a moment ago', async () => {
+    const { eventLog } = log(new CountingStore(defaultLogPolicy));
+    await eventLog.open('ns');
+    eventLog.append(event(1));
+    expect((await eventLog.recent({})).map((e) => e.envelope.data.n)).toEqual([1]);
+  });
+});
+
+describe('event log failures', () => {
+  it('falls back to memory when a write fails, reports it once, and keeps what it was given', async () => {
+    const store = new CountingStore(defaultLogPolicy);
+    const { eventLog, onDegraded } = log(store);
+    await eventLog.open('ns');
+    store.failing = true;
+    eventLog.append(event(1));
+    await eventLog.flush();
+    eventLog.append(event(2));
+    await eventLog.flush();
+    expect(onDegraded).toHaveBeenCalledOnce();
+    expect(onDegraded.mock.calls[0]![0]).toMatch(/QuotaExceededError/);
+    expect(eventLog.status()).toMatchObject({ status: 'degraded' });
+    expect((await eventLog.recent({})).map((e) => e.envelope.data.n)).toEqual([1, 2]);
+  });
+
+  it('runs from memory when IndexedDB cannot be opened at all', async () => {
+    const { eventLog, onDegraded } = log(new CountingStore(defaultLogPolicy), new FakeClock(t0), {
+      openStore: () => Promise.reject(new Error('IndexedDB is not available')),
+    });
+    expect(await eventLog.open('ns')).toBeNull();
+    eventLog.append(event(7));
+    expect((await eventLog.recent({})).map((e) => e.envelope.data.n)).toEqual([7]);
+    expect(onDegraded).toHaveBeenCalledWith('IndexedDB unavailable: IndexedDB is not available');
+  });
+
+  it('keeps nothing when disabled, but still tracks last-seen', async () => {
+    const store = new CountingStore(defaultLogPolicy);
+    const { eventLog } = log(store, new FakeClock(t0), { enabled: false });
+    await eventLog.open('ns');
+    eventLog.append(event(1));
+    await eventLog.flush();
+    expect(store.appends).toBe(0);
+    expect(await eventLog.recent({})).toEqual([]);
+    expect(eventLog.lastSeen?.at).toBe(t0 + 1);
+  });
+
+  it('restores last-seen from IndexedDB in a new worker’s log', async () => {
+    const factory = new IDBFactory();
+    const stores = idbStores({ factory });
+    const first = log(await stores.open('ns', defaultLogPolicy));
+    await first.eventLog.open('ns');
+    first.eventLog.append(event(9, t0 + 900));
+    await first.eventLog.flush();
+    const second = log(await stores.open('ns', defaultLogPolicy));
+    expect(await second.eventLog.open('ns')).toEqual({ at: t0 + 900, keys: [event(9, t0 + 900).key] });
+  });
+
+  it('wipes pending and stored events and last-seen', async () => {
+    const store = new CountingStore(defaultLogPolicy);
+    const { eventLog } = log(store);
+    await eventLog.open('ns');
+    eventLog.append(event(1));
+    await eventLog.flush();
+    eventLog.append(event(2));
+    await eventLog.wipe();
+    await eventLog.flush();
+    expect(await store.count()).toBe(0);
+    expect(eventLog.lastSeen).toBeNull();
+  });
+});

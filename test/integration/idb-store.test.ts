@@ -1,0 +1,109 @@
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import type { LogPolicy } from '../../src/core/log-policy.ts';
+import { eventKey } from '../../src/core/log-policy.ts';
+import type { StoredEvent } from '../../src/ports.ts';
+import { IdbEventStore, idbStores, openTabwireDatabase } from '../../worker/idb-store.ts';
+
+const t0 = Date.UTC(2025, 10, 3, 14, 30);
+const policy: LogPolicy = { maxEvents: 500, maxAgeMs: 24 * 3600_000 };
+
+function event(at: number, type = 'goal.created', data: Record<string, unknown> = {}): StoredEvent {
+  const envelope = { type, timestamp: new Date(at).toISOString(), data: { tenantId: 't', ...data } };
+  return { key: eventKey(envelope), at, envelope };
+}
+
+async function store(ns = 'wss://x|t|u', p = policy, factory = new IDBFactory()) {
+  const db = await openTabwireDatabase(() => {}, 1000, factory);
+  return { store: new IdbEventStore(db, ns, p), db, factory };
+}
+
+describe('IndexedDB event store', () => {
+  it('keeps at most maxEvents per namespace under 10,000 appends, the newest ones', async () => {
+    const { store: s } = await store();
+    for (let batch = 0; batch < 40; batch++) {
+      const events = Array.from({ length: 250 }, (_, i) => event(t0 + batch * 250 + i, 'goal.created', { n: batch * 250 + i }));
+      await s.append(events, { at: events.at(-1)!.at, keys: [events.at(-1)!.key] }, t0 + 10_000);
+      expect(await s.count()).toBeLessThanOrEqual(500);
+    }
+    expect(await s.count()).toBe(500);
+    const kept = await s.recent({ limit: 1000 });
+    expect(kept.map((e) => e.envelope.data.n)).toEqual(Array.from({ length: 500 }, (_, i) => 9500 + i));
+  });
+
+  it('drops events older than maxAgeMs in the same transaction as the append', async () => {
+    const { store: s } = await store('ns', { maxEvents: 1000, maxAgeMs: 60_000 });
+    await s.append([event(t0), event(t0 + 30_000), event(t0 + 59_000)], null, t0 + 59_000);
+    expect(await s.count()).toBe(3);
+    await s.append([event(t0 + 95_000)], null, t0 + 95_000);
+    expect((await s.recent({})).map((e) => e.at - t0)).toEqual([59_000, 95_000]);
+  });
+
+  it('stores an event once however often it is appended', async () => {
+    const { store: s } = await store();
+    const same = event(t0, 'goal.created', { goalId: 'g' });
+    await s.append([same, same], null, t0);
+    await s.append([same], null, t0);
+    expect(await s.count()).toBe(1);
+  });
+
+  it('answers recent() newest-N oldest-first, by type pattern and exclusive since', async () => {
+    const { store: s } = await store();
+    await s.append(
+      [event(t0, 'goal.created'), event(t0 + 1, 'action.created'), event(t0 + 2, 'goal.completed'), event(t0 + 3, 'goal.activity.created')],
+      null,
+      t0,
+    );
+    expect((await s.recent({ type: 'goal.*' })).map((e) => e.envelope.type)).toEqual(['goal.created', 'goal.completed', 'goal.activity.created']);
+    expect((await s.recent({ limit: 2 })).map((e) => e.at - t0)).toEqual([2, 3]);
+    expect((await s.recent({ since: new Date(t0 + 1).toISOString() })).map((e) => e.at - t0)).toEqual([2, 3]);
+    expect(await s.recent({ limit: 0 })).toEqual([]);
+  });
+
+  it('keeps namespaces apart: another tenant or user reads nothing of this one', async () => {
+    const factory = new IDBFactory();
+    const a = (await store('wss://x|tenant-a|u1', policy, factory)).store;
+    const b = (await store('wss://x|tenant-b|u1', policy, factory)).store;
+    const c = (await store('wss://x|tenant-a|u2', policy, factory)).store;
+    await a.append([event(t0, 'goal.created', { secret: 'a' })], { at: t0, keys: ['k'] }, t0);
+    expect(await b.recent({})).toEqual([]);
+    expect(await c.recent({})).toEqual([]);
+    expect(await b.lastSeen()).toBeNull();
+    expect(await a.lastSeen()).toEqual({ at: t0, keys: ['k'] });
+  });
+
+  it('persists last-seen and events across reopening the database', async () => {
+    const factory = new IDBFactory();
+    const first = await store('ns', policy, factory);
+    await first.store.append([event(t0), event(t0 + 5)], { at: t0 + 5, keys: ['x', 'y'] }, t0);
+    first.db.close();
+    const second = await store('ns', policy, factory);
+    expect(await second.store.lastSeen()).toEqual({ at: t0 + 5, keys: ['x', 'y'] });
+    expect(await second.store.count()).toBe(2);
+    expect(await second.store.keysSince(t0 + 1)).toHaveLength(1);
+  });
+
+  it('logout wipes every namespace of the endpoint, and only those', async () => {
+    const factory = new IDBFactory();
+    const stores = idbStores({ factory });
+    const mine1 = await stores.open('wss://x/rt|t1|u1', policy);
+    const mine2 = await stores.open('wss://x/rt|t2|u1', policy);
+    const other = await stores.open('wss://other/rt|t1|u1', policy);
+    for (const s of [mine1, mine2, other]) await s.append([event(t0)], { at: t0, keys: ['k'] }, t0);
+    await stores.wipePrefix('wss://x/rt|');
+    expect(await mine1.count()).toBe(0);
+    expect(await mine2.lastSeen()).toBeNull();
+    expect(await other.count()).toBe(1);
+  });
+
+  it('rejects, rather than hanging, when a newer version of the database exists', async () => {
+    const factory = new IDBFactory();
+    const newer = await new Promise<IDBDatabase>((resolve) => {
+      const request = factory.open('tabwire', 5);
+      request.onsuccess = () => resolve(request.result);
+    });
+    await expect(openTabwireDatabase(() => {}, 500, factory)).rejects.toThrow();
+    newer.close();
+  });
+});
