@@ -55,7 +55,7 @@ export default defineConfig(({ mode, command }) => {
       target: 'es2022',
       sourcemap: true,
       lib: {
-        entry: { index: resolve(root, 'src/index.ts') },
+        entry: { index: resolve(root, 'src/index.ts'), react: resolve(root, 'src/react.ts') },
         formats: ['es'],
       },
       rollupOptions: { external: ['react', 'react/jsx-runtime'] },
@@ -72,6 +72,15 @@ export default defineConfig(({ mode, command }) => {
         {
           extends: true,
           test: { name: 'integration', include: ['test/integration/**/*.test.ts'], environment: 'node', testTimeout: 20_000 },
+        },
+        {
+          extends: true,
+          test: { name: 'react', include: ['test/react/**/*.test.ts'], environment: 'happy-dom' },
+        },
+        {
+          // Needs the library built first (npm test runs it after `npm run build`).
+          extends: true,
+          test: { name: 'package', include: ['test/package/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
         },
       ],
     },

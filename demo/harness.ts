@@ -22,6 +22,8 @@ interface Session {
 }
 
 const harness = {
+  /** The public entry point itself, for tests that create brokers of their own. */
+  connectBroker,
   backend,
   wsUrl: backend.replace(/^http/, 'ws') + '/realtime',
   events: [] as RealtimeEvent[],

@@ -53,20 +53,24 @@ const bin = (pkg, file) => `node_modules/${pkg}/${file}`;
 
 count('typecheck', run('type check (tsc, strict, including type tests)', node, [bin('typescript', 'bin/tsc'), '--noEmit', '-p', '.']));
 
-{
-  const ok = run('unit and integration tests (Vitest)', node, [
-    bin('vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', '--outputFile.json=.tmp/vitest.json',
+function vitest(label, projects, output) {
+  const ok = run(label, node, [
+    bin('vitest', 'vitest.mjs'), 'run', ...projects.flatMap((p) => ['--project', p]),
+    '--reporter=default', '--reporter=json', `--outputFile.json=${output}`,
   ]);
-  const report = readJson('.tmp/vitest.json');
-  count('vitest', ok, report ? { passed: report.numPassedTests, failed: report.numFailedTests } : undefined);
+  const report = readJson(output);
+  count(label, ok, report ? { passed: report.numPassedTests, failed: report.numFailedTests } : undefined);
 }
 
+vitest('unit, integration and React tests (Vitest)', ['unit', 'integration', 'react'], '.tmp/vitest.json');
+
 const built =
-  run('library build (vite build)', node, [bin('vite', 'bin/vite.js'), 'build', '--logLevel', 'warn']) &&
+  run('library build (vite build + declarations)', node, [bin('vite', 'bin/vite.js'), 'build', '--logLevel', 'warn']) &&
+  run('declarations', node, ['scripts/build-types.mjs']) &&
   run('demo and harness build (vite build --mode demo)', node, [bin('vite', 'bin/vite.js'), 'build', '--mode', 'demo', '--logLevel', 'warn']);
 count('build', built);
 
-if (built && existsSync('scripts/budget.mjs')) count('size budget', run('bundle size budget', node, ['scripts/budget.mjs']));
+if (built) vitest('the built package: exports, consumer types, size budget (Vitest)', ['package'], '.tmp/vitest-package.json');
 
 if (built) {
   const ok = run('end-to-end tests in Chromium (Playwright)', node, [bin('@playwright/test', 'cli.js'), 'test'], { CI: '1', CHROMIUM_PATH: chromium });

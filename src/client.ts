@@ -8,7 +8,7 @@ import type { ConnectionStatus, TransitionReason } from './core/connection.ts';
 import type { ResyncSignal } from './core/resync.ts';
 import { matches } from './core/subscriptions.ts';
 import { TabwireError, type TabwireErrorData } from './errors.ts';
-import type { EventMap, EventOf, PatternOf, RealtimeEvent } from './events.ts';
+import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from './events.ts';
 import { type AttachReply, type AttachRequest, type StreamMessage, linkVersion } from './link.ts';
 import { type ConnectOptions, resolveConfig } from './options.ts';
 import type { RecentQuery } from './ports.ts';
@@ -29,7 +29,7 @@ export interface SendOptions {
   volatile?: boolean;
 }
 
-export interface Broker<M extends EventMap = EventMap> {
+export interface Broker<M extends object = DefaultEvents> {
   /** The connection state, as last told by the worker. */
   readonly state: ConnectionStatus;
   /** Why the connection is in its state. */
@@ -44,7 +44,7 @@ export interface Broker<M extends EventMap = EventMap> {
   /** Dropped frames, server error frames, a degraded log, a failed replay… (plain data with a `code`). */
   onError(listener: (error: TabwireErrorData) => void): () => void;
   /** Recent events from the log, oldest first. */
-  recent<P extends PatternOf<M>>(query?: RecentQuery & { type?: P }): Promise<Array<EventOf<M, P>>>;
+  recent<P extends PatternOf<M> = '*'>(query?: RecentQuery & { type?: P }): Promise<Array<EventOf<M, P>>>;
   /** Send upstream; true once written to the socket, false when volatile and dropped. */
   send(message: Record<string, unknown>, options?: SendOptions): Promise<boolean>;
   stats(): Promise<BrokerStats>;
@@ -84,7 +84,7 @@ function bundledWorker(name: string): SharedWorker {
   return new SharedWorker(new URL('../worker/broker.worker.ts', import.meta.url), { type: 'module' });
 }
 
-export function connectBroker<M extends EventMap = EventMap>(options: ConnectOptions): Broker<M> {
+export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions): Broker<M> {
   const config = resolveConfig(options);
   const buildId = options.buildId ?? tabwireBuild;
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
@@ -187,6 +187,7 @@ export function connectBroker<M extends EventMap = EventMap>(options: ConnectOpt
     });
 
   const attachOnce = async (): Promise<void> => {
+    if (closed) return;
     const worker = (options.worker ?? bundledWorker)(`tabwire|${buildId}|${config.url}`);
     const channel = new MessageChannel();
     stream?.close();
@@ -240,12 +241,16 @@ export function connectBroker<M extends EventMap = EventMap>(options: ConnectOpt
   };
 
   const lockHeld = new Promise<void>((resolve) => {
-    void navigator.locks.request(lockName, () => new Promise<void>((release) => {
-      releaseLock = release;
+    void navigator.locks.request(lockName, () => {
       resolve();
-    }));
+      // Closed before the lock came (StrictMode mounts, unmounts, mounts): give it back at once.
+      if (closed) return;
+      return new Promise<void>((release) => {
+        releaseLock = release;
+      });
+    });
   });
-  attached = lockHeld.then(attach);
+  attached = lockHeld.then(() => (closed ? undefined : attach()));
 
   /**
    * A call to the worker. `retry`: safe to repeat, so retried once on the next

@@ -8,5 +8,6 @@ export type { ConnectionStatus, TransitionReason } from './core/connection.ts';
 export type { ResyncSignal, GapReason } from './core/resync.ts';
 export type { RecentQuery } from './ports.ts';
 export type { Envelope } from './protocol/envelope.ts';
-export type { EventMap, EventOf, PatternOf, RealtimeEvent, AnyEventOf } from './events.ts';
+export type { EventMap, EventOf, PatternOf, RealtimeEvent, AnyEventOf, DefaultEvents, DomainTypes } from './events.ts';
+export type * from './protocol/catalogue.ts';
 export type { BrokerStats } from '../worker/broker.ts';

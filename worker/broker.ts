@@ -14,11 +14,11 @@ import { type TabwireErrorData, errorData } from '../src/errors.ts';
 import { type AttachReply, type AttachRequest, type BrokerConfig, linkVersion } from '../src/link.ts';
 import type { Clock, EventStore, RecentQuery, Transport, TransportFactory } from '../src/ports.ts';
 import { type Envelope, parseFrame, parseIsoTimestamp, tenantOf } from '../src/protocol/envelope.ts';
+import { normalizeEnvelope, payloadProblem } from '../src/protocol/payloads.ts';
 import { type Session, type WireProtocol, defaultWireProtocol } from '../src/protocol/wire.ts';
 import { type Endpoint, serveRpc } from '../src/rpc.ts';
 import { EventLog } from './event-log.ts';
 import { Fanout } from './fanout.ts';
-import { fetchMissedEvents } from './replay.ts';
 import { type LockRequester, Tab, TabRegistry } from './tabs.ts';
 import { NamedTimers } from './timers.ts';
 import { TokenSource } from './token-source.ts';
@@ -80,7 +80,7 @@ export interface BrokerStats {
   resyncs: number;
   pings: number;
   sent: number;
-  dropped: { malformed: number; oversized: number; tenant: number; early: number; volatile: number };
+  dropped: { malformed: number; oversized: number; invalid: number; tenant: number; early: number; volatile: number };
   lastSeen: string | null;
   outbox: number;
   log: { status: 'ok' | 'degraded'; reason?: string; size: number; written: number };
@@ -95,35 +95,35 @@ const maxHeldEvents = 10_000;
 
 export class Broker {
   readonly tabs = new TabRegistry();
-  private config: BrokerConfig | undefined;
-  private machine: ConnectionConfig | undefined;
-  private connection: ConnectionState = initialConnectionState;
-  private gap: GapState = initialGapState;
-  private readonly fanout: Fanout;
-  private readonly tokens: TokenSource;
-  private readonly machineTimers: NamedTimers<TimerName>;
-  private readonly timers: NamedTimers<'keepalive' | 'linger' | 'settle'>;
-  private readonly protocol: WireProtocol;
-  private transport: Transport | undefined;
+  #config: BrokerConfig | undefined;
+  #machine: ConnectionConfig | undefined;
+  #connection: ConnectionState = initialConnectionState;
+  #gap: GapState = initialGapState;
+  readonly #fanout: Fanout;
+  readonly #tokens: TokenSource;
+  readonly #machineTimers: NamedTimers<TimerName>;
+  readonly #timers: NamedTimers<'keepalive' | 'linger' | 'settle'>;
+  readonly #protocol: WireProtocol;
+  #transport: Transport | undefined;
   /** Bumped whenever the transport changes: callbacks of an older one are ignored. */
-  private generation = 0;
-  private session: Session | undefined;
-  private log: EventLog | undefined;
-  private dedupe = new RecentKeys(2000);
+  #generation = 0;
+  #session: Session | undefined;
+  #log: EventLog | undefined;
+  #dedupe = new RecentKeys(2000);
   /** Live events held back while the namespace loads and a replay runs, so replayed ones go first. */
-  private held: RelayedEvent[] | null = null;
-  private outbox = new Outbox<Outgoing>(100);
-  private online = true;
-  private lastSentAt = 0;
-  private everOpened = false;
-  private readonly startedAt: number;
-  private readonly pendingEvents: ConnectionEvent[] = [];
-  private dispatching = false;
-  private disposed = false;
-  private namespaceWaiters: Array<() => void> = [];
-  private readonly reportedAt = new Map<string, { start: number; count: number }>();
-  private readonly history: Array<{ at: number; from: string; to: string; reason: TransitionReason }> = [];
-  private readonly counters = {
+  #held: RelayedEvent[] | null = null;
+  #outbox = new Outbox<Outgoing>(100);
+  #online = true;
+  #lastSentAt = 0;
+  #everOpened = false;
+  readonly #startedAt: number;
+  readonly #pendingEvents: ConnectionEvent[] = [];
+  #dispatching = false;
+  #disposed = false;
+  #namespaceWaiters: Array<() => void> = [];
+  readonly #reportedAt = new Map<string, { start: number; count: number }>();
+  readonly #history: Array<{ at: number; from: string; to: string; reason: TransitionReason }> = [];
+  readonly #counters = {
     socketsOpened: 0,
     handshakes: 0,
     reconnects: 0,
@@ -135,20 +135,23 @@ export class Broker {
     resyncs: 0,
     pings: 0,
     sent: 0,
-    dropped: { malformed: 0, oversized: 0, tenant: 0, early: 0, volatile: 0 },
+    dropped: { malformed: 0, oversized: 0, invalid: 0, tenant: 0, early: 0, volatile: 0 },
   };
 
-  constructor(private readonly deps: BrokerDeps) {
-    this.startedAt = deps.clock.now();
-    this.protocol = deps.protocol ?? defaultWireProtocol;
-    this.fanout = new Fanout(this.tabs, deps.clock);
-    this.machineTimers = new NamedTimers(deps.clock);
-    this.timers = new NamedTimers(deps.clock);
-    this.tokens = new TokenSource(this.tabs, deps.clock, () => this.config?.tokenTimeoutMs ?? 10_000);
+  readonly #deps: BrokerDeps;
+
+  constructor(deps: BrokerDeps) {
+    this.#deps = deps;
+    this.#startedAt = deps.clock.now();
+    this.#protocol = deps.protocol ?? defaultWireProtocol;
+    this.#fanout = new Fanout(this.tabs, deps.clock);
+    this.#machineTimers = new NamedTimers(deps.clock);
+    this.#timers = new NamedTimers(deps.clock);
+    this.#tokens = new TokenSource(this.tabs, deps.clock, () => this.#config?.tokenTimeoutMs ?? 10_000);
   }
 
   get status(): ConnectionState {
-    return this.connection;
+    return this.#connection;
   }
 
   /** Serve one tab's control channel. `stream` is given where ports cannot be transferred. */
@@ -162,7 +165,7 @@ export class Broker {
       attach: (request: AttachRequest) => {
         const port = ports[0] ?? stream;
         if (!port) throw errorData('INVALID_ARGUMENT', 'attach needs a stream port');
-        const reply = this.attach(request, port, () => {
+        const reply = this.#attach(request, port, () => {
           stop();
           (control as Partial<MessagePort>).close?.();
         });
@@ -170,359 +173,379 @@ export class Broker {
         return reply;
       },
       detach: () => {
-        if (tab) this.removeTab(tab);
+        if (tab) this.#removeTab(tab);
       },
-      subscribe: (pattern: string) => this.subscribe(attached(), pattern, true),
-      unsubscribe: (pattern: string) => this.subscribe(attached(), pattern, false),
-      signal: (signal: { online?: boolean; visible?: boolean }) => this.signal(attached(), signal),
-      send: (message: unknown, options?: { volatile?: boolean }) => (attached(), this.send(message, options ?? {})),
-      recent: (query?: RecentQuery) => (attached(), this.recent(query ?? {})),
+      subscribe: (pattern: string) => this.#subscribe(attached(), pattern, true),
+      unsubscribe: (pattern: string) => this.#subscribe(attached(), pattern, false),
+      signal: (signal: { online?: boolean; visible?: boolean }) => this.#signal(attached(), signal),
+      send: (message: unknown, options?: { volatile?: boolean }) => (attached(), this.#send(message, options ?? {})),
+      recent: (query?: RecentQuery) => (attached(), this.#recent(query ?? {})),
       stats: () => this.stats(),
       debug: () => this.debug(),
-      logout: () => (attached(), this.logout()),
-      reconnect: () => (attached(), this.dispatch({ type: 'reconnect', online: this.online })),
+      logout: () => (attached(), this.#logout()),
+      reconnect: () => (attached(), this.#dispatch({ type: 'reconnect', online: this.#online })),
     }));
   }
 
   // ---- tabs -------------------------------------------------------------
 
-  private attach(request: AttachRequest, stream: Endpoint, closeControl: () => void): AttachReply {
+  #attach(request: AttachRequest, stream: Endpoint, closeControl: () => void): AttachReply {
     if (request.linkVersion !== linkVersion) {
       throw errorData('INVALID_ARGUMENT', `tab speaks link version ${request.linkVersion}, broker ${linkVersion}`);
     }
-    if (!this.config) this.configure(request.config);
-    const now = this.deps.clock.now();
+    if (!this.#config) this.#configure(request.config);
+    const now = this.#deps.clock.now();
     const tab = new Tab(request.tabId, stream, request.tenantId, request.visible, now, closeControl);
     for (const pattern of request.patterns) if (isValidPattern(pattern)) tab.patterns.add(pattern);
     this.tabs.add(tab);
-    this.deps.locks.waitFor(request.lockName, () => this.removeTab(tab));
-    this.timers.clear('linger');
-    if (request.online !== this.online) this.setOnline(request.online);
-    this.dispatch({ type: 'start', online: this.online });
+    this.#deps.locks.waitFor(request.lockName, () => this.#removeTab(tab));
+    this.#timers.clear('linger');
+    if (request.online !== this.#online) this.#setOnline(request.online);
+    this.#dispatch({ type: 'start', online: this.#online });
     return {
-      brokerId: this.deps.brokerId,
-      buildId: this.deps.buildId,
-      brokerLock: this.deps.brokerLock,
-      status: this.connection.status,
-      reason: this.connection.reason,
+      brokerId: this.#deps.brokerId,
+      buildId: this.#deps.buildId,
+      brokerLock: this.#deps.brokerLock,
+      status: this.#connection.status,
+      reason: this.#connection.reason,
     };
   }
 
-  private removeTab(tab: Tab): void {
+  #removeTab(tab: Tab): void {
     if (this.tabs.get(tab.id) !== tab) return;
     this.tabs.remove(tab.id);
     if (this.tabs.size > 0) return;
     // Keep the socket a little while: a lone tab that reloads comes straight back.
-    this.timers.set('linger', this.config?.lingerMs ?? 0, () => {
+    this.#timers.set('linger', this.#config?.lingerMs ?? 0, () => {
       if (this.tabs.size > 0) return;
-      this.dispatch({ type: 'stop', reason: 'no-tabs' });
-      void this.log?.flush();
+      this.#dispatch({ type: 'stop', reason: 'no-tabs' });
+      void this.#log?.flush();
     });
   }
 
-  private subscribe(tab: Tab, pattern: string, add: boolean): void {
+  #subscribe(tab: Tab, pattern: string, add: boolean): void {
     if (!isValidPattern(pattern)) throw errorData('INVALID_ARGUMENT', `invalid subscription pattern ${JSON.stringify(pattern)}`);
     if (add) tab.patterns.add(pattern);
     else tab.patterns.remove(pattern);
   }
 
-  private signal(tab: Tab, signal: { online?: boolean; visible?: boolean }): void {
+  #signal(tab: Tab, signal: { online?: boolean; visible?: boolean }): void {
     if (typeof signal.visible === 'boolean') {
       tab.visible = signal.visible;
-      if (signal.visible) tab.activeAt = this.deps.clock.now();
+      if (signal.visible) tab.activeAt = this.#deps.clock.now();
     }
-    if (typeof signal.online === 'boolean' && signal.online !== this.online) this.setOnline(signal.online);
+    if (typeof signal.online === 'boolean' && signal.online !== this.#online) this.#setOnline(signal.online);
   }
 
-  private setOnline(online: boolean): void {
-    this.online = online;
-    this.dispatch({ type: 'network', online });
+  #setOnline(online: boolean): void {
+    this.#online = online;
+    this.#dispatch({ type: 'network', online });
   }
 
   // ---- configuration -----------------------------------------------------
 
-  private configure(config: BrokerConfig): void {
-    this.config = config;
+  #configure(config: BrokerConfig): void {
+    this.#config = config;
     const delays = config.retryDelaysMs;
-    this.machine = {
+    this.#machine = {
       backoff: { minDelayMs: config.minDelayMs, maxDelayMs: config.maxDelayMs },
       retryDelayMs: delays && delays.length > 0 ? (attempt) => delays[Math.min(attempt, delays.length) - 1]! : undefined,
-      random: this.deps.random,
+      random: this.#deps.random,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
       healthyAfterMs: config.healthyAfterMs,
     };
-    this.outbox = new Outbox(config.maxBufferedMessages);
-    this.dedupe = new RecentKeys(Math.max(2000, config.logMaxEvents * 2));
+    this.#outbox = new Outbox(config.maxBufferedMessages);
+    this.#dedupe = new RecentKeys(Math.max(2000, config.logMaxEvents * 2));
     const policy: LogPolicy = { maxEvents: config.logMaxEvents, maxAgeMs: config.logMaxAgeMs };
-    this.log = new EventLog({
+    this.#log = new EventLog({
       policy,
       enabled: config.logEnabled,
-      openStore: (ns) => this.deps.stores.open(ns, policy),
-      clock: this.deps.clock,
-      onDegraded: (reason) => this.report(errorData('LOG_DEGRADED', `event log kept in memory only: ${reason}`)),
+      openStore: (ns) => this.#deps.stores.open(ns, policy),
+      clock: this.#deps.clock,
+      onDegraded: (reason) => this.#report(errorData('LOG_DEGRADED', `event log kept in memory only: ${reason}`)),
     });
   }
 
   // ---- the state machine -------------------------------------------------
 
-  private dispatch(event: ConnectionEvent): void {
-    if (this.disposed) return;
-    this.pendingEvents.push(event);
+  #dispatch(event: ConnectionEvent): void {
+    if (this.#disposed) return;
+    this.#pendingEvents.push(event);
     // Effects may feed events back synchronously; run them after this one, in order.
-    if (this.dispatching || !this.machine) return;
-    this.dispatching = true;
+    if (this.#dispatching || !this.#machine) return;
+    this.#dispatching = true;
     try {
-      for (let next = this.pendingEvents.shift(); next; next = this.pendingEvents.shift()) {
-        const prev = this.connection;
-        const { state, effects } = transition(prev, next, this.machine);
-        this.connection = state;
-        for (const effect of effects) this.perform(effect);
-        if (state.status !== prev.status || state.reason !== prev.reason) this.onStateChanged(prev, state);
+      for (let next = this.#pendingEvents.shift(); next; next = this.#pendingEvents.shift()) {
+        const prev = this.#connection;
+        const { state, effects } = transition(prev, next, this.#machine);
+        this.#connection = state;
+        for (const effect of effects) this.#perform(effect);
+        if (state.status !== prev.status || state.reason !== prev.reason) this.#onStateChanged(prev, state);
       }
     } finally {
-      this.dispatching = false;
+      this.#dispatching = false;
     }
   }
 
-  private perform(effect: ConnectionEffect): void {
+  #perform(effect: ConnectionEffect): void {
     switch (effect.type) {
       case 'open-transport':
-        return this.openTransport();
+        return this.#openTransport();
       case 'close-transport':
-        return this.closeTransport(effect.reason);
+        return this.#closeTransport(effect.reason);
       case 'authenticate':
-        return void this.authenticate(this.generation);
+        return void this.#authenticate(this.#generation);
       case 'refresh-token':
-        return void this.refreshToken();
+        return void this.#refreshToken();
       case 'set-timer':
-        return this.machineTimers.set(effect.timer, effect.ms, () => this.dispatch({ type: 'timer', timer: effect.timer }));
+        return this.#machineTimers.set(effect.timer, effect.ms, () => this.#dispatch({ type: 'timer', timer: effect.timer }));
       case 'clear-timers':
-        return this.machineTimers.clearAll();
+        return this.#machineTimers.clearAll();
     }
   }
 
-  private onStateChanged(prev: ConnectionState, next: ConnectionState): void {
-    this.history.push({ at: this.deps.clock.now(), from: prev.status, to: next.status, reason: next.reason });
-    if (this.history.length > 50) this.history.shift();
+  #onStateChanged(prev: ConnectionState, next: ConnectionState): void {
+    this.#history.push({ at: this.#deps.clock.now(), from: prev.status, to: next.status, reason: next.reason });
+    if (this.#history.length > 50) this.#history.shift();
     this.tabs.broadcast({ k: 'st', s: next.status, p: prev.status, r: next.reason });
-    if (next.status === 'open' && prev.status !== 'open') this.onOpened();
-    if (prev.status === 'open' && next.status !== 'open') this.onLost(next);
+    if (next.status === 'open' && prev.status !== 'open') this.#onOpened();
+    if (prev.status === 'open' && next.status !== 'open') this.#onLost(next);
   }
 
-  private openTransport(): void {
-    const config = this.config!;
-    const generation = ++this.generation;
-    this.counters.socketsOpened++;
-    if (this.everOpened) this.counters.reconnects++;
-    const current = () => generation === this.generation;
-    this.transport = this.deps.transport(config.url, {
-      onOpen: () => current() && this.dispatch({ type: 'transport-open' }),
-      onMessage: (data) => current() && this.onFrame(data),
+  #openTransport(): void {
+    const config = this.#config!;
+    const generation = ++this.#generation;
+    this.#counters.socketsOpened++;
+    if (this.#everOpened) this.#counters.reconnects++;
+    const current = () => generation === this.#generation;
+    this.#transport = this.#deps.transport(config.url, {
+      onOpen: () => current() && this.#dispatch({ type: 'transport-open' }),
+      onMessage: (data) => current() && this.#onFrame(data),
       onClose: () => {
         if (!current()) return;
-        this.transport = undefined;
-        this.dispatch({ type: 'transport-closed' });
+        this.#transport = undefined;
+        this.#dispatch({ type: 'transport-closed' });
       },
     });
   }
 
-  private closeTransport(reason: string): void {
-    const transport = this.transport;
-    this.transport = undefined;
-    this.generation++;
+  #closeTransport(reason: string): void {
+    const transport = this.#transport;
+    this.#transport = undefined;
+    this.#generation++;
     transport?.close(1000, reason);
   }
 
-  private async authenticate(generation: number): Promise<void> {
-    const token = await this.tokens.getToken();
-    if (generation !== this.generation || this.connection.status !== 'authenticating') return;
+  async #authenticate(generation: number): Promise<void> {
+    const token = await this.#tokens.getToken();
+    if (generation !== this.#generation || this.#connection.status !== 'authenticating') return;
     if (!token.ok) {
-      this.report(errorData('TOKEN_UNAVAILABLE', token.cause === 'rejected' ? 'every tab refused to give a token' : 'no tab gave a token in time'));
-      this.dispatch({ type: 'token-unavailable', cause: token.cause });
+      this.#report(errorData('TOKEN_UNAVAILABLE', token.cause === 'rejected' ? 'every tab refused to give a token' : 'no tab gave a token in time'));
+      this.#dispatch({ type: 'token-unavailable', cause: token.cause });
       return;
     }
-    this.counters.handshakes++;
-    this.write(this.protocol.authFrame(token.token));
+    this.#counters.handshakes++;
+    this.#write(this.#protocol.authFrame(token.token));
   }
 
-  private async refreshToken(): Promise<void> {
-    const ok = await this.tokens.refresh();
-    this.dispatch(ok ? { type: 'token-refreshed' } : { type: 'refresh-failed' });
+  async #refreshToken(): Promise<void> {
+    const ok = await this.#tokens.refresh();
+    this.#dispatch(ok ? { type: 'token-refreshed' } : { type: 'refresh-failed' });
   }
 
-  private write(text: string): void {
-    this.transport?.send(text);
-    this.lastSentAt = this.deps.clock.now();
+  #write(text: string): void {
+    this.#transport?.send(text);
+    this.#lastSentAt = this.#deps.clock.now();
   }
 
-  private onOpened(): void {
-    this.everOpened = true;
-    this.scheduleKeepAlive();
-    for (const item of this.outbox.drain()) {
-      this.write(item.text);
-      this.counters.sent++;
+  #onOpened(): void {
+    this.#everOpened = true;
+    this.#scheduleKeepAlive();
+    for (const item of this.#outbox.drain()) {
+      this.#write(item.text);
+      this.#counters.sent++;
       item.resolve(true);
     }
-    this.held ??= [];
-    void this.prepareNamespace(this.generation);
+    this.#held ??= [];
+    void this.#prepareNamespace(this.#generation);
   }
 
-  private onLost(next: ConnectionState): void {
-    this.timers.clear('keepalive');
+  #onLost(next: ConnectionState): void {
+    this.#timers.clear('keepalive');
     // What arrived on the lost connection is still news: deliver it.
-    this.releaseHeld();
+    this.#releaseHeld();
     if (next.status === 'closed') return;
-    this.gapDispatch({
+    this.#gapDispatch({
       type: 'lost',
-      at: this.deps.clock.now(),
+      at: this.#deps.clock.now(),
       reason: next.status === 'offline' ? 'offline' : 'reconnect',
-      lastSeenAt: this.log?.lastSeen?.at ?? null,
+      lastSeenAt: this.#log?.lastSeen?.at ?? null,
     });
   }
 
-  private scheduleKeepAlive(): void {
-    const config = this.config!;
-    const { nextCheckInMs } = keepAliveStep(this.deps.clock.now(), this.lastSentAt, config.keepAliveMs);
-    this.timers.set('keepalive', nextCheckInMs, () => {
-      if (this.connection.status !== 'open') return;
-      if (keepAliveStep(this.deps.clock.now(), this.lastSentAt, config.keepAliveMs).ping) {
-        this.write(this.protocol.pingFrame());
-        this.counters.pings++;
+  #scheduleKeepAlive(): void {
+    const config = this.#config!;
+    const { nextCheckInMs } = keepAliveStep(this.#deps.clock.now(), this.#lastSentAt, config.keepAliveMs);
+    this.#timers.set('keepalive', nextCheckInMs, () => {
+      if (this.#connection.status !== 'open') return;
+      if (keepAliveStep(this.#deps.clock.now(), this.#lastSentAt, config.keepAliveMs).ping) {
+        this.#write(this.#protocol.pingFrame());
+        this.#counters.pings++;
       }
-      this.scheduleKeepAlive();
+      this.#scheduleKeepAlive();
     });
   }
 
   // ---- incoming frames ---------------------------------------------------
 
-  private onFrame(data: unknown): void {
-    const config = this.config!;
-    this.counters.framesReceived++;
+  #onFrame(data: unknown): void {
+    const config = this.#config!;
+    this.#counters.framesReceived++;
     const parsed = parseFrame(data, config.maxFrameBytes);
     if (!parsed.ok) {
-      if (parsed.rejection.code === 'OVERSIZED_FRAME') this.counters.dropped.oversized++;
-      else this.counters.dropped.malformed++;
-      this.report(parsed.rejection);
+      if (parsed.rejection.code === 'OVERSIZED_FRAME') this.#counters.dropped.oversized++;
+      else this.#counters.dropped.malformed++;
+      this.#report(parsed.rejection);
       return;
     }
     const envelope = parsed.envelope;
-    const frame = this.protocol.classify(envelope);
+    const frame = this.#protocol.classify(envelope);
     switch (frame.kind) {
       case 'auth-accepted':
-        if (this.connection.status !== 'authenticating') return;
-        this.session = frame.session;
-        this.dispatch({ type: 'auth-accepted' });
-        this.fanout.enqueue(data as string, envelope.type, frame.session.tenantId, true);
+        if (this.#connection.status !== 'authenticating') return;
+        this.#session = frame.session;
+        this.#dispatch({ type: 'auth-accepted' });
+        this.#fanout.enqueue(data as string, envelope.type, frame.session.tenantId, true);
         return;
       case 'error':
-        this.report(errorData('SERVER_ERROR', frame.message, { serverCode: frame.code, type: envelope.type }));
-        this.fanout.enqueue(data as string, envelope.type, undefined, true);
-        if (frame.during !== 'request') this.dispatch({ type: 'server-error', code: frame.code, during: frame.during });
+        this.#report(errorData('SERVER_ERROR', frame.message, { serverCode: frame.code, type: envelope.type }));
+        this.#fanout.enqueue(data as string, envelope.type, undefined, true);
+        if (frame.during !== 'request') this.#dispatch({ type: 'server-error', code: frame.code, during: frame.during });
         return;
       case 'ping':
-        this.write(this.protocol.pongFrame(new Date(this.deps.clock.now()).toISOString()));
+        this.#write(this.#protocol.pongFrame(new Date(this.#deps.clock.now()).toISOString()));
         return;
       case 'pong':
         return;
       case 'event':
-        this.onEvent(envelope, parsed.at, data as string);
+        this.#onEvent(envelope, parsed.at, data as string);
     }
   }
 
-  private onEvent(envelope: Envelope, at: number, text: string): void {
-    if (this.connection.status !== 'open') {
+  #onEvent(raw: Envelope, at: number, text: string): void {
+    if (this.#connection.status !== 'open') {
       // The server sends events only after auth.success (PROTOCOL.md "Handshake").
-      this.counters.dropped.early++;
+      this.#counters.dropped.early++;
       return;
     }
-    const tenant = tenantOf(envelope);
-    if (!this.acceptsTenant(tenant, envelope.type)) return;
-    this.counters.eventsReceived++;
-    const event: RelayedEvent = { envelope, at, key: eventKey(envelope), text, tenant };
-    if (this.held && this.held.length < maxHeldEvents) this.held.push(event);
+    const event = this.#admit(raw, at, text);
+    if (!event) return;
+    this.#counters.eventsReceived++;
+    if (this.#held && this.#held.length < maxHeldEvents) this.#held.push(event);
     else {
       // A replay slower than a burst is long: let live events through rather than hold without bound.
-      this.releaseHeld();
-      this.deliver(event);
+      this.#releaseHeld();
+      this.#deliver(event);
     }
   }
 
-  private acceptsTenant(tenant: string | undefined, type: string): boolean {
-    const expected = this.session?.tenantId ?? this.config?.tenantId;
+  /**
+   * The edge checks, once per frame for every tab: older drafts' names and keys
+   * normalised, other tenants' events dropped, known types' payloads checked.
+   * Returns the event to relay, or undefined when it was dropped (counted and reported).
+   */
+  #admit(raw: Envelope, at: number, text: string | undefined): RelayedEvent | undefined {
+    const config = this.#config!;
+    const envelope = normalizeEnvelope(raw, config.normalizeKeys);
+    const tenant = tenantOf(envelope);
+    if (!this.#acceptsTenant(tenant, envelope.type)) return undefined;
+    const problem = payloadProblem(envelope);
+    if (problem !== undefined) {
+      this.#counters.dropped.invalid++;
+      this.#report(errorData('INVALID_PAYLOAD', problem, { type: envelope.type }));
+      if (config.invalidPayloads === 'drop') return undefined;
+    }
+    // Tabs get the frame's own text unless it had to be rewritten.
+    const relayText = envelope === raw && text !== undefined ? text : JSON.stringify(envelope);
+    return { envelope, at, key: eventKey(envelope), text: relayText, tenant };
+  }
+
+  #acceptsTenant(tenant: string | undefined, type: string): boolean {
+    const expected = this.#session?.tenantId ?? this.#config?.tenantId;
     if (expected === undefined || tenant === undefined || tenant === expected) return true;
-    this.counters.dropped.tenant++;
+    this.#counters.dropped.tenant++;
     // Name the type, never the other tenant's id or payload.
-    this.report(errorData('TENANT_MISMATCH', `dropped a ${type} event of another tenant`, { type }));
+    this.#report(errorData('TENANT_MISMATCH', `dropped a ${type} event of another tenant`, { type }));
     return false;
   }
 
-  private deliver(event: RelayedEvent): void {
-    if (!this.dedupe.add(event.key)) {
-      this.counters.duplicates++;
+  #deliver(event: RelayedEvent): void {
+    if (!this.#dedupe.add(event.key)) {
+      this.#counters.duplicates++;
       return;
     }
-    this.fanout.enqueue(event.text, event.envelope.type, event.tenant);
-    this.log?.append({ key: event.key, at: event.at, envelope: event.envelope });
-    this.counters.eventsRelayed++;
+    this.#fanout.enqueue(event.text, event.envelope.type, event.tenant);
+    this.#log?.append({ key: event.key, at: event.at, envelope: event.envelope });
+    this.#counters.eventsRelayed++;
   }
 
-  private releaseHeld(): void {
-    const held = this.held;
-    this.held = null;
-    if (held) for (const event of held) this.deliver(event);
+  #releaseHeld(): void {
+    const held = this.#held;
+    this.#held = null;
+    if (held) for (const event of held) this.#deliver(event);
   }
 
   // ---- namespace, gaps and replay ----------------------------------------
 
-  private namespace(): string {
-    return `${this.config!.url}|${this.session?.tenantId ?? ''}|${this.session?.userId ?? ''}`;
+  #namespace(): string {
+    return `${this.#config!.url}|${this.#session?.tenantId ?? ''}|${this.#session?.userId ?? ''}`;
   }
 
-  private async prepareNamespace(generation: number): Promise<void> {
-    const log = this.log!;
-    const ns = this.namespace();
+  async #prepareNamespace(generation: number): Promise<void> {
+    const log = this.#log!;
+    const ns = this.#namespace();
     const previous = log.namespace;
     const stored = await log.open(ns);
-    if (generation !== this.generation) return;
+    if (generation !== this.#generation) return;
     if (previous !== ns) {
       if (previous !== undefined) {
         // Another user or tenant on this endpoint: nothing of the old session carries over.
-        this.gapDispatch({ type: 'reset' });
-        this.dedupe.clear();
+        this.#gapDispatch({ type: 'reset' });
+        this.#dedupe.clear();
       }
-      if (stored) for (const key of await log.keysSince(stored.at - this.config!.replayOverlapMs)) this.dedupe.add(key);
-      if (generation !== this.generation) return;
+      if (stored) for (const key of await log.keysSince(stored.at - this.#config!.replayOverlapMs)) this.#dedupe.add(key);
+      if (generation !== this.#generation) return;
     }
-    for (const wake of this.namespaceWaiters.splice(0)) wake();
-    this.gapDispatch({
+    for (const wake of this.#namespaceWaiters.splice(0)) wake();
+    this.#gapDispatch({
       type: 'opened',
-      at: this.deps.clock.now(),
+      at: this.#deps.clock.now(),
       storedLastSeenAt: stored?.at ?? null,
-      replay: Boolean(this.config!.eventsSinceUrl),
+      replay: Boolean(this.#config!.eventsSinceUrl),
     });
     // Without a replay in flight, live events flow now.
-    if (this.gap.phase !== 'settling' || this.gap.replay !== 'pending') this.releaseHeld();
+    if (this.#gap.phase !== 'settling' || this.#gap.replay !== 'pending') this.#releaseHeld();
   }
 
-  private gapDispatch(event: GapEvent): void {
-    const now = this.deps.clock.now();
-    const { state, effects } = gapTransition(this.gap, event, now);
-    this.gap = state;
+  #gapDispatch(event: GapEvent): void {
+    const now = this.#deps.clock.now();
+    const { state, effects } = gapTransition(this.#gap, event, now);
+    this.#gap = state;
     for (const effect of effects) {
       switch (effect.type) {
         case 'start-settle-timer':
-          this.timers.set('settle', this.config!.resyncSettleMs, () => this.gapDispatch({ type: 'settled' }));
+          this.#timers.set('settle', this.#config!.resyncSettleMs, () => this.#gapDispatch({ type: 'settled' }));
           break;
         case 'cancel-settle-timer':
-          this.timers.clear('settle');
+          this.#timers.clear('settle');
           break;
         case 'start-replay':
-          void this.replay(effect.since, this.generation);
+          void this.#replay(effect.since, this.#generation);
           break;
         case 'emit': {
           // Events delivered before the signal must reach tabs before it.
-          this.fanout.flush();
-          this.counters.resyncs++;
+          this.#fanout.flush();
+          this.#counters.resyncs++;
           const signal = effect.signal;
           this.tabs.broadcast({
             k: 'rs',
@@ -533,64 +556,64 @@ export class Broker {
     }
   }
 
-  private async replay(since: number, generation: number): Promise<void> {
-    const config = this.config!;
+  async #replay(since: number, generation: number): Promise<void> {
+    const config = this.#config!;
     const from = since - config.replayOverlapMs;
     let lastError = 'no token';
     for (let attempt = 0; attempt < replayAttempts; attempt++) {
       if (attempt > 0) {
         // Live events must not wait behind a failing endpoint.
-        this.releaseHeld();
-        await new Promise<void>((resolve) => this.deps.clock.setTimeout(() => resolve(), 1000 * 2 ** (attempt - 1)));
+        this.#releaseHeld();
+        await new Promise<void>((resolve) => this.#deps.clock.setTimeout(() => resolve(), 1000 * 2 ** (attempt - 1)));
       }
-      if (generation !== this.generation) return;
-      const token = await this.tokens.getToken();
-      if (generation !== this.generation) return;
+      if (generation !== this.#generation) return;
+      const token = await this.#tokens.getToken();
+      if (generation !== this.#generation) return;
       if (!token.ok) continue;
       try {
+        // Loaded on demand: only apps with an events-since endpoint, and only after a gap, need it.
+        const { fetchMissedEvents } = await import('./replay.ts');
         const answer = await fetchMissedEvents({
           url: config.eventsSinceUrl!,
-          base: this.deps.baseUrl,
+          base: this.#deps.baseUrl,
           sinceIso: new Date(from).toISOString(),
           token: token.token,
-          tenantId: this.session?.tenantId ?? config.tenantId,
+          tenantId: this.#session?.tenantId ?? config.tenantId,
           timeoutMs: replayTimeoutMs,
-          fetch: this.deps.fetch,
+          fetch: this.#deps.fetch,
         });
-        if (generation !== this.generation) return;
-        const known = new Set(await this.log!.keysSince(from));
+        if (generation !== this.#generation) return;
+        const known = new Set(await this.#log!.keysSince(from));
         const missed: RelayedEvent[] = [];
         for (const { envelope, at } of answer.events) {
           if (at < from) continue;
-          const tenant = tenantOf(envelope);
-          if (!this.acceptsTenant(tenant, envelope.type)) continue;
-          const key = eventKey(envelope);
-          if (known.has(key) || !this.dedupe.add(key)) continue;
-          missed.push({ envelope, at, key, text: JSON.stringify(envelope), tenant });
+          const event = this.#admit(envelope, at, undefined);
+          if (!event || known.has(event.key) || !this.#dedupe.add(event.key)) continue;
+          missed.push(event);
         }
-        this.fanout.sendReplayed(missed.map((event) => ({ text: event.text, type: event.envelope.type, tenant: event.tenant })));
-        for (const event of missed) this.log!.append({ key: event.key, at: event.at, envelope: event.envelope });
-        this.counters.replayed += missed.length;
-        this.counters.eventsRelayed += missed.length;
+        this.#fanout.sendReplayed(missed.map((event) => ({ text: event.text, type: event.envelope.type, tenant: event.tenant })));
+        for (const event of missed) this.#log!.append({ key: event.key, at: event.at, envelope: event.envelope });
+        this.#counters.replayed += missed.length;
+        this.#counters.eventsRelayed += missed.length;
         const oldest = answer.events[0]?.at;
         const complete = answer.returned < config.replayLimit || (oldest !== undefined && oldest <= since);
-        this.releaseHeld();
-        this.gapDispatch({ type: 'replay-finished', ok: true, count: missed.length, complete });
+        this.#releaseHeld();
+        this.#gapDispatch({ type: 'replay-finished', ok: true, count: missed.length, complete });
         return;
       } catch (error) {
         lastError = (error as Error).message;
       }
     }
-    if (generation !== this.generation) return;
-    this.releaseHeld();
-    this.report(errorData('REPLAY_FAILED', `could not replay missed events: ${lastError}`));
-    this.gapDispatch({ type: 'replay-finished', ok: false, count: 0, complete: false });
+    if (generation !== this.#generation) return;
+    this.#releaseHeld();
+    this.#report(errorData('REPLAY_FAILED', `could not replay missed events: ${lastError}`));
+    this.#gapDispatch({ type: 'replay-finished', ok: false, count: 0, complete: false });
   }
 
   // ---- calls from tabs ---------------------------------------------------
 
-  private send(message: unknown, options: { volatile?: boolean }): Promise<boolean> | boolean {
-    const config = this.config!;
+  #send(message: unknown, options: { volatile?: boolean }): Promise<boolean> | boolean {
+    const config = this.#config!;
     if (typeof message !== 'object' || message === null || Array.isArray(message)) {
       throw errorData('INVALID_ARGUMENT', 'send() takes a JSON object');
     }
@@ -606,23 +629,23 @@ export class Broker {
     if (text.length > config.maxFrameBytes) {
       throw errorData('INVALID_ARGUMENT', `message of ${text.length} bytes exceeds maxFrameBytes ${config.maxFrameBytes}`);
     }
-    if (this.connection.status === 'open' && this.transport) {
-      this.write(text);
-      this.counters.sent++;
+    if (this.#connection.status === 'open' && this.#transport) {
+      this.#write(text);
+      this.#counters.sent++;
       return true;
     }
     if (options.volatile) {
-      this.counters.dropped.volatile++;
+      this.#counters.dropped.volatile++;
       return false;
     }
     return new Promise((resolve, reject) => {
-      if (this.outbox.push({ text, resolve, reject }) === 'full') {
-        reject(errorData('BUFFER_FULL', `upstream buffer full (${config.maxBufferedMessages} messages) while ${this.connection.status}`));
+      if (this.#outbox.push({ text, resolve, reject }) === 'full') {
+        reject(errorData('BUFFER_FULL', `upstream buffer full (${config.maxBufferedMessages} messages) while ${this.#connection.status}`));
       }
     });
   }
 
-  private async recent(query: RecentQuery): Promise<Envelope[]> {
+  async #recent(query: RecentQuery): Promise<Envelope[]> {
     if (query.type !== undefined && !isValidPattern(query.type)) throw errorData('INVALID_ARGUMENT', `invalid type pattern ${JSON.stringify(query.type)}`);
     if (query.since !== undefined && Number.isNaN(parseIsoTimestamp(query.since))) {
       throw errorData('INVALID_ARGUMENT', `since must be an ISO 8601 timestamp, got ${JSON.stringify(query.since)}`);
@@ -630,54 +653,54 @@ export class Broker {
     if (query.limit !== undefined && !(Number.isInteger(query.limit) && query.limit >= 0)) {
       throw errorData('INVALID_ARGUMENT', `limit must be a non-negative integer, got ${JSON.stringify(query.limit)}`);
     }
-    if (this.log?.namespace === undefined) {
+    if (this.#log?.namespace === undefined) {
       // The log belongs to a tenant and user: wait until a handshake said whose it is.
       const ready = await new Promise<boolean>((resolve) => {
-        const timer = this.deps.clock.setTimeout(() => resolve(false), recentWaitMs);
-        this.namespaceWaiters.push(() => {
-          this.deps.clock.clearTimeout(timer);
+        const timer = this.#deps.clock.setTimeout(() => resolve(false), recentWaitMs);
+        this.#namespaceWaiters.push(() => {
+          this.#deps.clock.clearTimeout(timer);
           resolve(true);
         });
       });
       if (!ready) throw errorData('NOT_READY', 'no session yet: recent() needs a connection that authenticated');
     }
-    const events = await this.log!.recent(query);
+    const events = await this.#log!.recent(query);
     return events.map((event) => event.envelope);
   }
 
-  private async logout(): Promise<void> {
-    const url = this.config!.url;
-    this.dispatch({ type: 'stop', reason: 'logout' });
-    this.gapDispatch({ type: 'reset' });
-    this.held = null;
-    for (const item of this.outbox.drain()) item.reject(errorData('CLOSED', 'logged out before the message could be sent'));
-    this.tokens.forget();
-    this.dedupe.clear();
-    this.session = undefined;
-    await this.log!.wipe();
-    await this.deps.stores.wipePrefix(`${url}|`).catch(() => {});
+  async #logout(): Promise<void> {
+    const url = this.#config!.url;
+    this.#dispatch({ type: 'stop', reason: 'logout' });
+    this.#gapDispatch({ type: 'reset' });
+    this.#held = null;
+    for (const item of this.#outbox.drain()) item.reject(errorData('CLOSED', 'logged out before the message could be sent'));
+    this.#tokens.forget();
+    this.#dedupe.clear();
+    this.#session = undefined;
+    await this.#log!.wipe();
+    await this.#deps.stores.wipePrefix(`${url}|`).catch(() => {});
     this.tabs.broadcast({ k: 'bye' });
   }
 
   async stats(): Promise<BrokerStats> {
-    const log = this.log;
+    const log = this.#log;
     const status = log?.status() ?? { status: 'ok' as const, written: 0 };
     const lastSeen = log?.lastSeen;
     return {
-      brokerId: this.deps.brokerId,
-      buildId: this.deps.buildId,
-      state: this.connection.status,
-      reason: this.connection.reason,
+      brokerId: this.#deps.brokerId,
+      buildId: this.#deps.buildId,
+      state: this.#connection.status,
+      reason: this.#connection.reason,
       tabs: this.tabs.size,
-      ...this.counters,
-      dropped: { ...this.counters.dropped },
-      deliveries: this.fanout.counters.deliveries,
-      batches: this.fanout.counters.batches,
+      ...this.#counters,
+      dropped: { ...this.#counters.dropped },
+      deliveries: this.#fanout.counters.deliveries,
+      batches: this.#fanout.counters.batches,
       lastSeen: lastSeen ? new Date(lastSeen.at).toISOString() : null,
-      outbox: this.outbox.size,
+      outbox: this.#outbox.size,
       log: { ...status, size: log ? await log.count() : 0 },
-      session: this.session ?? null,
-      uptimeMs: this.deps.clock.now() - this.startedAt,
+      session: this.#session ?? null,
+      uptimeMs: this.#deps.clock.now() - this.#startedAt,
     };
   }
 
@@ -685,32 +708,32 @@ export class Broker {
     return {
       stats: await this.stats(),
       // The config holds no secrets: tokens never reach the worker's options.
-      config: this.config ?? null,
-      gap: this.gap,
+      config: this.#config ?? null,
+      gap: this.#gap,
       tabs: [...this.tabs.all()].map((tab) => ({ id: tab.id, visible: tab.visible, patterns: tab.patterns.patterns() })),
-      transitions: this.history.slice(),
+      transitions: this.#history.slice(),
     };
   }
 
   /** Stop for good: socket closed, timers cleared, pending log writes flushed, tabs let go. */
   async shutdown(): Promise<void> {
-    if (this.disposed) return;
-    this.dispatch({ type: 'stop', reason: 'no-tabs' });
-    this.disposed = true;
-    this.closeTransport('shutdown');
-    this.machineTimers.clearAll();
-    this.timers.clearAll();
+    if (this.#disposed) return;
+    this.#dispatch({ type: 'stop', reason: 'no-tabs' });
+    this.#disposed = true;
+    this.#closeTransport('shutdown');
+    this.#machineTimers.clearAll();
+    this.#timers.clearAll();
     for (const tab of [...this.tabs.all()]) this.tabs.remove(tab.id);
-    await this.log?.flush();
+    await this.#log?.flush();
   }
 
   // ---- errors to tabs ----------------------------------------------------
 
   /** Tell every tab, at most 5 times per second per code; stats count every occurrence. */
-  private report(error: TabwireErrorData): void {
-    const now = this.deps.clock.now();
-    const window = this.reportedAt.get(error.code);
-    if (!window || now - window.start >= 1000) this.reportedAt.set(error.code, { start: now, count: 1 });
+  #report(error: TabwireErrorData): void {
+    const now = this.#deps.clock.now();
+    const window = this.#reportedAt.get(error.code);
+    if (!window || now - window.start >= 1000) this.#reportedAt.set(error.code, { start: now, count: 1 });
     else if (++window.count > 5) return;
     this.tabs.broadcast({ k: 'er', e: error });
   }

@@ -6,7 +6,9 @@
  */
 import { type LastSeen, type LogPolicy, advanceLastSeen } from '../src/core/log-policy.ts';
 import type { Clock, EventStore, RecentQuery, StoreStatus, StoredEvent } from '../src/ports.ts';
-import { MemoryEventStore } from './memory-store.ts';
+
+/** The memory store is only needed when IndexedDB fails or the log is off: loaded on demand. */
+const memoryStore = async (policy: LogPolicy): Promise<EventStore> => new (await import('./memory-store.ts')).MemoryEventStore(policy);
 
 export interface EventLogOptions {
   policy: LogPolicy;
@@ -24,131 +26,132 @@ export interface EventLogOptions {
 }
 
 export class EventLog {
-  private store: EventStore | undefined;
-  private storeReady: Promise<EventStore> | undefined;
-  private ns: string | undefined;
-  private pending: StoredEvent[] = [];
-  private flushTimer: unknown;
-  private flushing: Promise<void> = Promise.resolve();
-  private seen: LastSeen | null = null;
-  private degradedReason: string | undefined;
-  private written = 0;
+  #storeReady: Promise<EventStore> | undefined;
+  #ns: string | undefined;
+  #pending: StoredEvent[] = [];
+  #flushTimer: unknown;
+  #flushing: Promise<void> = Promise.resolve();
+  #seen: LastSeen | null = null;
+  #degradedReason: string | undefined;
+  #written = 0;
 
-  constructor(private readonly options: EventLogOptions) {}
+  readonly #options: EventLogOptions;
+
+  constructor(options: EventLogOptions) {
+    this.#options = options;
+  }
 
   /** Switch to the log of `ns` (endpoint + tenant + user); returns its stored last-seen. */
   async open(ns: string): Promise<LastSeen | null> {
-    if (this.ns === ns && this.storeReady) {
-      await this.storeReady;
-      return this.seen;
+    if (this.#ns === ns && this.#storeReady) {
+      await this.#storeReady;
+      return this.#seen;
     }
     await this.flush();
-    this.ns = ns;
-    this.seen = null;
-    this.storeReady = this.openFor(ns);
-    const store = await this.storeReady;
-    if (this.ns !== ns) return null;
-    this.store = store;
-    this.seen = await store.lastSeen().catch(() => null);
-    return this.seen;
+    this.#ns = ns;
+    this.#seen = null;
+    this.#storeReady = this.#openFor(ns);
+    const store = await this.#storeReady;
+    if (this.#ns !== ns) return null;
+    this.#seen = await store.lastSeen().catch(() => null);
+    return this.#seen;
   }
 
   get namespace(): string | undefined {
-    return this.ns;
+    return this.#ns;
   }
 
   get lastSeen(): LastSeen | null {
-    return this.seen;
+    return this.#seen;
   }
 
   /** Record an event that was just relayed. Never blocks delivery. */
   append(event: StoredEvent): void {
-    this.seen = advanceLastSeen(this.seen, event.at, event.key);
-    if (!this.options.enabled) return;
-    this.pending.push(event);
-    if (this.pending.length >= (this.options.flushBatchSize ?? 250)) {
+    this.#seen = advanceLastSeen(this.#seen, event.at, event.key);
+    if (!this.#options.enabled) return;
+    this.#pending.push(event);
+    if (this.#pending.length >= (this.#options.flushBatchSize ?? 250)) {
       void this.flush();
-    } else if (this.flushTimer === undefined) {
-      this.flushTimer = this.options.clock.setTimeout(() => {
-        this.flushTimer = undefined;
+    } else if (this.#flushTimer === undefined) {
+      this.#flushTimer = this.#options.clock.setTimeout(() => {
+        this.#flushTimer = undefined;
         void this.flush();
-      }, this.options.flushDelayMs ?? 10);
+      }, this.#options.flushDelayMs ?? 10);
     }
   }
 
   /** Write what is pending. Resolves when it is stored (or kept in memory after a failure). */
   flush(): Promise<void> {
-    if (this.flushTimer !== undefined) {
-      this.options.clock.clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
+    if (this.#flushTimer !== undefined) {
+      this.#options.clock.clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
     }
-    const batch = this.pending;
-    this.pending = [];
-    const seen = this.seen;
+    const batch = this.#pending;
+    this.#pending = [];
+    const seen = this.#seen;
     // Batches are written one after another so a later one never lands first.
-    this.flushing = this.flushing.then(async () => {
-      if (batch.length === 0 || !this.storeReady) return;
-      const store = await this.storeReady;
+    this.#flushing = this.#flushing.then(async () => {
+      if (batch.length === 0 || !this.#storeReady) return;
+      const store = await this.#storeReady;
       try {
-        await store.append(batch, seen, this.options.clock.now());
-        this.written += batch.length;
+        await store.append(batch, seen, this.#options.clock.now());
+        this.#written += batch.length;
       } catch (error) {
-        const fallback = this.degrade(`IndexedDB write failed: ${(error as Error)?.name ?? 'error'}`);
-        await fallback.append(batch, seen, this.options.clock.now());
+        const fallback = await this.degrade(`IndexedDB write failed: ${(error as Error)?.name ?? 'error'}`);
+        await fallback.append(batch, seen, this.#options.clock.now());
       }
     });
-    return this.flushing;
+    return this.#flushing;
   }
 
   async recent(query: RecentQuery): Promise<StoredEvent[]> {
     await this.flush();
-    if (!this.storeReady) return [];
-    return (await this.storeReady).recent(query);
+    if (!this.#storeReady) return [];
+    return (await this.#storeReady).recent(query);
   }
 
   async keysSince(since: number): Promise<string[]> {
     await this.flush();
-    if (!this.storeReady) return [];
-    return (await this.storeReady).keysSince(since).catch(() => []);
+    if (!this.#storeReady) return [];
+    return (await this.#storeReady).keysSince(since).catch(() => []);
   }
 
   async count(): Promise<number> {
-    if (!this.storeReady) return 0;
+    if (!this.#storeReady) return 0;
     await this.flush();
-    return (await this.storeReady).count().catch(() => 0);
+    return (await this.#storeReady).count().catch(() => 0);
   }
 
   /** Logout: drop what is pending and every stored event and last-seen of the namespace. */
   async wipe(): Promise<void> {
-    this.pending = [];
-    this.seen = null;
-    await this.flushing;
-    if (this.storeReady) await (await this.storeReady).wipe().catch(() => {});
+    this.#pending = [];
+    this.#seen = null;
+    await this.#flushing;
+    if (this.#storeReady) await (await this.#storeReady).wipe().catch(() => {});
   }
 
   status(): StoreStatus & { written: number } {
-    if (!this.options.enabled) return { status: 'degraded', reason: 'log disabled by options', written: 0 };
-    return this.degradedReason
-      ? { status: 'degraded', reason: this.degradedReason, written: this.written }
-      : { status: 'ok', written: this.written };
+    if (!this.#options.enabled) return { status: 'degraded', reason: 'log disabled by options', written: 0 };
+    return this.#degradedReason
+      ? { status: 'degraded', reason: this.#degradedReason, written: this.#written }
+      : { status: 'ok', written: this.#written };
   }
 
   /** Fall back to memory for the rest of this worker's life. */
-  degrade(reason: string): EventStore {
-    const memory = new MemoryEventStore(this.options.policy);
-    this.store = memory;
-    this.storeReady = Promise.resolve(memory);
-    if (this.degradedReason === undefined) {
-      this.degradedReason = reason;
-      this.options.onDegraded(reason);
+  degrade(reason: string): Promise<EventStore> {
+    if (this.#degradedReason === undefined) {
+      this.#degradedReason = reason;
+      this.#options.onDegraded(reason);
     }
+    const memory = memoryStore(this.#options.policy);
+    this.#storeReady = memory;
     return memory;
   }
 
-  private async openFor(ns: string): Promise<EventStore> {
-    if (!this.options.enabled || this.degradedReason !== undefined) return new MemoryEventStore(this.options.policy);
+  async #openFor(ns: string): Promise<EventStore> {
+    if (!this.#options.enabled || this.#degradedReason !== undefined) return memoryStore(this.#options.policy);
     try {
-      return await this.options.openStore(ns);
+      return await this.#options.openStore(ns);
     } catch (error) {
       return this.degrade(`IndexedDB unavailable: ${(error as Error)?.message ?? 'error'}`);
     }

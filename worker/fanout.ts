@@ -25,45 +25,49 @@ export interface FanoutCounters {
 }
 
 export class Fanout {
-  private live: Pending[] = [];
-  private scheduled = false;
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  #live: Pending[] = [];
+  #scheduled = false;
+  #lastFlushAt = Number.NEGATIVE_INFINITY;
   readonly counters: FanoutCounters = { deliveries: 0, batches: 0 };
 
-  constructor(
-    private readonly tabs: TabRegistry,
-    private readonly clock: Clock,
-    private readonly burstWindowMs = 2,
-  ) {}
+  readonly #tabs: TabRegistry;
+  readonly #clock: Clock;
+  readonly #burstWindowMs: number;
+
+  constructor(tabs: TabRegistry, clock: Clock, burstWindowMs = 2) {
+    this.#tabs = tabs;
+    this.#clock = clock;
+    this.#burstWindowMs = burstWindowMs;
+  }
 
   enqueue(text: string, type: string, tenant: string | undefined, exactOnly = false): void {
-    this.live.push({ text, type, tenant, exactOnly });
-    if (this.scheduled) return;
-    this.scheduled = true;
-    const now = this.clock.now();
-    if (now - this.lastFlushAt >= this.burstWindowMs) queueMicrotask(() => this.flush());
-    else this.clock.setTimeout(() => this.flush(), this.burstWindowMs);
+    this.#live.push({ text, type, tenant, exactOnly });
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    const now = this.#clock.now();
+    if (now - this.#lastFlushAt >= this.#burstWindowMs) queueMicrotask(() => this.flush());
+    else this.#clock.setTimeout(() => this.flush(), this.#burstWindowMs);
   }
 
   /** Send what is pending now (also called before anything that must come after it, like a resync). */
   flush(): void {
-    this.scheduled = false;
-    if (this.live.length === 0) return;
-    const batch = this.live;
-    this.live = [];
-    this.lastFlushAt = this.clock.now();
-    this.post(batch, false);
+    this.#scheduled = false;
+    if (this.#live.length === 0) return;
+    const batch = this.#live;
+    this.#live = [];
+    this.#lastFlushAt = this.#clock.now();
+    this.#post(batch, false);
   }
 
   /** Replayed events go out at once, as their own batch, marked replayed. */
   sendReplayed(events: Array<{ text: string; type: string; tenant: string | undefined }>): void {
     this.flush();
-    if (events.length > 0) this.post(events.map((e) => ({ ...e, exactOnly: false })), true);
+    if (events.length > 0) this.#post(events.map((e) => ({ ...e, exactOnly: false })), true);
   }
 
-  private post(batch: Pending[], replayed: boolean): void {
+  #post(batch: Pending[], replayed: boolean): void {
     let everything: string | undefined;
-    for (const tab of this.tabs.all()) {
+    for (const tab of this.#tabs.all()) {
       const picked = pick(tab, batch);
       if (picked.length === 0) continue;
       // Most tabs subscribe to the same things: build the full batch's text once.

@@ -1,23 +1,29 @@
 /**
- * The IndexedDB adapter (idb): one database per origin, events keyed by
+ * The IndexedDB adapter: one database per origin, events keyed by
  * [namespace, timestamp ms, event key] so that time order, per-namespace ranges,
  * age trimming and de-duplication all come from the key itself. Each batch is
  * one transaction: put, trim by age, trim by count, save last-seen. Durability
  * is relaxed: the log is a cache the server can rebuild, not a ledger.
  */
-import { type DBSchema, type IDBPDatabase, unwrap, wrap } from 'idb';
 import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from '../src/core/log-policy.ts';
 import { matches } from '../src/core/subscriptions.ts';
 import type { Envelope } from '../src/protocol/envelope.ts';
 import { parseIsoTimestamp } from '../src/protocol/envelope.ts';
 import type { EventStore, RecentQuery, StoredEvent } from '../src/ports.ts';
+import { committed, request, walk } from './idb-request.ts';
 
-type EventKeyPath = [ns: string, at: number, key: string];
-
-interface TabwireDB extends DBSchema {
-  events: { key: EventKeyPath; value: { ns: string; at: number; key: string; envelope: Envelope } };
-  meta: { key: string; value: { ns: string; lastSeen: LastSeen | null } };
+/** The schema: `events` rows keyed by [ns, at, key]; `meta` rows keyed by ns. */
+interface EventRow {
+  ns: string;
+  at: number;
+  key: string;
+  envelope: Envelope;
 }
+interface MetaRow {
+  ns: string;
+  lastSeen: LastSeen | null;
+}
+type EventKeyPath = [ns: string, at: number, key: string];
 
 export const databaseName = 'tabwire';
 export const databaseVersion = 1;
@@ -25,44 +31,44 @@ export const databaseVersion = 1;
 export type IdbFailure = (reason: string) => void;
 
 /**
- * Open the database. Rejects (rather than hanging) when another connection
- * blocks the upgrade for longer than `openTimeoutMs`; `onLost` is called when the
- * browser closes the connection or a newer version asks for it.
+ * Open the database through `factory`. Rejects (rather than hanging) when
+ * another connection blocks the upgrade for longer than `openTimeoutMs`;
+ * `onLost` is called when the browser closes the connection or a newer
+ * version asks for it (we give way and the log continues in memory).
  */
 export async function openTabwireDatabase(
   onLost: IdbFailure,
   openTimeoutMs = 3000,
   factory: IDBFactory | undefined = globalThis.indexedDB,
-): Promise<IDBPDatabase<TabwireDB>> {
+): Promise<IDBDatabase> {
   if (!factory) throw new Error('IndexedDB is not available');
-  // Opened through the given factory (idb's openDB only knows the global), then wrapped by idb.
-  const request = factory.open(databaseName, databaseVersion);
-  request.addEventListener('upgradeneeded', () => {
-    const db = request.result;
+  const opening = factory.open(databaseName, databaseVersion);
+  opening.onupgradeneeded = () => {
+    const db = opening.result;
     if (!db.objectStoreNames.contains('events')) db.createObjectStore('events', { keyPath: ['ns', 'at', 'key'] });
     if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta', { keyPath: 'ns' });
-  });
-  const opening = wrap(request) as Promise<IDBPDatabase<TabwireDB>>;
+  };
+  const opened = request(opening);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('IndexedDB open blocked by another version')), openTimeoutMs);
   });
-  let db: IDBPDatabase<TabwireDB> | undefined;
+  let db: IDBDatabase | undefined;
   try {
-    db = await Promise.race([opening, timeout]);
+    db = await Promise.race([opened, timeout]);
   } finally {
     clearTimeout(timer);
     // If the timeout won, close the connection should it open later.
-    if (!db) opening.then((late) => late.close(), () => {});
+    if (!db) opened.then((late) => late.close(), () => {});
   }
-  const raw = unwrap(db) as IDBDatabase;
-  raw.addEventListener('versionchange', () => {
+  const open = db;
+  open.onversionchange = () => {
     // A newer build wants to upgrade the schema: give way and run from memory.
-    raw.close();
+    open.close();
     onLost('closed for a newer database version');
-  });
-  raw.addEventListener('close', () => onLost('the browser closed the database connection'));
-  return db;
+  };
+  open.onclose = () => onLost('the browser closed the database connection');
+  return open;
 }
 
 /** All keys of one namespace: [ns] sorts before [ns, …], and [ns, []] after every [ns, number, string]. */
@@ -71,21 +77,19 @@ function namespaceRange(ns: string, fromAt?: number): IDBKeyRange {
 }
 
 /** Delete every namespace whose name starts with `prefix`, events and last-seen, in one transaction. */
-export async function wipeNamespaces(db: IDBPDatabase<TabwireDB>, prefix: string): Promise<void> {
+export async function wipeNamespaces(db: IDBDatabase, prefix: string): Promise<void> {
   const tx = db.transaction(['events', 'meta'], 'readwrite');
   const end = `${prefix}\uffff`;
-  await Promise.all([
-    tx.objectStore('events').delete(IDBKeyRange.bound([prefix], [end])),
-    tx.objectStore('meta').delete(IDBKeyRange.bound(prefix, end)),
-    tx.done,
-  ]);
+  tx.objectStore('events').delete(IDBKeyRange.bound([prefix], [end]));
+  tx.objectStore('meta').delete(IDBKeyRange.bound(prefix, end));
+  await committed(tx);
 }
 
 /** The broker's store factory over one shared database connection, opened on first use. */
 export function idbStores(
   options: { openTimeoutMs?: number; factory?: IDBFactory } = {},
 ): { open(ns: string, policy: LogPolicy): Promise<EventStore>; wipePrefix(prefix: string): Promise<void> } {
-  let db: Promise<IDBPDatabase<TabwireDB>> | undefined;
+  let db: Promise<IDBDatabase> | undefined;
   const database = () => (db ??= openTabwireDatabase(() => {}, options.openTimeoutMs, options.factory));
   return {
     async open(ns, policy) {
@@ -98,65 +102,77 @@ export function idbStores(
 }
 
 export class IdbEventStore implements EventStore {
-  constructor(
-    private readonly db: IDBPDatabase<TabwireDB>,
-    private readonly ns: string,
-    private readonly policy: LogPolicy,
-  ) {}
+  readonly #db: IDBDatabase;
+  readonly #ns: string;
+  readonly #policy: LogPolicy;
+
+  constructor(db: IDBDatabase, ns: string, policy: LogPolicy) {
+    this.#db = db;
+    this.#ns = ns;
+    this.#policy = policy;
+  }
 
   async append(events: StoredEvent[], lastSeen: LastSeen | null, now: number): Promise<void> {
-    const tx = this.db.transaction(['events', 'meta'], 'readwrite', { durability: 'relaxed' });
+    const tx = this.#db.transaction(['events', 'meta'], 'readwrite', { durability: 'relaxed' });
+    const done = committed(tx);
     const store = tx.objectStore('events');
-    const ns = this.ns;
-    const writes: Promise<unknown>[] = [];
-    for (const event of events) writes.push(store.put({ ns, at: event.at, key: event.key, envelope: event.envelope }));
-    // Below [ns, cutoff] lies every event strictly older than the cutoff.
-    writes.push(store.delete(IDBKeyRange.bound([ns], [ns, ageCutoff(now, this.policy)], false, true)));
-    if (lastSeen) writes.push(tx.objectStore('meta').put({ ns, lastSeen }));
-    const count = await store.count(namespaceRange(ns));
-    const excess = excessByCount(count, this.policy);
-    if (excess > 0) {
-      const oldest = await store.getAllKeys(namespaceRange(ns), excess);
-      const last = oldest[oldest.length - 1];
-      if (last) writes.push(store.delete(IDBKeyRange.bound([ns], last)));
+    const ns = this.#ns;
+    try {
+      for (const event of events) store.put({ ns, at: event.at, key: event.key, envelope: event.envelope } satisfies EventRow);
+      // Below [ns, cutoff] lies every event strictly older than the cutoff.
+      store.delete(IDBKeyRange.bound([ns], [ns, ageCutoff(now, this.#policy)], false, true));
+      if (lastSeen) tx.objectStore('meta').put({ ns, lastSeen } satisfies MetaRow);
+      const excess = excessByCount(await request(store.count(namespaceRange(ns))), this.#policy);
+      if (excess > 0) {
+        const oldest = (await request(store.getAllKeys(namespaceRange(ns), excess))) as EventKeyPath[];
+        const last = oldest[oldest.length - 1];
+        if (last) store.delete(IDBKeyRange.bound([ns], last));
+      }
+    } catch {
+      // A failed request aborts the transaction: `done` rejects with the reason.
     }
-    await Promise.all([...writes, tx.done]);
+    await done;
   }
 
   async recent(query: RecentQuery): Promise<StoredEvent[]> {
     const limit = Math.max(0, Math.min(query.limit ?? 100, 10_000));
     const sinceAt = query.since === undefined ? undefined : parseIsoTimestamp(query.since);
-    const range = namespaceRange(this.ns, sinceAt === undefined || Number.isNaN(sinceAt) ? undefined : sinceAt);
+    const range = namespaceRange(this.#ns, sinceAt === undefined || Number.isNaN(sinceAt) ? undefined : sinceAt);
     const out: StoredEvent[] = [];
     if (limit === 0) return out;
-    let cursor = await this.db.transaction('events').store.openCursor(range, 'prev');
-    while (cursor && out.length < limit) {
-      const { at, key, envelope } = cursor.value;
+    const store = this.#db.transaction('events').objectStore('events');
+    await walk(store.openCursor(range, 'prev'), (cursor) => {
+      const { at, key, envelope } = cursor.value as EventRow;
       // `since` is exclusive: events at exactly that instant were already seen.
       if ((sinceAt === undefined || at > sinceAt) && (query.type === undefined || matches(query.type, envelope.type))) {
         out.push({ at, key, envelope });
       }
-      cursor = await cursor.continue();
-    }
+      return out.length < limit;
+    });
     return out.reverse();
   }
 
   async keysSince(since: number): Promise<string[]> {
-    const keys = await this.db.getAllKeys('events', namespaceRange(this.ns, since));
+    const store = this.#db.transaction('events').objectStore('events');
+    const keys = (await request(store.getAllKeys(namespaceRange(this.#ns, since)))) as EventKeyPath[];
     return keys.map((key) => key[2]);
   }
 
   async lastSeen(): Promise<LastSeen | null> {
-    return (await this.db.get('meta', this.ns))?.lastSeen ?? null;
+    const store = this.#db.transaction('meta').objectStore('meta');
+    const row = (await request(store.get(this.#ns))) as MetaRow | undefined;
+    return row?.lastSeen ?? null;
   }
 
   count(): Promise<number> {
-    return this.db.count('events', namespaceRange(this.ns));
+    return request(this.#db.transaction('events').objectStore('events').count(namespaceRange(this.#ns)));
   }
 
   async wipe(): Promise<void> {
-    const tx = this.db.transaction(['events', 'meta'], 'readwrite');
-    await Promise.all([tx.objectStore('events').delete(namespaceRange(this.ns)), tx.objectStore('meta').delete(this.ns), tx.done]);
+    const tx = this.#db.transaction(['events', 'meta'], 'readwrite');
+    tx.objectStore('events').delete(namespaceRange(this.#ns));
+    tx.objectStore('meta').delete(this.#ns);
+    await committed(tx);
   }
 
   close(): void {

@@ -29,41 +29,46 @@ export class Tab {
   readonly patterns = new PatternSet();
   visible: boolean;
   activeAt: number;
-  private nextAsk = 1;
-  private readonly asks = new Map<number, (result: AskResult) => void>();
-  private gone = false;
-  private readonly onStream = (event: MessageEvent) => {
+  #nextAsk = 1;
+  readonly #asks = new Map<number, (result: AskResult) => void>();
+  #gone = false;
+  readonly #onStream = (event: MessageEvent) => {
     const answer = event.data as TabAnswer | null;
     if (!answer || answer.k !== 'ans') return;
-    const settle = this.asks.get(answer.id);
+    const settle = this.#asks.get(answer.id);
     if (!settle) return;
-    this.asks.delete(answer.id);
+    this.#asks.delete(answer.id);
     settle(answer.ok ? { ok: true, token: answer.token } : { ok: false, why: 'rejected', error: answer.e });
   };
 
+  readonly #stream: Endpoint;
+  /** Closes the tab's control channel once it is gone. */
+  readonly #closeControl: () => void;
+
   constructor(
     readonly id: string,
-    private readonly stream: Endpoint,
+    stream: Endpoint,
     readonly tenantId: string | undefined,
     visible: boolean,
     now: number,
-    /** Closes the tab's control channel once it is gone. */
-    private readonly closeControl: () => void = () => {},
+    closeControl: () => void = () => {},
   ) {
+    this.#stream = stream;
+    this.#closeControl = closeControl;
     this.visible = visible;
     this.activeAt = now;
-    stream.addEventListener('message', this.onStream);
+    stream.addEventListener('message', this.#onStream);
     stream.start?.();
   }
 
   get alive(): boolean {
-    return !this.gone;
+    return !this.#gone;
   }
 
   post(message: StreamMessage): void {
-    if (this.gone) return;
+    if (this.#gone) return;
     try {
-      this.stream.postMessage(message);
+      this.#stream.postMessage(message);
     } catch {
       // A port whose other end is gone can throw in some browsers; liveness will remove the tab.
     }
@@ -71,14 +76,14 @@ export class Tab {
 
   /** Ask this tab to run the app's getToken/refreshToken; settles on answer, timeout or death. */
   ask(fn: 'getToken' | 'refreshToken', timeoutMs: number, clock: Clock): Promise<AskResult> {
-    if (this.gone) return Promise.resolve({ ok: false, why: 'gone' });
-    const id = this.nextAsk++;
+    if (this.#gone) return Promise.resolve({ ok: false, why: 'gone' });
+    const id = this.#nextAsk++;
     return new Promise((resolve) => {
       const timer = clock.setTimeout(() => {
-        this.asks.delete(id);
+        this.#asks.delete(id);
         resolve({ ok: false, why: 'timeout' });
       }, timeoutMs);
-      this.asks.set(id, (result) => {
+      this.#asks.set(id, (result) => {
         clock.clearTimeout(timer);
         resolve(result);
       });
@@ -88,52 +93,52 @@ export class Tab {
 
   /** The tab is gone: settle what it was asked, stop listening. */
   dispose(): void {
-    if (this.gone) return;
-    this.gone = true;
-    this.stream.removeEventListener('message', this.onStream);
-    for (const settle of this.asks.values()) settle({ ok: false, why: 'gone' });
-    this.asks.clear();
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#stream.removeEventListener('message', this.#onStream);
+    for (const settle of this.#asks.values()) settle({ ok: false, why: 'gone' });
+    this.#asks.clear();
     this.patterns.clear();
-    (this.stream as Partial<MessagePort>).close?.();
-    this.closeControl();
+    (this.#stream as Partial<MessagePort>).close?.();
+    this.#closeControl();
   }
 }
 
 export class TabRegistry {
-  private readonly tabs = new Map<string, Tab>();
+  readonly #tabs = new Map<string, Tab>();
 
   add(tab: Tab): void {
-    this.tabs.get(tab.id)?.dispose();
-    this.tabs.set(tab.id, tab);
+    this.#tabs.get(tab.id)?.dispose();
+    this.#tabs.set(tab.id, tab);
   }
 
   /** Removes and disposes the tab; returns false when it was not there (already removed). */
   remove(id: string): boolean {
-    const tab = this.tabs.get(id);
+    const tab = this.#tabs.get(id);
     if (!tab) return false;
-    this.tabs.delete(id);
+    this.#tabs.delete(id);
     tab.dispose();
     return true;
   }
 
   get(id: string): Tab | undefined {
-    return this.tabs.get(id);
+    return this.#tabs.get(id);
   }
 
   all(): IterableIterator<Tab> {
-    return this.tabs.values();
+    return this.#tabs.values();
   }
 
   get size(): number {
-    return this.tabs.size;
+    return this.#tabs.size;
   }
 
   /** Who to ask for a token first: visible tabs, then the most recently active. */
   byPreference(): Tab[] {
-    return [...this.tabs.values()].sort((a, b) => Number(b.visible) - Number(a.visible) || b.activeAt - a.activeAt);
+    return [...this.#tabs.values()].sort((a, b) => Number(b.visible) - Number(a.visible) || b.activeAt - a.activeAt);
   }
 
   broadcast(message: StreamMessage): void {
-    for (const tab of this.tabs.values()) tab.post(message);
+    for (const tab of this.#tabs.values()) tab.post(message);
   }
 }

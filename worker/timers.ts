@@ -2,34 +2,34 @@
 import type { Clock, TimerHandle } from '../src/ports.ts';
 
 export class NamedTimers<Name extends string> {
-  private readonly handles = new Map<Name, TimerHandle>();
+  readonly #handles = new Map<Name, TimerHandle>();
 
   constructor(private readonly clock: Clock) {}
 
   set(name: Name, ms: number, callback: () => void): void {
     this.clear(name);
-    this.handles.set(
+    this.#handles.set(
       name,
       this.clock.setTimeout(() => {
-        this.handles.delete(name);
+        this.#handles.delete(name);
         callback();
       }, ms),
     );
   }
 
   clear(name: Name): void {
-    const handle = this.handles.get(name);
+    const handle = this.#handles.get(name);
     if (handle === undefined) return;
     this.clock.clearTimeout(handle);
-    this.handles.delete(name);
+    this.#handles.delete(name);
   }
 
   clearAll(): void {
-    for (const handle of this.handles.values()) this.clock.clearTimeout(handle);
-    this.handles.clear();
+    for (const handle of this.#handles.values()) this.clock.clearTimeout(handle);
+    this.#handles.clear();
   }
 
   has(name: Name): boolean {
-    return this.handles.has(name);
+    return this.#handles.has(name);
   }
 }

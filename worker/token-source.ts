@@ -11,27 +11,31 @@ export type TokenResult = { ok: true; token: string } | { ok: false; cause: 'rej
 
 export class TokenSource {
   /** A token handed back by `refreshToken`, used for the next handshake instead of asking. */
-  private fresh: string | undefined;
-  private refreshing: Promise<boolean> | undefined;
+  #fresh: string | undefined;
+  #refreshing: Promise<boolean> | undefined;
 
-  constructor(
-    private readonly tabs: TabRegistry,
-    private readonly clock: Clock,
-    private readonly timeoutMs: () => number,
-  ) {}
+  readonly #tabs: TabRegistry;
+  readonly #clock: Clock;
+  readonly #timeoutMs: () => number;
+
+  constructor(tabs: TabRegistry, clock: Clock, timeoutMs: () => number) {
+    this.#tabs = tabs;
+    this.#clock = clock;
+    this.#timeoutMs = timeoutMs;
+  }
 
   async getToken(): Promise<TokenResult> {
-    if (this.fresh !== undefined) {
-      const token = this.fresh;
-      this.fresh = undefined;
+    if (this.#fresh !== undefined) {
+      const token = this.#fresh;
+      this.#fresh = undefined;
       return { ok: true, token };
     }
     let rejected = 0;
     let asked = 0;
-    for (const tab of this.tabs.byPreference()) {
+    for (const tab of this.#tabs.byPreference()) {
       if (!tab.alive) continue;
       asked++;
-      const answer = await tab.ask('getToken', this.timeoutMs(), this.clock);
+      const answer = await tab.ask('getToken', this.#timeoutMs(), this.#clock);
       if (answer.ok && typeof answer.token === 'string' && answer.token.length > 0) return { ok: true, token: answer.token };
       if (!answer.ok && answer.why === 'rejected') rejected++;
     }
@@ -41,22 +45,22 @@ export class TokenSource {
 
   /** Single flight: concurrent callers share one refresh in one tab. */
   refresh(): Promise<boolean> {
-    this.refreshing ??= this.runRefresh().finally(() => {
-      this.refreshing = undefined;
+    this.#refreshing ??= this.#runRefresh().finally(() => {
+      this.#refreshing = undefined;
     });
-    return this.refreshing;
+    return this.#refreshing;
   }
 
   forget(): void {
-    this.fresh = undefined;
+    this.#fresh = undefined;
   }
 
-  private async runRefresh(): Promise<boolean> {
-    for (const tab of this.tabs.byPreference()) {
+  async #runRefresh(): Promise<boolean> {
+    for (const tab of this.#tabs.byPreference()) {
       if (!tab.alive) continue;
-      const answer = await tab.ask('refreshToken', this.timeoutMs(), this.clock);
+      const answer = await tab.ask('refreshToken', this.#timeoutMs(), this.#clock);
       if (answer.ok) {
-        if (typeof answer.token === 'string' && answer.token.length > 0) this.fresh = answer.token;
+        if (typeof answer.token === 'string' && answer.token.length > 0) this.#fresh = answer.token;
         return true;
       }
       // The refresh itself was refused: asking another tab would only refresh twice.

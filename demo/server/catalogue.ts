@@ -280,3 +280,15 @@ export function matchRoute(method: string, path: string): { route: Route; id: st
   }
   return undefined;
 }
+
+/**
+ * A complete payload of a catalogue type, defaults overlaid with `data`, so
+ * tests and the control API can emit valid events while naming only what they
+ * care about. Unknown types get `data` as it is.
+ */
+export function completePayload(type: string, actor: Actor, data: Record<string, unknown>, now: string): Record<string, unknown> {
+  const route = routes.find((candidate) => candidate.type === type);
+  if (!route) return { ...data };
+  const id = typeof data.goalId === 'string' ? data.goalId : typeof data.actionId === 'string' ? data.actionId : undefined;
+  return { ...route.payload(actor, {}, id ?? newId('id'), now), ...data };
+}

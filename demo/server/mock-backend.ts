@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type Actor, matchRoute, newId } from './catalogue.ts';
+import { type Actor, completePayload, matchRoute, newId } from './catalogue.ts';
 
 export interface MockBackendOptions {
   /** 0 picks a free port. @default 0 */
@@ -77,9 +77,12 @@ export interface MockBackend {
   readonly port: number;
   stats(): BackendStats;
   login(tenantId?: string, userId?: string): { accessToken: string; refreshToken: string; tenantId: string; userId: string; expiresInMs: number };
-  /** Broadcast an event to every authenticated socket of the tenant and keep it for replay. */
+  /**
+   * Broadcast an event to every authenticated socket of the tenant and keep it
+   * for replay. Catalogue types get a complete payload, overlaid with `data`.
+   */
   emit(tenantId: string, type: string, data: Record<string, unknown>): Record<string, unknown>;
-  /** Send a raw frame (text as is, objects as JSON) to every authenticated socket, or those of one tenant. */
+  /** Send a raw frame (text as is, bytes as binary, objects as JSON) to every authenticated socket, or those of one tenant. */
   push(frame: unknown, tenantId?: string): number;
   /** Close every socket (like a gateway restart). */
   drop(code?: number): void;
@@ -193,7 +196,8 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
 
   const sendFrame = (connection: Connection, frame: unknown) => {
     if (connection.socket.readyState !== connection.socket.OPEN) return;
-    connection.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    // Text as is, bytes as a binary frame, anything else as JSON.
+    connection.socket.send(typeof frame === 'string' || frame instanceof Uint8Array ? frame : JSON.stringify(frame));
   };
 
   const remember = (tenantId: string, envelope: Record<string, unknown>) => {
@@ -204,7 +208,9 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
   };
 
   const emit = (tenantId: string, type: string, data: Record<string, unknown>) => {
-    const envelope = { type, timestamp: isoNow(), data: { ...data, tenantId: data.tenantId ?? tenantId } };
+    const timestamp = isoNow();
+    const payload = completePayload(type, { tenantId, userId: 'user-456' }, data, timestamp);
+    const envelope = { type, timestamp, data: { ...payload, tenantId: data.tenantId ?? tenantId } };
     remember(tenantId, envelope);
     const text = JSON.stringify(envelope);
     const deliver = () => {

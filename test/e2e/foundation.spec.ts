@@ -89,6 +89,16 @@ test.describe('one SharedWorker, one socket, every tab', () => {
     await expect.poll(() => backend.stats().openSockets).toBe(0);
   });
 
+  test('a broker closed right after it was created leaves nothing attached (StrictMode mounts twice)', async ({ tabs }) => {
+    const [page] = await tabs.open(1);
+    await allInState([page!], 'open');
+    await page!.evaluate(() => {
+      for (let i = 0; i < 5; i++) window.harness.connectBroker({ url: window.harness.wsUrl, getToken: () => 'x' }).close();
+    });
+    await page!.waitForTimeout(500);
+    expect((await page!.evaluate(() => window.harness.broker!.stats())).tabs).toBe(1);
+  });
+
   test('each tab receives only what it subscribed to: exact types, prefixes and everything', async ({ tabs }) => {
     const [exact, prefix, everything] = await tabs.open(3, { connect: '0' });
     await exact!.evaluate(() => window.harness.connect({ patterns: ['action.reassigned'] }));

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { completePayload } from '../../demo/server/catalogue.ts';
 import type { BrokerStats } from '../../worker/broker.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 
@@ -38,7 +39,7 @@ describe('broker: connection and relay', () => {
     await until(async () => expect((await stats(world)).eventsRelayed).toBe(3));
     await tab.call('subscribe', 'goal.created');
     world.backend.emit('tenant-123', 'goal.created', { goalId: 'g2' });
-    await until(() => expect(tab.events.map((e) => e.data.goalId ?? e.data.actionId)).toEqual(['a1', 'g2']));
+    await until(() => expect(tab.events.map((e) => (e.type === 'goal.created' ? e.data.goalId : e.data.actionId))).toEqual(['a1', 'g2']));
     await expect(tab.call('subscribe', 'bad*pattern')).rejects.toMatchObject({ data: { code: 'INVALID_ARGUMENT' } });
   });
 
@@ -89,8 +90,9 @@ describe('broker: connection and relay', () => {
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
     const at = iso();
-    const withId = { type: 'goal.created', timestamp: at, eventId: 'e-1', data: { goalId: 'a', tenantId: 'tenant-123' } };
-    const plain = { type: 'goal.created', timestamp: at, data: { goalId: 'b', tenantId: 'tenant-123' } };
+    const goal = (goalId: string) => completePayload('goal.created', { tenantId: 'tenant-123', userId: 'u' }, { goalId }, at);
+    const withId = { type: 'goal.created', timestamp: at, eventId: 'e-1', data: goal('a') };
+    const plain = { type: 'goal.created', timestamp: at, data: goal('b') };
     for (const frame of [withId, withId, plain, plain, { ...plain, data: { ...plain.data, goalId: 'c' } }]) world.backend.push(frame);
     await until(() => expect(tab.events.map((e) => e.data.goalId)).toEqual(['a', 'b', 'c']));
     expect((await stats(world)).duplicates).toBe(2);
@@ -318,5 +320,72 @@ describe('broker: tabs', () => {
     const debug = (await world.broker.debug()) as { tabs: unknown[] };
     expect(debug.tabs).toHaveLength(1);
     expect(world.backend.stats().connections).toBe(1);
+  });
+});
+
+describe('broker: validation at the edge', () => {
+  const frame = (type: string, data: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    type,
+    timestamp: iso(),
+    data,
+    ...extra,
+  });
+  const valid = (type: string, override: Record<string, unknown> = {}) =>
+    completePayload(type, { tenantId: 'tenant-123', userId: 'u' }, override, iso());
+
+  it('drops a known type with a wrong payload, counts and reports it, by default', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.push(frame('action.reassigned', valid('action.reassigned', { newAssignee: 7 })));
+    world.backend.push(frame('action.reassigned', valid('action.reassigned', { newAssignee: 'ok' })));
+    await until(() => expect(tab.events.map((e) => e.data.newAssignee)).toEqual(['ok']));
+    expect((await stats(world)).dropped.invalid).toBe(1);
+    expect(tab.errors).toContainEqual({
+      code: 'INVALID_PAYLOAD',
+      message: 'action.reassigned: newAssignee must be a string, got number',
+      type: 'action.reassigned',
+    });
+  });
+
+  it('passes wrong payloads on when told to, still reporting them', async () => {
+    world = await createWorld({ config: { invalidPayloads: 'pass' } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.push(frame('measure.reading.created', valid('measure.reading.created', { value: 'n/a' })));
+    await until(() => expect(tab.types()).toEqual(['measure.reading.created']));
+    expect(tab.errors.map((e) => e.code)).toEqual(['INVALID_PAYLOAD']);
+  });
+
+  it('renames older measure events and relays them under the current name', async () => {
+    world = await createWorld();
+    const tab = await world.tab({ patterns: ['measure.*'] });
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.push(frame('kpi.reading.created', valid('measure.reading.created', { value: 1 })));
+    world.backend.push(frame('kpi.reading_created', valid('measure.reading.created', { value: 2 })));
+    await until(() => expect(tab.events.map((e) => `${e.type}:${String(e.data.value)}`)).toEqual(['measure.reading.created:1', 'measure.reading.created:2']));
+  });
+
+  it('camelCases snake_case payloads when normalizeKeys is on, and then checks them', async () => {
+    world = await createWorld({ config: { normalizeKeys: true } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    const snake = Object.fromEntries(
+      Object.entries(valid('goal.completed')).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value]),
+    );
+    world.backend.push(frame('goal.completed', snake));
+    await until(() => expect(tab.types()).toEqual(['goal.completed']));
+    expect(tab.events[0]!.data).toMatchObject({ goalId: expect.any(String), tenantId: 'tenant-123', completedAt: expect.any(String) });
+    // The tenant filter sees the normalised tenant_id too.
+    world.backend.push(frame('goal.completed', { ...snake, tenant_id: 'someone-else' }));
+    await until(async () => expect((await stats(world)).dropped.tenant).toBe(1));
+  });
+
+  it('relays unknown types untouched, for forward compatibility', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.push(frame('chat.message', { text: 'hi', tenantId: 'tenant-123' }));
+    await until(() => expect(tab.events).toEqual([expect.objectContaining({ type: 'chat.message', data: { text: 'hi', tenantId: 'tenant-123' } })]));
   });
 });

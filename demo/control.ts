@@ -1,0 +1,32 @@
+/** The mock backend's control API: what the server sees, and faults to inject. */
+import { backend } from './session.ts';
+
+export interface ServerStats {
+  openSockets: number;
+}
+
+export async function serverStats(): Promise<ServerStats> {
+  const response = await fetch(`${backend}/__control/stats`);
+  return (await response.json()) as ServerStats;
+}
+
+async function control(action: string, body: unknown = {}): Promise<void> {
+  await fetch(`${backend}/__control/${action}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+export const dropEverySocket = () => control('drop');
+
+export const pushMalformedFrame = () => control('push', { frame: '{not json' });
+
+export const pushOtherTenantsEvent = () =>
+  control('push', {
+    frame: {
+      type: 'goal.created',
+      timestamp: new Date().toISOString(),
+      data: { goalId: 'x', tenantId: 'someone-else' },
+    },
+  });

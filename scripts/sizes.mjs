@@ -1,0 +1,66 @@
+/**
+ * Bundle sizes as a consumer ships them: each entry of dist/ with the chunks it
+ * imports statically, minified (rolldown's minifier, which Vite uses), then
+ * gzip (level 9) and brotli. Chunks loaded on demand (import(): the worker's
+ * replay and in-memory store, used only with an events-since endpoint or when
+ * IndexedDB fails) are reported apart as `…OnDemand`, not counted in the entry.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { minifySync } from 'rolldown/utils';
+
+const staticImport = /(?:import|export)\s*(?:[\w*{}\s,$]+from\s*)?["'](\.{1,2}\/[^"']+)["']/g;
+const dynamicImport = /import\(\s*[`"'](\.{1,2}\/[^`"']+)[`"']\s*\)/g;
+
+function closure(file, seen = new Set()) {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const code = readFileSync(file, 'utf8');
+  for (const match of code.matchAll(staticImport)) closure(join(dirname(file), match[1]), seen);
+  return seen;
+}
+
+/** Chunks an entry loads with import(), and what they import, minus what the entry has already. */
+function lazyChunks(entry, loaded) {
+  const lazy = new Set();
+  for (const file of loaded) {
+    for (const match of readFileSync(file, 'utf8').matchAll(dynamicImport)) {
+      for (const chunk of closure(join(dirname(file), match[1]))) if (!loaded.has(chunk)) lazy.add(chunk);
+    }
+  }
+  return lazy;
+}
+
+function measure(files) {
+  const code = [...files].map((file) => readFileSync(file, 'utf8')).join('\n');
+  const minified = minifySync('bundle.js', code, { compress: true, mangle: true }).code;
+  return {
+    files: [...files].map((file) => file.replace(/^.*dist\//, '')),
+    minified: minified.length,
+    gzip: gzipSync(minified, { level: 9 }).length,
+    brotli: brotliCompressSync(minified).length,
+  };
+}
+
+/** Sizes of the client entry, the worker, and the React bindings (without the client they share). */
+export function bundleSizes(dist = 'dist') {
+  for (const entry of ['index.js', 'worker.js', 'react.js']) {
+    if (!existsSync(join(dist, entry))) throw new Error(`${dist}/${entry} is missing: run npm run build first`);
+  }
+  const client = closure(join(dist, 'index.js'));
+  const worker = closure(join(dist, 'worker.js'));
+  const react = closure(join(dist, 'react.js'));
+  const reactOwn = new Set([...react].filter((file) => !client.has(file)));
+  const sizes = { client: measure(client), worker: measure(worker), react: measure(reactOwn) };
+  const clientLazy = lazyChunks(join(dist, 'index.js'), client);
+  const workerLazy = lazyChunks(join(dist, 'worker.js'), worker);
+  if (clientLazy.size > 0) sizes.clientOnDemand = measure(clientLazy);
+  if (workerLazy.size > 0) sizes.workerOnDemand = measure(workerLazy);
+  return sizes;
+}
+
+/** The budgets `npm test` holds the build to, in gzip bytes (issue 7). */
+export const budgets = { client: 4 * 1024, worker: 12 * 1024 };
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(bundleSizes(), null, 2));

@@ -1,0 +1,30 @@
+/** The built package's entry points exist and export what the README documents. */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const repo = resolve(import.meta.dirname, '../..');
+const pkg = JSON.parse(readFileSync(resolve(repo, 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>> };
+
+describe('package exports', () => {
+  it('points every export at a built file', () => {
+    for (const [name, target] of Object.entries(pkg.exports)) {
+      for (const file of typeof target === 'string' ? [target] : Object.values(target)) {
+        expect(existsSync(resolve(repo, file)), `${name} → ${file}`).toBe(true);
+      }
+    }
+  });
+
+  it('ships the worker the client starts, next to it, under a stable name', () => {
+    const client = readFileSync(resolve(repo, 'dist/index.js'), 'utf8') + readdirText('dist');
+    expect(client).toContain('new URL("worker.js", import.meta.url)');
+    expect(existsSync(resolve(repo, 'dist/worker.js'))).toBe(true);
+  });
+});
+
+function readdirText(dir: string): string {
+  return readdirSync(resolve(repo, dir))
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => readFileSync(resolve(repo, dir, name), 'utf8'))
+    .join('\n');
+}

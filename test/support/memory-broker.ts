@@ -1,0 +1,80 @@
+/**
+ * An in-memory Broker for testing code built on the public API (the React
+ * bindings): `emit` plays server events, `setState`/`resync` play the worker's
+ * notices, and `subscriptions` counts live handlers so tests can see
+ * resubscribing and leaks.
+ */
+import type { Broker, StateListener } from '../../src/client.ts';
+import type { ConnectionStatus, TransitionReason } from '../../src/core/connection.ts';
+import { matches } from '../../src/core/subscriptions.ts';
+import type { ResyncSignal } from '../../src/core/resync.ts';
+import type { TabwireErrorData } from '../../src/errors.ts';
+import type { RealtimeEvent } from '../../src/events.ts';
+import type { RecentQuery } from '../../src/ports.ts';
+
+export class MemoryBroker {
+  state: ConnectionStatus = 'idle';
+  reason: TransitionReason = 'initial';
+  readonly ready = Promise.resolve();
+  log: RealtimeEvent[] = [];
+  onCalls = 0;
+  private readonly handlers = new Set<{ pattern: string; handler: (event: RealtimeEvent) => void }>();
+  private readonly stateListeners = new Set<StateListener>();
+  private readonly resyncListeners = new Set<(signal: ResyncSignal) => void>();
+  private readonly errorListeners = new Set<(error: TabwireErrorData) => void>();
+
+  get subscriptions(): number {
+    return this.handlers.size;
+  }
+
+  asBroker(): Broker {
+    return this as unknown as Broker;
+  }
+
+  on(pattern: string, handler: (event: RealtimeEvent) => void): () => void {
+    this.onCalls++;
+    const entry = { pattern, handler };
+    this.handlers.add(entry);
+    return () => void this.handlers.delete(entry);
+  }
+
+  onState(listener: StateListener): () => void {
+    this.stateListeners.add(listener);
+    return () => void this.stateListeners.delete(listener);
+  }
+
+  onResync(listener: (signal: ResyncSignal) => void): () => void {
+    this.resyncListeners.add(listener);
+    return () => void this.resyncListeners.delete(listener);
+  }
+
+  onError(listener: (error: TabwireErrorData) => void): () => void {
+    this.errorListeners.add(listener);
+    return () => void this.errorListeners.delete(listener);
+  }
+
+  async recent(query: RecentQuery = {}): Promise<RealtimeEvent[]> {
+    const matching = this.log.filter((event) => matches(query.type ?? '*', event.type));
+    return matching.slice(Math.max(0, matching.length - (query.limit ?? 100)));
+  }
+
+  emit(type: string, data: Record<string, unknown>, timestamp = new Date().toISOString()): RealtimeEvent {
+    const event = { type, timestamp, data } as RealtimeEvent;
+    this.log.push(event);
+    for (const { pattern, handler } of [...this.handlers]) if (matches(pattern, type)) handler(event);
+    return event;
+  }
+
+  setState(next: ConnectionStatus, reason: TransitionReason): void {
+    const prev = this.state;
+    this.state = next;
+    this.reason = reason;
+    for (const listener of this.stateListeners) listener(next, prev, reason);
+  }
+
+  resync(signal: ResyncSignal): void {
+    for (const listener of this.resyncListeners) listener(signal);
+  }
+
+  close(): void {}
+}
