@@ -29,7 +29,7 @@ function buildId(): string {
 }
 
 export default defineConfig(({ mode, command }) => {
-  const define = { __TABWIRE_BUILD__: JSON.stringify(buildId()) };
+  const define = { __TABWIRE_BUILD__: JSON.stringify(buildId()), __TABWIRE_BUILT_AT__: String(Date.now()) };
   if (mode === 'demo' || (command === 'serve' && !process.env.VITEST)) {
     return {
       root: resolve(root, 'demo'),
@@ -61,8 +61,10 @@ export default defineConfig(({ mode, command }) => {
       rollupOptions: { external: ['react', 'react/jsx-runtime'] },
     },
     // The worker the client starts is bundled on its own, at a fixed name, so
-    // `tabwire/worker` can point at the very file the client references.
-    worker: { format: 'es', rollupOptions: { output: { entryFileNames: 'worker.js' } } },
+    // `tabwire/worker` can point at the very file the client references. It must
+    // be one self-contained file: a consumer's bundler copies it as it is, and
+    // chunks it imported on demand would not be there (seen: replay 404s).
+    worker: { format: 'es', rollupOptions: { output: { entryFileNames: 'worker.js', inlineDynamicImports: true } } },
     test: {
       projects: [
         {

@@ -94,7 +94,24 @@ const harness = {
     broker.onState((next, prev, reason) => harness.states.push({ next, prev, reason, at: Date.now() }));
     broker.onResync((signal) => harness.resyncs.push(signal));
     broker.onError((error) => harness.errors.push(error));
+    broker.onUpgrade((notice) => harness.upgrades.push(notice));
     await broker.ready;
+  },
+
+  upgrades: [] as unknown[],
+
+  /** Whether this page holds the leader lock (sharing: 'leader'). */
+  async leads(): Promise<boolean> {
+    // A page cannot see its own lock client id directly: take a lock of our own and look it up.
+    const probe = `harness-whoami-${crypto.randomUUID()}`;
+    let clientId: string | undefined;
+    let leaderHolder: string | undefined;
+    await navigator.locks.request(probe, async () => {
+      const state = await navigator.locks.query();
+      clientId = state.held?.find((lock) => lock.name === probe)?.clientId;
+      leaderHolder = state.held?.find((lock) => lock.name?.endsWith('|leader'))?.clientId;
+    });
+    return clientId !== undefined && clientId === leaderHolder;
   },
 
   subscribe(pattern: string): () => void {

@@ -1,28 +1,32 @@
 /**
- * `connectBroker`: the tab side. Starts or joins the SharedWorker, attaches over
- * RPC, receives the batched event stream on a port of its own, routes events to
- * handlers, answers the worker's token requests, forwards online/visibility, and
- * re-attaches by itself when the worker dies.
+ * `connectBroker`: the tab side. Attaches to a host (the SharedWorker, a leader
+ * tab, or a broker in this page), receives the batched event stream on a channel
+ * of its own, routes events to handlers, answers the broker's token requests,
+ * forwards online/visibility, re-attaches by itself when the host dies, and moves
+ * to a newer build's host after a deploy.
  */
 import type { ConnectionStatus, TransitionReason } from './core/connection.ts';
 import type { ResyncSignal } from './core/resync.ts';
-import { matches } from './core/subscriptions.ts';
+import { isValidPattern, matches } from './core/patterns.ts';
 import { TabwireError, type TabwireErrorData } from './errors.ts';
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from './events.ts';
-import { type AttachReply, type AttachRequest, type StreamMessage, linkVersion } from './link.ts';
+import { type Host, type Sharing, type Target, hostName, workerHost, workerOptions } from './host.ts';
+import { type AttachReply, type AttachRequest, type StreamMessage, type UpgradeNotice, linkVersion } from './link.ts';
 import { type ConnectOptions, resolveConfig } from './options.ts';
 import type { RecentQuery } from './ports.ts';
-import { isControlType } from './protocol/wire.ts';
+import { isControlType } from './protocol/control-types.ts';
 import { type RpcClient, RpcError, createRpcClient } from './rpc.ts';
+import type { Endpoint } from './rpc.ts';
 import type { BrokerStats } from '../worker/broker.ts';
 
 declare const __TABWIRE_BUILD__: string | undefined;
 
-/** The build of tabwire this code came from; workers of another build never serve it. */
+/** The build of tabwire this code came from; brokers of another build never serve it silently. */
 export const tabwireBuild: string = typeof __TABWIRE_BUILD__ === 'string' ? __TABWIRE_BUILD__ : 'dev';
 
 export type BrokerState = ConnectionStatus;
 export type StateListener = (next: ConnectionStatus, prev: ConnectionStatus, reason: TransitionReason) => void;
+export type { UpgradeNotice } from './link.ts';
 
 export interface SendOptions {
   /** Drop the message instead of buffering it while disconnected (typing indicators, presence). */
@@ -30,11 +34,13 @@ export interface SendOptions {
 }
 
 export interface Broker<M extends object = DefaultEvents> {
-  /** The connection state, as last told by the worker. */
+  /** The connection state, as last told by the broker. */
   readonly state: ConnectionStatus;
   /** Why the connection is in its state. */
   readonly reason: TransitionReason;
-  /** Resolves once this tab is attached to a worker. */
+  /** How this tab shares the connection: a SharedWorker, a leader tab, or not at all. */
+  readonly sharing: Sharing;
+  /** Resolves once this tab is attached. */
   readonly ready: Promise<void>;
   /** Subscribe to an exact type, a prefix (`goal.*`) or everything (`*`). Returns the unsubscribe function. */
   on<P extends PatternOf<M>>(pattern: P, handler: (event: EventOf<M, P>) => void): () => void;
@@ -43,12 +49,16 @@ export interface Broker<M extends object = DefaultEvents> {
   onResync(listener: (signal: ResyncSignal) => void): () => void;
   /** Dropped frames, server error frames, a degraded log, a failed replay… (plain data with a `code`). */
   onError(listener: (error: TabwireErrorData) => void): () => void;
+  /** A newer build is live; with `upgrade: 'auto'` a compatible one is moved to by itself. */
+  onUpgrade(listener: (notice: UpgradeNotice) => void): () => void;
+  /** Move to the newest build's broker now (with `upgrade: 'manual'`); false when there is none or it needs a reload. */
+  upgrade(): Promise<boolean>;
   /** Recent events from the log, oldest first. */
   recent<P extends PatternOf<M> = '*'>(query?: RecentQuery & { type?: P }): Promise<Array<EventOf<M, P>>>;
   /** Send upstream; true once written to the socket, false when volatile and dropped. */
   send(message: Record<string, unknown>, options?: SendOptions): Promise<boolean>;
   stats(): Promise<BrokerStats>;
-  /** A snapshot of the worker for debugging: state, tabs, subscriptions, counters, recent transitions. No tokens. */
+  /** A snapshot of the broker for debugging: state, tabs, subscriptions, counters, recent transitions. No tokens. */
   debug(): Promise<Record<string, unknown>>;
   /** End the session in every tab: socket closed, log wiped. */
   logout(): Promise<void>;
@@ -59,6 +69,21 @@ export interface Broker<M extends object = DefaultEvents> {
 }
 
 type Handler = (event: RealtimeEvent) => void;
+
+/** One attachment to one host. */
+interface Link {
+  host: Host;
+  rpc: RpcClient;
+  brokerId: string;
+  /** A state message came on this link (newer than the attach reply, which may arrive after it). */
+  sawState: boolean;
+  /** The latest state this link's broker told: its attach reply, then its state messages. */
+  status?: ConnectionStatus;
+  reason?: TransitionReason;
+  /** Settles once this link's broker is open. */
+  opened: Promise<void>;
+  markOpen(): void;
+}
 
 function report(error: unknown): void {
   // An app handler threw: surface it like an event listener would, without stopping the others.
@@ -77,16 +102,30 @@ function bundledWorker(name: string): SharedWorker {
   // A local stand-in under the global's name adds the dynamic name Vite cannot see.
   const SharedWorker = class extends globalThis.SharedWorker {
     constructor(url: URL, options: WorkerOptions) {
-      // extendedLifetime: the worker outlives a lone tab's reload where the browser allows it.
-      super(url, { ...options, name, extendedLifetime: true } as WorkerOptions);
+      super(url, { ...options, ...workerOptions(name) });
     }
   };
   return new SharedWorker(new URL('../worker/broker.worker.ts', import.meta.url), { type: 'module' });
 }
 
+/** The best way to share available here, or the one asked for if it is available. */
+function pickSharing(wanted: ConnectOptions['sharing']): Sharing {
+  const worker = typeof SharedWorker === 'function';
+  const leader = typeof navigator !== 'undefined' && !!navigator.locks && typeof BroadcastChannel === 'function';
+  if ((wanted === 'worker' && !worker) || (wanted === 'leader' && !leader)) {
+    throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `sharing '${wanted}' is not available in this browser` });
+  }
+  if (wanted && wanted !== 'auto') return wanted;
+  return worker ? 'worker' : leader ? 'leader' : 'none';
+}
+
+/** Identity of an event for the short window in which two brokers may both deliver it. */
+const identity = (event: RealtimeEvent) => event.eventId ?? `${event.type}|${event.timestamp}|${JSON.stringify(event.data)}`;
+
 export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions): Broker<M> {
   const config = resolveConfig(options);
   const buildId = options.buildId ?? tabwireBuild;
+  const sharing = pickSharing(options.sharing);
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
   const tabId = crypto.randomUUID();
   const lockName = `tabwire-tab:${tabId}`;
@@ -94,15 +133,35 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   const stateListeners = new Set<StateListener>();
   const resyncListeners = new Set<(signal: ResyncSignal) => void>();
   const errorListeners = new Set<(error: TabwireErrorData) => void>();
+  const upgradeListeners = new Set<(notice: UpgradeNotice) => void>();
+  let target: Target = { mode: sharing, buildId };
   let status: ConnectionStatus = 'idle';
   let reason: TransitionReason = 'initial';
   let closed = false;
-  let rpc: RpcClient | undefined;
-  let stream: MessagePort | undefined;
-  let brokerId: string | undefined;
+  let link: Link | undefined;
+  /** The link being attached while none is in use: its state messages count. */
+  let connecting: Link | undefined;
   let releaseLock: () => void = () => {};
   let attached!: Promise<void>;
-  let lostCount = 0;
+  let failures = 0;
+  let upgradeTo: UpgradeNotice | undefined;
+  // After a host change two brokers may deliver the same events for a moment: remember the
+  // last few delivered, and drop repeats until `dedupeUntil`.
+  const lastDelivered: RealtimeEvent[] = [];
+  const seen = new Set<string>();
+  let dedupeUntil = 0;
+  /** After losing a broker: the last event's time, so the next one can send what came since. */
+  let resumeSince: string | undefined;
+
+  const emit = <T>(listeners: Set<(value: T) => void>, value: T) => {
+    for (const listener of listeners) {
+      try {
+        listener(value);
+      } catch (error) {
+        report(error);
+      }
+    }
+  };
 
   const setState = (next: ConnectionStatus, why: TransitionReason) => {
     if (next === status && why === reason) return;
@@ -118,18 +177,22 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     }
   };
 
-  const emitError = (error: TabwireErrorData) => {
-    for (const listener of errorListeners) {
-      try {
-        listener(error);
-      } catch (e) {
-        report(e);
-      }
-    }
+  const startDedupe = () => {
+    dedupeUntil = Date.now() + 5000;
+    for (const event of lastDelivered) seen.add(identity(event));
   };
 
   const deliver = (events: RealtimeEvent[], replayed: boolean) => {
+    const window = dedupeUntil > Date.now();
+    if (!window && seen.size > 0) seen.clear();
     for (const event of events) {
+      if (window) {
+        const key = identity(event);
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      lastDelivered.push(event);
+      if (lastDelivered.length > 64) lastDelivered.shift();
       if (replayed) event.replayed = true;
       const control = isControlType(event.type);
       for (const [pattern, set] of handlers) {
@@ -145,38 +208,44 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     }
   };
 
-  const answer = async (port: MessagePort, id: number, fn: 'getToken' | 'refreshToken') => {
+  const answer = async (stream: Endpoint, id: number, fn: 'getToken' | 'refreshToken') => {
     try {
-      const value = fn === 'getToken' ? await options.getToken() : options.refreshToken ? await options.refreshToken() : undefined;
-      if (fn === 'refreshToken' && !options.refreshToken) throw new Error('no refreshToken option');
-      if (fn === 'getToken' && (typeof value !== 'string' || value.length === 0)) throw new Error('getToken gave no token');
-      port.postMessage({ k: 'ans', id, ok: true, ...(typeof value === 'string' ? { token: value } : {}) });
+      // Without refreshToken this throws: a refused refresh, as it should be.
+      const value = await (fn === 'getToken' ? options.getToken() : options.refreshToken!());
+      if (fn === 'getToken' && !(typeof value === 'string' && value)) throw new TypeError('no token');
+      stream.postMessage({ k: 'ans', id, ok: true, ...(typeof value === 'string' ? { token: value } : {}) });
     } catch (error) {
       // Only the error's name: an app's message might quote a credential.
-      port.postMessage({ k: 'ans', id, ok: false, e: { code: 'TOKEN_UNAVAILABLE', message: `${fn} failed (${(error as Error)?.name ?? 'error'})` } });
+      stream.postMessage({ k: 'ans', id, ok: false, e: { code: 'TOKEN_UNAVAILABLE', message: `${fn} failed (${(error as Error)?.name ?? 'error'})` } });
     }
   };
 
-  const onStream = (port: MessagePort) => (event: MessageEvent) => {
+  const onStream = (stream: Endpoint, from: Link) => (event: MessageEvent) => {
     const message = event.data as StreamMessage;
     switch (message.k) {
       case 'ev':
         return deliver(JSON.parse(message.d) as RealtimeEvent[], message.r === 1);
       case 'st':
-        return setState(message.s, message.r);
-      case 'rs':
-        for (const listener of resyncListeners) {
-          try {
-            listener(message.s);
-          } catch (error) {
-            report(error);
-          }
+        from.status = message.s;
+        from.reason = message.r;
+        if (message.s === 'open') from.markOpen();
+        // The link in use speaks for the connection state, or the one being attached when none is.
+        if (from === link || (!link && from === connecting)) {
+          from.sawState = true;
+          setState(message.s, message.r);
         }
         return;
+      case 'rs':
+        return emit(resyncListeners, message.s);
       case 'er':
-        return emitError(message.e);
+        return emit(errorListeners, message.e);
       case 'ask':
-        return void answer(port, message.id, message.fn);
+        return void answer(stream, message.id, message.fn);
+      case 'up':
+        if (upgradeTo?.buildId === message.n.buildId) return;
+        upgradeTo = message.n;
+        emit(upgradeListeners, message.n);
+        if (options.upgrade !== 'manual' && message.n.compatible) void move(message.n);
     }
   };
 
@@ -186,59 +255,152 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       promise.then(resolve, reject).finally(() => clearTimeout(timer));
     });
 
-  const attachOnce = async (): Promise<void> => {
-    if (closed) return;
-    const worker = (options.worker ?? bundledWorker)(`tabwire|${buildId}|${config.url}`);
-    const channel = new MessageChannel();
-    stream?.close();
-    stream = channel.port1;
-    stream.onmessage = onStream(channel.port1);
-    if (rpc) rpc.revive(worker.port);
-    else rpc = createRpcClient(worker.port);
+  const openHost = async (): Promise<Host> => {
+    const name = hostName(target.buildId, config.url);
+    if (target.mode === 'worker') {
+      return workerHost(target.script ? new SharedWorker(target.script, workerOptions(target.name ?? name)) : (options.worker ?? bundledWorker)(name));
+    }
+    // Stand as leader only for this tab's own build: a tab that moved to a newer build only follows.
+    if (target.mode === 'leader') return (await import('./leader.ts')).leaderHost(name, tabId, target.buildId === buildId ? buildId : undefined);
+    return (await import('./local-host.ts')).localHost(buildId);
+  };
+
+  /** Open a host and attach to it. The returned link is not yet the one in use. */
+  const connect = async (): Promise<Link | undefined> => {
+    if (closed) return undefined;
+    const host = await withTimeout(openHost(), 'finding a broker');
+    const rpc = createRpcClient(host.control);
+    let markOpen!: () => void;
+    const opened = new Promise<void>((resolve) => (markOpen = resolve));
+    const current: Link = { host, rpc, brokerId: '', sawState: false, opened, markOpen };
+    connecting = current;
+    host.stream.addEventListener('message', onStream(host.stream, current));
+    host.stream.start?.();
     const request: AttachRequest = {
       tabId,
       linkVersion,
-      buildId,
+      buildId: target.buildId,
       lockName,
       config,
       patterns: [...handlers.keys()],
       online: navigator.onLine,
       visible: typeof document === 'undefined' || document.visibilityState === 'visible',
       ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
+      ...(resumeSince !== undefined ? { since: resumeSince } : {}),
     };
-    const reply = await withTimeout(rpc.call<AttachReply>('attach', [request], [channel.port2]), 'attaching to the worker');
-    if (closed) return;
-    brokerId = reply.brokerId;
-    lostCount = 0;
-    setState(reply.status, reply.reason);
-    // Granted only when the broker's holder is gone: the worker died.
-    const lostId = reply.brokerId;
-    void navigator.locks.request(reply.brokerLock, () => {
-      if (!closed && brokerId === lostId) onBrokerLost();
+    let reply: AttachReply;
+    // A host that fails before it answers (a worker that cannot start) fails the attach at once.
+    const failed = host.lost?.then(() => {
+      throw new TabwireError({ code: 'WORKER_LOST', message: 'the broker failed to start' });
     });
+    try {
+      const attaching = rpc.call<AttachReply>('attach', [request], host.transfer ? [host.transfer] : []);
+      reply = await withTimeout(failed ? Promise.race([attaching, failed]) : attaching, 'attaching');
+    } catch (error) {
+      rpc.dispose();
+      host.close();
+      throw error;
+    }
+    current.brokerId = reply.brokerId;
+    if (!current.sawState) {
+      current.status = reply.status;
+      current.reason = reply.reason;
+      if (reply.status === 'open') markOpen();
+      if (!link) setState(reply.status, reply.reason);
+    }
+    const lostNow = () => {
+      if (!closed && link === current) onBrokerLost();
+    };
+    // Granted only when the broker's holder is gone: the worker or the leader tab died.
+    void navigator.locks.request(reply.brokerLock, lostNow);
+    void host.lost?.then(lostNow);
+    return current;
+  };
+
+  const use = (next: Link, adoptState = false) => {
+    link = next;
+    connecting = undefined;
+    resumeSince = undefined;
+    failures = 0;
+    if (adoptState && next.status && next.reason) setState(next.status, next.reason);
   };
 
   const attach = async (): Promise<void> => {
     for (;;) {
       try {
-        return await attachOnce();
+        const next = await connect();
+        if (!next) return;
+        if (closed) return leave(next);
+        return use(next);
       } catch (error) {
         if (closed) return;
         const data = toTabwireError(error);
-        emitError({ code: data.code, message: `attach failed: ${data.message}` });
-        // A worker that cannot start must not be restarted in a tight loop.
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** lostCount++)));
+        emit(errorListeners, { code: data.code, message: `attach failed: ${data.message}` });
+        // A worker of another build answered: keep working through a leader tab of our own build.
+        if (data.code === 'BUILD_MISMATCH' && target.mode === 'worker') target = { mode: 'leader', buildId };
+        // A broker that cannot start must not be restarted in a tight loop.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures++)));
         if (closed) return;
       }
     }
   };
 
+  /** Detach from a broker we are leaving, without waiting on it; its channels close a moment later. */
+  const leave = (left: Link) => {
+    left.rpc.call('detach', []).catch(() => {});
+    setTimeout(() => {
+      left.rpc.dispose();
+      left.host.close();
+    }, 100);
+  };
+
   const onBrokerLost = () => {
-    brokerId = undefined;
-    rpc?.failAll({ code: 'WORKER_LOST', message: 'the worker stopped; this tab is attaching to a new one' });
+    const lost = link;
+    link = undefined;
+    lost?.rpc.failAll({ code: 'WORKER_LOST', message: 'the broker stopped; this tab is attaching to a new one' });
+    lost?.host.close();
+    // The new broker may replay what the old one delivered last: drop repeats for a moment.
+    startDedupe();
+    resumeSince = lastDelivered.at(-1)?.timestamp ?? new Date(Date.now() - 5000).toISOString();
     setState('connecting', 'worker-lost');
     attached = attach();
   };
+
+  /** Move to a newer build's broker: attach there first, then leave the old one, dropping events both deliver. */
+  let moving: Promise<boolean> | undefined;
+  const move = (notice: UpgradeNotice): Promise<boolean> =>
+    (moving ??= (async () => {
+      if (!notice.compatible || closed || notice.buildId === target.buildId) return false;
+      await attached;
+      const previous = link;
+      const previousTarget = target;
+      target = { mode: notice.mode, buildId: notice.buildId, ...(notice.script ? { script: notice.script } : {}), ...(notice.name ? { name: notice.name } : {}) };
+      try {
+        const next = await connect();
+        if (!next) return false;
+        // Leave the old broker only once the new one is open: until then only the old one relays.
+        const open = await Promise.race([next.opened.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, callTimeoutMs, false))]);
+        if (!open || closed) {
+          leave(next);
+          target = previousTarget;
+          if (!closed) emit(errorListeners, { code: 'TIMEOUT', message: 'the newer build did not connect; staying' });
+          return false;
+        }
+        // From here both brokers relay until the old one lets go: drop what comes twice.
+        // (Still within the task that said "open", so no event of the new link slipped by.)
+        startDedupe();
+        // The new broker's state: its messages were not ours to follow until now.
+        use(next, true);
+      } catch (error) {
+        target = previousTarget;
+        emit(errorListeners, { code: toTabwireError(error).code, message: 'could not move to the newer build; staying' });
+        return false;
+      } finally {
+        moving = undefined;
+      }
+      if (previous) leave(previous);
+      return true;
+    })());
 
   const lockHeld = new Promise<void>((resolve) => {
     void navigator.locks.request(lockName, () => {
@@ -253,15 +415,16 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   attached = lockHeld.then(() => (closed ? undefined : attach()));
 
   /**
-   * A call to the worker. `retry`: safe to repeat, so retried once on the next
-   * worker if this one died. `bounded`: fails with TIMEOUT after callTimeoutMs
+   * A call to the broker. `retry`: safe to repeat, so retried once on the next
+   * broker if this one died. `bounded`: fails with TIMEOUT after callTimeoutMs
    * (not `send`, which legitimately waits in the buffer until reconnected).
    */
   const call = async <T>(method: string, args: unknown[], retry = true, bounded = true): Promise<T> => {
     if (closed) throw new TabwireError({ code: 'CLOSED', message: 'this broker was closed' });
     await attached;
     try {
-      const pending = rpc!.call<T>(method, args);
+      if (!link) throw new RpcError({ code: 'WORKER_LOST', message: 'no broker attached' });
+      const pending = link.rpc.call<T>(method, args);
       return await (bounded ? withTimeout(pending, method) : pending);
     } catch (error) {
       const failure = toTabwireError(error);
@@ -271,7 +434,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   };
 
   const signal = (data: { online?: boolean; visible?: boolean }) => {
-    if (brokerId) call('signal', [data]).catch(() => {});
+    if (link) call('signal', [data]).catch(() => {});
   };
   const onOnline = () => signal({ online: true });
   const onOffline = () => signal({ online: false });
@@ -292,6 +455,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     get reason() {
       return reason;
     },
+    sharing,
     get ready() {
       return attached;
     },
@@ -300,8 +464,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       let set = handlers.get(pattern);
       if (!set) {
         handlers.set(pattern, (set = new Set()));
-        // The attach request carries every pattern, so a subscribe lost with a worker is not lost.
-        if (brokerId) call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emitError(error));
+        // The attach request carries every pattern, so a subscribe lost with a broker is not lost.
+        if (link) call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emit(errorListeners, error));
       }
       const own = handler as Handler;
       set.add(own);
@@ -309,14 +473,28 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
         const current = handlers.get(pattern);
         if (!current?.delete(own) || current.size > 0) return;
         handlers.delete(pattern);
-        if (brokerId && !closed) call('unsubscribe', [pattern], false).catch(() => {});
+        if (link && !closed) call('unsubscribe', [pattern], false).catch(() => {});
       };
     },
     onState: (listener) => listen(stateListeners, listener),
     onResync: (listener) => listen(resyncListeners, listener),
     onError: (listener) => listen(errorListeners, listener),
-    // The worker bounds recent() itself (it waits for a session for up to 10 s).
-    recent: (query = {}) => call('recent', [query], true, false),
+    onUpgrade: (listener) => listen(upgradeListeners, listener),
+    upgrade: () => (upgradeTo ? move(upgradeTo) : Promise.resolve(false)),
+    recent(query = {}) {
+      const { type, since, limit } = query;
+      const bad =
+        type !== undefined && !isValidPattern(type)
+          ? `type must be a type, prefix.* or *, got ${JSON.stringify(type)}`
+          : since !== undefined && Number.isNaN(Date.parse(since))
+            ? `since must be an ISO 8601 timestamp, got ${JSON.stringify(since)}`
+            : limit !== undefined && !(Number.isInteger(limit) && limit >= 0)
+              ? `limit must be a non-negative integer, got ${JSON.stringify(limit)}`
+              : undefined;
+      if (bad) return Promise.reject(new TabwireError({ code: 'INVALID_ARGUMENT', message: bad }));
+      // The broker bounds recent() itself (it waits for a session for up to 10 s).
+      return call('recent', [query], true, false);
+    },
     send: (message, sendOptions = {}) => call<boolean>('send', [message, sendOptions], false, false),
     stats: () => call('stats', []),
     debug: () => call('debug', []),
@@ -324,22 +502,17 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     reconnect: () => call('reconnect', []),
     close() {
       if (closed) return;
-      if (brokerId) rpc?.call('detach', []).catch(() => {});
+      const last = link;
+      if (last) leave(last);
       closed = true;
+      link = undefined;
       removeEventListener('online', onOnline);
       removeEventListener('offline', onOffline);
       if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
-      // Let the detach leave before the ports close; the released lock tells the worker anyway.
-      setTimeout(() => {
-        rpc?.dispose();
-        stream?.close();
-        releaseLock();
-      }, 0);
+      // The released lock tells the broker too, should the detach not reach it.
+      setTimeout(releaseLock, 0);
       setState('closed', 'closed-by-tab');
       handlers.clear();
-      stateListeners.clear();
-      resyncListeners.clear();
-      errorListeners.clear();
     },
   };
 }

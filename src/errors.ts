@@ -33,6 +33,8 @@ export type TabwireErrorCode =
   | 'REPLAY_FAILED'
   /** No tab could provide a token. */
   | 'TOKEN_UNAVAILABLE'
+  /** The worker runs another build than the tab (a `worker` factory that ignores its `name`). */
+  | 'BUILD_MISMATCH'
   /** Anything else that went wrong inside the worker. */
   | 'INTERNAL';
 

@@ -50,6 +50,11 @@ export interface AttachRequest {
   visible: boolean;
   /** This tab wants the tenant filter of its own `tenantId`. */
   tenantId?: string;
+  /**
+   * A tab re-attaching after its broker died: the time (ISO) of the last event
+   * it received. The broker sends it what its log holds since, and a resync.
+   */
+  since?: string;
 }
 
 export interface AttachReply {
@@ -70,8 +75,20 @@ export type StreamMessage =
   | { k: 'er'; e: TabwireErrorData }
   /** Ask this tab to run the app's `getToken` or `refreshToken`; answered with `TabAnswer`. */
   | { k: 'ask'; id: number; fn: 'getToken' | 'refreshToken' }
-  /** Every tab's session ended (`logout`). */
-  | { k: 'bye' };
+  /** A newer build of this endpoint's broker exists; the tab may move to it. */
+  | { k: 'up'; n: UpgradeNotice };
+
+/** What a tab needs to know to move to the broker of a newer build. */
+export interface UpgradeNotice {
+  buildId: string;
+  /** How that broker is reached. */
+  mode: 'worker' | 'leader';
+  /** For a worker: its script URL and name, to attach to that very worker. */
+  script?: string;
+  name?: string;
+  /** True when this tab can move there without a reload (same link version, same kind of host). */
+  compatible: boolean;
+}
 
 /** Tab → broker, on the stream port: the answer to an `ask`. */
 export type TabAnswer =

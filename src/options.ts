@@ -2,12 +2,9 @@
  * The options of `connectBroker`, their defaults, and their check. Everything
  * here but the functions travels to the worker as `BrokerConfig`.
  */
-import { defaultBackoff } from './core/backoff.ts';
-import { defaultKeepAliveMs } from './core/keepalive.ts';
-import { defaultLogPolicy } from './core/log-policy.ts';
+import { defaults } from './defaults.ts';
 import { TabwireError } from './errors.ts';
 import type { BrokerConfig } from './link.ts';
-import { defaultMaxFrameBytes } from './protocol/envelope.ts';
 
 export interface ConnectOptions {
   /** WebSocket endpoint, `ws://` or `wss://`. Never put credentials in it (PROTOCOL.md). */
@@ -76,19 +73,45 @@ export interface ConnectOptions {
   buildId?: string;
   /** Bound on a call to the worker (stats, recent…), in ms. @default 10_000 */
   callTimeoutMs?: number;
+  /**
+   * How tabs share the connection: `worker` (a SharedWorker), `leader` (a tab
+   * elected with Web Locks relays over BroadcastChannel), `none` (a socket per
+   * tab). `auto` picks the first available in that order. @default 'auto'
+   */
+  sharing?: 'auto' | 'worker' | 'leader' | 'none';
+  /**
+   * After a deploy, move to the newer build's broker by itself when it speaks
+   * the same link (`auto`), or only when `upgrade()` is called (`manual`).
+   * Either way `onUpgrade` tells. @default 'auto'
+   */
+  upgrade?: 'auto' | 'manual';
 }
 
 function invalid(message: string): TabwireError {
   return new TabwireError({ code: 'INVALID_ARGUMENT', message });
 }
 
-function duration(name: string, value: number | undefined, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw invalid(`${name} must be a number ≥ ${min} (ms or count), got ${String(value)}`);
-  }
-  return value;
-}
+type NumericKey = {
+  [K in keyof BrokerConfig]-?: BrokerConfig[K] extends number ? K : never;
+}[keyof BrokerConfig];
+
+/** Each numeric option: where it is read from, its default, its smallest allowed value. */
+const numeric: Array<[key: NumericKey, path: string, fallback: number, min: number]> = [
+  ['resyncSettleMs', 'resync.settleMs', 1000, 0],
+  ['replayOverlapMs', 'resync.overlapMs', 1000, 0],
+  ['replayLimit', 'resync.replayLimit', 100, 1],
+  ['logMaxEvents', 'log.maxEvents', defaults.logMaxEvents, 1],
+  ['logMaxAgeMs', 'log.maxAgeMs', defaults.logMaxAgeMs, 1],
+  ['keepAliveMs', 'keepAliveMs', defaults.keepAliveMs, 1000],
+  ['minDelayMs', 'minDelayMs', defaults.minDelayMs, 1],
+  ['maxDelayMs', 'maxDelayMs', defaults.maxDelayMs, 1],
+  ['handshakeTimeoutMs', 'handshakeTimeoutMs', 10_000, 100],
+  ['healthyAfterMs', 'healthyAfterMs', 5000, 0],
+  ['tokenTimeoutMs', 'tokenTimeoutMs', 10_000, 100],
+  ['maxBufferedMessages', 'maxBufferedMessages', 100, 0],
+  ['maxFrameBytes', 'maxFrameBytes', defaults.maxFrameBytes, 64],
+  ['lingerMs', 'lingerMs', 5000, 0],
+];
 
 /** Check the options and fill in defaults. Throws `TabwireError` INVALID_ARGUMENT naming the option. */
 export function resolveConfig(options: ConnectOptions): BrokerConfig {
@@ -103,36 +126,35 @@ export function resolveConfig(options: ConnectOptions): BrokerConfig {
   if (/token|auth|tenant/i.test(url.search)) throw invalid('url must not carry credentials or tenant in its query (PROTOCOL.md)');
   if (typeof options.getToken !== 'function') throw invalid('getToken must be a function returning the access token');
   if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
+  if (options.sharing !== undefined && !['auto', 'worker', 'leader', 'none'].includes(options.sharing)) {
+    throw invalid(`sharing must be 'auto', 'worker', 'leader' or 'none', got ${JSON.stringify(options.sharing)}`);
+  }
   const resync = options.resync ?? {};
   if (resync.eventsSinceUrl !== undefined && typeof resync.eventsSinceUrl !== 'string') throw invalid('resync.eventsSinceUrl must be a URL string');
-  const log = options.log ?? {};
   const delays = options.retryDelaysMs;
   if (delays !== undefined && (!Array.isArray(delays) || delays.some((d) => typeof d !== 'number' || !(d >= 0)))) {
     throw invalid('retryDelaysMs must be an array of non-negative numbers (ms)');
   }
-  const minDelayMs = duration('minDelayMs', options.minDelayMs, defaultBackoff.minDelayMs, 1);
-  const maxDelayMs = duration('maxDelayMs', options.maxDelayMs, Math.max(defaultBackoff.maxDelayMs, minDelayMs), minDelayMs);
-  return {
+  const config = {
     url: url.href,
     ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
     ...(resync.eventsSinceUrl !== undefined ? { eventsSinceUrl: resync.eventsSinceUrl } : {}),
-    resyncSettleMs: duration('resync.settleMs', resync.settleMs, 1000),
-    replayOverlapMs: duration('resync.overlapMs', resync.overlapMs, 1000),
-    replayLimit: duration('resync.replayLimit', resync.replayLimit, 100, 1),
-    logMaxEvents: duration('log.maxEvents', log.maxEvents, defaultLogPolicy.maxEvents, 1),
-    logMaxAgeMs: duration('log.maxAgeMs', log.maxAgeMs, defaultLogPolicy.maxAgeMs, 1),
-    logEnabled: log.enabled ?? true,
-    keepAliveMs: duration('keepAliveMs', options.keepAliveMs, defaultKeepAliveMs, 1000),
-    minDelayMs,
-    maxDelayMs,
     ...(delays && delays.length > 0 ? { retryDelaysMs: delays.slice() } : {}),
-    handshakeTimeoutMs: duration('handshakeTimeoutMs', options.handshakeTimeoutMs, 10_000, 100),
-    healthyAfterMs: duration('healthyAfterMs', options.healthyAfterMs, 5000),
-    tokenTimeoutMs: duration('tokenTimeoutMs', options.tokenTimeoutMs, 10_000, 100),
-    maxBufferedMessages: duration('maxBufferedMessages', options.maxBufferedMessages, 100),
-    maxFrameBytes: duration('maxFrameBytes', options.maxFrameBytes, defaultMaxFrameBytes, 64),
-    lingerMs: duration('lingerMs', options.lingerMs, 5000),
+    logEnabled: options.log?.enabled ?? true,
     invalidPayloads: options.invalidPayloads === 'pass' ? 'pass' : 'drop',
     normalizeKeys: options.normalizeKeys === true,
-  };
+  } as BrokerConfig;
+  for (const [key, path, fallback, min] of numeric) {
+    // `resync.settleMs` is read from options.resync.settleMs, and so on.
+    const value = path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], options);
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < min)) {
+      throw invalid(`${path} must be a number ≥ ${min} (ms or count), got ${String(value)}`);
+    }
+    config[key] = (value as number | undefined) ?? fallback;
+  }
+  if (config.maxDelayMs < config.minDelayMs) {
+    if (options.maxDelayMs !== undefined) throw invalid(`maxDelayMs must be ≥ minDelayMs (${config.minDelayMs}), got ${config.maxDelayMs}`);
+    config.maxDelayMs = config.minDelayMs;
+  }
+  return config;
 }

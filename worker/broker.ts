@@ -9,16 +9,19 @@ import { keepAliveStep } from '../src/core/keepalive.ts';
 import { type LogPolicy, RecentKeys, eventKey } from '../src/core/log-policy.ts';
 import { Outbox } from '../src/core/outbox.ts';
 import { type GapEvent, type GapState, gapTransition, initialGapState } from '../src/core/resync.ts';
-import { isValidPattern } from '../src/core/subscriptions.ts';
+import { isValidPattern } from '../src/core/patterns.ts';
 import { type TabwireErrorData, errorData } from '../src/errors.ts';
 import { type AttachReply, type AttachRequest, type BrokerConfig, linkVersion } from '../src/link.ts';
 import type { Clock, EventStore, RecentQuery, Transport, TransportFactory } from '../src/ports.ts';
-import { type Envelope, parseFrame, parseIsoTimestamp, tenantOf } from '../src/protocol/envelope.ts';
+import { type Envelope, parseFrame, tenantOf } from '../src/protocol/envelope.ts';
 import { normalizeEnvelope, payloadProblem } from '../src/protocol/payloads.ts';
 import { type Session, type WireProtocol, defaultWireProtocol } from '../src/protocol/wire.ts';
-import { type Endpoint, serveRpc } from '../src/rpc.ts';
+import type { Endpoint } from '../src/rpc.ts';
+import { serveRpc } from '../src/rpc-server.ts';
 import { EventLog } from './event-log.ts';
 import { Fanout } from './fanout.ts';
+import type { RelayedEvent } from './replay.ts';
+import { type BuildInfo, BuildRadio } from './builds.ts';
 import { type LockRequester, Tab, TabRegistry } from './tabs.ts';
 import { NamedTimers } from './timers.ts';
 import { TokenSource } from './token-source.ts';
@@ -44,16 +47,10 @@ export interface BrokerDeps {
   /** Relative URLs (eventsSinceUrl) resolve against this. */
   baseUrl: string;
   protocol?: WireProtocol;
+  /** Who this broker is among builds; without it, it neither announces itself nor hears of newer builds. */
+  build?: BuildInfo;
 }
 
-interface RelayedEvent {
-  envelope: Envelope;
-  at: number;
-  key: string;
-  /** The JSON text tabs receive: the frame as it came, unless it had to be rewritten. */
-  text: string;
-  tenant: string | undefined;
-}
 
 interface Outgoing {
   text: string;
@@ -88,8 +85,6 @@ export interface BrokerStats {
   uptimeMs: number;
 }
 
-const replayAttempts = 3;
-const replayTimeoutMs = 5000;
 const recentWaitMs = 10_000;
 const maxHeldEvents = 10_000;
 
@@ -104,10 +99,15 @@ export class Broker {
   readonly #machineTimers: NamedTimers<TimerName>;
   readonly #timers: NamedTimers<'keepalive' | 'linger' | 'settle'>;
   readonly #protocol: WireProtocol;
+  readonly #radio: BuildRadio | undefined;
   #transport: Transport | undefined;
   /** Bumped whenever the transport changes: callbacks of an older one are ignored. */
   #generation = 0;
   #session: Session | undefined;
+  /** Server time of the handshake that opened the current connection (ms). */
+  #openedAt = 0;
+  /** Since when (ms) the log holds every event without a gap: what a late tab's catch-up can promise. */
+  #coveredSince: number | undefined;
   #log: EventLog | undefined;
   #dedupe = new RecentKeys(2000);
   /** Live events held back while the namespace loads and a replay runs, so replayed ones go first. */
@@ -148,6 +148,7 @@ export class Broker {
     this.#machineTimers = new NamedTimers(deps.clock);
     this.#timers = new NamedTimers(deps.clock);
     this.#tokens = new TokenSource(this.tabs, deps.clock, () => this.#config?.tokenTimeoutMs ?? 10_000);
+    this.#radio = deps.build && new BuildRadio(deps.build, this.#startedAt, (notice) => this.tabs.broadcast({ k: 'up', n: notice }));
   }
 
   get status(): ConnectionState {
@@ -173,7 +174,9 @@ export class Broker {
         return reply;
       },
       detach: () => {
-        if (tab) this.#removeTab(tab);
+        // Answer first: removing the tab closes the channel the answer goes out on.
+        const leaving = tab;
+        if (leaving) this.#deps.clock.setTimeout(() => this.#removeTab(leaving), 0);
       },
       subscribe: (pattern: string) => this.#subscribe(attached(), pattern, true),
       unsubscribe: (pattern: string) => this.#subscribe(attached(), pattern, false),
@@ -193,6 +196,10 @@ export class Broker {
     if (request.linkVersion !== linkVersion) {
       throw errorData('INVALID_ARGUMENT', `tab speaks link version ${request.linkVersion}, broker ${linkVersion}`);
     }
+    // A stale worker must not serve new code silently (DESIGN.md rule 10).
+    if (this.#deps.build && request.buildId !== this.#deps.buildId) {
+      throw errorData('BUILD_MISMATCH', `this worker runs build ${this.#deps.buildId}, the tab ${request.buildId}; pass the worker factory's name on`);
+    }
     if (!this.#config) this.#configure(request.config);
     const now = this.#deps.clock.now();
     const tab = new Tab(request.tabId, stream, request.tenantId, request.visible, now, closeControl);
@@ -200,6 +207,10 @@ export class Broker {
     this.tabs.add(tab);
     this.#deps.locks.waitFor(request.lockName, () => this.#removeTab(tab));
     this.#timers.clear('linger');
+    if (request.since !== undefined) void this.#catchUp(tab, request.since);
+    // A tab arriving after a newer build announced itself is told too.
+    const newer = this.#radio?.newer;
+    if (newer) tab.post({ k: 'up', n: newer });
     if (request.online !== this.#online) this.#setOnline(request.online);
     this.#dispatch({ type: 'start', online: this.#online });
     return {
@@ -246,6 +257,7 @@ export class Broker {
 
   #configure(config: BrokerConfig): void {
     this.#config = config;
+    this.#radio?.listen(config.url);
     const delays = config.retryDelaysMs;
     this.#machine = {
       backoff: { minDelayMs: config.minDelayMs, maxDelayMs: config.maxDelayMs },
@@ -414,6 +426,7 @@ export class Broker {
       case 'auth-accepted':
         if (this.#connection.status !== 'authenticating') return;
         this.#session = frame.session;
+        this.#openedAt = parsed.at;
         this.#dispatch({ type: 'auth-accepted' });
         this.#fanout.enqueue(data as string, envelope.type, frame.session.tenantId, true);
         return;
@@ -517,6 +530,7 @@ export class Broker {
       if (generation !== this.#generation) return;
     }
     for (const wake of this.#namespaceWaiters.splice(0)) wake();
+    log.markConnected(this.#openedAt);
     this.#gapDispatch({
       type: 'opened',
       at: this.#deps.clock.now(),
@@ -530,7 +544,11 @@ export class Broker {
   #gapDispatch(event: GapEvent): void {
     const now = this.#deps.clock.now();
     const { state, effects } = gapTransition(this.#gap, event, now);
+    const wasFresh = this.#gap.phase === 'fresh';
     this.#gap = state;
+    if (state.phase === 'fresh') this.#coveredSince = undefined;
+    // A first connection with nothing stored before it: the record starts here, whole.
+    else if (wasFresh && state.phase === 'live') this.#coveredSince = state.openedAt;
     for (const effect of effects) {
       switch (effect.type) {
         case 'start-settle-timer':
@@ -547,6 +565,8 @@ export class Broker {
           this.#fanout.flush();
           this.#counters.resyncs++;
           const signal = effect.signal;
+          // A gap the replay did not cover breaks the record: it is whole only from its end on.
+          this.#coveredSince = signal.complete ? (this.#coveredSince ?? signal.since) : signal.until;
           this.tabs.broadcast({
             k: 'rs',
             s: { ...signal, since: new Date(signal.since).toISOString(), until: new Date(signal.until).toISOString() },
@@ -556,58 +576,62 @@ export class Broker {
     }
   }
 
+  /**
+   * A tab that lost its broker and re-attached here may have missed what this
+   * broker relayed before it came: send it what the log holds since its last
+   * event, and a resync of its own. A broker still without a session (just
+   * started) skips this: its own gap handling will reach this tab anyway.
+   */
+  async #catchUp(tab: Tab, since: string): Promise<void> {
+    const log = this.#log;
+    const at = Date.parse(since);
+    if (log?.namespace === undefined || Number.isNaN(at)) return;
+    // From just before: events sharing the last one's millisecond count too; the tab drops the one it has.
+    const missed = await log.recent({ since: new Date(at - 1).toISOString(), limit: this.#config!.logMaxEvents });
+    if (!tab.alive) return;
+    this.#fanout.sendReplayed(
+      missed.map((event) => ({ text: JSON.stringify(event.envelope), type: event.envelope.type, tenant: tenantOf(event.envelope) })),
+      tab,
+    );
+    // In a gap, the broker's own resync will tell this tab once it is over.
+    if (this.#gap.phase !== 'live') return;
+    const covered = this.#coveredSince !== undefined && this.#coveredSince <= at;
+    tab.post({
+      k: 'rs',
+      s: { since, until: new Date(this.#deps.clock.now()).toISOString(), reason: 'reconnect', replayed: missed.length, complete: covered },
+    });
+  }
+
+  /** Replay a gap through the events-since endpoint; the code is loaded on demand (replay.ts). */
   async #replay(since: number, generation: number): Promise<void> {
     const config = this.#config!;
-    const from = since - config.replayOverlapMs;
-    let lastError = 'no token';
-    for (let attempt = 0; attempt < replayAttempts; attempt++) {
-      if (attempt > 0) {
-        // Live events must not wait behind a failing endpoint.
-        this.#releaseHeld();
-        await new Promise<void>((resolve) => this.#deps.clock.setTimeout(() => resolve(), 1000 * 2 ** (attempt - 1)));
-      }
-      if (generation !== this.#generation) return;
-      const token = await this.#tokens.getToken();
-      if (generation !== this.#generation) return;
-      if (!token.ok) continue;
-      try {
-        // Loaded on demand: only apps with an events-since endpoint, and only after a gap, need it.
-        const { fetchMissedEvents } = await import('./replay.ts');
-        const answer = await fetchMissedEvents({
-          url: config.eventsSinceUrl!,
-          base: this.#deps.baseUrl,
-          sinceIso: new Date(from).toISOString(),
-          token: token.token,
-          tenantId: this.#session?.tenantId ?? config.tenantId,
-          timeoutMs: replayTimeoutMs,
-          fetch: this.#deps.fetch,
-        });
-        if (generation !== this.#generation) return;
-        const known = new Set(await this.#log!.keysSince(from));
-        const missed: RelayedEvent[] = [];
-        for (const { envelope, at } of answer.events) {
-          if (at < from) continue;
+    const { replayMissed } = await import('./replay.ts');
+    await replayMissed(
+      {
+        config,
+        baseUrl: this.#deps.baseUrl,
+        fetch: this.#deps.fetch,
+        clock: this.#deps.clock,
+        tenantId: () => this.#session?.tenantId ?? config.tenantId,
+        current: () => generation === this.#generation,
+        token: () => this.#tokens.getToken(),
+        known: async (from) => new Set(await this.#log!.keysSince(from)),
+        admit: (envelope, at) => {
           const event = this.#admit(envelope, at, undefined);
-          if (!event || known.has(event.key) || !this.#dedupe.add(event.key)) continue;
-          missed.push(event);
-        }
-        this.#fanout.sendReplayed(missed.map((event) => ({ text: event.text, type: event.envelope.type, tenant: event.tenant })));
-        for (const event of missed) this.#log!.append({ key: event.key, at: event.at, envelope: event.envelope });
-        this.#counters.replayed += missed.length;
-        this.#counters.eventsRelayed += missed.length;
-        const oldest = answer.events[0]?.at;
-        const complete = answer.returned < config.replayLimit || (oldest !== undefined && oldest <= since);
-        this.#releaseHeld();
-        this.#gapDispatch({ type: 'replay-finished', ok: true, count: missed.length, complete });
-        return;
-      } catch (error) {
-        lastError = (error as Error).message;
-      }
-    }
-    if (generation !== this.#generation) return;
-    this.#releaseHeld();
-    this.#report(errorData('REPLAY_FAILED', `could not replay missed events: ${lastError}`));
-    this.#gapDispatch({ type: 'replay-finished', ok: false, count: 0, complete: false });
+          return event && this.#dedupe.add(event.key) ? event : undefined;
+        },
+        deliver: (missed) => {
+          this.#fanout.sendReplayed(missed.map((event) => ({ text: event.text, type: event.envelope.type, tenant: event.tenant })));
+          for (const event of missed) this.#log!.append({ key: event.key, at: event.at, envelope: event.envelope });
+          this.#counters.replayed += missed.length;
+          this.#counters.eventsRelayed += missed.length;
+        },
+        release: () => this.#releaseHeld(),
+        finished: (ok, count, complete) => this.#gapDispatch({ type: 'replay-finished', ok, count, complete }),
+        report: (error) => this.#report(error),
+      },
+      since,
+    );
   }
 
   // ---- calls from tabs ---------------------------------------------------
@@ -645,14 +669,8 @@ export class Broker {
     });
   }
 
+  /** The tab checked the query (client.ts); the store copes with anything that got through. */
   async #recent(query: RecentQuery): Promise<Envelope[]> {
-    if (query.type !== undefined && !isValidPattern(query.type)) throw errorData('INVALID_ARGUMENT', `invalid type pattern ${JSON.stringify(query.type)}`);
-    if (query.since !== undefined && Number.isNaN(parseIsoTimestamp(query.since))) {
-      throw errorData('INVALID_ARGUMENT', `since must be an ISO 8601 timestamp, got ${JSON.stringify(query.since)}`);
-    }
-    if (query.limit !== undefined && !(Number.isInteger(query.limit) && query.limit >= 0)) {
-      throw errorData('INVALID_ARGUMENT', `limit must be a non-negative integer, got ${JSON.stringify(query.limit)}`);
-    }
     if (this.#log?.namespace === undefined) {
       // The log belongs to a tenant and user: wait until a handshake said whose it is.
       const ready = await new Promise<boolean>((resolve) => {
@@ -679,7 +697,6 @@ export class Broker {
     this.#session = undefined;
     await this.#log!.wipe();
     await this.#deps.stores.wipePrefix(`${url}|`).catch(() => {});
-    this.tabs.broadcast({ k: 'bye' });
   }
 
   async stats(): Promise<BrokerStats> {
@@ -721,6 +738,7 @@ export class Broker {
     this.#dispatch({ type: 'stop', reason: 'no-tabs' });
     this.#disposed = true;
     this.#closeTransport('shutdown');
+    this.#radio?.close();
     this.#machineTimers.clearAll();
     this.#timers.clearAll();
     for (const tab of [...this.tabs.all()]) this.tabs.remove(tab.id);

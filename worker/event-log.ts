@@ -31,6 +31,8 @@ export class EventLog {
   #pending: StoredEvent[] = [];
   #flushTimer: unknown;
   #flushing: Promise<void> = Promise.resolve();
+  /** Last-seen changed without an event to carry it to the store. */
+  #metaDirty = false;
   #seen: LastSeen | null = null;
   #degradedReason: string | undefined;
   #written = 0;
@@ -65,6 +67,19 @@ export class EventLog {
     return this.#seen;
   }
 
+  /**
+   * A connection authenticated at `at` (server time, ms). With nothing seen yet,
+   * that instant becomes last-seen and is stored, so a broker that replaces this
+   * one (a restarted worker, a new leader tab) knows where its gap began even if
+   * no event came before it.
+   */
+  markConnected(at: number): void {
+    if (this.#seen) return;
+    this.#seen = { at, keys: [] };
+    this.#metaDirty = true;
+    void this.flush();
+  }
+
   /** Record an event that was just relayed. Never blocks delivery. */
   append(event: StoredEvent): void {
     this.#seen = advanceLastSeen(this.#seen, event.at, event.key);
@@ -89,9 +104,11 @@ export class EventLog {
     const batch = this.#pending;
     this.#pending = [];
     const seen = this.#seen;
+    const metaOnly = this.#metaDirty;
+    this.#metaDirty = false;
     // Batches are written one after another so a later one never lands first.
     this.#flushing = this.#flushing.then(async () => {
-      if (batch.length === 0 || !this.#storeReady) return;
+      if ((batch.length === 0 && !metaOnly) || !this.#storeReady || !this.#options.enabled) return;
       const store = await this.#storeReady;
       try {
         await store.append(batch, seen, this.#options.clock.now());

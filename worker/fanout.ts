@@ -59,15 +59,15 @@ export class Fanout {
     this.#post(batch, false);
   }
 
-  /** Replayed events go out at once, as their own batch, marked replayed. */
-  sendReplayed(events: Array<{ text: string; type: string; tenant: string | undefined }>): void {
+  /** Replayed events go out at once, as their own batch, marked replayed: to every tab, or to `only`. */
+  sendReplayed(events: Array<{ text: string; type: string; tenant: string | undefined }>, only?: Tab): void {
     this.flush();
-    if (events.length > 0) this.#post(events.map((e) => ({ ...e, exactOnly: false })), true);
+    if (events.length > 0) this.#post(events.map((e) => ({ ...e, exactOnly: false })), true, only);
   }
 
-  #post(batch: Pending[], replayed: boolean): void {
+  #post(batch: Pending[], replayed: boolean, only?: Tab): void {
     let everything: string | undefined;
-    for (const tab of this.#tabs.all()) {
+    for (const tab of only ? [only] : this.#tabs.all()) {
       const picked = pick(tab, batch);
       if (picked.length === 0) continue;
       // Most tabs subscribe to the same things: build the full batch's text once.

@@ -6,7 +6,7 @@
  * is relaxed: the log is a cache the server can rebuild, not a ledger.
  */
 import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from '../src/core/log-policy.ts';
-import { matches } from '../src/core/subscriptions.ts';
+import { matches } from '../src/core/patterns.ts';
 import type { Envelope } from '../src/protocol/envelope.ts';
 import { parseIsoTimestamp } from '../src/protocol/envelope.ts';
 import type { EventStore, RecentQuery, StoredEvent } from '../src/ports.ts';

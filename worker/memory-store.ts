@@ -4,7 +4,7 @@
  * Same policy and semantics as the IndexedDB store, lost with the worker.
  */
 import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from '../src/core/log-policy.ts';
-import { matches } from '../src/core/subscriptions.ts';
+import { matches } from '../src/core/patterns.ts';
 import { parseIsoTimestamp } from '../src/protocol/envelope.ts';
 import type { EventStore, RecentQuery, StoredEvent } from '../src/ports.ts';
 

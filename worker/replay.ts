@@ -1,9 +1,101 @@
 /**
  * REST replay of missed events: `GET <eventsSinceUrl>?since=<ISO>` with the
- * tab-provided token (PROTOCOL.md "No replay" and "REST side"). Returns the
- * validated envelopes, oldest first; the broker de-duplicates and delivers.
+ * tab-provided token (PROTOCOL.md "No replay" and "REST side"), retried with
+ * backoff, de-duplicated against what the log and the broker already have, and
+ * delivered oldest first, marked replayed, before the live events held back
+ * meanwhile. Loaded by the broker on demand: only apps with an events-since
+ * endpoint, and only after a gap, need it.
  */
+import type { TabwireErrorData } from '../src/errors.ts';
+import type { BrokerConfig } from '../src/link.ts';
+import type { Clock } from '../src/ports.ts';
 import { type Envelope, validateEnvelope } from '../src/protocol/envelope.ts';
+import type { TokenResult } from './token-source.ts';
+
+/** An event on its way to tabs. */
+export interface RelayedEvent {
+  envelope: Envelope;
+  at: number;
+  key: string;
+  /** The JSON text tabs receive: the frame as it came, unless it had to be rewritten. */
+  text: string;
+  tenant: string | undefined;
+}
+
+/** What the replay needs from the broker. */
+export interface ReplayPort {
+  config: BrokerConfig;
+  baseUrl: string;
+  fetch: typeof fetch;
+  clock: Clock;
+  tenantId(): string | undefined;
+  /** Still the connection this replay was started for. */
+  current(): boolean;
+  token(): Promise<TokenResult>;
+  /** Keys of stored events at or after `from` (ms). */
+  known(from: number): Promise<Set<string>>;
+  /** The edge checks and de-duplication: the event to deliver, or undefined. */
+  admit(envelope: Envelope, at: number): RelayedEvent | undefined;
+  deliver(events: RelayedEvent[]): void;
+  /** Let held-back live events through. */
+  release(): void;
+  finished(ok: boolean, count: number, complete: boolean): void;
+  report(error: TabwireErrorData): void;
+}
+
+const attempts = 3;
+const timeoutMs = 5000;
+
+/** Replay the gap that began at `since` (ms). */
+export async function replayMissed(port: ReplayPort, since: number): Promise<void> {
+  const { config } = port;
+  const from = since - config.replayOverlapMs;
+  let lastError = 'no token';
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0) {
+      // Live events must not wait behind a failing endpoint.
+      port.release();
+      await new Promise<void>((resolve) => port.clock.setTimeout(() => resolve(), 1000 * 2 ** (attempt - 1)));
+    }
+    if (!port.current()) return;
+    const token = await port.token();
+    if (!port.current()) return;
+    if (!token.ok) continue;
+    try {
+      const tenantId = port.tenantId();
+      const answer = await fetchMissedEvents({
+        url: config.eventsSinceUrl!,
+        base: port.baseUrl,
+        sinceIso: new Date(from).toISOString(),
+        token: token.token,
+        tenantId,
+        timeoutMs,
+        fetch: port.fetch,
+      });
+      if (!port.current()) return;
+      const known = await port.known(from);
+      const missed: RelayedEvent[] = [];
+      for (const { envelope, at } of answer.events) {
+        if (at < from) continue;
+        const event = port.admit(envelope, at);
+        if (event && !known.has(event.key)) missed.push(event);
+      }
+      port.deliver(missed);
+      // Covered when the answer was not cut at the endpoint's page size, or reaches back past the gap.
+      const oldest = answer.events[0]?.at;
+      const complete = answer.returned < config.replayLimit || (oldest !== undefined && oldest <= since);
+      port.release();
+      port.finished(true, missed.length, complete);
+      return;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+  }
+  if (!port.current()) return;
+  port.release();
+  port.report({ code: 'REPLAY_FAILED', message: `could not replay missed events: ${lastError}` });
+  port.finished(false, 0, false);
+}
 
 export interface ReplayRequest {
   url: string;

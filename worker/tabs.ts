@@ -4,7 +4,7 @@
  * lock for its lifetime and the broker queues for it, so the broker learns of a
  * tab's death within ~100 ms without polling. MessagePort has no close event.
  */
-import { PatternSet } from '../src/core/subscriptions.ts';
+import { PatternSet } from '../src/core/pattern-set.ts';
 import type { TabwireErrorData } from '../src/errors.ts';
 import type { StreamMessage, TabAnswer } from '../src/link.ts';
 import type { Endpoint } from '../src/rpc.ts';

@@ -28,8 +28,4 @@ export class NamedTimers<Name extends string> {
     for (const handle of this.#handles.values()) this.clock.clearTimeout(handle);
     this.#handles.clear();
   }
-
-  has(name: Name): boolean {
-    return this.#handles.has(name);
-  }
 }

@@ -7,6 +7,8 @@
  * so a browser never retries faster than `minDelayMs` and a fleet of browsers
  * that lost the server together does not come back in lockstep.
  */
+import { defaults } from '../defaults.ts';
+
 export interface BackoffPolicy {
   /** Floor and first ceiling of the delay, in ms. @default 1000 */
   minDelayMs: number;
@@ -14,7 +16,7 @@ export interface BackoffPolicy {
   maxDelayMs: number;
 }
 
-export const defaultBackoff: BackoffPolicy = { minDelayMs: 1000, maxDelayMs: 30_000 };
+export const defaultBackoff: BackoffPolicy = { minDelayMs: defaults.minDelayMs, maxDelayMs: defaults.maxDelayMs };
 
 /** The exponential ceiling for a 0-based attempt: min, 2·min, 4·min … ≤ max. */
 export function backoffCeilingMs(attempt: number, policy: BackoffPolicy = defaultBackoff): number {

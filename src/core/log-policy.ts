@@ -2,6 +2,7 @@
  * What the event log keeps and how events are told apart. Pure: the IndexedDB
  * adapter asks these functions and performs the answer in one transaction.
  */
+import { defaults } from '../defaults.ts';
 import type { Envelope } from '../protocol/envelope.ts';
 
 export interface LogPolicy {
@@ -11,7 +12,7 @@ export interface LogPolicy {
   maxAgeMs: number;
 }
 
-export const defaultLogPolicy: LogPolicy = { maxEvents: 500, maxAgeMs: 24 * 60 * 60 * 1000 };
+export const defaultLogPolicy: LogPolicy = { maxEvents: defaults.logMaxEvents, maxAgeMs: defaults.logMaxAgeMs };
 
 /** 32-bit FNV-1a of a string, as 8 hex digits. Fast, no allocation per character. */
 export function fnv1a(text: string): string {

@@ -23,11 +23,6 @@ export class Outbox<T> {
     return items;
   }
 
-  /** Put back what could not be sent, ahead of anything queued since. */
-  requeue(items: T[]): void {
-    this.items = items.concat(this.items);
-  }
-
   get size(): number {
     return this.items.length;
   }

@@ -3,6 +3,7 @@
  * (PROTOCOL.md "Envelope"). Never throws: a bad frame becomes a rejection that
  * names the field and what it got, so it can be dropped, counted and reported.
  */
+import { defaults } from '../defaults.ts';
 
 export interface Envelope<TData = Record<string, unknown>> {
   /** Dot notation: "goal.created", "measure.reading.created". */
@@ -30,7 +31,7 @@ export type ParsedFrame =
   | { ok: false; rejection: FrameRejection };
 
 /** Default largest accepted frame, in UTF-16 code units (≈ bytes for JSON): 1 MiB. */
-export const defaultMaxFrameBytes = 1024 * 1024;
+export const defaultMaxFrameBytes: number = defaults.maxFrameBytes;
 
 const strictIso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;
 

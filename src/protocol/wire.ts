@@ -55,8 +55,3 @@ export const defaultWireProtocol: WireProtocol = {
     return { kind: 'event' };
   },
 };
-
-/** Frame types that are control traffic, not domain events: never logged, never sent to `*`. */
-export function isControlType(type: string): boolean {
-  return type.startsWith('auth.') || type.endsWith('.error') || type === 'ping' || type === 'pong';
-}

@@ -389,3 +389,36 @@ describe('broker: validation at the edge', () => {
     await until(() => expect(tab.events).toEqual([expect.objectContaining({ type: 'chat.message', data: { text: 'hi', tenantId: 'tenant-123' } })]));
   });
 });
+
+describe('broker: builds', () => {
+  it('refuses to serve a tab of another build, with BUILD_MISMATCH', async () => {
+    world = await createWorld({ deps: { buildId: 'build-b', build: { buildId: 'build-b', builtAt: 2, mode: 'worker', linkVersion: 1 } } });
+    await expect(world.tab()).rejects.toMatchObject({ data: { code: 'BUILD_MISMATCH' } });
+  });
+});
+
+describe('broker: debugging', () => {
+  it('gives a snapshot of state, tabs, subscriptions, counters, log and transitions, with no token in it', async () => {
+    world = await createWorld();
+    const tab = await world.tab({ patterns: ['goal.*', 'issue.created'] });
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.expireTokens();
+    await until(() => expect(world.backend.stats().authSuccesses).toBe(2));
+    const debug = (await tab.call('debug')) as {
+      stats: BrokerStats;
+      tabs: Array<{ patterns: string[] }>;
+      transitions: Array<{ to: string; reason: string }>;
+      config: { url: string };
+      gap: { phase: string };
+    };
+    expect(debug.stats).toMatchObject({ state: 'open', tabs: 1, handshakes: 2 });
+    expect(debug.tabs[0]!.patterns.sort()).toEqual(['goal.*', 'issue.created']);
+    expect(debug.transitions.map((t) => `${t.to}:${t.reason}`)).toEqual(
+      expect.arrayContaining(['open:auth-accepted', 'authenticating:token-refresh', 'connecting:token-refreshed']),
+    );
+    expect(debug.config.url).toBe(world.backend.wsUrl);
+    expect(debug.gap.phase).toBeDefined();
+    // Neither the access nor the refresh token appears anywhere.
+    expect(JSON.stringify(debug)).not.toMatch(/(at|rt)_[A-Za-z0-9_-]{16,}/);
+  });
+});

@@ -128,6 +128,24 @@ describe('resync after gaps', () => {
     expect(ids(tab).at(-1)).toBe('m149*');
   });
 
+  it('a tab re-attaching after losing its broker gets what this broker relayed since its last event, and one resync', async () => {
+    world = await createWorld();
+    const steady = await world.tab();
+    await until(() => expect(steady.status).toBe('open'));
+    for (const goalId of ['a', 'b', 'c']) world.backend.emit('tenant-123', 'goal.created', { goalId });
+    await until(() => expect(steady.events).toHaveLength(3));
+    // It saw "a" on the broker it lost; "b" and "c" came while it was between brokers.
+    const returning = await world.tab({ since: steady.events[0]!.timestamp, patterns: ['goal.*'] });
+    await until(() => expect(returning.resyncs).toHaveLength(1));
+    expect(ids(returning)).toEqual(['a*', 'b*', 'c*']);
+    expect(returning.resyncs[0]).toMatchObject({ since: steady.events[0]!.timestamp, reason: 'reconnect', replayed: 3, complete: true });
+    // Tabs that did not ask are not bothered.
+    expect(steady.resyncs).toEqual([]);
+    const fresh = await world.tab();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(fresh.events).toEqual([]);
+  });
+
   it('does not replay an old resync at tabs that attach later', async () => {
     world = await createWorld();
     const first = await world.tab();
@@ -160,6 +178,22 @@ describe('the log across restarts, logout and users', () => {
     expect(ids(reopened)).toEqual(['while-no-worker*']);
     const recent = (await reopened.call('recent', {})) as Array<{ data: { goalId: string } }>;
     expect(recent.map((e) => e.data.goalId)).toEqual(['before', 'while-no-worker']);
+  });
+
+  it('a restarted worker resyncs even when the one before it saw no event at all', async () => {
+    world = await createWorld();
+    const tab = await world.tab(replayConfig(world));
+    await until(() => expect(tab.status).toBe('open'));
+    // Let the connection's start be stored as last-seen.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    tab.die();
+    await world.broker.shutdown();
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'missed-by-nobody-else' });
+    world.restartBroker();
+    const reopened = await world.tab(replayConfig(world));
+    await until(() => expect(reopened.resyncs).toHaveLength(1), 5000);
+    expect(reopened.resyncs[0]).toMatchObject({ reason: 'restart', replayed: 1, complete: true });
+    expect(ids(reopened)).toEqual(['missed-by-nobody-else*']);
   });
 
   it('keeps the log within its bound during a long burst', async () => {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper without types
 import { budgets, bundleSizes } from '../../scripts/sizes.mjs';
 
+// Budgets (and the targets they miss) are explained in scripts/sizes.mjs and BENCHMARKS.md.
+
 const sizes = bundleSizes() as Record<'client' | 'worker' | 'react', { gzip: number; brotli: number; files: string[] }>;
 
 describe('bundle size budget', () => {

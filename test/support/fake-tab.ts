@@ -39,8 +39,12 @@ export class FakeTab {
     private readonly refreshToken: () => Promise<string | undefined>,
   ) {}
 
-  async attach(broker: Broker, locks: FakeLocks, options: { url: string; patterns?: string[]; online?: boolean; tenantId?: string } & Partial<BrokerConfig>): Promise<AttachReply> {
-    const { url, patterns = ['*'], online = true, tenantId, ...overrides } = options;
+  async attach(
+    broker: Broker,
+    locks: FakeLocks,
+    options: { url: string; patterns?: string[]; online?: boolean; tenantId?: string; since?: string } & Partial<BrokerConfig>,
+  ): Promise<AttachReply> {
+    const { url, patterns = ['*'], online = true, tenantId, since, ...overrides } = options;
     const config: BrokerConfig = { ...resolveConfig({ url, getToken: () => '' }), ...overrides };
     this.releaseLock = locks.hold(`tab:${this.id}`);
     broker.accept(this.control.port2);
@@ -48,7 +52,20 @@ export class FakeTab {
     this.stream.port1.onmessage = (event) => this.onStream(event.data as StreamMessage);
     const reply = await this.rpc.call<AttachReply>(
       'attach',
-      [{ tabId: this.id, linkVersion, buildId: 'test', lockName: `tab:${this.id}`, config, patterns, online, visible: true, ...(tenantId ? { tenantId } : {}) }],
+      [
+        {
+          tabId: this.id,
+          linkVersion,
+          buildId: 'test',
+          lockName: `tab:${this.id}`,
+          config,
+          patterns,
+          online,
+          visible: true,
+          ...(tenantId ? { tenantId } : {}),
+          ...(since ? { since } : {}),
+        },
+      ],
       [this.stream.port2],
     );
     this.status = reply.status;

@@ -6,7 +6,7 @@
  */
 import type { Broker, StateListener } from '../../src/client.ts';
 import type { ConnectionStatus, TransitionReason } from '../../src/core/connection.ts';
-import { matches } from '../../src/core/subscriptions.ts';
+import { matches } from '../../src/core/patterns.ts';
 import type { ResyncSignal } from '../../src/core/resync.ts';
 import type { TabwireErrorData } from '../../src/errors.ts';
 import type { RealtimeEvent } from '../../src/events.ts';

@@ -8,11 +8,4 @@ describe('upstream buffer', () => {
     expect(outbox.drain()).toEqual([1, 2, 3]);
     expect(outbox.size).toBe(0);
   });
-
-  it('puts unsent messages back ahead of newer ones', () => {
-    const outbox = new Outbox<string>(5);
-    outbox.push('c');
-    outbox.requeue(['a', 'b']);
-    expect(outbox.drain()).toEqual(['a', 'b', 'c']);
-  });
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RpcError, createRpcClient, serveRpc } from '../../src/rpc.ts';
+import { serveRpc } from '../../src/rpc-server.ts';
+import { RpcError, createRpcClient } from '../../src/rpc.ts';
 
 const channels: MessageChannel[] = [];
 function pair() {
@@ -39,7 +40,7 @@ describe('rpc', () => {
     await expect(client.call('missing', [])).rejects.toMatchObject({ data: { code: 'INVALID_ARGUMENT' } });
   });
 
-  it('rejects every call in flight when the peer is declared lost, and new ones until revived', async () => {
+  it('rejects every call in flight when the peer is declared lost, and every later one', async () => {
     const { port1, port2 } = pair();
     serveRpc(port2, () => ({ never: () => new Promise(() => {}) }));
     const client = createRpcClient(port1);
@@ -48,10 +49,15 @@ describe('rpc', () => {
     await expect(inFlight).rejects.toBeInstanceOf(RpcError);
     await expect(inFlight).rejects.toMatchObject({ data: { code: 'WORKER_LOST' } });
     await expect(client.call('never', [])).rejects.toMatchObject({ data: { code: 'WORKER_LOST' } });
-    const next = pair();
-    serveRpc(next.port2, () => ({ ping: () => 'pong' }));
-    client.revive(next.port1);
-    await expect(client.call('ping', [])).resolves.toBe('pong');
+  });
+
+  it('rejects what is in flight with CLOSED when disposed', async () => {
+    const { port1, port2 } = pair();
+    serveRpc(port2, () => ({ never: () => new Promise(() => {}) }));
+    const client = createRpcClient(port1);
+    const inFlight = client.call('never', []);
+    client.dispose();
+    await expect(inFlight).rejects.toMatchObject({ data: { code: 'CLOSED' } });
   });
 
   it('refuses arguments that cannot be cloned, without sending anything', async () => {

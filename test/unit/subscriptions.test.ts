@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PatternSet, isValidPattern, matches } from '../../src/core/subscriptions.ts';
+import { PatternSet } from '../../src/core/pattern-set.ts';
+import { isValidPattern, matches } from '../../src/core/patterns.ts';
 
 describe('subscription patterns', () => {
   it('matches exact types, dot prefixes and everything', () => {

@@ -1,25 +1,8 @@
 /**
- * Subscription patterns: an exact type (`goal.created`), a prefix (`goal.*`,
- * matching `goal.created` and `goal.activity.created`) or everything (`*`).
- * Used by the worker to filter what each tab is sent, and by the tab to route
- * to handlers. Pure data; matching is O(patterns of the tab), usually a handful.
+ * A tab's subscriptions in the broker: patterns with reference counts, indexed
+ * so "does any match this type?" is a set lookup plus a few prefix checks.
  */
-
-export type Pattern = string;
-
-/** True when `pattern` is one of the three accepted forms. */
-export function isValidPattern(pattern: unknown): pattern is Pattern {
-  if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 200) return false;
-  if (pattern === '*') return true;
-  const body = pattern.endsWith('.*') ? pattern.slice(0, -2) : pattern;
-  return body.length > 0 && !body.includes('*');
-}
-
-export function matches(pattern: Pattern, type: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
-  return pattern === type;
-}
+import type { Pattern } from './patterns.ts';
 
 /** A set of patterns with reference counts, answering "does any match this type?" quickly. */
 export class PatternSet {

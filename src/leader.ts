@@ -1,0 +1,186 @@
+/**
+ * `sharing: 'leader'` (DESIGN.md rule 9): where SharedWorker is missing, the
+ * tabs elect one leader with a Web Lock; the leader runs the same broker as the
+ * worker, in the page, and serves every tab over a pair of BroadcastChannels of
+ * its own; the others talk to it exactly as they would to the worker.
+ *
+ * A leader that closes releases its locks: the next candidate in the lock's
+ * queue takes over at once, and followers notice through the broker lock like a
+ * dead worker. A frozen leader (a background tab the browser froze) keeps its
+ * locks, so it also says `here` every 250 ms; a follower that hears nothing for
+ * 750 ms probes, and without an answer steals the lock and leads. Loaded on demand.
+ */
+import { type BrowserBroker, startBrowserBroker } from '../worker/browser-broker.ts';
+import type { Host } from './host.ts';
+
+type Hello =
+  /** The leader: on start, every heartbeat, and in answer to a probe. */
+  | { k: 'here'; id: string }
+  /** Anyone: is a leader there? */
+  | { k: 'probe' }
+  /** A tab: open my channels. */
+  | { k: 'join'; tab: string }
+  /** The leader: your channels are open. */
+  | { k: 'joined'; tab: string; id: string };
+
+const heartbeatMs = 250;
+/** Silence after which a follower suspects the leader is frozen, in ms. */
+const suspectAfterMs = 750;
+/** How long a suspected leader has to answer a probe, in ms. */
+const probeTimeoutMs = 250;
+
+/** This page's candidacy for leading one endpoint of one build. */
+class Candidacy {
+  readonly #name: string;
+  readonly #buildId: string;
+  #leading: { stop(): Promise<void> } | undefined;
+  #queued = false;
+
+  constructor(name: string, buildId: string) {
+    this.#name = name;
+    this.#buildId = buildId;
+    this.#queue();
+  }
+
+  /** Take over from a leader that stopped answering. */
+  steal(): void {
+    if (this.#leading) return;
+    this.#request({ steal: true });
+  }
+
+  #queue(): void {
+    if (this.#queued) return;
+    this.#queued = true;
+    this.#request({});
+  }
+
+  #request(options: LockOptions): void {
+    navigator.locks
+      .request(`${this.#name}|leader`, options, () => {
+        if (!options.steal) this.#queued = false;
+        return this.#lead();
+      })
+      // Rejected: someone stole the lock from us while we led (we were frozen). Stand down, queue again.
+      .catch(() => void this.#standDown());
+  }
+
+  /** Runs while this page holds the leader lock; settles only when leadership ends. */
+  async #lead(): Promise<void> {
+    const local: BrowserBroker = startBrowserBroker({ buildId: this.#buildId, mode: 'leader' }, location.href);
+    await local.ready;
+    const hello = new BroadcastChannel(`${this.#name}|hello`);
+    const channels = new Map<string, BroadcastChannel[]>();
+    const here = () => hello.postMessage({ k: 'here', id: local.brokerId } satisfies Hello);
+    hello.onmessage = (event: MessageEvent<Hello>) => {
+      const message = event.data;
+      if (message.k === 'probe') return here();
+      if (message.k !== 'join') return;
+      // A tab joining again (it doubted us) gets fresh channels; two of one name would answer twice.
+      for (const channel of channels.get(message.tab) ?? []) channel.close();
+      const control = new BroadcastChannel(`${this.#name}|ctl|${message.tab}`);
+      const stream = new BroadcastChannel(`${this.#name}|st|${message.tab}`);
+      channels.set(message.tab, [control, stream]);
+      local.broker.accept(control, stream);
+      hello.postMessage({ k: 'joined', tab: message.tab, id: local.brokerId } satisfies Hello);
+    };
+    here();
+    const beat = setInterval(here, heartbeatMs);
+    return new Promise<void>((resolve) => {
+      this.#leading = {
+        async stop() {
+          clearInterval(beat);
+          hello.close();
+          for (const pair of channels.values()) for (const channel of pair) channel.close();
+          await local.stop();
+          resolve();
+        },
+      };
+    });
+  }
+
+  async #standDown(): Promise<void> {
+    const leading = this.#leading;
+    this.#leading = undefined;
+    await leading?.stop();
+    this.#queue();
+  }
+}
+
+const candidacies = new Map<string, Candidacy>();
+
+/**
+ * Join the leader of `name` (see `hostName`), standing as a candidate when this
+ * page runs that build's code (`buildId`); a tab that moved to a newer build's
+ * leader only follows.
+ */
+export async function leaderHost(name: string, tabId: string, buildId: string | undefined): Promise<Host> {
+  if (buildId !== undefined && !candidacies.has(name)) candidacies.set(name, new Candidacy(name, buildId));
+  const hello = new BroadcastChannel(`${name}|hello`);
+  const control = new BroadcastChannel(`${name}|ctl|${tabId}`);
+  const stream = new BroadcastChannel(`${name}|st|${tabId}`);
+  let leader: string | undefined;
+  /** Asked this leader to join, at this time: once per leader, again only if it never answered. */
+  let joining: { id: string; at: number } | undefined;
+  let lastHeard = Date.now();
+  /** Another leader spoke: ours is gone, and it is not ours to steal any more. */
+  let replaced = false;
+  let markLost: () => void = () => {};
+  const lost = new Promise<void>((resolve) => (markLost = resolve));
+  const joined = new Promise<void>((resolve) => {
+    hello.onmessage = (event: MessageEvent<Hello>) => {
+      const message = event.data;
+      if (message.k === 'joined' && message.tab === tabId && leader === undefined) {
+        leader = message.id;
+        lastHeard = Date.now();
+        resolve();
+      } else if (message.k === 'here') {
+        if (leader === undefined) {
+          // A second join would make the leader replace channels an attach may already be using.
+          if (joining?.id === message.id && Date.now() - joining.at < 1000) return;
+          joining = { id: message.id, at: Date.now() };
+          hello.postMessage({ k: 'join', tab: tabId } satisfies Hello);
+        } else if (message.id === leader) lastHeard = Date.now();
+        else {
+          // Another leader speaks: ours was replaced (it was frozen and someone took over).
+          replaced = true;
+          markLost();
+        }
+      }
+    };
+  });
+  hello.postMessage({ k: 'probe' } satisfies Hello);
+  // Until a leader answers (the first candidate may still be starting), ask again.
+  const ask = setInterval(() => leader === undefined && hello.postMessage({ k: 'probe' } satisfies Hello), 500);
+  await joined;
+  clearInterval(ask);
+  let suspecting = false;
+  const watch = setInterval(() => {
+    if (replaced || suspecting || Date.now() - lastHeard < suspectAfterMs) return;
+    suspecting = true;
+    const askedAt = Date.now();
+    // A little jitter, so followers that suspect together do not all steal.
+    setTimeout(() => {
+      if (lastHeard >= askedAt) return void (suspecting = false);
+      hello.postMessage({ k: 'probe' } satisfies Hello);
+      setTimeout(() => {
+        suspecting = false;
+        if (replaced || lastHeard >= askedAt) return;
+        const candidacy = candidacies.get(name);
+        if (candidacy) candidacy.steal();
+        else markLost();
+      }, probeTimeoutMs);
+    }, Math.random() * 150);
+  }, heartbeatMs);
+  return {
+    control,
+    stream,
+    lost,
+    close() {
+      clearInterval(watch);
+      clearInterval(ask);
+      hello.close();
+      control.close();
+      stream.close();
+    },
+  };
+}
