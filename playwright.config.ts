@@ -12,7 +12,7 @@ process.env.CHROMIUM_PATH = executablePath;
 
 export default defineConfig({
   testDir: 'test',
-  testMatch: process.env.TABWIRE_BENCH ? ['bench/**/*.bench.ts'] : ['e2e/**/*.spec.ts'],
+  testMatch: ['e2e/**/*.spec.ts'],
   fullyParallel: false,
   workers: Number(process.env.E2E_WORKERS ?? 2),
   retries: 0,

@@ -41,7 +41,11 @@ export default defineConfig(({ mode, command }) => {
         emptyOutDir: true,
         target: 'es2022',
         rollupOptions: {
-          input: { index: resolve(root, 'demo/index.html'), harness: resolve(root, 'demo/harness.html') },
+          input: {
+            index: resolve(root, 'demo/index.html'),
+            harness: resolve(root, 'demo/harness.html'),
+            bench: resolve(root, 'demo/bench.html'),
+          },
         },
       },
     };

@@ -30,7 +30,8 @@ export class EventLog {
   #ns: string | undefined;
   #pending: StoredEvent[] = [];
   #flushTimer: unknown;
-  #flushing: Promise<void> = Promise.resolve();
+  /** The write loop in progress, if any. */
+  #flushing: Promise<void> | undefined;
   /** Last-seen changed without an event to carry it to the store. */
   #metaDirty = false;
   #seen: LastSeen | null = null;
@@ -101,14 +102,25 @@ export class EventLog {
       this.#options.clock.clearTimeout(this.#flushTimer);
       this.#flushTimer = undefined;
     }
-    const batch = this.#pending;
-    this.#pending = [];
-    const seen = this.#seen;
-    const metaOnly = this.#metaDirty;
-    this.#metaDirty = false;
-    // Batches are written one after another so a later one never lands first.
-    this.#flushing = this.#flushing.then(async () => {
-      if ((batch.length === 0 && !metaOnly) || !this.#storeReady || !this.#options.enabled) return;
+    this.#flushing ??= this.#drain().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  /**
+   * Write until nothing is pending, one transaction at a time so a later batch
+   * never lands first. Under load each transaction takes everything that piled
+   * up while the previous one committed: batches grow with the rate, and the
+   * number of commits (the cost) does not.
+   */
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0 || this.#metaDirty) {
+      const batch = this.#pending;
+      this.#pending = [];
+      this.#metaDirty = false;
+      if (!this.#storeReady || !this.#options.enabled) return;
+      const seen = this.#seen;
       const store = await this.#storeReady;
       try {
         await store.append(batch, seen, this.#options.clock.now());
@@ -117,8 +129,7 @@ export class EventLog {
         const fallback = await this.degrade(`IndexedDB write failed: ${(error as Error)?.name ?? 'error'}`);
         await fallback.append(batch, seen, this.#options.clock.now());
       }
-    });
-    return this.#flushing;
+    }
   }
 
   async recent(query: RecentQuery): Promise<StoredEvent[]> {
@@ -142,6 +153,7 @@ export class EventLog {
   /** Logout: drop what is pending and every stored event and last-seen of the namespace. */
   async wipe(): Promise<void> {
     this.#pending = [];
+    this.#metaDirty = false;
     this.#seen = null;
     await this.#flushing;
     if (this.#storeReady) await (await this.#storeReady).wipe().catch(() => {});

@@ -12,13 +12,11 @@ import { parseIsoTimestamp } from '../src/protocol/envelope.ts';
 import type { EventStore, RecentQuery, StoredEvent } from '../src/ports.ts';
 import { committed, request, walk } from './idb-request.ts';
 
-/** The schema: `events` rows keyed by [ns, at, key]; `meta` rows keyed by ns. */
-interface EventRow {
-  ns: string;
-  at: number;
-  key: string;
-  envelope: Envelope;
-}
+/**
+ * The schema: `events` holds each envelope under the out-of-line key
+ * [ns, at ms, event key] (the value is just the envelope: less to clone per
+ * write); `meta` holds last-seen rows keyed by ns.
+ */
 interface MetaRow {
   ns: string;
   lastSeen: LastSeen | null;
@@ -26,7 +24,8 @@ interface MetaRow {
 type EventKeyPath = [ns: string, at: number, key: string];
 
 export const databaseName = 'tabwire';
-export const databaseVersion = 1;
+/** 2: out-of-line event keys (1 kept them inside each row). The log is a cache: an upgrade starts it empty. */
+export const databaseVersion = 2;
 
 export type IdbFailure = (reason: string) => void;
 
@@ -45,7 +44,8 @@ export async function openTabwireDatabase(
   const opening = factory.open(databaseName, databaseVersion);
   opening.onupgradeneeded = () => {
     const db = opening.result;
-    if (!db.objectStoreNames.contains('events')) db.createObjectStore('events', { keyPath: ['ns', 'at', 'key'] });
+    if (db.objectStoreNames.contains('events')) db.deleteObjectStore('events');
+    db.createObjectStore('events');
     if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta', { keyPath: 'ns' });
   };
   const opened = request(opening);
@@ -105,6 +105,11 @@ export class IdbEventStore implements EventStore {
   readonly #db: IDBDatabase;
   readonly #ns: string;
   readonly #policy: LogPolicy;
+  /**
+   * Rows of this namespace, at most (a re-appended event counts twice). Counting
+   * walks the whole range, so it is done only when this bound passes maxEvents.
+   */
+  #atMost: number | undefined;
 
   constructor(db: IDBDatabase, ns: string, policy: LogPolicy) {
     this.#db = db;
@@ -118,15 +123,20 @@ export class IdbEventStore implements EventStore {
     const store = tx.objectStore('events');
     const ns = this.#ns;
     try {
-      for (const event of events) store.put({ ns, at: event.at, key: event.key, envelope: event.envelope } satisfies EventRow);
+      for (const event of events) store.put(event.envelope, [ns, event.at, event.key] satisfies EventKeyPath);
       // Below [ns, cutoff] lies every event strictly older than the cutoff.
       store.delete(IDBKeyRange.bound([ns], [ns, ageCutoff(now, this.#policy)], false, true));
       if (lastSeen) tx.objectStore('meta').put({ ns, lastSeen } satisfies MetaRow);
-      const excess = excessByCount(await request(store.count(namespaceRange(ns))), this.#policy);
-      if (excess > 0) {
-        const oldest = (await request(store.getAllKeys(namespaceRange(ns), excess))) as EventKeyPath[];
-        const last = oldest[oldest.length - 1];
-        if (last) store.delete(IDBKeyRange.bound([ns], last));
+      this.#atMost = (this.#atMost ?? (await request(store.count(namespaceRange(ns))))) + events.length;
+      if (this.#atMost > this.#policy.maxEvents) {
+        const count = await request(store.count(namespaceRange(ns)));
+        const excess = excessByCount(count, this.#policy);
+        if (excess > 0) {
+          const oldest = (await request(store.getAllKeys(namespaceRange(ns), excess))) as EventKeyPath[];
+          const last = oldest[oldest.length - 1];
+          if (last) store.delete(IDBKeyRange.bound([ns], last));
+        }
+        this.#atMost = count - excess;
       }
     } catch {
       // A failed request aborts the transaction: `done` rejects with the reason.
@@ -142,7 +152,8 @@ export class IdbEventStore implements EventStore {
     if (limit === 0) return out;
     const store = this.#db.transaction('events').objectStore('events');
     await walk(store.openCursor(range, 'prev'), (cursor) => {
-      const { at, key, envelope } = cursor.value as EventRow;
+      const [, at, key] = cursor.key as EventKeyPath;
+      const envelope = cursor.value as Envelope;
       // `since` is exclusive: events at exactly that instant were already seen.
       if ((sinceAt === undefined || at > sinceAt) && (query.type === undefined || matches(query.type, envelope.type))) {
         out.push({ at, key, envelope });
@@ -173,6 +184,7 @@ export class IdbEventStore implements EventStore {
     tx.objectStore('events').delete(namespaceRange(this.#ns));
     tx.objectStore('meta').delete(this.#ns);
     await committed(tx);
+    this.#atMost = 0;
   }
 
   close(): void {

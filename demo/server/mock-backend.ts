@@ -82,6 +82,11 @@ export interface MockBackend {
    * for replay. Catalogue types get a complete payload, overlaid with `data`.
    */
   emit(tenantId: string, type: string, data: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Broadcast an envelope exactly as given (the benchmarks build their own, with
+   * send times inside) to the tenant's sockets, and keep it for replay.
+   */
+  broadcast(tenantId: string, envelope: { type: string; timestamp: string; data: Record<string, unknown> }): void;
   /** Send a raw frame (text as is, bytes as binary, objects as JSON) to every authenticated socket, or those of one tenant. */
   push(frame: unknown, tenantId?: string): number;
   /** Close every socket (like a gateway restart). */
@@ -226,6 +231,17 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
     return envelope;
   };
 
+  const broadcast = (tenantId: string, envelope: { type: string; timestamp: string; data: Record<string, unknown> }) => {
+    remember(tenantId, envelope);
+    const text = JSON.stringify(envelope);
+    for (const connection of connections) {
+      if (connection.actor?.tenantId === tenantId) {
+        sendFrame(connection, text);
+        counters.eventsBroadcast++;
+      }
+    }
+  };
+
   const nextAuthMode = (): AuthMode => {
     if (authModeLeft <= 0) return 'ok';
     authModeLeft--;
@@ -322,6 +338,9 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
     switch (action) {
       case 'stats':
         return json(res, 200, backend.stats());
+      case 'clock':
+        // High-resolution epoch ms: pages measure their offset to it to time server → tab latency.
+        return json(res, 200, { now: performance.timeOrigin + performance.now() });
       case 'drop':
         backend.drop(typeof body.code === 'number' ? body.code : undefined);
         return json(res, 200, { ok: true });
@@ -459,6 +478,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       return issue({ tenantId, userId });
     },
     emit,
+    broadcast,
     push(frame, tenantId) {
       let sent = 0;
       for (const connection of connections) {

@@ -1,0 +1,436 @@
+/**
+ * `npm run bench`: the same workloads, side by side in one run, through
+ *   tabwire   tabwire with its SharedWorker            (a)
+ *   socket    one plain WebSocket per tab               (b, the baseline)
+ *   leader    tabwire's leader-tab fallback             (c)
+ *   peer      broadcast-channel leader election + relay (a peer from npm, for reference)
+ * in real headless Chromium against the mock backend on loopback. Several
+ * rounds, medians, ratios against (b). Writes test/bench/results/*.json, the
+ * chart, and BENCHMARKS.md. BENCH_QUICK=1 runs a short version.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright';
+import { completePayload } from '../../demo/server/catalogue.ts';
+import { type MockBackend, startMockBackend } from '../../demo/server/mock-backend.ts';
+// @ts-expect-error plain ESM helpers without types
+import { chromiumArgs, ensureChromium } from '../../scripts/chromium.mjs';
+// @ts-expect-error plain ESM helpers without types
+import { bundleSizes, targets } from '../../scripts/sizes.mjs';
+import { startStaticServer } from '../support/static-server.ts';
+import { cpuSeconds, pssBytes } from './procs.ts';
+import { writeReport } from './report.ts';
+import { median, percentile, round } from './stats.ts';
+
+export type Mode = 'tabwire' | 'socket' | 'leader' | 'peer';
+export const modes: Mode[] = ['tabwire', 'socket', 'leader', 'peer'];
+
+const quick = process.env.BENCH_QUICK === '1';
+const tabCounts = quick ? [1, 4, 16] : [1, 4, 16, 32];
+const rounds = quick ? 2 : 3;
+const tenant = 'tenant-123';
+const hrNow = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+declare global {
+  interface Window {
+    bench: {
+      ready: boolean;
+      state(): string;
+      resyncs(): number;
+      count(): number;
+      duplicates(): number;
+      reset(): void;
+      calibrate(): Promise<number>;
+      logRate(total: number): Promise<number>;
+      arrivals(from: number, to: number): number[];
+    };
+  }
+}
+
+// ---- events --------------------------------------------------------------
+
+const base = completePayload('measure.reading.created', { tenantId: tenant, userId: 'user-456' }, { kpiId: 'kpi-bench' }, new Date().toISOString());
+const kilobyteNote = 'x'.repeat(1024 - JSON.stringify(base).length - 120);
+
+function send(backend: MockBackend, seq: number, big = false): number {
+  const sentAt = hrNow();
+  backend.broadcast(tenant, {
+    type: 'measure.reading.created',
+    timestamp: new Date().toISOString(),
+    data: { ...base, readingId: `r${seq}`, value: seq, seq, sentAt, ...(big ? { note: kilobyteNote } : {}) },
+  });
+  return sentAt;
+}
+
+// ---- sessions: N tabs of one mode in one browser profile -------------------
+
+interface Session {
+  mode: Mode;
+  context: BrowserContext;
+  pages: Page[];
+}
+
+async function poll(check: () => Promise<boolean>, timeoutMs: number, everyMs = 25): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(everyMs);
+  }
+  return false;
+}
+
+const everyPage = async (pages: Page[], fn: () => boolean) => (await Promise.all(pages.map((page) => page.evaluate(fn)))).every(Boolean);
+
+async function openSession(browser: Browser, site: string, backend: MockBackend, mode: Mode, tabs: number, options: Record<string, unknown> = {}): Promise<Session> {
+  const context = await browser.newContext();
+  const url = `${site}/bench.html?${new URLSearchParams({ backend: backend.httpUrl, mode, options: JSON.stringify(options) })}`;
+  const pages: Page[] = [];
+  for (let i = 0; i < tabs; i++) {
+    const page = await context.newPage();
+    await page.goto(url);
+    pages.push(page);
+  }
+  const ready = await poll(() => everyPage(pages, () => window.bench?.ready === true), 30_000, 100);
+  if (!ready) throw new Error(`${mode} × ${tabs}: tabs did not connect`);
+  await sleep(300);
+  return { mode, context, pages };
+}
+
+// ---- workloads ---------------------------------------------------------------
+
+interface Latency {
+  p50: number;
+  p99: number;
+  /** Median over events of the time until the last tab had it. */
+  lastTab: number;
+  lost: number;
+  duplicates: number;
+}
+
+async function latencyRound(backend: MockBackend, session: Session, events = 100, ratePerSecond = 100): Promise<Latency> {
+  await Promise.all(session.pages.map((page) => page.evaluate(() => window.bench.reset())));
+  const sent: number[] = [];
+  const start = hrNow();
+  for (let seq = 0; seq < events; seq++) {
+    const due = start + (seq * 1000) / ratePerSecond;
+    const wait = due - hrNow();
+    if (wait > 0) await sleep(wait);
+    sent[seq] = send(backend, seq);
+  }
+  await poll(async () => (await Promise.all(session.pages.map((page) => page.evaluate(() => window.bench.count())))).every((n) => n >= events), 10_000);
+  const perPage = await Promise.all(session.pages.map((page) => page.evaluate((n) => window.bench.arrivals(0, n), events)));
+  const duplicates = (await Promise.all(session.pages.map((page) => page.evaluate(() => window.bench.duplicates())))).reduce((a, b) => a + b, 0);
+  const deliveries: number[] = [];
+  const lastTab: number[] = [];
+  let lost = 0;
+  for (let seq = 0; seq < events; seq++) {
+    let last = 0;
+    for (const arrivals of perPage) {
+      const at = arrivals[seq]!;
+      if (at === 0) {
+        lost++;
+        continue;
+      }
+      deliveries.push(at - sent[seq]!);
+      last = Math.max(last, at - sent[seq]!);
+    }
+    lastTab.push(last);
+  }
+  return { p50: percentile(deliveries, 50), p99: percentile(deliveries, 99), lastTab: median(lastTab), lost, duplicates };
+}
+
+/** The highest rate (events/s, 1 kB each) every tab received in full within 2 s of the end: no loss, bounded queues. */
+async function throughput(backend: MockBackend, session: Session): Promise<{ eventsPerSecond: number; deliveriesPerSecond: number; tried: Array<{ rate: number; ok: boolean }> }> {
+  const rates = quick ? [1000, 2000, 4000] : [1000, 2000, 3000, 4000, 6000, 8000, 12_000];
+  const tried: Array<{ rate: number; ok: boolean }> = [];
+  let best = 0;
+  for (const rate of rates) {
+    await Promise.all(session.pages.map((page) => page.evaluate(() => window.bench.reset())));
+    const durationMs = 2000;
+    const total = (rate * durationMs) / 1000;
+    const perTick = rate / 200; // every 5 ms
+    const start = hrNow();
+    let seq = 0;
+    while (seq < total) {
+      const due = start + (seq / perTick) * 5;
+      const wait = due - hrNow();
+      if (wait > 1) await sleep(wait);
+      for (let i = 0; i < perTick && seq < total; i++) send(backend, seq++, true);
+    }
+    const ok = await poll(
+      async () => (await Promise.all(session.pages.map((page) => page.evaluate(() => window.bench.count())))).every((n) => n >= total),
+      2000,
+      100,
+    );
+    const duplicates = (await Promise.all(session.pages.map((page) => page.evaluate(() => window.bench.duplicates())))).reduce((a, b) => a + b, 0);
+    const passed = ok && duplicates === 0;
+    tried.push({ rate, ok: passed });
+    if (!passed) break;
+    best = rate;
+    // Let every tab drain fully before the next step.
+    await sleep(300);
+  }
+  return { eventsPerSecond: best, deliveriesPerSecond: best * session.pages.length, tried };
+}
+
+/** Cores used by every browser process together while events arrive at a steady 500/s. */
+async function cpuAtSteadyRate(browser: Browser, backend: MockBackend): Promise<number> {
+  const pid = browserPid(browser);
+  const seconds = quick ? 3 : 5;
+  let seq = 0;
+  const before = cpuSeconds(pid);
+  const start = hrNow();
+  while (hrNow() - start < seconds * 1000) {
+    for (let i = 0; i < 5; i++) send(backend, seq++ % 100_000);
+    await sleep(10);
+  }
+  const elapsed = (hrNow() - start) / 1000;
+  return (cpuSeconds(pid) - before) / elapsed;
+}
+
+/**
+ * From the server accepting again to every tab live with the events written
+ * during the outage (tabwire: replayed by the worker; the others: their own
+ * refetch); then until every tab was told it resynced (tabwire's onResync comes
+ * after the settle time). And what the server had to serve meanwhile.
+ */
+async function recovery(
+  backend: MockBackend,
+  session: Session,
+): Promise<{ ms: number; signalledMs: number; handshakes: number; refetches: number }> {
+  const pages = session.pages;
+  await Promise.all(pages.map((page) => page.evaluate(() => window.bench.reset())));
+  backend.setAccepting(false);
+  backend.drop();
+  await poll(() => everyPage(pages, () => window.bench.state() !== 'open'), 10_000);
+  await sleep(1000);
+  for (let i = 0; i < 5; i++) send(backend, i);
+  const resyncsBefore = await Promise.all(pages.map((page) => page.evaluate(() => window.bench.resyncs())));
+  const { handshakes, replayRequests } = backend.stats();
+  const start = hrNow();
+  backend.setAccepting(true);
+  const caughtUp = await poll(() => everyPage(pages, () => window.bench.state() === 'open' && window.bench.count() >= 5), 30_000, 10);
+  const ms = caughtUp ? hrNow() - start : Number.NaN;
+  const signalled = await poll(
+    async () => (await Promise.all(pages.map((page, i) => page.evaluate((before) => window.bench.resyncs() > before, resyncsBefore[i]!)))).every(Boolean),
+    30_000,
+    10,
+  );
+  const signalledMs = signalled ? hrNow() - start : Number.NaN;
+  const after = backend.stats();
+  await sleep(1200);
+  return { ms, signalledMs, handshakes: after.handshakes - handshakes, refetches: after.replayRequests - replayRequests };
+}
+
+let browserRoot = 0;
+
+/** The browser's root process (from launchServer); every Chromium process descends from it. */
+function browserPid(_browser: Browser): number {
+  if (!browserRoot) throw new Error('no browser process id');
+  return browserRoot;
+}
+
+/** The JS heap of the SharedWorker (tabwire) after a GC, through CDP. */
+async function workerHeap(browser: Browser): Promise<number | undefined> {
+  const cdp = await browser.newBrowserCDPSession();
+  try {
+    const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: Array<{ targetId: string; type: string }> };
+    const worker = targetInfos.find((target) => target.type === 'shared_worker');
+    if (!worker) return undefined;
+    const { sessionId } = (await cdp.send('Target.attachToTarget', { targetId: worker.targetId, flatten: false })) as { sessionId: string };
+    const answers = new Map<number, (value: unknown) => void>();
+    cdp.on('Target.receivedMessageFromTarget', (event: { sessionId: string; message: string }) => {
+      if (event.sessionId !== sessionId) return;
+      const message = JSON.parse(event.message) as { id: number; result: unknown };
+      answers.get(message.id)?.(message.result);
+    });
+    const ask = (id: number, method: string) =>
+      new Promise<unknown>((resolve) => {
+        answers.set(id, resolve);
+        void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params: {} }) });
+      });
+    await ask(1, 'HeapProfiler.collectGarbage');
+    const usage = (await ask(2, 'Runtime.getHeapUsage')) as { usedSize: number };
+    return usage.usedSize;
+  } finally {
+    await cdp.detach();
+  }
+}
+
+// ---- the run -----------------------------------------------------------------
+
+export interface Results {
+  environment: Record<string, string | number>;
+  sockets: Record<Mode, Record<number, { sockets: number; handshakes: number }>>;
+  latency: Record<Mode, Record<number, Latency>>;
+  cpu: Record<Mode, Record<number, number>>;
+  throughput: Record<Mode, Record<number, { eventsPerSecond: number; deliveriesPerSecond: number; tried: Array<{ rate: number; ok: boolean }> }>>;
+  memory: Record<Mode, { oneTab: number; perExtraTab: number; workerHeap?: number }>;
+  recovery: Record<Mode, { ms: number; signalledMs: number; handshakes: number; refetches: number }>;
+  log: { persistedPerSecond: number; endToEndPerSecond: number; p99LogOn: number; p99LogOff: number; p50LogOn: number; p50LogOff: number };
+  sizes: Record<string, { gzip: number; brotli: number; minified: number }>;
+  targets: { client: number; worker: number };
+}
+
+const medianOf = (values: Latency[]): Latency => ({
+  p50: round(median(values.map((v) => v.p50))),
+  p99: round(median(values.map((v) => v.p99))),
+  lastTab: round(median(values.map((v) => v.lastTab))),
+  lost: values.reduce((sum, v) => sum + v.lost, 0),
+  duplicates: values.reduce((sum, v) => sum + v.duplicates, 0),
+});
+
+async function main(): Promise<void> {
+  const executablePath = ensureChromium() as string;
+  const backend = await startMockBackend();
+  const web = await startStaticServer({ '/': 'dist-demo' });
+  // A browser server, so the browser's process id is known (for /proc).
+  const server = await chromium.launchServer({ executablePath, args: chromiumArgs, headless: true });
+  browserRoot = server.process().pid!;
+  const browser = await chromium.connect(server.wsEndpoint());
+  const chromiumVersion = browser.version();
+  const started = Date.now();
+  const results = {
+    sockets: {},
+    latency: {},
+    cpu: {},
+    throughput: {},
+    memory: {},
+    recovery: {},
+  } as Results;
+  const log = (line: string) => console.log(`[${Math.round((Date.now() - started) / 1000)} s] ${line}`);
+  try {
+    for (const mode of modes) {
+      results.sockets[mode] = {};
+      results.latency[mode] = {};
+      results.cpu[mode] = {};
+      results.throughput[mode] = {};
+      for (const tabs of tabCounts) {
+        backend.reset();
+        const session = await openSession(browser, web.url, backend, mode, tabs, { minDelayMs: 250, maxDelayMs: 1000 });
+        const stats = backend.stats();
+        results.sockets[mode][tabs] = { sockets: stats.openSockets, handshakes: stats.handshakes };
+        await latencyRound(backend, session, 30); // warm up
+        // One tab at a time, while all are idle, so round trips are short and symmetric.
+        for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
+        const samples: Latency[] = [];
+        for (let r = 0; r < rounds; r++) samples.push(await latencyRound(backend, session));
+        results.latency[mode][tabs] = medianOf(samples);
+        log(`${mode} × ${tabs}: ${stats.openSockets} socket(s), latency p50 ${results.latency[mode][tabs].p50} ms, p99 ${results.latency[mode][tabs].p99} ms, last tab ${results.latency[mode][tabs].lastTab} ms`);
+        if (tabs === 4 || tabs === 16) {
+          const cpu: number[] = [];
+          for (let r = 0; r < (quick ? 1 : 2); r++) cpu.push(await cpuAtSteadyRate(browser, backend));
+          results.cpu[mode][tabs] = round(median(cpu), 3);
+          log(`${mode} × ${tabs}: CPU at 500 events/s ${results.cpu[mode][tabs]} cores`);
+        }
+        if (tabs === 16) {
+          results.throughput[mode][tabs] = await throughput(backend, session);
+          log(`${mode} × ${tabs}: zero-loss ${results.throughput[mode][tabs].eventsPerSecond} events/s = ${results.throughput[mode][tabs].deliveriesPerSecond} deliveries/s`);
+          const recoveries = [];
+          for (let r = 0; r < rounds; r++) recoveries.push(await recovery(backend, session));
+          results.recovery[mode] = {
+            ms: round(median(recoveries.map((r) => r.ms)), 0),
+            signalledMs: round(median(recoveries.map((r) => r.signalledMs)), 0),
+            handshakes: median(recoveries.map((r) => r.handshakes)),
+            refetches: median(recoveries.map((r) => r.refetches)),
+          };
+          log(
+            `${mode} × ${tabs}: every tab live with the missed events in ${results.recovery[mode].ms} ms (told: ${results.recovery[mode].signalledMs} ms), ${results.recovery[mode].handshakes} handshakes, ${results.recovery[mode].refetches} refetches`,
+          );
+        }
+        await session.context.close();
+        await sleep(500);
+      }
+      // Memory: the whole browser with 1 tab, then with 16, of this mode alone.
+      const pid = browserPid(browser);
+      const one = await openSession(browser, web.url, backend, mode, 1);
+      await sleep(1500);
+      const oneTab = pssBytes(pid);
+      const heap = mode === 'tabwire' ? await workerHeap(browser) : undefined;
+      await one.context.close();
+      const sixteen = await openSession(browser, web.url, backend, mode, 16);
+      await sleep(1500);
+      const sixteenTabs = pssBytes(pid);
+      await sixteen.context.close();
+      results.memory[mode] = { oneTab, perExtraTab: Math.round((sixteenTabs - oneTab) / 15), ...(heap !== undefined ? { workerHeap: heap } : {}) };
+      log(`${mode}: memory ${(oneTab / 2 ** 20).toFixed(0)} MiB with 1 tab, +${(results.memory[mode].perExtraTab / 2 ** 20).toFixed(1)} MiB per extra tab`);
+    }
+
+    // The IndexedDB log: delivery latency with and without it, and how fast it persists.
+    const logOn: Latency[] = [];
+    const logOff: Latency[] = [];
+    for (const [target, options] of [
+      [logOn, {}],
+      [logOff, { log: { enabled: false } }],
+    ] as const) {
+      const session = await openSession(browser, web.url, backend, 'tabwire', 4, options);
+      await latencyRound(backend, session, 30);
+      for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
+      for (let r = 0; r < rounds + 2; r++) target.push(await latencyRound(backend, session, 200, 200));
+      await session.context.close();
+    }
+    const persisted = await persistenceRate(browser, web.url, backend);
+    const alone = await logAloneRate(browser, web.url, backend);
+    results.log = {
+      persistedPerSecond: Math.round(alone),
+      endToEndPerSecond: Math.round(persisted),
+      p50LogOn: medianOf(logOn).p50,
+      p50LogOff: medianOf(logOff).p50,
+      p99LogOn: medianOf(logOn).p99,
+      p99LogOff: medianOf(logOff).p99,
+    };
+    log(
+      `log: persists ${results.log.persistedPerSecond} events/s alone, ${results.log.endToEndPerSecond} events/s end to end; p99 ${results.log.p99LogOn} ms on, ${results.log.p99LogOff} ms off`,
+    );
+  } finally {
+    await browser.close();
+    await server.close();
+    await web.close();
+    await backend.close();
+  }
+  results.sizes = bundleSizes();
+  results.targets = targets;
+  results.environment = {
+    date: new Date().toISOString(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    chromium: chromiumVersion,
+    rounds,
+    quick: quick ? 'yes' : 'no',
+  };
+  mkdirSync('test/bench/results', { recursive: true });
+  writeFileSync('test/bench/results/bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
+  writeReport(results, tabCounts);
+  log('wrote test/bench/results/bench-results.json, test/bench/results/chart.svg and BENCHMARKS.md');
+}
+
+/** The log alone: events/s the worker's EventLog stores on real IndexedDB (median of rounds), in a page. */
+async function logAloneRate(browser: Browser, site: string, backend: MockBackend): Promise<number> {
+  const session = await openSession(browser, site, backend, 'socket', 1);
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) rates.push(await session.pages[0]!.evaluate((n) => window.bench.logRate(n), quick ? 5000 : 20_000));
+  await session.context.close();
+  return median(rates);
+}
+
+/** End to end: 20,000 events burst through the socket into the worker, until its log counted them all stored. */
+async function persistenceRate(browser: Browser, site: string, backend: MockBackend): Promise<number> {
+  const total = quick ? 5000 : 20_000;
+  const session = await openSession(browser, site, backend, 'tabwire', 1, { log: { maxEvents: total } });
+  const page = session.pages[0]!;
+  const written = () => page.evaluate(async () => ((await (window as unknown as { broker: { stats(): Promise<{ log: { written: number } }> } }).broker.stats()).log.written));
+  const before = await written();
+  const start = hrNow();
+  for (let seq = 0; seq < total; ) {
+    for (let i = 0; i < 500 && seq < total; i++) send(backend, seq++);
+    await sleep(0);
+  }
+  await poll(async () => (await written()) - before >= total, 60_000, 20);
+  const elapsed = (hrNow() - start) / 1000;
+  await session.context.close();
+  return total / elapsed;
+}
+
+await main();
