@@ -144,7 +144,7 @@ export class Broker {
     this.#deps = deps;
     this.#startedAt = deps.clock.now();
     this.#protocol = deps.protocol ?? defaultWireProtocol;
-    this.#fanout = new Fanout(this.tabs, deps.clock);
+    this.#fanout = new Fanout(this.tabs);
     this.#machineTimers = new NamedTimers(deps.clock);
     this.#timers = new NamedTimers(deps.clock);
     this.#tokens = new TokenSource(this.tabs, deps.clock, () => this.#config?.tokenTimeoutMs ?? 10_000);

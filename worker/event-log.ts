@@ -19,8 +19,10 @@ export interface EventLogOptions {
   clock: Clock;
   /** Called once when the log falls back to memory, with why. */
   onDegraded: (reason: string) => void;
-  /** Longest an appended event waits before its batch is written, in ms. @default 10 */
+  /** Longest an event arriving after a quiet spell waits before its batch is written, in ms. @default 10 */
   flushDelayMs?: number;
+  /** Under steady traffic, the least time between two commits, in ms. @default 100 */
+  minWriteIntervalMs?: number;
   /** A batch this large is written at once. @default 250 */
   flushBatchSize?: number;
 }
@@ -34,6 +36,7 @@ export class EventLog {
   #flushing: Promise<void> | undefined;
   /** Last-seen changed without an event to carry it to the store. */
   #metaDirty = false;
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
   #seen: LastSeen | null = null;
   #degradedReason: string | undefined;
   #written = 0;
@@ -89,10 +92,14 @@ export class EventLog {
     if (this.#pending.length >= (this.#options.flushBatchSize ?? 250)) {
       void this.flush();
     } else if (this.#flushTimer === undefined) {
+      // After a quiet spell, within flushDelayMs; under steady traffic, at most one commit per
+      // minWriteIntervalMs: each transaction costs the browser's storage far more than each event.
+      const sinceWrite = this.#options.clock.now() - this.#lastWriteAt;
+      const delay = Math.max(this.#options.flushDelayMs ?? 10, (this.#options.minWriteIntervalMs ?? 100) - sinceWrite);
       this.#flushTimer = this.#options.clock.setTimeout(() => {
         this.#flushTimer = undefined;
         void this.flush();
-      }, this.#options.flushDelayMs ?? 10);
+      }, delay);
     }
   }
 
@@ -122,6 +129,7 @@ export class EventLog {
       if (!this.#storeReady || !this.#options.enabled) return;
       const seen = this.#seen;
       const store = await this.#storeReady;
+      this.#lastWriteAt = this.#options.clock.now();
       try {
         await store.append(batch, seen, this.#options.clock.now());
         this.#written += batch.length;

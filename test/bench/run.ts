@@ -24,6 +24,8 @@ import { median, percentile, round } from './stats.ts';
 
 export type Mode = 'tabwire' | 'socket' | 'leader' | 'peer';
 export const modes: Mode[] = ['tabwire', 'socket', 'leader', 'peer'];
+/** BENCH_MODES=tabwire,socket runs a subset (for working on one thing; the report needs all four). */
+const runModes = (process.env.BENCH_MODES?.split(',') as Mode[] | undefined) ?? modes;
 
 const quick = process.env.BENCH_QUICK === '1';
 const tabCounts = quick ? [1, 4, 16] : [1, 4, 16, 32];
@@ -301,7 +303,7 @@ async function main(): Promise<void> {
   } as Results;
   const log = (line: string) => console.log(`[${Math.round((Date.now() - started) / 1000)} s] ${line}`);
   try {
-    for (const mode of modes) {
+    for (const mode of runModes) {
       results.sockets[mode] = {};
       results.latency[mode] = {};
       results.cpu[mode] = {};
@@ -400,6 +402,7 @@ async function main(): Promise<void> {
     rounds,
     quick: quick ? 'yes' : 'no',
   };
+  if (runModes.length < modes.length) return log('a subset of the clients ran: no report written');
   mkdirSync('test/bench/results', { recursive: true });
   writeFileSync('test/bench/results/bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
   writeReport(results, tabCounts);

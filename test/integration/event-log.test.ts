@@ -60,6 +60,27 @@ describe('event log batching', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('stores an event after a quiet spell within flushDelayMs, and spaces commits under steady traffic', async () => {
+    const store = new CountingStore(defaultLogPolicy);
+    const { eventLog, clock } = log(store);
+    await eventLog.open('ns');
+    eventLog.append(event(1));
+    clock.advance(10);
+    await settle();
+    expect(store.appends).toBe(1);
+    // Traffic goes on: the next commit waits until 100 ms after the last one, whatever comes meanwhile.
+    for (let i = 2; i < 40; i++) {
+      eventLog.append(event(i));
+      clock.advance(2);
+      await settle();
+    }
+    expect(store.appends).toBe(1);
+    clock.advance(40);
+    await settle();
+    expect(store.appends).toBe(2);
+    expect(await store.count()).toBe(39);
+  });
+
   it('tracks last-seen as events are appended, with the keys of the newest instant', async () => {
     const { eventLog } = log(new CountingStore(defaultLogPolicy));
     await eventLog.open('ns');
