@@ -68,7 +68,7 @@ export default defineConfig(({ mode, command }) => {
     // `tabwire/worker` can point at the very file the client references. It must
     // be one self-contained file: a consumer's bundler copies it as it is, and
     // chunks it imported on demand would not be there (seen: replay 404s).
-    worker: { format: 'es', rollupOptions: { output: { entryFileNames: 'worker.js', inlineDynamicImports: true } } },
+    worker: { format: 'es', rollupOptions: { output: { entryFileNames: 'worker.js', codeSplitting: false } } },
     test: {
       projects: [
         {

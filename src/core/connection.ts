@@ -217,6 +217,13 @@ function onServerError(
   return unchanged(state);
 }
 
+/** The socket closing or the handshake timer firing before `auth.success`: both retry after a backoff. */
+function handshakeLost(state: ConnectionState & { attempt: number }, event: ConnectionEvent, config: ConnectionConfig): Transition | undefined {
+  if (event.type === 'transport-closed') return retryLater(state, 'socket-closed', config);
+  if (event.type === 'timer' && event.timer === 'handshake') return retryLater(state, 'handshake-timeout', config);
+  return undefined;
+}
+
 export function transition(
   state: ConnectionState,
   event: ConnectionEvent,
@@ -280,12 +287,8 @@ export function transition(
             config,
             [{ type: 'authenticate' }],
           );
-        case 'transport-closed':
-          return retryLater(state, 'socket-closed', config);
-        case 'timer':
-          return event.timer === 'handshake' ? retryLater(state, 'handshake-timeout', config) : unchanged(state);
         default:
-          return unchanged(state);
+          return handshakeLost(state, event, config) ?? unchanged(state);
       }
 
     case 'authenticating':
@@ -303,12 +306,8 @@ export function transition(
           return event.cause === 'rejected'
             ? halt(state, 'unauthorized', 'token-unavailable', config)
             : retryLater(state, 'token-unavailable', config);
-        case 'transport-closed':
-          return retryLater(state, 'socket-closed', config);
-        case 'timer':
-          return event.timer === 'handshake' ? retryLater(state, 'handshake-timeout', config) : unchanged(state);
         default:
-          return unchanged(state);
+          return handshakeLost(state, event, config) ?? unchanged(state);
       }
 
     case 'open':

@@ -200,7 +200,7 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     '',
     `- The log alone (the worker's EventLog on real IndexedDB, driven in a page, events arriving in bursts of 250): **${r.log.persistedPerSecond.toLocaleString('en')} events/s** stored. Each transaction takes everything that piled up while the previous one committed, and trims in the same transaction.`,
     `- End to end (a burst of events through the socket into the worker, until its log counted them stored): ${r.log.endToEndPerSecond.toLocaleString('en')} events/s. Here the socket is the limit, not the log: this Chromium delivers about that many WebSocket messages per second on one connection, to a page as to a worker.`,
-    `- Delivery latency with the log on / off (4 tabs, 200 events/s): p50 ${ms(r.log.p50LogOn)} / ${ms(r.log.p50LogOff)}, p99 ${ms(r.log.p99LogOn)} / ${ms(r.log.p99LogOff)}.`,
+    `- Delivery latency with the log on / off (4 tabs, 200 events/s, on and off in alternating rounds of 200 events, median over rounds): p50 ${ms(r.log.p50LogOn)} / ${ms(r.log.p50LogOff)}, p99 ${ms(r.log.p99LogOn)} / ${ms(r.log.p99LogOff)}.`,
     '',
     '## Bundle sizes',
     '',
