@@ -19,10 +19,9 @@ import { type RpcClient, RpcError, createRpcClient } from './rpc.ts';
 import type { Endpoint } from './rpc.ts';
 import type { BrokerStats } from '../worker/broker.ts';
 
-declare const __TABWIRE_BUILD__: string | undefined;
+import { tabwireBuild } from './build-id.ts';
 
-/** The build of tabwire this code came from; brokers of another build never serve it silently. */
-export const tabwireBuild: string = typeof __TABWIRE_BUILD__ === 'string' ? __TABWIRE_BUILD__ : 'dev';
+export { tabwireBuild };
 
 export type BrokerState = ConnectionStatus;
 export type StateListener = (next: ConnectionStatus, prev: ConnectionStatus, reason: TransitionReason) => void;
@@ -83,6 +82,8 @@ interface Link {
   /** Settles once this link's broker is open. */
   opened: Promise<void>;
   markOpen(): void;
+  /** The patterns its attach request carried: `on()` calls made while it attached are not among them. */
+  patterns: Set<string>;
 }
 
 function report(error: unknown): void {
@@ -164,7 +165,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   };
 
   const setState = (next: ConnectionStatus, why: TransitionReason) => {
-    if (next === status && why === reason) return;
+    // Once closed, a link still attaching or a late state message must not revive this broker.
+    if ((next === status && why === reason) || closed) return;
     const prev = status;
     status = next;
     reason = why;
@@ -272,7 +274,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     const rpc = createRpcClient(host.control);
     let markOpen!: () => void;
     const opened = new Promise<void>((resolve) => (markOpen = resolve));
-    const current: Link = { host, rpc, brokerId: '', sawState: false, opened, markOpen };
+    const patterns = [...handlers.keys()];
+    const current: Link = { host, rpc, brokerId: '', sawState: false, opened, markOpen, patterns: new Set(patterns) };
     connecting = current;
     host.stream.addEventListener('message', onStream(host.stream, current));
     host.stream.start?.();
@@ -282,7 +285,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       buildId: target.buildId,
       lockName,
       config,
-      patterns: [...handlers.keys()],
+      patterns,
       online: navigator.onLine,
       visible: typeof document === 'undefined' || document.visibilityState === 'visible',
       ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
@@ -323,6 +326,9 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     resumeSince = undefined;
     failures = 0;
     if (adoptState && next.status && next.reason) setState(next.status, next.reason);
+    // Subscriptions made or dropped while this link attached went to no broker, or to the one we left.
+    for (const pattern of handlers.keys()) if (!next.patterns.has(pattern)) subscribe(pattern);
+    for (const pattern of next.patterns) if (!handlers.has(pattern)) unsubscribe(pattern);
   };
 
   const attach = async (): Promise<void> => {
@@ -421,7 +427,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
    */
   const call = async <T>(method: string, args: unknown[], retry = true, bounded = true): Promise<T> => {
     if (closed) throw new TabwireError({ code: 'CLOSED', message: 'this broker was closed' });
-    await attached;
+    // Waiting for a broker (one that cannot start is retried forever) counts against the call's timeout.
+    await (bounded ? withTimeout(attached, method) : attached);
     try {
       if (!link) throw new RpcError({ code: 'WORKER_LOST', message: 'no broker attached' });
       const pending = link.rpc.call<T>(method, args);
@@ -432,6 +439,10 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       throw failure;
     }
   };
+
+  const subscribe = (pattern: string) =>
+    call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emit(errorListeners, error));
+  const unsubscribe = (pattern: string) => call('unsubscribe', [pattern], false).catch(() => {});
 
   const signal = (data: { online?: boolean; visible?: boolean }) => {
     if (link) call('signal', [data]).catch(() => {});
@@ -465,7 +476,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       if (!set) {
         handlers.set(pattern, (set = new Set()));
         // The attach request carries every pattern, so a subscribe lost with a broker is not lost.
-        if (link) call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emit(errorListeners, error));
+        if (link) subscribe(pattern);
       }
       const own = handler as Handler;
       set.add(own);
@@ -473,7 +484,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
         const current = handlers.get(pattern);
         if (!current?.delete(own) || current.size > 0) return;
         handlers.delete(pattern);
-        if (link && !closed) call('unsubscribe', [pattern], false).catch(() => {});
+        if (link && !closed) unsubscribe(pattern);
       };
     },
     onState: (listener) => listen(stateListeners, listener),
@@ -504,14 +515,15 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       if (closed) return;
       const last = link;
       if (last) leave(last);
+      setState('closed', 'closed-by-tab');
       closed = true;
       link = undefined;
+      connecting = undefined;
       removeEventListener('online', onOnline);
       removeEventListener('offline', onOffline);
       if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
       // The released lock tells the broker too, should the detach not reach it.
       setTimeout(releaseLock, 0);
-      setState('closed', 'closed-by-tab');
       handlers.clear();
     },
   };

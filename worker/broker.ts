@@ -426,7 +426,8 @@ export class Broker {
       case 'auth-accepted':
         if (this.#connection.status !== 'authenticating') return;
         this.#session = frame.session;
-        this.#openedAt = parsed.at;
+        // The server's clock where it said (gap bounds are server time), else ours.
+        this.#openedAt = Number.isNaN(parsed.at) ? this.#deps.clock.now() : parsed.at;
         this.#dispatch({ type: 'auth-accepted' });
         this.#fanout.enqueue(data as string, envelope.type, frame.session.tenantId, true);
         return;
@@ -470,8 +471,8 @@ export class Broker {
   #admit(raw: Envelope, at: number, text: string | undefined): RelayedEvent | undefined {
     const config = this.#config!;
     const envelope = normalizeEnvelope(raw, config.normalizeKeys);
+    if (!this.#acceptsTenant(envelope)) return undefined;
     const tenant = tenantOf(envelope);
-    if (!this.#acceptsTenant(tenant, envelope.type)) return undefined;
     const problem = payloadProblem(envelope);
     if (problem !== undefined) {
       this.#counters.dropped.invalid++;
@@ -483,9 +484,12 @@ export class Broker {
     return { envelope, at, key: eventKey(envelope), text: relayText, tenant };
   }
 
-  #acceptsTenant(tenant: string | undefined, type: string): boolean {
+  /** Either place a tenant may be named (the payload, or the envelope in older drafts) naming another drops the event. */
+  #acceptsTenant(envelope: Envelope): boolean {
     const expected = this.#session?.tenantId ?? this.#config?.tenantId;
-    if (expected === undefined || tenant === undefined || tenant === expected) return true;
+    const type = envelope.type;
+    const foreign = (tenant: unknown) => tenant !== undefined && tenant !== null && tenant !== expected;
+    if (expected === undefined || (!foreign(envelope.data.tenantId) && !foreign(envelope.tenantId))) return true;
     this.#counters.dropped.tenant++;
     // Name the type, never the other tenant's id or payload.
     this.#report(errorData('TENANT_MISMATCH', `dropped a ${type} event of another tenant`, { type }));
@@ -533,7 +537,9 @@ export class Broker {
     log.markConnected(this.#openedAt);
     this.#gapDispatch({
       type: 'opened',
-      at: this.#deps.clock.now(),
+      // Server time, like the event timestamps the gap is measured against: a browser clock
+      // running ahead must not move the start of a gap past events the server sent in it.
+      at: this.#openedAt,
       storedLastSeenAt: stored?.at ?? null,
       replay: Boolean(this.#config!.eventsSinceUrl),
     });

@@ -3,6 +3,7 @@
  * port. The worker holds a Web Lock for its whole life so tabs can wait on it
  * and learn at once when the browser kills it (they then start a new one).
  */
+import { tabwireBuild } from '../src/build-id.ts';
 import { startBrowserBroker } from './browser-broker.ts';
 
 interface SharedWorkerScope {
@@ -12,9 +13,12 @@ interface SharedWorkerScope {
 }
 
 const scope = self as unknown as SharedWorkerScope;
-// The worker name is `tabwire|<buildId>|<url>` (see client.ts): the build comes from the tab that started us.
+// The worker name is `tabwire|<buildId>|<url>` (see client.ts): the build comes from the tab that started us
+// (an app's own `buildId` included). A factory that did not pass the name on (DESIGN.md's `worker: () =>
+// SharedWorker`) started us for tabs of the library's build, the build this file was compiled from.
+const named = scope.name.startsWith('tabwire|');
 const host = startBrowserBroker(
-  { buildId: scope.name.split('|')[1] ?? 'unknown', mode: 'worker', script: scope.location.href, name: scope.name },
+  { buildId: named ? scope.name.split('|')[1]! : tabwireBuild, mode: 'worker', script: scope.location.href, name: scope.name },
   scope.location.href,
 );
 

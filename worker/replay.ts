@@ -45,8 +45,22 @@ export interface ReplayPort {
 
 const attempts = 3;
 const timeoutMs = 5000;
+/** Pages fetched forward from the gap's start at most, when every answer comes back full. */
+const maxPages = 5;
+/** Answers that mean the backend has no events-since endpoint (it is on PROTOCOL.md's roadmap): not retried. */
+const absent = new Set([404, 405, 501]);
 
-/** Replay the gap that began at `since` (ms). */
+/**
+ * Replay the gap that began at `since` (ms).
+ *
+ * Completeness is judged without assuming how the endpoint cuts a long answer
+ * (PROTOCOL.md says only "last 100 events per tenant"): the start of the gap is
+ * covered when the first answer was short or reaches back to `since`; the end is
+ * covered once an answer comes back short, asking again from the newest event
+ * received while answers are full. A server that keeps the newest N and one that
+ * pages forward from `since` are both judged right; anything unsure is reported
+ * incomplete, so apps refetch rather than miss events.
+ */
 export async function replayMissed(port: ReplayPort, since: number): Promise<void> {
   const { config } = port;
   const from = since - config.replayOverlapMs;
@@ -63,32 +77,51 @@ export async function replayMissed(port: ReplayPort, since: number): Promise<voi
     if (!token.ok) continue;
     try {
       const tenantId = port.tenantId();
-      const answer = await fetchMissedEvents({
-        url: config.eventsSinceUrl!,
-        base: port.baseUrl,
-        sinceIso: new Date(from).toISOString(),
-        token: token.token,
-        tenantId,
-        timeoutMs,
-        fetch: port.fetch,
-      });
-      if (!port.current()) return;
       const known = await port.known(from);
       const missed: RelayedEvent[] = [];
-      for (const { envelope, at } of answer.events) {
-        if (at < from) continue;
-        const event = port.admit(envelope, at);
-        if (event && !known.has(event.key)) missed.push(event);
+      const taken = new Set<string>();
+      let startCovered = false;
+      let endCovered = false;
+      let cursor = from;
+      for (let page = 0; page < maxPages; page++) {
+        const answer = await fetchMissedEvents({
+          url: config.eventsSinceUrl!,
+          base: port.baseUrl,
+          sinceIso: new Date(cursor).toISOString(),
+          token: token.token,
+          tenantId,
+          timeoutMs,
+          fetch: port.fetch,
+        });
+        if (!port.current()) return;
+        let fresh = 0;
+        for (const { envelope, at } of answer.events) {
+          if (at < from) continue;
+          const event = port.admit(envelope, at);
+          if (!event || known.has(event.key) || taken.has(event.key)) continue;
+          taken.add(event.key);
+          missed.push(event);
+          fresh++;
+        }
+        const full = answer.returned >= config.replayLimit;
+        if (page === 0) startCovered = !full || (answer.events[0] !== undefined && answer.events[0].at <= since);
+        if (!full) {
+          endCovered = true;
+          break;
+        }
+        const newest = answer.events.at(-1)?.at;
+        // A full answer that brought nothing new or does not move forward: asking again would not help.
+        if (newest === undefined || newest <= cursor || fresh === 0) break;
+        cursor = newest;
       }
+      missed.sort((a, b) => a.at - b.at);
       port.deliver(missed);
-      // Covered when the answer was not cut at the endpoint's page size, or reaches back past the gap.
-      const oldest = answer.events[0]?.at;
-      const complete = answer.returned < config.replayLimit || (oldest !== undefined && oldest <= since);
       port.release();
-      port.finished(true, missed.length, complete);
+      port.finished(true, missed.length, startCovered && endCovered);
       return;
     } catch (error) {
       lastError = (error as Error).message;
+      if (error instanceof ReplayError && error.status !== undefined && absent.has(error.status)) break;
     }
   }
   if (!port.current()) return;

@@ -53,6 +53,8 @@ export interface BackendStats {
   logins: number;
   refreshes: number;
   pings: number;
+  /** Answers to the older draft's server ping ({"type":"pong"}). */
+  pongs: number;
   /** Frames received after auth that were not pings. */
   upstream: number;
   eventsBroadcast: number;
@@ -143,6 +145,7 @@ const freshStats = (): BackendStats => ({
   logins: 0,
   refreshes: 0,
   pings: 0,
+  pongs: 0,
   upstream: 0,
   eventsBroadcast: 0,
   replayRequests: 0,
@@ -294,7 +297,10 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       counters.pings++;
       return;
     }
-    if (frame.type === 'pong') return;
+    if (frame.type === 'pong') {
+      counters.pongs++;
+      return;
+    }
     counters.upstream++;
     counters.received.push(frame);
     if (frame.action === 'broadcast') {

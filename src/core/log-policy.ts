@@ -25,15 +25,31 @@ export function fnv1a(text: string): string {
 }
 
 /**
+ * JSON text of a value with object keys sorted: the same payload gives the same
+ * text whichever order a server (a JSONB column, another serialiser) wrote it in.
+ */
+export function canonicalJson(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((key) => record[key] !== undefined)
+    .sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+}
+
+/**
  * The identity of an event, for de-duplication (replay overlap, flapping
  * connections, a tab moving between workers). `eventId` when the server sends
- * one (older drafts); otherwise type + timestamp + a hash of the payload, so two
+ * one (older drafts); otherwise type + instant + a hash of the payload, so two
  * different events in the same millisecond stay distinct and the same event
- * replayed through REST is recognised.
+ * replayed through REST is recognised even when the REST side spells it
+ * differently: the instant is compared in ms (`…:00Z` and `…:00.000Z` agree)
+ * and the payload with its keys sorted.
  */
 export function eventKey(envelope: Envelope): string {
   if (typeof envelope.eventId === 'string' && envelope.eventId.length > 0) return `id:${envelope.eventId}`;
-  return `${envelope.type}|${envelope.timestamp}|${fnv1a(JSON.stringify(envelope.data))}`;
+  return `${envelope.type}|${Date.parse(envelope.timestamp)}|${fnv1a(canonicalJson(envelope.data))}`;
 }
 
 /** How many of the oldest events to delete so that `count` fits the policy. */

@@ -37,10 +37,12 @@ export type GoalActivated = {
   activatedAt: string;
   activatedBy: string;
 };
-export type GoalCompleted = { goalId: string; tenantId: string; completedAt: string; completedBy: string; finalNotes?: string };
-export type GoalCancelled = { goalId: string; tenantId: string; cancelledAt: string; cancelledBy: string; reason?: string };
-export type GoalPaused = { goalId: string; tenantId: string; pausedAt: string; pausedBy: string; reason?: string };
-export type GoalResumed = { goalId: string; tenantId: string; resumedAt: string; resumedBy: string };
+export type GoalCompleted = { goalId: string; tenantId: string; completedAt: string; completedBy: string; finalNotes?: string | null };
+export type GoalCancelled = { goalId: string; tenantId: string; cancelledAt: string; cancelledBy: string; reason?: string | null };
+/** No payload published yet (PROTOCOL.md): only goalId and tenantId are checked. */
+export type GoalPaused = { goalId: string; tenantId: string; pausedAt?: string; pausedBy?: string; reason?: string | null };
+/** No payload published yet (PROTOCOL.md): only goalId and tenantId are checked. */
+export type GoalResumed = { goalId: string; tenantId: string; resumedAt?: string; resumedBy?: string };
 export type GoalActivityCreated = {
   activityId: string;
   goalId: string;
@@ -48,7 +50,7 @@ export type GoalActivityCreated = {
   type: ActivityType;
   title: string;
   content: string;
-  tags?: string[];
+  tags?: string[] | null;
   createdAt: string;
   createdBy: string;
 };
@@ -78,7 +80,7 @@ export type ActionCompleted = {
   tenantId: string;
   completedAt: string;
   completedBy: string;
-  outcome?: string;
+  outcome?: string | null;
   onTime: boolean;
 };
 export type ActionPriorityChanged = {
@@ -88,7 +90,7 @@ export type ActionPriorityChanged = {
   newPriority: ActionPriority;
   changedAt: string;
   changedBy: string;
-  reason?: string;
+  reason?: string | null;
 };
 export type ActionReassigned = {
   actionId: string;
@@ -97,7 +99,7 @@ export type ActionReassigned = {
   newAssignee: string;
   assignedAt: string;
   assignedBy: string;
-  note?: string;
+  note?: string | null;
 };
 export type ActionProgressUpdated = {
   actionId: string;
@@ -116,11 +118,11 @@ export type MeasureReadingCreated = {
   value: number;
   /** YYYY-MM-DD */
   date: string;
-  note?: string;
+  note?: string | null;
   recordedAt: string;
   recordedBy: string;
   /** 0–100 */
-  progress?: number;
+  progress?: number | null;
 };
 export type IssueCreated = {
   issueId: string;
@@ -131,7 +133,7 @@ export type IssueCreated = {
   status: IssueStatus;
   priority: IssuePriority;
   category: IssueCategory;
-  assignedTo?: string;
+  assignedTo?: string | null;
   createdAt: string;
   createdBy: string;
 };

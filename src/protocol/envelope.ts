@@ -4,6 +4,7 @@
  * names the field and what it got, so it can be dropped, counted and reported.
  */
 import { defaults } from '../defaults.ts';
+import { isControlType } from './control-types.ts';
 
 export interface Envelope<TData = Record<string, unknown>> {
   /** Dot notation: "goal.created", "measure.reading.created". */
@@ -62,10 +63,18 @@ export function validateEnvelope(value: unknown): ParsedFrame {
     return reject('MALFORMED_FRAME', `type must be a non-empty string, got ${describe(frame.type)}`);
   }
   const data = frame.data;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+  const isObject = typeof data === 'object' && data !== null && !Array.isArray(data);
+  const at = parseIsoTimestamp(frame.timestamp);
+  // Control frames are acted on even when terse: PROTOCOL.md shows the older draft's ping as a bare
+  // {"type":"ping"}, and a server's pong or auth.error without a timestamp must not stall the handshake.
+  // Their `at` is NaN when they carry no timestamp; nothing orders or logs them.
+  if (isControlType(frame.type) && (!isObject || Number.isNaN(at))) {
+    const terse = { ...frame, data: isObject ? data : {} } as unknown as Envelope;
+    return { ok: true, envelope: terse, at };
+  }
+  if (!isObject) {
     return reject('MALFORMED_FRAME', `data of ${frame.type} must be an object, got ${describe(data)}`);
   }
-  const at = parseIsoTimestamp(frame.timestamp);
   if (Number.isNaN(at)) {
     return reject('MALFORMED_FRAME', `timestamp of ${frame.type} must be ISO 8601, got ${describe(frame.timestamp)}`);
   }

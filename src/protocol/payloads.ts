@@ -5,7 +5,7 @@
  *
  * The schema is one compact line per type — `field[:kind][?]`, kinds s (string,
  * the default), n (finite number), b (boolean), a (string array), z (string or
- * null), `?` for optional — because it ships in the worker bundle, where bytes
+ * null), `?` for optional (left out or null) — because it ships in the worker bundle, where bytes
  * count. Enumerated values are not enforced: a backend that adds a status must
  * not make its events invalid.
  */
@@ -16,8 +16,9 @@ const schema: Record<string, string> = {
   'goal.activated': 'goalId tenantId previousStatus newStatus activatedAt activatedBy',
   'goal.completed': 'goalId tenantId completedAt completedBy finalNotes?',
   'goal.cancelled': 'goalId tenantId cancelledAt cancelledBy reason?',
-  'goal.paused': 'goalId tenantId pausedAt pausedBy reason?',
-  'goal.resumed': 'goalId tenantId resumedAt resumedBy',
+  // "listed by the frontend guide; no payload published" (PROTOCOL.md): only what every event carries is required.
+  'goal.paused': 'goalId tenantId pausedAt? pausedBy? reason?',
+  'goal.resumed': 'goalId tenantId resumedAt? resumedBy?',
   'goal.activity.created': 'activityId goalId tenantId type title content tags:a? createdAt createdBy',
   'action.created': 'actionId tenantId goalId title description assignedTo dueDate priority status createdAt createdBy',
   'action.status_changed': 'actionId tenantId previousStatus newStatus changedAt changedBy',
@@ -86,7 +87,8 @@ export function payloadProblem(envelope: Envelope): string | undefined {
   const data = envelope.data as Record<string, unknown>;
   for (const [name, kind, optional] of fields) {
     const value = data[name];
-    if (value === undefined && optional) continue;
+    // An optional field may be left out or sent as null (a nullable column serialised as is).
+    if (value == null && optional) continue;
     if (!fits(value, kind)) {
       return `${envelope.type}: ${name} must be ${kindName[kind]}, got ${value === undefined ? 'nothing' : describe(value)}`;
     }

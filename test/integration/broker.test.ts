@@ -66,10 +66,12 @@ describe('broker: connection and relay', () => {
     await until(() => expect(tab.status).toBe('open'));
     world.backend.push({ type: 'goal.created', timestamp: iso(), data: { goalId: 'x', tenantId: 'tenant-evil' } });
     world.backend.push({ type: 'goal.created', timestamp: iso(), tenantId: 'tenant-evil', data: { goalId: 'y' } });
+    // The payload names ours, the envelope another: either naming another is enough.
+    world.backend.push({ type: 'goal.created', timestamp: iso(), tenantId: 'tenant-evil', data: { goalId: 'z', tenantId: 'tenant-123' } });
     world.backend.emit('tenant-123', 'goal.created', { goalId: 'mine' });
     await until(() => expect(tab.events.map((e) => e.data.goalId)).toEqual(['mine']));
-    expect((await stats(world)).dropped.tenant).toBe(2);
-    expect(tab.errors.filter((e) => e.code === 'TENANT_MISMATCH')).toHaveLength(2);
+    expect((await stats(world)).dropped.tenant).toBe(3);
+    expect(tab.errors.filter((e) => e.code === 'TENANT_MISMATCH')).toHaveLength(3);
     expect(JSON.stringify(tab.errors)).not.toContain('tenant-evil');
   });
 
@@ -278,10 +280,11 @@ describe('broker: upstream', () => {
     await until(() => expect(tab.status).toBe('open'));
     await until(() => expect(world.backend.stats().pings).toBeGreaterThanOrEqual(1), 3000);
     world.backend.push({ type: 'ping', timestamp: iso(), data: {} });
-    // The pong is not an upstream message the server counts, but it resets the idle clock;
-    // here we check the broker keeps the connection and relays nothing for the ping.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // PROTOCOL.md shows the older draft's ping bare, without timestamp or data: answered all the same.
+    world.backend.push({ type: 'ping' });
+    await until(() => expect(world.backend.stats().pongs).toBe(2));
     expect(tab.types()).toEqual([]);
+    expect(tab.errors).toEqual([]);
     expect((await stats(world)).pings).toBeGreaterThanOrEqual(1);
   });
 

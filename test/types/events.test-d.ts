@@ -23,7 +23,7 @@ broker.on('action.reassigned', (e) => {
 
 broker.on('measure.reading.created', (e) => {
   expectTypeOf(e.data.value).toEqualTypeOf<number>();
-  expectTypeOf(e.data.progress).toEqualTypeOf<number | undefined>();
+  expectTypeOf(e.data.progress).toEqualTypeOf<number | null | undefined>();
   // @ts-expect-error value is a number
   const text: string = e.data.value;
   void text;
@@ -36,7 +36,7 @@ broker.on('goal.*', (e) => {
   >();
   expectTypeOf(e.data.goalId).toEqualTypeOf<string>();
   if (e.type === 'goal.created') expectTypeOf(e.data).toEqualTypeOf<GoalCreated>();
-  if (e.type === 'goal.activity.created') expectTypeOf(e.data.tags).toEqualTypeOf<string[] | undefined>();
+  if (e.type === 'goal.activity.created') expectTypeOf(e.data.tags).toEqualTypeOf<string[] | null | undefined>();
   // @ts-expect-error not every goal event has a title
   void e.data.title;
 });

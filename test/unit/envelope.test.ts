@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isControlType } from '../../src/protocol/control-types.ts';
 import { parseFrame, parseIsoTimestamp, tenantOf } from '../../src/protocol/envelope.ts';
 import { defaultWireProtocol } from '../../src/protocol/wire.ts';
 
@@ -79,11 +80,37 @@ describe('frame validation', () => {
         if (parsed.ok) {
           defaultWireProtocol.classify(parsed.envelope);
           expect(typeof parsed.envelope.type).toBe('string');
-          expect(parsed.at).not.toBeNaN();
+          expect(typeof parsed.envelope.data).toBe('object');
+          // Only control frames may lack a timestamp.
+          if (!isControlType(parsed.envelope.type)) expect(parsed.at).not.toBeNaN();
         }
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('terse control frames', () => {
+  it('accepts the older draft\'s bare {"type":"ping"} and a bare pong, with empty data', () => {
+    for (const type of ['ping', 'pong']) {
+      const parsed = parseFrame(JSON.stringify({ type }));
+      expect(parsed.ok).toBe(true);
+      if (parsed.ok) {
+        expect(parsed.envelope.data).toEqual({});
+        expect(defaultWireProtocol.classify(parsed.envelope).kind).toBe(type);
+      }
+    }
+  });
+
+  it('acts on an auth.error without a timestamp', () => {
+    const parsed = parseFrame(JSON.stringify({ type: 'auth.error', data: { error: 'Invalid authentication token', code: 'UNAUTHORIZED' } }));
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(defaultWireProtocol.classify(parsed.envelope)).toMatchObject({ kind: 'error', code: 'UNAUTHORIZED', during: 'auth' });
+  });
+
+  it('still rejects a domain event without a timestamp or data', () => {
+    expect(parseFrame(JSON.stringify({ type: 'goal.created', data: { goalId: 'g' } })).ok).toBe(false);
+    expect(parseFrame(JSON.stringify({ type: 'goal.created', timestamp: '2025-01-01T00:00:00.000Z' })).ok).toBe(false);
   });
 });
 

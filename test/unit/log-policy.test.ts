@@ -23,6 +23,14 @@ describe('event keys', () => {
     expect(eventKey(replayed)).toBe(eventKey(live));
   });
 
+  it('recognises it when the REST side orders keys or writes the instant differently', () => {
+    const live = envelope({ goalId: 'g1', title: 'x', meta: { a: 1, b: [{ y: 2, x: 1 }] } });
+    const replayed = { ...live, timestamp: '2025-11-03T14:30:00Z', data: { meta: { b: [{ x: 1, y: 2 }], a: 1 }, title: 'x', goalId: 'g1' } };
+    expect(eventKey(replayed)).toBe(eventKey(live));
+    // Array order is content, not spelling.
+    expect(eventKey({ ...live, data: { ...live.data, meta: { a: 1, b: [{ x: 1 }, { y: 2 }] } } })).not.toBe(eventKey(live));
+  });
+
   it('hashes with FNV-1a', () => {
     expect(fnv1a('')).toBe('811c9dc5');
     expect(fnv1a('a')).toBe('e40c292c');

@@ -27,6 +27,26 @@ describe('payload checks', () => {
     expect(payloadProblem(envelope('action.reassigned', reassigned))).toBeUndefined();
   });
 
+  it('accepts every optional field sent as null (a nullable column serialised as is)', () => {
+    const nulls: Array<[string, Record<string, unknown>]> = [
+      ['goal.completed', { finalNotes: null }],
+      ['goal.cancelled', { reason: null }],
+      ['action.completed', { outcome: null }],
+      ['action.reassigned', { note: null }],
+      ['measure.reading.created', { note: null, progress: null }],
+      ['issue.created', { assignedTo: null }],
+      ['goal.activity.created', { tags: null }],
+    ];
+    for (const [type, override] of nulls) expect(payloadProblem(envelope(type, completePayload(type, actor, override, at)))).toBeUndefined();
+  });
+
+  it('requires only goalId and tenantId of goal.paused and goal.resumed, whose payloads are unpublished', () => {
+    for (const type of ['goal.paused', 'goal.resumed']) {
+      expect(payloadProblem(envelope(type, { goalId: 'g1', tenantId: 'tenant-123' }))).toBeUndefined();
+      expect(payloadProblem(envelope(type, { tenantId: 'tenant-123' }))).toBe(`${type}: goalId must be a string, got nothing`);
+    }
+  });
+
   it.each([
     ['action.reassigned', { newAssignee: 42 }, 'action.reassigned: newAssignee must be a string, got number'],
     ['action.completed', { onTime: 'yes' }, 'action.completed: onTime must be a boolean, got string'],

@@ -1,0 +1,122 @@
+/**
+ * The replay's judgement of completeness against endpoints that cut long
+ * answers differently, and its handling of an endpoint that does not exist.
+ */
+import { describe, expect, it } from 'vitest';
+import type { BrokerConfig } from '../../src/link.ts';
+import type { Envelope } from '../../src/protocol/envelope.ts';
+import { type RelayedEvent, type ReplayPort, replayMissed } from '../../worker/replay.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+
+const t0 = Date.UTC(2025, 10, 3, 14, 0);
+const iso = (ms: number) => new Date(ms).toISOString();
+/** Events one second apart from t0 + 1 s: the gap began at t0. */
+const stored = (count: number): Envelope[] =>
+  Array.from({ length: count }, (_, i) => ({ type: 'goal.created', timestamp: iso(t0 + (i + 1) * 1000), data: { goalId: `g${i}`, tenantId: 't' } }));
+
+type Policy = 'newest' | 'oldest';
+
+/** An events-since endpoint over `events` answering at most `limit`: the newest ones, or the oldest after `since`. */
+function endpoint(events: Envelope[], policy: Policy, limit = 100) {
+  const requests: string[] = [];
+  const fetch = (async (input: URL | RequestInfo) => {
+    const since = Date.parse(new URL(String(input)).searchParams.get('since')!);
+    requests.push(iso(since));
+    const after = events.filter((e) => Date.parse(e.timestamp) >= since);
+    const page = policy === 'newest' ? after.slice(-limit) : after.slice(0, limit);
+    return new Response(JSON.stringify(page), { status: 200 });
+  }) as typeof globalThis.fetch;
+  return { fetch, requests };
+}
+
+function port(fetch: typeof globalThis.fetch, clock = new FakeClock()) {
+  const delivered: RelayedEvent[] = [];
+  const result: { ok?: boolean; count?: number; complete?: boolean; errors: string[] } = { errors: [] };
+  const config = { eventsSinceUrl: 'https://api.test/api/events', replayOverlapMs: 1000, replayLimit: 100 } as BrokerConfig;
+  const replayPort: ReplayPort = {
+    config,
+    baseUrl: 'https://app.test/',
+    fetch,
+    clock,
+    tenantId: () => 't',
+    current: () => true,
+    token: async () => ({ ok: true, token: 'secret' }),
+    known: async () => new Set<string>(),
+    admit: (envelope: Envelope, at: number) => ({ envelope, at, key: String(envelope.data.goalId), text: JSON.stringify(envelope), tenant: 't' }),
+    deliver: (events) => delivered.push(...events),
+    release: () => {},
+    finished: (ok, count, complete) => Object.assign(result, { ok, count, complete }),
+    report: (error) => result.errors.push(error.code),
+  };
+  return { replayPort, delivered, result, clock };
+}
+
+describe('replay completeness', () => {
+  it('a short answer covers the gap', async () => {
+    const { fetch, requests } = endpoint(stored(30), 'newest');
+    const { replayPort, delivered, result } = port(fetch);
+    await replayMissed(replayPort, t0);
+    expect(delivered).toHaveLength(30);
+    expect(result).toMatchObject({ ok: true, count: 30, complete: true });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('an endpoint keeping the newest 100 of 250: incomplete (the start of the gap is lost), newest 100 delivered', async () => {
+    const { fetch } = endpoint(stored(250), 'newest');
+    const { replayPort, delivered, result } = port(fetch);
+    await replayMissed(replayPort, t0);
+    expect(delivered.map((e) => e.envelope.data.goalId)).toEqual(stored(250).slice(-100).map((e) => e.data.goalId));
+    expect(result).toMatchObject({ ok: true, complete: false });
+  });
+
+  it('an endpoint paging forward from since: asks again from the newest until a short page, complete, in order', async () => {
+    // The event at the gap's start is in the overlap window, so the first page reaches back to it.
+    const events = [{ type: 'goal.created', timestamp: iso(t0), data: { goalId: 'seen', tenantId: 't' } }, ...stored(250)];
+    const { fetch, requests } = endpoint(events, 'oldest');
+    const { replayPort, delivered, result } = port(fetch);
+    await replayMissed(replayPort, t0);
+    expect(requests.length).toBeGreaterThanOrEqual(3);
+    expect(delivered).toHaveLength(251);
+    expect(delivered.map((e) => e.at)).toEqual([...delivered.map((e) => e.at)].sort((a, b) => a - b));
+    expect(result).toMatchObject({ ok: true, complete: true });
+  });
+
+  it('an endpoint paging forward that runs past the page budget: incomplete', async () => {
+    const events = [{ type: 'goal.created', timestamp: iso(t0), data: { goalId: 'seen', tenantId: 't' } }, ...stored(900)];
+    const { fetch } = endpoint(events, 'oldest');
+    const { replayPort, result } = port(fetch);
+    await replayMissed(replayPort, t0);
+    expect(result).toMatchObject({ ok: true, complete: false });
+  });
+});
+
+describe('replay failures', () => {
+  it('an endpoint that does not exist (404) is not retried: REPLAY_FAILED at once, incomplete', async () => {
+    let calls = 0;
+    const fetch = (async () => {
+      calls++;
+      return new Response('not found', { status: 404 });
+    }) as typeof globalThis.fetch;
+    const { replayPort, result } = port(fetch);
+    await replayMissed(replayPort, t0);
+    expect(calls).toBe(1);
+    expect(result).toMatchObject({ ok: false, complete: false, errors: ['REPLAY_FAILED'] });
+  });
+
+  it('a server error (500) is retried with backoff, then reported', async () => {
+    let calls = 0;
+    const fetch = (async () => {
+      calls++;
+      return new Response('oops', { status: 500 });
+    }) as typeof globalThis.fetch;
+    const { replayPort, result, clock } = port(fetch);
+    const done = replayMissed(replayPort, t0);
+    for (let i = 0; i < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      clock.advance(1000);
+    }
+    await done;
+    expect(calls).toBe(3);
+    expect(result).toMatchObject({ ok: false, errors: ['REPLAY_FAILED'] });
+  });
+});
