@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /**
  * The page end-to-end tests drive: it uses tabwire exactly as an app would
  * (connectBroker with a token provider backed by localStorage, shared by the
@@ -7,6 +8,8 @@
  * connect options), connect=0 to wait for an explicit `harness.connect(options)`.
  */
 import { type Broker, type ConnectOptions, type RealtimeEvent, connectBroker } from '../src/index.ts';
+// The worker bundled on its own, for tests of a `worker` factory that starts it the way DESIGN.md shows.
+import workerUrl from '../worker/broker.worker.ts?worker&url';
 
 const params = new URLSearchParams(location.search);
 const backend = params.get('backend') ?? 'http://127.0.0.1:8787';
@@ -24,6 +27,7 @@ interface Session {
 const harness = {
   /** The public entry point itself, for tests that create brokers of their own. */
   connectBroker,
+  workerUrl,
   backend,
   wsUrl: backend.replace(/^http/, 'ws') + '/realtime',
   events: [] as RealtimeEvent[],

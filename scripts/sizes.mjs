@@ -62,12 +62,14 @@ export function bundleSizes(dist = 'dist') {
 
 /**
  * The budgets `npm test` holds the build to, in gzip bytes. Issue 7's targets
- * are 4 kB for the client and 12 kB for the worker; both are missed (by about
- * 0.6 and 1.7 kB, see BENCHMARKS.md for what limits them and what was tried),
- * so the budgets sit just above where they stand, to stop further growth going
- * unnoticed.
+ * are 4 kB for the client and 12 kB for the worker; both are missed (see
+ * BENCHMARKS.md for what limits them and what was tried), so the budgets sit
+ * just above where they stand, to stop further growth going unnoticed. Raised
+ * once, knowingly, by ~0.15 kB (client) and ~0.4 kB (worker) for robustness
+ * against backends other than the mock: subscriptions made while attaching,
+ * falling back when no worker starts, replay paging, order-proof dedupe keys.
  */
 export const targets = { client: 4 * 1024, worker: 12 * 1024 };
-export const budgets = { client: 4.75 * 1024, worker: 14 * 1024 };
+export const budgets = { client: 5 * 1024, worker: 14.5 * 1024 };
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(bundleSizes(), null, 2));

@@ -37,7 +37,7 @@ export interface Broker<M extends object = DefaultEvents> {
   readonly state: ConnectionStatus;
   /** Why the connection is in its state. */
   readonly reason: TransitionReason;
-  /** How this tab shares the connection: a SharedWorker, a leader tab, or not at all. */
+  /** How this tab shares the connection now: a SharedWorker, a leader tab, or not at all (it falls back when no worker starts). */
   readonly sharing: Sharing;
   /** Resolves once this tab is attached. */
   readonly ready: Promise<void>;
@@ -84,6 +84,8 @@ interface Link {
   markOpen(): void;
   /** The patterns its attach request carried: `on()` calls made while it attached are not among them. */
   patterns: Set<string>;
+  /** Withdraws the wait on the broker's lock when we leave it, so a closed tab holds no queued request. */
+  watch: AbortController;
 }
 
 function report(error: unknown): void {
@@ -110,9 +112,11 @@ function bundledWorker(name: string): SharedWorker {
 }
 
 /** The best way to share available here, or the one asked for if it is available. */
+const canLead = () => typeof navigator !== 'undefined' && !!navigator.locks && typeof BroadcastChannel === 'function';
+
 function pickSharing(wanted: ConnectOptions['sharing']): Sharing {
   const worker = typeof SharedWorker === 'function';
-  const leader = typeof navigator !== 'undefined' && !!navigator.locks && typeof BroadcastChannel === 'function';
+  const leader = canLead();
   if ((wanted === 'worker' && !worker) || (wanted === 'leader' && !leader)) {
     throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `sharing '${wanted}' is not available in this browser` });
   }
@@ -275,7 +279,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     let markOpen!: () => void;
     const opened = new Promise<void>((resolve) => (markOpen = resolve));
     const patterns = [...handlers.keys()];
-    const current: Link = { host, rpc, brokerId: '', sawState: false, opened, markOpen, patterns: new Set(patterns) };
+    const current: Link = { host, rpc, brokerId: '', sawState: false, opened, markOpen, patterns: new Set(patterns), watch: new AbortController() };
     connecting = current;
     host.stream.addEventListener('message', onStream(host.stream, current));
     host.stream.start?.();
@@ -315,7 +319,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       if (!closed && link === current) onBrokerLost();
     };
     // Granted only when the broker's holder is gone: the worker or the leader tab died.
-    void navigator.locks.request(reply.brokerLock, lostNow);
+    navigator.locks.request(reply.brokerLock, { signal: current.watch.signal }, lostNow).catch(() => {});
     void host.lost?.then(lostNow);
     return current;
   };
@@ -342,8 +346,12 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
         if (closed) return;
         const data = toTabwireError(error);
         emit(errorListeners, { code: data.code, message: `attach failed: ${data.message}` });
-        // A worker of another build answered: keep working through a leader tab of our own build.
-        if (data.code === 'BUILD_MISMATCH' && target.mode === 'worker') target = { mode: 'leader', buildId };
+        // A worker of another build answered, or no worker starts at all (its script is not served,
+        // a policy forbids it) twice running and the app did not insist on one: keep working through
+        // a leader tab of our own build, or on our own where a leader cannot be elected.
+        const workerUnusable =
+          data.code === 'BUILD_MISMATCH' || (data.code === 'WORKER_LOST' && failures >= 1 && options.sharing !== 'worker');
+        if (target.mode === 'worker' && workerUnusable) target = { mode: canLead() ? 'leader' : 'none', buildId };
         // A broker that cannot start must not be restarted in a tight loop.
         await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures++)));
         if (closed) return;
@@ -353,6 +361,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
 
   /** Detach from a broker we are leaving, without waiting on it; its channels close a moment later. */
   const leave = (left: Link) => {
+    left.watch.abort();
     left.rpc.call('detach', []).catch(() => {});
     setTimeout(() => {
       left.rpc.dispose();
@@ -427,8 +436,9 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
    */
   const call = async <T>(method: string, args: unknown[], retry = true, bounded = true): Promise<T> => {
     if (closed) throw new TabwireError({ code: 'CLOSED', message: 'this broker was closed' });
-    // Waiting for a broker (one that cannot start is retried forever) counts against the call's timeout.
-    await (bounded ? withTimeout(attached, method) : attached);
+    // Waiting for a broker counts against the call's timeout, even for calls that may then wait
+    // longer in it (send, recent): one that cannot start is retried forever.
+    await withTimeout(attached, method);
     try {
       if (!link) throw new RpcError({ code: 'WORKER_LOST', message: 'no broker attached' });
       const pending = link.rpc.call<T>(method, args);
@@ -466,7 +476,9 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     get reason() {
       return reason;
     },
-    sharing,
+    get sharing() {
+      return target.mode;
+    },
     get ready() {
       return attached;
     },
@@ -503,8 +515,10 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
               ? `limit must be a non-negative integer, got ${JSON.stringify(limit)}`
               : undefined;
       if (bad) return Promise.reject(new TabwireError({ code: 'INVALID_ARGUMENT', message: bad }));
+      // The stores compare instants in strict ISO 8601 UTC: '2025-11-03' or a zoneless time means the same here.
+      const normalized = since === undefined ? query : { ...query, since: new Date(since).toISOString() };
       // The broker bounds recent() itself (it waits for a session for up to 10 s).
-      return call('recent', [query], true, false);
+      return call('recent', [normalized], true, false);
     },
     send: (message, sendOptions = {}) => call<boolean>('send', [message, sendOptions], false, false),
     stats: () => call('stats', []),

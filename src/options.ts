@@ -40,7 +40,11 @@ export interface ConnectOptions {
     /** false keeps no log (recent() answers empty); resync still works. @default true */
     enabled?: boolean;
   };
-  /** Starts the SharedWorker; `name` must be passed on. Defaults to tabwire's bundled worker. */
+  /**
+   * Starts the SharedWorker. Pass `name` on: it keys the worker by build and endpoint. A factory
+   * that ignores it (`() => new SharedWorker(url, { type: 'module' })`) works for tabs of
+   * tabwire's own build; with a custom `buildId` it must pass the name on. Defaults to the bundled worker.
+   */
   worker?: (name: string) => SharedWorker;
   /** Ping after this long without sending, in ms (the gateway drops idle sockets at 10 min). @default 480_000 */
   keepAliveMs?: number;

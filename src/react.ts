@@ -129,37 +129,47 @@ export function useRecentEvents<M extends object = DefaultEvents, P extends Patt
     if (!broker) return;
     let live: RealtimeEvent[] | undefined = [];
     let cancelled = false;
+    // What the feed shows, and the identities of exactly those events: bounded by `limit`.
+    let shown: RealtimeEvent[] = [];
+    let failure: Error | undefined;
     const seen = new Set<string>();
-    const keep = (events: RealtimeEvent[]) => events.slice(Math.max(0, events.length - limit));
+    const show = (events: RealtimeEvent[]) => {
+      shown = events.slice(Math.max(0, events.length - limit));
+      seen.clear();
+      for (const event of shown) seen.add(identity(event));
+      setState({ events: shown as Array<EventOf<M, P>>, loading: false, error: failure });
+    };
     const add = (event: RealtimeEvent) => {
-      const key = identity(event);
-      if (seen.has(key)) return;
-      seen.add(key);
-      setState((prev) => ({ ...prev, events: keep([...(prev.events as RealtimeEvent[]), event]) as Array<EventOf<M, P>> }));
+      if (!seen.has(identity(event))) show([...shown, event]);
     };
     // Subscribe first and hold live events until the log answered, so none falls between.
     const off = broker.on(type, (event) => (live ? live.push(event as RealtimeEvent) : add(event as RealtimeEvent)));
+    // A log read still in flight when the user logs out must not bring the old user's events back.
+    let loggedOut = false;
     const offState = broker.onState((next, _prev, reason) => {
       if (next === 'closed' && reason === 'logout') {
-        seen.clear();
-        setState({ events: [], loading: false, error: undefined });
+        loggedOut = true;
+        live = undefined;
+        failure = undefined;
+        show([]);
       }
     });
+    const release = () => {
+      const held = live ?? [];
+      live = undefined;
+      for (const event of held) add(event);
+    };
     broker.recent({ type, limit, ...(since !== undefined ? { since } : {}) }).then(
       (events) => {
-        if (cancelled) return;
-        for (const event of events as RealtimeEvent[]) seen.add(identity(event));
-        setState({ events: events as Array<EventOf<M, P>>, loading: false, error: undefined });
-        const held = live ?? [];
-        live = undefined;
-        for (const event of held) add(event);
+        if (cancelled || loggedOut) return;
+        show(events as RealtimeEvent[]);
+        release();
       },
       (error: Error) => {
-        if (cancelled) return;
-        const held = live ?? [];
-        live = undefined;
-        setState({ events: [], loading: false, error });
-        for (const event of held) add(event);
+        if (cancelled || loggedOut) return;
+        failure = error;
+        show([]);
+        release();
       },
     );
     return () => {

@@ -182,7 +182,7 @@ export class Broker {
       unsubscribe: (pattern: string) => this.#subscribe(attached(), pattern, false),
       signal: (signal: { online?: boolean; visible?: boolean }) => this.#signal(attached(), signal),
       send: (message: unknown, options?: { volatile?: boolean }) => (attached(), this.#send(message, options ?? {})),
-      recent: (query?: RecentQuery) => (attached(), this.#recent(query ?? {})),
+      recent: (query?: RecentQuery) => this.#recent(attached(), query ?? {}),
       stats: () => this.stats(),
       debug: () => this.debug(),
       logout: () => (attached(), this.#logout()),
@@ -676,20 +676,30 @@ export class Broker {
   }
 
   /** The tab checked the query (client.ts); the store copes with anything that got through. */
-  async #recent(query: RecentQuery): Promise<Envelope[]> {
+  async #recent(tab: Tab, query: RecentQuery): Promise<Envelope[]> {
     if (this.#log?.namespace === undefined) {
       // The log belongs to a tenant and user: wait until a handshake said whose it is.
       const ready = await new Promise<boolean>((resolve) => {
-        const timer = this.#deps.clock.setTimeout(() => resolve(false), recentWaitMs);
-        this.#namespaceWaiters.push(() => {
+        const wake = () => {
           this.#deps.clock.clearTimeout(timer);
           resolve(true);
-        });
+        };
+        const timer = this.#deps.clock.setTimeout(() => {
+          const waiting = this.#namespaceWaiters.indexOf(wake);
+          if (waiting >= 0) this.#namespaceWaiters.splice(waiting, 1);
+          resolve(false);
+        }, recentWaitMs);
+        this.#namespaceWaiters.push(wake);
       });
       if (!ready) throw errorData('NOT_READY', 'no session yet: recent() needs a connection that authenticated');
     }
     const events = await this.#log!.recent(query);
-    return events.map((event) => event.envelope);
+    // The same tenant rule as live events: a tab that named its tenant reads only that tenant's.
+    const own = (envelope: Envelope) => {
+      const tenant = tenantOf(envelope);
+      return tab.tenantId === undefined || tenant === undefined || tenant === tab.tenantId;
+    };
+    return events.map((event) => event.envelope).filter(own);
   }
 
   async #logout(): Promise<void> {

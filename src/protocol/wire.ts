@@ -43,11 +43,14 @@ export const defaultWireProtocol: WireProtocol = {
     }
     if (type.endsWith('.error')) {
       const context = type.slice(0, -'.error'.length);
+      const code = str(data.code) ?? 'UNKNOWN';
       return {
         kind: 'error',
-        code: str(data.code) ?? 'UNKNOWN',
+        code,
         message: str(data.error) ?? str(data.message) ?? 'server error',
-        during: context === 'auth' ? 'auth' : context === 'connection' ? 'connection' : 'request',
+        // PROTOCOL.md names `connection.error` only as an example of where an expired token is
+        // reported: UNAUTHORIZED in any context means the connection's token, and is acted on.
+        during: context === 'auth' ? 'auth' : context === 'connection' || code === 'UNAUTHORIZED' ? 'connection' : 'request',
       };
     }
     if (type === 'ping') return { kind: 'ping' };

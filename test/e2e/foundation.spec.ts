@@ -99,6 +99,52 @@ test.describe('one SharedWorker, one socket, every tab', () => {
     expect((await page!.evaluate(() => window.harness.broker!.stats())).tabs).toBe(1);
   });
 
+  test('a subscription made while the tab is still attaching is not lost', async ({ tabs }) => {
+    const [page] = await tabs.open(1);
+    await allInState([page!], 'open');
+    // The first state a new broker reports comes while it attaches: an app (or a React effect it
+    // triggers) subscribing right then must still get its events.
+    await page!.evaluate(async () => {
+      const late = window.harness.connectBroker({ url: window.harness.wsUrl, getToken: () => window.harness.getToken() });
+      const got: string[] = [];
+      (window as unknown as { lateGot: string[] }).lateGot = got;
+      const offState = late.onState(() => {
+        offState();
+        late.on('goal.created', (event) => void got.push(event.type));
+      });
+      await late.ready;
+      await window.harness.rest('POST', '/api/goals', {});
+    });
+    await eventually(async () => expect(await page!.evaluate(() => (window as unknown as { lateGot: string[] }).lateGot)).toEqual(['goal.created']));
+  });
+
+  test('a worker factory that takes no name (DESIGN.md: worker: () => SharedWorker) still shares one worker', async ({ tabs, backend }) => {
+    const pages = await tabs.open(2, { connect: '0' });
+    for (const page of pages) {
+      await page.evaluate(async () => {
+        const { harness } = window;
+        const broker = harness.connectBroker({
+          url: harness.wsUrl,
+          getToken: () => harness.getToken(),
+          worker: () => new SharedWorker(harness.workerUrl, { type: 'module' }),
+        });
+        broker.onError((error) => void harness.errors.push(error));
+        broker.on('goal.created', (event) => void harness.events.push(event));
+        harness.broker = broker;
+        await broker.ready;
+      });
+    }
+    await allInState(pages, 'open');
+    await pages[0]!.evaluate(() => window.harness.rest('POST', '/api/goals', {}));
+    await eventually(async () => expect(await received(pages)).toEqual([['goal.created'], ['goal.created']]));
+    expect(backend.stats().openSockets).toBe(1);
+    for (const page of pages) {
+      expect(await page.evaluate(() => window.harness.broker!.sharing)).toBe('worker');
+      expect(await page.evaluate(() => window.harness.errors)).toEqual([]);
+    }
+    expect((await pages[1]!.evaluate(() => window.harness.broker!.stats())).tabs).toBe(2);
+  });
+
   test('each tab receives only what it subscribed to: exact types, prefixes and everything', async ({ tabs }) => {
     const [exact, prefix, everything] = await tabs.open(3, { connect: '0' });
     await exact!.evaluate(() => window.harness.connect({ patterns: ['action.reassigned'] }));

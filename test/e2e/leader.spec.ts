@@ -20,6 +20,51 @@ async function leaderOf(pages: Page[]): Promise<Page> {
 }
 
 test.describe('without SharedWorker: a leader tab', () => {
+  test('a worker that cannot start (its script is not served): the tabs fall back to a leader tab', async ({ tabs, backend }) => {
+    const pages = await tabs.open(2, { connect: '0' });
+    for (const page of pages) {
+      await page.evaluate(() => {
+        const { harness } = window;
+        const broker = harness.connectBroker({
+          url: harness.wsUrl,
+          getToken: () => harness.getToken(),
+          worker: () => new SharedWorker('/no-such-worker.js', { type: 'module' }),
+          callTimeoutMs: 1500,
+        });
+        broker.onError((error) => void harness.errors.push(error));
+        broker.on('goal.created', (event) => void harness.events.push(event));
+        harness.broker = broker;
+      });
+    }
+    await allInState(pages, 'open');
+    for (const page of pages) expect(await page.evaluate(() => window.harness.broker!.sharing)).toBe('leader');
+    expect(backend.stats().openSockets).toBe(1);
+    await pages[1]!.evaluate(() => window.harness.rest('POST', '/api/goals', {}));
+    await eventually(async () => expect(await received(pages)).toEqual([['goal.created'], ['goal.created']]));
+    const codes = await pages[0]!.evaluate(() => window.harness.errors.map((e) => e.code));
+    expect(codes.length).toBeGreaterThan(0);
+    expect(new Set(codes)).toEqual(new Set(['WORKER_LOST']));
+  });
+
+  test('an app that insists on a worker that cannot start gets TIMEOUT from its calls, not a hang', async ({ tabs }) => {
+    const [page] = await tabs.open(1, { connect: '0' });
+    const outcome = await page!.evaluate(async () => {
+      const { harness } = window;
+      const broker = harness.connectBroker({
+        url: harness.wsUrl,
+        getToken: () => harness.getToken(),
+        sharing: 'worker',
+        worker: () => new SharedWorker('/no-such-worker.js', { type: 'module' }),
+        callTimeoutMs: 1000,
+      });
+      const code = await broker.stats().then(() => 'answered', (error: { code: string }) => error.code);
+      const result = { code, sharing: broker.sharing, state: broker.state };
+      broker.close();
+      return result;
+    });
+    expect(outcome).toEqual({ code: 'TIMEOUT', sharing: 'worker', state: 'idle' });
+  });
+
   test('eight tabs elect one leader: one socket, one handshake, every event to every tab once', async ({ tabs, backend, browser }) => {
     const context = await browser.newContext();
     await withoutSharedWorker(context);

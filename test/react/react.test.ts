@@ -131,6 +131,22 @@ describe('tabwire/react', () => {
     expect(view.events.map((e) => e.data.title)).toEqual(['both']);
   });
 
+  it('useRecentEvents does not bring the old user’s events back when logout lands while the log is read', async () => {
+    broker.emit('goal.created', { title: 'previous user' });
+    let view: { events: RealtimeEvent[]; loading: boolean } = { events: [], loading: true };
+    const recent = broker.recent.bind(broker);
+    let answer!: () => void;
+    broker.recent = (query) => new Promise((resolve) => (answer = () => void recent(query).then(resolve)));
+    render(() => {
+      view = useRecentEvents({}) as typeof view;
+      return null;
+    });
+    act(() => broker.setState('closed', 'logout'));
+    await act(async () => answer());
+    await act(async () => {});
+    expect(view.events).toEqual([]);
+  });
+
   it('useGoalActivity routes one goal’s events to its handlers and ignores other goals', () => {
     const calls: string[] = [];
     render(() => {

@@ -135,6 +135,9 @@ describe('default wire protocol', () => {
     });
     expect(defaultWireProtocol.classify({ type: 'connection.error', timestamp: at, data: { code: 'FORBIDDEN' } })).toMatchObject({ during: 'connection' });
     expect(defaultWireProtocol.classify({ type: 'broadcast.error', timestamp: at, data: {} })).toMatchObject({ code: 'UNKNOWN', during: 'request' });
+    // An expired token reported under another context is still the connection's.
+    expect(defaultWireProtocol.classify({ type: 'session.error', timestamp: at, data: { code: 'UNAUTHORIZED' } })).toMatchObject({ during: 'connection' });
+    expect(defaultWireProtocol.classify({ type: 'broadcast.error', timestamp: at, data: { code: 'FORBIDDEN' } })).toMatchObject({ during: 'request' });
     expect(defaultWireProtocol.classify({ type: 'ping', timestamp: at, data: {} })).toEqual({ kind: 'ping' });
     expect(defaultWireProtocol.classify({ type: 'goal.created', timestamp: at, data: {} })).toEqual({ kind: 'event' });
   });
