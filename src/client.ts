@@ -171,6 +171,11 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   const setState = (next: ConnectionStatus, why: TransitionReason) => {
     // Once closed, a link still attaching or a late state message must not revive this broker.
     if ((next === status && why === reason) || closed) return;
+    if (next === 'closed' && why === 'logout') {
+      // Nothing of the user who left stays in this tab either.
+      lastDelivered.length = 0;
+      seen.clear();
+    }
     const prev = status;
     status = next;
     reason = why;
@@ -450,6 +455,15 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     }
   };
 
+  // Logout reaches every broker of this endpoint in the browser, not only ours: tabs on their own
+  // (sharing 'none') and tabs still on another build's worker log out too.
+  const logouts = typeof BroadcastChannel === 'function' ? new BroadcastChannel('tabwire-logout') : undefined;
+  if (logouts) {
+    logouts.onmessage = ({ data }: MessageEvent<{ url?: string; brokerId?: string }>) => {
+      if (data?.url === config.url && link && link.brokerId !== data.brokerId && status !== 'closed') call('logout', []).catch(() => {});
+    };
+  }
+
   const subscribe = (pattern: string) =>
     call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emit(errorListeners, error));
   const unsubscribe = (pattern: string) => call('unsubscribe', [pattern], false).catch(() => {});
@@ -523,7 +537,11 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     send: (message, sendOptions = {}) => call<boolean>('send', [message, sendOptions], false, false),
     stats: () => call('stats', []),
     debug: () => call('debug', []),
-    logout: () => call('logout', []),
+    async logout() {
+      const brokerId = link?.brokerId;
+      await call('logout', []);
+      logouts?.postMessage({ url: config.url, brokerId });
+    },
     reconnect: () => call('reconnect', []),
     close() {
       if (closed) return;
@@ -538,6 +556,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
       // The released lock tells the broker too, should the detach not reach it.
       setTimeout(releaseLock, 0);
+      logouts?.close();
       handlers.clear();
     },
   };

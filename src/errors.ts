@@ -7,7 +7,7 @@
 export type TabwireErrorCode =
   /** The worker (or leader tab) died while the call was in flight. */
   | 'WORKER_LOST'
-  /** This broker was closed by `close()`, or every tab's by `logout()`. */
+  /** This broker was closed by `close()` (after `logout()` tabs stay attached, in state `closed`). */
   | 'CLOSED'
   /** `send()` while the upstream buffer holds `maxBufferedMessages` already. */
   | 'BUFFER_FULL'
@@ -33,7 +33,7 @@ export type TabwireErrorCode =
   | 'REPLAY_FAILED'
   /** No tab could provide a token. */
   | 'TOKEN_UNAVAILABLE'
-  /** The worker runs another build than the tab (a `worker` factory that ignores its `name`). */
+  /** The worker runs another build than the tab (a `worker` factory that ignores its `name` with a custom `buildId`). */
   | 'BUILD_MISMATCH'
   /** Anything else that went wrong inside the worker. */
   | 'INTERNAL';

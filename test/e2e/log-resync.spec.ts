@@ -93,6 +93,16 @@ test.describe('nothing missed: the log, last-seen and resync', () => {
     expect((recent[0]!.data as { goalId: string }).goalId).toBe('g550');
   });
 
+  test('logout reaches tabs that do not share a broker (sharing: none): every socket closes', async ({ tabs, backend }) => {
+    const pages = await tabs.open(3, { options: JSON.stringify({ sharing: 'none' }) });
+    await allInState(pages, 'open');
+    expect(backend.stats().openSockets).toBe(3);
+    await pages[0]!.evaluate(() => window.harness.broker!.logout());
+    await allInState(pages, 'closed');
+    for (const page of pages) expect(await page.evaluate(() => window.harness.states.at(-1)?.reason)).toBe('logout');
+    await eventually(async () => expect(backend.stats().openSockets).toBe(0));
+  });
+
   test('logout closes the socket in every tab and wipes the log on disk', async ({ tabs, backend }) => {
     const pages = await tabs.open(3);
     await allInState(pages, 'open');
