@@ -107,7 +107,7 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     '# Benchmarks',
     '',
     'tabwire against one plain WebSocket per tab, in one run, in real headless Chromium against the',
-    'mock backend on loopback. Reproduce with `npm run bench` (about 8 minutes; `BENCH_QUICK=1 npm run bench`',
+    'mock backend on loopback. Reproduce with `npm run bench` (about 12 minutes; `BENCH_QUICK=1 npm run bench`',
     'for a short run). The runner is `test/bench/run.ts`; raw numbers are in',
     '`test/bench/results/bench-results.json`. These machines are noisy: read ratios and medians, not absolutes.',
     '',
