@@ -18,7 +18,6 @@ import { isControlType } from './protocol/control-types.ts';
 import { type RpcClient, RpcError, createRpcClient } from './rpc.ts';
 import type { Endpoint } from './rpc.ts';
 import type { BrokerStats } from '../worker/broker.ts';
-
 import { tabwireBuild } from './build-id.ts';
 
 export { tabwireBuild };
@@ -111,9 +110,10 @@ function bundledWorker(name: string): SharedWorker {
   return new SharedWorker(new URL('../worker/broker.worker.ts', import.meta.url), { type: 'module' });
 }
 
-/** The best way to share available here, or the one asked for if it is available. */
+/** Whether tabs here can elect a leader (Web Locks and BroadcastChannel). */
 const canLead = () => typeof navigator !== 'undefined' && !!navigator.locks && typeof BroadcastChannel === 'function';
 
+/** The best way to share available here, or the one asked for if it is available. */
 function pickSharing(wanted: ConnectOptions['sharing']): Sharing {
   const worker = typeof SharedWorker === 'function';
   const leader = canLead();
