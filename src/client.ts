@@ -279,7 +279,12 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   /** Open a host and attach to it. The returned link is not yet the one in use. */
   const connect = async (): Promise<Link | undefined> => {
     if (closed) return undefined;
-    const host = await withTimeout(openHost(), 'finding a broker');
+    const opening = openHost();
+    const host = await withTimeout(opening, 'finding a broker').catch((error: unknown) => {
+      // Given up on, it may still come: closed then, so its channels and timers do not live on.
+      void opening.then((late) => late.close(), () => {});
+      throw error;
+    });
     const rpc = createRpcClient(host.control);
     let markOpen!: () => void;
     const opened = new Promise<void>((resolve) => (markOpen = resolve));

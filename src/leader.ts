@@ -29,12 +29,22 @@ const suspectAfterMs = 750;
 /** How long a suspected leader has to answer a probe, in ms. */
 const probeTimeoutMs = 250;
 
-/** This page's candidacy for leading one endpoint of one build. */
+/** A page whose last broker closed stops standing for leader after this long (ms): a tab re-attaching after its leader died keeps its place. */
+const withdrawAfterMs = 1000;
+
+/**
+ * This page's candidacy for leading one endpoint of one build, shared by the
+ * page's brokers (`retain`/`release`): when the last of them closes, the page
+ * stops leading and leaves the queue, so a closed broker holds no socket.
+ */
 class Candidacy {
   readonly #name: string;
   readonly #buildId: string;
   #leading: { stop(): Promise<void> } | undefined;
   #queued = false;
+  #hosts = 0;
+  #withdrawal: ReturnType<typeof setTimeout> | undefined;
+  readonly #stopped = new AbortController();
 
   constructor(name: string, buildId: string) {
     this.#name = name;
@@ -42,21 +52,39 @@ class Candidacy {
     this.#queue();
   }
 
+  retain(): void {
+    this.#hosts++;
+    clearTimeout(this.#withdrawal);
+  }
+
+  release(): void {
+    if (--this.#hosts > 0) return;
+    this.#withdrawal = setTimeout(() => {
+      candidacies.delete(this.#name);
+      this.#stopped.abort();
+      void this.#leading?.stop();
+      this.#leading = undefined;
+    }, withdrawAfterMs);
+  }
+
   /** Take over from a leader that stopped answering. */
   steal(): void {
-    if (this.#leading) return;
+    if (this.#leading || this.#stopped.signal.aborted) return;
     this.#request({ steal: true });
   }
 
   #queue(): void {
-    if (this.#queued) return;
+    if (this.#queued || this.#stopped.signal.aborted) return;
     this.#queued = true;
     this.#request({});
   }
 
   #request(options: LockOptions): void {
+    // A queued request is withdrawn with the candidacy (a stealing one cannot carry a signal, and is not queued).
+    const withdrawable: LockOptions = options.steal ? options : { ...options, signal: this.#stopped.signal };
     navigator.locks
-      .request(`${this.#name}|leader`, options, () => {
+      .request(`${this.#name}|leader`, withdrawable, () => {
+        if (this.#stopped.signal.aborted) return;
         if (!options.steal) this.#queued = false;
         return this.#lead();
       })
@@ -114,7 +142,12 @@ const candidacies = new Map<string, Candidacy>();
  * leader only follows.
  */
 export async function leaderHost(name: string, tabId: string, buildId: string | undefined): Promise<Host> {
-  if (buildId !== undefined && !candidacies.has(name)) candidacies.set(name, new Candidacy(name, buildId));
+  let candidacy: Candidacy | undefined;
+  if (buildId !== undefined) {
+    candidacy = candidacies.get(name) ?? new Candidacy(name, buildId);
+    candidacies.set(name, candidacy);
+    candidacy.retain();
+  }
   const hello = new BroadcastChannel(`${name}|hello`);
   const control = new BroadcastChannel(`${name}|ctl|${tabId}`);
   const stream = new BroadcastChannel(`${name}|st|${tabId}`);
@@ -151,10 +184,22 @@ export async function leaderHost(name: string, tabId: string, buildId: string | 
   hello.postMessage({ k: 'probe' } satisfies Hello);
   // Until a leader answers (the first candidate may still be starting), ask again.
   const ask = setInterval(() => leader === undefined && hello.postMessage({ k: 'probe' } satisfies Hello), 500);
+  let closed = false;
+  let watch: ReturnType<typeof setInterval> | undefined;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(watch);
+    clearInterval(ask);
+    hello.close();
+    control.close();
+    stream.close();
+    candidacy?.release();
+  };
   await joined;
   clearInterval(ask);
   let suspecting = false;
-  const watch = setInterval(() => {
+  watch = setInterval(() => {
     if (replaced || suspecting || Date.now() - lastHeard < suspectAfterMs) return;
     suspecting = true;
     const askedAt = Date.now();
@@ -171,16 +216,5 @@ export async function leaderHost(name: string, tabId: string, buildId: string | 
       }, probeTimeoutMs);
     }, Math.random() * 150);
   }, heartbeatMs);
-  return {
-    control,
-    stream,
-    lost,
-    close() {
-      clearInterval(watch);
-      clearInterval(ask);
-      hello.close();
-      control.close();
-      stream.close();
-    },
-  };
+  return { control, stream, lost, close };
 }

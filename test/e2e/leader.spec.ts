@@ -91,9 +91,13 @@ test.describe('without SharedWorker: a leader tab', () => {
     const closedAt = Date.now();
     await leader.close();
     backend.emit('tenant-123', 'goal.created', { goalId: 'during' });
+    // Each follower notices the loss (its state leaves 'open'), then is open again on the new leader.
+    await eventually(async () => {
+      for (const page of followers) expect(await page.evaluate(() => window.harness.states.map((s) => s.reason))).toContain('worker-lost');
+    });
     await allInState(followers, 'open');
     const tookMs = Date.now() - closedAt;
-    await leaderOf(followers);
+    await eventually(async () => void (await leaderOf(followers)));
     backend.emit('tenant-123', 'goal.created', { goalId: 'after' });
     await eventually(async () => {
       for (const page of followers) expect(await goalIds(page)).toEqual(['before', 'during', 'after']);
@@ -104,6 +108,27 @@ test.describe('without SharedWorker: a leader tab', () => {
     await eventually(async () => expect(backend.stats().openSockets).toBe(1));
     // "Within about a second": the takeover includes a new socket and handshake; bounded loosely.
     expect(tookMs).toBeLessThan(5000);
+    await context.close();
+  });
+
+  test('a leader tab whose app closes its broker stops leading: another tab takes over, the closed one holds no socket', async ({ tabs, backend, browser }) => {
+    const context = await browser.newContext();
+    await withoutSharedWorker(context);
+    const pages = await tabs.open(3, {}, context);
+    await allInState(pages, 'open');
+    const leader = await leaderOf(pages);
+    const followers = pages.filter((page) => page !== leader);
+    await leader.evaluate(() => window.harness.broker!.close());
+    // The page stays open, but no longer leads once its last broker closed.
+    await eventually(async () => expect(await leader.evaluate(() => window.harness.leads())).toBe(false));
+    await leaderOf(followers);
+    await allInState(followers, 'open');
+    await eventually(async () => expect(backend.stats().openSockets).toBe(1));
+    backend.emit('tenant-123', 'goal.created', { goalId: 'after' });
+    await eventually(async () => {
+      for (const page of followers) expect(await goalIds(page)).toEqual(['after']);
+    });
+    expect(await goalIds(leader)).toEqual([]);
     await context.close();
   });
 
@@ -124,7 +149,7 @@ test.describe('without SharedWorker: a leader tab', () => {
     await eventually(async () => {
       for (const page of followers) expect(await goalIds(page)).toEqual(['while-frozen']);
     }, 20_000);
-    expect(await Promise.all(followers.map((page) => page.evaluate(() => window.harness.leads())))).toContain(true);
+    await eventually(async () => expect(await Promise.all(followers.map((page) => page.evaluate(() => window.harness.leads())))).toContain(true));
     backend.emit('tenant-123', 'goal.created', { goalId: 'new-leader' });
     await eventually(async () => {
       for (const page of followers) expect(await goalIds(page)).toEqual(['while-frozen', 'new-leader']);
