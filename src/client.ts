@@ -503,6 +503,9 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     },
     on(pattern, handler) {
       if (closed) throw new TabwireError({ code: 'CLOSED', message: 'this broker was closed' });
+      if (!isValidPattern(pattern)) {
+        throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `pattern must be a type, prefix.* or *, got ${JSON.stringify(pattern)}` });
+      }
       let set = handlers.get(pattern);
       if (!set) {
         handlers.set(pattern, (set = new Set()));

@@ -168,6 +168,22 @@ test.describe('one SharedWorker, one socket, every tab', () => {
     // The worker filtered: the exact tab was sent one event, not four.
     const stats = await exact!.evaluate(() => window.harness.broker!.stats());
     expect(stats.deliveries).toBe(1 + 2 + 4);
+    // A malformed pattern is refused at once, with a clear error.
+    const refused = await exact!.evaluate(() => {
+      try {
+        window.harness.broker!.on('goal*', () => {});
+        return 'accepted';
+      } catch (error) {
+        return (error as { code: string }).code;
+      }
+    });
+    expect(refused).toBe('INVALID_ARGUMENT');
+    // recent({ since }) takes a date as Date.parse reads it and compares in UTC: nothing is lost to the format.
+    const counts = await everything!.evaluate(async () => [
+      (await window.harness.broker!.recent({ since: '2000-01-01' })).length,
+      (await window.harness.broker!.recent({ since: '2999-01-01' })).length,
+    ]);
+    expect(counts).toEqual([4, 0]);
   });
 
   test('two browser profiles do not share: each has its own worker and socket', async ({ tabs, backend, browser }) => {
