@@ -57,6 +57,13 @@ export interface ConnectOptions {
    * jittered exponential backoff. An array, not a function: it travels to the worker.
    */
   retryDelaysMs?: number[];
+  /**
+   * A reconnect strategy: the delay in ms before 1-based `attempt`, instead of the jittered
+   * exponential backoff. Functions cannot travel to the worker, so the tab that configures the
+   * broker samples it once for attempts 1–32 (the 32nd repeats). Jitter it returns is drawn then,
+   * per browser, which still spreads browsers apart after a server restart.
+   */
+  retryDelayMs?: (attempt: number) => number;
   /** Bound on each of connecting and authenticating, in ms. @default 10_000 */
   handshakeTimeoutMs?: number;
   /** A connection open this long resets the retry count, in ms. @default 5000 */
@@ -117,6 +124,22 @@ const numeric: Array<[key: NumericKey, path: string, fallback: number, min: numb
   ['lingerMs', 'lingerMs', 5000, 0],
 ];
 
+/** How many attempts of a `retryDelayMs` strategy are sampled; the last repeats. */
+const strategySamples = 32;
+
+function sampleStrategy(options: ConnectOptions): number[] {
+  const strategy = options.retryDelayMs;
+  if (typeof strategy !== 'function') throw invalid('retryDelayMs must be a function (attempt) => ms');
+  if (options.retryDelaysMs !== undefined) throw invalid('give retryDelayMs or retryDelaysMs, not both');
+  return Array.from({ length: strategySamples }, (_, i) => {
+    const delay = strategy(i + 1);
+    if (typeof delay !== 'number' || !(delay >= 0) || !Number.isFinite(delay)) {
+      throw invalid(`retryDelayMs(${i + 1}) must return a non-negative number of ms, got ${String(delay)}`);
+    }
+    return delay;
+  });
+}
+
 /** Check the options and fill in defaults. Throws `TabwireError` INVALID_ARGUMENT naming the option. */
 export function resolveConfig(options: ConnectOptions): BrokerConfig {
   if (typeof options !== 'object' || options === null) throw invalid('connectBroker needs an options object');
@@ -135,7 +158,7 @@ export function resolveConfig(options: ConnectOptions): BrokerConfig {
   }
   const resync = options.resync ?? {};
   if (resync.eventsSinceUrl !== undefined && typeof resync.eventsSinceUrl !== 'string') throw invalid('resync.eventsSinceUrl must be a URL string');
-  const delays = options.retryDelaysMs;
+  const delays = options.retryDelayMs === undefined ? options.retryDelaysMs : sampleStrategy(options);
   if (delays !== undefined && (!Array.isArray(delays) || delays.some((d) => typeof d !== 'number' || !(d >= 0)))) {
     throw invalid('retryDelaysMs must be an array of non-negative numbers (ms)');
   }

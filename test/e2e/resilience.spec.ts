@@ -88,6 +88,23 @@ test.describe('the connection survives faults, in every tab', () => {
     expect(reasons.filter((r) => r === 'rate-limited')).toHaveLength(3);
   });
 
+  test('a retryDelayMs strategy given in the tab spaces the retries', async ({ tabs, backend }) => {
+    const [page] = await tabs.open(1, { connect: '0' });
+    // A function cannot travel to the worker as an option; the tab samples it.
+    await page!.evaluate(() => window.harness.connect({ retryDelayMs: (attempt) => [700, 1500, 2500][attempt - 1] ?? 2500 }));
+    await allInState([page!], 'open');
+    backend.setAuthMode('INTERNAL_ERROR', 2);
+    backend.drop();
+    await eventually(async () => expect(backend.stats().authSuccesses).toBe(2), 20_000);
+    const times = backend.stats().connectionTimes.slice(-3);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    // Attempt 1 follows the drop; attempts 2 and 3 follow refused handshakes by their delays.
+    expect(gaps[0]).toBeGreaterThanOrEqual(1500);
+    expect(gaps[0]).toBeLessThan(2700);
+    expect(gaps[1]).toBeGreaterThanOrEqual(2500);
+    expect(gaps[1]).toBeLessThan(3700);
+  });
+
   test('the network going offline parks the connection; back online it reconnects at once', async ({ tabs, backend, context }) => {
     const pages = await tabs.open(3, fast({ minDelayMs: 10_000, maxDelayMs: 10_000 }));
     await allInState(pages, 'open');

@@ -36,6 +36,9 @@ describe('options', () => {
     [{ keepAliveMs: -1 }, 'keepAliveMs must be a number ≥ 1000 (ms or count), got -1'],
     [{ minDelayMs: Number.NaN }, 'minDelayMs must be a number ≥ 1 (ms or count), got NaN'],
     [{ retryDelaysMs: [100, -5] }, 'retryDelaysMs must be an array of non-negative numbers (ms)'],
+    [{ retryDelayMs: 250 }, 'retryDelayMs must be a function (attempt) => ms'],
+    [{ retryDelayMs: () => 1, retryDelaysMs: [1] }, 'give retryDelayMs or retryDelaysMs, not both'],
+    [{ retryDelayMs: (attempt: number) => (attempt < 3 ? 100 : Number.NaN) }, 'retryDelayMs(3) must return a non-negative number of ms, got NaN'],
   ])('refuses %o with a clear INVALID_ARGUMENT', (override, message) => {
     expect(() => resolveConfig({ ...base, ...(override as object) } as never)).toThrowError(message);
     try {
@@ -43,6 +46,13 @@ describe('options', () => {
     } catch (error) {
       expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', name: 'TabwireError' });
     }
+  });
+
+  it('samples a retryDelayMs strategy in the tab, by 1-based attempt, into delays the worker can take', () => {
+    const config = resolveConfig({ ...base, retryDelayMs: (attempt) => Math.min(attempt * 100, 1000) });
+    expect(config.retryDelaysMs).toHaveLength(32);
+    expect(config.retryDelaysMs?.slice(0, 11)).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1000]);
+    expect(() => structuredClone(config)).not.toThrow();
   });
 
   it('never lets a token into the config that travels to the worker', () => {
