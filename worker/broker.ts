@@ -476,8 +476,8 @@ export class Broker {
     const problem = payloadProblem(envelope);
     if (problem !== undefined) {
       this.#counters.dropped.invalid++;
-      this.#report(errorData('INVALID_PAYLOAD', problem, { type: envelope.type }));
-      if (config.invalidPayloads === 'drop') return undefined;
+      this.#report(errorData('INVALID_PAYLOAD', problem.message, { type: envelope.type }));
+      if (problem.fatal && config.invalidPayloads === 'drop') return undefined;
     }
     // Tabs get the frame's own text unless it had to be rewritten.
     const relayText = envelope === raw && text !== undefined ? text : JSON.stringify(envelope);
@@ -621,6 +621,7 @@ export class Broker {
         tenantId: () => this.#session?.tenantId ?? config.tenantId,
         current: () => generation === this.#generation,
         token: () => this.#tokens.getToken(),
+        refresh: () => this.#tokens.refresh(),
         known: async (from) => new Set(await this.#log!.keysSince(from)),
         admit: (envelope, at) => {
           const event = this.#admit(envelope, at, undefined);

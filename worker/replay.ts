@@ -32,6 +32,8 @@ export interface ReplayPort {
   /** Still the connection this replay was started for. */
   current(): boolean;
   token(): Promise<TokenResult>;
+  /** Run the app's refreshToken in one tab (shared with a handshake's refresh); true when it succeeded. */
+  refresh(): Promise<boolean>;
   /** Keys of stored events at or after `from` (ms). */
   known(from: number): Promise<Set<string>>;
   /** The edge checks and de-duplication: the event to deliver, or undefined. */
@@ -47,8 +49,11 @@ const attempts = 3;
 const timeoutMs = 5000;
 /** Pages fetched forward from the gap's start at most, when every answer comes back full. */
 const maxPages = 5;
-/** Answers that mean the backend has no events-since endpoint (it is on PROTOCOL.md's roadmap): not retried. */
-const absent = new Set([404, 405, 501]);
+/**
+ * Answers not retried: no events-since endpoint (it is on PROTOCOL.md's roadmap), or
+ * FORBIDDEN (PROTOCOL.md: "do not retry").
+ */
+const absent = new Set([403, 404, 405, 501]);
 
 /**
  * Replay the gap that began at `since` (ms).
@@ -65,12 +70,15 @@ export async function replayMissed(port: ReplayPort, since: number): Promise<voi
   const { config } = port;
   const from = since - config.replayOverlapMs;
   let lastError = 'no token';
+  let refreshed = false;
+  let retryAtOnce = false;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    if (attempt > 0) {
+    if (attempt > 0 && !retryAtOnce) {
       // Live events must not wait behind a failing endpoint.
       port.release();
       await new Promise<void>((resolve) => port.clock.setTimeout(() => resolve(), 1000 * 2 ** (attempt - 1)));
     }
+    retryAtOnce = false;
     if (!port.current()) return;
     const token = await port.token();
     if (!port.current()) return;
@@ -122,6 +130,13 @@ export async function replayMissed(port: ReplayPort, since: number): Promise<voi
     } catch (error) {
       lastError = (error as Error).message;
       if (error instanceof ReplayError && error.status !== undefined && absent.has(error.status)) break;
+      // The token expired since the handshake: refresh once (in one tab, as for the socket) and ask
+      // again at once. Refused again, or the refresh refused: retrying would not help.
+      if (error instanceof ReplayError && error.status === 401) {
+        if (refreshed || !(await port.refresh())) break;
+        refreshed = true;
+        retryAtOnce = true;
+      }
     }
   }
   if (!port.current()) return;
@@ -152,7 +167,7 @@ export interface ReplayAnswer {
 export class ReplayError extends Error {
   constructor(
     message: string,
-    /** 401: the token was refused. */
+    /** The HTTP status, when the endpoint answered (401: the token was refused). */
     readonly status?: number,
   ) {
     super(message);

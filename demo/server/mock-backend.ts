@@ -99,8 +99,11 @@ export interface MockBackend {
   setAuthMode(mode: AuthMode, count?: number): void;
   /** Refuse token refreshes (true) or allow them (false). */
   setRefreshFails(fails: boolean): void;
-  /** The next `count` events-since requests answer HTTP 503; every one waits `delayMs` first. */
-  setReplayFaults(faults: { fail?: number; delayMs?: number }): void;
+  /**
+   * The next `fail` events-since requests answer HTTP 503, the next `unauthorized` ones 401 as
+   * for a token that expired since the handshake; every one waits `delayMs` first.
+   */
+  setReplayFaults(faults: { fail?: number; unauthorized?: number; delayMs?: number }): void;
   /** Every token expires now: each socket gets connection.error UNAUTHORIZED and is closed. */
   expireTokens(): void;
   /** Stop listening entirely (connections refused), keeping state; `resume` listens again on the same port. */
@@ -173,6 +176,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
   let authModeLeft = Number.POSITIVE_INFINITY;
   let refreshFails = false;
   let replayFailures = 0;
+  let replayUnauthorized = 0;
   let replayDelayMs = 0;
   let lastTimestamp = 0;
 
@@ -360,7 +364,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
         backend.setRefreshFails(body.fails === true);
         return json(res, 200, { ok: true });
       case 'replay-faults':
-        backend.setReplayFaults({ fail: Number(body.fail ?? 0), delayMs: Number(body.delayMs ?? 0) });
+        backend.setReplayFaults({ fail: Number(body.fail ?? 0), unauthorized: Number(body.unauthorized ?? 0), delayMs: Number(body.delayMs ?? 0) });
         return json(res, 200, { ok: true });
       case 'expire':
         backend.expireTokens();
@@ -406,6 +410,10 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
     if (req.headers['x-tenant-id'] !== caller.tenantId) return json(res, 403, { error: 'tenant mismatch', code: 'FORBIDDEN' });
     if (req.method === 'GET' && url.pathname === '/api/events') {
       counters.replayRequests++;
+      if (replayUnauthorized > 0) {
+        replayUnauthorized--;
+        return json(res, 401, { error: 'Invalid authentication token', code: 'UNAUTHORIZED' });
+      }
       const since = Date.parse(url.searchParams.get('since') ?? '');
       if (Number.isNaN(since)) return json(res, 400, { error: 'since must be ISO 8601', code: 'VALIDATION_ERROR' });
       // Inclusive: events at exactly `since` come back too; clients de-duplicate.
@@ -509,6 +517,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
     },
     setReplayFaults(faults) {
       replayFailures = faults.fail ?? 0;
+      replayUnauthorized = faults.unauthorized ?? 0;
       replayDelayMs = faults.delayMs ?? 0;
     },
     expireTokens() {
@@ -531,6 +540,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       authModeLeft = Number.POSITIVE_INFINITY;
       refreshFails = false;
       replayFailures = 0;
+      replayUnauthorized = 0;
       replayDelayMs = 0;
       accepting = true;
     },

@@ -58,6 +58,33 @@ test.describe('nothing missed: the log, last-seen and resync', () => {
     for (const page of pages) expect(await page.evaluate(() => window.harness.resyncs.length)).toBe(1);
   });
 
+  test('a replay refused with 401 (the token expired since the handshake): one tab refreshes, the replay is asked again', async ({ tabs, backend }) => {
+    const pages = await tabs.open(3, withReplay(backend.httpUrl));
+    await allInState(pages, 'open');
+    backend.emit('tenant-123', 'goal.created', { goalId: 'before' });
+    await eventually(async () => {
+      for (const page of pages) expect(await goalIds(page)).toEqual(['before']);
+    });
+    backend.setAccepting(false);
+    backend.drop();
+    await allInState(pages, 'backoff');
+    for (const goalId of ['m1', 'm2']) backend.emit('tenant-123', 'goal.created', { goalId });
+    backend.setReplayFaults({ unauthorized: 1 });
+    backend.setAccepting(true);
+    await eventually(async () => {
+      for (const page of pages) {
+        expect(await goalIds(page)).toEqual(['before', 'm1*', 'm2*']);
+        expect(await page.evaluate(() => window.harness.resyncs)).toEqual([
+          expect.objectContaining({ reason: 'reconnect', replayed: 2, complete: true }),
+        ]);
+      }
+    }, 20_000);
+    expect(backend.stats().replayRequests).toBe(2);
+    expect(backend.stats().refreshes).toBe(1);
+    const refreshCalls = await Promise.all(pages.map((page) => page.evaluate(() => window.harness.refreshCalls)));
+    expect(refreshCalls.reduce((a, b) => a + b, 0)).toBe(1);
+  });
+
   test('without a replay endpoint every tab is told once to refetch', async ({ tabs, backend }) => {
     const pages = await tabs.open(3);
     await allInState(pages, 'open');

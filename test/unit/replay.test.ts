@@ -29,7 +29,7 @@ function endpoint(events: Envelope[], policy: Policy, limit = 100) {
   return { fetch, requests };
 }
 
-function port(fetch: typeof globalThis.fetch, clock = new FakeClock()) {
+function port(fetch: typeof globalThis.fetch, clock = new FakeClock(), refresh = async () => true) {
   const delivered: RelayedEvent[] = [];
   const result: { ok?: boolean; count?: number; complete?: boolean; errors: string[] } = { errors: [] };
   const config = { eventsSinceUrl: 'https://api.test/api/events', replayOverlapMs: 1000, replayLimit: 100 } as BrokerConfig;
@@ -41,6 +41,7 @@ function port(fetch: typeof globalThis.fetch, clock = new FakeClock()) {
     tenantId: () => 't',
     current: () => true,
     token: async () => ({ ok: true, token: 'secret' }),
+    refresh,
     known: async () => new Set<string>(),
     admit: (envelope: Envelope, at: number) => ({ envelope, at, key: String(envelope.data.goalId), text: JSON.stringify(envelope), tenant: 't' }),
     deliver: (events) => delivered.push(...events),
@@ -91,11 +92,14 @@ describe('replay completeness', () => {
 });
 
 describe('replay failures', () => {
-  it('an endpoint that does not exist (404) is not retried: REPLAY_FAILED at once, incomplete', async () => {
+  it.each([
+    [404, 'an endpoint that does not exist'],
+    [403, 'FORBIDDEN ("do not retry")'],
+  ])('%i (%s) is not retried: REPLAY_FAILED at once, incomplete', async (status) => {
     let calls = 0;
     const fetch = (async () => {
       calls++;
-      return new Response('not found', { status: 404 });
+      return new Response('no', { status });
     }) as typeof globalThis.fetch;
     const { replayPort, result } = port(fetch);
     await replayMissed(replayPort, t0);
@@ -118,5 +122,55 @@ describe('replay failures', () => {
     await done;
     expect(calls).toBe(3);
     expect(result).toMatchObject({ ok: false, errors: ['REPLAY_FAILED'] });
+  });
+
+  it('a 401 (the token expired since the handshake) refreshes once, in one tab, and asks again at once', async () => {
+    const tokens: string[] = [];
+    let refreshes = 0;
+    const events = stored(3);
+    const fetch = (async (_input: URL | RequestInfo, init?: RequestInit) => {
+      const auth = (init?.headers as Record<string, string>).Authorization!;
+      tokens.push(auth);
+      if (auth === 'Bearer old') return new Response('expired', { status: 401 });
+      return new Response(JSON.stringify(events), { status: 200 });
+    }) as typeof globalThis.fetch;
+    let current = 'old';
+    const { replayPort, delivered, result } = port(fetch, new FakeClock(), async () => {
+      refreshes++;
+      current = 'new';
+      return true;
+    });
+    replayPort.token = async () => ({ ok: true, token: current });
+    // No clock advance: the retry after a refresh does not wait for the backoff.
+    await replayMissed(replayPort, t0);
+    expect(refreshes).toBe(1);
+    expect(tokens).toEqual(['Bearer old', 'Bearer new']);
+    expect(delivered).toHaveLength(3);
+    expect(result).toMatchObject({ ok: true, complete: true });
+  });
+
+  it('a 401 after a refresh, or a refresh refused, ends the replay: REPLAY_FAILED, incomplete, one refresh', async () => {
+    let calls = 0;
+    const fetch = (async () => {
+      calls++;
+      return new Response('expired', { status: 401 });
+    }) as typeof globalThis.fetch;
+    for (const refreshWorks of [true, false]) {
+      calls = 0;
+      let refreshes = 0;
+      const { replayPort, result, clock } = port(fetch, new FakeClock(), async () => {
+        refreshes++;
+        return refreshWorks;
+      });
+      const done = replayMissed(replayPort, t0);
+      for (let i = 0; i < 10; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        clock.advance(1000);
+      }
+      await done;
+      expect(refreshes).toBe(1);
+      expect(calls).toBe(refreshWorks ? 2 : 1);
+      expect(result).toMatchObject({ ok: false, complete: false, errors: ['REPLAY_FAILED'] });
+    }
   });
 });
