@@ -76,24 +76,36 @@ function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
+/** What is wrong with a payload; `fatal` when the event cannot be trusted (a wrong kind, or no id or tenant). */
+export interface PayloadProblem {
+  message: string;
+  fatal: boolean;
+}
+
 /**
  * Check a known type's payload. Returns undefined when it fits (or the type is
  * unknown: unknown types flow untyped), else what is wrong — naming the field
- * and the kind it got, never the value.
+ * and the kind it got, never the value. A required field left out or null is
+ * reported but not fatal, unless it is the entity's id (the first field) or
+ * `tenantId`: backends serialise "no value" both ways, and an event that says
+ * what changed must not be lost over a missing description.
  */
-export function payloadProblem(envelope: Envelope): string | undefined {
+export function payloadProblem(envelope: Envelope): PayloadProblem | undefined {
   const fields = fieldsOf(envelope.type);
   if (!fields) return undefined;
   const data = envelope.data as Record<string, unknown>;
-  for (const [name, kind, optional] of fields) {
+  let gap: PayloadProblem | undefined;
+  for (const [index, [name, kind, optional]] of fields.entries()) {
     const value = data[name];
     // An optional field may be left out or sent as null (a nullable column serialised as is).
     if (value == null && optional) continue;
     if (!fits(value, kind)) {
-      return `${envelope.type}: ${name} must be ${kindName[kind]}, got ${value === undefined ? 'nothing' : describe(value)}`;
+      const message = `${envelope.type}: ${name} must be ${kindName[kind]}, got ${value === undefined ? 'nothing' : describe(value)}`;
+      if (value != null || index === 0 || name === 'tenantId') return { message, fatal: true };
+      gap ??= { message, fatal: false };
     }
   }
-  return undefined;
+  return gap;
 }
 
 export function isKnownType(type: string): boolean {

@@ -16,18 +16,21 @@ test('bad frames are dropped and counted while valid events keep flowing to ever
   backend.push({ type: 'goal.created', timestamp: at(), tenantId: 'tenant-999', data: { ...valid('goal.created'), tenantId: undefined } });
   backend.push({ type: 'action.reassigned', timestamp: at(), data: valid('action.reassigned', { newAssignee: 12 }) });
   backend.push({ type: 'kpi.reading_created', timestamp: at(), data: valid('measure.reading.created', { value: 7 }) });
+  // Required fields a backend left out or sent as null: reported, still relayed (the id and tenant are there).
+  backend.push({ type: 'action.created', timestamp: at(), data: valid('action.created', { title: 'sparse', description: undefined, dueDate: null }) });
   backend.push({ type: 'chat.message', timestamp: at(), data: { text: 'future type', tenantId: 'tenant-123' } });
   backend.emit('tenant-123', 'goal.created', { title: 'last' });
   await eventually(async () =>
-    expect(await received(pages)).toEqual(Array(4).fill(['goal.created', 'measure.reading.created', 'chat.message', 'goal.created'])),
+    expect(await received(pages)).toEqual(Array(4).fill(['goal.created', 'measure.reading.created', 'action.created', 'chat.message', 'goal.created'])),
   );
   const stats = await pages[0]!.evaluate(() => window.harness.broker!.stats());
-  expect(stats.dropped).toMatchObject({ malformed: 4, oversized: 1, invalid: 1, tenant: 2 });
+  // `invalid` counts every payload reported, the relayed sparse one too.
+  expect(stats.dropped).toMatchObject({ malformed: 4, oversized: 1, invalid: 2, tenant: 2 });
   expect(stats.state).toBe('open');
   expect(backend.stats().connections).toBe(1);
   const codes = await pages[3]!.evaluate(() => window.harness.errors.map((e) => e.code));
   expect(codes.filter((c) => c === 'MALFORMED_FRAME')).toHaveLength(4);
   expect(codes).toEqual(expect.arrayContaining(['OVERSIZED_FRAME', 'INVALID_PAYLOAD', 'TENANT_MISMATCH']));
   const titles = await pages[1]!.evaluate(() => window.harness.events.map((e) => e.data.title ?? e.data.value ?? e.data.text));
-  expect(titles).toEqual(['first', 7, 'future type', 'last']);
+  expect(titles).toEqual(['first', 7, 'sparse', 'future type', 'last']);
 });

@@ -351,6 +351,23 @@ describe('broker: validation at the edge', () => {
     });
   });
 
+  it('relays an event whose required fields are left out or null, reporting it: only a wrong kind or no id is dropped', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    const sparse = valid('action.created', { description: undefined, dueDate: null, assignedTo: null });
+    world.backend.push(frame('action.created', sparse));
+    world.backend.push(frame('action.created', valid('action.created', { actionId: undefined })));
+    world.backend.push(frame('goal.created', valid('goal.created', { goalId: 'after' })));
+    await until(() => expect(tab.types()).toEqual(['action.created', 'goal.created']));
+    expect(tab.events[0]!.data).toMatchObject({ actionId: sparse.actionId, dueDate: null });
+    expect((await stats(world)).dropped.invalid).toBe(2);
+    expect(tab.errors.map((e) => e.message)).toEqual([
+      'action.created: description must be a string, got nothing',
+      'action.created: actionId must be a string, got nothing',
+    ]);
+  });
+
   it('passes wrong payloads on when told to, still reporting them', async () => {
     world = await createWorld({ config: { invalidPayloads: 'pass' } });
     const tab = await world.tab();

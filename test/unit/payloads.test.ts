@@ -43,7 +43,7 @@ describe('payload checks', () => {
   it('requires only goalId and tenantId of goal.paused and goal.resumed, whose payloads are unpublished', () => {
     for (const type of ['goal.paused', 'goal.resumed']) {
       expect(payloadProblem(envelope(type, { goalId: 'g1', tenantId: 'tenant-123' }))).toBeUndefined();
-      expect(payloadProblem(envelope(type, { tenantId: 'tenant-123' }))).toBe(`${type}: goalId must be a string, got nothing`);
+      expect(payloadProblem(envelope(type, { tenantId: 'tenant-123' }))).toEqual({ message: `${type}: goalId must be a string, got nothing`, fatal: true });
     }
   });
 
@@ -53,10 +53,19 @@ describe('payload checks', () => {
     ['measure.reading.created', { value: '12' }, 'measure.reading.created: value must be a number, got string'],
     ['measure.reading.created', { value: Number.NaN }, 'measure.reading.created: value must be a number, got number'],
     ['decision.created', { participants: ['a', 3] }, 'decision.created: participants must be an array of strings, got an array'],
-    ['goal.created', { title: undefined }, 'goal.created: title must be a string, got nothing'],
     ['goal.activity.created', { tags: 'x' }, 'goal.activity.created: tags must be an array of strings, got string'],
-  ])('names what is wrong with a %s payload, without its value', (type, override, message) => {
-    expect(payloadProblem(envelope(type, completePayload(type, actor, override as Record<string, unknown>, at)))).toBe(message);
+    ['action.created', { actionId: undefined }, 'action.created: actionId must be a string, got nothing'],
+    ['issue.created', { tenantId: null }, 'issue.created: tenantId must be a string, got null'],
+  ])('names what is wrong with a %s payload, without its value: fatal', (type, override, message) => {
+    expect(payloadProblem(envelope(type, completePayload(type, actor, override as Record<string, unknown>, at)))).toEqual({ message, fatal: true });
+  });
+
+  it.each([
+    ['goal.created', { title: undefined }, 'goal.created: title must be a string, got nothing'],
+    ['action.created', { dueDate: null, description: undefined }, 'action.created: description must be a string, got nothing'],
+    ['measure.reading.created', { value: null }, 'measure.reading.created: value must be a number, got null'],
+  ])('reports a required %s field left out or null, but not as fatal: the event still says what changed', (type, override, message) => {
+    expect(payloadProblem(envelope(type, completePayload(type, actor, override as Record<string, unknown>, at)))).toEqual({ message, fatal: false });
   });
 
   it('does not enforce enumerated values, so new statuses keep flowing', () => {
@@ -71,7 +80,7 @@ describe('payload checks', () => {
     fc.assert(
       fc.property(fc.constantFrom(...catalogueTypes, 'x.y'), fc.dictionary(fc.string(), fc.anything()), (type, data) => {
         const problem = payloadProblem(envelope(type, data));
-        expect(problem === undefined || typeof problem === 'string').toBe(true);
+        expect(problem === undefined || typeof problem.message === 'string').toBe(true);
       }),
       { numRuns: 2000 },
     );
