@@ -68,9 +68,11 @@ export function bundleSizes(dist = 'dist') {
  * once, knowingly, by ~0.3 kB (client) and ~0.4 kB (worker) for robustness
  * against backends other than the mock: subscriptions made while attaching,
  * falling back when no worker starts, logout reaching every broker, replay
- * paging, order-proof dedupe keys.
+ * paging, order-proof dedupe keys. Raised again for the worker, by 0.25 kB, when
+ * it stood 7 bytes under: a replay refused with 401 now refreshes once, and events
+ * with a required field left out or null are reported but no longer lost.
  */
 export const targets = { client: 4 * 1024, worker: 12 * 1024 };
-export const budgets = { client: 5.25 * 1024, worker: 14.5 * 1024 };
+export const budgets = { client: 5.25 * 1024, worker: 14.75 * 1024 };
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(bundleSizes(), null, 2));
