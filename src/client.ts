@@ -54,7 +54,7 @@ export interface Broker<M extends object = DefaultEvents> {
   /** Recent events from the log, oldest first. */
   recent<P extends PatternOf<M> = '*'>(query?: RecentQuery & { type?: P }): Promise<Array<EventOf<M, P>>>;
   /** Send upstream; true once written to the socket, false when volatile and dropped. */
-  send(message: Record<string, unknown>, options?: SendOptions): Promise<boolean>;
+  send(message: object, options?: SendOptions): Promise<boolean>;
   stats(): Promise<BrokerStats>;
   /** A snapshot of the broker for debugging: state, tabs, subscriptions, counters, recent transitions. No tokens. */
   debug(): Promise<Record<string, unknown>>;
@@ -527,7 +527,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     onUpgrade: (listener) => listen(upgradeListeners, listener),
     upgrade: () => (upgradeTo ? move(upgradeTo) : Promise.resolve(false)),
     recent(query = {}) {
-      const { type, since, limit } = query;
+      const { type, limit } = query;
+      const since = query.since instanceof Date ? query.since.toISOString() : query.since;
       const bad =
         type !== undefined && !isValidPattern(type)
           ? `type must be a type, prefix.* or *, got ${JSON.stringify(type)}`

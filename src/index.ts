@@ -1,6 +1,7 @@
 // Public exports only.
 export { connectBroker, tabwireBuild } from './client.ts';
-export type { Broker, BrokerState, SendOptions, StateListener } from './client.ts';
+export type { Broker, BrokerState, SendOptions, StateListener, UpgradeNotice } from './client.ts';
+export type { Sharing } from './host.ts';
 export type { ConnectOptions } from './options.ts';
 export { TabwireError } from './errors.ts';
 export type { TabwireErrorCode, TabwireErrorData } from './errors.ts';

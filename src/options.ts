@@ -12,14 +12,16 @@ export interface ConnectOptions {
   /**
    * Returns the current access token. Runs in a tab, asked by the worker before
    * every handshake and every replay; the token is used at once and never stored.
+   * No token (null, undefined, '') counts as this tab having none: the next tab is asked.
    */
-  getToken: () => string | Promise<string>;
+  getToken: () => string | null | undefined | Promise<string | null | undefined>;
   /**
    * Refreshes the token after the server said `UNAUTHORIZED`. Runs in exactly
    * one tab per expiry. Afterwards `getToken` must return the new token, or
-   * return it from here. Without it, `UNAUTHORIZED` ends in state `unauthorized`.
+   * return it from here (a string; anything else is ignored). Resolving means refreshed,
+   * throwing or rejecting means refused. Without it, `UNAUTHORIZED` ends in state `unauthorized`.
    */
-  refreshToken?: () => void | string | Promise<void | string>;
+  refreshToken?: () => unknown;
   /** Only events of this tenant reach this tab (the authenticated tenant is always enforced). */
   tenantId?: string;
   resync?: {
@@ -150,7 +152,10 @@ export function resolveConfig(options: ConnectOptions): BrokerConfig {
     throw invalid(`url must be an absolute ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw invalid(`url must use ws: or wss:, got ${url.protocol}`);
-  if (/token|auth|tenant/i.test(url.search)) throw invalid('url must not carry credentials or tenant in its query (PROTOCOL.md)');
+  // Parameter names only: `?author=` is harmless, `?access_token=` or `?tenantId=` is not.
+  if ([...url.searchParams.keys()].some((key) => /token|auth|tenant/i.test(key) && !/^authors?$/i.test(key))) {
+    throw invalid('url must not carry credentials or tenant in its query (PROTOCOL.md)');
+  }
   if (typeof options.getToken !== 'function') throw invalid('getToken must be a function returning the access token');
   if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
   if (options.sharing !== undefined && !['auto', 'worker', 'leader', 'none'].includes(options.sharing)) {

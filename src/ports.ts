@@ -47,8 +47,8 @@ export interface StoredEvent {
 export interface RecentQuery {
   /** Exact type or pattern (`goal.*`, `*`). */
   type?: string;
-  /** Only events after this ISO timestamp. */
-  since?: string;
+  /** Only events after this instant: an ISO 8601 timestamp or a Date. */
+  since?: string | Date;
   /** Newest N, returned oldest first. @default 100 */
   limit?: number;
 }

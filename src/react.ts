@@ -4,6 +4,7 @@
  * (the latest one is called); unmounting unsubscribes.
  */
 import {
+  type ReactElement,
   type ReactNode,
   createContext,
   createElement,
@@ -47,7 +48,7 @@ export interface TabwireProviderProps {
  * closes on unmount (in an effect, so StrictMode's double render never leaves
  * a second broker attached); with `broker` it only provides it.
  */
-export function TabwireProvider({ options, broker, children }: TabwireProviderProps): ReactNode {
+export function TabwireProvider({ options, broker, children }: TabwireProviderProps): ReactElement {
   const given = broker as AnyBroker | undefined;
   const [owned, setOwned] = useState<AnyBroker | null>(null);
   const initial = useRef(options);

@@ -182,8 +182,10 @@ test.describe('one SharedWorker, one socket, every tab', () => {
     const counts = await everything!.evaluate(async () => [
       (await window.harness.broker!.recent({ since: '2000-01-01' })).length,
       (await window.harness.broker!.recent({ since: '2999-01-01' })).length,
+      (await window.harness.broker!.recent({ since: new Date(2000, 0, 1) })).length,
+      (await window.harness.broker!.recent({ since: new Date(Date.now() + 60_000) })).length,
     ]);
-    expect(counts).toEqual([4, 0]);
+    expect(counts).toEqual([4, 0, 4, 0]);
   });
 
   test('two browser profiles do not share: each has its own worker and socket', async ({ tabs, backend, browser }) => {

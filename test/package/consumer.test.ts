@@ -16,7 +16,7 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function consumer(moduleResolution: 'bundler' | 'node16', files: Record<string, string>): { ok: boolean; output: string } {
+function consumer(moduleResolution: 'bundler' | 'node16' | 'node10', files: Record<string, string>): { ok: boolean; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tabwire-consumer-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
@@ -29,7 +29,7 @@ function consumer(moduleResolution: 'bundler' | 'node16', files: Record<string, 
     JSON.stringify({
       compilerOptions: {
         target: 'ES2022',
-        module: moduleResolution === 'bundler' ? 'ESNext' : 'Node16',
+        module: moduleResolution === 'node16' ? 'Node16' : 'ESNext',
         moduleResolution,
         lib: ['ES2022', 'DOM'],
         strict: true,
@@ -50,7 +50,7 @@ function consumer(moduleResolution: 'bundler' | 'node16', files: Record<string, 
 }
 
 const app = `
-import { connectBroker, TabwireError, type RealtimeEvent, type TabwireEvents } from 'tabwire';
+import { connectBroker, TabwireError, type RealtimeEvent, type Sharing, type TabwireEvents, type UpgradeNotice } from 'tabwire';
 
 declare module 'tabwire' {
   interface TabwireEvents { 'chat.message': { text: string } }
@@ -70,6 +70,17 @@ broker.onResync(({ since, complete }) => void [since, complete]);
 broker.onState((next, prev, reason) => void [next, prev, reason]);
 void broker.recent({ type: 'measure.reading.created', limit: 5 }).then((events) => events.map((e) => e.data.value + 1));
 void broker.send({ action: 'broadcast', data: {} }).catch((error: unknown) => error instanceof TabwireError && error.code);
+// What apps have at hand: a token that may be missing, a refresh returning a session, interfaces, Dates.
+declare const auth: { accessToken: string | null; refresh(): Promise<{ expiresAt: number }> };
+interface Broadcast { action: 'broadcast'; data: { text: string } }
+const hello: Broadcast = { action: 'broadcast', data: { text: 'hi' } };
+const appBroker = connectBroker({ url: 'wss://x/realtime', getToken: async () => auth.accessToken, refreshToken: () => auth.refresh() });
+void appBroker.send(hello);
+void appBroker.recent({ since: new Date(Date.now() - 60_000) });
+const onUpgrade = (notice: UpgradeNotice) => void notice;
+appBroker.onUpgrade(onUpgrade);
+const sharing: Sharing = appBroker.sharing;
+void sharing;
 type Known = keyof TabwireEvents;
 const known: Known = 'decision.created';
 void known;
@@ -93,7 +104,7 @@ export const App = () => (
 );
 `;
 
-describe.each(['bundler', 'node16'] as const)('a consumer project (moduleResolution %s)', (moduleResolution) => {
+describe.each(['bundler', 'node16', 'node10'] as const)('a consumer project (moduleResolution %s)', (moduleResolution) => {
   it('compiles against the published types, React bindings included', () => {
     const result = consumer(moduleResolution, { 'app.ts': app, 'feed.tsx': reactApp });
     expect(result.output).toBe('');

@@ -55,6 +55,11 @@ describe('options', () => {
     expect(() => structuredClone(config)).not.toThrow();
   });
 
+  it('accepts a query whose names only look like credentials', () => {
+    expect(resolveConfig({ ...base, url: 'wss://x/realtime?author=ada&v=2' }).url).toBe('wss://x/realtime?author=ada&v=2');
+    expect(() => resolveConfig({ ...base, url: 'wss://x/realtime?v=2&Authorization=Bearer+x' })).toThrowError('url must not carry credentials');
+  });
+
   it('never lets a token into the config that travels to the worker', () => {
     const config = resolveConfig({ ...base, getToken: () => 'secret-token-123' });
     expect(JSON.stringify(config)).not.toContain('secret-token-123');
