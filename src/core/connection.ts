@@ -61,8 +61,7 @@ export type ConnectionState =
       /** `handshake`: auth frame sent or being prepared; `refresh`: a tab is refreshing the token. */
       step: 'handshake' | 'refresh';
     }
-  /** `credential` stays `refreshed` until the connection is healthy: a refreshed token refused at once is final. */
-  | { status: 'open'; reason: TransitionReason; attempt: number; credential: Credential }
+  | { status: 'open'; reason: TransitionReason; attempt: number }
   | { status: 'backoff'; reason: TransitionReason; attempt: number; delayMs: number }
   | { status: 'offline' | 'unauthorized' | 'forbidden' | 'closed'; reason: TransitionReason };
 
@@ -201,9 +200,7 @@ function onServerError(
   if (code === 'FORBIDDEN') return halt(state, 'forbidden', 'forbidden', config);
   if (code === 'RATE_LIMIT_EXCEEDED') return retryLater(state, 'rate-limited', config);
   if (code === 'UNAUTHORIZED') {
-    // Refused again right after a refresh (in the handshake, or on the connection before it was healthy):
-    // refreshing again would loop against the server (PROTOCOL.md: stop the retry loop).
-    if ('credential' in state && state.credential === 'refreshed') {
+    if (state.status !== 'open' && 'credential' in state && state.credential === 'refreshed') {
       return halt(state, 'unauthorized', 'token-rejected', config);
     }
     return enter(
@@ -302,7 +299,7 @@ export function transition(
       }
       switch (event.type) {
         case 'auth-accepted':
-          return enter(state, { status: 'open', reason: 'auth-accepted', attempt: state.attempt, credential: state.credential }, config);
+          return enter(state, { status: 'open', reason: 'auth-accepted', attempt: state.attempt }, config);
         case 'server-error':
           return onServerError(state, event.code, event.during, config);
         case 'token-unavailable':
@@ -321,8 +318,7 @@ export function transition(
           return onServerError(state, event.code, event.during, config);
         case 'timer':
           // Healthy for long enough: the next failure starts the backoff from the bottom again.
-          // And a later UNAUTHORIZED is an expiry like any other, worth one refresh.
-          return event.timer === 'healthy' ? { state: { ...state, attempt: 0, credential: 'current' }, effects: [] } : unchanged(state);
+          return event.timer === 'healthy' ? { state: { ...state, attempt: 0 }, effects: [] } : unchanged(state);
         default:
           return unchanged(state);
       }
@@ -353,7 +349,6 @@ export const transitionTable: ReadonlyArray<readonly [ConnectionStatus, string, 
   ['authenticating', 'handshake timer', 'backoff', 'handshake-timeout'],
   ['open', 'transport-closed', 'backoff', 'socket-closed'],
   ['open', 'UNAUTHORIZED', 'authenticating', 'token-refresh'],
-  ['open', 'UNAUTHORIZED (refreshed token, not yet healthy)', 'unauthorized', 'token-rejected'],
   ['open', 'FORBIDDEN', 'forbidden', 'forbidden'],
   ['open', 'RATE_LIMIT_EXCEEDED', 'backoff', 'rate-limited'],
   ['backoff', 'retry timer', 'connecting', 'retry'],

@@ -45,24 +45,6 @@ test.describe('the connection survives faults, in every tab', () => {
     expect(reasons).toEqual(expect.arrayContaining(['authenticating:token-refresh', 'connecting:token-refreshed']));
   });
 
-  test('a refreshed token refused again on the open connection stops in unauthorized instead of looping', async ({ tabs, backend }) => {
-    // A long healthy window makes "right after the refresh" certain on a slow machine.
-    const pages = await tabs.open(3, { options: JSON.stringify({ healthyAfterMs: 60_000 }) });
-    await allInState(pages, 'open');
-    backend.expireTokens();
-    await eventually(async () => expect(backend.stats().authSuccesses).toBe(2));
-    await allInState(pages, 'open');
-    backend.expireTokens();
-    await allInState(pages, 'unauthorized');
-    expect(backend.stats().refreshes).toBe(1);
-    const handshakes = backend.stats().handshakes;
-    await pages[0]!.waitForTimeout(1500);
-    expect(backend.stats().handshakes).toBe(handshakes);
-    expect(backend.stats().refreshes).toBe(1);
-    const reasons = await pages[1]!.evaluate(() => window.harness.states.map((s) => `${s.next}:${s.reason}`));
-    expect(reasons.at(-1)).toBe('unauthorized:token-rejected');
-  });
-
   test('auth refused again after a fresh token ends in unauthorized in every tab, until reconnect()', async ({ tabs, backend }) => {
     const pages = await tabs.open(4);
     await allInState(pages, 'open');

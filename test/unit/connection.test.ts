@@ -21,7 +21,7 @@ const states: Record<ConnectionStatus, ConnectionState> = {
   idle: { status: 'idle', reason: 'initial' },
   connecting: { status: 'connecting', reason: 'tab-attached', attempt: 0, credential: 'current' },
   authenticating: { status: 'authenticating', reason: 'socket-opened', attempt: 0, credential: 'current', step: 'handshake' },
-  open: { status: 'open', reason: 'auth-accepted', attempt: 0, credential: 'current' },
+  open: { status: 'open', reason: 'auth-accepted', attempt: 0 },
   backoff: { status: 'backoff', reason: 'socket-closed', attempt: 1, delayMs: 1500 },
   offline: { status: 'offline', reason: 'went-offline' },
   unauthorized: { status: 'unauthorized', reason: 'token-rejected' },
@@ -56,10 +56,6 @@ const cases: Record<string, { state?: ConnectionState; event: ConnectionEvent }>
   RATE_LIMIT_EXCEEDED: { event: { type: 'server-error', code: 'RATE_LIMIT_EXCEEDED', during: 'auth' } },
   'other auth error': { event: { type: 'server-error', code: 'INTERNAL_ERROR', during: 'auth' } },
   UNAUTHORIZED: { event: { type: 'server-error', code: 'UNAUTHORIZED', during: 'connection' } },
-  'UNAUTHORIZED (refreshed token, not yet healthy)': {
-    state: { status: 'open', reason: 'auth-accepted', attempt: 0, credential: 'refreshed' },
-    event: { type: 'server-error', code: 'UNAUTHORIZED', during: 'connection' },
-  },
   'retry timer': { event: { type: 'timer', timer: 'retry' } },
   online: { event: { type: 'network', online: true } },
   offline: { event: { type: 'network', online: false } },
@@ -92,22 +88,6 @@ describe('connection state machine', () => {
     const { effects } = transition(states.connecting, { type: 'transport-open' }, config);
     expect(effects).toContainEqual({ type: 'authenticate' });
     expect(effects).toContainEqual({ type: 'set-timer', timer: 'handshake', ms: 10_000 });
-  });
-
-  it('a refreshed token refused on the open connection before it was healthy stops; after, it is refreshed again', () => {
-    const refreshed = transition(
-      { status: 'authenticating', reason: 'socket-opened', attempt: 0, credential: 'refreshed', step: 'handshake' },
-      { type: 'auth-accepted' },
-      config,
-    ).state;
-    expect(refreshed).toMatchObject({ status: 'open', credential: 'refreshed' });
-    const unauthorized: ConnectionEvent = { type: 'server-error', code: 'UNAUTHORIZED', during: 'connection' };
-    expect(transition(refreshed, unauthorized, config).state).toMatchObject({ status: 'unauthorized', reason: 'token-rejected' });
-    const healthy = transition(refreshed, { type: 'timer', timer: 'healthy' }, config).state;
-    expect(healthy).toMatchObject({ status: 'open', credential: 'current' });
-    const again = transition(healthy, unauthorized, config);
-    expect(again.state).toMatchObject({ status: 'authenticating', reason: 'token-refresh' });
-    expect(again.effects).toContainEqual({ type: 'refresh-token' });
   });
 
   it('counts failures and grows the delay until a connection stays healthy', () => {
@@ -154,13 +134,12 @@ describe('connection state machine', () => {
     expect(effects).not.toContainEqual({ type: 'refresh-token' });
   });
 
-  it('refreshes again for a later expiry once a refreshed token was accepted and the connection was healthy', () => {
+  it('refreshes again for a later expiry once a refreshed token was accepted', () => {
     let { state } = transition(
       { status: 'authenticating', reason: 'socket-opened', attempt: 0, credential: 'refreshed', step: 'handshake' },
       { type: 'auth-accepted' },
       config,
     );
-    ({ state } = transition(state, { type: 'timer', timer: 'healthy' }, config));
     ({ state } = transition(state, { type: 'server-error', code: 'UNAUTHORIZED', during: 'connection' }, config));
     expect(state).toMatchObject({ status: 'authenticating', step: 'refresh' });
   });
