@@ -26,7 +26,8 @@ export interface MockBackendOptions {
 }
 
 /** How the next handshakes are answered: `ok`, or a refusal code, or `hang` (never answered). */
-export type AuthMode = 'ok' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'RATE_LIMIT_EXCEEDED' | 'INTERNAL_ERROR' | 'hang';
+/** `revoked`: the handshake succeeds, then the connection is refused at once (a token revoked server-side). */
+export type AuthMode = 'ok' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'RATE_LIMIT_EXCEEDED' | 'INTERNAL_ERROR' | 'hang' | 'revoked';
 
 interface TokenInfo extends Actor {
   expiresAt: number;
@@ -269,7 +270,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       sendFrame(connection, { type: 'auth.error', timestamp: isoNow(), data: { error, code } });
       connection.socket.close(4001, code);
     };
-    if (mode !== 'ok') return refuse(mode, `refused by test mode ${mode}`);
+    if (mode !== 'ok' && mode !== 'revoked') return refuse(mode, `refused by test mode ${mode}`);
     const info = verify(frame.token);
     if (!info) return refuse('UNAUTHORIZED', 'Invalid authentication token');
     connection.actor = { tenantId: info.tenantId, userId: info.userId };
@@ -279,6 +280,10 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       timestamp: isoNow(),
       data: { tenantId: info.tenantId, userId: info.userId, connectionId: connection.connectionId },
     });
+    if (mode === 'revoked') {
+      sendFrame(connection, { type: 'connection.error', timestamp: isoNow(), data: { error: 'Token revoked', code: 'UNAUTHORIZED' } });
+      connection.socket.close(4001, 'token revoked');
+    }
   };
 
   const onSocketMessage = (connection: Connection, raw: unknown) => {

@@ -61,7 +61,8 @@ export type ConnectionState =
       /** `handshake`: auth frame sent or being prepared; `refresh`: a tab is refreshing the token. */
       step: 'handshake' | 'refresh';
     }
-  | { status: 'open'; reason: TransitionReason; attempt: number }
+  /** `credential` stays `refreshed` for `refusedAtOnceMs` after auth.success: a refreshed token refused that soon is final. */
+  | { status: 'open'; reason: TransitionReason; attempt: number; credential: Credential }
   | { status: 'backoff'; reason: TransitionReason; attempt: number; delayMs: number }
   | { status: 'offline' | 'unauthorized' | 'forbidden' | 'closed'; reason: TransitionReason };
 
@@ -86,7 +87,14 @@ export type ConnectionEvent =
   | { type: 'timer'; timer: TimerName }
   | { type: 'network'; online: boolean };
 
-export type TimerName = 'handshake' | 'retry' | 'healthy';
+export type TimerName = 'handshake' | 'retry' | 'healthy' | 'settled';
+
+/**
+ * A refreshed token accepted by the handshake and refused on the connection within this
+ * many ms is treated as refused by the handshake: final, not refreshed again (PROTOCOL.md:
+ * stop the retry loop). Short enough that tokens living a few seconds still refresh.
+ */
+export const refusedAtOnceMs = 1000;
 
 export type ConnectionEffect =
   | { type: 'open-transport' }
@@ -148,6 +156,7 @@ function enter(
     effects.push({ type: 'set-timer', timer: 'handshake', ms: config.handshakeTimeoutMs });
   } else if (to.status === 'open') {
     effects.push({ type: 'set-timer', timer: 'healthy', ms: config.healthyAfterMs });
+    if (to.credential === 'refreshed') effects.push({ type: 'set-timer', timer: 'settled', ms: refusedAtOnceMs });
   } else if (to.status === 'backoff') {
     effects.push({ type: 'set-timer', timer: 'retry', ms: to.delayMs });
   }
@@ -200,7 +209,9 @@ function onServerError(
   if (code === 'FORBIDDEN') return halt(state, 'forbidden', 'forbidden', config);
   if (code === 'RATE_LIMIT_EXCEEDED') return retryLater(state, 'rate-limited', config);
   if (code === 'UNAUTHORIZED') {
-    if (state.status !== 'open' && 'credential' in state && state.credential === 'refreshed') {
+    // Refused again right after a refresh (by the handshake, or by the connection it opened at once):
+    // refreshing again would loop against the server.
+    if ('credential' in state && state.credential === 'refreshed') {
       return halt(state, 'unauthorized', 'token-rejected', config);
     }
     return enter(
@@ -299,7 +310,7 @@ export function transition(
       }
       switch (event.type) {
         case 'auth-accepted':
-          return enter(state, { status: 'open', reason: 'auth-accepted', attempt: state.attempt }, config);
+          return enter(state, { status: 'open', reason: 'auth-accepted', attempt: state.attempt, credential: state.credential }, config);
         case 'server-error':
           return onServerError(state, event.code, event.during, config);
         case 'token-unavailable':
@@ -318,7 +329,10 @@ export function transition(
           return onServerError(state, event.code, event.during, config);
         case 'timer':
           // Healthy for long enough: the next failure starts the backoff from the bottom again.
-          return event.timer === 'healthy' ? { state: { ...state, attempt: 0 }, effects: [] } : unchanged(state);
+          if (event.timer === 'healthy') return { state: { ...state, attempt: 0 }, effects: [] };
+          // Past the first second, a refusal is an expiry like any other, worth one refresh.
+          if (event.timer === 'settled') return { state: { ...state, credential: 'current' }, effects: [] };
+          return unchanged(state);
         default:
           return unchanged(state);
       }
@@ -349,6 +363,7 @@ export const transitionTable: ReadonlyArray<readonly [ConnectionStatus, string, 
   ['authenticating', 'handshake timer', 'backoff', 'handshake-timeout'],
   ['open', 'transport-closed', 'backoff', 'socket-closed'],
   ['open', 'UNAUTHORIZED', 'authenticating', 'token-refresh'],
+  ['open', 'UNAUTHORIZED (refreshed token, within 1 s)', 'unauthorized', 'token-rejected'],
   ['open', 'FORBIDDEN', 'forbidden', 'forbidden'],
   ['open', 'RATE_LIMIT_EXCEEDED', 'backoff', 'rate-limited'],
   ['backoff', 'retry timer', 'connecting', 'retry'],

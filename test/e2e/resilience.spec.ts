@@ -59,6 +59,22 @@ test.describe('the connection survives faults, in every tab', () => {
     await allInState(pages, 'open');
   });
 
+  test('a refreshed token accepted, then refused at once, stops in unauthorized instead of looping', async ({ tabs, backend }) => {
+    const pages = await tabs.open(3);
+    await allInState(pages, 'open');
+    // Every handshake now succeeds and is refused on the connection right after (a revoked session).
+    backend.setAuthMode('revoked');
+    backend.drop();
+    await allInState(pages, 'unauthorized');
+    expect(backend.stats().refreshes).toBe(1);
+    const handshakes = backend.stats().handshakes;
+    await pages[0]!.waitForTimeout(1500);
+    expect(backend.stats().handshakes).toBe(handshakes);
+    const reasons = await pages[1]!.evaluate(() => window.harness.states.map((s) => `${s.next}:${s.reason}`));
+    expect(reasons.at(-1)).toBe('unauthorized:token-rejected');
+    expect(reasons.filter((r) => r === 'authenticating:token-refresh')).toHaveLength(1);
+  });
+
   test('FORBIDDEN ends in forbidden in every tab and stops retrying', async ({ tabs, backend }) => {
     const pages = await tabs.open(3);
     await allInState(pages, 'open');

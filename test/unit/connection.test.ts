@@ -21,7 +21,7 @@ const states: Record<ConnectionStatus, ConnectionState> = {
   idle: { status: 'idle', reason: 'initial' },
   connecting: { status: 'connecting', reason: 'tab-attached', attempt: 0, credential: 'current' },
   authenticating: { status: 'authenticating', reason: 'socket-opened', attempt: 0, credential: 'current', step: 'handshake' },
-  open: { status: 'open', reason: 'auth-accepted', attempt: 0 },
+  open: { status: 'open', reason: 'auth-accepted', attempt: 0, credential: 'current' },
   backoff: { status: 'backoff', reason: 'socket-closed', attempt: 1, delayMs: 1500 },
   offline: { status: 'offline', reason: 'went-offline' },
   unauthorized: { status: 'unauthorized', reason: 'token-rejected' },
@@ -56,6 +56,10 @@ const cases: Record<string, { state?: ConnectionState; event: ConnectionEvent }>
   RATE_LIMIT_EXCEEDED: { event: { type: 'server-error', code: 'RATE_LIMIT_EXCEEDED', during: 'auth' } },
   'other auth error': { event: { type: 'server-error', code: 'INTERNAL_ERROR', during: 'auth' } },
   UNAUTHORIZED: { event: { type: 'server-error', code: 'UNAUTHORIZED', during: 'connection' } },
+  'UNAUTHORIZED (refreshed token, within 1 s)': {
+    state: { status: 'open', reason: 'auth-accepted', attempt: 0, credential: 'refreshed' },
+    event: { type: 'server-error', code: 'UNAUTHORIZED', during: 'connection' },
+  },
   'retry timer': { event: { type: 'timer', timer: 'retry' } },
   online: { event: { type: 'network', online: true } },
   offline: { event: { type: 'network', online: false } },
@@ -134,12 +138,25 @@ describe('connection state machine', () => {
     expect(effects).not.toContainEqual({ type: 'refresh-token' });
   });
 
+  it('watches a refreshed token for a second after it was accepted', () => {
+    const { state, effects } = transition(
+      { status: 'authenticating', reason: 'socket-opened', attempt: 0, credential: 'refreshed', step: 'handshake' },
+      { type: 'auth-accepted' },
+      config,
+    );
+    expect(state).toMatchObject({ status: 'open', credential: 'refreshed' });
+    expect(effects).toContainEqual({ type: 'set-timer', timer: 'settled', ms: 1000 });
+    expect(transition(states.authenticating, { type: 'auth-accepted' }, config).effects).not.toContainEqual(expect.objectContaining({ timer: 'settled' }));
+  });
+
   it('refreshes again for a later expiry once a refreshed token was accepted', () => {
     let { state } = transition(
       { status: 'authenticating', reason: 'socket-opened', attempt: 0, credential: 'refreshed', step: 'handshake' },
       { type: 'auth-accepted' },
       config,
     );
+    // Tokens that live a few seconds: the next expiry comes after the first second, before healthy.
+    ({ state } = transition(state, { type: 'timer', timer: 'settled' }, config));
     ({ state } = transition(state, { type: 'server-error', code: 'UNAUTHORIZED', during: 'connection' }, config));
     expect(state).toMatchObject({ status: 'authenticating', step: 'refresh' });
   });
