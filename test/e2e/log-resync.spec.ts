@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import type { MockBackend } from '../../demo/server/mock-backend.ts';
 // @ts-expect-error plain ESM helper without types
 import { chromiumArgs } from '../../scripts/chromium.mjs';
 import { allInState, eventually, expect, test } from './fixtures.ts';
@@ -30,18 +31,23 @@ const storedEvents = (page: Page) =>
       }),
   );
 
+/** Every tab saw 'before'; then the server goes away (refusing connections) and these events are written. */
+async function missWhileDown(pages: Page[], backend: MockBackend, missed: string[]): Promise<void> {
+  await allInState(pages, 'open');
+  backend.emit('tenant-123', 'goal.created', { goalId: 'before' });
+  await eventually(async () => {
+    for (const page of pages) expect(await goalIds(page)).toEqual(['before']);
+  });
+  backend.setAccepting(false);
+  backend.drop();
+  await allInState(pages, 'backoff');
+  for (const goalId of missed) backend.emit('tenant-123', 'goal.created', { goalId });
+}
+
 test.describe('nothing missed: the log, last-seen and resync', () => {
   test('events written while the server was down reach each tab exactly once, in order, before live ones, with one resync', async ({ tabs, backend }) => {
     const pages = await tabs.open(4, withReplay(backend.httpUrl));
-    await allInState(pages, 'open');
-    backend.emit('tenant-123', 'goal.created', { goalId: 'before' });
-    await eventually(async () => {
-      for (const page of pages) expect(await goalIds(page)).toEqual(['before']);
-    });
-    backend.setAccepting(false);
-    backend.drop();
-    await allInState(pages, 'backoff');
-    for (const goalId of ['m1', 'm2', 'm3']) backend.emit('tenant-123', 'goal.created', { goalId });
+    await missWhileDown(pages, backend, ['m1', 'm2', 'm3']);
     backend.setReplayFaults({ delayMs: 300 });
     backend.setAccepting(true);
     await eventually(async () => expect(backend.stats().replayRequests).toBe(1), 20_000);
@@ -60,15 +66,7 @@ test.describe('nothing missed: the log, last-seen and resync', () => {
 
   test('a replay refused with 401 (the token expired since the handshake): one tab refreshes, the replay is asked again', async ({ tabs, backend }) => {
     const pages = await tabs.open(3, withReplay(backend.httpUrl));
-    await allInState(pages, 'open');
-    backend.emit('tenant-123', 'goal.created', { goalId: 'before' });
-    await eventually(async () => {
-      for (const page of pages) expect(await goalIds(page)).toEqual(['before']);
-    });
-    backend.setAccepting(false);
-    backend.drop();
-    await allInState(pages, 'backoff');
-    for (const goalId of ['m1', 'm2']) backend.emit('tenant-123', 'goal.created', { goalId });
+    await missWhileDown(pages, backend, ['m1', 'm2']);
     backend.setReplayFaults({ unauthorized: 1 });
     backend.setAccepting(true);
     await eventually(async () => {

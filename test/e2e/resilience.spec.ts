@@ -3,6 +3,12 @@ import { killSharedWorker, sharedWorkerTargets, workerHeapAfterGc } from './cdp.
 import { allInState, eventually, expect, received, test } from './fixtures.ts';
 
 const fast = (extra: Record<string, unknown> = {}) => ({ options: JSON.stringify({ minDelayMs: 200, maxDelayMs: 1000, ...extra }) });
+/** A stopped connection stays stopped: no handshake for a while. */
+const expectNoMoreHandshakes = async (page: Page, backend: { stats(): { handshakes: number } }) => {
+  const handshakes = backend.stats().handshakes;
+  await page.waitForTimeout(1500);
+  expect(backend.stats().handshakes).toBe(handshakes);
+};
 const sum = async (pages: Page[], read: () => number) => (await Promise.all(pages.map((page) => page.evaluate(read)))).reduce((a, b) => a + b, 0);
 
 test.describe('the connection survives faults, in every tab', () => {
@@ -52,9 +58,7 @@ test.describe('the connection survives faults, in every tab', () => {
     backend.drop();
     await allInState(pages, 'unauthorized');
     expect(backend.stats().refreshes).toBe(1);
-    const handshakes = backend.stats().handshakes;
-    await pages[0]!.waitForTimeout(1500);
-    expect(backend.stats().handshakes).toBe(handshakes);
+    await expectNoMoreHandshakes(pages[0]!, backend);
     await pages[2]!.evaluate(() => window.harness.broker!.reconnect());
     await allInState(pages, 'open');
   });
@@ -67,9 +71,7 @@ test.describe('the connection survives faults, in every tab', () => {
     backend.drop();
     await allInState(pages, 'unauthorized');
     expect(backend.stats().refreshes).toBe(1);
-    const handshakes = backend.stats().handshakes;
-    await pages[0]!.waitForTimeout(1500);
-    expect(backend.stats().handshakes).toBe(handshakes);
+    await expectNoMoreHandshakes(pages[0]!, backend);
     const reasons = await pages[1]!.evaluate(() => window.harness.states.map((s) => `${s.next}:${s.reason}`));
     expect(reasons.at(-1)).toBe('unauthorized:token-rejected');
     expect(reasons.filter((r) => r === 'authenticating:token-refresh')).toHaveLength(1);
@@ -83,9 +85,7 @@ test.describe('the connection survives faults, in every tab', () => {
     await allInState(pages, 'forbidden');
     const errors = await pages[1]!.evaluate(() => window.harness.errors);
     expect(errors).toContainEqual(expect.objectContaining({ code: 'SERVER_ERROR', serverCode: 'FORBIDDEN' }));
-    const handshakes = backend.stats().handshakes;
-    await pages[0]!.waitForTimeout(1500);
-    expect(backend.stats().handshakes).toBe(handshakes);
+    await expectNoMoreHandshakes(pages[0]!, backend);
   });
 
   test('a rate limit backs the retries off exponentially', async ({ tabs, backend }) => {
