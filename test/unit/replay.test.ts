@@ -52,6 +52,16 @@ function port(fetch: typeof globalThis.fetch, clock = new FakeClock(), refresh =
   return { replayPort, delivered, result, clock };
 }
 
+/** Run a replay while letting its backoff timers pass: ten seconds of fake time, a second at a step. */
+async function replayWithTime(replayPort: ReplayPort, clock: FakeClock): Promise<void> {
+  const done = replayMissed(replayPort, t0);
+  for (let i = 0; i < 10; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    clock.advance(1000);
+  }
+  await done;
+}
+
 describe('replay completeness', () => {
   it('a short answer covers the gap', async () => {
     const { fetch, requests } = endpoint(stored(30), 'newest');
@@ -114,12 +124,7 @@ describe('replay failures', () => {
       return new Response('oops', { status: 500 });
     }) as typeof globalThis.fetch;
     const { replayPort, result, clock } = port(fetch);
-    const done = replayMissed(replayPort, t0);
-    for (let i = 0; i < 10; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      clock.advance(1000);
-    }
-    await done;
+    await replayWithTime(replayPort, clock);
     expect(calls).toBe(3);
     expect(result).toMatchObject({ ok: false, errors: ['REPLAY_FAILED'] });
   });
@@ -162,12 +167,7 @@ describe('replay failures', () => {
         refreshes++;
         return refreshWorks;
       });
-      const done = replayMissed(replayPort, t0);
-      for (let i = 0; i < 10; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        clock.advance(1000);
-      }
-      await done;
+      await replayWithTime(replayPort, clock);
       expect(refreshes).toBe(1);
       expect(calls).toBe(refreshWorks ? 2 : 1);
       expect(result).toMatchObject({ ok: false, complete: false, errors: ['REPLAY_FAILED'] });
