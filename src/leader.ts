@@ -82,20 +82,28 @@ class Candidacy {
   #request(options: LockOptions): void {
     // A queued request is withdrawn with the candidacy (a stealing one cannot carry a signal, and is not queued).
     const withdrawable: LockOptions = options.steal ? options : { ...options, signal: this.#stopped.signal };
+    const lease = { lost: false };
     navigator.locks
       .request(`${this.#name}|leader`, withdrawable, () => {
         if (this.#stopped.signal.aborted) return;
         if (!options.steal) this.#queued = false;
-        return this.#lead();
+        return this.#lead(lease);
       })
       // Rejected: someone stole the lock from us while we led (we were frozen). Stand down, queue again.
-      .catch(() => void this.#standDown());
+      .catch(() => {
+        lease.lost = true;
+        void this.#standDown();
+      });
   }
 
   /** Runs while this page holds the leader lock; settles only when leadership ends. */
-  async #lead(): Promise<void> {
+  async #lead(lease: { lost: boolean }): Promise<void> {
     const local: BrowserBroker = startBrowserBroker({ buildId: this.#buildId, mode: 'leader' }, location.href);
     await local.ready;
+    // The lock was stolen, or the candidacy withdrawn, while the broker started: there is nothing
+    // to stand down yet, so this broker would lead without the lock, a second socket (two followers
+    // that stole together under load).
+    if (lease.lost || this.#stopped.signal.aborted) return local.stop();
     const hello = new BroadcastChannel(`${this.#name}|hello`);
     const channels = new Map<string, BroadcastChannel[]>();
     const here = () => hello.postMessage({ k: 'here', id: local.brokerId } satisfies Hello);
