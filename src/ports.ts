@@ -8,8 +8,14 @@ import type { LastSeen } from './core/log-policy.ts';
 export type TimerHandle = unknown;
 
 export interface Clock {
-  /** ms since epoch. */
+  /** Wall-clock ms since epoch: for instants compared with the server's timestamps, never for durations. */
   now(): number;
+  /**
+   * Monotonic ms from an arbitrary origin (`performance.now()`): for every duration —
+   * keep-alive, pacing, windows, liveness. A wall clock set back or forward must not
+   * stretch or skip them.
+   */
+  monotonic(): number;
   setTimeout(callback: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
@@ -20,6 +26,7 @@ export interface Clock {
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

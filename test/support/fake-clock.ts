@@ -1,17 +1,33 @@
-/** A clock whose time only moves when the test says so. */
+/**
+ * A clock whose time only moves when the test says so. Monotonic time advances
+ * with `advance`; `jumpWall` moves only the wall clock (the user set the time),
+ * which must stretch or skip no duration.
+ */
 import type { Clock, TimerHandle } from '../../src/ports.ts';
 
 export class FakeClock implements Clock {
   private time: number;
+  /** Wall clock minus monotonic time: changed only by `jumpWall`. */
+  private wallOffset: number;
   private nextId = 1;
   private readonly timers = new Map<number, { at: number; callback: () => void }>();
 
   constructor(start = Date.UTC(2025, 10, 3, 14, 30)) {
-    this.time = start;
+    this.time = 0;
+    this.wallOffset = start;
   }
 
   now(): number {
+    return this.time + this.wallOffset;
+  }
+
+  monotonic(): number {
     return this.time;
+  }
+
+  /** The wall clock is set forward (positive) or back (negative); timers and monotonic time do not move. */
+  jumpWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   setTimeout(callback: () => void, ms: number): TimerHandle {
