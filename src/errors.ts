@@ -13,6 +13,16 @@ export type TabwireErrorCode =
   | 'BUFFER_FULL'
   /** A call's arguments were refused (bad pattern, message not serialisable or too large). */
   | 'INVALID_ARGUMENT'
+  /**
+   * A message queued by `send()` while disconnected was not sent: the server authenticated
+   * another user or tenant before it could go out.
+   */
+  | 'SESSION_CHANGED'
+  /**
+   * An event was stamped later than the server's own clock allows (its handshake time plus a
+   * minute): it is relayed, but it does not move last-seen, so it cannot hide a later gap.
+   */
+  | 'FUTURE_TIMESTAMP'
   /** `recent()` before any session said which tenant and user the log belongs to. */
   | 'NOT_READY'
   /** A call took longer than its bound. */

@@ -36,6 +36,8 @@ export interface BrokerConfig {
   lingerMs: number;
   invalidPayloads: 'drop' | 'pass';
   normalizeKeys: boolean;
+  /** A hash of the app's `sessionKey`: keeps the log of one account apart from another's. */
+  sessionKey?: string;
 }
 
 export interface AttachRequest {
@@ -93,7 +95,8 @@ export interface UpgradeNotice {
 /** Tab → broker, on the stream port: the answer to an `ask`. */
 export type TabAnswer =
   | { k: 'ans'; id: number; ok: true; token?: string }
-  | { k: 'ans'; id: number; ok: false; e: TabwireErrorData };
+  /** `n: 1`: this tab cannot do it (no token to offer, no refreshToken): not a refusal, ask another tab. */
+  | { k: 'ans'; id: number; ok: false; e: TabwireErrorData; n?: 1 };
 
 /** Calls a tab makes on the control channel; the names are the RPC methods. */
 export interface BrokerCalls {

@@ -6,7 +6,7 @@
  */
 import { type ConnectionConfig, type ConnectionEffect, type ConnectionEvent, type ConnectionState, type TimerName, type TransitionReason, initialConnectionState, transition } from '../src/core/connection.ts';
 import { keepAliveStep } from '../src/core/keepalive.ts';
-import { type LogPolicy, RecentKeys, eventKey } from '../src/core/log-policy.ts';
+import { type LastSeen, type LogPolicy, RecentKeys, eventKey } from '../src/core/log-policy.ts';
 import { Outbox } from '../src/core/outbox.ts';
 import { type GapEvent, type GapState, gapTransition, initialGapState } from '../src/core/resync.ts';
 import { isValidPattern } from '../src/core/patterns.ts';
@@ -56,7 +56,14 @@ interface Outgoing {
   text: string;
   resolve: (sent: boolean) => void;
   reject: (error: TabwireErrorData) => void;
+  /** The session it was queued in (`tenant|user`), or undefined before any handshake said whose it is. */
+  session: string | undefined;
+  tabId: string;
 }
+
+/** Who a session belongs to, as one comparable string. */
+const sessionIdentity = (session: Session | undefined): string | undefined =>
+  session && `${session.tenantId ?? ''}|${session.userId ?? ''}`;
 
 export interface BrokerStats {
   brokerId: string;
@@ -87,6 +94,17 @@ export interface BrokerStats {
 
 const recentWaitMs = 10_000;
 const maxHeldEvents = 10_000;
+/** An event stamped this far past the server's clock (as its handshake told it) does not move last-seen, in ms. */
+const futureSlackMs = 60_000;
+/** How often the worker looks for a sleep it woke from while connected, in ms. */
+const wakeCheckMs = 10_000;
+/** The wall clock running this far ahead of the monotonic one since the last look means the machine slept, in ms. */
+const sleptAfterMs = 30_000;
+/**
+ * A look this much later than scheduled on the monotonic clock means the same where that clock
+ * counts sleep; above what background throttling delays a timer (about a minute), in ms.
+ */
+const stalledAfterMs = 120_000;
 
 export class Broker {
   readonly tabs = new TabRegistry();
@@ -97,15 +115,29 @@ export class Broker {
   readonly #fanout: Fanout;
   readonly #tokens: TokenSource;
   readonly #machineTimers: NamedTimers<TimerName>;
-  readonly #timers: NamedTimers<'keepalive' | 'linger' | 'settle'>;
+  readonly #timers: NamedTimers<'keepalive' | 'linger' | 'settle' | 'wake'>;
   readonly #protocol: WireProtocol;
   readonly #radio: BuildRadio | undefined;
   #transport: Transport | undefined;
   /** Bumped whenever the transport changes: callbacks of an older one are ignored. */
   #generation = 0;
   #session: Session | undefined;
+  /**
+   * Bumped when a session ends (logout) or another user or tenant authenticates: work
+   * started for an older session (a refresh, a catch-up) is void when it finishes.
+   */
+  #sessionEpoch = 0;
   /** Server time of the handshake that opened the current connection (ms). */
   #openedAt = 0;
+  /** The server's clock as the handshake told it, against our monotonic clock: bounds last-seen. */
+  #serverClock: { serverAt: number; monotonicAt: number } | undefined;
+  /**
+   * The next gap's coverage cannot be trusted: last-seen was clamped from the future, or events
+   * came out of order by more than the replay overlap. That gap then says `complete: false`.
+   */
+  #coverageDoubt = false;
+  /** The last wake check, on both clocks. */
+  #wakeMark: { wall: number; monotonic: number } | undefined;
   /** Since when (ms) the log holds every event without a gap: what a late tab's catch-up can promise. */
   #coveredSince: number | undefined;
   #log: EventLog | undefined;
@@ -116,7 +148,9 @@ export class Broker {
   #online = true;
   #lastSentAt = 0;
   #everOpened = false;
+  /** Wall time the broker started: builds compare it across workers. */
   readonly #startedAt: number;
+  readonly #startedMonotonic: number;
   readonly #pendingEvents: ConnectionEvent[] = [];
   #dispatching = false;
   #disposed = false;
@@ -143,6 +177,7 @@ export class Broker {
   constructor(deps: BrokerDeps) {
     this.#deps = deps;
     this.#startedAt = deps.clock.now();
+    this.#startedMonotonic = deps.clock.monotonic();
     this.#protocol = deps.protocol ?? defaultWireProtocol;
     this.#fanout = new Fanout(this.tabs);
     this.#machineTimers = new NamedTimers(deps.clock);
@@ -181,7 +216,7 @@ export class Broker {
       subscribe: (pattern: string) => this.#subscribe(attached(), pattern, true),
       unsubscribe: (pattern: string) => this.#subscribe(attached(), pattern, false),
       signal: (signal: { online?: boolean; visible?: boolean }) => this.#signal(attached(), signal),
-      send: (message: unknown, options?: { volatile?: boolean }) => (attached(), this.#send(message, options ?? {})),
+      send: (message: unknown, options?: { volatile?: boolean }) => this.#send(attached(), message, options ?? {}),
       recent: (query?: RecentQuery) => this.#recent(attached(), query ?? {}),
       stats: () => this.stats(),
       debug: () => this.debug(),
@@ -201,7 +236,7 @@ export class Broker {
       throw errorData('BUILD_MISMATCH', `this worker runs build ${this.#deps.buildId}, the tab ${request.buildId}; pass the worker factory's name on`);
     }
     if (!this.#config) this.#configure(request.config);
-    const now = this.#deps.clock.now();
+    const now = this.#deps.clock.monotonic();
     const tab = new Tab(request.tabId, stream, request.tenantId, request.visible, now, closeControl);
     for (const pattern of request.patterns) if (isValidPattern(pattern)) tab.patterns.add(pattern);
     this.tabs.add(tab);
@@ -243,9 +278,11 @@ export class Broker {
   #signal(tab: Tab, signal: { online?: boolean; visible?: boolean }): void {
     if (typeof signal.visible === 'boolean') {
       tab.visible = signal.visible;
-      if (signal.visible) tab.activeAt = this.#deps.clock.now();
+      if (signal.visible) tab.activeAt = this.#deps.clock.monotonic();
     }
     if (typeof signal.online === 'boolean' && signal.online !== this.#online) this.#setOnline(signal.online);
+    // A tab shown again or back online after a long pause: look for a sleep now, not at the next tick.
+    if (signal.visible === true || signal.online === true) this.#checkWake();
   }
 
   #setOnline(online: boolean): void {
@@ -322,6 +359,14 @@ export class Broker {
     this.tabs.broadcast({ k: 'st', s: next.status, p: prev.status, r: next.reason });
     if (next.status === 'open' && prev.status !== 'open') this.#onOpened();
     if (prev.status === 'open' && next.status !== 'open') this.#onLost(next);
+    // The session stopped: what was queued for it must neither wait forever nor go out under the next one.
+    if (next.status === 'unauthorized' || next.status === 'forbidden' || next.status === 'idle' || next.status === 'closed') {
+      this.#rejectOutbox('CLOSED', `the connection stopped (${next.status}) before the message could be sent`);
+    }
+  }
+
+  #rejectOutbox(code: 'CLOSED' | 'SESSION_CHANGED', message: string): void {
+    for (const item of this.#outbox.drain()) item.reject(errorData(code, message));
   }
 
   #openTransport(): void {
@@ -357,39 +402,66 @@ export class Broker {
       return;
     }
     this.#counters.handshakes++;
+    // The handshake timer starts now: the wait for the token was bounded per tab.
+    this.#dispatch({ type: 'token-ready' });
+    if (generation !== this.#generation) return;
     this.#write(this.#protocol.authFrame(token.token));
   }
 
   async #refreshToken(): Promise<void> {
+    const epoch = this.#sessionEpoch;
     const ok = await this.#tokens.refresh();
+    // A refresh of a session that ended meanwhile decides nothing for the next one.
+    if (epoch !== this.#sessionEpoch) return;
     this.#dispatch(ok ? { type: 'token-refreshed' } : { type: 'refresh-failed' });
   }
 
   #write(text: string): void {
     this.#transport?.send(text);
-    this.#lastSentAt = this.#deps.clock.now();
+    this.#lastSentAt = this.#deps.clock.monotonic();
   }
 
   #onOpened(): void {
     this.#everOpened = true;
     this.#scheduleKeepAlive();
-    for (const item of this.#outbox.drain()) {
-      this.#write(item.text);
-      this.#counters.sent++;
-      item.resolve(true);
-    }
+    this.#scheduleWakeCheck();
+    this.#flushOutbox();
     this.#held ??= [];
     void this.#prepareNamespace(this.#generation);
   }
 
+  /**
+   * Send what was queued while down — only what belongs to this session: a message queued
+   * under another user or tenant is refused, and one queued before any handshake said whose
+   * it was goes out only if the tab that queued it is still here.
+   */
+  #flushOutbox(): void {
+    const current = sessionIdentity(this.#session);
+    for (const item of this.#outbox.drain()) {
+      const foreign = item.session === undefined ? !this.tabs.get(item.tabId)?.alive : item.session !== current;
+      if (foreign) {
+        item.reject(errorData('SESSION_CHANGED', 'not sent: another user or tenant authenticated before it could go out'));
+        continue;
+      }
+      this.#write(item.text);
+      this.#counters.sent++;
+      item.resolve(true);
+    }
+  }
+
   #onLost(next: ConnectionState): void {
     this.#timers.clear('keepalive');
+    this.#timers.clear('wake');
+    // After logout nothing of the session that ended reaches a tab.
+    if (next.status === 'closed') {
+      this.#held = null;
+      return;
+    }
     // What arrived on the lost connection is still news: deliver it.
     this.#releaseHeld();
-    if (next.status === 'closed') return;
     this.#gapDispatch({
       type: 'lost',
-      at: this.#deps.clock.now(),
+      at: this.#serverNow(),
       reason: next.status === 'offline' ? 'offline' : 'reconnect',
       lastSeenAt: this.#log?.lastSeen?.at ?? null,
     });
@@ -397,15 +469,45 @@ export class Broker {
 
   #scheduleKeepAlive(): void {
     const config = this.#config!;
-    const { nextCheckInMs } = keepAliveStep(this.#deps.clock.now(), this.#lastSentAt, config.keepAliveMs);
+    const { nextCheckInMs } = keepAliveStep(this.#deps.clock.monotonic(), this.#lastSentAt, config.keepAliveMs);
     this.#timers.set('keepalive', nextCheckInMs, () => {
       if (this.#connection.status !== 'open') return;
-      if (keepAliveStep(this.#deps.clock.now(), this.#lastSentAt, config.keepAliveMs).ping) {
+      if (keepAliveStep(this.#deps.clock.monotonic(), this.#lastSentAt, config.keepAliveMs).ping) {
         this.#write(this.#protocol.pingFrame());
         this.#counters.pings++;
       }
       this.#scheduleKeepAlive();
     });
+  }
+
+  /**
+   * Notice a sleep (laptop lid, a suspended phone) while connected: nothing tells a socket
+   * that died without a close until TCP gives up, minutes later. A look every few seconds
+   * compares the wall clock, which runs on through a sleep, with the monotonic one, which
+   * does not where it counts no sleep; elsewhere the look itself comes far too late.
+   */
+  #scheduleWakeCheck(): void {
+    this.#wakeMark = { wall: this.#deps.clock.now(), monotonic: this.#deps.clock.monotonic() };
+    this.#timers.set('wake', wakeCheckMs, () => this.#checkWake());
+  }
+
+  #checkWake(): void {
+    const mark = this.#wakeMark;
+    if (this.#connection.status !== 'open' || !mark) return;
+    const monotonicMs = this.#deps.clock.monotonic() - mark.monotonic;
+    const wallMs = this.#deps.clock.now() - mark.wall;
+    if (wallMs - monotonicMs > sleptAfterMs || monotonicMs > wakeCheckMs + stalledAfterMs) {
+      this.#wakeMark = undefined;
+      this.#dispatch({ type: 'wake' });
+      return;
+    }
+    if (monotonicMs >= wakeCheckMs) this.#scheduleWakeCheck();
+  }
+
+  /** The server's clock now, as the last handshake told it; our wall clock before any. */
+  #serverNow(): number {
+    const clock = this.#serverClock;
+    return clock ? clock.serverAt + (this.#deps.clock.monotonic() - clock.monotonicAt) : this.#deps.clock.now();
   }
 
   // ---- incoming frames ---------------------------------------------------
@@ -423,14 +525,19 @@ export class Broker {
     const envelope = parsed.envelope;
     const frame = this.#protocol.classify(envelope);
     switch (frame.kind) {
-      case 'auth-accepted':
+      case 'auth-accepted': {
         if (this.#connection.status !== 'authenticating') return;
+        const previous = sessionIdentity(this.#session);
         this.#session = frame.session;
+        // Another user or tenant: nothing the broker holds for the previous one carries over.
+        if (previous !== undefined && previous !== sessionIdentity(frame.session)) this.#endSession();
         // The server's clock where it said (gap bounds are server time), else ours.
         this.#openedAt = Number.isNaN(parsed.at) ? this.#deps.clock.now() : parsed.at;
+        this.#serverClock = { serverAt: this.#openedAt, monotonicAt: this.#deps.clock.monotonic() };
         this.#dispatch({ type: 'auth-accepted' });
         this.#fanout.enqueue(data as string, envelope.type, frame.session.tenantId, true);
         return;
+      }
       case 'error':
         this.#report(errorData('SERVER_ERROR', frame.message, { serverCode: frame.code, type: envelope.type }));
         this.#fanout.enqueue(data as string, envelope.type, undefined, true);
@@ -502,8 +609,23 @@ export class Broker {
       return;
     }
     this.#fanout.enqueue(event.text, event.envelope.type, event.tenant);
-    this.#log?.append({ key: event.key, at: event.at, envelope: event.envelope });
+    this.#record(event);
     this.#counters.eventsRelayed++;
+  }
+
+  /**
+   * Log a relayed event. last-seen never runs ahead of the server's clock: an event stamped
+   * in the future is kept but does not move it (else every later gap would look covered).
+   */
+  #record(event: RelayedEvent): void {
+    const future = event.at > this.#serverNow() + futureSlackMs;
+    if (future) {
+      this.#report(errorData('FUTURE_TIMESTAMP', `a ${event.envelope.type} event is stamped past the server's clock; last-seen not moved`, { type: event.envelope.type }));
+    }
+    const lastSeen = this.#log?.lastSeen?.at;
+    // Out of order by more than the replay overlap: a replay from last-seen could miss events like it.
+    if (lastSeen !== undefined && event.at < lastSeen - this.#config!.replayOverlapMs) this.#coverageDoubt = true;
+    this.#log?.append({ key: event.key, at: event.at, envelope: event.envelope }, !future);
   }
 
   #releaseHeld(): void {
@@ -514,27 +636,44 @@ export class Broker {
 
   // ---- namespace, gaps and replay ----------------------------------------
 
+  /** The log's namespace: endpoint (and the app's hashed session key), tenant, user. */
   #namespace(): string {
-    return `${this.#config!.url}|${this.#session?.tenantId ?? ''}|${this.#session?.userId ?? ''}`;
+    return `${this.#endpointPrefix()}${this.#session?.tenantId ?? ''}|${this.#session?.userId ?? ''}`;
+  }
+
+  /** What every namespace of this endpoint and session key starts with: logout wipes them all. */
+  #endpointPrefix(): string {
+    const { url, sessionKey } = this.#config!;
+    return sessionKey ? `${url}#${sessionKey}|` : `${url}|`;
+  }
+
+  /** Another user or tenant authenticated: void what the previous session started, refuse what it queued. */
+  #endSession(): void {
+    this.#sessionEpoch++;
+    this.#tokens.forget();
+    this.#held = null;
+    this.#dedupe.clear();
   }
 
   async #prepareNamespace(generation: number): Promise<void> {
     const log = this.#log!;
     const ns = this.#namespace();
     const previous = log.namespace;
-    const stored = await log.open(ns);
+    const opened = await log.open(ns);
     if (generation !== this.#generation) return;
+    const stored = this.#clampStored(opened);
     if (previous !== ns) {
-      if (previous !== undefined) {
-        // Another user or tenant on this endpoint: nothing of the old session carries over.
-        this.#gapDispatch({ type: 'reset' });
-        this.#dedupe.clear();
-      }
       if (stored) for (const key of await log.keysSince(stored.at - this.#config!.replayOverlapMs)) this.#dedupe.add(key);
       if (generation !== this.#generation) return;
     }
     for (const wake of this.#namespaceWaiters.splice(0)) wake();
     log.markConnected(this.#openedAt);
+    if (previous !== undefined && previous !== ns) {
+      // Another user or tenant on this endpoint: every tab refetches; the old gap is not theirs.
+      this.#gapDispatch({ type: 'session-changed', at: this.#openedAt });
+      this.#releaseHeld();
+      return;
+    }
     this.#gapDispatch({
       type: 'opened',
       // Server time, like the event timestamps the gap is measured against: a browser clock
@@ -545,6 +684,14 @@ export class Broker {
     });
     // Without a replay in flight, live events flow now.
     if (this.#gap.phase !== 'settling' || this.#gap.replay !== 'pending') this.#releaseHeld();
+  }
+
+  /** A stored last-seen past the server's clock (written by an older version, or a clock gone wrong) is clamped. */
+  #clampStored(stored: LastSeen | null): LastSeen | null {
+    if (!stored || stored.at <= this.#serverNow() + futureSlackMs) return stored;
+    this.#coverageDoubt = true;
+    this.#log!.clampLastSeen(this.#openedAt);
+    return this.#log!.lastSeen;
   }
 
   #gapDispatch(event: GapEvent): void {
@@ -571,6 +718,7 @@ export class Broker {
           this.#fanout.flush();
           this.#counters.resyncs++;
           const signal = effect.signal;
+          this.#coverageDoubt = false;
           // A gap the replay did not cover breaks the record: it is whole only from its end on.
           this.#coveredSince = signal.complete ? (this.#coveredSince ?? signal.since) : signal.until;
           this.tabs.broadcast({
@@ -592,9 +740,10 @@ export class Broker {
     const log = this.#log;
     const at = Date.parse(since);
     if (log?.namespace === undefined || Number.isNaN(at)) return;
+    const epoch = this.#sessionEpoch;
     // From just before: events sharing the last one's millisecond count too; the tab drops the one it has.
     const missed = await log.recent({ since: new Date(at - 1).toISOString(), limit: this.#config!.logMaxEvents });
-    if (!tab.alive) return;
+    if (!tab.alive || epoch !== this.#sessionEpoch) return;
     this.#fanout.sendReplayed(
       missed.map((event) => ({ text: JSON.stringify(event.envelope), type: event.envelope.type, tenant: tenantOf(event.envelope) })),
       tab,
@@ -604,7 +753,7 @@ export class Broker {
     const covered = this.#coveredSince !== undefined && this.#coveredSince <= at;
     tab.post({
       k: 'rs',
-      s: { since, until: new Date(this.#deps.clock.now()).toISOString(), reason: 'reconnect', replayed: missed.length, complete: covered },
+      s: { since, until: new Date(this.#serverNow()).toISOString(), reason: 'reconnect', replayed: missed.length, complete: covered },
     });
   }
 
@@ -629,12 +778,12 @@ export class Broker {
         },
         deliver: (missed) => {
           this.#fanout.sendReplayed(missed.map((event) => ({ text: event.text, type: event.envelope.type, tenant: event.tenant })));
-          for (const event of missed) this.#log!.append({ key: event.key, at: event.at, envelope: event.envelope });
+          for (const event of missed) this.#record(event);
           this.#counters.replayed += missed.length;
           this.#counters.eventsRelayed += missed.length;
         },
         release: () => this.#releaseHeld(),
-        finished: (ok, count, complete) => this.#gapDispatch({ type: 'replay-finished', ok, count, complete }),
+        finished: (ok, count, complete) => this.#gapDispatch({ type: 'replay-finished', ok, count, complete: complete && !this.#coverageDoubt }),
         report: (error) => this.#report(error),
       },
       since,
@@ -643,7 +792,7 @@ export class Broker {
 
   // ---- calls from tabs ---------------------------------------------------
 
-  #send(message: unknown, options: { volatile?: boolean }): Promise<boolean> | boolean {
+  #send(tab: Tab, message: unknown, options: { volatile?: boolean }): Promise<boolean> | boolean {
     const config = this.#config!;
     if (typeof message !== 'object' || message === null || Array.isArray(message)) {
       throw errorData('INVALID_ARGUMENT', 'send() takes a JSON object');
@@ -670,7 +819,8 @@ export class Broker {
       return false;
     }
     return new Promise((resolve, reject) => {
-      if (this.#outbox.push({ text, resolve, reject }) === 'full') {
+      const item = { text, resolve, reject, session: sessionIdentity(this.#session), tabId: tab.id };
+      if (this.#outbox.push(item) === 'full') {
         reject(errorData('BUFFER_FULL', `upstream buffer full (${config.maxBufferedMessages} messages) while ${this.#connection.status}`));
       }
     });
@@ -704,16 +854,16 @@ export class Broker {
   }
 
   async #logout(): Promise<void> {
-    const url = this.#config!.url;
+    // Before the stop: the stop's state message must be the last thing a tab gets of this session.
+    this.#endSession();
+    this.#fanout.discard();
+    this.#rejectOutbox('CLOSED', 'logged out before the message could be sent');
     this.#dispatch({ type: 'stop', reason: 'logout' });
     this.#gapDispatch({ type: 'reset' });
-    this.#held = null;
-    for (const item of this.#outbox.drain()) item.reject(errorData('CLOSED', 'logged out before the message could be sent'));
-    this.#tokens.forget();
-    this.#dedupe.clear();
     this.#session = undefined;
+    this.#serverClock = undefined;
     await this.#log!.wipe();
-    await this.#deps.stores.wipePrefix(`${url}|`).catch(() => {});
+    await this.#deps.stores.wipePrefix(this.#endpointPrefix()).catch(() => {});
   }
 
   async stats(): Promise<BrokerStats> {
@@ -734,7 +884,7 @@ export class Broker {
       outbox: this.#outbox.size,
       log: { ...status, size: log ? await log.count() : 0 },
       session: this.#session ?? null,
-      uptimeMs: this.#deps.clock.now() - this.#startedAt,
+      uptimeMs: this.#deps.clock.monotonic() - this.#startedMonotonic,
     };
   }
 
@@ -758,6 +908,7 @@ export class Broker {
     this.#radio?.close();
     this.#machineTimers.clearAll();
     this.#timers.clearAll();
+    this.#rejectOutbox('CLOSED', 'the broker shut down before the message could be sent');
     for (const tab of [...this.tabs.all()]) this.tabs.remove(tab.id);
     await this.#log?.flush();
   }
@@ -766,7 +917,7 @@ export class Broker {
 
   /** Tell every tab, at most 5 times per second per code; stats count every occurrence. */
   #report(error: TabwireErrorData): void {
-    const now = this.#deps.clock.now();
+    const now = this.#deps.clock.monotonic();
     const window = this.#reportedAt.get(error.code);
     if (!window || now - window.start >= 1000) this.#reportedAt.set(error.code, { start: now, count: 1 });
     else if (++window.count > 5) return;

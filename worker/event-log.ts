@@ -84,9 +84,19 @@ export class EventLog {
     void this.flush();
   }
 
-  /** Record an event that was just relayed. Never blocks delivery. */
-  append(event: StoredEvent): void {
-    this.#seen = advanceLastSeen(this.#seen, event.at, event.key);
+  /** Replace a last-seen that lies in the future (found on load) with `at`, and store it. */
+  clampLastSeen(at: number): void {
+    this.#seen = { at, keys: [] };
+    this.#metaDirty = true;
+    void this.flush();
+  }
+
+  /**
+   * Record an event that was just relayed. Never blocks delivery. `movesLastSeen` false: keep it
+   * without moving last-seen (it is stamped past the server's clock).
+   */
+  append(event: StoredEvent, movesLastSeen = true): void {
+    if (movesLastSeen) this.#seen = advanceLastSeen(this.#seen, event.at, event.key);
     if (!this.#options.enabled) return;
     this.#pending.push(event);
     if (this.#pending.length >= (this.#options.flushBatchSize ?? 250)) {

@@ -65,6 +65,11 @@ export class Fanout {
     this.#post(batch, false);
   }
 
+  /** Drop what is pending, unsent (logout: nothing of the session that ended may reach a tab). */
+  discard(): void {
+    this.#live = [];
+  }
+
   /** Replayed events go out at once, as their own batch, marked replayed: to every tab, or to `only`. */
   sendReplayed(events: Array<{ text: string; type: string; tenant: string | undefined }>, only?: Tab): void {
     this.flush();

@@ -23,7 +23,15 @@ export const webLocks: LockRequester = {
   },
 };
 
-export type AskResult = { ok: true; token?: string } | { ok: false; why: 'rejected'; error: TabwireErrorData } | { ok: false; why: 'timeout' | 'gone' };
+/**
+ * A tab's answer: a token; `rejected` (the app's function threw: the user is logged out, or the
+ * refresh was refused); `cannot` (this tab has no token or no refreshToken to offer: ask another);
+ * or no answer at all.
+ */
+export type AskResult =
+  | { ok: true; token?: string }
+  | { ok: false; why: 'rejected'; error: TabwireErrorData }
+  | { ok: false; why: 'cannot' | 'timeout' | 'gone' };
 
 export class Tab {
   readonly patterns = new PatternSet();
@@ -38,7 +46,8 @@ export class Tab {
     const settle = this.#asks.get(answer.id);
     if (!settle) return;
     this.#asks.delete(answer.id);
-    settle(answer.ok ? { ok: true, token: answer.token } : { ok: false, why: 'rejected', error: answer.e });
+    if (answer.ok) settle({ ok: true, token: answer.token });
+    else settle(answer.n === 1 ? { ok: false, why: 'cannot' } : { ok: false, why: 'rejected', error: answer.e });
   };
 
   readonly #stream: Endpoint;

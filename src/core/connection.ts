@@ -42,6 +42,8 @@ export type TransitionReason =
   | 'back-online'
   | 'no-tabs'
   | 'logout'
+  /** Timers fired far later than scheduled (the machine slept): the socket may be dead without a close. */
+  | 'woke-up'
   /** Tab-side only: the worker died and this tab is attaching to a new one. */
   | 'worker-lost'
   /** Tab-side only: this tab called close(). */
@@ -58,8 +60,12 @@ export type ConnectionState =
       reason: TransitionReason;
       attempt: number;
       credential: Credential;
-      /** `handshake`: auth frame sent or being prepared; `refresh`: a tab is refreshing the token. */
-      step: 'handshake' | 'refresh';
+      /**
+       * `token`: a tab is asked for a token (bounded per tab by tokenTimeoutMs, not by the handshake
+       * timer, so one hung tab cannot time every handshake out); `handshake`: the auth frame is sent
+       * and the server's answer awaited; `refresh`: a tab is refreshing the token.
+       */
+      step: 'token' | 'handshake' | 'refresh';
     }
   /** `credential` stays `refreshed` for `refusedAtOnceMs` after auth.success: a refreshed token refused that soon is final. */
   | { status: 'open'; reason: TransitionReason; attempt: number; credential: Credential }
@@ -82,8 +88,12 @@ export type ConnectionEvent =
   | { type: 'server-error'; code: ServerErrorCode; during: 'auth' | 'connection' }
   /** No token: every live tab's `getToken` rejected (`rejected`) or none answered in time (`timeout`). */
   | { type: 'token-unavailable'; cause: 'rejected' | 'timeout' }
+  /** A tab gave a token: the auth frame goes out now and the handshake timer starts. */
+  | { type: 'token-ready' }
   | { type: 'token-refreshed' }
   | { type: 'refresh-failed' }
+  /** Timers fired far later than scheduled: the socket may have died silently (sleep, network change). */
+  | { type: 'wake' }
   | { type: 'timer'; timer: TimerName }
   | { type: 'network'; online: boolean };
 
@@ -137,7 +147,7 @@ function hasTransport(state: ConnectionState): boolean {
   return (
     state.status === 'connecting' ||
     state.status === 'open' ||
-    (state.status === 'authenticating' && state.step === 'handshake')
+    (state.status === 'authenticating' && state.step !== 'refresh')
   );
 }
 
@@ -294,7 +304,7 @@ export function transition(
         case 'transport-open':
           return enter(
             state,
-            { status: 'authenticating', reason: 'socket-opened', attempt: state.attempt, credential: state.credential, step: 'handshake' },
+            { status: 'authenticating', reason: 'socket-opened', attempt: state.attempt, credential: state.credential, step: 'token' },
             config,
             [{ type: 'authenticate' }],
           );
@@ -307,6 +317,10 @@ export function transition(
         if (event.type === 'token-refreshed') return connect(state, 'token-refreshed', state.attempt, 'refreshed', config);
         if (event.type === 'refresh-failed') return halt(state, 'unauthorized', 'refresh-failed', config);
         return unchanged(state);
+      }
+      if (state.step === 'token' && event.type === 'token-ready') {
+        // Same status and reason: tabs see no change, only the handshake timer starts.
+        return enter(state, { ...state, step: 'handshake' }, config);
       }
       switch (event.type) {
         case 'auth-accepted':
@@ -327,6 +341,9 @@ export function transition(
           return retryLater(state, 'socket-closed', config);
         case 'server-error':
           return onServerError(state, event.code, event.during, config);
+        case 'wake':
+          // A socket that slept may be dead without a close: one new handshake, and the gap's resync.
+          return connect(state, 'woke-up', 0, 'current', config);
         case 'timer':
           // Healthy for long enough: the next failure starts the backoff from the bottom again.
           if (event.timer === 'healthy') return { state: { ...state, attempt: 0 }, effects: [] };
@@ -348,6 +365,7 @@ export const transitionTable: ReadonlyArray<readonly [ConnectionStatus, string, 
   ['idle', 'start (online)', 'connecting', 'tab-attached'],
   ['idle', 'start (offline)', 'offline', 'went-offline'],
   ['connecting', 'transport-open', 'authenticating', 'socket-opened'],
+  ['authenticating', 'token ready', 'authenticating', 'socket-opened'],
   ['connecting', 'transport-closed', 'backoff', 'socket-closed'],
   ['connecting', 'handshake timer', 'backoff', 'handshake-timeout'],
   ['authenticating', 'auth.success', 'open', 'auth-accepted'],
@@ -366,6 +384,7 @@ export const transitionTable: ReadonlyArray<readonly [ConnectionStatus, string, 
   ['open', 'UNAUTHORIZED (refreshed token, within 1 s)', 'unauthorized', 'token-rejected'],
   ['open', 'FORBIDDEN', 'forbidden', 'forbidden'],
   ['open', 'RATE_LIMIT_EXCEEDED', 'backoff', 'rate-limited'],
+  ['open', 'woke up (timers late)', 'connecting', 'woke-up'],
   ['backoff', 'retry timer', 'connecting', 'retry'],
   ['backoff', 'online', 'connecting', 'back-online'],
   ['backoff', 'reconnect()', 'connecting', 'reconnect-requested'],

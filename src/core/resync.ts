@@ -8,7 +8,11 @@
  * (ms since epoch) and performs the effects.
  */
 
-export type GapReason = 'reconnect' | 'offline' | 'restart';
+/**
+ * `session-changed`: the server authenticated another user or tenant than before; nothing of
+ * the previous session's state holds, so it is always `complete: false`.
+ */
+export type GapReason = 'reconnect' | 'offline' | 'restart' | 'session-changed';
 
 /** What tabs receive, once per gap. Timestamps are ISO 8601 strings. */
 export interface ResyncSignal {
@@ -51,6 +55,8 @@ export type GapEvent =
   | { type: 'opened'; at: number; storedLastSeenAt: number | null; replay: boolean }
   | { type: 'settled' }
   | { type: 'replay-finished'; ok: boolean; count: number; complete: boolean }
+  /** Another user or tenant authenticated at `at`: every tab refetches, no replay of the old gap. */
+  | { type: 'session-changed'; at: number }
   /** Logout: forget everything. */
   | { type: 'reset' };
 
@@ -103,6 +109,11 @@ function maybeEmit(state: Extract<GapState, { phase: 'settling' }>, now: number)
 export function gapTransition(state: GapState, event: GapEvent, now: number): GapTransition {
   if (event.type === 'reset') {
     return { state: initialGapState, effects: state.phase === 'settling' ? [{ type: 'cancel-settle-timer' }] : [] };
+  }
+  if (event.type === 'session-changed') {
+    const signal = { since: event.at, until: now, reason: 'session-changed' as const, replayed: 0, complete: false };
+    const effects: GapEffect[] = state.phase === 'settling' ? [{ type: 'cancel-settle-timer' }] : [];
+    return { state: { phase: 'live', openedAt: event.at }, effects: [...effects, { type: 'emit', signal }] };
   }
   switch (state.phase) {
     case 'fresh':

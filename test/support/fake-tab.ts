@@ -14,7 +14,8 @@ import { type RpcClient, createRpcClient } from '../../src/rpc.ts';
 import type { Broker } from '../../worker/broker.ts';
 import type { FakeLocks } from './fake-locks.ts';
 
-export type TokenBehaviour = 'answer' | 'hang' | 'refuse';
+/** `cannot`: this tab has no token or no refreshToken to offer; another tab should be asked. */
+export type TokenBehaviour = 'answer' | 'hang' | 'refuse' | 'cannot';
 
 let tabs = 0;
 
@@ -24,6 +25,8 @@ export class FakeTab {
   readonly states: Array<{ status: ConnectionStatus; prev: ConnectionStatus; reason: TransitionReason }> = [];
   readonly resyncs: ResyncSignal[] = [];
   readonly errors: TabwireErrorData[] = [];
+  /** Everything received, in order: `ev:<type>`, `st:<status>`, `rs:<reason>`, so tests can check what came after what. */
+  readonly timeline: string[] = [];
   status: ConnectionStatus = 'idle';
   tokenBehaviour: TokenBehaviour = 'answer';
   refreshBehaviour: TokenBehaviour = 'answer';
@@ -94,15 +97,20 @@ export class FakeTab {
     switch (message.k) {
       case 'ev': {
         const batch = JSON.parse(message.d) as RealtimeEvent[];
-        for (const event of batch) this.events.push(message.r ? { ...event, replayed: true } : event);
+        for (const event of batch) {
+          this.events.push(message.r ? { ...event, replayed: true } : event);
+          this.timeline.push(`ev:${event.type}`);
+        }
         return;
       }
       case 'st':
         this.status = message.s;
+        this.timeline.push(`st:${message.s}`);
         this.states.push({ status: message.s, prev: message.p, reason: message.r });
         return;
       case 'rs':
         this.resyncs.push(message.s);
+        this.timeline.push(`rs:${message.s.reason}`);
         return;
       case 'er':
         this.errors.push(message.e);
@@ -117,11 +125,19 @@ export class FakeTab {
     if (fn === 'getToken') this.tokenCalls++;
     else this.refreshCalls++;
     if (behaviour === 'hang') return;
+    if (behaviour === 'cannot') {
+      this.stream.port1.postMessage({ k: 'ans', id, ok: false, n: 1, e: { code: 'TOKEN_UNAVAILABLE', message: `${fn} not offered by this tab` } });
+      return;
+    }
     if (behaviour === 'refuse') {
       this.stream.port1.postMessage({ k: 'ans', id, ok: false, e: { code: 'TOKEN_UNAVAILABLE', message: `${fn} refused` } });
       return;
     }
-    const token = fn === 'getToken' ? await this.getToken() : await this.refreshToken();
-    this.stream.port1.postMessage({ k: 'ans', id, ok: true, ...(token ? { token } : {}) });
+    try {
+      const token = fn === 'getToken' ? await this.getToken() : await this.refreshToken();
+      this.stream.port1.postMessage({ k: 'ans', id, ok: true, ...(token ? { token } : {}) });
+    } catch {
+      this.stream.port1.postMessage({ k: 'ans', id, ok: false, e: { code: 'TOKEN_UNAVAILABLE', message: `${fn} failed` } });
+    }
   }
 }

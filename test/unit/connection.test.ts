@@ -34,6 +34,11 @@ const cases: Record<string, { state?: ConnectionState; event: ConnectionEvent }>
   'start (online)': { event: { type: 'start', online: true } },
   'start (offline)': { event: { type: 'start', online: false } },
   'transport-open': { event: { type: 'transport-open' } },
+  'token ready': {
+    state: { status: 'authenticating', reason: 'socket-opened', attempt: 0, credential: 'current', step: 'token' },
+    event: { type: 'token-ready' },
+  },
+  'woke up (timers late)': { event: { type: 'wake' } },
   'transport-closed': { event: { type: 'transport-closed' } },
   'handshake timer': { event: { type: 'timer', timer: 'handshake' } },
   'auth.success': { event: { type: 'auth-accepted' } },
@@ -88,10 +93,22 @@ describe('connection state machine', () => {
     ]);
   });
 
-  it('asks a tab for a token once the socket opens, and bounds the auth phase', () => {
-    const { effects } = transition(states.connecting, { type: 'transport-open' }, config);
-    expect(effects).toContainEqual({ type: 'authenticate' });
-    expect(effects).toContainEqual({ type: 'set-timer', timer: 'handshake', ms: 10_000 });
+  it('asks a tab for a token once the socket opens, and bounds the auth phase only once a token is ready', () => {
+    const opened = transition(states.connecting, { type: 'transport-open' }, config);
+    expect(opened.effects).toContainEqual({ type: 'authenticate' });
+    // The wait for a token is bounded per tab (tokenTimeoutMs): a hung tab must not time every handshake out.
+    expect(opened.effects).not.toContainEqual(expect.objectContaining({ timer: 'handshake' }));
+    const ready = transition(opened.state, { type: 'token-ready' }, config);
+    expect(ready.state).toMatchObject({ status: 'authenticating', reason: 'socket-opened', step: 'handshake' });
+    expect(ready.effects).toContainEqual({ type: 'set-timer', timer: 'handshake', ms: 10_000 });
+  });
+
+  it('reconnects at once when it wakes from a sleep with the socket open', () => {
+    const { state, effects } = transition(states.open, { type: 'wake' }, config);
+    expect(state).toMatchObject({ status: 'connecting', reason: 'woke-up', attempt: 0 });
+    expect(effects).toContainEqual({ type: 'close-transport', reason: 'woke-up' });
+    expect(effects).toContainEqual({ type: 'open-transport' });
+    expect(transition(states.backoff, { type: 'wake' }, config).state).toBe(states.backoff);
   });
 
   it('counts failures and grows the delay until a connection stays healthy', () => {

@@ -88,3 +88,16 @@ describe('gap detection and coalescing', () => {
     expect(state.phase).toBe('live');
   });
 });
+
+describe('another user or tenant', () => {
+  it('tells every tab at once that the session changed, incomplete, and drops the old gap', () => {
+    const { state, effects, emits } = run([opened(0), lost(100, 50), opened(2000, true), [2100, { type: 'session-changed', at: 2000 }]]);
+    expect(emits).toEqual([
+      { type: 'emit', signal: { since: 2000, until: 2100, reason: 'session-changed', replayed: 0, complete: false } },
+    ]);
+    expect(effects).toContainEqual({ type: 'cancel-settle-timer' });
+    expect(state).toEqual({ phase: 'live', openedAt: 2000 });
+    // The old gap's settle or replay finishing later says nothing more.
+    expect(run([[2200, { type: 'settled' }], [2300, { type: 'replay-finished', ok: true, count: 3, complete: true }]], state).emits).toEqual([]);
+  });
+});

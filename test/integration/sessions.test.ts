@@ -1,0 +1,226 @@
+/**
+ * Sessions never mix, and nothing is silently lost: the broker in Node against
+ * the mock backend, with fake tabs whose tokens belong to one user or another.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { idbStores } from '../../worker/idb-store.ts';
+import type { BrokerStats } from '../../worker/broker.ts';
+import { type World, createWorld, fastConfig, until } from '../support/broker-world.ts';
+import { FakeTab } from '../support/fake-tab.ts';
+
+let world: World;
+afterEach(async () => {
+  await world?.dispose();
+});
+
+const stats = (w: World) => w.broker.stats() as Promise<BrokerStats>;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const replayConfig = (w: World) => ({ eventsSinceUrl: `${w.backend.httpUrl}/api/events` });
+const goalIds = (tab: FakeTab) => tab.events.filter((e) => e.type === 'goal.created').map((e) => `${String(e.data.goalId)}${e.replayed ? '*' : ''}`);
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+/** A tab of one user: its getToken answers with that user's current access token. */
+async function userTab(
+  w: World,
+  user: { accessToken: string },
+  options: { refresh?: () => Promise<string | undefined>; config?: Record<string, unknown> } = {},
+): Promise<FakeTab> {
+  const tab = new FakeTab(async () => user.accessToken, options.refresh ?? (async () => undefined));
+  await tab.attach(w.broker, w.locks, { url: w.backend.wsUrl, ...fastConfig, ...options.config });
+  return tab;
+}
+
+async function serverDown(w: World, tabs: FakeTab[]): Promise<void> {
+  w.backend.setAccepting(false);
+  w.backend.drop();
+  await until(() => expect(tabs.every((t) => t.status !== 'open')).toBe(true));
+}
+
+describe('sessions never mix', () => {
+  it('never sends a message queued by one user on the next user’s connection', async () => {
+    world = await createWorld({ config: { lingerMs: 2000 } });
+    const alice = world.backend.login('tenant-123', 'user-alice');
+    const aliceTab = await userTab(world, alice, { config: { lingerMs: 2000 } });
+    await until(() => expect(aliceTab.status).toBe('open'));
+    await serverDown(world, [aliceTab]);
+    const queued = aliceTab.call('send', { action: 'broadcast', data: { from: 'alice' } });
+    queued.catch(() => {});
+    await until(async () => expect((await stats(world)).outbox).toBe(1));
+    aliceTab.die();
+    const bob = world.backend.login('tenant-123', 'user-bob');
+    const bobTab = await userTab(world, bob, { config: { lingerMs: 2000 } });
+    world.backend.setAccepting(true);
+    await until(async () => expect((await stats(world)).session?.userId).toBe('user-bob'), 5000);
+    await pause(200);
+    expect(world.backend.stats().received).toEqual([]);
+    expect((await stats(world)).outbox).toBe(0);
+    expect(bobTab.events.filter((e) => e.type === 'broadcast.message')).toEqual([]);
+  });
+
+  it('rejects what one user queued with SESSION_CHANGED when another user authenticates', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    await serverDown(world, [tab]);
+    const queued = tab.call('send', { action: 'broadcast', data: { from: 'first-user' } });
+    const settled = queued.then(
+      () => 'sent',
+      (error: { data?: { code?: string } }) => error.data?.code,
+    );
+    world.login('tenant-123', 'user-second');
+    world.backend.setAccepting(true);
+    expect(await settled).toBe('SESSION_CHANGED');
+    await pause(100);
+    expect(world.backend.stats().received).toEqual([]);
+  });
+
+  it('clears the outbox when the session ends in unauthorized, and every queued send settles', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    await serverDown(world, [tab]);
+    const queued = tab.call('send', { action: 'broadcast', data: { n: 1 } }).then(
+      () => 'sent',
+      (error: { data?: { code?: string } }) => error.data?.code,
+    );
+    world.backend.setAuthMode('UNAUTHORIZED');
+    world.backend.setRefreshFails(true);
+    world.backend.setAccepting(true);
+    await until(() => expect(tab.status).toBe('unauthorized'), 5000);
+    expect(await queued).toBe('CLOSED');
+    expect((await stats(world)).outbox).toBe(0);
+  });
+
+  it('discards a token refresh that finishes after logout instead of using it for the next login', async () => {
+    world = await createWorld();
+    const alice = world.backend.login('tenant-123', 'user-alice');
+    const slowRefresh = deferred<string | undefined>();
+    let refreshAsked = false;
+    const aliceTab = await userTab(world, alice, {
+      refresh: () => {
+        refreshAsked = true;
+        return slowRefresh.promise;
+      },
+      config: { tokenTimeoutMs: 10_000 },
+    });
+    await until(() => expect(aliceTab.status).toBe('open'));
+    world.backend.expireTokens();
+    await until(() => expect(refreshAsked).toBe(true));
+    await aliceTab.call('logout');
+    const bob = world.backend.login('tenant-123', 'user-bob');
+    const bobTab = await userTab(world, bob);
+    await until(async () => expect((await stats(world)).session?.userId).toBe('user-bob'), 5000);
+    // Alice's refresh comes back with a valid token of hers, too late.
+    slowRefresh.resolve(world.backend.login('tenant-123', 'user-alice').accessToken);
+    await pause(100);
+    world.backend.drop();
+    await until(() => expect(bobTab.states.filter((s) => s.status === 'open').length).toBeGreaterThanOrEqual(2), 5000);
+    expect((await stats(world)).session?.userId).toBe('user-bob');
+  });
+
+  it('runs no handler of a tab after it saw closed (logout), even for events held during a replay', async () => {
+    world = await createWorld();
+    world.backend.setReplayFaults({ delayMs: 600 });
+    const tab = await world.tab(replayConfig(world));
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'seen' });
+    await until(() => expect(goalIds(tab)).toEqual(['seen']));
+    world.backend.drop();
+    await until(() => expect(tab.states.filter((s) => s.status === 'open')).toHaveLength(2));
+    // The replay is slow: these live events are held back behind it.
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'held-1' });
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'held-2' });
+    await pause(100);
+    await tab.call('logout');
+    await pause(800);
+    const closedAt = tab.timeline.lastIndexOf('st:closed');
+    expect(closedAt).toBeGreaterThanOrEqual(0);
+    expect(tab.timeline.slice(closedAt).filter((entry) => entry.startsWith('ev:'))).toEqual([]);
+  });
+
+  it('starts a new session when another user authenticates, telling every tab to refetch', async () => {
+    world = await createWorld();
+    const tabs = [await world.tab(), await world.tab()];
+    await until(() => expect(tabs[0]!.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'first-user' });
+    await until(() => expect(tabs[1]!.events).toHaveLength(1));
+    world.login('tenant-123', 'user-second');
+    world.backend.drop();
+    await until(() => expect(tabs.every((t) => t.resyncs.some((r) => r.reason === 'session-changed'))).toBe(true));
+    for (const tab of tabs) {
+      expect(tab.resyncs.filter((r) => r.reason === 'session-changed')).toEqual([expect.objectContaining({ complete: false })]);
+    }
+    expect(await tabs[0]!.call('recent', {})).toEqual([]);
+  });
+});
+
+describe('nothing silently lost', () => {
+  it('does not let an event stamped in the future make a later gap look covered', async () => {
+    world = await createWorld();
+    const tab = await world.tab(replayConfig(world));
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'before' });
+    world.backend.push({ type: 'goal.created', timestamp: '2099-01-01T00:00:00.000Z', data: { goalId: 'future', tenantId: 'tenant-123', title: 't' } });
+    await until(() => expect(goalIds(tab)).toEqual(['before', 'future']));
+    await serverDown(world, [tab]);
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'missed' });
+    world.backend.setAccepting(true);
+    await until(() => expect(tab.resyncs).toHaveLength(1), 5000);
+    expect(tab.errors.map((e) => e.code)).toContain('FUTURE_TIMESTAMP');
+    const signal = tab.resyncs[0]!;
+    // Either the missed event arrived, or the app is told to refetch.
+    if (signal.complete) expect(goalIds(tab)).toContain('missed*');
+    expect(goalIds(tab)).toContain('missed*');
+    expect((await stats(world)).lastSeen! < '2099').toBe(true);
+  });
+
+  it('clamps a stored last-seen from the future on load and says the gap is incomplete', async () => {
+    world = await createWorld();
+    const ns = `${world.backend.wsUrl}|tenant-123|user-456`;
+    const store = await idbStores({ factory: world.factory }).open(ns, { maxEvents: 500, maxAgeMs: 1e12 });
+    await store.append([], { at: Date.parse('2099-01-01T00:00:00.000Z'), keys: [] }, Date.now());
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'while-away' });
+    const tab = await world.tab(replayConfig(world));
+    await until(() => expect(tab.resyncs).toHaveLength(1), 5000);
+    expect(tab.resyncs[0]).toMatchObject({ reason: 'restart', complete: false });
+    expect((await stats(world)).lastSeen! < '2099').toBe(true);
+  });
+});
+
+describe('a hung tab does not keep the browser offline', () => {
+  it('connects through the next tab when the preferred one never answers getToken, and asks it last next time', async () => {
+    world = await createWorld({ config: { tokenTimeoutMs: 400, handshakeTimeoutMs: 300 } });
+    const good = await world.tab();
+    await until(() => expect(good.status).toBe('open'));
+    world.backend.setAccepting(false);
+    world.backend.drop();
+    await until(() => expect(good.status).not.toBe('open'));
+    // Attached last, so asked first: and it never answers.
+    const hung = await world.tab();
+    hung.tokenBehaviour = 'hang';
+    world.backend.setAccepting(true);
+    await until(() => expect(good.states.filter((s) => s.status === 'open')).toHaveLength(2), 8000);
+    expect(hung.tokenCalls).toBe(1);
+    world.backend.drop();
+    await until(() => expect(good.states.filter((s) => s.status === 'open')).toHaveLength(3), 8000);
+    // The hung tab went to the back of the queue: the next handshake did not wait on it.
+    expect(hung.tokenCalls).toBe(1);
+  });
+
+  it('does not count a tab that has no refreshToken as a refusal', async () => {
+    world = await createWorld();
+    const able = await world.tab();
+    await until(() => expect(able.status).toBe('open'));
+    const unable = await world.tab();
+    unable.refreshBehaviour = 'cannot';
+    world.backend.expireTokens();
+    await until(() => expect(able.refreshCalls).toBe(1), 5000);
+    await until(() => expect(able.states.filter((s) => s.status === 'open')).toHaveLength(2), 5000);
+    expect(unable.status).toBe('open');
+  });
+});
