@@ -71,6 +71,22 @@ export async function openTabwireDatabase(
   return open;
 }
 
+/** A row the log can hand out: an older build may have stored a type that was not a string. */
+function isEnvelopeRow(value: unknown): value is Envelope {
+  if (typeof value !== 'object' || value === null) return false;
+  const { type, data } = value as Partial<Record<keyof Envelope, unknown>>;
+  return typeof type === 'string' && typeof data === 'object' && data !== null;
+}
+
+/** Abort a transaction that is still active; one already aborting or finished is left as it is. */
+function abort(tx: IDBTransaction): void {
+  try {
+    tx.abort();
+  } catch {
+    // Not active any more: its outcome is already decided and `committed` reports it.
+  }
+}
+
 /** All keys of one namespace: [ns] sorts before [ns, …], and [ns, []] after every [ns, number, string]. */
 function namespaceRange(ns: string, fromAt?: number): IDBKeyRange {
   return IDBKeyRange.bound(fromAt === undefined ? [ns] : [ns, fromAt], [ns, []]);
@@ -110,6 +126,10 @@ export class IdbEventStore implements EventStore {
    * walks the whole range, so it is done only when this bound passes maxEvents.
    */
   #atMost: number | undefined;
+  /** Events IndexedDB refused to store (they could not be cloned or keyed); the rest of their batch was kept. */
+  refused = 0;
+  /** Stored rows that were not envelopes (written by an older build), skipped when read. */
+  skippedRows = 0;
 
   constructor(db: IDBDatabase, ns: string, policy: LogPolicy) {
     this.#db = db;
@@ -123,7 +143,7 @@ export class IdbEventStore implements EventStore {
     const store = tx.objectStore('events');
     const ns = this.#ns;
     try {
-      for (const event of events) store.put(event.envelope, [ns, event.at, event.key] satisfies EventKeyPath);
+      for (const event of events) this.#put(store, event);
       // Below [ns, cutoff] lies every event strictly older than the cutoff.
       store.delete(IDBKeyRange.bound([ns], [ns, ageCutoff(now, this.#policy)], false, true));
       if (lastSeen) tx.objectStore('meta').put({ ns, lastSeen } satisfies MetaRow);
@@ -139,9 +159,19 @@ export class IdbEventStore implements EventStore {
         this.#atMost = count - excess;
       }
     } catch {
-      // A failed request aborts the transaction: `done` rejects with the reason.
+      // A failed request aborts the transaction; anything else thrown must not let a half-done one commit.
+      abort(tx);
     }
     await done;
+  }
+
+  /** `put` throws at once for a value it cannot clone or key: skip that event, keep the rest of the batch. */
+  #put(store: IDBObjectStore, event: StoredEvent): void {
+    try {
+      store.put(event.envelope, [this.#ns, event.at, event.key] satisfies EventKeyPath);
+    } catch {
+      this.refused++;
+    }
   }
 
   async recent(query: RecentQuery): Promise<StoredEvent[]> {
@@ -153,7 +183,11 @@ export class IdbEventStore implements EventStore {
     const store = this.#db.transaction('events').objectStore('events');
     await walk(store.openCursor(range, 'prev'), (cursor) => {
       const [, at, key] = cursor.key as EventKeyPath;
-      const envelope = cursor.value as Envelope;
+      const envelope: unknown = cursor.value;
+      if (!isEnvelopeRow(envelope)) {
+        this.skippedRows++;
+        return true;
+      }
       // `since` is exclusive: events at exactly that instant were already seen.
       if ((sinceAt === undefined || at > sinceAt) && (query.type === undefined || matches(query.type, envelope.type))) {
         out.push({ at, key, envelope });

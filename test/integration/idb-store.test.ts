@@ -5,6 +5,7 @@ import type { LogPolicy } from '../../src/core/log-policy.ts';
 import { eventKey } from '../../src/core/log-policy.ts';
 import type { StoredEvent } from '../../src/ports.ts';
 import { IdbEventStore, idbStores, openTabwireDatabase } from '../../worker/idb-store.ts';
+import { walk } from '../../worker/idb-request.ts';
 
 const t0 = Date.UTC(2025, 10, 3, 14, 30);
 const policy: LogPolicy = { maxEvents: 500, maxAgeMs: 24 * 3600_000 };
@@ -105,5 +106,50 @@ describe('IndexedDB event store', () => {
     });
     await expect(openTabwireDatabase(() => {}, 500, factory)).rejects.toThrow();
     newer.close();
+  });
+});
+
+describe('IndexedDB event store: what a server value cannot break', () => {
+  const prototypeNames = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
+
+  it('stores types named like Object.prototype members and answers recent() for * and goal.* without hanging', async () => {
+    const { store: s } = await store();
+    const events = [...prototypeNames, 'goal.created'].map((type, i) => event(t0 + i, type));
+    await s.append(events, null, t0);
+    expect((await s.recent({ type: '*' })).map((e) => e.envelope.type)).toEqual([...prototypeNames, 'goal.created']);
+    expect((await s.recent({ type: 'goal.*' })).map((e) => e.envelope.type)).toEqual(['goal.created']);
+    expect((await s.recent({ type: 'toString' })).map((e) => e.envelope.type)).toEqual(['toString']);
+  });
+
+  it('skips and counts a stored row that is not an envelope (an older build stored a type that was an object)', async () => {
+    const { store: s, db } = await store('ns');
+    await s.append([event(t0, 'goal.created'), event(t0 + 2, 'goal.completed')], null, t0);
+    const tx = db.transaction('events', 'readwrite');
+    tx.objectStore('events').put({ type: {}, timestamp: new Date(t0 + 1).toISOString(), data: {} }, ['ns', t0 + 1, 'bad']);
+    tx.objectStore('events').put('not an envelope', ['ns', t0 + 3, 'worse']);
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    expect((await s.recent({ type: 'goal.*' })).map((e) => e.envelope.type)).toEqual(['goal.created', 'goal.completed']);
+    expect((await s.recent({ type: '*' })).map((e) => e.envelope.type)).toEqual(['goal.created', 'goal.completed']);
+    expect(s.skippedRows).toBe(4);
+  });
+
+  it('walk() rejects, rather than hanging, when the visitor throws', async () => {
+    const { store: s, db } = await store('ns');
+    await s.append([event(t0)], null, t0);
+    const cursor = db.transaction('events').objectStore('events').openCursor();
+    await expect(
+      walk(cursor, () => {
+        throw new TypeError('visitor failed');
+      }),
+    ).rejects.toThrow('visitor failed');
+  });
+
+  it('stores the rest of a batch when IndexedDB refuses one of its events, and counts the refused one', async () => {
+    const { store: s } = await store('ns');
+    const unclonable = { key: 'fn', at: t0 + 1, envelope: { type: 'x.y', timestamp: new Date(t0 + 1).toISOString(), data: { f: () => 1 } } };
+    await s.append([event(t0), unclonable as StoredEvent, event(t0 + 2, 'goal.completed')], { at: t0 + 2, keys: ['k'] }, t0);
+    expect((await s.recent({})).map((e) => e.envelope.type)).toEqual(['goal.created', 'goal.completed']);
+    expect(s.refused).toBe(1);
+    expect(await s.lastSeen()).toEqual({ at: t0 + 2, keys: ['k'] });
   });
 });
