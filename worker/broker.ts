@@ -77,7 +77,8 @@ export interface BrokerStats {
   resyncs: number;
   pings: number;
   sent: number;
-  dropped: { malformed: number; oversized: number; invalid: number; tenant: number; early: number; volatile: number };
+  /** `tooDeep`: frames nested deeper than the edge accepts (see `maxDataDepth`). */
+  dropped: { malformed: number; oversized: number; tooDeep: number; invalid: number; tenant: number; early: number; volatile: number };
   lastSeen: string | null;
   outbox: number;
   log: { status: 'ok' | 'degraded'; reason?: string; size: number; written: number };
@@ -135,7 +136,7 @@ export class Broker {
     resyncs: 0,
     pings: 0,
     sent: 0,
-    dropped: { malformed: 0, oversized: 0, invalid: 0, tenant: 0, early: 0, volatile: 0 },
+    dropped: { malformed: 0, oversized: 0, tooDeep: 0, invalid: 0, tenant: 0, early: 0, volatile: 0 },
   };
 
   readonly #deps: BrokerDeps;
@@ -415,8 +416,8 @@ export class Broker {
     this.#counters.framesReceived++;
     const parsed = parseFrame(data, config.maxFrameBytes);
     if (!parsed.ok) {
-      if (parsed.rejection.code === 'OVERSIZED_FRAME') this.#counters.dropped.oversized++;
-      else this.#counters.dropped.malformed++;
+      const code = parsed.rejection.code;
+      this.#counters.dropped[code === 'OVERSIZED_FRAME' ? 'oversized' : code === 'TOO_DEEP' ? 'tooDeep' : 'malformed']++;
       this.#report(parsed.rejection);
       return;
     }
