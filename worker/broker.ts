@@ -713,8 +713,9 @@ export class Broker {
     this.#tokens.forget();
     this.#dedupe.clear();
     this.#session = undefined;
-    await this.#log!.wipe();
-    await this.#deps.stores.wipePrefix(`${url}|`).catch(() => {});
+    const logWiped = await this.#log!.wipe();
+    const endpointWiped = await this.#deps.stores.wipePrefix(`${url}|`).then(() => true, () => false);
+    if (!logWiped || !endpointWiped) this.#report(errorData('LOG_DEGRADED', 'logout could not wipe the stored event log; it is wiped when the log is next opened'));
   }
 
   async stats(): Promise<BrokerStats> {

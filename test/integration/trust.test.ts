@@ -4,7 +4,7 @@
  * Nothing lost (the rest of the traffic flows, is stored and replayed),
  * nothing thrown away uncounted.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BrokerStats } from '../../worker/broker.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 
@@ -91,5 +91,31 @@ describe('deeply nested payloads', () => {
     expect(tab.resyncs[0]).toMatchObject({ reason: 'reconnect', replayed: 2 });
     expect(tab.events.map((e) => `${String(e.data.goalId)}${e.replayed ? '*' : ''}`)).toEqual(['before', 'm1*', 'm2*']);
     expect(tab.errors.filter((e) => e.code === 'REPLAY_FAILED')).toEqual([]);
+  });
+});
+
+describe('logout', () => {
+  it('says so when the stored log could not be wiped, and the next worker wipes it before reading', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'secret' });
+    await until(async () => expect((await stats(world)).log).toMatchObject({ status: 'ok', size: 1 }));
+    const failingDelete = vi.spyOn(IDBObjectStore.prototype, 'delete').mockImplementation(() => {
+      throw new DOMException('disk error', 'UnknownError');
+    });
+    try {
+      await tab.call('logout');
+    } finally {
+      failingDelete.mockRestore();
+    }
+    await until(() => expect(tab.errors.map((e) => e.code)).toContain('LOG_DEGRADED'));
+    expect(tab.errors.find((e) => e.code === 'LOG_DEGRADED')!.message).toMatch(/wipe/);
+    await world.broker.shutdown();
+    // A new worker, the same user logging in again: the old log must be gone before anything is read.
+    world.restartBroker();
+    const next = await world.tab();
+    await until(() => expect(next.status).toBe('open'));
+    expect(await within(next.call<unknown[]>('recent', {}))).toEqual([]);
   });
 });
