@@ -20,7 +20,7 @@ export interface EventLogOptions {
   /** Opens the persistent store of a namespace; rejects when IndexedDB cannot be used. */
   openStore: (ns: string) => Promise<EventStore>;
   clock: Clock;
-  /** Called once when the log falls back to memory, with why. */
+  /** Called when the log falls back to memory, with why: once per fall, not per failed write. */
   onDegraded: (reason: string) => void;
   /** Longest an event arriving after a quiet spell waits before its batch is written, in ms. @default 10 */
   flushDelayMs?: number;

@@ -15,7 +15,8 @@ import { committed, request, walk } from './idb-request.ts';
 /**
  * The schema: `events` holds each envelope under the out-of-line key
  * [ns, at ms, event key] (the value is just the envelope: less to clone per
- * write); `meta` holds last-seen rows keyed by ns.
+ * write); `meta` holds last-seen rows keyed by ns, and the markers of wipes
+ * still to do (see `WipeMarker`).
  */
 interface MetaRow {
   ns: string;
@@ -33,7 +34,7 @@ export type IdbFailure = (reason: string) => void;
  * Open the database through `factory`. Rejects (rather than hanging) when
  * another connection blocks the upgrade for longer than `openTimeoutMs`;
  * `onLost` is called when the browser closes the connection or a newer
- * version asks for it (we give way and the log continues in memory).
+ * version asks for it (we give way; the next use opens a new connection).
  */
 export async function openTabwireDatabase(
   onLost: IdbFailure,
