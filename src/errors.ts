@@ -31,6 +31,8 @@ export type TabwireErrorCode =
   | 'MALFORMED_FRAME'
   /** A server frame exceeded `maxFrameBytes`. */
   | 'OVERSIZED_FRAME'
+  /** A server frame nested objects or arrays deeper than 64 levels; it was dropped, live or in a replay answer. */
+  | 'TOO_DEEP'
   /** A known event type arrived with a payload of the wrong shape. */
   | 'INVALID_PAYLOAD'
   /** An event of another tenant arrived and was dropped. */

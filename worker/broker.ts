@@ -84,10 +84,14 @@ export interface BrokerStats {
   resyncs: number;
   pings: number;
   sent: number;
-  dropped: { malformed: number; oversized: number; invalid: number; tenant: number; early: number; volatile: number };
+  /** `tooDeep`: frames nested deeper than the edge accepts (see `maxDataDepth`). */
+  dropped: { malformed: number; oversized: number; tooDeep: number; invalid: number; tenant: number; early: number; volatile: number };
   lastSeen: string | null;
   outbox: number;
-  log: { status: 'ok' | 'degraded'; reason?: string; size: number; written: number };
+  /** `refused`: events the store would not keep (not clonable); they were relayed all the same. */
+  log: { status: 'ok' | 'degraded'; reason?: string; size: number; written: number; refused: number };
+  /** Posts to a tab that threw (its port gone mid-batch); the other tabs got the batch. */
+  deliveryFailures: number;
   session: Session | null;
   uptimeMs: number;
 }
@@ -169,7 +173,7 @@ export class Broker {
     resyncs: 0,
     pings: 0,
     sent: 0,
-    dropped: { malformed: 0, oversized: 0, invalid: 0, tenant: 0, early: 0, volatile: 0 },
+    dropped: { malformed: 0, oversized: 0, tooDeep: 0, invalid: 0, tenant: 0, early: 0, volatile: 0 },
   };
 
   readonly #deps: BrokerDeps;
@@ -517,8 +521,8 @@ export class Broker {
     this.#counters.framesReceived++;
     const parsed = parseFrame(data, config.maxFrameBytes);
     if (!parsed.ok) {
-      if (parsed.rejection.code === 'OVERSIZED_FRAME') this.#counters.dropped.oversized++;
-      else this.#counters.dropped.malformed++;
+      const code = parsed.rejection.code;
+      this.#counters.dropped[code === 'OVERSIZED_FRAME' ? 'oversized' : code === 'TOO_DEEP' ? 'tooDeep' : 'malformed']++;
       this.#report(parsed.rejection);
       return;
     }
@@ -862,13 +866,14 @@ export class Broker {
     this.#gapDispatch({ type: 'reset' });
     this.#session = undefined;
     this.#serverClock = undefined;
-    await this.#log!.wipe();
-    await this.#deps.stores.wipePrefix(this.#endpointPrefix()).catch(() => {});
+    const logWiped = await this.#log!.wipe();
+    const endpointWiped = await this.#deps.stores.wipePrefix(this.#endpointPrefix()).then(() => true, () => false);
+    if (!logWiped || !endpointWiped) this.#report(errorData('LOG_DEGRADED', 'logout could not wipe the stored event log; it is wiped when the log is next opened'));
   }
 
   async stats(): Promise<BrokerStats> {
     const log = this.#log;
-    const status = log?.status() ?? { status: 'ok' as const, written: 0 };
+    const status = log?.status() ?? { status: 'ok' as const, written: 0, refused: 0 };
     const lastSeen = log?.lastSeen;
     return {
       brokerId: this.#deps.brokerId,
@@ -880,6 +885,7 @@ export class Broker {
       dropped: { ...this.#counters.dropped },
       deliveries: this.#fanout.counters.deliveries,
       batches: this.#fanout.counters.batches,
+      deliveryFailures: this.#fanout.counters.failures,
       lastSeen: lastSeen ? new Date(lastSeen.at).toISOString() : null,
       outbox: this.#outbox.size,
       log: { ...status, size: log ? await log.count() : 0 },

@@ -33,12 +33,14 @@ const fewTabs = 4;
 export interface FanoutCounters {
   deliveries: number;
   batches: number;
+  /** Tabs a batch could not be delivered to because delivering threw; the other tabs still got it. */
+  failures: number;
 }
 
 export class Fanout {
   #live: Pending[] = [];
   #scheduled = false;
-  readonly counters: FanoutCounters = { deliveries: 0, batches: 0 };
+  readonly counters: FanoutCounters = { deliveries: 0, batches: 0, failures: 0 };
 
   readonly #tabs: TabRegistry;
   readonly #schedule: (task: () => void) => void;
@@ -79,14 +81,18 @@ export class Fanout {
   #post(batch: Pending[], replayed: boolean, only?: Tab): void {
     let everything: string | undefined;
     for (const tab of only ? [only] : this.#tabs.all()) {
-      const picked = pick(tab, batch);
-      if (picked.length === 0) continue;
-      // Most tabs subscribe to the same things: build the full batch's text once.
-      const text =
-        picked.length === batch.length ? (everything ??= join(batch)) : join(picked);
-      tab.post(replayed ? { k: 'ev', d: text, r: 1 } : { k: 'ev', d: text });
-      this.counters.deliveries += picked.length;
-      this.counters.batches++;
+      // The batch is already taken: whatever one tab's delivery throws must not cost the others theirs.
+      try {
+        const picked = pick(tab, batch);
+        if (picked.length === 0) continue;
+        // Most tabs subscribe to the same things: build the full batch's text once.
+        const text = picked.length === batch.length ? (everything ??= join(batch)) : join(picked);
+        tab.post(replayed ? { k: 'ev', d: text, r: 1 } : { k: 'ev', d: text });
+        this.counters.deliveries += picked.length;
+        this.counters.batches++;
+      } catch {
+        this.counters.failures++;
+      }
     }
   }
 }

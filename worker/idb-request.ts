@@ -21,13 +21,17 @@ export function committed(tx: IDBTransaction): Promise<void> {
   });
 }
 
-/** Walk a cursor; `visit` returns false to stop early. */
+/** Walk a cursor; `visit` returns false to stop early. Rejects when `visit` throws (else nothing would settle). */
 export function walk(req: IDBRequest<IDBCursorWithValue | null>, visit: (cursor: IDBCursorWithValue) => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => {
-      const cursor = req.result;
-      if (cursor && visit(cursor)) cursor.continue();
-      else resolve();
+      try {
+        const cursor = req.result;
+        if (cursor && visit(cursor)) cursor.continue();
+        else resolve();
+      } catch (error) {
+        reject(error);
+      }
     };
     req.onerror = () => reject(req.error);
   });

@@ -25,17 +25,49 @@ export function fnv1a(text: string): string {
 }
 
 /**
+ * Deeper than this, canonicalJson writes a marker instead of descending. The
+ * edge refuses frames nested deeper than 64 levels, so admitted payloads hash
+ * whole; the bound is for anything else it is given.
+ */
+const maxCanonicalDepth = 256;
+
+/**
  * JSON text of a value with object keys sorted: the same payload gives the same
  * text whichever order a server (a JSONB column, another serialiser) wrote it in.
+ * Never throws: it runs on the delivery path, for any payload.
  */
 export function canonicalJson(value: unknown): string {
+  try {
+    return canonical(value, []);
+  } catch {
+    // A getter or proxy that throws (never in parsed JSON): still a key, never an exception.
+    return '"[unreadable]"';
+  }
+}
+
+/** `path`: the objects being written around `value`, to bound the depth and to spot cycles. */
+function canonical(value: unknown, path: object[]): string {
+  if (typeof value === 'bigint') return `"${value}"`;
   if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((key) => record[key] !== undefined)
-    .sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  if (path.length >= maxCanonicalDepth) return '"[too deep]"';
+  if (path.includes(value)) return '"[cycle]"';
+  path.push(value);
+  let text: string;
+  if (Array.isArray(value)) {
+    text = '[';
+    for (let i = 0; i < value.length; i++) text += (i === 0 ? '' : ',') + canonical(value[i], path);
+    text += ']';
+  } else {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record)
+      .filter((key) => record[key] !== undefined)
+      .sort();
+    text = '{';
+    for (let i = 0; i < keys.length; i++) text += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${canonical(record[keys[i]!], path)}`;
+    text += '}';
+  }
+  path.pop();
+  return text;
 }
 
 /**

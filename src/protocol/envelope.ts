@@ -19,7 +19,7 @@ export interface Envelope<TData = Record<string, unknown>> {
   tenantId?: string;
 }
 
-export type FrameRejectionCode = 'MALFORMED_FRAME' | 'OVERSIZED_FRAME';
+export type FrameRejectionCode = 'MALFORMED_FRAME' | 'OVERSIZED_FRAME' | 'TOO_DEEP';
 
 export interface FrameRejection {
   code: FrameRejectionCode;
@@ -42,6 +42,48 @@ export function parseIsoTimestamp(value: unknown): number {
   return Date.parse(value);
 }
 
+/**
+ * Most levels of objects and arrays a frame's `data` may nest, `data` itself
+ * being the first. What handles an event after the edge may recurse (hashing,
+ * cloning, serialising): a hostile depth must stop here.
+ */
+export const maxDataDepth = 64;
+
+/** The walk's stack, reused: the check runs once per frame and must not allocate per frame. */
+const pending: object[] = [];
+const depths: number[] = [];
+
+/**
+ * True when objects and arrays nest more than `limit` levels below `root`.
+ * Iterative, with its own stack: a frame 100,000 levels deep cannot overflow it.
+ */
+function nestsDeeperThan(root: object, limit: number): boolean {
+  pending.push(root);
+  depths.push(0);
+  let deeper = false;
+  while (pending.length > 0 && !deeper) {
+    const value = pending.pop() as Record<string, unknown>;
+    const depth = depths.pop()!;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length && !deeper; i++) deeper = descend(value[i], depth, limit);
+    } else {
+      for (const key in value) if ((deeper = descend(value[key], depth, limit))) break;
+    }
+  }
+  pending.length = 0;
+  depths.length = 0;
+  return deeper;
+}
+
+/** Queue `item` when it is an object or array; true when that would pass `limit`. */
+function descend(item: unknown, depth: number, limit: number): boolean {
+  if (typeof item !== 'object' || item === null) return false;
+  if (depth >= limit) return true;
+  pending.push(item);
+  depths.push(depth + 1);
+  return false;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -61,6 +103,10 @@ export function validateEnvelope(value: unknown): ParsedFrame {
   const frame = value as Record<string, unknown>;
   if (typeof frame.type !== 'string' || frame.type.length === 0 || frame.type.length > 200) {
     return reject('MALFORMED_FRAME', `type must be a non-empty string, got ${describe(frame.type)}`);
+  }
+  // The frame is level 0, its data level 1: every field is held to the depth allowed for data.
+  if (nestsDeeperThan(frame, maxDataDepth)) {
+    return reject('TOO_DEEP', `${frame.type} nests deeper than ${maxDataDepth} levels`);
   }
   const data = frame.data;
   const isObject = typeof data === 'object' && data !== null && !Array.isArray(data);

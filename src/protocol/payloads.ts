@@ -34,20 +34,27 @@ const schema: Record<string, string> = {
 };
 
 /** Older names of event types, and the current name they mean. */
-export const typeAliases: Record<string, string> = {
-  'kpi.reading.created': 'measure.reading.created',
-  'kpi.reading_created': 'measure.reading.created',
-};
+export const typeAliases: ReadonlyMap<string, string> = new Map([
+  ['kpi.reading.created', 'measure.reading.created'],
+  ['kpi.reading_created', 'measure.reading.created'],
+]);
+
+/**
+ * Server values index these tables: only their own entries count, so a type
+ * named `constructor` or `__proto__` finds nothing on Object.prototype.
+ */
+const own = <T>(table: Record<string, T>, key: string): T | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
 
 type Field = [name: string, kind: string, optional: boolean];
 const compiled = new Map<string, Field[]>();
 
 function fieldsOf(type: string): Field[] | undefined {
   let fields = compiled.get(type);
-  if (!fields && schema[type]) {
-    fields = schema[type].split(' ').map((spec) => {
-      const optional = spec.endsWith('?');
-      const [name, kind = 's'] = (optional ? spec.slice(0, -1) : spec).split(':');
+  const spec = fields ? undefined : own(schema, type);
+  if (spec !== undefined) {
+    fields = spec.split(' ').map((field) => {
+      const optional = field.endsWith('?');
+      const [name, kind = 's'] = (optional ? field.slice(0, -1) : field).split(':');
       return [name!, kind, optional];
     });
     compiled.set(type, fields);
@@ -96,11 +103,11 @@ export function payloadProblem(envelope: Envelope): PayloadProblem | undefined {
   const data = envelope.data as Record<string, unknown>;
   let gap: PayloadProblem | undefined;
   for (const [index, [name, kind, optional]] of fields.entries()) {
-    const value = data[name];
+    const value = own(data, name);
     // An optional field may be left out or sent as null (a nullable column serialised as is).
     if (value == null && optional) continue;
     if (!fits(value, kind)) {
-      const message = `${envelope.type}: ${name} must be ${kindName[kind]}, got ${value === undefined ? 'nothing' : describe(value)}`;
+      const message = `${envelope.type}: ${name} must be ${own(kindName, kind) ?? kindName.s}, got ${value === undefined ? 'nothing' : describe(value)}`;
       if (value != null || index === 0 || name === 'tenantId') return { message, fatal: true };
       gap ??= { message, fatal: false };
     }
@@ -109,7 +116,7 @@ export function payloadProblem(envelope: Envelope): PayloadProblem | undefined {
 }
 
 export function isKnownType(type: string): boolean {
-  return schema[type] !== undefined;
+  return Object.hasOwn(schema, type);
 }
 
 const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -118,7 +125,12 @@ function camelKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelKeys);
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) out[camel(key)] = camelKeys(inner);
+  for (const [key, inner] of Object.entries(value)) {
+    const name = camel(key);
+    // Assigning `__proto__` would set the prototype instead of keeping the key as data.
+    if (name === '__proto__') Object.defineProperty(out, name, { value: camelKeys(inner), enumerable: true, writable: true, configurable: true });
+    else out[name] = camelKeys(inner);
+  }
   return out;
 }
 
@@ -127,7 +139,7 @@ function camelKeys(value: unknown): unknown {
  * payload keys when asked. Returns the same object when nothing changed.
  */
 export function normalizeEnvelope(envelope: Envelope, normalizeKeys: boolean): Envelope {
-  const type = typeAliases[envelope.type] ?? envelope.type;
+  const type = typeAliases.get(envelope.type) ?? envelope.type;
   const keysChange = normalizeKeys && Object.keys(envelope.data).some((key) => key.includes('_'));
   if (type === envelope.type && !keysChange) return envelope;
   return { ...envelope, type, data: keysChange ? (camelKeys(envelope.data) as Record<string, unknown>) : envelope.data };

@@ -159,3 +159,114 @@ describe('event log failures', () => {
     expect(eventLog.lastSeen).toBeNull();
   });
 });
+
+describe('event log recovery', () => {
+  /** A log whose openStore hands out a new CountingStore per call, or fails while `broken`. */
+  function recovering(clock = new FakeClock(t0)) {
+    const opened: CountingStore[] = [];
+    const state = { broken: false };
+    const openStore = vi.fn(async () => {
+      if (state.broken) throw new Error('IndexedDB is broken');
+      const store = new CountingStore(defaultLogPolicy);
+      opened.push(store);
+      return store;
+    });
+    return { ...log(new CountingStore(defaultLogPolicy), clock, { openStore }), opened, state, openStore };
+  }
+
+  it('reopens the store at once when a write fails (a connection closed), without degrading', async () => {
+    const { eventLog, opened, onDegraded } = recovering();
+    await eventLog.open('ns');
+    opened[0]!.failing = true;
+    eventLog.append(event(1));
+    await eventLog.flush();
+    expect(onDegraded).not.toHaveBeenCalled();
+    expect(opened).toHaveLength(2);
+    expect(await opened[1]!.count()).toBe(1);
+    expect(eventLog.status()).toMatchObject({ status: 'ok', written: 1 });
+  });
+
+  it('back to ok once IndexedDB works again, at most one attempt per 30 s, with what memory kept moved back', async () => {
+    const { eventLog, opened, onDegraded, state, openStore, clock } = recovering();
+    await eventLog.open('ns');
+    opened[0]!.failing = true;
+    state.broken = true;
+    eventLog.append(event(1));
+    await eventLog.flush();
+    expect(onDegraded).toHaveBeenCalledOnce();
+    expect(eventLog.status()).toMatchObject({ status: 'degraded' });
+    state.broken = false;
+    const attempts = openStore.mock.calls.length;
+    clock.advance(10_000);
+    eventLog.append(event(2));
+    await eventLog.flush();
+    expect(await eventLog.recent({})).toHaveLength(2);
+    expect(openStore.mock.calls.length).toBe(attempts);
+    expect(eventLog.status()).toMatchObject({ status: 'degraded' });
+    clock.advance(20_000);
+    eventLog.append(event(3));
+    await eventLog.flush();
+    expect(eventLog.status()).toMatchObject({ status: 'ok' });
+    const back = opened.at(-1)!;
+    expect((await back.recent({})).map((e) => e.envelope.data.n)).toEqual([1, 2, 3]);
+    expect((await eventLog.recent({})).map((e) => e.envelope.data.n)).toEqual([1, 2, 3]);
+    expect(onDegraded).toHaveBeenCalledOnce();
+  });
+
+  it('retries opening on the next use after IndexedDB could not be opened at all', async () => {
+    const { eventLog, state, clock, onDegraded } = recovering();
+    state.broken = true;
+    await eventLog.open('ns');
+    expect(eventLog.status()).toMatchObject({ status: 'degraded' });
+    state.broken = false;
+    clock.advance(30_000);
+    eventLog.append(event(1));
+    expect((await eventLog.recent({})).map((e) => e.envelope.data.n)).toEqual([1]);
+    expect(eventLog.status()).toMatchObject({ status: 'ok' });
+    expect(onDegraded).toHaveBeenCalledOnce();
+  });
+
+  it('wipe() says false when the store could not be wiped', async () => {
+    const store = new CountingStore(defaultLogPolicy);
+    store.wipe = () => Promise.reject(new Error('disk error'));
+    const { eventLog } = log(store);
+    await eventLog.open('ns');
+    expect(await eventLog.wipe()).toBe(false);
+    const healthy = log(new CountingStore(defaultLogPolicy)).eventLog;
+    await healthy.open('ns');
+    expect(await healthy.wipe()).toBe(true);
+  });
+
+  it('counts events the store refused to keep, apart from those written', async () => {
+    const store = new CountingStore(defaultLogPolicy);
+    const { eventLog } = log(store);
+    const refusing = Object.assign(store, { refused: 0 });
+    const append = store.append.bind(store);
+    store.append = async (batch, ...rest) => {
+      refusing.refused += 1;
+      return append(batch.slice(1), ...rest);
+    };
+    await eventLog.open('ns');
+    eventLog.append(event(1));
+    eventLog.append(event(2));
+    await eventLog.flush();
+    expect(eventLog.status()).toMatchObject({ status: 'ok', written: 1, refused: 1 });
+  });
+});
+
+describe('event log pacing', () => {
+  it('measures the time since the last commit on the monotonic clock: a wall clock set back does not stall writes', async () => {
+    const store = new CountingStore(defaultLogPolicy);
+    const { eventLog, clock } = log(store);
+    await eventLog.open('ns');
+    eventLog.append(event(1));
+    clock.advance(10);
+    await settle();
+    expect(store.appends).toBe(1);
+    clock.jumpWall(-3_600_000);
+    eventLog.append(event(2));
+    clock.advance(100);
+    await settle();
+    expect(store.appends).toBe(2);
+  });
+});

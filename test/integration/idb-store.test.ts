@@ -1,10 +1,12 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LogPolicy } from '../../src/core/log-policy.ts';
 import { eventKey } from '../../src/core/log-policy.ts';
 import type { StoredEvent } from '../../src/ports.ts';
 import { IdbEventStore, idbStores, openTabwireDatabase } from '../../worker/idb-store.ts';
+import { walk } from '../../worker/idb-request.ts';
+import { FakeClock } from '../support/fake-clock.ts';
 
 const t0 = Date.UTC(2025, 10, 3, 14, 30);
 const policy: LogPolicy = { maxEvents: 500, maxAgeMs: 24 * 3600_000 };
@@ -105,5 +107,148 @@ describe('IndexedDB event store', () => {
     });
     await expect(openTabwireDatabase(() => {}, 500, factory)).rejects.toThrow();
     newer.close();
+  });
+});
+
+describe('IndexedDB event store: what a server value cannot break', () => {
+  const prototypeNames = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
+
+  it('stores types named like Object.prototype members and answers recent() for * and goal.* without hanging', async () => {
+    const { store: s } = await store();
+    const events = [...prototypeNames, 'goal.created'].map((type, i) => event(t0 + i, type));
+    await s.append(events, null, t0);
+    expect((await s.recent({ type: '*' })).map((e) => e.envelope.type)).toEqual([...prototypeNames, 'goal.created']);
+    expect((await s.recent({ type: 'goal.*' })).map((e) => e.envelope.type)).toEqual(['goal.created']);
+    expect((await s.recent({ type: 'toString' })).map((e) => e.envelope.type)).toEqual(['toString']);
+  });
+
+  it('skips and counts a stored row that is not an envelope (an older build stored a type that was an object)', async () => {
+    const { store: s, db } = await store('ns');
+    await s.append([event(t0, 'goal.created'), event(t0 + 2, 'goal.completed')], null, t0);
+    const tx = db.transaction('events', 'readwrite');
+    tx.objectStore('events').put({ type: {}, timestamp: new Date(t0 + 1).toISOString(), data: {} }, ['ns', t0 + 1, 'bad']);
+    tx.objectStore('events').put('not an envelope', ['ns', t0 + 3, 'worse']);
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    expect((await s.recent({ type: 'goal.*' })).map((e) => e.envelope.type)).toEqual(['goal.created', 'goal.completed']);
+    expect((await s.recent({ type: '*' })).map((e) => e.envelope.type)).toEqual(['goal.created', 'goal.completed']);
+    expect(s.skippedRows).toBe(4);
+  });
+
+  it('walk() rejects, rather than hanging, when the visitor throws', async () => {
+    const { store: s, db } = await store('ns');
+    await s.append([event(t0)], null, t0);
+    const cursor = db.transaction('events').objectStore('events').openCursor();
+    await expect(
+      walk(cursor, () => {
+        throw new TypeError('visitor failed');
+      }),
+    ).rejects.toThrow('visitor failed');
+  });
+
+  it('stores the rest of a batch when IndexedDB refuses one of its events, and counts the refused one', async () => {
+    const { store: s } = await store('ns');
+    const unclonable = { key: 'fn', at: t0 + 1, envelope: { type: 'x.y', timestamp: new Date(t0 + 1).toISOString(), data: { f: () => 1 } } };
+    await s.append([event(t0), unclonable as StoredEvent, event(t0 + 2, 'goal.completed')], { at: t0 + 2, keys: ['k'] }, t0);
+    expect((await s.recent({})).map((e) => e.envelope.type)).toEqual(['goal.created', 'goal.completed']);
+    expect(s.refused).toBe(1);
+    expect(await s.lastSeen()).toEqual({ at: t0 + 2, keys: ['k'] });
+  });
+});
+
+/** An IndexedDB factory that can be told to fail to open, and keeps the connections it opened. */
+class FlakyFactory {
+  failing = false;
+  opens = 0;
+  readonly connections: IDBDatabase[] = [];
+  constructor(readonly inner = new IDBFactory()) {}
+  open(name: string, version?: number): IDBOpenDBRequest {
+    this.opens++;
+    if (this.failing) throw new DOMException('IndexedDB is broken', 'UnknownError');
+    const request = this.inner.open(name, version);
+    request.addEventListener('success', () => this.connections.push(request.result));
+    return request;
+  }
+  asFactory(): IDBFactory {
+    return this as unknown as IDBFactory;
+  }
+}
+
+describe('IndexedDB connection lost or refused', () => {
+  it('reopens on the next use after a newer version or a deletion closed the connection', async () => {
+    const factory = new IDBFactory();
+    const stores = idbStores({ factory });
+    const first = await stores.open('ns', policy);
+    await first.append([event(t0)], null, t0);
+    // Deleting the database asks open connections to give way (versionchange).
+    await new Promise((resolve) => (factory.deleteDatabase('tabwire').onsuccess = resolve));
+    await expect(first.count()).rejects.toThrow();
+    const second = await stores.open('ns', policy);
+    await second.append([event(t0 + 1)], null, t0);
+    expect(await second.count()).toBe(1);
+  });
+
+  it('reopens after the connection was closed without an event', async () => {
+    const factory = new FlakyFactory();
+    const stores = idbStores({ factory: factory.asFactory() });
+    await stores.open('ns', policy);
+    factory.connections[0]!.close();
+    const store = await stores.open('ns', policy);
+    await store.append([event(t0)], null, t0);
+    expect(await store.count()).toBe(1);
+    expect(factory.opens).toBe(2);
+  });
+
+  it('after a failed open, tries again at most once per reopenIntervalMs (monotonic clock)', async () => {
+    const factory = new FlakyFactory();
+    const clock = new FakeClock(t0);
+    const stores = idbStores({ factory: factory.asFactory(), clock });
+    factory.failing = true;
+    await expect(stores.open('ns', policy)).rejects.toThrow();
+    factory.failing = false;
+    clock.jumpWall(3_600_000);
+    clock.advance(29_000);
+    await expect(stores.open('ns', policy)).rejects.toThrow();
+    expect(factory.opens).toBe(1);
+    clock.advance(1_000);
+    expect(await (await stores.open('ns', policy)).count()).toBe(0);
+    expect(factory.opens).toBe(2);
+  });
+
+  it('a wipe that could not even open the database is performed by the next connection of this worker, before any read', async () => {
+    const factory = new FlakyFactory();
+    const clock = new FakeClock(t0);
+    const stores = idbStores({ factory: factory.asFactory(), clock });
+    await (await stores.open('wss://x/rt|t|u', policy)).append([event(t0)], { at: t0, keys: ['k'] }, t0);
+    factory.connections[0]!.close();
+    factory.failing = true;
+    await expect(stores.wipePrefix('wss://x/rt|')).rejects.toThrow();
+    factory.failing = false;
+    clock.advance(30_000);
+    const reopened = await stores.open('wss://x/rt|t|u', policy);
+    expect(await reopened.count()).toBe(0);
+    expect(await reopened.lastSeen()).toBeNull();
+  });
+
+  it('a wipe that failed after its marker was written is performed by the next worker before any read', async () => {
+    const factory = new IDBFactory();
+    const stores = idbStores({ factory });
+    const mine = await stores.open('wss://x/rt|t|u', policy);
+    const other = await stores.open('wss://other/rt|t|u', policy);
+    await mine.append([event(t0)], { at: t0, keys: ['k'] }, t0);
+    await other.append([event(t0)], null, t0);
+    const failingDelete = vi.spyOn(IDBObjectStore.prototype, 'delete').mockImplementation(() => {
+      throw new DOMException('disk error', 'UnknownError');
+    });
+    try {
+      await expect(stores.wipePrefix('wss://x/rt|')).rejects.toThrow();
+    } finally {
+      failingDelete.mockRestore();
+    }
+    expect(await mine.count()).toBe(1);
+    // A new worker: its own factory over the same database.
+    const next = await idbStores({ factory }).open('wss://x/rt|t|u', policy);
+    expect(await next.count()).toBe(0);
+    expect(await next.lastSeen()).toBeNull();
+    expect(await (await idbStores({ factory }).open('wss://other/rt|t|u', policy)).count()).toBe(1);
   });
 });
