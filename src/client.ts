@@ -68,6 +68,13 @@ export interface Broker<M extends object = DefaultEvents> {
 
 type Handler = (event: RealtimeEvent) => void;
 
+/** On the `tabwire-logout` channel: a tab of this endpoint and account (hashed `sessionKey`) logged out. */
+interface LogoutNotice {
+  url?: string;
+  sessionKey?: string;
+  brokerId?: string;
+}
+
 /** One attachment to one host. */
 interface Link {
   host: Host;
@@ -270,7 +277,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     });
 
   const openHost = async (): Promise<Host> => {
-    const name = hostName(target.buildId, config.url);
+    const name = hostName(target.buildId, config.url, config.sessionKey);
     if (target.mode === 'worker') {
       return workerHost(target.script ? new SharedWorker(target.script, workerOptions(target.name ?? name)) : (options.worker ?? bundledWorker)(name));
     }
@@ -469,12 +476,14 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     }
   };
 
-  // Logout reaches every broker of this endpoint in the browser, not only ours: tabs on their own
-  // (sharing 'none') and tabs still on another build's worker log out too.
+  // Logout reaches every broker of this endpoint and account in the browser, not only ours: tabs on
+  // their own (sharing 'none') and tabs still on another build's worker log out too; another
+  // account's tabs (another sessionKey) do not.
   const logouts = typeof BroadcastChannel === 'function' ? new BroadcastChannel('tabwire-logout') : undefined;
   if (logouts) {
-    logouts.onmessage = ({ data }: MessageEvent<{ url?: string; brokerId?: string }>) => {
-      if (data?.url === config.url && link && link.brokerId !== data.brokerId && status !== 'closed') call('logout', []).catch(() => {});
+    logouts.onmessage = ({ data }: MessageEvent<LogoutNotice>) => {
+      if (data?.url !== config.url || data.sessionKey !== config.sessionKey) return;
+      if (link && link.brokerId !== data.brokerId && status !== 'closed') call('logout', []).catch(() => {});
     };
   }
 
@@ -558,7 +567,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     async logout() {
       const brokerId = link?.brokerId;
       await call('logout', []);
-      logouts?.postMessage({ url: config.url, brokerId });
+      logouts?.postMessage({ url: config.url, sessionKey: config.sessionKey, brokerId } satisfies LogoutNotice);
     },
     reconnect: () => call('reconnect', []),
     close() {

@@ -17,6 +17,11 @@ export const linkVersion = 1;
 export interface BrokerConfig {
   url: string;
   tenantId?: string;
+  /**
+   * The hash of the app's `sessionKey` (16 hex digits), never the key itself: the broker
+   * serves one account, and names its log with it. Absent without a `sessionKey`.
+   */
+  sessionKey?: string;
   eventsSinceUrl?: string;
   resyncSettleMs: number;
   replayOverlapMs: number;
@@ -93,7 +98,19 @@ export interface UpgradeNotice {
 /** Tab → broker, on the stream port: the answer to an `ask`. */
 export type TabAnswer =
   | { k: 'ans'; id: number; ok: true; token?: string }
-  | { k: 'ans'; id: number; ok: false; e: TabwireErrorData };
+  | {
+      k: 'ans';
+      id: number;
+      ok: false;
+      e: TabwireErrorData;
+      /**
+       * 1: "this tab cannot do that, ask another": it has no `refreshToken`, or its `getToken`
+       * gave no token (null, undefined, ''). Not a refusal: the broker asks the next tab, and
+       * ends in `unauthorized` only if no tab could. Absent: the app's function threw or
+       * rejected, a refusal.
+       */
+      n?: 1;
+    };
 
 /** Calls a tab makes on the control channel; the names are the RPC methods. */
 export interface BrokerCalls {
