@@ -9,12 +9,13 @@ import { TabwireError } from './errors.ts';
 import type { BrokerConfig } from './link.ts';
 import { isSessionHash } from './session-key.ts';
 
-/** setTimeout's largest delay, in ms: a longer one fires at once. */
+/**
+ * setTimeout's largest delay, in ms: a longer one fires at once. Also the
+ * bound of counts, which have no natural limit of their own.
+ */
 export const maxTimerMs = 2 ** 31 - 1;
 /** The gateway closes a socket idle for 10 min: the keep-alive must come before. */
 const maxKeepAliveMs = 10 * 60_000 - 1;
-/** Counts have no natural limit; this one keeps them integers a timer or an index can use. */
-const maxCount = 2 ** 31 - 1;
 /** The worker keeps at most this many fixed retry delays (a strategy is sampled 32 times). */
 const maxRetryDelays = 256;
 
@@ -26,42 +27,43 @@ type NumericKey = {
   [K in keyof BrokerConfig]-?: BrokerConfig[K] extends number ? K : never;
 }[keyof BrokerConfig];
 
-/** Each numeric option: where the app sets it, its default, its range, whether it is ms. */
-export const numericOptions: Array<[key: NumericKey, path: string, fallback: number, min: number, max: number, ms: boolean]> = [
-  ['resyncSettleMs', 'resync.settleMs', 1000, 0, maxTimerMs, true],
-  ['replayOverlapMs', 'resync.overlapMs', 1000, 0, maxTimerMs, true],
-  ['replayLimit', 'resync.replayLimit', 100, 1, maxCount, false],
-  ['logMaxEvents', 'log.maxEvents', defaults.logMaxEvents, 1, maxCount, false],
+/** Each numeric option: where the app sets it, its default, its range (at most setTimeout's unless said). */
+export const numericOptions: Array<[key: NumericKey, path: string, fallback: number, min: number, max?: number]> = [
+  ['resyncSettleMs', 'resync.settleMs', 1000, 0],
+  ['replayOverlapMs', 'resync.overlapMs', 1000, 0],
+  ['replayLimit', 'resync.replayLimit', 100, 1],
+  ['logMaxEvents', 'log.maxEvents', defaults.logMaxEvents, 1],
   // An age compared with timestamps, never a timer: a log may keep months.
-  ['logMaxAgeMs', 'log.maxAgeMs', defaults.logMaxAgeMs, 1, Number.MAX_SAFE_INTEGER, true],
-  ['keepAliveMs', 'keepAliveMs', defaults.keepAliveMs, 1000, maxKeepAliveMs, true],
-  ['minDelayMs', 'minDelayMs', defaults.minDelayMs, 1, maxTimerMs, true],
-  ['maxDelayMs', 'maxDelayMs', defaults.maxDelayMs, 1, maxTimerMs, true],
-  ['handshakeTimeoutMs', 'handshakeTimeoutMs', 10_000, 100, maxTimerMs, true],
-  ['healthyAfterMs', 'healthyAfterMs', 5000, 0, maxTimerMs, true],
-  ['tokenTimeoutMs', 'tokenTimeoutMs', 10_000, 100, maxTimerMs, true],
-  ['maxBufferedMessages', 'maxBufferedMessages', 100, 0, maxCount, false],
-  ['maxFrameBytes', 'maxFrameBytes', defaults.maxFrameBytes, 64, maxCount, false],
-  ['lingerMs', 'lingerMs', 5000, 0, maxTimerMs, true],
+  ['logMaxAgeMs', 'log.maxAgeMs', defaults.logMaxAgeMs, 1, Number.MAX_SAFE_INTEGER],
+  ['keepAliveMs', 'keepAliveMs', defaults.keepAliveMs, 1000, maxKeepAliveMs],
+  ['minDelayMs', 'minDelayMs', defaults.minDelayMs, 1],
+  ['maxDelayMs', 'maxDelayMs', defaults.maxDelayMs, 1],
+  ['handshakeTimeoutMs', 'handshakeTimeoutMs', 10_000, 100],
+  ['healthyAfterMs', 'healthyAfterMs', 5000, 0],
+  ['tokenTimeoutMs', 'tokenTimeoutMs', 10_000, 100],
+  ['maxBufferedMessages', 'maxBufferedMessages', 100, 0],
+  ['maxFrameBytes', 'maxFrameBytes', defaults.maxFrameBytes, 64],
+  ['lingerMs', 'lingerMs', 5000, 0],
 ];
 
 /** Whether `value` is a number in [min, max] (not NaN, not infinite). */
-export const inRange = (value: unknown, min: number, max: number): value is number =>
+export const inRange = (value: unknown, min: number, max = maxTimerMs): value is number =>
   typeof value === 'number' && value >= min && value <= max;
+
+/** Throws INVALID_ARGUMENT naming the option unless `value` is a number in [min, max]. */
+export function checkRange(path: string, value: unknown, min: number, max = maxTimerMs): void {
+  if (!inRange(value, min, max)) throw invalid(`${path} must be a number from ${min} to ${max}${path.endsWith('Ms') ? ' (ms)' : ''}, got ${String(value)}`);
+}
 
 /**
  * Query parameter names that carry a credential or a tenant, compared without
  * case or separators (`access_token`, `X-Api-Key`, `tenantId`). Names that only
- * contain `auth` as `author…` are someone's name, not a credential.
+ * contain `auth` as `author` (not `authoriz…`) name a person, not a credential.
  */
-function credentialParam(name: string): boolean {
-  const n = name.toLowerCase().replace(/[^a-z0-9]/g, '');
-  return (
-    /token|jwt|secret|passw|apikey|signature|credential|tenant|bearer|session/.test(n) ||
-    (n.includes('auth') && !/^author(?!i[sz])/.test(n)) ||
-    /^x?(key|sig|pwd|pass|sid)$/.test(n)
+const credentialParam = (name: string): boolean =>
+  /token|jwt|secret|passw|apikey|signature|credential|tenant|bearer|session|auth(?!or(?!i[sz]))|^x?(key|sig|pwd|pass|sid)$/.test(
+    name.toLowerCase().replace(/[^a-z0-9]/g, ''),
   );
-}
 
 /** Parse and check an endpoint. Errors name the problem, never the URL: it may hold a credential. */
 export function checkUrl(value: unknown, label: string): URL {
@@ -105,7 +107,7 @@ export function sanitizeBrokerConfig(value: unknown): BrokerConfig {
     invalidPayloads: input.invalidPayloads === 'pass' ? 'pass' : 'drop',
     normalizeKeys: input.normalizeKeys === true,
   } as BrokerConfig;
-  for (const [key, , fallback, min, max] of numericOptions) {
+  for (const [key, , fallback, min, max = maxTimerMs] of numericOptions) {
     const given = input[key];
     config[key] = finite(given) ? clamp(given, min, max) : fallback;
   }
