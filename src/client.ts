@@ -249,7 +249,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     if (!run) return cannot('this tab has no refreshToken');
     let value: unknown;
     try {
-      value = await run();
+      value = await run.call(options);
     } catch (error) {
       // Only the error's name: an app's message might quote a credential.
       return reply({ k: 'ans', id, ok: false, e: { code: 'TOKEN_UNAVAILABLE', message: `${fn} failed (${(error as Error)?.name ?? 'error'})` } });
