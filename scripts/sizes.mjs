@@ -71,8 +71,14 @@ export function bundleSizes(dist = 'dist') {
  * paging, order-proof dedupe keys. Raised again for the worker, by 0.25 kB, when
  * it stood 7 bytes under: a replay refused with 401 now refreshes once, and events
  * with a required field left out or null are reported but no longer lost.
+ * Raised for the client by 0.625 kB (it stood 19 bytes under) for trust between
+ * accounts and tabs: `sessionKey` (hashed into every name, so two accounts in one
+ * profile never share a broker), options bounded to what setTimeout and the
+ * gateway accept, URLs refused with userinfo or credential-like query names,
+ * token answers that tell "cannot" from "refused", calls that always settle, and
+ * the fallback to a tab-local broker where Web Locks are missing (plain http).
  */
 export const targets = { client: 4 * 1024, worker: 12 * 1024 };
-export const budgets = { client: 5.25 * 1024, worker: 14.75 * 1024 };
+export const budgets = { client: 5.875 * 1024, worker: 14.75 * 1024 };
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(bundleSizes(), null, 2));

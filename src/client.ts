@@ -11,7 +11,7 @@ import { isValidPattern, matches } from './core/patterns.ts';
 import { TabwireError, type TabwireErrorData } from './errors.ts';
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from './events.ts';
 import { type Host, type Sharing, type Target, hostName, workerHost, workerOptions } from './host.ts';
-import { type AttachReply, type AttachRequest, type StreamMessage, type UpgradeNotice, linkVersion } from './link.ts';
+import { type AttachReply, type AttachRequest, type StreamMessage, type TabAnswer, type UpgradeNotice, linkVersion } from './link.ts';
 import { type ConnectOptions, resolveConfig } from './options.ts';
 import type { RecentQuery } from './ports.ts';
 import { isControlType } from './protocol/control-types.ts';
@@ -19,6 +19,7 @@ import { type RpcClient, RpcError, createRpcClient } from './rpc.ts';
 import type { Endpoint } from './rpc.ts';
 import type { BrokerStats } from '../worker/broker.ts';
 import { tabwireBuild } from './build-id.ts';
+import { randomId } from './random-id.ts';
 
 export { tabwireBuild };
 
@@ -68,6 +69,13 @@ export interface Broker<M extends object = DefaultEvents> {
 
 type Handler = (event: RealtimeEvent) => void;
 
+/** On the `tabwire-logout` channel: a tab of this endpoint and account (hashed `sessionKey`) logged out. */
+interface LogoutNotice {
+  url?: string;
+  sessionKey?: string;
+  brokerId?: string;
+}
+
 /** One attachment to one host. */
 interface Link {
   host: Host;
@@ -110,12 +118,16 @@ function bundledWorker(name: string): SharedWorker {
   return new SharedWorker(new URL('../worker/broker.worker.ts', import.meta.url), { type: 'module' });
 }
 
+/** Web Locks: missing outside secure contexts (plain http on a LAN address). Brokers and leaders need them. */
+const hasLocks = () => typeof navigator !== 'undefined' && !!navigator.locks;
+
 /** Whether tabs here can elect a leader (Web Locks and BroadcastChannel). */
-const canLead = () => typeof navigator !== 'undefined' && !!navigator.locks && typeof BroadcastChannel === 'function';
+const canLead = () => hasLocks() && typeof BroadcastChannel === 'function';
 
 /** The best way to share available here, or the one asked for if it is available. */
 function pickSharing(wanted: ConnectOptions['sharing']): Sharing {
-  const worker = typeof SharedWorker === 'function';
+  // A SharedWorker starts in an insecure context too, but its broker could not hold its lock there.
+  const worker = typeof SharedWorker === 'function' && hasLocks();
   const leader = canLead();
   if ((wanted === 'worker' && !worker) || (wanted === 'leader' && !leader)) {
     throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `sharing '${wanted}' is not available in this browser` });
@@ -128,6 +140,10 @@ function pickSharing(wanted: ConnectOptions['sharing']): Sharing {
 /** How long a tab that moved to a newer build still takes events from the old broker, in ms. */
 const handoffOverlapMs = 1000;
 
+
+/** How long the broker lets `recent()` wait for a session before it answers NOT_READY, in ms. */
+const brokerSessionWaitMs = 10_000;
+
 const identity = (event: RealtimeEvent) => event.eventId ?? `${event.type}|${event.timestamp}|${JSON.stringify(event.data)}`;
 
 export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions): Broker<M> {
@@ -135,7 +151,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   const buildId = options.buildId ?? tabwireBuild;
   const sharing = pickSharing(options.sharing);
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
-  const tabId = crypto.randomUUID();
+  const tabId = randomId();
   const lockName = `tabwire-tab:${tabId}`;
   const handlers = new Map<string, Set<Handler>>();
   const stateListeners = new Set<StateListener>();
@@ -192,12 +208,13 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   };
 
   const startDedupe = () => {
-    dedupeUntil = Date.now() + 5000;
+    // A duration: a wall clock set back or forward must not stretch or skip it.
+    dedupeUntil = performance.now() + 5000;
     for (const event of lastDelivered) seen.add(identity(event));
   };
 
   const deliver = (events: RealtimeEvent[], replayed: boolean) => {
-    const window = dedupeUntil > Date.now();
+    const window = dedupeUntil > performance.now();
     if (!window && seen.size > 0) seen.clear();
     for (const event of events) {
       if (window) {
@@ -223,15 +240,21 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   };
 
   const answer = async (stream: Endpoint, id: number, fn: 'getToken' | 'refreshToken') => {
+    const reply = (message: TabAnswer) => stream.postMessage(message);
+    // Not a refusal: this tab cannot, another one may.
+    const cannot = (message: string) => reply({ k: 'ans', id, ok: false, n: 1, e: { code: 'TOKEN_UNAVAILABLE', message } });
+    const run = fn === 'getToken' ? options.getToken : options.refreshToken;
+    if (!run) return cannot('this tab has no refreshToken');
+    let value: unknown;
     try {
-      // Without refreshToken this throws: a refused refresh, as it should be.
-      const value = await (fn === 'getToken' ? options.getToken() : options.refreshToken!());
-      if (fn === 'getToken' && !(typeof value === 'string' && value)) throw new TypeError('no token');
-      stream.postMessage({ k: 'ans', id, ok: true, ...(typeof value === 'string' ? { token: value } : {}) });
+      value = await run.call(options);
     } catch (error) {
       // Only the error's name: an app's message might quote a credential.
-      stream.postMessage({ k: 'ans', id, ok: false, e: { code: 'TOKEN_UNAVAILABLE', message: `${fn} failed (${(error as Error)?.name ?? 'error'})` } });
+      return reply({ k: 'ans', id, ok: false, e: { code: 'TOKEN_UNAVAILABLE', message: `${fn} failed (${(error as Error)?.name ?? 'error'})` } });
     }
+    const token = typeof value === 'string' && value ? value : undefined;
+    if (fn === 'getToken' && !token) return cannot('this tab has no token');
+    reply({ k: 'ans', id, ok: true, ...(token ? { token } : {}) });
   };
 
   const onStream = (stream: Endpoint, from: Link) => (event: MessageEvent) => {
@@ -256,6 +279,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       case 'ask':
         return void answer(stream, message.id, message.fn);
       case 'up':
+        // Builds announce themselves per endpoint: a newer worker of another account is not ours.
+        if (message.n.name?.startsWith('tabwire|') && message.n.name !== hostName(message.n.buildId, config.url, config.sessionKey)) return;
         if (upgradeTo?.buildId === message.n.buildId) return;
         upgradeTo = message.n;
         emit(upgradeListeners, message.n);
@@ -263,14 +288,14 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     }
   };
 
-  const withTimeout = <T>(promise: Promise<T>, what: string): Promise<T> =>
+  const withTimeout = <T>(promise: Promise<T>, what: string, ms = callTimeoutMs): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TabwireError({ code: 'TIMEOUT', message: `${what} took longer than ${callTimeoutMs} ms` })), callTimeoutMs);
+      const timer = setTimeout(() => reject(new TabwireError({ code: 'TIMEOUT', message: `${what} took longer than ${ms} ms` })), ms);
       promise.then(resolve, reject).finally(() => clearTimeout(timer));
     });
 
   const openHost = async (): Promise<Host> => {
-    const name = hostName(target.buildId, config.url);
+    const name = hostName(target.buildId, config.url, config.sessionKey);
     if (target.mode === 'worker') {
       return workerHost(target.script ? new SharedWorker(target.script, workerOptions(target.name ?? name)) : (options.worker ?? bundledWorker)(name));
     }
@@ -331,8 +356,9 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     const lostNow = () => {
       if (!closed && link === current) onBrokerLost();
     };
-    // Granted only when the broker's holder is gone: the worker or the leader tab died.
-    navigator.locks.request(reply.brokerLock, { signal: current.watch.signal }, lostNow).catch(() => {});
+    // Granted only when the broker's holder is gone: the worker or the leader tab died. Without
+    // Web Locks the broker is this page's own (sharing 'none'): it dies with the tab.
+    if (hasLocks()) navigator.locks.request(reply.brokerLock, { signal: current.watch.signal }, lostNow).catch(() => {});
     void host.lost?.then(lostNow);
     return current;
   };
@@ -377,6 +403,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     left.watch.abort();
     left.rpc.call('detach', []).catch(() => {});
     setTimeout(() => {
+      // Calls still waiting there are repeated on the broker in use, or fail (send): never left hanging.
+      left.rpc.failAll({ code: 'WORKER_LOST', message: 'this tab left that broker' });
       left.rpc.dispose();
       left.host.close();
     }, 100);
@@ -437,6 +465,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     })());
 
   const lockHeld = new Promise<void>((resolve) => {
+    // Without Web Locks there is no other broker to tell of this tab's death: nothing to hold.
+    if (!hasLocks()) return resolve();
     void navigator.locks.request(lockName, () => {
       resolve();
       // Closed before the lock came (StrictMode mounts, unmounts, mounts): give it back at once.
@@ -448,33 +478,39 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   });
   attached = lockHeld.then(() => (closed ? undefined : attach()));
 
+  const closedError = () => new TabwireError({ code: 'CLOSED', message: 'this broker was closed' });
+
   /**
    * A call to the broker. `retry`: safe to repeat, so retried once on the next
-   * broker if this one died. `bounded`: fails with TIMEOUT after callTimeoutMs
-   * (not `send`, which legitimately waits in the buffer until reconnected).
+   * broker if this one died. `boundMs`: fails with TIMEOUT after that long;
+   * undefined only for `send`, which legitimately waits in the buffer until
+   * reconnected, and settles when this tab closes (CLOSED) or the broker dies (WORKER_LOST).
    */
-  const call = async <T>(method: string, args: unknown[], retry = true, bounded = true): Promise<T> => {
-    if (closed) throw new TabwireError({ code: 'CLOSED', message: 'this broker was closed' });
+  const call = async <T>(method: string, args: unknown[], retry = true, boundMs: number | undefined = callTimeoutMs): Promise<T> => {
+    if (closed) throw closedError();
     // Waiting for a broker counts against the call's timeout, even for calls that may then wait
     // longer in it (send, recent): one that cannot start is retried forever.
     await withTimeout(attached, method);
+    if (closed) throw closedError();
     try {
       if (!link) throw new RpcError({ code: 'WORKER_LOST', message: 'no broker attached' });
       const pending = link.rpc.call<T>(method, args);
-      return await (bounded ? withTimeout(pending, method) : pending);
+      return await (boundMs === undefined ? pending : withTimeout(pending, method, boundMs));
     } catch (error) {
       const failure = toTabwireError(error);
-      if (retry && failure.code === 'WORKER_LOST' && !closed) return call(method, args, false, bounded);
+      if (retry && failure.code === 'WORKER_LOST' && !closed) return call(method, args, false, boundMs);
       throw failure;
     }
   };
 
-  // Logout reaches every broker of this endpoint in the browser, not only ours: tabs on their own
-  // (sharing 'none') and tabs still on another build's worker log out too.
+  // Logout reaches every broker of this endpoint and account in the browser, not only ours: tabs on
+  // their own (sharing 'none') and tabs still on another build's worker log out too; another
+  // account's tabs (another sessionKey) do not.
   const logouts = typeof BroadcastChannel === 'function' ? new BroadcastChannel('tabwire-logout') : undefined;
   if (logouts) {
-    logouts.onmessage = ({ data }: MessageEvent<{ url?: string; brokerId?: string }>) => {
-      if (data?.url === config.url && link && link.brokerId !== data.brokerId && status !== 'closed') call('logout', []).catch(() => {});
+    logouts.onmessage = ({ data }: MessageEvent<LogoutNotice>) => {
+      if (data?.url !== config.url || data.sessionKey !== config.sessionKey) return;
+      if (link && link.brokerId !== data.brokerId && status !== 'closed') call('logout', []).catch(() => {});
     };
   }
 
@@ -549,22 +585,30 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       if (bad) return Promise.reject(new TabwireError({ code: 'INVALID_ARGUMENT', message: bad }));
       // The stores compare instants in strict ISO 8601 UTC: '2025-11-03' or a zoneless time means the same here.
       const normalized = since === undefined ? query : { ...query, since: new Date(since).toISOString() };
-      // The broker bounds recent() itself (it waits for a session for up to 10 s).
-      return call('recent', [normalized], true, false);
+      // The broker may wait for a session before it answers: that wait on top of the usual bound.
+      return call('recent', [normalized], true, callTimeoutMs + brokerSessionWaitMs);
     },
-    send: (message, sendOptions = {}) => call<boolean>('send', [message, sendOptions], false, false),
+    send: (message, sendOptions = {}) => call<boolean>('send', [message, sendOptions], false, undefined),
     stats: () => call('stats', []),
     debug: () => call('debug', []),
     async logout() {
       const brokerId = link?.brokerId;
-      await call('logout', []);
-      logouts?.postMessage({ url: config.url, brokerId });
+      try {
+        await call('logout', []);
+      } finally {
+        // The other brokers log out even when ours failed or timed out: a user who left is gone everywhere.
+        if (!closed) logouts?.postMessage({ url: config.url, sessionKey: config.sessionKey, brokerId } satisfies LogoutNotice);
+      }
     },
     reconnect: () => call('reconnect', []),
     close() {
       if (closed) return;
       const last = link;
-      if (last) leave(last);
+      if (last) {
+        leave(last);
+        // What this tab still waits for (a send in the buffer) settles now, not with the broker.
+        last.rpc.failAll({ code: 'CLOSED', message: 'this broker was closed' });
+      }
       setState('closed', 'closed-by-tab');
       closed = true;
       link = undefined;

@@ -26,8 +26,13 @@ export interface Target {
   name?: string;
 }
 
-/** The channel and lock names of an endpoint's broker of one build. */
-export const hostName = (buildId: string, url: string): string => `tabwire|${buildId}|${url}`;
+/**
+ * The worker, channel and lock names of the broker of one build, endpoint and
+ * account (`sessionHash`: the hashed `sessionKey`, never the key). Without one:
+ * the name tabs used before `sessionKey` existed.
+ */
+export const hostName = (buildId: string, url: string, sessionHash?: string): string =>
+  `tabwire|${buildId}|${url}${sessionHash ? `|${sessionHash}` : ''}`;
 
 /**
  * Options every tab passes when starting or joining the worker. They must be

@@ -17,6 +17,11 @@ export const linkVersion = 1;
 export interface BrokerConfig {
   url: string;
   tenantId?: string;
+  /**
+   * The hash of the app's `sessionKey` (16 hex digits), never the key itself: the broker
+   * serves one account, and names its log with it. Absent without a `sessionKey`.
+   */
+  sessionKey?: string;
   eventsSinceUrl?: string;
   resyncSettleMs: number;
   replayOverlapMs: number;
@@ -36,8 +41,6 @@ export interface BrokerConfig {
   lingerMs: number;
   invalidPayloads: 'drop' | 'pass';
   normalizeKeys: boolean;
-  /** A hash of the app's `sessionKey`: keeps the log of one account apart from another's. */
-  sessionKey?: string;
 }
 
 export interface AttachRequest {
@@ -95,8 +98,19 @@ export interface UpgradeNotice {
 /** Tab → broker, on the stream port: the answer to an `ask`. */
 export type TabAnswer =
   | { k: 'ans'; id: number; ok: true; token?: string }
-  /** `n: 1`: this tab cannot do it (no token to offer, no refreshToken): not a refusal, ask another tab. */
-  | { k: 'ans'; id: number; ok: false; e: TabwireErrorData; n?: 1 };
+  | {
+      k: 'ans';
+      id: number;
+      ok: false;
+      e: TabwireErrorData;
+      /**
+       * 1: "this tab cannot do that, ask another": it has no `refreshToken`, or its `getToken`
+       * gave no token (null, undefined, ''). Not a refusal: the broker asks the next tab, and
+       * ends in `unauthorized` only if no tab could. Absent: the app's function threw or
+       * rejected, a refusal.
+       */
+      n?: 1;
+    };
 
 /** Calls a tab makes on the control channel; the names are the RPC methods. */
 export interface BrokerCalls {

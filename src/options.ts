@@ -2,9 +2,9 @@
  * The options of `connectBroker`, their defaults, and their check. Everything
  * here but the functions travels to the worker as `BrokerConfig`.
  */
-import { defaults } from './defaults.ts';
-import { TabwireError } from './errors.ts';
+import { checkRange, checkUrl, inRange, invalid, maxTimerMs, numericOptions } from './config-check.ts';
 import type { BrokerConfig } from './link.ts';
+import { hashSessionKey } from './session-key.ts';
 
 export interface ConnectOptions {
   /** WebSocket endpoint, `ws://` or `wss://`. Never put credentials in it (PROTOCOL.md). */
@@ -24,6 +24,17 @@ export interface ConnectOptions {
   refreshToken?: () => unknown;
   /** Only events of this tenant reach this tab (the authenticated tenant is always enforced). */
   tenantId?: string;
+  /**
+   * Which signed-in account this tab is, opaque to tabwire (e.g. `${tenantId}:${userId}`).
+   * Tabs share a broker (socket, log, outbox, token requests) only with tabs of the same
+   * endpoint, build and `sessionKey`: two accounts side by side in one browser profile (tokens
+   * in sessionStorage) never see each other's events, log or sends, and a logout reaches only
+   * tabs of the same key. Only a hash of it is used (in worker, lock and channel names, and the
+   * log's name); the key itself never leaves this tab. Without it all tabs of the endpoint share
+   * one broker, which starts a new session (new log, fresh outbox) whenever the server
+   * authenticates another user or tenant. @default none
+   */
+  sessionKey?: string;
   resync?: {
     /** `GET <url>?since=<ISO>` returning missed envelopes; enables replay after gaps. */
     eventsSinceUrl?: string;
@@ -100,32 +111,6 @@ export interface ConnectOptions {
   upgrade?: 'auto' | 'manual';
 }
 
-function invalid(message: string): TabwireError {
-  return new TabwireError({ code: 'INVALID_ARGUMENT', message });
-}
-
-type NumericKey = {
-  [K in keyof BrokerConfig]-?: BrokerConfig[K] extends number ? K : never;
-}[keyof BrokerConfig];
-
-/** Each numeric option: where it is read from, its default, its smallest allowed value. */
-const numeric: Array<[key: NumericKey, path: string, fallback: number, min: number]> = [
-  ['resyncSettleMs', 'resync.settleMs', 1000, 0],
-  ['replayOverlapMs', 'resync.overlapMs', 1000, 0],
-  ['replayLimit', 'resync.replayLimit', 100, 1],
-  ['logMaxEvents', 'log.maxEvents', defaults.logMaxEvents, 1],
-  ['logMaxAgeMs', 'log.maxAgeMs', defaults.logMaxAgeMs, 1],
-  ['keepAliveMs', 'keepAliveMs', defaults.keepAliveMs, 1000],
-  ['minDelayMs', 'minDelayMs', defaults.minDelayMs, 1],
-  ['maxDelayMs', 'maxDelayMs', defaults.maxDelayMs, 1],
-  ['handshakeTimeoutMs', 'handshakeTimeoutMs', 10_000, 100],
-  ['healthyAfterMs', 'healthyAfterMs', 5000, 0],
-  ['tokenTimeoutMs', 'tokenTimeoutMs', 10_000, 100],
-  ['maxBufferedMessages', 'maxBufferedMessages', 100, 0],
-  ['maxFrameBytes', 'maxFrameBytes', defaults.maxFrameBytes, 64],
-  ['lingerMs', 'lingerMs', 5000, 0],
-];
-
 /** How many attempts of a `retryDelayMs` strategy are sampled; the last repeats. */
 const strategySamples = 32;
 
@@ -135,9 +120,7 @@ function sampleStrategy(options: ConnectOptions): number[] {
   if (options.retryDelaysMs !== undefined) throw invalid('give retryDelayMs or retryDelaysMs, not both');
   return Array.from({ length: strategySamples }, (_, i) => {
     const delay = strategy(i + 1);
-    if (typeof delay !== 'number' || !(delay >= 0) || !Number.isFinite(delay)) {
-      throw invalid(`retryDelayMs(${i + 1}) must return a non-negative number of ms, got ${String(delay)}`);
-    }
+    if (!inRange(delay, 0)) throw invalid(`retryDelayMs(${i + 1}) must return a number of ms from 0 to ${maxTimerMs}, got ${String(delay)}`);
     return delay;
   });
 }
@@ -145,17 +128,7 @@ function sampleStrategy(options: ConnectOptions): number[] {
 /** Check the options and fill in defaults. Throws `TabwireError` INVALID_ARGUMENT naming the option. */
 export function resolveConfig(options: ConnectOptions): BrokerConfig {
   if (typeof options !== 'object' || options === null) throw invalid('connectBroker needs an options object');
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch {
-    throw invalid(`url must be an absolute ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw invalid(`url must use ws: or wss:, got ${url.protocol}`);
-  // Parameter names only: `?author=` is harmless, `?access_token=` or `?tenantId=` is not.
-  if ([...url.searchParams.keys()].some((key) => /token|auth|tenant/i.test(key) && !/^authors?$/i.test(key))) {
-    throw invalid('url must not carry credentials or tenant in its query (PROTOCOL.md)');
-  }
+  const url = checkUrl(options.url, 'url');
   if (typeof options.getToken !== 'function') throw invalid('getToken must be a function returning the access token');
   if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
   if (options.sharing !== undefined && !['auto', 'worker', 'leader', 'none'].includes(options.sharing)) {
@@ -164,24 +137,26 @@ export function resolveConfig(options: ConnectOptions): BrokerConfig {
   const resync = options.resync ?? {};
   if (resync.eventsSinceUrl !== undefined && typeof resync.eventsSinceUrl !== 'string') throw invalid('resync.eventsSinceUrl must be a URL string');
   const delays = options.retryDelayMs === undefined ? options.retryDelaysMs : sampleStrategy(options);
-  if (delays !== undefined && (!Array.isArray(delays) || delays.some((d) => typeof d !== 'number' || !(d >= 0)))) {
-    throw invalid('retryDelaysMs must be an array of non-negative numbers (ms)');
+  if (delays !== undefined && (!Array.isArray(delays) || delays.some((d) => !inRange(d, 0)))) {
+    throw invalid(`retryDelaysMs must be an array of numbers from 0 to ${maxTimerMs} (ms)`);
   }
+  if (options.callTimeoutMs !== undefined) checkRange('callTimeoutMs', options.callTimeoutMs, 1);
+  // Never echoed: the key names an account.
+  if (options.sessionKey !== undefined && !(typeof options.sessionKey === 'string' && options.sessionKey)) throw invalid('sessionKey must be a non-empty string');
   const config = {
     url: url.href,
     ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
+    ...(options.sessionKey !== undefined ? { sessionKey: hashSessionKey(options.sessionKey) } : {}),
     ...(resync.eventsSinceUrl !== undefined ? { eventsSinceUrl: resync.eventsSinceUrl } : {}),
     ...(delays && delays.length > 0 ? { retryDelaysMs: delays.slice() } : {}),
     logEnabled: options.log?.enabled ?? true,
     invalidPayloads: options.invalidPayloads === 'pass' ? 'pass' : 'drop',
     normalizeKeys: options.normalizeKeys === true,
   } as BrokerConfig;
-  for (const [key, path, fallback, min] of numeric) {
+  for (const [key, path, fallback, min, max] of numericOptions) {
     // `resync.settleMs` is read from options.resync.settleMs, and so on.
     const value = path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], options);
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < min)) {
-      throw invalid(`${path} must be a number ≥ ${min} (ms or count), got ${String(value)}`);
-    }
+    if (value !== undefined) checkRange(path, value, min, max);
     config[key] = (value as number | undefined) ?? fallback;
   }
   if (config.maxDelayMs < config.minDelayMs) {

@@ -36,7 +36,7 @@ const BrokerContext = createContext<AnyBroker | null>(null);
 type BrokerOfAnyMap = Broker<any>;
 
 export interface TabwireProviderProps {
-  /** Options for the broker this provider creates (read once, on mount). */
+  /** Options for the broker this provider creates (read on mount, and again when `sessionKey` changes). */
   options?: ConnectOptions;
   /** Or a broker the app created itself (the provider then never closes it). */
   broker?: BrokerOfAnyMap;
@@ -46,21 +46,24 @@ export interface TabwireProviderProps {
 /**
  * Owns one broker for the tree below. With `options` it connects on mount and
  * closes on unmount (in an effect, so StrictMode's double render never leaves
- * a second broker attached); with `broker` it only provides it.
+ * a second broker attached), and moves to a new broker when `sessionKey` changes
+ * (another account signed in: it must not keep the last one's); with `broker`
+ * it only provides it.
  */
 export function TabwireProvider({ options, broker, children }: TabwireProviderProps): ReactElement {
   const given = broker as AnyBroker | undefined;
   const [owned, setOwned] = useState<AnyBroker | null>(null);
-  const initial = useRef(options);
+  const latest = useLatest(options);
+  const sessionKey = options?.sessionKey;
   useEffect(() => {
-    if (given || !initial.current) return;
-    const broker = connectBroker(initial.current) as AnyBroker;
+    if (given || !latest.current) return;
+    const broker = connectBroker(latest.current) as AnyBroker;
     setOwned(broker);
     return () => {
       broker.close();
       setOwned(null);
     };
-  }, [given]);
+  }, [given, sessionKey]);
   return createElement(BrokerContext.Provider, { value: given ?? owned }, children);
 }
 

@@ -11,6 +11,7 @@ import { Outbox } from '../src/core/outbox.ts';
 import { type GapEvent, type GapState, gapTransition, initialGapState } from '../src/core/resync.ts';
 import { isValidPattern } from '../src/core/patterns.ts';
 import { type TabwireErrorData, errorData } from '../src/errors.ts';
+import { sanitizeBrokerConfig } from '../src/config-check.ts';
 import { type AttachReply, type AttachRequest, type BrokerConfig, linkVersion } from '../src/link.ts';
 import type { Clock, EventStore, RecentQuery, Transport, TransportFactory } from '../src/ports.ts';
 import { type Envelope, parseFrame, tenantOf } from '../src/protocol/envelope.ts';
@@ -296,9 +297,12 @@ export class Broker {
 
   // ---- configuration -----------------------------------------------------
 
-  #configure(config: BrokerConfig): void {
+  /** The first tab's options configure the broker; what arrived over the port is checked and bounded first. */
+  #configure(received: BrokerConfig): void {
+    const config = sanitizeBrokerConfig(received);
     this.#config = config;
-    this.#radio?.listen(config.url);
+    // Builds are announced per endpoint and account: one account's tabs never move to another's worker.
+    this.#radio?.listen(config.sessionKey ? `${config.url}#${config.sessionKey}` : config.url);
     const delays = config.retryDelaysMs;
     this.#machine = {
       backoff: { minDelayMs: config.minDelayMs, maxDelayMs: config.maxDelayMs },

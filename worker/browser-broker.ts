@@ -4,6 +4,7 @@
  * start one here, so every host runs the same core and adapters.
  */
 import { linkVersion } from '../src/link.ts';
+import { randomId } from '../src/random-id.ts';
 import { systemClock } from '../src/ports.ts';
 import { Broker } from './broker.ts';
 import type { BuildInfo } from './builds.ts';
@@ -31,10 +32,12 @@ export function startBrowserBroker(
   build: { buildId: string; mode: BuildInfo['mode'] | 'none'; script?: string; name?: string },
   baseUrl: string,
 ): BrowserBroker {
-  const brokerId = crypto.randomUUID();
+  const brokerId = randomId();
   const brokerLock = `tabwire-broker:${brokerId}`;
   let release: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
+    // Without Web Locks (plain http) only a broker in the tab's own page runs: nobody waits on its lock.
+    if (!navigator.locks) return resolve();
     void navigator.locks.request(brokerLock, () => {
       resolve();
       return new Promise<void>((done) => {

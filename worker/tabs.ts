@@ -19,7 +19,8 @@ export interface LockRequester {
 export const webLocks: LockRequester = {
   waitFor(name, onGranted) {
     // The callback returns at once, releasing the lock: we only wanted to know it was free.
-    navigator.locks.request(name, () => onGranted()).catch(() => onGranted());
+    // Without Web Locks (plain http) the broker runs in the tab's own page and dies with it: nothing to wait on.
+    navigator.locks?.request(name, () => onGranted()).catch(() => onGranted());
   },
 };
 

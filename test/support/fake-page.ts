@@ -1,0 +1,106 @@
+/**
+ * Just enough of a browser page for unit tests of `connectBroker` in Node: Web
+ * Locks in memory, no-op window listeners, and a fake SharedWorker whose far end
+ * is a scripted broker (an RPC server whose calls the test decides).
+ */
+import { vi } from 'vitest';
+import type { AttachReply, AttachRequest, StreamMessage, TabAnswer } from '../../src/link.ts';
+import { type RpcHandlers, serveRpc } from '../../src/rpc-server.ts';
+
+/** Web Locks in memory: `hold` keeps a name taken until released, as a live broker does. */
+export class PageLocks {
+  private readonly released = new Map<string, Promise<void>>();
+  readonly requested: string[] = [];
+
+  hold(name: string): () => void {
+    let release!: () => void;
+    this.released.set(name, new Promise<void>((resolve) => (release = resolve)));
+    return () => {
+      this.released.delete(name);
+      release();
+    };
+  }
+
+  request(name: string, ...rest: unknown[]): Promise<unknown> {
+    this.requested.push(name);
+    const callback = rest.at(-1) as () => unknown;
+    const options = (rest.length > 1 ? rest[0] : {}) as { signal?: AbortSignal };
+    const free = this.released.get(name) ?? Promise.resolve();
+    return new Promise((resolve, reject) => {
+      options.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+      void free.then(() => (options.signal?.aborted ? undefined : resolve(callback())));
+    });
+  }
+}
+
+export interface ScriptedBroker {
+  /** The attach requests received. */
+  attaches: AttachRequest[];
+  /** Ask the tab to run getToken or refreshToken; resolves with its answer. */
+  ask(fn: 'getToken' | 'refreshToken'): Promise<TabAnswer>;
+  /** Send the tab a stream message (an upgrade notice…). */
+  notify(message: StreamMessage): void;
+  /** The broker dies: its lock is released. */
+  die(): void;
+}
+
+/** Install a page with a SharedWorker whose broker answers `calls` (and attach). Undo with `vi.unstubAllGlobals()`. */
+export function fakePage(calls: RpcHandlers = {}, page: { locks?: boolean } = {}) {
+  const locks = new PageLocks();
+  const ports: MessagePort[] = [];
+  vi.stubGlobal('navigator', { onLine: true, ...(page.locks === false ? {} : { locks }) });
+  vi.stubGlobal('addEventListener', () => {});
+  vi.stubGlobal('removeEventListener', () => {});
+  vi.stubGlobal('SharedWorker', class {});
+  const brokers: ScriptedBroker[] = [];
+  const worker = (): SharedWorker => {
+    const control = new MessageChannel();
+    ports.push(control.port1, control.port2);
+    let stream: MessagePort | undefined;
+    let nextAsk = 1;
+    const answers = new Map<number, (answer: TabAnswer) => void>();
+    const releaseBroker = locks.hold(`broker-lock-${brokers.length}`);
+    const broker: ScriptedBroker = {
+      attaches: [],
+      ask(fn) {
+        const id = nextAsk++;
+        return new Promise<TabAnswer>((resolve) => {
+          answers.set(id, resolve);
+          stream!.postMessage({ k: 'ask', id, fn } satisfies StreamMessage);
+        });
+      },
+      notify: (message) => stream!.postMessage(message),
+      die: releaseBroker,
+    };
+    const brokerLock = `broker-lock-${brokers.length}`;
+    brokers.push(broker);
+    serveRpc(control.port2, (transferred) => ({
+      ...calls,
+      attach(request: AttachRequest): AttachReply {
+        broker.attaches.push(request);
+        stream = transferred[0];
+        if (stream) {
+          ports.push(stream);
+          stream.addEventListener('message', (event: MessageEvent) => {
+            const answer = event.data as TabAnswer;
+            answers.get(answer.id)?.(answer);
+          });
+          stream.start();
+        }
+        return { brokerId: `broker-${brokers.indexOf(broker)}`, buildId: request.buildId, brokerLock, status: 'open', reason: 'auth-accepted' };
+      },
+      detach() {},
+    }));
+    return { port: control.port1, addEventListener() {} } as unknown as SharedWorker;
+  };
+  return {
+    locks,
+    brokers,
+    worker,
+    /** Close every port, so Node can exit. */
+    dispose() {
+      for (const port of ports) port.close();
+      vi.unstubAllGlobals();
+    },
+  };
+}
