@@ -62,7 +62,13 @@ export default defineConfig(({ mode, command }) => {
         entry: { index: resolve(root, 'src/index.ts'), react: resolve(root, 'src/react.ts') },
         formats: ['es'],
       },
-      rollupOptions: { external: ['react', 'react/jsx-runtime'] },
+      rollupOptions: {
+        external: ['react', 'react/jsx-runtime'],
+        // The bundler drops directives from sources, so the React entry gets its
+        // 'use client' back here: Next.js's App Router needs it first in the file.
+        // Only that entry: the client itself is usable from any module.
+        output: { banner: (chunk) => (chunk.isEntry && chunk.name === 'react' ? "'use client';" : '') },
+      },
     },
     // The worker the client starts is bundled on its own, at a fixed name, so
     // `tabwire/worker` can point at the very file the client references. It must

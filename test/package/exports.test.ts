@@ -20,6 +20,13 @@ describe('package exports', () => {
     expect(client).toContain('new URL("worker.js", import.meta.url)');
     expect(existsSync(resolve(repo, 'dist/worker.js'))).toBe(true);
   });
+
+  it("marks only the React entry as a client module ('use client' first)", () => {
+    // Next.js's App Router needs the directive as the file's first statement to import the hooks from a server component.
+    const directive = /^\s*['"]use client['"];?/;
+    expect(readFileSync(resolve(repo, 'dist/react.js'), 'utf8')).toMatch(directive);
+    expect(readFileSync(resolve(repo, 'dist/index.js'), 'utf8')).not.toMatch(directive);
+  });
 });
 
 function readdirText(dir: string): string {

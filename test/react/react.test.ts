@@ -1,17 +1,38 @@
 import { StrictMode, act, createElement, useState } from 'react';
 import { type Root, createRoot } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { UpgradeNotice } from '../../src/client.ts';
+import type { TabwireErrorData } from '../../src/errors.ts';
 import type { RealtimeEvent } from '../../src/events.ts';
+import type { ConnectOptions } from '../../src/options.ts';
+import type { RecentQuery } from '../../src/ports.ts';
 import {
   TabwireProvider,
+  useBroker,
   useConnectionState,
   useGoalActivity,
+  useRealtimeError,
   useRealtimeEvent,
   useRealtimeGoals,
   useRecentEvents,
   useResync,
+  useUpgrade,
 } from '../../src/react.ts';
 import { MemoryBroker } from '../support/memory-broker.ts';
+
+/** Every broker the provider connected, in order: connectBroker is played by memory brokers. */
+const connected = vi.hoisted(() => [] as MemoryBroker[]);
+vi.mock('../../src/client.ts', async (importOriginal) => {
+  const { MemoryBroker } = await import('../support/memory-broker.ts');
+  return {
+    ...(await importOriginal<typeof import('../../src/client.ts')>()),
+    connectBroker: (options: ConnectOptions) => {
+      const broker = new MemoryBroker(options);
+      connected.push(broker);
+      return broker.asBroker();
+    },
+  };
+});
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -24,6 +45,7 @@ beforeEach(() => {
   document.body.append(container);
   root = createRoot(container);
   broker = new MemoryBroker();
+  connected.length = 0;
 });
 afterEach(() => {
   act(() => root.unmount());
@@ -200,5 +222,262 @@ describe('tabwire/react', () => {
     };
     act(() => root.render(createElement(TabwireProvider, {}, createElement(Component))));
     expect(renders).toEqual(['idle']);
+  });
+
+  it('useRealtimeError hands each error to the latest handler, and unsubscribes on unmount', () => {
+    const codes: string[] = [];
+    let rerender: (n: number) => void = () => {};
+    render(() => {
+      const [n, setN] = useState(0);
+      rerender = setN;
+      useRealtimeError((error) => codes.push(`${n}:${error.code}`));
+      return null;
+    });
+    act(() => broker.fail({ code: 'MALFORMED_FRAME', message: 'x' } satisfies TabwireErrorData));
+    act(() => rerender(1));
+    act(() => broker.fail({ code: 'SERVER_ERROR', message: 'y' } satisfies TabwireErrorData));
+    expect(codes).toEqual(['0:MALFORMED_FRAME', '1:SERVER_ERROR']);
+    expect(broker.errorSubscriptions).toBe(1);
+    act(() => root.unmount());
+    expect(broker.errorSubscriptions).toBe(0);
+    root = createRoot(container);
+  });
+
+  it('useUpgrade gives the latest notice and a function that upgrades', async () => {
+    let view!: ReturnType<typeof useUpgrade>;
+    render(() => {
+      view = useUpgrade();
+      return null;
+    });
+    expect(view.notice).toBeUndefined();
+    const notice: UpgradeNotice = { buildId: 'b2', mode: 'worker', compatible: true };
+    act(() => broker.announce(notice));
+    expect(view.notice).toEqual(notice);
+    act(() => broker.announce({ ...notice, buildId: 'b3', compatible: false }));
+    expect(view.notice?.buildId).toBe('b3');
+    await expect(view.upgrade()).resolves.toBe(true);
+    expect(broker.upgradeCalls).toBe(1);
+    expect(broker.upgradeSubscriptions).toBe(1);
+  });
+});
+
+describe('useConnectionState', () => {
+  it('subscribes once per broker, however often it re-renders', () => {
+    let rerender: (n: number) => void = () => {};
+    render(() => {
+      const [, setN] = useState(0);
+      rerender = setN;
+      useConnectionState();
+      return null;
+    });
+    for (let n = 1; n <= 5; n++) act(() => rerender(n));
+    expect(broker.onStateCalls).toBe(1);
+    expect(broker.stateSubscriptions).toBe(1);
+  });
+
+  it('leaves exactly one state subscription under StrictMode', () => {
+    render(() => useConnectionState() && null, true);
+    expect(broker.stateSubscriptions).toBe(1);
+  });
+});
+
+describe('outside <TabwireProvider>', () => {
+  const hooks: Array<[string, () => unknown]> = [
+    ['useBroker', () => useBroker()],
+    ['useRealtimeEvent', () => useRealtimeEvent('*', () => {})],
+    ['useConnectionState', () => useConnectionState()],
+    ['useResync', () => useResync(() => {})],
+    ['useRecentEvents', () => useRecentEvents()],
+    ['useRealtimeError', () => useRealtimeError(() => {})],
+    ['useUpgrade', () => useUpgrade()],
+    ['useRealtimeGoals', () => useRealtimeGoals({})],
+    ['useGoalActivity', () => useGoalActivity('g1', {})],
+  ];
+  it.each(hooks)('%s throws a clear error', (name, hook) => {
+    const Component = () => (hook(), null);
+    expect(() => act(() => root.render(createElement(Component)))).toThrow(
+      `${name} must be used inside <TabwireProvider>`,
+    );
+  });
+});
+
+/** A `recent` whose answers the test gives, one by one, in any order. */
+function heldAnswers(target: MemoryBroker) {
+  const recent = target.recent.bind(target);
+  const asked: Array<{ query: RecentQuery; answer: () => Promise<void> }> = [];
+  target.recent = (query = {}) =>
+    new Promise((resolve) => asked.push({ query, answer: async () => resolve(await recent(query)) }));
+  return asked;
+}
+
+describe('useRecentEvents and changing queries', () => {
+  type View = { events: RealtimeEvent[]; loading: boolean };
+  const titles = (view: View) => view.events.map((event) => event.data.title);
+
+  it('does not loop with an inline new Date(…), and asks again when the date’s value changes', async () => {
+    broker.emit('goal.created', { title: 'old' }, '2020-01-01T00:00:00.000Z');
+    broker.emit('goal.created', { title: 'new' }, '2024-01-01T00:00:00.000Z');
+    const recent = broker.recent.bind(broker);
+    let calls = 0;
+    // Stops answering after a few calls, so a loop fails the test instead of hanging it.
+    broker.recent = (query) => (++calls > 10 ? new Promise(() => {}) : recent(query));
+    let renders = 0;
+    let since = '2019-01-01T00:00:00.000Z';
+    let view: View = { events: [], loading: true };
+    let rerender: (n: number) => void = () => {};
+    render(() => {
+      renders++;
+      const [, setN] = useState(0);
+      rerender = setN;
+      view = useRecentEvents({ since: new Date(since), limit: 10 }) as View;
+      return null;
+    });
+    for (let i = 0; i < 5; i++) await act(async () => {});
+    expect(calls).toBe(1);
+    expect(renders).toBeLessThanOrEqual(3);
+    expect(titles(view)).toEqual(['old', 'new']);
+    since = '2023-01-01T00:00:00.000Z';
+    await act(async () => rerender(1));
+    for (let i = 0; i < 5; i++) await act(async () => {});
+    expect(calls).toBe(2);
+    expect(titles(view)).toEqual(['new']);
+  });
+
+  it('clears the old query’s events and is loading until the new query answers', async () => {
+    broker.emit('goal.created', { title: 'a goal' });
+    broker.emit('issue.created', { title: 'an issue' });
+    const asked = heldAnswers(broker);
+    let view: View = { events: [], loading: true };
+    let setType: (type: string) => void = () => {};
+    render(() => {
+      const [type, set] = useState('goal.*');
+      setType = set;
+      view = useRecentEvents({ type }) as View;
+      return null;
+    });
+    await act(() => asked[0]!.answer());
+    expect(view).toMatchObject({ loading: false });
+    expect(titles(view)).toEqual(['a goal']);
+    act(() => setType('issue.*'));
+    // The very render that changed the query must not show the old answer as current.
+    expect(view).toMatchObject({ loading: true, events: [] });
+    await act(() => asked[1]!.answer());
+    expect(view).toMatchObject({ loading: false });
+    expect(titles(view)).toEqual(['an issue']);
+  });
+
+  it('never lets a late answer of an older query overwrite a newer one', async () => {
+    broker.emit('goal.created', { title: 'a goal' });
+    broker.emit('issue.created', { title: 'an issue' });
+    const asked = heldAnswers(broker);
+    let view: View = { events: [], loading: true };
+    let setType: (type: string) => void = () => {};
+    render(() => {
+      const [type, set] = useState('goal.*');
+      setType = set;
+      view = useRecentEvents({ type }) as View;
+      return null;
+    });
+    act(() => setType('issue.*'));
+    await act(() => asked[1]!.answer());
+    expect(titles(view)).toEqual(['an issue']);
+    await act(() => asked[0]!.answer());
+    expect(titles(view)).toEqual(['an issue']);
+    expect(view.loading).toBe(false);
+  });
+
+  it('stays loading when only the older query has answered', async () => {
+    broker.emit('goal.created', { title: 'a goal' });
+    const asked = heldAnswers(broker);
+    let view: View = { events: [], loading: true };
+    let setLimit: (limit: number) => void = () => {};
+    render(() => {
+      const [limit, set] = useState(10);
+      setLimit = set;
+      view = useRecentEvents({ limit }) as View;
+      return null;
+    });
+    act(() => setLimit(5));
+    await act(() => asked[0]!.answer());
+    expect(view).toMatchObject({ loading: true, events: [] });
+    await act(() => asked[1]!.answer());
+    expect(view).toMatchObject({ loading: false });
+    expect(titles(view)).toEqual(['a goal']);
+  });
+});
+
+describe('TabwireProvider with options', () => {
+  const base = { url: 'wss://a.example/ws', getToken: () => 't' };
+  let seen: Array<ReturnType<typeof useBroker>>;
+
+  const Child = () => {
+    seen.push(useBroker());
+    useRealtimeEvent('*', () => {});
+    return null;
+  };
+  const show = (options: ConnectOptions, strict = false) => {
+    const tree = createElement(TabwireProvider, { options }, createElement(Child));
+    act(() => root.render(strict ? createElement(StrictMode, null, tree) : tree));
+  };
+  const live = () => connected.filter((broker) => !broker.closed);
+
+  beforeEach(() => {
+    seen = [];
+  });
+
+  it('leaves exactly one broker attached, with one subscription, under StrictMode', () => {
+    show({ ...base }, true);
+    expect(live()).toHaveLength(1);
+    expect(live()[0]!.subscriptions).toBe(1);
+    for (const closed of connected.filter((broker) => broker.closed)) expect(closed.subscriptions).toBe(0);
+    act(() => root.unmount());
+    expect(live()).toHaveLength(0);
+    root = createRoot(container);
+  });
+
+  it('keeps its broker when re-rendered with a new object of the same options', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    show({ ...base, tenantId: 't1' });
+    show({ ...base, tenantId: 't1' });
+    show({ ...base, tenantId: 't1', getToken: () => 'another function' });
+    expect(connected).toHaveLength(1);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
+  it.each([
+    ['url', { url: 'wss://b.example/ws' }],
+    ['tenantId', { tenantId: 't2' }],
+    ['sessionKey', { sessionKey: 's2' }],
+  ])('reconnects when %s changes: the old broker closed, the new one provided', (_name, change) => {
+    show({ ...base, tenantId: 't1', sessionKey: 's1' } as ConnectOptions);
+    const first = connected[0]!;
+    show({ ...base, tenantId: 't1', sessionKey: 's1', ...change } as ConnectOptions);
+    expect(connected).toHaveLength(2);
+    expect(first.closed).toBe(true);
+    expect(first.subscriptions).toBe(0);
+    const second = connected[1]!;
+    expect(second.options).toMatchObject(change);
+    expect(second.subscriptions).toBe(1);
+    expect(seen.at(-1)).toBe(second.asBroker());
+  });
+
+  it('warns once, naming the option, when another option changes, and keeps the broker', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    show({ ...base, keepAliveMs: 60_000 });
+    show({ ...base, keepAliveMs: 30_000 });
+    show({ ...base, keepAliveMs: 10_000 });
+    show({ ...base, keepAliveMs: 10_000, log: { maxEvents: 5 } });
+    expect(connected).toHaveLength(1);
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(String(warn.mock.calls[0]![0])).toContain('keepAliveMs');
+    expect(String(warn.mock.calls[1]![0])).toContain('log');
+    warn.mockRestore();
+  });
+
+  it('asks the latest getToken, so a token function closing over new state needs no reconnect', async () => {
+    show({ ...base, getToken: () => 'first' });
+    show({ ...base, getToken: () => 'second' });
+    expect(await connected[0]!.options!.getToken()).toBe('second');
   });
 });

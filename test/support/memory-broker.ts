@@ -1,15 +1,16 @@
 /**
  * An in-memory Broker for testing code built on the public API (the React
- * bindings): `emit` plays server events, `setState`/`resync` play the worker's
- * notices, and `subscriptions` counts live handlers so tests can see
- * resubscribing and leaks.
+ * bindings): `emit` plays server events, `setState`/`resync`/`fail`/`announce`
+ * play the worker's notices, and `subscriptions`/`stateSubscriptions` count live
+ * handlers so tests can see resubscribing and leaks.
  */
-import type { Broker, StateListener } from '../../src/client.ts';
+import type { Broker, StateListener, UpgradeNotice } from '../../src/client.ts';
 import type { ConnectionStatus, TransitionReason } from '../../src/core/connection.ts';
 import { matches } from '../../src/core/patterns.ts';
 import type { ResyncSignal } from '../../src/core/resync.ts';
 import type { TabwireErrorData } from '../../src/errors.ts';
 import type { RealtimeEvent } from '../../src/events.ts';
+import type { ConnectOptions } from '../../src/options.ts';
 import type { RecentQuery } from '../../src/ports.ts';
 
 export class MemoryBroker {
@@ -18,13 +19,32 @@ export class MemoryBroker {
   readonly ready = Promise.resolve();
   log: RealtimeEvent[] = [];
   onCalls = 0;
+  onStateCalls = 0;
+  upgradeCalls = 0;
+  closed = false;
   private readonly handlers = new Set<{ pattern: string; handler: (event: RealtimeEvent) => void }>();
   private readonly stateListeners = new Set<StateListener>();
   private readonly resyncListeners = new Set<(signal: ResyncSignal) => void>();
   private readonly errorListeners = new Set<(error: TabwireErrorData) => void>();
+  private readonly upgradeListeners = new Set<(notice: UpgradeNotice) => void>();
+
+  /** `options`: what a (mocked) connectBroker was given, for tests of the provider. */
+  constructor(readonly options?: ConnectOptions) {}
 
   get subscriptions(): number {
     return this.handlers.size;
+  }
+
+  get stateSubscriptions(): number {
+    return this.stateListeners.size;
+  }
+
+  get errorSubscriptions(): number {
+    return this.errorListeners.size;
+  }
+
+  get upgradeSubscriptions(): number {
+    return this.upgradeListeners.size;
   }
 
   asBroker(): Broker {
@@ -39,6 +59,7 @@ export class MemoryBroker {
   }
 
   onState(listener: StateListener): () => void {
+    this.onStateCalls++;
     this.stateListeners.add(listener);
     return () => void this.stateListeners.delete(listener);
   }
@@ -53,8 +74,21 @@ export class MemoryBroker {
     return () => void this.errorListeners.delete(listener);
   }
 
+  onUpgrade(listener: (notice: UpgradeNotice) => void): () => void {
+    this.upgradeListeners.add(listener);
+    return () => void this.upgradeListeners.delete(listener);
+  }
+
+  async upgrade(): Promise<boolean> {
+    this.upgradeCalls++;
+    return true;
+  }
+
   async recent(query: RecentQuery = {}): Promise<RealtimeEvent[]> {
-    const matching = this.log.filter((event) => matches(query.type ?? '*', event.type));
+    const after = query.since === undefined ? -Infinity : new Date(query.since).getTime();
+    const matching = this.log.filter(
+      (event) => matches(query.type ?? '*', event.type) && Date.parse(event.timestamp) > after,
+    );
     return matching.slice(Math.max(0, matching.length - (query.limit ?? 100)));
   }
 
@@ -76,5 +110,15 @@ export class MemoryBroker {
     for (const listener of this.resyncListeners) listener(signal);
   }
 
-  close(): void {}
+  fail(error: TabwireErrorData): void {
+    for (const listener of this.errorListeners) listener(error);
+  }
+
+  announce(notice: UpgradeNotice): void {
+    for (const listener of this.upgradeListeners) listener(notice);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
 }

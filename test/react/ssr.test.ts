@@ -1,0 +1,81 @@
+// @vitest-environment node
+/**
+ * A server render of the provider and every hook: no browser global is
+ * touched, nothing is connected, nothing warns, and the output is the initial
+ * state a client hydrates from.
+ */
+import { createElement } from 'react';
+import { renderToString } from 'react-dom/server';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import {
+  TabwireProvider,
+  useBroker,
+  useConnectionState,
+  useGoalActivity,
+  useRealtimeError,
+  useRealtimeEvent,
+  useRealtimeGoals,
+  useRecentEvents,
+  useResync,
+  useUpgrade,
+} from '../../src/react.ts';
+
+// React 19 no longer warns about useLayoutEffect in a server render; React 18 did.
+// Its warning is played here, so this test holds for both.
+vi.mock('react', async (importOriginal) => {
+  const react = await importOriginal<typeof import('react')>();
+  const useLayoutEffect: typeof react.useLayoutEffect = (effect, deps) => {
+    console.error('Warning: useLayoutEffect does nothing on the server (as React 18 warned).');
+    return react.useLayoutEffect(effect, deps);
+  };
+  return { ...react, default: { ...react, useLayoutEffect }, useLayoutEffect };
+});
+
+const browserGlobals = ['window', 'document', 'navigator'] as const;
+let touched: string[];
+const saved = new Map<string, PropertyDescriptor | undefined>();
+
+beforeEach(() => {
+  // Installed after the imports: only what the render itself does is watched.
+  touched = [];
+  for (const name of browserGlobals) {
+    saved.set(name, Object.getOwnPropertyDescriptor(globalThis, name));
+    Object.defineProperty(globalThis, name, {
+      configurable: true,
+      get: () => void touched.push(name),
+    });
+  }
+});
+afterEach(() => {
+  for (const name of browserGlobals) {
+    const descriptor = saved.get(name);
+    if (descriptor) Object.defineProperty(globalThis, name, descriptor);
+    else delete (globalThis as Record<string, unknown>)[name];
+  }
+  vi.restoreAllMocks();
+});
+
+function Feed() {
+  const broker = useBroker();
+  const state = useConnectionState();
+  const { events, loading } = useRecentEvents({ type: 'goal.*', since: new Date(0), limit: 5 });
+  const { notice } = useUpgrade();
+  useRealtimeEvent('*', () => {});
+  useResync(() => {});
+  useRealtimeError(() => {});
+  useRealtimeGoals({ onCreated: () => {} });
+  useGoalActivity('g1', { onAny: () => {} });
+  const facts = [`broker:${broker ? 'yes' : 'none'}`, `state:${state}`, `loading:${loading}`, `events:${events.length}`];
+  return createElement('p', null, [...facts, `upgrade:${notice?.buildId ?? 'none'}`].join(' '));
+}
+
+it('renders on the server without touching window, document or navigator, and without warnings', () => {
+  const errors = vi.spyOn(console, 'error');
+  const warnings = vi.spyOn(console, 'warn');
+  const options = { url: 'wss://example.test/ws', getToken: () => 'token' };
+  const html = renderToString(createElement(TabwireProvider, { options }, createElement(Feed)));
+  expect(html).toBe('<p>broker:none state:idle loading:true events:0 upgrade:none</p>');
+  expect(touched).toEqual([]);
+  expect(errors).not.toHaveBeenCalled();
+  expect(warnings).not.toHaveBeenCalled();
+});
