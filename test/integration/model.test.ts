@@ -72,23 +72,28 @@ const malformedFrames = [
 
 const then = fc.constantFrom<Then>('settle', 'settle', 'settle', 'race');
 const which = fc.nat({ max: 3 });
+const excluded = new Set((process.env.TABWIRE_MODEL_EXCLUDE ?? '').split(',').filter(Boolean));
+const actionArbs: Array<{ kind: Action['kind']; weight: number; arbitrary: fc.Arbitrary<Action> }> = [
+  { kind: 'emit', weight: 4, arbitrary: fc.record({ kind: fc.constant('emit' as const), type: fc.constantFrom('goal.created' as const, 'note.pinned' as const), count: fc.integer({ min: 1, max: 3 }), then }) },
+  { kind: 'prototypeNamed', weight: 1, arbitrary: fc.record({ kind: fc.constant('prototypeNamed' as const), type: fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'), then }) },
+  { kind: 'skewed', weight: 1, arbitrary: fc.record({ kind: fc.constant('skewed' as const), stamp: fc.constantFrom('year2099' as const, 'hourAhead' as const, 'hourBehind' as const), then }) },
+  { kind: 'duplicate', weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), then }) },
+  { kind: 'malformed', weight: 1, arbitrary: fc.record({ kind: fc.constant('malformed' as const), frame: fc.constantFrom(...malformedFrames), then }) },
+  { kind: 'otherTenant', weight: 1, arbitrary: fc.record({ kind: fc.constant('otherTenant' as const), then }) },
+  { kind: 'serverDrop', weight: 2, arbitrary: fc.record({ kind: fc.constant('serverDrop' as const), emitAfter: fc.integer({ min: 0, max: 2 }), then }) },
+  { kind: 'outage', weight: 2, arbitrary: fc.record({ kind: fc.constant('outage' as const), written: fc.integer({ min: 0, max: 3 }), sendWhileDown: fc.boolean(), then }) },
+  { kind: 'expireTokens', weight: 1, arbitrary: fc.record({ kind: fc.constant('expireTokens' as const), refreshDelayMs: fc.constantFrom(0, 80), refreshFails: fc.boolean(), then }) },
+  { kind: 'stallNextReplay', weight: 1, arbitrary: fc.record({ kind: fc.constant('stallNextReplay' as const), then }) },
+  { kind: 'openTab', weight: 1, arbitrary: fc.record({ kind: fc.constant('openTab' as const), patterns: fc.constantFrom<string[]>(['*'], ['goal.*']), then }) },
+  { kind: 'closeTab', weight: 1, arbitrary: fc.record({ kind: fc.constant('closeTab' as const), which, then }) },
+  { kind: 'send', weight: 2, arbitrary: fc.record({ kind: fc.constant('send' as const), which, then }) },
+  { kind: 'recent', weight: 1, arbitrary: fc.record({ kind: fc.constant('recent' as const), which, then }) },
+  { kind: 'logout', weight: 1, arbitrary: fc.record({ kind: fc.constant('logout' as const), which, then }) },
+  { kind: 'login', weight: 1, arbitrary: fc.record({ kind: fc.constant('login' as const), who: fc.constantFrom<UserName>('alice', 'bob', 'carol'), then }) },
+];
+/** TABWIRE_MODEL_EXCLUDE=stallNextReplay,skewed leaves kinds of action out, to look past a known failure. */
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('emit' as const), type: fc.constantFrom('goal.created' as const, 'note.pinned' as const), count: fc.integer({ min: 1, max: 3 }), then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('prototypeNamed' as const), type: fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'), then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('skewed' as const), stamp: fc.constantFrom('year2099' as const, 'hourAhead' as const, 'hourBehind' as const), then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('malformed' as const), frame: fc.constantFrom(...malformedFrames), then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('otherTenant' as const), then }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('serverDrop' as const), emitAfter: fc.integer({ min: 0, max: 2 }), then }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('outage' as const), written: fc.integer({ min: 0, max: 3 }), sendWhileDown: fc.boolean(), then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('expireTokens' as const), refreshDelayMs: fc.constantFrom(0, 80), refreshFails: fc.boolean(), then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('stallNextReplay' as const), then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('openTab' as const), patterns: fc.constantFrom<string[]>(['*'], ['goal.*']), then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('closeTab' as const), which, then }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('send' as const), which, then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('recent' as const), which, then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('logout' as const), which, then }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('login' as const), who: fc.constantFrom<UserName>('alice', 'bob', 'carol'), then }) },
+  ...actionArbs.filter(({ kind }) => !excluded.has(kind)).map(({ weight, arbitrary }) => ({ weight, arbitrary })),
 );
 
 const scenarioArb = fc.record({
@@ -129,6 +134,8 @@ interface SentMessage {
 
 interface Call {
   what: string;
+  /** A tab that died cannot hear the answer: its calls are not waited for. */
+  from: ModelTab | undefined;
   at: number;
   settled: boolean;
   /** An error no caller should ever get. */
@@ -169,8 +176,8 @@ class Model {
   }
 
   /** Track a call from a tab: it must settle, and some errors are never acceptable. */
-  track<T>(what: string, promise: Promise<T>, acceptable: (code: string | undefined) => boolean = () => true): Promise<T | undefined> {
-    const call: Call = { what, at: Date.now(), settled: false };
+  track<T>(what: string, from: ModelTab | undefined, promise: Promise<T>, acceptable: (code: string | undefined) => boolean = () => true): Promise<T | undefined> {
+    const call: Call = { what, from, at: Date.now(), settled: false };
     this.calls.push(call);
     return promise.then(
       (value) => {
@@ -204,22 +211,26 @@ async function settle(model: Model, timeoutMs: number): Promise<boolean> {
   let quietSince = Number.POSITIVE_INFINITY;
   let lastCount = -1;
   while (Date.now() < deadline) {
-    const debug = (await world.broker.debug()) as { gap: { phase: string } };
-    const healthy = world.broker.status.status === 'open' && debug.gap.phase === 'live';
+    const status = world.broker.status.status;
+    // Halted (refused, logged out, no tabs): it will not reconnect by itself, waiting would only cost time.
+    if (halted.has(status)) return false;
+    const healthy = status === 'open' && ((await world.broker.debug()) as { gap: { phase: string } }).gap.phase === 'live';
     const count = world.tabs.reduce((sum, tab) => sum + tab.received.length + tab.resyncs.length, 0);
     if (!healthy || count !== lastCount) quietSince = Number.POSITIVE_INFINITY;
     else if (quietSince === Number.POSITIVE_INFINITY) quietSince = Date.now();
     lastCount = count;
-    if (Date.now() - quietSince >= 25) {
+    if (Date.now() - quietSince >= 15) {
       // Healthy and quiet: whatever the current session emitted before now was owed by now.
       const session = model.session;
       for (const event of model.events) if (event.emittedAt < settleStartedAt && event.session === session) event.committed = true;
       return true;
     }
-    await pause(8);
+    await pause(5);
   }
   return false;
 }
+
+const halted = new Set(['idle', 'unauthorized', 'forbidden', 'closed']);
 
 async function checkBounds(model: Model, after: string): Promise<void> {
   const stats = await model.world.broker.stats();
@@ -233,7 +244,7 @@ function sendFrom(model: Model, tab: ModelTab): void {
   const message: SentMessage = { marker, at: Date.now(), owner: model.session ?? model.sessions.at(-1), outcome: 'pending' };
   model.sent.push(message);
   void model
-    .track(`send ${marker}`, tab.tab.call<boolean>('send', { action: 'broadcast', data: { marker } }), (code) => code === 'CLOSED' || code === 'BUFFER_FULL')
+    .track(`send ${marker}`, tab, tab.tab.call<boolean>('send', { action: 'broadcast', data: { marker } }), (code) => code === 'CLOSED' || code === 'BUFFER_FULL')
     .then((sent) => {
       message.outcome = sent === true ? 'sent' : 'rejected';
     });
@@ -320,7 +331,7 @@ async function play(model: Model, action: Action): Promise<void> {
       world.stallNextReplay();
       return;
     case 'openTab':
-      await model.track('attach', world.openTab(action.patterns));
+      await model.track('attach', undefined, world.openTab(action.patterns));
       return;
     case 'closeTab': {
       const tab = pickTab(world, action.which);
@@ -336,7 +347,7 @@ async function play(model: Model, action: Action): Promise<void> {
       const tab = pickTab(world, action.which);
       if (!tab) return;
       const session = model.session;
-      void model.track('recent', tab.tab.call<Array<{ data: { mid?: unknown } }>>('recent', {}), (code) => code === 'NOT_READY').then((rows) => {
+      void model.track('recent', tab, tab.tab.call<Array<{ data: { mid?: unknown } }>>('recent', {}), (code) => code === 'NOT_READY').then((rows) => {
         if (!rows || model.session !== session) return;
         model.recentRows.push({ at: Date.now(), session, mids: rows.map((row) => String(row.data.mid)) });
       });
@@ -347,7 +358,7 @@ async function play(model: Model, action: Action): Promise<void> {
       const session = model.session;
       if (!tab || !session) return;
       world.loggedOut();
-      await model.track('logout', tab.tab.call('logout'));
+      await model.track('logout', tab, tab.tab.call('logout'));
       session.endAt = Date.now();
       return;
     }
@@ -355,7 +366,7 @@ async function play(model: Model, action: Action): Promise<void> {
       if (model.session) return;
       model.login(users[action.who]);
       const tab = pickTab(world, 0);
-      if (tab) await model.track('reconnect', tab.tab.call('reconnect'));
+      if (tab) await model.track('reconnect', tab, tab.tab.call('reconnect'));
     }
   }
 }
@@ -369,12 +380,12 @@ async function heal(model: Model): Promise<void> {
   world.setRefreshDelay(0);
   if (!model.session) model.login(users.healer);
   const tab = pickTab(world, 0) ?? (await world.openTab(['*']));
-  if (world.broker.status.status !== 'open') await model.track('reconnect', tab.tab.call('reconnect'));
+  if (world.broker.status.status !== 'open') await model.track('reconnect', tab, tab.tab.call('reconnect'));
   if (!(await settle(model, 2500))) {
     const debug = (await world.broker.debug()) as { gap: { phase: string } };
     model.violations.push(`liveness: healed, the broker did not settle (status ${world.broker.status.status}, gap ${debug.gap.phase})`);
   }
-  await pause(30);
+  await pause(10);
 }
 
 // ---- the invariants -----------------------------------------------------
@@ -463,7 +474,7 @@ function checkIsolation(model: Model): void {
 
 function checkCalls(model: Model): void {
   for (const call of model.calls) {
-    if (!call.settled) model.violations.push(`liveness: ${call.what} (called ${Date.now() - call.at} ms ago) never settled`);
+    if (!call.settled && !call.from?.closed) model.violations.push(`liveness: ${call.what} (called ${Date.now() - call.at} ms ago) never settled`);
     if (call.failure) model.violations.push(`calls: ${call.failure}`);
   }
 }
@@ -471,26 +482,36 @@ function checkCalls(model: Model): void {
 // ---- the property -------------------------------------------------------
 
 async function runScenario(scenario: { replay: boolean; actions: Action[] }): Promise<void> {
+  const startedAt = Date.now();
   const world = await createModelWorld({ replay: scenario.replay });
   const model = new Model(world);
+  // The broker throwing where nothing catches it (a timer, a microtask) is a failure of this sequence too.
+  const thrown = (error: unknown) => model.violations.push(`crash: the broker threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  process.on('uncaughtException', thrown);
+  process.on('unhandledRejection', thrown);
   try {
     model.login(users.alice);
-    await model.track('attach', world.openTab(['*']));
+    await model.track('attach', undefined, world.openTab(['*']));
     await settle(model, 1500);
     for (const action of scenario.actions) {
+      const actionStartedAt = Date.now();
       await play(model, action);
       if (action.then === 'settle') await settle(model, 600);
       else await pause(5);
       await checkBounds(model, action.kind);
+      if (process.env.TABWIRE_MODEL_VERBOSE) console.log(`  ${action.kind} ${action.then}: ${Date.now() - actionStartedAt} ms`);
     }
     await heal(model);
     await checkBounds(model, 'heal');
-    await until(() => model.calls.every((call) => call.settled), 500);
+    await until(() => model.calls.every((call) => call.settled || call.from?.closed), 500);
     checkDelivery(model);
     checkIsolation(model);
     checkCalls(model);
   } finally {
+    process.off('uncaughtException', thrown);
+    process.off('unhandledRejection', thrown);
     await world.dispose();
+    if (process.env.TABWIRE_MODEL_VERBOSE) console.log(`${Date.now() - startedAt} ms, ${scenario.actions.length} actions`);
   }
   if (model.violations.length > 0) {
     throw new Error(`${[...new Set(model.violations)].join('\n')}`);
