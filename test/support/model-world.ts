@@ -1,0 +1,277 @@
+/**
+ * The world a model-based test drives: the real Broker with the real WebSocket
+ * adapter, against the mock backend, on a fresh fake-indexeddb, with FakeTabs.
+ * Unlike broker-world it records, on the broker's side of the socket, which
+ * token every connection authenticated with and what the broker wrote on it,
+ * keeps a timeline of every event each tab received, can make the app's token
+ * refresh slow, and can make the next replay answer stall half-way through its
+ * body. Everything it starts, `dispose` stops.
+ */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { WebSocket } from 'ws';
+import { type MockBackend, startMockBackend } from '../../demo/server/mock-backend.ts';
+import type { ResyncSignal } from '../../src/core/resync.ts';
+import type { RealtimeEvent } from '../../src/events.ts';
+import type { BrokerConfig } from '../../src/link.ts';
+import { type TransportFactory, systemClock } from '../../src/ports.ts';
+import { Broker } from '../../worker/broker.ts';
+import { idbStores } from '../../worker/idb-store.ts';
+import { webSocketTransport } from '../../worker/ws-transport.ts';
+import { FakeLocks } from './fake-locks.ts';
+import { FakeTab } from './fake-tab.ts';
+
+/** Who a token belongs to. */
+export interface Identity {
+  tenantId: string;
+  userId: string;
+}
+
+export const sameIdentity = (a: Identity | undefined, b: Identity | undefined): boolean =>
+  a !== undefined && b !== undefined && a.tenantId === b.tenantId && a.userId === b.userId;
+
+/** One socket the broker opened, as seen from the broker's side. */
+export interface RecordedConnection {
+  index: number;
+  openedAt: number;
+  /** Every auth frame written on it, with the identity of its token (undefined: a token the world never issued). */
+  auths: Array<{ at: number; token: string; identity: Identity | undefined }>;
+  /** What the server said this connection is, from its auth.success. */
+  accepted: Identity | undefined;
+  acceptedAt: number | undefined;
+  /** Frames the broker wrote after its auth frame, except keep-alive pings. */
+  upstream: Array<{ at: number; frame: Record<string, unknown> }>;
+}
+
+/** An event as a tab received it, and when. */
+export interface Received {
+  at: number;
+  event: RealtimeEvent;
+}
+
+/** A FakeTab whose events and resyncs carry their arrival times. */
+export interface ModelTab {
+  tab: FakeTab;
+  attachedAt: number;
+  patterns: string[];
+  closed: boolean;
+  received: Received[];
+  resyncs: Array<{ at: number; signal: ResyncSignal }>;
+}
+
+/** Tight timings, so one short sequence of actions runs in a fraction of a second. */
+export const modelConfig: Partial<BrokerConfig> = {
+  minDelayMs: 5,
+  maxDelayMs: 30,
+  resyncSettleMs: 20,
+  lingerMs: 20,
+  healthyAfterMs: 200,
+  tokenTimeoutMs: 300,
+  handshakeTimeoutMs: 1000,
+  maxBufferedMessages: 4,
+  logMaxEvents: 8,
+};
+
+export interface ModelWorld {
+  readonly backend: MockBackend;
+  readonly broker: Broker;
+  readonly config: Partial<BrokerConfig>;
+  readonly tabs: ModelTab[];
+  readonly connections: RecordedConnection[];
+  /** The identity the app is logged in as, or undefined after a logout. */
+  readonly identity: Identity | undefined;
+  openTab(patterns: string[]): Promise<ModelTab>;
+  closeTab(tab: ModelTab): void;
+  /** The app logs in: tabs hand out this identity's tokens from now on. */
+  login(identity: Identity): void;
+  /** The app logged out: tabs refuse to give tokens until the next login. */
+  loggedOut(): void;
+  /** How long the app's refreshToken takes from now on. */
+  setRefreshDelay(ms: number): void;
+  /** The next events-since answer sends half its body, then nothing more until disposed. */
+  stallNextReplay(): void;
+  dispose(): Promise<void>;
+}
+
+export async function createModelWorld(options: { replay: boolean; config?: Partial<BrokerConfig> }): Promise<ModelWorld> {
+  const backend = await startMockBackend({ replayCapacity: 200 });
+  const locks = new FakeLocks();
+  const factory = new IDBFactory();
+  const owners = new Map<string, Identity>();
+  const connections: RecordedConnection[] = [];
+  const tabs: ModelTab[] = [];
+  const stalled: Array<ReadableStreamDefaultController<Uint8Array>> = [];
+  let stallNext = false;
+  let refreshDelayMs = 0;
+  let identity: Identity | undefined;
+  let session: { accessToken: string; refreshToken: string } | undefined;
+
+  const issue = (who: Identity) => {
+    const issued = backend.login(who.tenantId, who.userId);
+    owners.set(issued.accessToken, who);
+    return issued;
+  };
+
+  const config: Partial<BrokerConfig> = {
+    url: backend.wsUrl,
+    ...modelConfig,
+    ...(options.replay ? { eventsSinceUrl: `${backend.httpUrl}/api/events` } : {}),
+    ...options.config,
+  };
+
+  const broker = new Broker({
+    clock: systemClock,
+    random: Math.random,
+    transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners),
+    stores: idbStores({ factory }),
+    locks,
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      if (!stallNext || !String(input).includes('/api/events')) return response;
+      stallNext = false;
+      return stallHalfWay(response, stalled);
+    },
+    brokerId: 'broker-model',
+    brokerLock: 'broker-model',
+    buildId: 'test',
+    baseUrl: backend.httpUrl,
+  });
+
+  // The app's token functions, as a tab would run them: the current session's token, and a
+  // refresh that posts the refresh token it had when it started (a slow one may finish late).
+  const getToken = async (): Promise<string> => session?.accessToken ?? 'no-session';
+  const refreshToken = async (): Promise<string | undefined> => {
+    const started = session;
+    if (!started) return undefined;
+    if (refreshDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, refreshDelayMs));
+    const response = await fetch(`${backend.httpUrl}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refreshToken: started.refreshToken }),
+    });
+    if (!response.ok) return undefined;
+    const fresh = (await response.json()) as { accessToken: string; refreshToken: string; tenantId: string; userId: string };
+    owners.set(fresh.accessToken, { tenantId: fresh.tenantId, userId: fresh.userId });
+    // Only the session that asked is updated: a refresh finishing after a logout changes nothing in the app.
+    if (session === started) session = fresh;
+    return fresh.accessToken;
+  };
+
+  const tokensGiven = (tab: FakeTab) => {
+    tab.tokenBehaviour = identity ? 'answer' : 'refuse';
+    tab.refreshBehaviour = identity ? 'answer' : 'refuse';
+  };
+
+  return {
+    backend,
+    broker,
+    config,
+    tabs,
+    connections,
+    get identity() {
+      return identity;
+    },
+    async openTab(patterns) {
+      const tab = new FakeTab(getToken, refreshToken);
+      tokensGiven(tab);
+      const model: ModelTab = { tab, attachedAt: 0, patterns, closed: false, received: [], resyncs: [] };
+      timestamp(tab.events, (event) => model.received.push({ at: Date.now(), event }));
+      timestamp(tab.resyncs, (signal) => model.resyncs.push({ at: Date.now(), signal }));
+      tabs.push(model);
+      await tab.attach(broker, locks, { ...(config as BrokerConfig), patterns });
+      model.attachedAt = Date.now();
+      return model;
+    },
+    closeTab(model) {
+      model.closed = true;
+      model.tab.die();
+    },
+    login(who) {
+      identity = who;
+      session = issue(who);
+      for (const model of tabs) if (!model.closed) tokensGiven(model.tab);
+    },
+    loggedOut() {
+      identity = undefined;
+      session = undefined;
+      for (const model of tabs) if (!model.closed) tokensGiven(model.tab);
+    },
+    setRefreshDelay(ms) {
+      refreshDelayMs = ms;
+    },
+    stallNextReplay() {
+      stallNext = true;
+    },
+    async dispose() {
+      for (const model of tabs) if (!model.closed) model.tab.die();
+      for (const controller of stalled) controller.error(new Error('world disposed'));
+      await broker.shutdown();
+      await backend.close();
+    },
+  };
+}
+
+/** Call `onPush` for every item pushed onto `list` (FakeTab keeps its records in plain arrays). */
+function timestamp<T>(list: T[], onPush: (item: T) => void): void {
+  const push = list.push.bind(list);
+  list.push = (...items: T[]) => {
+    for (const item of items) onPush(item);
+    return push(...items);
+  };
+}
+
+/** Wrap a transport to record, per connection, the tokens and frames the broker wrote and the identity the server accepted. */
+function recordingTransport(inner: TransportFactory, connections: RecordedConnection[], owners: Map<string, Identity>): TransportFactory {
+  return (url, handlers) => {
+    const record: RecordedConnection = { index: connections.length, openedAt: Date.now(), auths: [], accepted: undefined, acceptedAt: undefined, upstream: [] };
+    connections.push(record);
+    const transport = inner(url, {
+      onOpen: () => handlers.onOpen(),
+      onMessage: (data) => {
+        const frame = parseObject(data);
+        if (frame?.type === 'auth.success' && typeof frame.data === 'object' && frame.data !== null) {
+          const data = frame.data as Record<string, unknown>;
+          record.accepted = { tenantId: String(data.tenantId), userId: String(data.userId) };
+          record.acceptedAt = Date.now();
+        }
+        handlers.onMessage(data);
+      },
+      onClose: (code, reason) => handlers.onClose(code, reason),
+    });
+    return {
+      send(text) {
+        const frame = parseObject(text);
+        if (frame?.action === 'auth') record.auths.push({ at: Date.now(), token: String(frame.token), identity: owners.get(String(frame.token)) });
+        else if (frame && frame.action !== 'ping') record.upstream.push({ at: Date.now(), frame });
+        transport.send(text);
+      },
+      close(code, reason) {
+        transport.close(code, reason);
+      },
+    };
+  };
+}
+
+function parseObject(data: unknown): Record<string, unknown> | undefined {
+  if (typeof data !== 'string') return undefined;
+  try {
+    const value = JSON.parse(data) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same response, but its body stops half-way and never finishes (until the world is disposed). */
+async function stallHalfWay(response: Response, stalled: Array<ReadableStreamDefaultController<Uint8Array>>): Promise<Response> {
+  const body = new Uint8Array(await response.arrayBuffer());
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(body.slice(0, Math.floor(body.length / 2)));
+      stalled.push(controller);
+    },
+  });
+  return new Response(stream, { status: response.status, headers: response.headers });
+}
+
+export type { RealtimeEvent };
