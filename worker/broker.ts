@@ -826,6 +826,12 @@ export class Broker {
       this.#counters.dropped.volatile++;
       return false;
     }
+    // No session to send under until the app logs in again and calls reconnect(): queued, it
+    // would go out under whoever authenticates next.
+    const ended = this.#connection.status;
+    if (ended === 'closed' || ended === 'unauthorized' || ended === 'forbidden') {
+      throw errorData('CLOSED', `not sent: the session ended (${ended}); call reconnect() after a new login`);
+    }
     return new Promise((resolve, reject) => {
       const item = { text, resolve, reject, session: sessionIdentity(this.#session), tabId: tab.id };
       if (this.#outbox.push(item) === 'full') {
