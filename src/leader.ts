@@ -14,6 +14,7 @@
  * default, fakes in Node tests. Durations are measured on the monotonic clock.
  */
 import { type BrowserBroker, startBrowserBroker } from '../worker/browser-broker.ts';
+import { TabwireError } from './errors.ts';
 import type { Host } from './host.ts';
 import { type Clock, type TimerHandle, systemClock } from './ports.ts';
 import type { Endpoint } from './rpc.ts';
@@ -39,6 +40,12 @@ const jitterMs = 150;
 const askEveryMs = 500;
 /** A leader asked to join is asked again only after this (ms): a second join would replace channels an attach may already be using. */
 const rejoinAfterMs = 1000;
+
+/**
+ * A tab not taken by a leader in this long (ms) gives up: a host that never settles could never be
+ * closed, and its timers and channels would outlive every retry.
+ */
+const joinWithinMs = 10_000;
 
 /** A page whose last broker closed stops standing for leader after this long (ms): a tab re-attaching after its leader died keeps its place. */
 const withdrawAfterMs = 1000;
@@ -123,6 +130,9 @@ class Candidacy {
   readonly #deps: LeaderDeps;
   #leading: { stop(): Promise<void> } | undefined;
   #queued = false;
+  /** A request of ours holds the lock, or is stealing it: stealing (again) would take it from ourselves. */
+  #holding = false;
+  #stealing = false;
   #hosts = 0;
   #withdrawal: TimerHandle | undefined;
   readonly #stopped = new AbortController();
@@ -151,7 +161,8 @@ class Candidacy {
 
   /** Take over from a leader that stopped answering. */
   steal(): void {
-    if (this.#leading || this.#stopped.signal.aborted) return;
+    if (this.#leading || this.#holding || this.#stealing || this.#stopped.signal.aborted) return;
+    this.#stealing = true;
     this.#request({ steal: true });
   }
 
@@ -164,18 +175,24 @@ class Candidacy {
   #request(options: { steal?: boolean }): void {
     // A queued request is withdrawn with the candidacy (a stealing one cannot carry a signal, and is not queued).
     const withdrawable = options.steal ? options : { ...options, signal: this.#stopped.signal };
-    const lease = { lost: false };
+    const lease = { lost: false, granted: false };
     this.#deps.locks
       .request(`${this.#name}|leader`, withdrawable, () => {
+        if (options.steal) this.#stealing = false;
+        else this.#queued = false;
         if (this.#stopped.signal.aborted) return;
-        if (!options.steal) this.#queued = false;
+        lease.granted = this.#holding = true;
         return this.#lead(lease);
       })
-      // Rejected: someone stole the lock from us while we led (we were frozen). Stand down, queue again.
-      .catch(() => {
-        lease.lost = true;
-        void this.#standDown();
-      });
+      .then(
+        () => lease.granted && (this.#holding = false),
+        // Rejected: someone stole the lock from us while we led (we were frozen). Stand down, queue again.
+        () => {
+          if (lease.granted) this.#holding = false;
+          lease.lost = true;
+          void this.#standDown();
+        },
+      );
   }
 
   /** Runs while this page holds the leader lock; settles only when leadership ends. */
@@ -225,9 +242,148 @@ class Candidacy {
 }
 
 /**
+ * One tab's side: find the leader, join it, and watch that it lives. The watch
+ * runs from the start, so a tab that opens while the leader is frozen (it
+ * answers nothing, not even the join) takes over like one that followed it.
+ * Every timer and channel it opens, `close` ends.
+ */
+class Follower {
+  readonly hello: LeaderChannel;
+  readonly control: LeaderChannel;
+  readonly stream: LeaderChannel;
+  /** Settles once a leader opened this tab's channels, or rejects when none will. */
+  readonly joined: Promise<void>;
+  /** Resolves when the leader is found dead other than by its lock (frozen, replaced). */
+  readonly lost: Promise<void>;
+  readonly #tabId: string;
+  readonly #deps: LeaderDeps;
+  /** This page's candidacy for the name, if it stands: the one to steal with. */
+  readonly #candidacy: () => Candidacy | undefined;
+  #leader: string | undefined;
+  /** Asked this leader to join, at this time: once per leader, again only if it never answered. */
+  #joining: { id: string; at: number } | undefined;
+  #lastHeard: number;
+  /** Another leader spoke: ours is gone, and it is not ours to steal any more. */
+  #replaced = false;
+  #suspecting = false;
+  #closed = false;
+  readonly #timers = new Set<TimerHandle>();
+  readonly #stopTicking: Array<() => void> = [];
+  #markJoined: () => void = () => {};
+  #failJoin: (error: Error) => void = () => {};
+  #markLost: () => void = () => {};
+
+  constructor(name: string, tabId: string, deps: LeaderDeps, candidacy: () => Candidacy | undefined) {
+    this.#tabId = tabId;
+    this.#deps = deps;
+    this.#candidacy = candidacy;
+    this.#lastHeard = deps.clock.monotonic();
+    this.joined = new Promise<void>((resolve, reject) => {
+      this.#markJoined = resolve;
+      this.#failJoin = reject;
+    });
+    this.lost = new Promise<void>((resolve) => (this.#markLost = resolve));
+    this.hello = new deps.Channel(`${name}|hello`);
+    this.control = new deps.Channel(`${name}|ctl|${tabId}`);
+    this.stream = new deps.Channel(`${name}|st|${tabId}`);
+    this.hello.addEventListener('message', (event: MessageEvent<Hello>) => this.#onHello(event.data));
+    this.#say({ k: 'probe' });
+    // Until a leader answers (the first candidate may still be starting), ask again.
+    const stopAsking = every(deps.clock, askEveryMs, () => this.#leader === undefined && this.#say({ k: 'probe' }));
+    this.#stopTicking.push(stopAsking, every(deps.clock, heartbeatMs, () => this.#suspect()));
+    const giveUp = this.#after(joinWithinMs, () => {
+      this.#failJoin(new TabwireError({ code: 'TIMEOUT', message: `no leader tab took this tab within ${joinWithinMs} ms` }));
+    });
+    void this.joined.then(() => {
+      stopAsking();
+      this.#cancel(giveUp);
+    }, () => {});
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const stop of this.#stopTicking) stop();
+    for (const timer of this.#timers) this.#deps.clock.clearTimeout(timer);
+    this.#timers.clear();
+    this.hello.close();
+    this.control.close();
+    this.stream.close();
+    this.#failJoin(new TabwireError({ code: 'CLOSED', message: 'closed before a leader tab took this tab' }));
+  }
+
+  #onHello(message: Hello): void {
+    const now = this.#deps.clock.monotonic();
+    if (message.k === 'joined') {
+      if (message.tab !== this.#tabId || this.#leader !== undefined) return;
+      this.#leader = message.id;
+      this.#lastHeard = now;
+      this.#markJoined();
+    } else if (message.k === 'here') {
+      if (this.#leader === undefined) {
+        // A leader that speaks is alive, though it has not taken us yet.
+        this.#lastHeard = now;
+        if (this.#joining?.id === message.id && now - this.#joining.at < rejoinAfterMs) return;
+        this.#joining = { id: message.id, at: now };
+        this.#say({ k: 'join', tab: this.#tabId });
+      } else if (message.id === this.#leader) this.#lastHeard = now;
+      else {
+        // Another leader speaks: ours was replaced (it was frozen and someone took over).
+        this.#replaced = true;
+        this.#markLost();
+      }
+    }
+  }
+
+  /** On each heartbeat: after a silence, probe once, and take over when that goes unanswered too. */
+  #suspect(): void {
+    const { clock } = this.#deps;
+    if (this.#replaced || this.#suspecting || clock.monotonic() - this.#lastHeard < suspectAfterMs) return;
+    this.#suspecting = true;
+    const askedAt = clock.monotonic();
+    // A little jitter, so followers that suspect together do not all steal.
+    this.#after(this.#deps.random() * jitterMs, () => {
+      if (this.#lastHeard >= askedAt) return void (this.#suspecting = false);
+      this.#say({ k: 'probe' });
+      this.#after(probeTimeoutMs, () => {
+        this.#suspecting = false;
+        if (this.#replaced || this.#lastHeard >= askedAt) return;
+        this.#takeOver();
+      });
+    });
+  }
+
+  /** Nobody answers: steal the lead where this page stands for it; otherwise the leader is lost, or was never found. */
+  #takeOver(): void {
+    const candidacy = this.#candidacy();
+    if (candidacy) candidacy.steal();
+    else if (this.#leader !== undefined) this.#markLost();
+    else this.#failJoin(new TabwireError({ code: 'WORKER_LOST', message: 'no leader tab answered' }));
+  }
+
+  #after(ms: number, callback: () => void): TimerHandle {
+    const timer = this.#deps.clock.setTimeout(() => {
+      this.#timers.delete(timer);
+      callback();
+    }, ms);
+    this.#timers.add(timer);
+    return timer;
+  }
+
+  #cancel(timer: TimerHandle): void {
+    this.#deps.clock.clearTimeout(timer);
+    this.#timers.delete(timer);
+  }
+
+  #say(message: Hello): void {
+    this.hello.postMessage(message);
+  }
+}
+
+/**
  * Join the leader of `name` (see `hostName`), standing as a candidate when this
  * page runs that build's code (`buildId`); a tab that moved to a newer build's
- * leader only follows.
+ * leader only follows, and fails with WORKER_LOST when no leader answers.
  */
 export async function leaderHost(name: string, tabId: string, buildId: string | undefined, deps: LeaderDeps = browserLeaderDeps()): Promise<Host> {
   const candidacies = candidaciesOf(deps);
@@ -237,74 +393,19 @@ export async function leaderHost(name: string, tabId: string, buildId: string | 
     candidacies.set(name, candidacy);
     candidacy.retain();
   }
-  const { clock } = deps;
-  const hello = new deps.Channel(`${name}|hello`);
-  const control = new deps.Channel(`${name}|ctl|${tabId}`);
-  const stream = new deps.Channel(`${name}|st|${tabId}`);
-  const say = (message: Hello) => hello.postMessage(message);
-  let leader: string | undefined;
-  /** Asked this leader to join, at this time: once per leader, again only if it never answered. */
-  let joining: { id: string; at: number } | undefined;
-  let lastHeard = clock.monotonic();
-  /** Another leader spoke: ours is gone, and it is not ours to steal any more. */
-  let replaced = false;
-  let markLost: () => void = () => {};
-  const lost = new Promise<void>((resolve) => (markLost = resolve));
-  const joined = new Promise<void>((resolve) => {
-    hello.addEventListener('message', (event: MessageEvent<Hello>) => {
-      const message = event.data;
-      const now = clock.monotonic();
-      if (message.k === 'joined' && message.tab === tabId && leader === undefined) {
-        leader = message.id;
-        lastHeard = now;
-        resolve();
-      } else if (message.k === 'here') {
-        if (leader === undefined) {
-          if (joining?.id === message.id && now - joining.at < rejoinAfterMs) return;
-          joining = { id: message.id, at: now };
-          say({ k: 'join', tab: tabId });
-        } else if (message.id === leader) lastHeard = now;
-        else {
-          // Another leader speaks: ours was replaced (it was frozen and someone took over).
-          replaced = true;
-          markLost();
-        }
-      }
-    });
-  });
-  say({ k: 'probe' });
-  const stopAsking = every(clock, askEveryMs, () => leader === undefined && say({ k: 'probe' }));
+  const follower = new Follower(name, tabId, deps, () => candidacies.get(name));
   let closed = false;
-  let stopWatching: () => void = () => {};
   const close = () => {
     if (closed) return;
     closed = true;
-    stopWatching();
-    stopAsking();
-    hello.close();
-    control.close();
-    stream.close();
+    follower.close();
     candidacy?.release();
   };
-  await joined;
-  stopAsking();
-  let suspecting = false;
-  stopWatching = every(clock, heartbeatMs, () => {
-    if (replaced || suspecting || clock.monotonic() - lastHeard < suspectAfterMs) return;
-    suspecting = true;
-    const askedAt = clock.monotonic();
-    // A little jitter, so followers that suspect together do not all steal.
-    clock.setTimeout(() => {
-      if (lastHeard >= askedAt) return void (suspecting = false);
-      say({ k: 'probe' });
-      clock.setTimeout(() => {
-        suspecting = false;
-        if (replaced || lastHeard >= askedAt) return;
-        const candidacy = candidacies.get(name);
-        if (candidacy) candidacy.steal();
-        else markLost();
-      }, probeTimeoutMs);
-    }, deps.random() * jitterMs);
-  });
-  return { control, stream, lost, close };
+  try {
+    await follower.joined;
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return { control: follower.control, stream: follower.stream, lost: follower.lost, close };
 }

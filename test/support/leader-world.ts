@@ -37,7 +37,8 @@ export class LeaderWorld {
   readonly tabLocks = new FakeLocks();
   readonly pages: Page[] = [];
 
-  page(): Page {
+  /** A page; `random` places its jitter (followers that suspect together spread out by it). */
+  page(options: { random?: number } = {}): Page {
     const fake = this.bus.page();
     const brokers: Page['brokers'] = [];
     const id = `page-${this.pages.length + 1}`;
@@ -45,7 +46,7 @@ export class LeaderWorld {
       locks: this.locks,
       Channel: fake.Channel,
       clock: this.clock,
-      random: () => 0.5,
+      random: () => options.random ?? 0.5,
       startBroker: (buildId) => this.#startBroker(id, buildId, brokers),
     };
     const page: Page = Object.assign(fake, { id, deps, brokers, leads: () => brokers.some((each) => !each.stopped) });
@@ -74,6 +75,11 @@ export class LeaderWorld {
     };
     const reply = await createRpcClient(host.control).call<AttachReply>('attach', [request]);
     return { reply, die };
+  }
+
+  /** Messages posted so far whose data has kind `k` (the election's hello messages). */
+  said(k: string): number {
+    return this.bus.posted.filter((each) => (each.data as { k?: string } | null)?.k === k).length;
   }
 
   /** Let `ms` of fake time pass in steps of 10 ms, letting messages and lock grants through at each. */
