@@ -47,6 +47,9 @@ const rejoinAfterMs = 1000;
  */
 const joinWithinMs = 10_000;
 
+/** A follower that joined and has not attached after this long (ms) is dropped, its channels closed. */
+const attachWithinMs = 5000;
+
 /** A page whose last broker closed stops standing for leader after this long (ms): a tab re-attaching after its leader died keeps its place. */
 const withdrawAfterMs = 1000;
 
@@ -65,7 +68,10 @@ export interface LeaderBroker {
   brokerId: string;
   /** Resolves once the broker holds its own lock; serve no tab before. */
   ready: Promise<void>;
-  broker: Pick<BrowserBroker['broker'], 'accept'>;
+  broker: Pick<BrowserBroker['broker'], 'accept'> & {
+    /** The attached tabs, by tab id: how the leader sees a follower attach and leave. */
+    readonly tabs: { get(id: string): object | undefined };
+  };
   stop(): Promise<void>;
 }
 
@@ -108,6 +114,66 @@ function every(clock: Clock, ms: number, tick: () => void): () => void {
     stopped = true;
     clock.clearTimeout(handle);
   };
+}
+
+/**
+ * The leader's channel pair per follower tab, served by its broker. A pair is
+ * dropped once its tab left the broker (detached, or its lock released), and
+ * when no attach followed the join within `attachWithinMs`: without that, the
+ * map grew by a pair for every tab that ever joined. Checked on `sweep`.
+ */
+export class FollowerChannels {
+  readonly #pairs = new Map<string, {
+    channels: LeaderChannel[];
+    joinedAt: number;
+    /** The broker's tab of this id when the pair opened (an earlier attach): not ours. */
+    before: object | undefined;
+    /** The broker's tab attached over this pair, once it did. */
+    tab: object | undefined;
+  }>();
+  readonly #name: string;
+  readonly #local: LeaderBroker;
+  readonly #deps: Pick<LeaderDeps, 'Channel' | 'clock'>;
+
+  constructor(name: string, local: LeaderBroker, deps: Pick<LeaderDeps, 'Channel' | 'clock'>) {
+    this.#name = name;
+    this.#local = local;
+    this.#deps = deps;
+  }
+
+  get size(): number {
+    return this.#pairs.size;
+  }
+
+  /** Open `tab`'s pair and serve it; a tab joining again (it doubted us) gets a fresh one, as two of one name would answer twice. */
+  open(tab: string): void {
+    this.#drop(tab);
+    const control = new this.#deps.Channel(`${this.#name}|ctl|${tab}`);
+    const stream = new this.#deps.Channel(`${this.#name}|st|${tab}`);
+    const before = this.#local.broker.tabs.get(tab);
+    this.#pairs.set(tab, { channels: [control, stream], joinedAt: this.#deps.clock.monotonic(), before, tab: undefined });
+    this.#local.broker.accept(control, stream);
+  }
+
+  /** Drop the pairs of tabs that left the broker, or that joined and never attached. */
+  sweep(): void {
+    const now = this.#deps.clock.monotonic();
+    for (const [id, pair] of this.#pairs) {
+      const current = this.#local.broker.tabs.get(id);
+      if (pair.tab === undefined && current !== undefined && current !== pair.before) pair.tab = current;
+      const gone = pair.tab !== undefined ? current !== pair.tab : now - pair.joinedAt >= attachWithinMs;
+      if (gone) this.#drop(id);
+    }
+  }
+
+  closeAll(): void {
+    for (const id of [...this.#pairs.keys()]) this.#drop(id);
+  }
+
+  #drop(tab: string): void {
+    for (const channel of this.#pairs.get(tab)?.channels ?? []) channel.close();
+    this.#pairs.delete(tab);
+  }
 }
 
 /** Each page's candidacies by name; a page is one `LeaderDeps` (the browser's: this page). */
@@ -204,28 +270,26 @@ class Candidacy {
     // that stole together under load).
     if (lease.lost || this.#stopped.signal.aborted) return local.stop();
     const hello = new this.#deps.Channel(`${this.#name}|hello`);
-    const channels = new Map<string, LeaderChannel[]>();
+    const followers = new FollowerChannels(this.#name, local, this.#deps);
     const here = () => hello.postMessage({ k: 'here', id: local.brokerId } satisfies Hello);
     hello.addEventListener('message', (event: MessageEvent<Hello>) => {
       const message = event.data;
       if (message.k === 'probe') return here();
       if (message.k !== 'join') return;
-      // A tab joining again (it doubted us) gets fresh channels; two of one name would answer twice.
-      for (const channel of channels.get(message.tab) ?? []) channel.close();
-      const control = new this.#deps.Channel(`${this.#name}|ctl|${message.tab}`);
-      const stream = new this.#deps.Channel(`${this.#name}|st|${message.tab}`);
-      channels.set(message.tab, [control, stream]);
-      local.broker.accept(control, stream);
+      followers.open(message.tab);
       hello.postMessage({ k: 'joined', tab: message.tab, id: local.brokerId } satisfies Hello);
     });
     here();
-    const stopBeating = every(this.#deps.clock, heartbeatMs, here);
+    const stopBeating = every(this.#deps.clock, heartbeatMs, () => {
+      here();
+      followers.sweep();
+    });
     return new Promise<void>((resolve) => {
       this.#leading = {
         async stop() {
           stopBeating();
           hello.close();
-          for (const pair of channels.values()) for (const channel of pair) channel.close();
+          followers.closeAll();
           await local.stop();
           resolve();
         },

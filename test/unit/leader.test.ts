@@ -179,3 +179,53 @@ describe('nothing a host opened outlives it', () => {
     hello.close();
   });
 });
+
+describe("the leader's channels per follower", () => {
+  /** The leader page's open channels serving `tabId`. */
+  const served = (page: ReturnType<LeaderWorld['page']>, tabId: string) =>
+    world.bus.openChannels(`|${tabId}`).filter((channel) => channel.page === page);
+
+  it('a follower that joins but never attaches has its pair closed after a few seconds', async () => {
+    world = new LeaderWorld();
+    const [a, b] = [world.page(), world.page()];
+    const first = open(a, 'tab-a');
+    await world.until(() => first.host !== undefined, 1000);
+    const second = open(b, 'tab-b');
+    await world.until(() => second.host !== undefined, 1000);
+    expect(served(a, 'tab-b')).toHaveLength(2);
+    await world.pass(6000);
+    expect(served(a, 'tab-b')).toEqual([]);
+  });
+
+  it('a follower that attached keeps its pair while it lives, and loses it when its tab dies', async () => {
+    world = new LeaderWorld();
+    const [a, b] = [world.page(), world.page()];
+    const first = open(a, 'tab-a');
+    await world.until(() => first.host !== undefined, 1000);
+    const second = open(b, 'tab-b');
+    await world.until(() => second.host !== undefined, 1000);
+    const { die } = await world.attach(second.host!, 'tab-b');
+    await world.pass(10_000);
+    expect(served(a, 'tab-b')).toHaveLength(2);
+    die();
+    await world.pass(1500);
+    expect(served(a, 'tab-b')).toEqual([]);
+  });
+
+  it('a follower joining again gets a fresh pair; the attach on it is kept, the old pair closed', async () => {
+    world = new LeaderWorld();
+    const [a, b] = [world.page(), world.page()];
+    const first = open(a, 'tab-a');
+    await world.until(() => first.host !== undefined, 1000);
+    const once = open(b, 'tab-b');
+    await world.until(() => once.host !== undefined, 1000);
+    await world.attach(once.host!, 'tab-b');
+    once.host!.close();
+    const again = open(b, 'tab-b');
+    await world.until(() => again.host !== undefined, 1000);
+    await world.attach(again.host!, 'tab-b');
+    await world.pass(10_000);
+    expect(served(a, 'tab-b')).toHaveLength(2);
+    expect(a.brokers[0]!.broker.tabs.get('tab-b')).toBeDefined();
+  });
+});
