@@ -251,7 +251,9 @@ class Candidacy {
         return this.#lead(lease);
       })
       .then(
-        () => lease.granted && (this.#holding = false),
+        () => {
+          if (lease.granted) this.#holding = false;
+        },
         // Rejected: someone stole the lock from us while we led (we were frozen). Stand down, queue again.
         () => {
           if (lease.granted) this.#holding = false;
