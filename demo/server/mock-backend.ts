@@ -102,9 +102,10 @@ export interface MockBackend {
   setRefreshFails(fails: boolean): void;
   /**
    * The next `fail` events-since requests answer HTTP 503, the next `unauthorized` ones 401 as
-   * for a token that expired since the handshake; every one waits `delayMs` first.
+   * for a token that expired since the handshake; every one waits `delayMs` first. The next
+   * `stallBody` ones send their headers and the start of the body, then never finish.
    */
-  setReplayFaults(faults: { fail?: number; unauthorized?: number; delayMs?: number }): void;
+  setReplayFaults(faults: { fail?: number; unauthorized?: number; delayMs?: number; stallBody?: number }): void;
   /** Every token expires now: each socket gets connection.error UNAUTHORIZED and is closed. */
   expireTokens(): void;
   /** Stop listening entirely (connections refused), keeping state; `resume` listens again on the same port. */
@@ -179,6 +180,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
   let replayFailures = 0;
   let replayUnauthorized = 0;
   let replayDelayMs = 0;
+  let replayStalls = 0;
   let lastTimestamp = 0;
 
   const isoNow = (): string => {
@@ -425,6 +427,13 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       const events = (history.get(caller.tenantId) ?? []).filter((event) => Date.parse(String(event.timestamp)) >= since);
       // A slow answer is slow on the wire: what it contains was decided when asked.
       if (replayDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, replayDelayMs));
+      if (replayStalls > 0) {
+        replayStalls--;
+        // Headers and a first chunk, then silence: the socket stays open until the client gives up.
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...cors });
+        res.write(JSON.stringify(events).slice(0, 16) || '[');
+        return;
+      }
       if (replayFailures > 0) {
         replayFailures--;
         return json(res, 503, { error: 'replay unavailable', code: 'INTERNAL_ERROR' });
@@ -524,6 +533,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       replayFailures = faults.fail ?? 0;
       replayUnauthorized = faults.unauthorized ?? 0;
       replayDelayMs = faults.delayMs ?? 0;
+      replayStalls = faults.stallBody ?? 0;
     },
     expireTokens() {
       for (const info of tokens.values()) info.revoked = true;
@@ -547,6 +557,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       replayFailures = 0;
       replayUnauthorized = 0;
       replayDelayMs = 0;
+      replayStalls = 0;
       accepting = true;
     },
     async close() {

@@ -112,6 +112,27 @@ describe('resync after gaps', () => {
     expect(world.backend.stats().replayRequests).toBe(3);
   });
 
+  it('a replay whose body stalls after its headers, on every attempt: live events still arrive, complete false', async () => {
+    world = await createWorld();
+    const tab = await world.tab(replayConfig(world));
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'a' });
+    await until(() => expect(tab.events).toHaveLength(1));
+    world.backend.setReplayFaults({ stallBody: 3 });
+    await outage(world, [tab], () => world.backend.emit('tenant-123', 'goal.created', { goalId: 'lost' }));
+    // Live while the first answer stalls: held, then let through once that attempt times out (5 s).
+    await until(() => expect(world.backend.stats().replayRequests).toBe(1));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'live' });
+    await until(() => expect(ids(tab)).toEqual(['a', 'live']), 8000);
+    // Three attempts of 5 s with 1 s and 2 s of backoff between them.
+    await until(() => expect(tab.resyncs).toHaveLength(1), 16_000);
+    expect(tab.resyncs[0]).toMatchObject({ replayed: 0, complete: false });
+    const failure = tab.errors.find((e) => e.code === 'REPLAY_FAILED');
+    expect(failure?.message).toMatch(/timed out/);
+    expect(failure?.message).not.toMatch(/Bearer|at_/);
+    expect(world.backend.stats().replayRequests).toBe(3);
+  }, 30_000);
+
   it('says the replay was incomplete when the gap held more than the endpoint returns', async () => {
     world = await createWorld();
     const tab = await world.tab(replayConfig(world));

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BrokerConfig } from '../../src/link.ts';
 import type { Envelope } from '../../src/protocol/envelope.ts';
-import { type RelayedEvent, type ReplayPort, replayMissed } from '../../worker/replay.ts';
+import { type RelayedEvent, type ReplayPort, ReplayError, fetchMissedEvents, maxBodyBytesFor, replayMissed } from '../../worker/replay.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const t0 = Date.UTC(2025, 10, 3, 14, 0);
@@ -32,7 +32,7 @@ function endpoint(events: Envelope[], policy: Policy, limit = 100) {
 function port(fetch: typeof globalThis.fetch, clock = new FakeClock(), refresh = async () => true) {
   const delivered: RelayedEvent[] = [];
   const result: { ok?: boolean; count?: number; complete?: boolean; errors: string[] } = { errors: [] };
-  const config = { eventsSinceUrl: 'https://api.test/api/events', replayOverlapMs: 1000, replayLimit: 100 } as BrokerConfig;
+  const config = { eventsSinceUrl: 'https://api.test/api/events', replayOverlapMs: 1000, replayLimit: 100, maxFrameBytes: 1024 * 1024 } as BrokerConfig;
   const replayPort: ReplayPort = {
     config,
     baseUrl: 'https://app.test/',
@@ -52,10 +52,10 @@ function port(fetch: typeof globalThis.fetch, clock = new FakeClock(), refresh =
   return { replayPort, delivered, result, clock };
 }
 
-/** Run a replay while letting its backoff timers pass: ten seconds of fake time, a second at a step. */
-async function replayWithTime(replayPort: ReplayPort, clock: FakeClock): Promise<void> {
+/** Run a replay while letting its timers pass: `seconds` of fake time, a second at a step. */
+async function replayWithTime(replayPort: ReplayPort, clock: FakeClock, seconds = 10): Promise<void> {
   const done = replayMissed(replayPort, t0);
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < seconds; i++) {
     await new Promise((resolve) => setTimeout(resolve, 0));
     clock.advance(1000);
   }
@@ -172,5 +172,139 @@ describe('replay failures', () => {
       expect(calls).toBe(refreshWorks ? 2 : 1);
       expect(result).toMatchObject({ ok: false, complete: false, errors: ['REPLAY_FAILED'] });
     }
+  });
+});
+
+/** A response whose headers came and whose body sends `prefix`, then never ends. */
+function stalledResponse(prefix = '[{"type":"goal.created",'): Response {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(prefix));
+    },
+  });
+  return new Response(body, { status: 200, headers: { 'Content-Type': 'application/json' } });
+}
+
+describe('replay bodies that stall or run long', () => {
+  it('a body that never ends, on every attempt: each attempt times out, live events are released, REPLAY_FAILED, incomplete', async () => {
+    let calls = 0;
+    const fetch = (async () => {
+      calls++;
+      return stalledResponse();
+    }) as typeof globalThis.fetch;
+    const { replayPort, result, clock } = port(fetch);
+    let releases = 0;
+    replayPort.release = () => void releases++;
+    await replayWithTime(replayPort, clock, 30);
+    expect(calls).toBe(3);
+    expect(releases).toBeGreaterThanOrEqual(1);
+    expect(result).toMatchObject({ ok: false, count: 0, complete: false, errors: ['REPLAY_FAILED'] });
+  });
+
+  it('a body that stalls once is retried; the next answer covers the gap', async () => {
+    const events = stored(2);
+    let calls = 0;
+    const fetch = (async () => (++calls === 1 ? stalledResponse() : new Response(JSON.stringify(events), { status: 200 }))) as typeof globalThis.fetch;
+    const { replayPort, delivered, result, clock } = port(fetch);
+    await replayWithTime(replayPort, clock);
+    expect(calls).toBe(2);
+    expect(delivered).toHaveLength(2);
+    expect(result).toMatchObject({ ok: true, complete: true });
+  });
+
+  it('the timeout runs on the injected clock: nothing gives up before it', async () => {
+    const fetch = (async () => stalledResponse()) as typeof globalThis.fetch;
+    const { replayPort, result, clock } = port(fetch);
+    let releases = 0;
+    replayPort.release = () => void releases++;
+    void replayMissed(replayPort, t0);
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      clock.advance(1000);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(releases).toBe(0);
+    expect(result.ok).toBeUndefined();
+    clock.advance(1000);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // The first attempt gave up: held live events go through while the next one waits.
+    expect(releases).toBe(1);
+  });
+
+  it('an answer larger than the byte cap is aborted: a clear error without the token', async () => {
+    const huge = new Uint8Array(1024 * 1024).fill(0x20);
+    let cancelled = 0;
+    const fetch = (async () => {
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(huge);
+        },
+        cancel() {
+          cancelled++;
+        },
+      });
+      return new Response(body, { status: 200 });
+    }) as typeof globalThis.fetch;
+    const { replayPort, result, clock } = port(fetch);
+    const messages: string[] = [];
+    replayPort.report = (error) => void messages.push(error.message);
+    await replayWithTime(replayPort, clock);
+    expect(result).toMatchObject({ ok: false, complete: false });
+    expect(cancelled).toBe(3);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/exceeds \d+ bytes/);
+    expect(messages[0]).not.toContain('secret');
+    expect(messages[0]).not.toContain('Bearer');
+  });
+
+  it('fetchMissedEvents: an answer over maxBodyBytes fails with ReplayError, never echoing the request', async () => {
+    const fetch = (async () => new Response(JSON.stringify(stored(50)), { status: 200 })) as typeof globalThis.fetch;
+    const request = {
+      url: 'https://api.test/api/events',
+      base: 'https://app.test/',
+      sinceIso: iso(t0),
+      token: 'secret',
+      tenantId: 't',
+      timeoutMs: 5000,
+      maxBodyBytes: 1000,
+      clock: new FakeClock(),
+      fetch,
+    };
+    const error = await fetchMissedEvents(request).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReplayError);
+    expect((error as Error).message).toBe('events-since answer exceeds 1000 bytes');
+    const answer = await fetchMissedEvents({ ...request, maxBodyBytes: 1_000_000 });
+    expect(answer.events).toHaveLength(50);
+  });
+
+  it('a port that keeps failing (the log cannot be read) is retried, then releases live events and reports the gap incomplete', async () => {
+    const { fetch } = endpoint(stored(3), 'newest');
+    const { replayPort, result, clock } = port(fetch);
+    let releases = 0;
+    replayPort.release = () => void releases++;
+    replayPort.known = async () => {
+      throw new Error('IndexedDB went away');
+    };
+    await replayWithTime(replayPort, clock);
+    expect(releases).toBeGreaterThanOrEqual(1);
+    expect(result).toMatchObject({ ok: false, complete: false, errors: ['REPLAY_FAILED'] });
+  });
+
+  it('a token source that throws still ends the gap: live events released, incomplete', async () => {
+    const { fetch } = endpoint(stored(3), 'newest');
+    const { replayPort, result } = port(fetch);
+    let releases = 0;
+    replayPort.release = () => void releases++;
+    replayPort.token = async () => {
+      throw new Error('broken');
+    };
+    await replayMissed(replayPort, t0);
+    expect(releases).toBe(1);
+    expect(result).toMatchObject({ ok: false, complete: false, errors: ['REPLAY_FAILED'] });
+  });
+
+  it('the byte cap: replayLimit frames of maxFrameBytes (in UTF-8) and room for a wrapper, at most 8 MiB', () => {
+    expect(maxBodyBytesFor({ replayLimit: 100, maxFrameBytes: 1024 * 1024 })).toBe(8 * 1024 * 1024);
+    expect(maxBodyBytesFor({ replayLimit: 10, maxFrameBytes: 1000 })).toBe(30_000 + 64 * 1024);
   });
 });
