@@ -32,6 +32,7 @@ export const numericOptions: Array<[key: NumericKey, path: string, fallback: num
   ['resyncSettleMs', 'resync.settleMs', 1000, 0],
   ['replayOverlapMs', 'resync.overlapMs', 1000, 0],
   ['replayLimit', 'resync.replayLimit', 100, 1],
+  ['replayTimeoutMs', 'resync.timeoutMs', 5000, 100],
   ['logMaxEvents', 'log.maxEvents', defaults.logMaxEvents, 1],
   // An age compared with timestamps, never a timer: a log may keep months.
   ['logMaxAgeMs', 'log.maxAgeMs', defaults.logMaxAgeMs, 1, Number.MAX_SAFE_INTEGER],

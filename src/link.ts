@@ -26,6 +26,7 @@ export interface BrokerConfig {
   resyncSettleMs: number;
   replayOverlapMs: number;
   replayLimit: number;
+  replayTimeoutMs: number;
   logMaxEvents: number;
   logMaxAgeMs: number;
   logEnabled: boolean;

@@ -44,6 +44,12 @@ export interface ConnectOptions {
     overlapMs?: number;
     /** The endpoint's page size: an answer this long may be truncated, so `complete` is false. @default 100 */
     replayLimit?: number;
+    /**
+     * One events-since request's budget, headers and body together, in ms: an endpoint that stalls
+     * is abandoned, the live events held behind it are let through and the gap says `complete: false`.
+     * Retries wait `minDelayMs`, then twice that. @default 5000
+     */
+    timeoutMs?: number;
   };
   log?: {
     /** Events kept per endpoint, tenant and user. @default 500 */

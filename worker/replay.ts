@@ -46,8 +46,6 @@ export interface ReplayPort {
 }
 
 const attempts = 3;
-/** One attempt's budget, headers and body together, in ms: a body that stalls must not hold live events back. */
-const timeoutMs = 5000;
 /** The largest answer read, in bytes, whatever the config allows. */
 const maxBodyBytesCap = 8 * 1024 * 1024;
 /** Pages fetched forward from the gap's start at most, when every answer comes back full. */
@@ -102,7 +100,7 @@ async function attemptReplay(port: ReplayPort, since: number): Promise<Outcome> 
     if (attempt > 0 && !retryAtOnce) {
       // Live events must not wait behind a failing endpoint.
       port.release();
-      await new Promise<void>((resolve) => port.clock.setTimeout(() => resolve(), 1000 * 2 ** (attempt - 1)));
+      await new Promise<void>((resolve) => port.clock.setTimeout(() => resolve(), port.config.minDelayMs * 2 ** (attempt - 1)));
     }
     retryAtOnce = false;
     if (!port.current()) return 'stale';
@@ -149,7 +147,8 @@ async function replayPages(port: ReplayPort, since: number, token: string): Prom
       sinceIso: new Date(cursor).toISOString(),
       token,
       tenantId,
-      timeoutMs,
+      // One attempt's budget, headers and body together: a body that stalls must not hold live events back.
+      timeoutMs: config.replayTimeoutMs,
       maxBodyBytes: maxBodyBytesFor(config),
       clock: port.clock,
       fetch: port.fetch,

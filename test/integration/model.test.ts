@@ -121,6 +121,13 @@ interface EmittedEvent {
   session: Session | undefined;
   /** Pushed to our sockets with another tenant's id: must reach nobody. */
   otherTenant: boolean;
+  /**
+   * Stamped long before the server sent it. A replay asks by timestamp from just before the gap,
+   * so such an event missed in a gap cannot come back: the contract (docs/protocol.md,
+   * "Timestamps") asks servers to stamp events when they send them, within the replay overlap.
+   * It is owed only where it is sent on a live connection.
+   */
+  stampedInThePast?: boolean;
   /** A later settle found the broker healthy in the same session: it had to be delivered or covered by then. */
   committed: boolean;
 }
@@ -274,7 +281,7 @@ async function play(model: Model, action: Action): Promise<void> {
     case 'skewed': {
       const mid = model.nextMid();
       const offset = { year2099: Date.parse('2099-01-01T00:00:00.000Z') - Date.now(), hourAhead: 3_600_000, hourBehind: -3_600_000 }[action.stamp];
-      model.record({ mid, type: 'note.pinned', tenantId, otherTenant: false });
+      model.record({ mid, type: 'note.pinned', tenantId, otherTenant: false, stampedInThePast: offset < 0 });
       backend.broadcast(tenantId, envelope('note.pinned', mid, new Date(Date.now() + offset).toISOString()));
       return;
     }
@@ -407,6 +414,8 @@ function checkDelivery(model: Model): void {
         matches(tab.patterns, event.type) &&
         connectedBefore(model, event.session, event.emittedAt);
       if (!owed) continue;
+      const copies0 = tab.received.filter((r) => midOf(r.event.data) === event.mid).length;
+      if (event.stampedInThePast && copies0 === 0) continue;
       const copies = tab.received.filter((r) => midOf(r.event.data) === event.mid).length;
       if (copies === 1) continue;
       if (copies > 1) {

@@ -64,6 +64,7 @@ export const modelConfig: Partial<BrokerConfig> = {
   minDelayMs: 5,
   maxDelayMs: 30,
   resyncSettleMs: 20,
+  replayTimeoutMs: 200,
   lingerMs: 20,
   healthyAfterMs: 200,
   tokenTimeoutMs: 300,

@@ -10,6 +10,7 @@ describe('options', () => {
       resyncSettleMs: 1000,
       replayOverlapMs: 1000,
       replayLimit: 100,
+      replayTimeoutMs: 5000,
       logMaxEvents: 500,
       logMaxAgeMs: 86_400_000,
       logEnabled: true,

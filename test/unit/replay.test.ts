@@ -32,7 +32,7 @@ function endpoint(events: Envelope[], policy: Policy, limit = 100) {
 function port(fetch: typeof globalThis.fetch, clock = new FakeClock(), refresh = async () => true) {
   const delivered: RelayedEvent[] = [];
   const result: { ok?: boolean; count?: number; complete?: boolean; errors: string[] } = { errors: [] };
-  const config = { eventsSinceUrl: 'https://api.test/api/events', replayOverlapMs: 1000, replayLimit: 100, maxFrameBytes: 1024 * 1024 } as BrokerConfig;
+  const config = { eventsSinceUrl: 'https://api.test/api/events', replayOverlapMs: 1000, replayLimit: 100, replayTimeoutMs: 5000, minDelayMs: 1000, maxFrameBytes: 1024 * 1024 } as BrokerConfig;
   const replayPort: ReplayPort = {
     config,
     baseUrl: 'https://app.test/',
