@@ -141,6 +141,11 @@ export class Broker {
    * came out of order by more than the replay overlap. That gap then says `complete: false`.
    */
   #coverageDoubt = false;
+  /**
+   * Server time the current session began, when it began after a logout or another user in this
+   * broker: replays never reach before it. `pending`: set at the next handshake.
+   */
+  #replayFloor: number | 'pending' | undefined;
   /** The last wake check, on both clocks. */
   #wakeMark: { wall: number; monotonic: number } | undefined;
   /** Since when (ms) the log holds every event without a gap: what a late tab's catch-up can promise. */
@@ -542,6 +547,7 @@ export class Broker {
         // The server's clock where it said (gap bounds are server time), else ours.
         this.#openedAt = Number.isNaN(parsed.at) ? this.#deps.clock.now() : parsed.at;
         this.#serverClock = { serverAt: this.#openedAt, monotonicAt: this.#deps.clock.monotonic() };
+        if (this.#replayFloor === 'pending') this.#replayFloor = this.#openedAt;
         this.#dispatch({ type: 'auth-accepted' });
         this.#fanout.enqueue(data as string, envelope.type, frame.session.tenantId, true);
         return;
@@ -658,6 +664,7 @@ export class Broker {
   /** Another user or tenant authenticated: void what the previous session started, refuse what it queued. */
   #endSession(): void {
     this.#sessionEpoch++;
+    this.#replayFloor = 'pending';
     this.#tokens.forget();
     this.#held = null;
     this.#dedupe.clear();
@@ -776,6 +783,7 @@ export class Broker {
         fetch: this.#deps.fetch,
         clock: this.#deps.clock,
         tenantId: () => this.#session?.tenantId ?? config.tenantId,
+        ...(typeof this.#replayFloor === 'number' ? { notBefore: this.#replayFloor } : {}),
         current: () => generation === this.#generation,
         token: () => this.#tokens.getToken(),
         refresh: () => this.#tokens.refresh(),

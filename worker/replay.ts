@@ -29,6 +29,11 @@ export interface ReplayPort {
   fetch: typeof fetch;
   clock: Clock;
   tenantId(): string | undefined;
+  /**
+   * Server time before which nothing is replayed (ms): the start of a session that began after a
+   * logout in this broker. Its tabs saw the previous session's events; the overlap must not bring them back.
+   */
+  notBefore?: number;
   /** Still the connection this replay was started for. */
   current(): boolean;
   token(): Promise<TokenResult>;
@@ -132,7 +137,7 @@ async function attemptReplay(port: ReplayPort, since: number): Promise<Outcome> 
 /** One attempt: the pages of the gap, de-duplicated, delivered oldest first. */
 async function replayPages(port: ReplayPort, since: number, token: string): Promise<Outcome> {
   const { config } = port;
-  const from = since - config.replayOverlapMs;
+  const from = Math.max(since - config.replayOverlapMs, port.notBefore ?? Number.NEGATIVE_INFINITY);
   const tenantId = port.tenantId();
   const known = await port.known(from);
   const missed: RelayedEvent[] = [];

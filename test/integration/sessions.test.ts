@@ -143,6 +143,21 @@ describe('sessions never mix', () => {
     expect(tab.timeline.slice(closedAt).filter((entry) => entry.startsWith('ev:'))).toEqual([]);
   });
 
+  it('never replays to a tab what it saw before a logout, when the same user logs back in', async () => {
+    world = await createWorld();
+    const tab = await world.tab(replayConfig(world));
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'before-logout' });
+    await until(() => expect(goalIds(tab)).toEqual(['before-logout']));
+    await tab.call('logout');
+    await tab.call('reconnect');
+    await until(() => expect(tab.status).toBe('open'));
+    // A blip right away: the replay's overlap reaches back past the new session's start.
+    world.backend.drop();
+    await until(() => expect(tab.resyncs).toHaveLength(1), 5000);
+    expect(goalIds(tab)).toEqual(['before-logout']);
+  });
+
   it('starts a new session when another user authenticates, telling every tab to refetch', async () => {
     world = await createWorld();
     const tabs = [await world.tab(), await world.tab()];
