@@ -35,7 +35,8 @@ test('vite dev server: three tabs share one socket through the SharedWorker', as
   expect((await errorsOf(pages)).flat()).toEqual([]);
 });
 
-for (const [worker, what] of [['404', 'whose script is not served'], ['throw', 'whose constructor throws']] as const) {
+const failing = [['404', 'whose script is not served'], ['throw', 'whose constructor throws'], ['silent', 'that never answers']] as const;
+for (const [worker, what] of failing) {
   test(`a worker ${what}: 'auto' falls back to a leader tab and says so once`, async ({ context, backend }) => {
     const pages = await openTabs(context, appUrl(`${site!.url}/index.html`, backend, { worker }));
     await expectOneSocketForAll(pages, backend, 'leader');

@@ -1,10 +1,12 @@
 // What every consumer app does with tabwire, as an app would: log in, connect, record what arrives.
-// ?backend=<mock backend URL>; ?worker=404|throw swaps in a worker that cannot start.
+// ?backend=<mock backend URL>; ?worker=404|silent|throw swaps in a worker that cannot start.
 import { connectBroker } from 'tabwire';
 
 const failingWorkers = {
   // The worker's script is not served.
   404: (name) => new SharedWorker('/no-such-worker.js', { type: 'module', name }),
+  // A worker that starts but never answers.
+  silent: (name) => new SharedWorker(URL.createObjectURL(new Blob([''], { type: 'text/javascript' })), { type: 'module', name }),
   // The browser refuses to start one (a policy, an origin it cannot be loaded from).
   throw: () => {
     throw new DOMException('SharedWorker refused', 'SecurityError');
