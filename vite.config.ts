@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const root = import.meta.dirname;
@@ -26,6 +27,32 @@ function buildId(): string {
   walk(join(root, 'src'));
   walk(join(root, 'worker'));
   return `${pkg.version}-${hash.digest('hex').slice(0, 10)}`;
+}
+
+/**
+ * The client's worker reference in the form app bundlers recognise. Vite's library build writes
+ * `new URL(new URL("worker.js", import.meta.url).href, "" + import.meta.url)`, which webpack and
+ * Turbopack take for an asset's URL made into another (a file:// URL in Next.js, where the worker
+ * then cannot start). `new URL("./worker.js", import.meta.url)` inside `new SharedWorker(…)` is
+ * what webpack 5, Turbopack and Vite all bundle as a worker. Line breaks are kept for the sourcemap.
+ */
+function literalWorkerUrl(): Plugin {
+  const written = /new URL\(\s*(?:\/\*\s*@vite-ignore\s*\*\/\s*)?new URL\("worker\.js", import\.meta\.url\)\.href,\s*"" \+ import\.meta\.url\s*\)/g;
+  return {
+    name: 'tabwire:literal-worker-url',
+    apply: 'build',
+    generateBundle(_, bundle) {
+      let found = 0;
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk') continue;
+        chunk.code = chunk.code.replace(written, (match) => {
+          found++;
+          return `new URL("./worker.js", import.meta.url${match.replace(/[^\n]/g, '')})`;
+        });
+      }
+      if (found !== 1) this.error(`the worker's URL was found ${found} times in the client, expected once`);
+    },
+  };
 }
 
 export default defineConfig(({ mode, command }) => {
@@ -54,6 +81,7 @@ export default defineConfig(({ mode, command }) => {
     define,
     // Relative asset URLs: the worker file is found next to the client in a consumer's build.
     base: './',
+    plugins: [literalWorkerUrl()],
     build: {
       outDir: 'dist',
       target: 'es2022',

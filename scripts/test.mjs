@@ -2,7 +2,8 @@
  * `npm test`: set up what is missing, then run every test in one go —
  * type checks (including the public types' tests), unit and integration tests
  * (Vitest, Node), the library build with its size budget, and end-to-end tests
- * in real Chromium (Playwright). Ends with one plain line: `N passed, N failed`.
+ * in real Chromium (Playwright), and consumer apps (Vite, webpack 5, Next.js) built
+ * against the packed package. Ends with one plain line: `N passed, N failed`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -77,6 +78,20 @@ if (built) {
   const report = readJson('.tmp/e2e-results.json');
   const stats = report?.stats;
   count('e2e', ok, stats ? { passed: stats.expected + (stats.flaky ?? 0), failed: stats.unexpected } : undefined);
+}
+
+if (built) {
+  // Real apps (Vite, webpack 5, Next.js) built against the packed tarball; bundlers come from the npm
+  // registry once, then from ~/.cache/tabwire-consumers.
+  const stepStarted = Date.now();
+  const ok = run('consumer apps: Vite, webpack 5, Next.js (Playwright)', node, [bin('@playwright/test', 'cli.js'), 'test', '-c', 'test/consumers/playwright.config.ts'], {
+    CI: '1',
+    CHROMIUM_PATH: chromium,
+    NEXT_TELEMETRY_DISABLED: '1',
+  });
+  console.log(`consumer apps took ${Math.round((Date.now() - stepStarted) / 1000)} s`);
+  const stats = readJson('.tmp/consumers-results.json')?.stats;
+  count('consumers', ok, stats ? { passed: stats.expected + (stats.flaky ?? 0), failed: stats.unexpected } : undefined);
 }
 
 const seconds = Math.round((Date.now() - started) / 1000);

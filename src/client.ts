@@ -107,15 +107,13 @@ function toTabwireError(error: unknown): TabwireError {
   return new TabwireError({ code: 'INTERNAL', message: (error as Error)?.message ?? String(error) });
 }
 
-/** The SharedWorker for a name: Vite bundles the worker only when written as `new SharedWorker(new URL(…), {static})`. */
+/**
+ * The bundled SharedWorker, written the way bundlers recognise a worker (a `new URL` literal, a
+ * literal `type`). The library build points it at `./worker.js` beside the client, so an app's
+ * bundler (Vite, webpack 5, Turbopack) finds the file and serves it from the app's origin.
+ */
 function bundledWorker(name: string): SharedWorker {
-  // A local stand-in under the global's name adds the dynamic name Vite cannot see.
-  const SharedWorker = class extends globalThis.SharedWorker {
-    constructor(url: URL, options: WorkerOptions) {
-      super(url, { ...options, ...workerOptions(name) });
-    }
-  };
-  return new SharedWorker(new URL('../worker/broker.worker.ts', import.meta.url), { type: 'module' });
+  return new SharedWorker(new URL('../worker/broker.worker.ts', import.meta.url), { type: 'module', name, extendedLifetime: true } as WorkerOptions);
 }
 
 /** Web Locks: missing outside secure contexts (plain http on a LAN address). Brokers and leaders need them. */
@@ -297,7 +295,14 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   const openHost = async (): Promise<Host> => {
     const name = hostName(target.buildId, config.url, config.sessionKey);
     if (target.mode === 'worker') {
-      return workerHost(target.script ? new SharedWorker(target.script, workerOptions(target.name ?? name)) : (options.worker ?? bundledWorker)(name));
+      let worker: SharedWorker;
+      try {
+        worker = target.script ? new SharedWorker(target.script, workerOptions(target.name ?? name)) : (options.worker ?? bundledWorker)(name);
+      } catch (error) {
+        // A policy, or a script of another origin: no worker here, and retrying will not change that.
+        throw new TabwireError({ code: 'WORKER_UNAVAILABLE', message: String(error) });
+      }
+      return workerHost(worker);
     }
     // Stand as leader only for this tab's own build: a tab that moved to a newer build only follows.
     if (target.mode === 'leader') return (await import('./leader.ts')).leaderHost(name, tabId, target.buildId === buildId ? buildId : undefined);
@@ -384,13 +389,17 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       } catch (error) {
         if (closed) return;
         const data = toTabwireError(error);
-        emit(errorListeners, { code: data.code, message: `attach failed: ${data.message}` });
-        // A worker of another build answered, or no worker starts at all (its script is not served,
-        // a policy forbids it) twice running and the app did not insist on one: keep working through
-        // a leader tab of our own build, or on our own where a leader cannot be elected.
-        const workerUnusable =
-          data.code === 'BUILD_MISMATCH' || (data.code === 'WORKER_LOST' && failures >= 1 && options.sharing !== 'worker');
-        if (target.mode === 'worker' && workerUnusable) target = { mode: canLead() ? 'leader' : 'none', buildId };
+        const { code } = data;
+        // A worker of another build answered, or none starts (the constructor threw, its script failed,
+        // it never answered) and the app did not insist on one: keep working through a leader tab of
+        // our own build, or on our own where a leader cannot be elected. Told once.
+        const noWorker = code === 'WORKER_UNAVAILABLE' || code === 'WORKER_LOST' || code === 'TIMEOUT';
+        if (target.mode === 'worker' && (code === 'BUILD_MISMATCH' || (noWorker && options.sharing !== 'worker'))) {
+          target = { mode: canLead() ? 'leader' : 'none', buildId };
+          emit(errorListeners, { code: 'WORKER_UNAVAILABLE', message: `no SharedWorker: ${data.message}` });
+          continue;
+        }
+        emit(errorListeners, { code, message: `attach failed: ${data.message}` });
         // A broker that cannot start must not be restarted in a tight loop.
         await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures++)));
         if (closed) return;

@@ -7,6 +7,8 @@
 export type TabwireErrorCode =
   /** The worker (or leader tab) died while the call was in flight. */
   | 'WORKER_LOST'
+  /** No SharedWorker could serve this tab (it would not start, or never answered): told once, as the tab falls back. */
+  | 'WORKER_UNAVAILABLE'
   /** This broker was closed by `close()` (after `logout()` tabs stay attached, in state `closed`). */
   | 'CLOSED'
   /** `send()` while the upstream buffer holds `maxBufferedMessages` already. */

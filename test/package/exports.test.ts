@@ -17,7 +17,8 @@ describe('package exports', () => {
 
   it('ships the worker the client starts, next to it, under a stable name', () => {
     const client = readFileSync(resolve(repo, 'dist/index.js'), 'utf8') + readdirText('dist');
-    expect(client).toContain('new URL("worker.js", import.meta.url)');
+    // Literally the form app bundlers (Vite, webpack 5, Turbopack) bundle as a worker, with the options that key it.
+    expect(client).toMatch(/new SharedWorker\(new URL\("\.\/worker\.js", import\.meta\.url\s*\), \{\s*type: "module",\s*name: \w+,\s*extendedLifetime: (?:true|!0)\s*\}\)/);
     expect(existsSync(resolve(repo, 'dist/worker.js'))).toBe(true);
   });
 

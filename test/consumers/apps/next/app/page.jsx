@@ -1,0 +1,5 @@
+import Realtime from './realtime.jsx';
+
+export default function Page() {
+  return <Realtime />;
+}

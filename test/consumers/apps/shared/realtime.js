@@ -1,0 +1,35 @@
+// What every consumer app does with tabwire, as an app would: log in, connect, record what arrives.
+// ?backend=<mock backend URL>; ?worker=404|silent|throw swaps in a worker that cannot start.
+import { connectBroker } from 'tabwire';
+
+const failingWorkers = {
+  // The worker's script is not served.
+  404: (name) => new SharedWorker('/no-such-worker.js', { type: 'module', name }),
+  // A worker that starts but never answers.
+  silent: (name) => new SharedWorker(URL.createObjectURL(new Blob([''], { type: 'text/javascript' })), { type: 'module', name }),
+  // The browser refuses to start one (a policy, an origin it cannot be loaded from).
+  throw: () => {
+    throw new DOMException('SharedWorker refused', 'SecurityError');
+  },
+};
+
+export async function startRealtime(show) {
+  const params = new URLSearchParams(location.search);
+  const backend = params.get('backend');
+  const session = await (await fetch(`${backend}/auth/login`, { method: 'POST', body: '{}' })).json();
+  const worker = failingWorkers[params.get('worker')];
+  const started = performance.now();
+  const broker = connectBroker({
+    url: `${backend.replace(/^http/, 'ws')}/realtime`,
+    getToken: () => session.accessToken,
+    ...(worker ? { worker } : {}),
+  });
+  const app = (window.app = { broker, received: [], errors: [], openAfterMs: undefined });
+  broker.on('*', (event) => app.received.push(event.data.goalId));
+  broker.onError((error) => app.errors.push(error));
+  broker.onState((state) => {
+    if (state === 'open') app.openAfterMs ??= Math.round(performance.now() - started);
+    show(state);
+  });
+  return broker;
+}

@@ -1,0 +1,3 @@
+import { startRealtime } from './realtime.js';
+
+startRealtime((state) => (document.getElementById('state').textContent = state));
