@@ -77,8 +77,16 @@ export function bundleSizes(dist = 'dist') {
  * gateway accept, URLs refused with userinfo or credential-like query names,
  * token answers that tell "cannot" from "refused", calls that always settle, and
  * the fallback to a tab-local broker where Web Locks are missing (plain http).
+ * Raised for the client by 0.25 kB (6,210 B) for the SharedWorker fallback that
+ * moves to the leader when the worker cannot start. Raised for the worker by
+ * 4 kB (14,866 → 18,758 B gzip; 44.5 → 55.5 kB minified) for "nothing lost,
+ * nothing leaked", measured per source file from the sourcemap (minified bytes):
+ * the broker's sessions, clamped last-seen, wake detection and token step
+ * +2.5 kB, the check of the config a tab sends +2.1 kB, IndexedDB reopen and
+ * pending wipes +2.5 kB (store and log), bounded replay bodies +1.2 kB, the
+ * depth bound and own-property lookups +0.7 kB, token epochs +0.4 kB.
  */
 export const targets = { client: 4 * 1024, worker: 12 * 1024 };
-export const budgets = { client: 5.875 * 1024, worker: 14.75 * 1024 };
+export const budgets = { client: 6.125 * 1024, worker: 18.5 * 1024 + 256 };
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(bundleSizes(), null, 2));

@@ -173,7 +173,7 @@ test.describe('nothing missed: the log, last-seen and resync', () => {
     expect(await page!.evaluate(() => window.harness.broker!.recent({}))).toHaveLength(1);
   });
 
-  test('the database deleted under a running worker: it gives way, degrades and keeps relaying', async ({ tabs, backend }) => {
+  test('the database deleted under a running worker: it gives way, keeps relaying, and stores again in a new database', async ({ tabs, backend }) => {
     const pages = await tabs.open(2);
     await allInState(pages, 'open');
     backend.emit('tenant-123', 'goal.created', { goalId: 'a' });
@@ -190,7 +190,11 @@ test.describe('nothing missed: the log, last-seen and resync', () => {
     await eventually(async () => {
       for (const page of pages) expect(await goalIds(page)).toEqual(['a', 'b']);
     });
-    await eventually(async () => expect((await pages[1]!.evaluate(() => window.harness.broker!.stats())).log.status).toBe('degraded'));
+    // Not degraded for the worker's life: the log reopens (a new, empty database) and keeps storing.
+    await eventually(async () => expect((await pages[1]!.evaluate(() => window.harness.broker!.stats())).log.status).toBe('ok'));
+    await eventually(async () => expect(await storedEvents(pages[0]!)).toBeGreaterThanOrEqual(1));
+    const recent = await pages[1]!.evaluate(() => window.harness.broker!.recent({}));
+    expect(recent.map((event) => (event.data as { goalId?: string }).goalId)).toContain('b');
   });
 });
 
