@@ -3,8 +3,8 @@
  * port. The worker holds a Web Lock for its whole life so tabs can wait on it
  * and learn at once when the browser kills it (they then start a new one).
  */
-import { tabwireBuild } from '../src/build-id.ts';
-import { startBrowserBroker } from './browser-broker.ts';
+import { tabwireBuild } from '../src/link/build-id.ts';
+import { startBrowserBroker } from '../src/broker/browser-broker.ts';
 
 interface SharedWorkerScope {
   name: string;

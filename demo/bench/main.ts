@@ -6,11 +6,11 @@
  * measured against the mock's /__control/clock — so the runner can compute
  * server → handler latency, losses and duplicates.
  */
-import { eventKey } from '../../src/core/log-policy.ts';
+import { eventKey } from '../../src/broker/core/log-policy.ts';
 import { connectBroker } from '../../src/index.ts';
-import { systemClock } from '../../src/ports.ts';
-import { EventLog } from '../../worker/event-log.ts';
-import { idbStores } from '../../worker/idb-store.ts';
+import { systemClock } from '../../src/broker/ports.ts';
+import { EventLog } from '../../src/broker/event-log.ts';
+import { idbStores } from '../../src/broker/idb-store.ts';
 import type { BenchClient, BenchEvent, ClientContext } from './client.ts';
 import { PeerRelay } from './peer-relay.ts';
 import { PlainSocket } from './plain-socket.ts';

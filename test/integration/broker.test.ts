@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { completePayload } from '../../demo/server/catalogue.ts';
-import type { BrokerStats } from '../../worker/broker.ts';
+import type { BrokerStats } from '../../src/broker/broker.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 
 let world: World;

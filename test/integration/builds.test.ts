@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { UpgradeNotice } from '../../src/link.ts';
-import { type BuildInfo, BuildRadio } from '../../worker/builds.ts';
+import type { UpgradeNotice } from '../../src/link/messages.ts';
+import { type BuildInfo, BuildRadio } from '../../src/broker/builds.ts';
 
 const radios: BuildRadio[] = [];
 afterEach(() => {

@@ -4,8 +4,8 @@
  * monotonic one) is noticed and answered with one new handshake and a resync.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/ports.ts';
-import type { BrokerStats } from '../../worker/broker.ts';
+import type { Clock } from '../../src/broker/ports.ts';
+import type { BrokerStats } from '../../src/broker/broker.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 
 let world: World;

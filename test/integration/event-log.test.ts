@@ -1,11 +1,11 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { defaultLogPolicy, eventKey } from '../../src/core/log-policy.ts';
-import type { EventStore, StoredEvent } from '../../src/ports.ts';
-import { EventLog } from '../../worker/event-log.ts';
-import { idbStores } from '../../worker/idb-store.ts';
-import { MemoryEventStore } from '../../worker/memory-store.ts';
+import { defaultLogPolicy, eventKey } from '../../src/broker/core/log-policy.ts';
+import type { EventStore, StoredEvent } from '../../src/broker/ports.ts';
+import { EventLog } from '../../src/broker/event-log.ts';
+import { idbStores } from '../../src/broker/idb-store.ts';
+import { MemoryEventStore } from '../../src/broker/memory-store.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const t0 = Date.UTC(2025, 10, 3, 14, 30);

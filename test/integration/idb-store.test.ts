@@ -1,11 +1,11 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import type { LogPolicy } from '../../src/core/log-policy.ts';
-import { eventKey } from '../../src/core/log-policy.ts';
-import type { StoredEvent } from '../../src/ports.ts';
-import { IdbEventStore, idbStores, openTabwireDatabase } from '../../worker/idb-store.ts';
-import { walk } from '../../worker/idb-request.ts';
+import type { LogPolicy } from '../../src/broker/core/log-policy.ts';
+import { eventKey } from '../../src/broker/core/log-policy.ts';
+import type { StoredEvent } from '../../src/broker/ports.ts';
+import { IdbEventStore, idbStores, openTabwireDatabase } from '../../src/broker/idb-store.ts';
+import { walk } from '../../src/broker/idb-request.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const t0 = Date.UTC(2025, 10, 3, 14, 30);

@@ -24,7 +24,7 @@
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import type { BrokerConfig } from '../../src/link.ts';
+import type { BrokerConfig } from '../../src/link/messages.ts';
 import { type Identity, type ModelTab, type ModelWorld, createModelWorld, sameIdentity } from '../support/model-world.ts';
 
 // ---- the actions --------------------------------------------------------

@@ -1,7 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerStats } from '../../worker/broker.ts';
-import { idbStores } from '../../worker/idb-store.ts';
+import type { BrokerStats } from '../../src/broker/broker.ts';
+import { idbStores } from '../../src/broker/idb-store.ts';
 import type { FakeTab } from '../support/fake-tab.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 

@@ -3,8 +3,8 @@
  * the mock backend, with fake tabs whose tokens belong to one user or another.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { idbStores } from '../../worker/idb-store.ts';
-import type { BrokerStats } from '../../worker/broker.ts';
+import { idbStores } from '../../src/broker/idb-store.ts';
+import type { BrokerStats } from '../../src/broker/broker.ts';
 import { type World, createWorld, fastConfig, until } from '../support/broker-world.ts';
 import { FakeTab } from '../support/fake-tab.ts';
 

@@ -1,17 +1,17 @@
 import { act, createElement } from 'react';
 import { type Root, createRoot } from 'react-dom/client';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import type { ConnectOptions } from '../../src/options.ts';
+import type { ConnectOptions } from '../../src/tab/options.ts';
 
 const connected: Array<{ sessionKey?: string; closed: boolean }> = [];
-vi.mock('../../src/client.ts', () => ({
+vi.mock('../../src/tab/client.ts', () => ({
   connectBroker: (options: ConnectOptions) => {
     const broker = { sessionKey: options.sessionKey, closed: false };
     connected.push(broker);
     return { close: () => void (broker.closed = true) };
   },
 }));
-const { TabwireProvider } = await import('../../src/react.ts');
+const { TabwireProvider } = await import('../../src/tab/react.ts');
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 

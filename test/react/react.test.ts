@@ -1,11 +1,11 @@
 import { StrictMode, act, createElement, useState } from 'react';
 import { type Root, createRoot } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { UpgradeNotice } from '../../src/client.ts';
-import type { TabwireErrorData } from '../../src/errors.ts';
-import type { RealtimeEvent } from '../../src/events.ts';
-import type { ConnectOptions } from '../../src/options.ts';
-import type { RecentQuery } from '../../src/ports.ts';
+import type { UpgradeNotice } from '../../src/tab/client.ts';
+import type { TabwireErrorData } from '../../src/link/errors.ts';
+import type { RealtimeEvent } from '../../src/link/events.ts';
+import type { ConnectOptions } from '../../src/tab/options.ts';
+import type { RecentQuery } from '../../src/broker/ports.ts';
 import {
   TabwireProvider,
   useBroker,
@@ -17,15 +17,15 @@ import {
   useRecentEvents,
   useResync,
   useUpgrade,
-} from '../../src/react.ts';
+} from '../../src/tab/react.ts';
 import { MemoryBroker } from '../support/memory-broker.ts';
 
 /** Every broker the provider connected, in order: connectBroker is played by memory brokers. */
 const connected = vi.hoisted(() => [] as MemoryBroker[]);
-vi.mock('../../src/client.ts', async (importOriginal) => {
+vi.mock('../../src/tab/client.ts', async (importOriginal) => {
   const { MemoryBroker } = await import('../support/memory-broker.ts');
   return {
-    ...(await importOriginal<typeof import('../../src/client.ts')>()),
+    ...(await importOriginal<typeof import('../../src/tab/client.ts')>()),
     connectBroker: (options: ConnectOptions) => {
       const broker = new MemoryBroker(options);
       connected.push(broker);

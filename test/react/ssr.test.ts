@@ -18,7 +18,7 @@ import {
   useRecentEvents,
   useResync,
   useUpgrade,
-} from '../../src/react.ts';
+} from '../../src/tab/react.ts';
 
 // React 19 no longer warns about useLayoutEffect in a server render; React 18 did.
 // Its warning is played here, so this test holds for both.

@@ -7,11 +7,11 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { WebSocket } from 'ws';
 import { type MockBackend, type MockBackendOptions, startMockBackend } from '../../demo/server/mock-backend.ts';
-import type { BrokerConfig } from '../../src/link.ts';
-import { systemClock } from '../../src/ports.ts';
-import { Broker, type BrokerDeps, type StoreFactory } from '../../worker/broker.ts';
-import { idbStores } from '../../worker/idb-store.ts';
-import { webSocketTransport } from '../../worker/ws-transport.ts';
+import type { BrokerConfig } from '../../src/link/messages.ts';
+import { systemClock } from '../../src/broker/ports.ts';
+import { Broker, type BrokerDeps, type StoreFactory } from '../../src/broker/broker.ts';
+import { idbStores } from '../../src/broker/idb-store.ts';
+import { webSocketTransport } from '../../src/broker/ws-transport.ts';
 import { FakeLocks } from './fake-locks.ts';
 import { FakeTab } from './fake-tab.ts';
 

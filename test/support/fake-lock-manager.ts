@@ -5,7 +5,7 @@
  * taking a held lock at once — the holder's request rejects with AbortError
  * while its callback runs on, as in browsers.
  */
-import type { LeaderLocks } from '../../src/leader.ts';
+import type { LeaderLocks } from '../../src/tab/hosts/leader.ts';
 
 interface Request {
   callback: () => Promise<void> | void;

@@ -2,7 +2,7 @@
  * Web Locks as the broker uses them, in memory, for Node tests: a tab "holds"
  * its lock; the broker waits for it and hears when it is released (the tab died).
  */
-import type { LockRequester } from '../../worker/tabs.ts';
+import type { LockRequester } from '../../src/broker/tabs.ts';
 
 export class FakeLocks implements LockRequester {
   private readonly held = new Set<string>();

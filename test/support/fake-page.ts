@@ -4,8 +4,8 @@
  * is a scripted broker (an RPC server whose calls the test decides).
  */
 import { vi } from 'vitest';
-import type { AttachReply, AttachRequest, StreamMessage, TabAnswer } from '../../src/link.ts';
-import { type RpcHandlers, serveRpc } from '../../src/rpc-server.ts';
+import type { AttachReply, AttachRequest, StreamMessage, TabAnswer } from '../../src/link/messages.ts';
+import { type RpcHandlers, serveRpc } from '../../src/link/rpc-server.ts';
 
 /** Web Locks in memory: `hold` keeps a name taken until released, as a live broker does. */
 export class PageLocks {

@@ -1,17 +1,17 @@
 /**
  * A tab for Node integration tests of the broker: it speaks the same link as
- * src/client.ts (attach over RPC, a transferred stream port, answers to token
+ * src/tab/client.ts (attach over RPC, a transferred stream port, answers to token
  * requests) and records what it receives. Its token provider can be told to
  * answer, hang or refuse.
  */
-import type { ConnectionStatus, TransitionReason } from '../../src/core/connection.ts';
-import type { ResyncSignal } from '../../src/core/resync.ts';
-import type { TabwireErrorData } from '../../src/errors.ts';
-import type { RealtimeEvent } from '../../src/events.ts';
-import { type AttachReply, type BrokerConfig, type StreamMessage, linkVersion } from '../../src/link.ts';
-import { resolveConfig } from '../../src/options.ts';
-import { type RpcClient, createRpcClient } from '../../src/rpc.ts';
-import type { Broker } from '../../worker/broker.ts';
+import type { ConnectionStatus, TransitionReason } from '../../src/broker/core/connection.ts';
+import type { ResyncSignal } from '../../src/broker/core/resync.ts';
+import type { TabwireErrorData } from '../../src/link/errors.ts';
+import type { RealtimeEvent } from '../../src/link/events.ts';
+import { type AttachReply, type BrokerConfig, type StreamMessage, linkVersion } from '../../src/link/messages.ts';
+import { resolveConfig } from '../../src/tab/options.ts';
+import { type RpcClient, createRpcClient } from '../../src/link/rpc.ts';
+import type { Broker } from '../../src/broker/broker.ts';
 import type { FakeLocks } from './fake-locks.ts';
 
 /** `cannot`: this tab has no token or no refreshToken to offer; another tab should be asked. */

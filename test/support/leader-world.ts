@@ -3,15 +3,15 @@
  * in-memory BroadcastChannels and one fake clock; each leader runs a real
  * Broker whose socket never opens (the election is under test, not the
  * connection). A follower attaches over the leader's channels with the same
- * RPC as src/client.ts, and holds a tab lock the broker watches.
+ * RPC as src/tab/client.ts, and holds a tab lock the broker watches.
  */
-import { type AttachReply, type AttachRequest, linkVersion } from '../../src/link.ts';
-import type { Host } from '../../src/host.ts';
-import { type LeaderBroker, type LeaderDeps, leaderHost } from '../../src/leader.ts';
-import { resolveConfig } from '../../src/options.ts';
-import { createRpcClient } from '../../src/rpc.ts';
-import { Broker } from '../../worker/broker.ts';
-import { MemoryEventStore } from '../../worker/memory-store.ts';
+import { type AttachReply, type AttachRequest, linkVersion } from '../../src/link/messages.ts';
+import type { Host } from '../../src/tab/hosts/host.ts';
+import { type LeaderBroker, type LeaderDeps, leaderHost } from '../../src/tab/hosts/leader.ts';
+import { resolveConfig } from '../../src/tab/options.ts';
+import { createRpcClient } from '../../src/link/rpc.ts';
+import { Broker } from '../../src/broker/broker.ts';
+import { MemoryEventStore } from '../../src/broker/memory-store.ts';
 import { ChannelBus, type FakePage } from './fake-channels.ts';
 import { FakeClock } from './fake-clock.ts';
 import { FakeLockManager } from './fake-lock-manager.ts';
@@ -54,7 +54,7 @@ export class LeaderWorld {
     return page;
   }
 
-  /** A tab of `page` finds the leader (standing as candidate unless `follower`), as src/client.ts does. */
+  /** A tab of `page` finds the leader (standing as candidate unless `follower`), as src/tab/client.ts does. */
   host(page: Page, tabId: string, options: { follower?: boolean } = {}): Promise<Host> {
     return leaderHost(hostName, tabId, options.follower ? undefined : 'b1', page.deps);
   }

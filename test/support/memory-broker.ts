@@ -4,14 +4,14 @@
  * play the worker's notices, and `subscriptions`/`stateSubscriptions` count live
  * handlers so tests can see resubscribing and leaks.
  */
-import type { Broker, StateListener, UpgradeNotice } from '../../src/client.ts';
-import type { ConnectionStatus, TransitionReason } from '../../src/core/connection.ts';
-import { matches } from '../../src/core/patterns.ts';
-import type { ResyncSignal } from '../../src/core/resync.ts';
-import type { TabwireErrorData } from '../../src/errors.ts';
-import type { RealtimeEvent } from '../../src/events.ts';
-import type { ConnectOptions } from '../../src/options.ts';
-import type { RecentQuery } from '../../src/ports.ts';
+import type { Broker, StateListener, UpgradeNotice } from '../../src/tab/client.ts';
+import type { ConnectionStatus, TransitionReason } from '../../src/broker/core/connection.ts';
+import { matches } from '../../src/link/patterns.ts';
+import type { ResyncSignal } from '../../src/broker/core/resync.ts';
+import type { TabwireErrorData } from '../../src/link/errors.ts';
+import type { RealtimeEvent } from '../../src/link/events.ts';
+import type { ConnectOptions } from '../../src/tab/options.ts';
+import type { RecentQuery } from '../../src/broker/ports.ts';
 
 export class MemoryBroker {
   state: ConnectionStatus = 'idle';

@@ -5,8 +5,8 @@
  */
 import { expectTypeOf } from 'vitest';
 import type { ConnectOptions } from '../../src/index.ts';
-import type { BrokerConfig, TabAnswer } from '../../src/link.ts';
-import { sanitizeBrokerConfig } from '../../src/config-check.ts';
+import type { BrokerConfig, TabAnswer } from '../../src/link/messages.ts';
+import { sanitizeBrokerConfig } from '../../src/link/config.ts';
 
 expectTypeOf<ConnectOptions['sessionKey']>().toEqualTypeOf<string | undefined>();
 expectTypeOf<BrokerConfig['sessionKey']>().toEqualTypeOf<string | undefined>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffCeilingMs, jitteredDelayMs, rateLimitDelayMs } from '../../src/core/backoff.ts';
+import { backoffCeilingMs, jitteredDelayMs, rateLimitDelayMs } from '../../src/broker/core/backoff.ts';
 
 /** A seeded generator so the distribution test is repeatable. */
 function mulberry32(seed: number): () => number {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Broker, connectBroker } from '../../src/client.ts';
-import type { ConnectOptions } from '../../src/options.ts';
-import { hashSessionKey } from '../../src/session-key.ts';
+import { type Broker, connectBroker } from '../../src/tab/client.ts';
+import type { ConnectOptions } from '../../src/tab/options.ts';
+import { hashSessionKey } from '../../src/link/session-key.ts';
 import { fakePage } from '../support/fake-page.ts';
 
 const never = () => new Promise<never>(() => {});

@@ -8,7 +8,7 @@ import {
   initialConnectionState,
   transition,
   transitionTable,
-} from '../../src/core/connection.ts';
+} from '../../src/broker/core/connection.ts';
 
 const config: ConnectionConfig = {
   backoff: { minDelayMs: 1000, maxDelayMs: 30_000 },

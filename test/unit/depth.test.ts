@@ -4,8 +4,8 @@
  * event keys never throws, whatever it is given.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, eventKey } from '../../src/core/log-policy.ts';
-import { maxDataDepth, parseFrame, validateEnvelope } from '../../src/protocol/envelope.ts';
+import { canonicalJson, eventKey } from '../../src/broker/core/log-policy.ts';
+import { maxDataDepth, parseFrame, validateEnvelope } from '../../src/broker/protocol/envelope.ts';
 
 const timestamp = '2025-11-03T14:30:00.000Z';
 

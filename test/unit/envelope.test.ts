@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isControlType } from '../../src/protocol/control-types.ts';
-import { parseFrame, parseIsoTimestamp, tenantOf } from '../../src/protocol/envelope.ts';
-import { defaultWireProtocol } from '../../src/protocol/wire.ts';
+import { isControlType } from '../../src/link/control-types.ts';
+import { parseFrame, parseIsoTimestamp, tenantOf } from '../../src/broker/protocol/envelope.ts';
+import { defaultWireProtocol } from '../../src/broker/protocol/wire.ts';
 
 const valid = { type: 'goal.created', timestamp: '2025-11-03T14:30:00.000Z', data: { goalId: 'g1', tenantId: 't1' } };
 

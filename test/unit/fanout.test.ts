@@ -4,9 +4,9 @@
  * a burst leaves as one batch per tab.
  */
 import { describe, expect, it } from 'vitest';
-import type { Endpoint } from '../../src/rpc.ts';
-import { Fanout } from '../../worker/fanout.ts';
-import { Tab, TabRegistry } from '../../worker/tabs.ts';
+import type { Endpoint } from '../../src/link/rpc.ts';
+import { Fanout } from '../../src/broker/fanout.ts';
+import { Tab, TabRegistry } from '../../src/broker/tabs.ts';
 
 function registry(count: number) {
   const tabs = new TabRegistry();

@@ -3,7 +3,7 @@
  * its tab leaves the broker, or when no attach followed the join in time.
  */
 import { describe, expect, it } from 'vitest';
-import { FollowerChannels, type LeaderBroker } from '../../src/leader.ts';
+import { FollowerChannels, type LeaderBroker } from '../../src/tab/hosts/leader.ts';
 import { ChannelBus } from '../support/fake-channels.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultKeepAliveMs, keepAliveStep } from '../../src/core/keepalive.ts';
+import { defaultKeepAliveMs, keepAliveStep } from '../../src/broker/core/keepalive.ts';
 
 const minute = 60_000;
 

@@ -4,7 +4,7 @@
  * leader is replaced, and that nothing a host opened outlives it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Host } from '../../src/host.ts';
+import type { Host } from '../../src/tab/hosts/host.ts';
 import { LeaderWorld, hostName, leaderLock } from '../support/leader-world.ts';
 
 let world: LeaderWorld;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/options.ts';
+import { resolveConfig } from '../../src/tab/options.ts';
 
 const base = { url: 'wss://api.example.app/realtime', getToken: () => 't' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Outbox } from '../../src/core/outbox.ts';
+import { Outbox } from '../../src/broker/core/outbox.ts';
 
 describe('upstream buffer', () => {
   it('holds up to its capacity, in order, and refuses the rest', () => {

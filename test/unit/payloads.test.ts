@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { completePayload, routes } from '../../demo/server/catalogue.ts';
-import { isKnownType, normalizeEnvelope, payloadProblem } from '../../src/protocol/payloads.ts';
+import { isKnownType, normalizeEnvelope, payloadProblem } from '../../src/broker/protocol/payloads.ts';
 
 const at = '2025-11-03T14:30:00.000Z';
 const actor = { tenantId: 'tenant-123', userId: 'user-456' };

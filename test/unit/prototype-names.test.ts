@@ -4,14 +4,14 @@
  * what the table itself holds, and nothing handling them may throw.
  */
 import { describe, expect, it } from 'vitest';
-import { PatternSet } from '../../src/core/pattern-set.ts';
-import { eventKey } from '../../src/core/log-policy.ts';
-import { parseFrame } from '../../src/protocol/envelope.ts';
-import { isKnownType, normalizeEnvelope, payloadProblem } from '../../src/protocol/payloads.ts';
-import type { Endpoint } from '../../src/rpc.ts';
-import { Fanout } from '../../worker/fanout.ts';
-import { MemoryEventStore } from '../../worker/memory-store.ts';
-import { Tab, TabRegistry } from '../../worker/tabs.ts';
+import { PatternSet } from '../../src/broker/core/pattern-set.ts';
+import { eventKey } from '../../src/broker/core/log-policy.ts';
+import { parseFrame } from '../../src/broker/protocol/envelope.ts';
+import { isKnownType, normalizeEnvelope, payloadProblem } from '../../src/broker/protocol/payloads.ts';
+import type { Endpoint } from '../../src/link/rpc.ts';
+import { Fanout } from '../../src/broker/fanout.ts';
+import { MemoryEventStore } from '../../src/broker/memory-store.ts';
+import { Tab, TabRegistry } from '../../src/broker/tabs.ts';
 
 const prototypeNames = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
 const at = '2025-11-03T14:30:00.000Z';

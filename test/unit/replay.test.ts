@@ -3,9 +3,9 @@
  * answers differently, and its handling of an endpoint that does not exist.
  */
 import { describe, expect, it } from 'vitest';
-import type { BrokerConfig } from '../../src/link.ts';
-import type { Envelope } from '../../src/protocol/envelope.ts';
-import { type RelayedEvent, type ReplayPort, ReplayError, fetchMissedEvents, maxBodyBytesFor, replayMissed } from '../../worker/replay.ts';
+import type { BrokerConfig } from '../../src/link/messages.ts';
+import type { Envelope } from '../../src/broker/protocol/envelope.ts';
+import { type RelayedEvent, type ReplayPort, ReplayError, fetchMissedEvents, maxBodyBytesFor, replayMissed } from '../../src/broker/replay.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const t0 = Date.UTC(2025, 10, 3, 14, 0);

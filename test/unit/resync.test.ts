@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type GapEffect, type GapEvent, type GapState, gapTransition, initialGapState } from '../../src/core/resync.ts';
+import { type GapEffect, type GapEvent, type GapState, gapTransition, initialGapState } from '../../src/broker/core/resync.ts';
 
 /** Run a script of (time, event) through the reducer, collecting emitted signals and other effects. */
 function run(script: Array<[number, GapEvent]>, start: GapState = initialGapState) {

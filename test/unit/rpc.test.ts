@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { serveRpc } from '../../src/rpc-server.ts';
-import { RpcError, createRpcClient } from '../../src/rpc.ts';
+import { serveRpc } from '../../src/link/rpc-server.ts';
+import { RpcError, createRpcClient } from '../../src/link/rpc.ts';
 
 const channels: MessageChannel[] = [];
 function pair() {

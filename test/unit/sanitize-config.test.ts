@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sanitizeBrokerConfig } from '../../src/config-check.ts';
-import { resolveConfig } from '../../src/options.ts';
+import { sanitizeBrokerConfig } from '../../src/link/config.ts';
+import { resolveConfig } from '../../src/tab/options.ts';
 
 const url = 'wss://api.example.app/realtime';
 const defaults = resolveConfig({ url, getToken: () => 't' });

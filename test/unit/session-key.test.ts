@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hostName } from '../../src/host.ts';
-import { hashSessionKey } from '../../src/session-key.ts';
+import { hostName } from '../../src/tab/hosts/host.ts';
+import { hashSessionKey } from '../../src/link/session-key.ts';
 
 describe('sessionKey: one broker per signed-in account', () => {
   it('hashes to 16 hex digits, the same for the same key', () => {

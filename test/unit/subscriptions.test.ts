@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PatternSet } from '../../src/core/pattern-set.ts';
-import { isValidPattern, matches } from '../../src/core/patterns.ts';
+import { PatternSet } from '../../src/broker/core/pattern-set.ts';
+import { isValidPattern, matches } from '../../src/link/patterns.ts';
 
 describe('subscription patterns', () => {
   it('matches exact types, dot prefixes and everything', () => {

@@ -1,0 +1,363 @@
+/**
+ * The connection state machine: one pure function from (state, event) to
+ * (state, effects). No sockets, timers or clocks here — the worker's adapter
+ * performs the effects and feeds back what happened as events (DESIGN.md rule 1).
+ *
+ * Every state carries the reason it was entered, so tabs can be told why
+ * (`onState(next, prev, reason)`), and the README's transition table is checked
+ * against `transitionTable` below by a test.
+ */
+import type { ConnectionStatus, TransitionReason } from '../../link/states.ts';
+import { type BackoffPolicy, defaultBackoff, jitteredDelayMs, rateLimitDelayMs } from './backoff.ts';
+
+
+
+/** Which token the current handshake uses: a refreshed one that fails again is final. */
+export type Credential = 'current' | 'refreshed';
+
+export type { ConnectionStatus, TransitionReason };
+
+export type ConnectionState =
+  | { status: 'idle'; reason: TransitionReason }
+  | { status: 'connecting'; reason: TransitionReason; attempt: number; credential: Credential }
+  | {
+      status: 'authenticating';
+      reason: TransitionReason;
+      attempt: number;
+      credential: Credential;
+      /**
+       * `token`: a tab is asked for a token (bounded per tab by tokenTimeoutMs, not by the handshake
+       * timer, so one hung tab cannot time every handshake out); `handshake`: the auth frame is sent
+       * and the server's answer awaited; `refresh`: a tab is refreshing the token.
+       */
+      step: 'token' | 'handshake' | 'refresh';
+    }
+  /** `credential` stays `refreshed` for `refusedAtOnceMs` after auth.success: a refreshed token refused that soon is final. */
+  | { status: 'open'; reason: TransitionReason; attempt: number; credential: Credential }
+  | { status: 'backoff'; reason: TransitionReason; attempt: number; delayMs: number }
+  | { status: 'offline' | 'unauthorized' | 'forbidden' | 'closed'; reason: TransitionReason };
+
+/** Server error codes the machine reacts to (PROTOCOL.md "Errors"); others are surfaced only. */
+export type ServerErrorCode = string;
+
+export type ConnectionEvent =
+  /** A tab attached; `online` is what the tabs last reported. */
+  | { type: 'start'; online: boolean }
+  /** An app asked to reconnect now (after a new login, or to skip a backoff wait). */
+  | { type: 'reconnect'; online: boolean }
+  | { type: 'stop'; reason: 'no-tabs' | 'logout' }
+  | { type: 'transport-open' }
+  | { type: 'transport-closed' }
+  | { type: 'auth-accepted' }
+  /** An error frame; `during` says whether it answered the handshake or came mid-connection. */
+  | { type: 'server-error'; code: ServerErrorCode; during: 'auth' | 'connection' }
+  /** No token: every live tab's `getToken` rejected (`rejected`) or none answered in time (`timeout`). */
+  | { type: 'token-unavailable'; cause: 'rejected' | 'timeout' }
+  /** A tab gave a token: the auth frame goes out now and the handshake timer starts. */
+  | { type: 'token-ready' }
+  | { type: 'token-refreshed' }
+  | { type: 'refresh-failed' }
+  /** Timers fired far later than scheduled: the socket may have died silently (sleep, network change). */
+  | { type: 'wake' }
+  | { type: 'timer'; timer: TimerName }
+  | { type: 'network'; online: boolean };
+
+export type TimerName = 'handshake' | 'retry' | 'healthy' | 'settled';
+
+/**
+ * A refreshed token accepted by the handshake and refused on the connection within this
+ * many ms is treated as refused by the handshake: final, not refreshed again (PROTOCOL.md:
+ * stop the retry loop). Short enough that tokens living a few seconds still refresh.
+ */
+export const refusedAtOnceMs = 1000;
+
+export type ConnectionEffect =
+  | { type: 'open-transport' }
+  | { type: 'close-transport'; reason: TransitionReason }
+  /** Get a token from a live tab and send the auth frame. */
+  | { type: 'authenticate' }
+  /** Ask exactly one live tab to run `refreshToken`. */
+  | { type: 'refresh-token' }
+  | { type: 'set-timer'; timer: TimerName; ms: number }
+  | { type: 'clear-timers' };
+
+export interface ConnectionConfig {
+  backoff: BackoffPolicy;
+  /** Overrides the backoff policy: delay in ms before retry number `attempt` (1-based). */
+  retryDelayMs?: ((attempt: number) => number) | undefined;
+  /** Injected randomness for jitter. */
+  random: () => number;
+  /** Bound on each of the connect and the auth phases, in ms. */
+  handshakeTimeoutMs: number;
+  /** How long a connection must stay open before the retry count resets, in ms. */
+  healthyAfterMs: number;
+}
+
+export const defaultConnectionConfig: ConnectionConfig = {
+  backoff: defaultBackoff,
+  random: () => Math.random(),
+  handshakeTimeoutMs: 10_000,
+  healthyAfterMs: 5_000,
+};
+
+export interface Transition {
+  state: ConnectionState;
+  effects: ConnectionEffect[];
+}
+
+export const initialConnectionState: ConnectionState = { status: 'idle', reason: 'initial' };
+
+/** States in which a transport may exist and must be closed when leaving for good. */
+function hasTransport(state: ConnectionState): boolean {
+  return (
+    state.status === 'connecting' ||
+    state.status === 'open' ||
+    (state.status === 'authenticating' && state.step !== 'refresh')
+  );
+}
+
+/** Enter a state: clear the old state's timers, close its transport if asked, set the new state's timers. */
+function enter(
+  from: ConnectionState,
+  to: ConnectionState,
+  config: ConnectionConfig,
+  extra: ConnectionEffect[] = [],
+  closeTransport = false,
+): Transition {
+  const effects: ConnectionEffect[] = [{ type: 'clear-timers' }];
+  if (closeTransport && hasTransport(from)) effects.push({ type: 'close-transport', reason: to.reason });
+  effects.push(...extra);
+  if (to.status === 'connecting' || (to.status === 'authenticating' && to.step === 'handshake')) {
+    effects.push({ type: 'set-timer', timer: 'handshake', ms: config.handshakeTimeoutMs });
+  } else if (to.status === 'open') {
+    effects.push({ type: 'set-timer', timer: 'healthy', ms: config.healthyAfterMs });
+    if (to.credential === 'refreshed') effects.push({ type: 'set-timer', timer: 'settled', ms: refusedAtOnceMs });
+  } else if (to.status === 'backoff') {
+    effects.push({ type: 'set-timer', timer: 'retry', ms: to.delayMs });
+  }
+  return { state: to, effects };
+}
+
+function connect(
+  from: ConnectionState,
+  reason: TransitionReason,
+  attempt: number,
+  credential: Credential,
+  config: ConnectionConfig,
+): Transition {
+  return enter(from, { status: 'connecting', reason, attempt, credential }, config, [{ type: 'open-transport' }], true);
+}
+
+function retryLater(
+  from: ConnectionState & { attempt: number },
+  reason: TransitionReason,
+  config: ConnectionConfig,
+): Transition {
+  const attempt = from.attempt + 1;
+  const delayMs =
+    reason === 'rate-limited'
+      ? rateLimitDelayMs(attempt - 1, config.random, config.backoff)
+      : config.retryDelayMs
+        ? config.retryDelayMs(attempt)
+        : jitteredDelayMs(attempt - 1, config.random, config.backoff);
+  return enter(from, { status: 'backoff', reason, attempt, delayMs }, config, [], true);
+}
+
+function halt(
+  from: ConnectionState,
+  status: 'offline' | 'unauthorized' | 'forbidden' | 'closed' | 'idle',
+  reason: TransitionReason,
+  config: ConnectionConfig,
+): Transition {
+  return enter(from, { status, reason }, config, [], true);
+}
+
+const unchanged = (state: ConnectionState): Transition => ({ state, effects: [] });
+
+/** What the machine does with an error frame while a transport is live. */
+function onServerError(
+  state: ConnectionState & { attempt: number },
+  code: ServerErrorCode,
+  during: 'auth' | 'connection',
+  config: ConnectionConfig,
+): Transition {
+  if (code === 'FORBIDDEN') return halt(state, 'forbidden', 'forbidden', config);
+  if (code === 'RATE_LIMIT_EXCEEDED') return retryLater(state, 'rate-limited', config);
+  if (code === 'UNAUTHORIZED') {
+    // Refused again right after a refresh (by the handshake, or by the connection it opened at once):
+    // refreshing again would loop against the server.
+    if ('credential' in state && state.credential === 'refreshed') {
+      return halt(state, 'unauthorized', 'token-rejected', config);
+    }
+    return enter(
+      state,
+      { status: 'authenticating', reason: 'token-refresh', attempt: state.attempt, credential: 'current', step: 'refresh' },
+      config,
+      [{ type: 'refresh-token' }],
+      true,
+    );
+  }
+  // Any other refusal of the handshake (INTERNAL_ERROR, unknown codes): retry later.
+  // Mid-connection errors other than the above concern one request: surfaced, not fatal.
+  if (during === 'auth') return retryLater(state, 'server-error', config);
+  return unchanged(state);
+}
+
+/** The socket closing or the handshake timer firing before `auth.success`: both retry after a backoff. */
+function handshakeLost(state: ConnectionState & { attempt: number }, event: ConnectionEvent, config: ConnectionConfig): Transition | undefined {
+  if (event.type === 'transport-closed') return retryLater(state, 'socket-closed', config);
+  if (event.type === 'timer' && event.timer === 'handshake') return retryLater(state, 'handshake-timeout', config);
+  return undefined;
+}
+
+export function transition(
+  state: ConnectionState,
+  event: ConnectionEvent,
+  config: ConnectionConfig = defaultConnectionConfig,
+): Transition {
+  // Events that mean the same in every state.
+  if (event.type === 'stop') {
+    if (event.reason === 'logout') return halt(state, 'closed', 'logout', config);
+    if (state.status === 'idle' || state.status === 'closed') return unchanged(state);
+    return halt(state, 'idle', 'no-tabs', config);
+  }
+  if (event.type === 'network' && !event.online) {
+    switch (state.status) {
+      case 'connecting':
+      case 'authenticating':
+      case 'open':
+      case 'backoff':
+        return halt(state, 'offline', 'went-offline', config);
+      default:
+        return unchanged(state);
+    }
+  }
+
+  switch (state.status) {
+    case 'idle':
+    case 'closed':
+      if (event.type === 'start' || event.type === 'reconnect') {
+        const reason = event.type === 'start' ? 'tab-attached' : 'reconnect-requested';
+        return event.online ? connect(state, reason, 0, 'current', config) : halt(state, 'offline', 'went-offline', config);
+      }
+      return unchanged(state);
+
+    case 'unauthorized':
+    case 'forbidden':
+      // Terminal until the app says it has new credentials: a new tab alone must not retry.
+      if (event.type === 'reconnect') {
+        return event.online
+          ? connect(state, 'reconnect-requested', 0, 'current', config)
+          : halt(state, 'offline', 'went-offline', config);
+      }
+      return unchanged(state);
+
+    case 'offline':
+      if (event.type === 'network' && event.online) return connect(state, 'back-online', 0, 'current', config);
+      return unchanged(state);
+
+    case 'backoff':
+      if (event.type === 'timer' && event.timer === 'retry') {
+        return connect(state, 'retry', state.attempt, 'current', config);
+      }
+      if (event.type === 'network' && event.online) return connect(state, 'back-online', state.attempt, 'current', config);
+      if (event.type === 'reconnect') return connect(state, 'reconnect-requested', 0, 'current', config);
+      return unchanged(state);
+
+    case 'connecting':
+      switch (event.type) {
+        case 'transport-open':
+          return enter(
+            state,
+            { status: 'authenticating', reason: 'socket-opened', attempt: state.attempt, credential: state.credential, step: 'token' },
+            config,
+            [{ type: 'authenticate' }],
+          );
+        default:
+          return handshakeLost(state, event, config) ?? unchanged(state);
+      }
+
+    case 'authenticating':
+      if (state.step === 'refresh') {
+        if (event.type === 'token-refreshed') return connect(state, 'token-refreshed', state.attempt, 'refreshed', config);
+        if (event.type === 'refresh-failed') return halt(state, 'unauthorized', 'refresh-failed', config);
+        return unchanged(state);
+      }
+      if (state.step === 'token' && event.type === 'token-ready') {
+        // Same status and reason: tabs see no change, only the handshake timer starts.
+        return enter(state, { ...state, step: 'handshake' }, config);
+      }
+      switch (event.type) {
+        case 'auth-accepted':
+          return enter(state, { status: 'open', reason: 'auth-accepted', attempt: state.attempt, credential: state.credential }, config);
+        case 'server-error':
+          return onServerError(state, event.code, event.during, config);
+        case 'token-unavailable':
+          return event.cause === 'rejected'
+            ? halt(state, 'unauthorized', 'token-unavailable', config)
+            : retryLater(state, 'token-unavailable', config);
+        default:
+          return handshakeLost(state, event, config) ?? unchanged(state);
+      }
+
+    case 'open':
+      switch (event.type) {
+        case 'transport-closed':
+          return retryLater(state, 'socket-closed', config);
+        case 'server-error':
+          return onServerError(state, event.code, event.during, config);
+        case 'wake':
+          // A socket that slept may be dead without a close: one new handshake, and the gap's resync.
+          return connect(state, 'woke-up', 0, 'current', config);
+        case 'timer':
+          // Healthy for long enough: the next failure starts the backoff from the bottom again.
+          if (event.timer === 'healthy') return { state: { ...state, attempt: 0 }, effects: [] };
+          // Past the first second, a refusal is an expiry like any other, worth one refresh.
+          if (event.timer === 'settled') return { state: { ...state, credential: 'current' }, effects: [] };
+          return unchanged(state);
+        default:
+          return unchanged(state);
+      }
+  }
+}
+
+/**
+ * The transition table the README documents: from-status, event, to-status, reason.
+ * Kept next to the code; a test runs each row through `transition` and another
+ * checks the README's table is this one.
+ */
+export const transitionTable: ReadonlyArray<readonly [ConnectionStatus, string, ConnectionStatus, TransitionReason]> = [
+  ['idle', 'start (online)', 'connecting', 'tab-attached'],
+  ['idle', 'start (offline)', 'offline', 'went-offline'],
+  ['connecting', 'transport-open', 'authenticating', 'socket-opened'],
+  ['authenticating', 'token ready', 'authenticating', 'socket-opened'],
+  ['connecting', 'transport-closed', 'backoff', 'socket-closed'],
+  ['connecting', 'handshake timer', 'backoff', 'handshake-timeout'],
+  ['authenticating', 'auth.success', 'open', 'auth-accepted'],
+  ['authenticating', 'UNAUTHORIZED (current token)', 'authenticating', 'token-refresh'],
+  ['authenticating', 'token refreshed', 'connecting', 'token-refreshed'],
+  ['authenticating', 'UNAUTHORIZED (refreshed token)', 'unauthorized', 'token-rejected'],
+  ['authenticating', 'refresh failed', 'unauthorized', 'refresh-failed'],
+  ['authenticating', 'every getToken rejected', 'unauthorized', 'token-unavailable'],
+  ['authenticating', 'no tab answered getToken', 'backoff', 'token-unavailable'],
+  ['authenticating', 'FORBIDDEN', 'forbidden', 'forbidden'],
+  ['authenticating', 'RATE_LIMIT_EXCEEDED', 'backoff', 'rate-limited'],
+  ['authenticating', 'other auth error', 'backoff', 'server-error'],
+  ['authenticating', 'handshake timer', 'backoff', 'handshake-timeout'],
+  ['open', 'transport-closed', 'backoff', 'socket-closed'],
+  ['open', 'UNAUTHORIZED', 'authenticating', 'token-refresh'],
+  ['open', 'UNAUTHORIZED (refreshed token, within 1 s)', 'unauthorized', 'token-rejected'],
+  ['open', 'FORBIDDEN', 'forbidden', 'forbidden'],
+  ['open', 'RATE_LIMIT_EXCEEDED', 'backoff', 'rate-limited'],
+  ['open', 'woke up (timers late)', 'connecting', 'woke-up'],
+  ['backoff', 'retry timer', 'connecting', 'retry'],
+  ['backoff', 'online', 'connecting', 'back-online'],
+  ['backoff', 'reconnect()', 'connecting', 'reconnect-requested'],
+  ['open', 'offline', 'offline', 'went-offline'],
+  ['offline', 'online', 'connecting', 'back-online'],
+  ['unauthorized', 'reconnect()', 'connecting', 'reconnect-requested'],
+  ['forbidden', 'reconnect()', 'connecting', 'reconnect-requested'],
+  ['open', 'last tab gone', 'idle', 'no-tabs'],
+  ['open', 'logout()', 'closed', 'logout'],
+  ['closed', 'start (online)', 'connecting', 'tab-attached'],
+];

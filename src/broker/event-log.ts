@@ -1,0 +1,287 @@
+/**
+ * The worker's event log: batches appends off the delivery path (one
+ * transaction per flush, within `flushDelayMs` or `flushBatchSize` events),
+ * tracks last-seen, and falls back to memory when IndexedDB fails — the broker
+ * keeps relaying, reports a degraded log, and never throws at the app. A
+ * degraded log tries IndexedDB again on a later use, at most once per
+ * `reopenIntervalMs`; when it works, what memory kept meanwhile is written
+ * there and the log is `ok` again.
+ */
+import { type LastSeen, type LogPolicy, advanceLastSeen } from './core/log-policy.ts';
+import type { Clock, EventStore, RecentQuery, StoreStatus, StoredEvent } from './ports.ts';
+
+/** The memory store is only needed when IndexedDB fails or the log is off: loaded on demand. */
+const memoryStore = async (policy: LogPolicy): Promise<EventStore> => new (await import('./memory-store.ts')).MemoryEventStore(policy);
+
+export interface EventLogOptions {
+  policy: LogPolicy;
+  /** false: keep nothing (recent() answers empty); last-seen stays in memory. */
+  enabled: boolean;
+  /** Opens the persistent store of a namespace; rejects when IndexedDB cannot be used. */
+  openStore: (ns: string) => Promise<EventStore>;
+  clock: Clock;
+  /** Called when the log falls back to memory, with why: once per fall, not per failed write. */
+  onDegraded: (reason: string) => void;
+  /** Longest an event arriving after a quiet spell waits before its batch is written, in ms. @default 10 */
+  flushDelayMs?: number;
+  /** Under steady traffic, the least time between two commits, in ms. @default 100 */
+  minWriteIntervalMs?: number;
+  /** A batch this large is written at once. @default 250 */
+  flushBatchSize?: number;
+  /** Least time between two attempts to return to IndexedDB after it failed, in ms. @default 30_000 */
+  reopenIntervalMs?: number;
+}
+
+/** Events a store refused to keep (IndexedDB: not clonable), when it counts them. */
+const refusedBy = (store: EventStore): number => {
+  const refused = (store as { refused?: unknown }).refused;
+  return typeof refused === 'number' ? refused : 0;
+};
+
+export class EventLog {
+  #storeReady: Promise<EventStore> | undefined;
+  #ns: string | undefined;
+  #pending: StoredEvent[] = [];
+  #flushTimer: unknown;
+  /** The write loop in progress, if any. */
+  #flushing: Promise<void> | undefined;
+  /** Last-seen changed without an event to carry it to the store. */
+  #metaDirty = false;
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
+  #seen: LastSeen | null = null;
+  #degradedReason: string | undefined;
+  /** The memory store standing in for IndexedDB while degraded. */
+  #memory: Promise<EventStore> | undefined;
+  /** Monotonic ms before which IndexedDB is not tried again. */
+  #retryAt = Number.NEGATIVE_INFINITY;
+  #written = 0;
+  #refused = 0;
+
+  readonly #options: EventLogOptions;
+
+  constructor(options: EventLogOptions) {
+    this.#options = options;
+  }
+
+  /** Switch to the log of `ns` (endpoint + tenant + user); returns its stored last-seen. */
+  async open(ns: string): Promise<LastSeen | null> {
+    if (this.#ns === ns && this.#storeReady) {
+      await this.#storeReady;
+      return this.#seen;
+    }
+    await this.flush();
+    this.#ns = ns;
+    this.#seen = null;
+    // What memory kept belongs to the namespace left behind.
+    this.#memory = undefined;
+    this.#storeReady = this.#openFor(ns);
+    const store = await this.#storeReady;
+    if (this.#ns !== ns) return null;
+    this.#seen = await store.lastSeen().catch(() => null);
+    return this.#seen;
+  }
+
+  get namespace(): string | undefined {
+    return this.#ns;
+  }
+
+  get lastSeen(): LastSeen | null {
+    return this.#seen;
+  }
+
+  /**
+   * A connection authenticated at `at` (server time, ms). With nothing seen yet,
+   * that instant becomes last-seen and is stored, so a broker that replaces this
+   * one (a restarted worker, a new leader tab) knows where its gap began even if
+   * no event came before it.
+   */
+  markConnected(at: number): void {
+    if (this.#seen) return;
+    this.#seen = { at, keys: [] };
+    this.#metaDirty = true;
+    void this.flush();
+  }
+
+  /** Replace a last-seen that lies in the future (found on load) with `at`, and store it. */
+  clampLastSeen(at: number): void {
+    this.#seen = { at, keys: [] };
+    this.#metaDirty = true;
+    void this.flush();
+  }
+
+  /**
+   * Record an event that was just relayed. Never blocks delivery. `movesLastSeen` false: keep it
+   * without moving last-seen (it is stamped past the server's clock).
+   */
+  append(event: StoredEvent, movesLastSeen = true): void {
+    if (movesLastSeen) this.#seen = advanceLastSeen(this.#seen, event.at, event.key);
+    if (!this.#options.enabled) return;
+    this.#pending.push(event);
+    if (this.#pending.length >= (this.#options.flushBatchSize ?? 250)) {
+      void this.flush();
+    } else if (this.#flushTimer === undefined) {
+      // After a quiet spell, within flushDelayMs; under steady traffic, at most one commit per
+      // minWriteIntervalMs: each transaction costs the browser's storage far more than each event.
+      const sinceWrite = this.#options.clock.monotonic() - this.#lastWriteAt;
+      const delay = Math.max(this.#options.flushDelayMs ?? 10, (this.#options.minWriteIntervalMs ?? 100) - sinceWrite);
+      this.#flushTimer = this.#options.clock.setTimeout(() => {
+        this.#flushTimer = undefined;
+        void this.flush();
+      }, delay);
+    }
+  }
+
+  /** Write what is pending. Resolves when it is stored (or kept in memory after a failure). */
+  flush(): Promise<void> {
+    if (this.#flushTimer !== undefined) {
+      this.#options.clock.clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
+    this.#flushing ??= this.#drain().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  /**
+   * Write until nothing is pending, one transaction at a time so a later batch
+   * never lands first. Under load each transaction takes everything that piled
+   * up while the previous one committed: batches grow with the rate, and the
+   * number of commits (the cost) does not.
+   */
+  async #drain(): Promise<void> {
+    if (this.#degradedReason !== undefined && this.#storeReady && this.#options.enabled) await this.#recover();
+    while (this.#pending.length > 0 || this.#metaDirty) {
+      const batch = this.#pending;
+      this.#pending = [];
+      this.#metaDirty = false;
+      if (!this.#storeReady || !this.#options.enabled) return;
+      this.#lastWriteAt = this.#options.clock.monotonic();
+      await this.#write(batch, this.#seen);
+    }
+  }
+
+  /**
+   * One transaction. When it fails, the store is reopened once and the batch
+   * written again (a closed connection comes back at once); failing that, the
+   * log falls back to memory, which keeps the batch.
+   */
+  async #write(batch: StoredEvent[], seen: LastSeen | null): Promise<void> {
+    const now = this.#options.clock.now();
+    try {
+      await this.#appendTo(await this.#storeReady!, batch, seen, now);
+      return;
+    } catch (error) {
+      if (this.#degradedReason === undefined && (await this.#recover())) {
+        try {
+          await this.#appendTo(await this.#storeReady!, batch, seen, now);
+          return;
+        } catch {
+          // Reopened, and failed again: IndexedDB itself is the problem.
+        }
+      }
+      const fallback = await this.degrade(`IndexedDB write failed: ${(error as Error)?.name ?? 'error'}`);
+      await fallback.append(batch, seen, now);
+    }
+  }
+
+  async #appendTo(store: EventStore, batch: StoredEvent[], seen: LastSeen | null, now: number): Promise<void> {
+    const refusedBefore = refusedBy(store);
+    await store.append(batch, seen, now);
+    const refused = refusedBy(store) - refusedBefore;
+    this.#refused += refused;
+    this.#written += batch.length - refused;
+  }
+
+  /**
+   * Try IndexedDB again, if the last attempt is `reopenIntervalMs` old: open
+   * the namespace's store afresh and write what memory kept meanwhile (which
+   * also proves it works). True when the log is on IndexedDB again.
+   */
+  async #recover(): Promise<boolean> {
+    const ns = this.#ns;
+    const clock = this.#options.clock;
+    if (ns === undefined || clock.monotonic() < this.#retryAt) return false;
+    this.#retryAt = clock.monotonic() + (this.#options.reopenIntervalMs ?? 30_000);
+    try {
+      const store = await this.#options.openStore(ns);
+      const memory = this.#memory && (await this.#memory);
+      const kept = memory ? await memory.recent({ limit: this.#options.policy.maxEvents }) : [];
+      // Counted as written when memory took them.
+      await store.append(kept, this.#seen, clock.now());
+      if (this.#ns !== ns) return false;
+      this.#storeReady = Promise.resolve(store);
+      this.#memory = undefined;
+      this.#degradedReason = undefined;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async recent(query: RecentQuery): Promise<StoredEvent[]> {
+    await this.flush();
+    if (!this.#storeReady) return [];
+    return (await this.#storeReady).recent(query);
+  }
+
+  async keysSince(since: number): Promise<string[]> {
+    await this.flush();
+    if (!this.#storeReady) return [];
+    return (await this.#storeReady).keysSince(since).catch(() => []);
+  }
+
+  async count(): Promise<number> {
+    if (!this.#storeReady) return 0;
+    await this.flush();
+    return (await this.#storeReady).count().catch(() => 0);
+  }
+
+  /** Logout: drop what is pending and every stored event and last-seen of the namespace. False when the store could not be wiped. */
+  async wipe(): Promise<boolean> {
+    this.#pending = [];
+    this.#metaDirty = false;
+    this.#seen = null;
+    await this.#flushing;
+    if (!this.#storeReady) return true;
+    return (await this.#storeReady).wipe().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  status(): StoreStatus & { written: number; refused: number } {
+    if (!this.#options.enabled) return { status: 'degraded', reason: 'log disabled by options', written: 0, refused: 0 };
+    const counts = { written: this.#written, refused: this.#refused };
+    return this.#degradedReason ? { status: 'degraded', reason: this.#degradedReason, ...counts } : { status: 'ok', ...counts };
+  }
+
+  /** Fall back to memory until IndexedDB can be used again (tried at most once per `reopenIntervalMs`). */
+  degrade(reason: string): Promise<EventStore> {
+    if (this.#degradedReason === undefined) {
+      this.#degradedReason = reason;
+      this.#options.onDegraded(reason);
+    }
+    const monotonic = this.#options.clock.monotonic();
+    this.#retryAt = Math.max(this.#retryAt, monotonic + (this.#options.reopenIntervalMs ?? 30_000));
+    return this.#fallBack();
+  }
+
+  #fallBack(): Promise<EventStore> {
+    const memory = (this.#memory ??= memoryStore(this.#options.policy));
+    this.#storeReady = memory;
+    return memory;
+  }
+
+  async #openFor(ns: string): Promise<EventStore> {
+    if (!this.#options.enabled) return memoryStore(this.#options.policy);
+    if (this.#degradedReason !== undefined && this.#options.clock.monotonic() < this.#retryAt) return this.#fallBack();
+    try {
+      const store = await this.#options.openStore(ns);
+      this.#degradedReason = undefined;
+      return store;
+    } catch (error) {
+      return this.degrade(`IndexedDB unavailable: ${(error as Error)?.message ?? 'error'}`);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The interfaces the engine is given instead of reaching for globals: time,
+ * the socket, the event store. Real adapters live in `worker/`; tests pass fakes.
+ */
+import type { RecentQuery } from '../link/messages.ts';
+import type { Envelope } from './protocol/envelope.ts';
+import type { LastSeen } from './core/log-policy.ts';
+
+export type TimerHandle = unknown;
+
+export interface Clock {
+  /** Wall-clock ms since epoch: for instants compared with the server's timestamps, never for durations. */
+  now(): number;
+  /**
+   * Monotonic ms from an arbitrary origin (`performance.now()`): for every duration —
+   * keep-alive, pacing, windows, liveness. A wall clock set back or forward must not
+   * stretch or skip them.
+   */
+  monotonic(): number;
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/**
+ * The default clock calls the globals inside arrow functions, so a test's
+ * `vi.useFakeTimers()` installed after this module loaded still applies.
+ */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export type { RecentQuery };
+
+export interface TransportHandlers {
+  onOpen(): void;
+  onMessage(data: unknown): void;
+  onClose(code: number, reason: string): void;
+}
+
+export interface Transport {
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type TransportFactory = (url: string, handlers: TransportHandlers) => Transport;
+
+/** One stored event. `key` identifies it (see `eventKey`), `at` is its timestamp in ms. */
+export interface StoredEvent {
+  key: string;
+  at: number;
+  envelope: Envelope;
+}
+
+
+export interface StoreStatus {
+  /** `ok`: IndexedDB; `degraded`: memory only, with the reason. */
+  status: 'ok' | 'degraded';
+  reason?: string;
+}
+
+/**
+ * The event log of one namespace (endpoint + tenant + user). Appends come in
+ * batches; the store trims to its policy in the same transaction.
+ */
+export interface EventStore {
+  append(events: StoredEvent[], lastSeen: LastSeen | null, now: number): Promise<void>;
+  recent(query: RecentQuery): Promise<StoredEvent[]>;
+  /** Keys of stored events at or after `since` (ms), for de-duplicating a replay. */
+  keysSince(since: number): Promise<string[]>;
+  lastSeen(): Promise<LastSeen | null>;
+  count(): Promise<number>;
+  /** Delete every event and the last-seen of this namespace. */
+  wipe(): Promise<void>;
+  close(): void;
+}

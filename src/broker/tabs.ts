@@ -1,0 +1,154 @@
+/**
+ * The tabs attached to this broker: their stream port, subscriptions and
+ * liveness. Liveness comes from Web Locks (DESIGN.md rule 7): each tab holds a
+ * lock for its lifetime and the broker queues for it, so the broker learns of a
+ * tab's death within ~100 ms without polling. MessagePort has no close event.
+ */
+import { PatternSet } from './core/pattern-set.ts';
+import type { TabwireErrorData } from '../link/errors.ts';
+import type { StreamMessage, TabAnswer } from '../link/messages.ts';
+import type { Endpoint } from '../link/rpc.ts';
+import type { Clock } from './ports.ts';
+
+/** The slice of the Web Locks API the broker uses; Node tests pass a fake. */
+export interface LockRequester {
+  /** Resolves `onGranted` once the lock named `name` is free (its holder released it or died). */
+  waitFor(name: string, onGranted: () => void): void;
+}
+
+export const webLocks: LockRequester = {
+  waitFor(name, onGranted) {
+    // The callback returns at once, releasing the lock: we only wanted to know it was free.
+    // Without Web Locks (plain http) the broker runs in the tab's own page and dies with it: nothing to wait on.
+    navigator.locks?.request(name, () => onGranted()).catch(() => onGranted());
+  },
+};
+
+/**
+ * A tab's answer: a token; `rejected` (the app's function threw: the user is logged out, or the
+ * refresh was refused); `cannot` (this tab has no token or no refreshToken to offer: ask another);
+ * or no answer at all.
+ */
+export type AskResult =
+  | { ok: true; token?: string }
+  | { ok: false; why: 'rejected'; error: TabwireErrorData }
+  | { ok: false; why: 'cannot' | 'timeout' | 'gone' };
+
+export class Tab {
+  readonly patterns = new PatternSet();
+  visible: boolean;
+  activeAt: number;
+  #nextAsk = 1;
+  readonly #asks = new Map<number, (result: AskResult) => void>();
+  #gone = false;
+  readonly #onStream = (event: MessageEvent) => {
+    const answer = event.data as TabAnswer | null;
+    if (!answer || answer.k !== 'ans') return;
+    const settle = this.#asks.get(answer.id);
+    if (!settle) return;
+    this.#asks.delete(answer.id);
+    if (answer.ok) settle({ ok: true, token: answer.token });
+    else settle(answer.n === 1 ? { ok: false, why: 'cannot' } : { ok: false, why: 'rejected', error: answer.e });
+  };
+
+  readonly #stream: Endpoint;
+  /** Closes the tab's control channel once it is gone. */
+  readonly #closeControl: () => void;
+
+  constructor(
+    readonly id: string,
+    stream: Endpoint,
+    readonly tenantId: string | undefined,
+    visible: boolean,
+    now: number,
+    closeControl: () => void = () => {},
+  ) {
+    this.#stream = stream;
+    this.#closeControl = closeControl;
+    this.visible = visible;
+    this.activeAt = now;
+    stream.addEventListener('message', this.#onStream);
+    stream.start?.();
+  }
+
+  get alive(): boolean {
+    return !this.#gone;
+  }
+
+  post(message: StreamMessage): void {
+    if (this.#gone) return;
+    try {
+      this.#stream.postMessage(message);
+    } catch {
+      // A port whose other end is gone can throw in some browsers; liveness will remove the tab.
+    }
+  }
+
+  /** Ask this tab to run the app's getToken/refreshToken; settles on answer, timeout or death. */
+  ask(fn: 'getToken' | 'refreshToken', timeoutMs: number, clock: Clock): Promise<AskResult> {
+    if (this.#gone) return Promise.resolve({ ok: false, why: 'gone' });
+    const id = this.#nextAsk++;
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => {
+        this.#asks.delete(id);
+        resolve({ ok: false, why: 'timeout' });
+      }, timeoutMs);
+      this.#asks.set(id, (result) => {
+        clock.clearTimeout(timer);
+        resolve(result);
+      });
+      this.post({ k: 'ask', id, fn });
+    });
+  }
+
+  /** The tab is gone: settle what it was asked, stop listening. */
+  dispose(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#stream.removeEventListener('message', this.#onStream);
+    for (const settle of this.#asks.values()) settle({ ok: false, why: 'gone' });
+    this.#asks.clear();
+    this.patterns.clear();
+    (this.#stream as Partial<MessagePort>).close?.();
+    this.#closeControl();
+  }
+}
+
+export class TabRegistry {
+  readonly #tabs = new Map<string, Tab>();
+
+  add(tab: Tab): void {
+    this.#tabs.get(tab.id)?.dispose();
+    this.#tabs.set(tab.id, tab);
+  }
+
+  /** Removes and disposes the tab; returns false when it was not there (already removed). */
+  remove(id: string): boolean {
+    const tab = this.#tabs.get(id);
+    if (!tab) return false;
+    this.#tabs.delete(id);
+    tab.dispose();
+    return true;
+  }
+
+  get(id: string): Tab | undefined {
+    return this.#tabs.get(id);
+  }
+
+  all(): IterableIterator<Tab> {
+    return this.#tabs.values();
+  }
+
+  get size(): number {
+    return this.#tabs.size;
+  }
+
+  /** Who to ask for a token first: visible tabs, then the most recently active. */
+  byPreference(): Tab[] {
+    return [...this.#tabs.values()].sort((a, b) => Number(b.visible) - Number(a.visible) || b.activeAt - a.activeAt);
+  }
+
+  broadcast(message: StreamMessage): void {
+    for (const tab of this.#tabs.values()) tab.post(message);
+  }
+}

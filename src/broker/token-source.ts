@@ -1,0 +1,102 @@
+/**
+ * Tokens come from the tabs, the only place with the app's auth. The worker
+ * asks the preferred live tab and moves on to the next when one dies, hangs or
+ * has none to offer; a tab that hung is asked last from then on, so one frozen
+ * tab (an `alert()`, a paused debugger) cannot keep the browser offline. A
+ * refresh runs in exactly one tab at a time.
+ *
+ * Tokens are held only for the moment they are used: never logged or stored.
+ * Everything here belongs to one session: `forget()` (logout, another user)
+ * starts a new epoch, and a refresh that finishes in an older epoch is void.
+ */
+import type { Clock } from './ports.ts';
+import type { Tab, TabRegistry } from './tabs.ts';
+
+export type TokenResult = { ok: true; token: string } | { ok: false; cause: 'rejected' | 'timeout' };
+
+export class TokenSource {
+  /** A token handed back by `refreshToken`, used for the next handshake instead of asking. */
+  #fresh: string | undefined;
+  #refreshing: Promise<boolean> | undefined;
+  #epoch = 0;
+  /** Tabs that did not answer in time: asked after every other tab until they answer again. */
+  readonly #slow = new Set<string>();
+
+  readonly #tabs: TabRegistry;
+  readonly #clock: Clock;
+  readonly #timeoutMs: () => number;
+
+  constructor(tabs: TabRegistry, clock: Clock, timeoutMs: () => number) {
+    this.#tabs = tabs;
+    this.#clock = clock;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  async getToken(): Promise<TokenResult> {
+    if (this.#fresh !== undefined) {
+      const token = this.#fresh;
+      this.#fresh = undefined;
+      return { ok: true, token };
+    }
+    let declined = 0;
+    let asked = 0;
+    for (const tab of this.#askOrder()) {
+      if (!tab.alive) continue;
+      asked++;
+      const answer = await this.#ask(tab, 'getToken');
+      if (answer.ok && typeof answer.token === 'string' && answer.token.length > 0) return { ok: true, token: answer.token };
+      if (!answer.ok && (answer.why === 'rejected' || answer.why === 'cannot')) declined++;
+    }
+    // Every tab that answered has no token: the user is logged out. Otherwise someone may answer later.
+    return { ok: false, cause: asked > 0 && declined === asked ? 'rejected' : 'timeout' };
+  }
+
+  /** Single flight: concurrent callers share one refresh in one tab. */
+  refresh(): Promise<boolean> {
+    if (this.#refreshing) return this.#refreshing;
+    const running = this.#runRefresh(this.#epoch).finally(() => {
+      if (this.#refreshing === running) this.#refreshing = undefined;
+    });
+    this.#refreshing = running;
+    return running;
+  }
+
+  /** The session ended or changed: drop the refreshed token, and void any refresh still running. */
+  forget(): void {
+    this.#epoch++;
+    this.#fresh = undefined;
+    this.#refreshing = undefined;
+  }
+
+  async #runRefresh(epoch: number): Promise<boolean> {
+    for (const tab of this.#askOrder()) {
+      if (!tab.alive) continue;
+      const answer = await this.#ask(tab, 'refreshToken');
+      // Logged out (or another user came) while this tab refreshed: its token belongs to nobody now.
+      if (epoch !== this.#epoch) return false;
+      if (answer.ok) {
+        if (typeof answer.token === 'string' && answer.token.length > 0) this.#fresh = answer.token;
+        return true;
+      }
+      // The refresh itself was refused: asking another tab would only refresh twice.
+      if (answer.why === 'rejected') return false;
+      // The tab died, hung, or has no refreshToken: the next one tries.
+    }
+    return false;
+  }
+
+  /** Preferred tabs first, tabs that hung before last. */
+  #askOrder(): Tab[] {
+    for (const id of this.#slow) if (!this.#tabs.get(id)) this.#slow.delete(id);
+    const tabs = this.#tabs.byPreference();
+    return [...tabs.filter((tab) => !this.#slow.has(tab.id)), ...tabs.filter((tab) => this.#slow.has(tab.id))];
+  }
+
+  async #ask(tab: Tab, fn: 'getToken' | 'refreshToken') {
+    const answer = await tab.ask(fn, this.#timeoutMs(), this.#clock);
+    if (!answer.ok && answer.why === 'timeout') this.#slow.add(tab.id);
+    else this.#slow.delete(tab.id);
+    if (!tab.alive) this.#slow.delete(tab.id);
+    return answer;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The bounds of the broker's options, shared by the tab's check of what the app
+ * passed (`resolveConfig`) and the worker's check of what arrived over a port
+ * (`sanitizeBrokerConfig`): a port can carry anything, an older tab's config
+ * or a broken one, and the broker must still run with bounded timers.
+ */
+import { defaults } from './defaults.ts';
+import { TabwireError } from './errors.ts';
+import type { BrokerConfig } from './messages.ts';
+import { isSessionHash } from './session-key.ts';
+
+/**
+ * setTimeout's largest delay, in ms: a longer one fires at once. Also the
+ * bound of counts, which have no natural limit of their own.
+ */
+export const maxTimerMs = 2 ** 31 - 1;
+/** The gateway closes a socket idle for 10 min: the keep-alive must come before. */
+const maxKeepAliveMs = 10 * 60_000 - 1;
+/** The worker keeps at most this many fixed retry delays (a strategy is sampled 32 times). */
+const maxRetryDelays = 256;
+
+export function invalid(message: string): TabwireError {
+  return new TabwireError({ code: 'INVALID_ARGUMENT', message });
+}
+
+type NumericKey = {
+  [K in keyof BrokerConfig]-?: BrokerConfig[K] extends number ? K : never;
+}[keyof BrokerConfig];
+
+/** Each numeric option: where the app sets it, its default, its range (at most setTimeout's unless said). */
+export const numericOptions: Array<[key: NumericKey, path: string, fallback: number, min: number, max?: number]> = [
+  ['resyncSettleMs', 'resync.settleMs', 1000, 0],
+  ['replayOverlapMs', 'resync.overlapMs', 1000, 0],
+  ['replayLimit', 'resync.replayLimit', 100, 1],
+  ['replayTimeoutMs', 'resync.timeoutMs', 5000, 100],
+  ['logMaxEvents', 'log.maxEvents', defaults.logMaxEvents, 1],
+  // An age compared with timestamps, never a timer: a log may keep months.
+  ['logMaxAgeMs', 'log.maxAgeMs', defaults.logMaxAgeMs, 1, Number.MAX_SAFE_INTEGER],
+  ['keepAliveMs', 'keepAliveMs', defaults.keepAliveMs, 1000, maxKeepAliveMs],
+  ['minDelayMs', 'minDelayMs', defaults.minDelayMs, 1],
+  ['maxDelayMs', 'maxDelayMs', defaults.maxDelayMs, 1],
+  ['handshakeTimeoutMs', 'handshakeTimeoutMs', 10_000, 100],
+  ['healthyAfterMs', 'healthyAfterMs', 5000, 0],
+  ['tokenTimeoutMs', 'tokenTimeoutMs', 10_000, 100],
+  ['maxBufferedMessages', 'maxBufferedMessages', 100, 0],
+  ['maxFrameBytes', 'maxFrameBytes', defaults.maxFrameBytes, 64],
+  ['lingerMs', 'lingerMs', 5000, 0],
+];
+
+/** Whether `value` is a number in [min, max] (not NaN, not infinite). */
+export const inRange = (value: unknown, min: number, max = maxTimerMs): value is number =>
+  typeof value === 'number' && value >= min && value <= max;
+
+/** Throws INVALID_ARGUMENT naming the option unless `value` is a number in [min, max]. */
+export function checkRange(path: string, value: unknown, min: number, max = maxTimerMs): void {
+  if (!inRange(value, min, max)) throw invalid(`${path} must be a number from ${min} to ${max}${path.endsWith('Ms') ? ' (ms)' : ''}, got ${String(value)}`);
+}
+
+/**
+ * Query parameter names that carry a credential or a tenant, compared without
+ * case or separators (`access_token`, `X-Api-Key`, `tenantId`). Names that only
+ * contain `auth` as `author` (not `authoriz…`) name a person, not a credential.
+ */
+const credentialParam = (name: string): boolean =>
+  /token|jwt|secret|passw|apikey|signature|credential|tenant|bearer|session|auth(?!or(?!i[sz]))|^x?(key|sig|pwd|pass|sid)$/.test(
+    name.toLowerCase().replace(/[^a-z0-9]/g, ''),
+  );
+
+/** Parse and check an endpoint. Errors name the problem, never the URL: it may hold a credential. */
+export function checkUrl(value: unknown, label: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value as string);
+  } catch {
+    throw invalid(`${label} must be an absolute ws:// or wss:// URL`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw invalid(`${label} must use ws: or wss:, got ${url.protocol}`);
+  if (url.username || url.password) throw invalid(`${label} must not carry credentials (user:password@)`);
+  const param = [...url.searchParams.keys()].find(credentialParam);
+  if (param !== undefined) throw invalid(`${label} must not carry credentials or a tenant in its query (parameter ${JSON.stringify(param)})`);
+  return url;
+}
+
+const finite = (value: unknown): value is number => Number.isFinite(value);
+const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+
+/**
+ * The config a broker runs with, from whatever a tab sent: fields of the wrong
+ * type or not finite take their default, numbers out of range are clamped,
+ * unknown fields are dropped. Throws `TabwireError` INVALID_ARGUMENT when there
+ * is no usable endpoint (`url`), since there is nothing to connect to then.
+ */
+export function sanitizeBrokerConfig(value: unknown): BrokerConfig {
+  if (typeof value !== 'object' || value === null) throw invalid('config must be an object');
+  const input = value as Record<string, unknown>;
+  const url = checkUrl(input.url, 'config.url');
+  const text = (key: 'tenantId' | 'eventsSinceUrl') => (typeof input[key] === 'string' ? { [key]: input[key] } : {});
+  const delays = Array.isArray(input.retryDelaysMs)
+    ? input.retryDelaysMs.filter(finite).slice(0, maxRetryDelays).map((d) => clamp(d, 0, maxTimerMs))
+    : [];
+  const config = {
+    url: url.href,
+    ...text('tenantId'),
+    ...text('eventsSinceUrl'),
+    ...(isSessionHash(input.sessionKey) ? { sessionKey: input.sessionKey } : {}),
+    ...(delays.length > 0 ? { retryDelaysMs: delays } : {}),
+    logEnabled: typeof input.logEnabled === 'boolean' ? input.logEnabled : true,
+    invalidPayloads: input.invalidPayloads === 'pass' ? 'pass' : 'drop',
+    normalizeKeys: input.normalizeKeys === true,
+  } as BrokerConfig;
+  for (const [key, , fallback, min, max = maxTimerMs] of numericOptions) {
+    const given = input[key];
+    config[key] = finite(given) ? clamp(given, min, max) : fallback;
+  }
+  config.maxDelayMs = Math.max(config.maxDelayMs, config.minDelayMs);
+  return config;
+}

@@ -1,0 +1,133 @@
+/**
+ * The tab ↔ broker link: what travels between a tab and the worker (or the
+ * leader tab). Calls go over the control channel as RPC (see rpc.ts); the
+ * stream of events and notices goes over a port of its own as plain messages,
+ * batched (DESIGN.md rule 11).
+ *
+ * `linkVersion` changes when this file changes incompatibly; a tab moves to a
+ * worker of another build only when their link versions match.
+ */
+import type { ConnectionStatus, TransitionReason } from './states.ts';
+import type { ResyncSignal } from './states.ts';
+import type { TabwireErrorData } from './errors.ts';
+
+export const linkVersion = 1;
+
+/** The broker options that travel to the worker: plain data only. */
+export interface BrokerConfig {
+  url: string;
+  tenantId?: string;
+  /**
+   * The hash of the app's `sessionKey` (16 hex digits), never the key itself: the broker
+   * serves one account, and names its log with it. Absent without a `sessionKey`.
+   */
+  sessionKey?: string;
+  eventsSinceUrl?: string;
+  resyncSettleMs: number;
+  replayOverlapMs: number;
+  replayLimit: number;
+  replayTimeoutMs: number;
+  logMaxEvents: number;
+  logMaxAgeMs: number;
+  logEnabled: boolean;
+  keepAliveMs: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  retryDelaysMs?: number[];
+  handshakeTimeoutMs: number;
+  healthyAfterMs: number;
+  tokenTimeoutMs: number;
+  maxBufferedMessages: number;
+  maxFrameBytes: number;
+  lingerMs: number;
+  invalidPayloads: 'drop' | 'pass';
+  normalizeKeys: boolean;
+}
+
+export interface AttachRequest {
+  tabId: string;
+  linkVersion: number;
+  buildId: string;
+  /** The Web Lock this tab holds for its lifetime; the broker waits on it to learn of its death. */
+  lockName: string;
+  config: BrokerConfig;
+  patterns: string[];
+  online: boolean;
+  visible: boolean;
+  /** This tab wants the tenant filter of its own `tenantId`. */
+  tenantId?: string;
+  /**
+   * A tab re-attaching after its broker died: the time (ISO) of the last event
+   * it received. The broker sends it what its log holds since, and a resync.
+   */
+  since?: string;
+}
+
+export interface AttachReply {
+  brokerId: string;
+  buildId: string;
+  /** The Web Lock the broker holds for its lifetime; granted to a waiting tab when it dies. */
+  brokerLock: string;
+  status: ConnectionStatus;
+  reason: TransitionReason;
+}
+
+/** Broker → tab, on the stream port. */
+export type StreamMessage =
+  /** A batch of events: `d` is the JSON text of an Envelope[] (one parse per batch in the tab); `r` marks replayed events. */
+  | { k: 'ev'; d: string; r?: 1 }
+  | { k: 'st'; s: ConnectionStatus; p: ConnectionStatus; r: TransitionReason }
+  | { k: 'rs'; s: ResyncSignal }
+  | { k: 'er'; e: TabwireErrorData }
+  /** Ask this tab to run the app's `getToken` or `refreshToken`; answered with `TabAnswer`. */
+  | { k: 'ask'; id: number; fn: 'getToken' | 'refreshToken' }
+  /** A newer build of this endpoint's broker exists; the tab may move to it. */
+  | { k: 'up'; n: UpgradeNotice };
+
+/** What a tab needs to know to move to the broker of a newer build. */
+export interface UpgradeNotice {
+  buildId: string;
+  /** How that broker is reached. */
+  mode: 'worker' | 'leader';
+  /** For a worker: its script URL and name, to attach to that very worker. */
+  script?: string;
+  name?: string;
+  /** True when this tab can move there without a reload (same link version, same kind of host). */
+  compatible: boolean;
+}
+
+/** Tab → broker, on the stream port: the answer to an `ask`. */
+export type TabAnswer =
+  | { k: 'ans'; id: number; ok: true; token?: string }
+  | {
+      k: 'ans';
+      id: number;
+      ok: false;
+      e: TabwireErrorData;
+      /**
+       * 1: "this tab cannot do that, ask another": it has no `refreshToken`, or its `getToken`
+       * gave no token (null, undefined, ''). Not a refusal: the broker asks the next tab, and
+       * ends in `unauthorized` only if no tab could. Absent: the app's function threw or
+       * rejected, a refusal.
+       */
+      n?: 1;
+    };
+
+/** Calls a tab makes on the control channel; the names are the RPC methods. */
+export interface BrokerCalls {
+  attach(request: AttachRequest): AttachReply;
+  detach(): void;
+  subscribe(pattern: string): void;
+  unsubscribe(pattern: string): void;
+  signal(signal: { online?: boolean; visible?: boolean }): void;
+}
+
+/** What `recent()` asks the log for. */
+export interface RecentQuery {
+  /** Exact type or pattern (`goal.*`, `*`). */
+  type?: string;
+  /** Only events after this instant: an ISO 8601 timestamp or a Date. */
+  since?: string | Date;
+  /** Newest N, returned oldest first. @default 100 */
+  limit?: number;
+}

@@ -1,0 +1,24 @@
+/**
+ * `sharing: 'none'`: a broker of this tab's own, in the page — one socket per
+ * tab, as without tabwire. The last resort where neither SharedWorker nor Web
+ * Locks exist, and the baseline the benchmarks compare against. Loaded on demand.
+ */
+import { startBrowserBroker } from '../../broker/browser-broker.ts';
+import type { Host } from './host.ts';
+
+export async function localHost(buildId: string): Promise<Host> {
+  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href);
+  await local.ready;
+  const control = new MessageChannel();
+  const stream = new MessageChannel();
+  local.broker.accept(control.port2, stream.port2);
+  return {
+    control: control.port1,
+    stream: stream.port1,
+    close() {
+      control.port1.close();
+      stream.port1.close();
+      void local.stop();
+    },
+  };
+}
