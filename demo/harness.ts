@@ -8,7 +8,7 @@
  * connect options), connect=0 to wait for an explicit `harness.connect(options)`.
  */
 import { type Broker, type ConnectOptions, type RealtimeEvent, connectBroker } from '../src/index.ts';
-// The worker bundled on its own, for tests of a `worker` factory that starts it the way DESIGN.md shows.
+// The worker bundled on its own, for tests of a `worker` factory that starts it the way the README shows.
 import workerUrl from '../worker/broker.worker.ts?worker&url';
 
 const params = new URLSearchParams(location.search);

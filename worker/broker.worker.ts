@@ -14,7 +14,7 @@ interface SharedWorkerScope {
 
 const scope = self as unknown as SharedWorkerScope;
 // The worker name is `tabwire|<buildId>|<url>` (see client.ts): the build comes from the tab that started us
-// (an app's own `buildId` included). A factory that did not pass the name on (DESIGN.md's `worker: () =>
+// (an app's own `buildId` included). A factory that did not pass the name on (the documented `worker: () =>
 // SharedWorker`) started us for tabs of the library's build, the build this file was compiled from.
 const named = scope.name.startsWith('tabwire|');
 const host = startBrowserBroker(

@@ -1,6 +1,6 @@
 /**
  * (b) One plain WebSocket per tab: what an app does without tabwire. A fair,
- * minimal client: PROTOCOL.md's handshake, JSON parse and dispatch per message,
+ * minimal client: docs/protocol.md's handshake, JSON parse and dispatch per message,
  * the same jittered backoff as tabwire, and after a reconnect its own REST
  * refetch (GET /api/events?since=…) — one per tab.
  */

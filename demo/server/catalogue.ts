@@ -1,6 +1,6 @@
 /**
  * The REST writes of the mock backend and the event each one emits
- * (PROTOCOL.md "Event catalogue"). One table, so every event type can be
+ * (docs/protocol.md "Event catalogue"). One table, so every event type can be
  * produced through REST and the demo's buttons and the tests share it.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The mock backend: PROTOCOL.md on 127.0.0.1 — tokens, post-connection auth,
+ * The mock backend: docs/protocol.md on 127.0.0.1 — tokens, post-connection auth,
  * tenant-scoped broadcast of REST writes, the events-since replay endpoint —
  * plus a control API for tests and the demo (counts, drops, faults, raw frames).
  * Every instance can be stopped, and `startMockBackend` always picks a free

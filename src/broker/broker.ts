@@ -214,7 +214,7 @@ export class Broker {
     if (request.linkVersion !== linkVersion) {
       throw errorData('INVALID_ARGUMENT', `tab speaks link version ${request.linkVersion}, broker ${linkVersion}`);
     }
-    // A stale worker must not serve new code silently (DESIGN.md rule 10).
+    // A stale worker must not serve new code silently (docs/architecture.md, rule 10).
     if (this.#deps.build && request.buildId !== this.#deps.buildId) {
       throw errorData('BUILD_MISMATCH', `this worker runs build ${this.#deps.buildId}, the tab ${request.buildId}; pass the worker factory's name on`);
     }
@@ -542,7 +542,7 @@ export class Broker {
 
   #onEvent(raw: Envelope, at: number, text: string): void {
     if (this.#connection.status !== 'open') {
-      // The server sends events only after auth.success (PROTOCOL.md "Handshake").
+      // The server sends events only after auth.success (docs/protocol.md "Handshake").
       this.#counters.dropped.early++;
       return;
     }

@@ -1,5 +1,5 @@
 /**
- * Builds announce themselves (DESIGN.md rule 10). Every broker says which build
+ * Builds announce themselves (docs/architecture.md, rule 10). Every broker says which build
  * it runs on an origin-wide BroadcastChannel and answers the same question from
  * others; a broker that hears of a newer build for its endpoint tells its tabs,
  * which move over when the app lets them. That is how, after a deploy, the

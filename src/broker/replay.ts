@@ -1,6 +1,6 @@
 /**
  * REST replay of missed events: `GET <eventsSinceUrl>?since=<ISO>` with the
- * tab-provided token (PROTOCOL.md "No replay" and "REST side"), retried with
+ * tab-provided token (docs/protocol.md "Missed events: resync, and replay where the server can" and "The events-since endpoint"), retried with
  * backoff, de-duplicated against what the log and the broker already have, and
  * delivered oldest first, marked replayed, before the live events held back
  * meanwhile. Loaded by the broker on demand: only apps with an events-since
@@ -56,8 +56,8 @@ const maxBodyBytesCap = 8 * 1024 * 1024;
 /** Pages fetched forward from the gap's start at most, when every answer comes back full. */
 const maxPages = 5;
 /**
- * Answers not retried: no events-since endpoint (it is on PROTOCOL.md's roadmap), or
- * FORBIDDEN (PROTOCOL.md: "do not retry").
+ * Answers not retried: no events-since endpoint (optional in docs/protocol.md), or
+ * FORBIDDEN (docs/protocol.md: "do not retry").
  */
 const absent = new Set([403, 404, 405, 501]);
 
@@ -65,7 +65,7 @@ const absent = new Set([403, 404, 405, 501]);
  * Replay the gap that began at `since` (ms).
  *
  * Completeness is judged without assuming how the endpoint cuts a long answer
- * (PROTOCOL.md says only "last 100 events per tenant"): the start of the gap is
+ * (docs/protocol.md gives only a page size, `replayLimit`): the start of the gap is
  * covered when the first answer was short or reaches back to `since`; the end is
  * covered once an answer comes back short, asking again from the newest event
  * received while answers are full. A server that keeps the newest N and one that

@@ -1,6 +1,6 @@
 /**
  * The tabs attached to this broker: their stream port, subscriptions and
- * liveness. Liveness comes from Web Locks (DESIGN.md rule 7): each tab holds a
+ * liveness. Liveness comes from Web Locks (docs/architecture.md, rule 7): each tab holds a
  * lock for its lifetime and the broker queues for it, so the broker learns of a
  * tab's death within ~100 ms without polling. MessagePort has no close event.
  */

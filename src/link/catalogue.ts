@@ -1,5 +1,5 @@
 /**
- * The event catalogue of PROTOCOL.md as types. Payloads are type aliases (not
+ * The event catalogue of docs/protocol.md as types. Payloads are type aliases (not
  * interfaces) so they stay assignable to the untyped `Record<string, unknown>`.
  *
  * Enumerated fields list the documented values and accept any other string:
@@ -39,9 +39,9 @@ export type GoalActivated = {
 };
 export type GoalCompleted = { goalId: string; tenantId: string; completedAt: string; completedBy: string; finalNotes?: string | null };
 export type GoalCancelled = { goalId: string; tenantId: string; cancelledAt: string; cancelledBy: string; reason?: string | null };
-/** No payload published yet (PROTOCOL.md): only goalId and tenantId are checked. */
+/** No payload published yet (docs/protocol.md): only goalId and tenantId are checked. */
 export type GoalPaused = { goalId: string; tenantId: string; pausedAt?: string; pausedBy?: string; reason?: string | null };
-/** No payload published yet (PROTOCOL.md): only goalId and tenantId are checked. */
+/** No payload published yet (docs/protocol.md): only goalId and tenantId are checked. */
 export type GoalResumed = { goalId: string; tenantId: string; resumedAt?: string; resumedBy?: string };
 export type GoalActivityCreated = {
   activityId: string;
@@ -173,14 +173,14 @@ export type AttachmentCreated = {
 
 export type AuthSuccess = { tenantId: string; userId: string; connectionId: string };
 
-/** PROTOCOL.md "Errors". */
+/** docs/protocol.md "Errors". */
 export type ServerErrorCode = Open<
   'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'VALIDATION_ERROR' | 'RATE_LIMIT_EXCEEDED' | 'INTERNAL_ERROR'
 >;
 export type ServerError = { error: string; code: ServerErrorCode };
 
 /**
- * The domain events of PROTOCOL.md, by type. An interface, so apps can add
+ * The domain events of docs/protocol.md, by type. An interface, so apps can add
  * their own types by declaration merging:
  *
  *     declare module 'tabwire' { interface TabwireEvents { 'chat.message': { text: string } } }

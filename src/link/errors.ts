@@ -1,6 +1,6 @@
 /**
  * Errors that cross the tab/worker boundary are plain data with a `code`
- * (DESIGN.md rule 6): class identity does not survive a MessagePort. The tab
+ * (docs/architecture.md, rule 6): class identity does not survive a MessagePort. The tab
  * turns them back into `TabwireError` so apps can `catch (e) { e.code }`.
  */
 
@@ -39,7 +39,7 @@ export type TabwireErrorCode =
   | 'INVALID_PAYLOAD'
   /** An event of another tenant arrived and was dropped. */
   | 'TENANT_MISMATCH'
-  /** The server sent an error frame; `serverCode` holds its code (PROTOCOL.md "Errors"). */
+  /** The server sent an error frame; `serverCode` holds its code (docs/protocol.md "Errors"). */
   | 'SERVER_ERROR'
   /** The IndexedDB log is unavailable; events are relayed from memory only. */
   | 'LOG_DEGRADED'

@@ -1,7 +1,7 @@
 /**
  * Event typing: an event map from type to payload, and the helpers that give
  * `on(pattern, handler)` the right event type for exact types, prefixes and `*`.
- * The catalogue of PROTOCOL.md is in protocol/catalogue.ts.
+ * The catalogue of docs/protocol.md is in ./catalogue.ts.
  */
 import type { ControlFrames, TabwireEvents } from './catalogue.ts';
 import type { Envelope } from './envelope.ts';
@@ -9,7 +9,7 @@ import type { Envelope } from './envelope.ts';
 /** Maps each event type to its payload: any object type, e.g. an interface extended by merging. */
 export type EventMap = object;
 
-/** The default map: the PROTOCOL.md catalogue and its control frames. */
+/** The default map: the docs/protocol.md catalogue and its control frames. */
 export type DefaultEvents = TabwireEvents & ControlFrames;
 
 /** An event as handlers receive it. `replayed`: recovered through the events-since endpoint after a gap. */

@@ -2,7 +2,7 @@
  * The tab ↔ broker link: what travels between a tab and the worker (or the
  * leader tab). Calls go over the control channel as RPC (see rpc.ts); the
  * stream of events and notices goes over a port of its own as plain messages,
- * batched (DESIGN.md rule 11).
+ * batched (docs/architecture.md, rule 11).
  *
  * `linkVersion` changes when this file changes incompatibly; a tab moves to a
  * worker of another build only when their link versions match.

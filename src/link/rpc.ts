@@ -3,7 +3,7 @@
  * listeners (a MessagePort, a SharedWorker port, a BroadcastChannel between two
  * parties).
  *
- * Why not comlink (DESIGN.md suggests it): comlink is 2.1 kB gzip and does not
+ * Why not comlink (the design card names it): comlink is 2.1 kB gzip and does not
  * tree-shake, half of the 4 kB client budget; its calls never settle when the far
  * side dies (a killed worker leaves every pending call hanging); and its proxies
  * need transferable ports, which BroadcastChannel (the leader-tab fallback) cannot

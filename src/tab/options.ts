@@ -7,7 +7,7 @@ import type { BrokerConfig } from '../link/messages.ts';
 import { hashSessionKey } from '../link/session-key.ts';
 
 export interface ConnectOptions {
-  /** WebSocket endpoint, `ws://` or `wss://`. Never put credentials in it (PROTOCOL.md). */
+  /** WebSocket endpoint, `ws://` or `wss://`. Never put credentials in it (docs/protocol.md). */
   url: string;
   /**
    * Returns the current access token. Runs in a tab, asked by the worker before

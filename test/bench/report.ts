@@ -114,7 +114,7 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     `Run: ${env.date}, ${env.cpu}, ${env.cores} cores, Node ${env.node}, Chromium ${env.chromium}, ${env.rounds} rounds per measurement.`,
     '',
     '- **(a) tabwire (SharedWorker)**: the library as shipped.',
-    '- **(b) socket per tab**: the baseline, a minimal client per tab: PROTOCOL.md handshake, JSON parse and dispatch, the same backoff, and its own REST refetch after a reconnect.',
+    '- **(b) socket per tab**: the baseline, a minimal client per tab: docs/protocol.md handshake, JSON parse and dispatch, the same backoff, and its own REST refetch after a reconnect.',
     '- **(c) tabwire (leader tab)**: the fallback where SharedWorker is missing (`sharing: \'leader\'`).',
     '- **broadcast-channel peer**: a leader-election peer from npm (`broadcast-channel` 7): the leader tab holds a socket as in (b) and relays every frame over BroadcastChannel.',
     '',

@@ -118,7 +118,7 @@ test.describe('one SharedWorker, one socket, every tab', () => {
     await eventually(async () => expect(await page!.evaluate(() => (window as unknown as { lateGot: string[] }).lateGot)).toEqual(['goal.created']));
   });
 
-  test('a worker factory that takes no name (DESIGN.md: worker: () => SharedWorker) still shares one worker', async ({ tabs, backend }) => {
+  test('a worker factory that takes no name (as documented: worker: () => SharedWorker) still shares one worker', async ({ tabs, backend }) => {
     const pages = await tabs.open(2, { connect: '0' });
     for (const page of pages) {
       await page.evaluate(async () => {

@@ -280,7 +280,7 @@ describe('broker: upstream', () => {
     await until(() => expect(tab.status).toBe('open'));
     await until(() => expect(world.backend.stats().pings).toBeGreaterThanOrEqual(1), 3000);
     world.backend.push({ type: 'ping', timestamp: iso(), data: {} });
-    // PROTOCOL.md shows the older draft's ping bare, without timestamp or data: answered all the same.
+    // docs/protocol.md shows the older draft's ping bare, without timestamp or data: answered all the same.
     world.backend.push({ type: 'ping' });
     await until(() => expect(world.backend.stats().pongs).toBe(2));
     expect(tab.types()).toEqual([]);

@@ -115,7 +115,7 @@ describe('terse control frames', () => {
 });
 
 describe('default wire protocol', () => {
-  it('builds the auth, ping and pong frames of PROTOCOL.md', () => {
+  it('builds the auth, ping and pong frames of docs/protocol.md', () => {
     expect(JSON.parse(defaultWireProtocol.authFrame('tok'))).toEqual({ action: 'auth', token: 'tok' });
     expect(JSON.parse(defaultWireProtocol.pingFrame())).toEqual({ action: 'ping' });
     expect(JSON.parse(defaultWireProtocol.pongFrame('2025-01-01T00:00:00.000Z'))).toEqual({ type: 'pong', timestamp: '2025-01-01T00:00:00.000Z' });

@@ -2,7 +2,7 @@
  * Reconnect delays. Pure: randomness is a parameter so tests can pin it.
  *
  * The ceiling doubles per attempt (1 s, 2 s, 4 s, 8 s, 16 s, capped at 30 s by
- * default, PROTOCOL.md "Reconnection"); the delay is drawn uniformly between the
+ * default, docs/protocol.md "Reconnection"); the delay is drawn uniformly between the
  * floor and floor + ceiling ("full jitter" above a floor, as centrifuge-js does),
  * so a browser never retries faster than `minDelayMs` and a fleet of browsers
  * that lost the server together does not come back in lockstep.
@@ -37,7 +37,7 @@ export function jitteredDelayMs(
 
 /**
  * Delay after `RATE_LIMIT_EXCEEDED`: the server asked for 1 s, 2 s, 4 s, 8 s …
- * (PROTOCOL.md "Errors"), so the ceiling itself is the floor here and jitter
+ * (docs/protocol.md "Errors"), so the ceiling itself is the floor here and jitter
  * only adds up to 10 % on top, never less than the server asked.
  */
 export function rateLimitDelayMs(

@@ -1,7 +1,7 @@
 /**
  * The connection state machine: one pure function from (state, event) to
  * (state, effects). No sockets, timers or clocks here — the worker's adapter
- * performs the effects and feeds back what happened as events (DESIGN.md rule 1).
+ * performs the effects and feeds back what happened as events (docs/architecture.md, rule 1).
  *
  * Every state carries the reason it was entered, so tabs can be told why
  * (`onState(next, prev, reason)`), and the README's transition table is checked
@@ -37,7 +37,7 @@ export type ConnectionState =
   | { status: 'backoff'; reason: TransitionReason; attempt: number; delayMs: number }
   | { status: 'offline' | 'unauthorized' | 'forbidden' | 'closed'; reason: TransitionReason };
 
-/** Server error codes the machine reacts to (PROTOCOL.md "Errors"); others are surfaced only. */
+/** Server error codes the machine reacts to (docs/protocol.md "Errors"); others are surfaced only. */
 export type ServerErrorCode = string;
 
 export type ConnectionEvent =
@@ -66,7 +66,7 @@ export type TimerName = 'handshake' | 'retry' | 'healthy' | 'settled';
 
 /**
  * A refreshed token accepted by the handshake and refused on the connection within this
- * many ms is treated as refused by the handshake: final, not refreshed again (PROTOCOL.md:
+ * many ms is treated as refused by the handshake: final, not refreshed again (docs/protocol.md:
  * stop the retry loop). Short enough that tokens living a few seconds still refresh.
  */
 export const refusedAtOnceMs = 1000;

@@ -1,6 +1,6 @@
 /**
  * Keep-alive schedule. The gateway closes a connection after 10 minutes without
- * traffic and the server sends no pings (PROTOCOL.md "Keep-alive"), so the client
+ * traffic and the server sends no pings (docs/protocol.md "Keep-alive"), so the client
  * pings when it has sent nothing for `keepAliveMs`. Pure: the caller owns the one
  * timer (per browser, in the worker) and the clock.
  */

@@ -1,6 +1,6 @@
 /**
  * Server frames: parsing and validation at the edge, once per frame in the worker
- * (PROTOCOL.md "Envelope"). Never throws: a bad frame becomes a rejection that
+ * (docs/protocol.md "Envelope"). Never throws: a bad frame becomes a rejection that
  * names the field and what it got, so it can be dropped, counted and reported.
  */
 import type { Envelope } from '../../link/envelope.ts';
@@ -102,7 +102,7 @@ export function validateEnvelope(value: unknown): ParsedFrame {
   const data = frame.data;
   const isObject = typeof data === 'object' && data !== null && !Array.isArray(data);
   const at = parseIsoTimestamp(frame.timestamp);
-  // Control frames are acted on even when terse: PROTOCOL.md shows the older draft's ping as a bare
+  // Control frames are acted on even when terse: docs/protocol.md shows the older draft's ping as a bare
   // {"type":"ping"}, and a server's pong or auth.error without a timestamp must not stall the handshake.
   // Their `at` is NaN when they carry no timestamp; nothing orders or logs them.
   if (isControlType(frame.type) && (!isObject || Number.isNaN(at))) {

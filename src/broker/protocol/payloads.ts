@@ -1,5 +1,5 @@
 /**
- * Payload checks for the known event types (PROTOCOL.md "Event catalogue"),
+ * Payload checks for the known event types (docs/protocol.md "Event catalogue"),
  * run once per frame in the worker, and the normalisations older backend drafts
  * need: renamed measure events and snake_case keys.
  *
@@ -16,7 +16,7 @@ const schema: Record<string, string> = {
   'goal.activated': 'goalId tenantId previousStatus newStatus activatedAt activatedBy',
   'goal.completed': 'goalId tenantId completedAt completedBy finalNotes?',
   'goal.cancelled': 'goalId tenantId cancelledAt cancelledBy reason?',
-  // "listed by the frontend guide; no payload published" (PROTOCOL.md): only what every event carries is required.
+  // "listed by the frontend guide; no payload published" (docs/protocol.md, "Event catalogue"): only what every event carries is required.
   'goal.paused': 'goalId tenantId pausedAt? pausedBy? reason?',
   'goal.resumed': 'goalId tenantId resumedAt? resumedBy?',
   'goal.activity.created': 'activityId goalId tenantId type title content tags:a? createdAt createdBy',

@@ -1,5 +1,5 @@
 /**
- * The default wire protocol: PROTOCOL.md's handshake, keep-alive and error frames.
+ * The default wire protocol: docs/protocol.md's handshake, keep-alive and error frames.
  * The engine only asks this object to build frames and to sort incoming ones, so
  * another backend can be served by another implementation of `WireProtocol`.
  */
@@ -46,7 +46,7 @@ export const defaultWireProtocol: WireProtocol = {
         kind: 'error',
         code,
         message: str(data.error) ?? str(data.message) ?? 'server error',
-        // PROTOCOL.md names `connection.error` only as an example of where an expired token is
+        // docs/protocol.md names `connection.error` only as an example of where an expired token is
         // reported: UNAUTHORIZED in any context means the connection's token, and is acted on.
         during: context === 'auth' ? 'auth' : context === 'connection' || code === 'UNAUTHORIZED' ? 'connection' : 'request',
       };

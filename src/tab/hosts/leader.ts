@@ -1,5 +1,5 @@
 /**
- * `sharing: 'leader'` (DESIGN.md rule 9): where SharedWorker is missing, the
+ * `sharing: 'leader'` (docs/architecture.md, rule 9): where SharedWorker is missing, the
  * tabs elect one leader with a Web Lock; the leader runs the same broker as the
  * worker, in the page, and serves every tab over a pair of BroadcastChannels of
  * its own; the others talk to it exactly as they would to the worker.
