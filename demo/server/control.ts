@@ -29,7 +29,12 @@ export async function handleControl(backend: MockBackend, action: string, body: 
       backend.setRefreshFails(body.fails === true);
       return json(res, 200, { ok: true });
     case 'replay-faults':
-      backend.setReplayFaults({ fail: Number(body.fail ?? 0), unauthorized: Number(body.unauthorized ?? 0), delayMs: Number(body.delayMs ?? 0) });
+      backend.setReplayFaults({
+        fail: Number(body.fail ?? 0),
+        unauthorized: Number(body.unauthorized ?? 0),
+        delayMs: Number(body.delayMs ?? 0),
+        stallBody: Number(body.stallBody ?? 0),
+      });
       return json(res, 200, { ok: true });
     case 'expire':
       backend.expireTokens();
