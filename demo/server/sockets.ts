@@ -1,0 +1,140 @@
+/**
+ * The WebSocket side, as the managed gateway behaves: the upgrade (refused while
+ * not accepting), post-connection auth answered per the auth mode, the frames a
+ * client sends after it, the idle limit, and closing sockets on a test's demand.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { type Actor, newId } from './catalogue.ts';
+import { emitEvent, isoNow, sendFrame } from './events.ts';
+import { nextAuthMode } from './faults.ts';
+import type { Connection, MockState } from './state.ts';
+import { verifyToken } from './tokens.ts';
+
+type Frame = Record<string, unknown>;
+
+/** An error frame, then the close: what the gateway does with a connection it will not serve. */
+function refuse(state: MockState, connection: Connection, code: string, error: string): void {
+  state.counters.authFailures++;
+  sendFrame(connection, { type: 'auth.error', timestamp: isoNow(state), data: { error, code } });
+  connection.socket.close(4001, code);
+}
+
+function onAuthFrame(state: MockState, connection: Connection, frame: Frame): void {
+  state.counters.handshakes++;
+  const mode = nextAuthMode(state.faults);
+  if (mode === 'hang') return;
+  if (mode !== 'ok' && mode !== 'revoked') return refuse(state, connection, mode, `refused by test mode ${mode}`);
+  const info = verifyToken(state, frame.token);
+  if (!info) return refuse(state, connection, 'UNAUTHORIZED', 'Invalid authentication token');
+  connection.actor = { tenantId: info.tenantId, userId: info.userId };
+  state.counters.authSuccesses++;
+  sendFrame(connection, {
+    type: 'auth.success',
+    timestamp: isoNow(state),
+    data: { tenantId: info.tenantId, userId: info.userId, connectionId: connection.connectionId },
+  });
+  if (mode === 'revoked') {
+    sendFrame(connection, { type: 'connection.error', timestamp: isoNow(state), data: { error: 'Token revoked', code: 'UNAUTHORIZED' } });
+    connection.socket.close(4001, 'token revoked');
+  }
+}
+
+function sendRequestError(state: MockState, connection: Connection, type: string, error: string): void {
+  sendFrame(connection, { type, timestamp: isoNow(state), data: { error, code: 'VALIDATION_ERROR' } });
+}
+
+/** A frame from an authenticated socket: keep-alives are only counted; a broadcast action becomes an event. */
+function onUpstreamFrame(state: MockState, connection: Connection, actor: Actor, frame: Frame): void {
+  const { counters } = state;
+  if (frame.action === 'ping') {
+    counters.pings++;
+    return;
+  }
+  if (frame.type === 'pong') {
+    counters.pongs++;
+    return;
+  }
+  counters.upstream++;
+  counters.received.push(frame);
+  if (frame.action !== 'broadcast') return sendRequestError(state, connection, 'request.error', `unknown action ${String(frame.action)}`);
+  if (typeof frame.data !== 'object' || frame.data === null) return sendRequestError(state, connection, 'broadcast.error', 'data must be an object');
+  emitEvent(state, actor.tenantId, 'broadcast.message', { ...(frame.data as Frame), userId: actor.userId });
+}
+
+function onSocketMessage(state: MockState, connection: Connection, raw: unknown): void {
+  connection.lastReceivedAt = Date.now();
+  let frame: Frame;
+  try {
+    frame = JSON.parse(String(raw)) as Frame;
+  } catch {
+    return sendRequestError(state, connection, 'request.error', 'frame is not JSON');
+  }
+  const { actor } = connection;
+  if (actor) return onUpstreamFrame(state, connection, actor, frame);
+  if (frame.action === 'auth') return onAuthFrame(state, connection, frame);
+  refuse(state, connection, 'UNAUTHORIZED', 'authenticate first');
+}
+
+export function createSocketServer(state: MockState): WebSocketServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+  wss.on('connection', (socket: WebSocket) => {
+    const connection: Connection = { socket, actor: undefined, connectionId: newId('conn'), lastReceivedAt: Date.now() };
+    state.connections.add(connection);
+    state.counters.connections++;
+    state.counters.connectionTimes.push(Date.now());
+    socket.on('message', (raw) => onSocketMessage(state, connection, raw));
+    socket.on('close', () => state.connections.delete(connection));
+    socket.on('error', () => state.connections.delete(connection));
+  });
+  return wss;
+}
+
+/** An HTTP upgrade: only /realtime, only while accepting; any query string is recorded for the tests. */
+export function acceptUpgrade(state: MockState, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.search) state.counters.socketQueries.push(url.search);
+  if (!state.faults.accepting || url.pathname !== '/realtime') {
+    state.counters.refused++;
+    socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+}
+
+/** Closes sockets that received nothing for the idle limit; checks often enough for short limits in tests. */
+export function startIdleSweep(state: MockState): NodeJS.Timeout {
+  const { idleTimeoutMs } = state.settings;
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const connection of state.connections) {
+      if (now - connection.lastReceivedAt >= idleTimeoutMs) {
+        state.counters.idleClosed++;
+        connection.socket.close(1001, 'idle timeout');
+      }
+    }
+  }, Math.max(50, Math.min(idleTimeoutMs / 4, 5000)));
+  sweep.unref();
+  return sweep;
+}
+
+/** Closes every socket, as a gateway restart does. */
+export function dropSockets(state: MockState, code: number): void {
+  for (const connection of state.connections) connection.socket.close(code, 'dropped by test');
+}
+
+/** Tells each authenticated socket its token expired, then closes it. */
+export function closeExpiredSockets(state: MockState): void {
+  for (const connection of state.connections) {
+    if (!connection.actor) continue;
+    sendFrame(connection, { type: 'connection.error', timestamp: isoNow(state), data: { error: 'Token expired', code: 'UNAUTHORIZED' } });
+    connection.socket.close(4001, 'token expired');
+  }
+}
+
+/** Cuts every socket at once (no close handshake) and forgets them, for pause and close. */
+export function terminateSockets(state: MockState): void {
+  for (const connection of state.connections) connection.socket.terminate();
+  state.connections.clear();
+}
