@@ -85,8 +85,11 @@ export function bundleSizes(dist = 'dist') {
  * +2.5 kB, the check of the config a tab sends +2.1 kB, IndexedDB reopen and
  * pending wipes +2.5 kB (store and log), bounded replay bodies +1.2 kB, the
  * depth bound and own-property lookups +0.7 kB, token epochs +0.4 kB.
+ * Raised for the worker by 1,056 B, what moving the log onto the idb library
+ * measurably costs (18,758 → 19,814 B gzip; 55,531 → 58,670 B minified): idb
+ * itself, less the hand-written request promises it replaces.
  */
 export const targets = { client: 4 * 1024, worker: 12 * 1024 };
-export const budgets = { client: 6.125 * 1024, worker: 18.5 * 1024 + 256 };
+export const budgets = { client: 6.125 * 1024, worker: 18.5 * 1024 + 256 + 1_056 };
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(bundleSizes(), null, 2));

@@ -4,93 +4,19 @@
  * age trimming and de-duplication all come from the key itself. Each batch is
  * one transaction: put, trim by age, trim by count, save last-seen. Durability
  * is relaxed: the log is a cache the server can rebuild, not a ledger.
+ * Requests are idb's promises; inside a transaction only its own requests are
+ * awaited, or it commits early.
  */
+import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction, type OpenDBCallbacks, type StoreNames, wrap } from 'idb';
 import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from './core/log-policy.ts';
 import { matches } from '../link/patterns.ts';
 import type { Envelope } from './protocol/envelope.ts';
 import { parseIsoTimestamp } from './protocol/envelope.ts';
 import { type Clock, type EventStore, type RecentQuery, type StoredEvent, systemClock } from './ports.ts';
-import { committed, request, walk } from './idb-request.ts';
 
-/**
- * The schema: `events` holds each envelope under the out-of-line key
- * [ns, at ms, event key] (the value is just the envelope: less to clone per
- * write); `meta` holds last-seen rows keyed by ns, and the markers of wipes
- * still to do (see `WipeMarker`).
- */
 interface MetaRow {
   ns: string;
   lastSeen: LastSeen | null;
-}
-type EventKeyPath = [ns: string, at: number, key: string];
-
-export const databaseName = 'tabwire';
-/** 2: out-of-line event keys (1 kept them inside each row). The log is a cache: an upgrade starts it empty. */
-export const databaseVersion = 2;
-
-export type IdbFailure = (reason: string) => void;
-
-/**
- * Open the database through `factory`. Rejects (rather than hanging) when
- * another connection blocks the upgrade for longer than `openTimeoutMs`;
- * `onLost` is called when the browser closes the connection or a newer
- * version asks for it (we give way; the next use opens a new connection).
- */
-export async function openTabwireDatabase(
-  onLost: IdbFailure,
-  openTimeoutMs = 3000,
-  factory: IDBFactory | undefined = globalThis.indexedDB,
-): Promise<IDBDatabase> {
-  if (!factory) throw new Error('IndexedDB is not available');
-  const opening = factory.open(databaseName, databaseVersion);
-  opening.onupgradeneeded = () => {
-    const db = opening.result;
-    if (db.objectStoreNames.contains('events')) db.deleteObjectStore('events');
-    db.createObjectStore('events');
-    if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta', { keyPath: 'ns' });
-  };
-  const opened = request(opening);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('IndexedDB open blocked by another version')), openTimeoutMs);
-  });
-  let db: IDBDatabase | undefined;
-  try {
-    db = await Promise.race([opened, timeout]);
-  } finally {
-    clearTimeout(timer);
-    // If the timeout won, close the connection should it open later.
-    if (!db) opened.then((late) => late.close(), () => {});
-  }
-  const open = db;
-  open.onversionchange = () => {
-    // A newer build wants to upgrade the schema: give way and run from memory.
-    open.close();
-    onLost('closed for a newer database version');
-  };
-  open.onclose = () => onLost('the browser closed the database connection');
-  return open;
-}
-
-/** A row the log can hand out: an older build may have stored a type that was not a string. */
-function isEnvelopeRow(value: unknown): value is Envelope {
-  if (typeof value !== 'object' || value === null) return false;
-  const { type, data } = value as Partial<Record<keyof Envelope, unknown>>;
-  return typeof type === 'string' && typeof data === 'object' && data !== null;
-}
-
-/** Abort a transaction that is still active; one already aborting or finished is left as it is. */
-function abort(tx: IDBTransaction): void {
-  try {
-    tx.abort();
-  } catch {
-    // Not active any more: its outcome is already decided and `committed` reports it.
-  }
-}
-
-/** All keys of one namespace: [ns] sorts before [ns, …], and [ns, []] after every [ns, number, string]. */
-function namespaceRange(ns: string, fromAt?: number): IDBKeyRange {
-  return IDBKeyRange.bound(fromAt === undefined ? [ns] : [ns, fromAt], [ns, []]);
 }
 
 /**
@@ -103,49 +29,175 @@ interface WipeMarker {
   ns: string;
   wipe: string;
 }
-const markerKeyPrefix = '\u0000wipe\u0000';
-const markerRange = () => IDBKeyRange.bound(markerKeyPrefix, `${markerKeyPrefix}\uffff`);
 
-/** Queue the deletion of every namespace starting with `prefix`, events, last-seen and wipe marker, in `tx`. */
-function deleteNamespaces(tx: IDBTransaction, prefix: string): void {
-  const end = `${prefix}\uffff`;
-  tx.objectStore('events').delete(IDBKeyRange.bound([prefix], [end]));
-  tx.objectStore('meta').delete(IDBKeyRange.bound(prefix, end));
-  tx.objectStore('meta').delete(markerKeyPrefix + prefix);
+type EventKeyPath = [ns: string, at: number, key: string];
+
+/**
+ * The schema: `events` holds each envelope under the out-of-line key
+ * [ns, at ms, event key] (the value is just the envelope: less to clone per
+ * write; rows an older build wrote are checked when read); `meta` holds
+ * last-seen rows keyed by ns, and the markers of wipes still to do.
+ */
+interface TabwireSchema extends DBSchema {
+  events: { key: EventKeyPath; value: Envelope };
+  meta: { key: string; value: MetaRow | WipeMarker };
 }
 
-/** Delete every namespace whose name starts with one of `prefixes`, in one transaction. */
-async function wipeAll(db: IDBDatabase, prefixes: Iterable<string>): Promise<void> {
-  const tx = db.transaction(['events', 'meta'], 'readwrite');
-  const done = committed(tx);
+export type TabwireDatabase = IDBPDatabase<TabwireSchema>;
+type WriteTransaction = IDBPTransaction<TabwireSchema, ('events' | 'meta')[], 'readwrite'>;
+type EventsStore = IDBPObjectStore<TabwireSchema, ('events' | 'meta')[], 'events', 'readwrite'>;
+
+export const databaseName = 'tabwire';
+/** 2: out-of-line event keys (1 kept them inside each row). The log is a cache: an upgrade starts it empty. */
+export const databaseVersion = 2;
+
+export type IdbFailure = (reason: string) => void;
+
+/**
+ * idb's `openDB`, through `factory` rather than the global `indexedDB` (each
+ * test world has its own): the same callbacks, the same wrapped database.
+ */
+function openThrough(factory: IDBFactory, { upgrade, blocked, blocking, terminated }: OpenDBCallbacks<TabwireSchema>): Promise<TabwireDatabase> {
+  const request = factory.open(databaseName, databaseVersion);
+  const opened = wrap(request) as Promise<unknown> as Promise<TabwireDatabase>;
+  request.addEventListener('upgradeneeded', (event) => {
+    const tx = wrap(request.transaction!) as unknown as IDBPTransaction<TabwireSchema, StoreNames<TabwireSchema>[], 'versionchange'>;
+    upgrade?.(wrap(request.result) as unknown as TabwireDatabase, event.oldVersion, event.newVersion, tx, event);
+  });
+  request.addEventListener('blocked', (event) => blocked?.(event.oldVersion, event.newVersion, event));
+  opened.then(
+    (db) => {
+      if (terminated) db.addEventListener('close', () => terminated());
+      if (blocking) db.addEventListener('versionchange', (event) => blocking(event.oldVersion, event.newVersion, event));
+    },
+    () => {},
+  );
+  return opened;
+}
+
+/** The log is a cache: a schema change starts `events` empty rather than migrating it. */
+function createStores(db: TabwireDatabase): void {
+  if (db.objectStoreNames.contains('events')) db.deleteObjectStore('events');
+  db.createObjectStore('events');
+  if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta', { keyPath: 'ns' });
+}
+
+/**
+ * Open the database through `factory`. Rejects (rather than hanging) when the
+ * open does not complete within `openTimeoutMs`: `blocked` (an older
+ * connection will not give way to this version) says why. `onLost` is called
+ * when a newer version or a deletion asks for the connection (`blocking`: we
+ * give way) or the browser closes it (`terminated`); the next use opens anew.
+ */
+export async function openTabwireDatabase(
+  onLost: IdbFailure,
+  openTimeoutMs = 3000,
+  factory: IDBFactory | undefined = globalThis.indexedDB,
+): Promise<TabwireDatabase> {
+  if (!factory) throw new Error('IndexedDB is not available');
+  let blockedBy: number | undefined;
+  const opened = openThrough(factory, {
+    upgrade: createStores,
+    blocked: (currentVersion) => {
+      blockedBy = currentVersion;
+    },
+    blocking: (_current, _next, event) => {
+      // A newer build wants to upgrade the schema, or the database is being deleted: give way.
+      (event.target as IDBDatabase).close();
+      onLost('asked to give way to a newer version or a deletion');
+    },
+    terminated: () => onLost('the browser closed the database connection'),
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(blockedBy === undefined ? 'IndexedDB open did not complete' : `IndexedDB open blocked by version ${blockedBy}`));
+    }, openTimeoutMs);
+  });
+  let db: TabwireDatabase | undefined;
   try {
-    for (const prefix of prefixes) deleteNamespaces(tx, prefix);
+    db = await Promise.race([opened, timeout]);
+  } finally {
+    clearTimeout(timer);
+    // If the timeout won, close the connection should it open later.
+    if (!db) opened.then((late) => late.close(), () => {});
+  }
+  return db;
+}
+
+/** A row the log can hand out: an older build may have stored a type that was not a string. */
+function isEnvelopeRow(value: unknown): value is Envelope {
+  if (typeof value !== 'object' || value === null) return false;
+  const { type, data } = value as Partial<Record<keyof Envelope, unknown>>;
+  return typeof type === 'string' && typeof data === 'object' && data !== null;
+}
+
+/** A request left unawaited: if it fails, it aborts its transaction, and `tx.done` reports why. */
+function queued(request: Promise<unknown>): void {
+  request.catch(() => {});
+}
+
+/** Abort a transaction that is still active; one already aborting or finished is left as it is. */
+function abort(tx: WriteTransaction): void {
+  try {
+    tx.abort();
+  } catch {
+    // Not active any more: its outcome is already decided and `tx.done` reports it.
+  }
+}
+
+/**
+ * Run `fill` in `tx` and resolve when it commits. If `fill` throws, the
+ * transaction is aborted (a half-done one must not commit), and the error is
+ * the failed request's when one aborted it, else what `fill` threw.
+ */
+async function commit(tx: WriteTransaction, fill: () => Promise<void> | void): Promise<void> {
+  const done = tx.done;
+  try {
+    await fill();
   } catch (error) {
     abort(tx);
-    void done.catch(() => {});
-    throw error;
+    await done.catch(() => {});
+    throw tx.error ?? error;
   }
   await done;
 }
 
-/** Delete every namespace whose name starts with `prefix`, events and last-seen, in one transaction. */
-export function wipeNamespaces(db: IDBDatabase, prefix: string): Promise<void> {
-  return wipeAll(db, [prefix]);
+/** All keys of one namespace: [ns] sorts before [ns, …], and [ns, []] after every [ns, number, string]. */
+function namespaceRange(ns: string, fromAt?: number): IDBKeyRange {
+  return IDBKeyRange.bound(fromAt === undefined ? [ns] : [ns, fromAt], [ns, []]);
+}
+
+const markerKeyPrefix = '\u0000wipe\u0000';
+const markerRange = () => IDBKeyRange.bound(markerKeyPrefix, `${markerKeyPrefix}\uffff`);
+
+/** Queue the deletion of every namespace starting with `prefix`, events, last-seen and wipe marker, in `tx`. */
+function deleteNamespaces(tx: WriteTransaction, prefix: string): void {
+  const end = `${prefix}\uffff`;
+  const meta = tx.objectStore('meta');
+  queued(tx.objectStore('events').delete(IDBKeyRange.bound([prefix], [end])));
+  queued(meta.delete(IDBKeyRange.bound(prefix, end)));
+  queued(meta.delete(markerKeyPrefix + prefix));
+}
+
+/** Delete every namespace whose name starts with one of `prefixes`, in one transaction. */
+function wipeAll(db: TabwireDatabase, prefixes: Iterable<string>): Promise<void> {
+  const tx = db.transaction(['events', 'meta'], 'readwrite');
+  return commit(tx, () => {
+    for (const prefix of prefixes) deleteNamespaces(tx, prefix);
+  });
 }
 
 /** Record that `prefix` must be wiped, in its own small transaction, before trying the wipe itself. */
-async function markWipe(db: IDBDatabase, prefix: string): Promise<void> {
-  const tx = db.transaction('meta', 'readwrite');
-  tx.objectStore('meta').put({ ns: markerKeyPrefix + prefix, wipe: prefix } satisfies WipeMarker);
-  await committed(tx);
+async function markWipe(db: TabwireDatabase, prefix: string): Promise<void> {
+  await db.put('meta', { ns: markerKeyPrefix + prefix, wipe: prefix });
 }
 
 /** Perform the wipes left pending, by markers in the database and by `remembered` (markers that could not be written). */
-async function performPendingWipes(db: IDBDatabase, remembered: Set<string>, readMarkers: boolean): Promise<void> {
+async function performPendingWipes(db: TabwireDatabase, remembered: Set<string>, readMarkers: boolean): Promise<void> {
   const prefixes = new Set(remembered);
   if (readMarkers) {
-    const markers = (await request(db.transaction('meta').objectStore('meta').getAll(markerRange()))) as WipeMarker[];
-    for (const marker of markers) prefixes.add(marker.wipe);
+    for (const row of await db.getAll('meta', markerRange())) if ('wipe' in row) prefixes.add(row.wipe);
   }
   if (prefixes.size === 0) return;
   await wipeAll(db, prefixes);
@@ -153,7 +205,7 @@ async function performPendingWipes(db: IDBDatabase, remembered: Set<string>, rea
 }
 
 /** False once the connection is closed: a closed connection refuses to start a transaction. */
-function isOpen(db: IDBDatabase): boolean {
+function isOpen(db: TabwireDatabase): boolean {
   try {
     db.transaction('meta');
     return true;
@@ -173,21 +225,21 @@ export interface IdbStoresOptions {
 
 /**
  * The broker's store factory over one shared database connection, opened on
- * first use and reopened on the next use after the connection was lost (closed
- * by the browser, or for a newer version) or failed to open, at most once per
- * `reopenIntervalMs`.
+ * first use and reopened on the next use after the connection was lost (the
+ * browser closed it, or it gave way to a newer version or a deletion) or
+ * failed to open, at most once per `reopenIntervalMs`.
  */
 export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, policy: LogPolicy): Promise<EventStore>; wipePrefix(prefix: string): Promise<void> } {
   const clock = options.clock ?? systemClock;
   const reopenIntervalMs = options.reopenIntervalMs ?? 30_000;
-  let current: Promise<IDBDatabase> | undefined;
+  let current: Promise<TabwireDatabase> | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
   /** Prefixes whose wipe failed and whose marker may not have been written either. */
   const pendingWipes = new Set<string>();
 
-  const connect = (): Promise<IDBDatabase> => {
+  const connect = (): Promise<TabwireDatabase> => {
     if (clock.monotonic() - failedAt < reopenIntervalMs) return Promise.reject(new Error('IndexedDB failed to open moments ago'));
-    const opening: Promise<IDBDatabase> = openTabwireDatabase(
+    const opening: Promise<TabwireDatabase> = openTabwireDatabase(
       () => {
         if (current === opening) current = undefined;
       },
@@ -212,7 +264,7 @@ export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, po
     return opening;
   };
 
-  const database = async (): Promise<IDBDatabase> => {
+  const database = async (): Promise<TabwireDatabase> => {
     const cached = current;
     if (!cached) return connect();
     const db = await cached;
@@ -230,21 +282,21 @@ export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, po
     },
     async wipePrefix(prefix) {
       // Remembered before anything can fail: the next connection of this worker wipes, if no marker survives.
-      let db: IDBDatabase;
+      let db: TabwireDatabase;
       try {
         db = await database();
       } finally {
         pendingWipes.add(prefix);
       }
       await markWipe(db, prefix).catch(() => {});
-      await wipeNamespaces(db, prefix);
+      await wipeAll(db, [prefix]);
       pendingWipes.delete(prefix);
     },
   };
 }
 
 export class IdbEventStore implements EventStore {
-  readonly #db: IDBDatabase;
+  readonly #db: TabwireDatabase;
   readonly #ns: string;
   readonly #policy: LogPolicy;
   /**
@@ -257,47 +309,47 @@ export class IdbEventStore implements EventStore {
   /** Stored rows that were not envelopes (written by an older build), skipped when read. */
   skippedRows = 0;
 
-  constructor(db: IDBDatabase, ns: string, policy: LogPolicy) {
+  constructor(db: TabwireDatabase, ns: string, policy: LogPolicy) {
     this.#db = db;
     this.#ns = ns;
     this.#policy = policy;
   }
 
-  async append(events: StoredEvent[], lastSeen: LastSeen | null, now: number): Promise<void> {
+  /** One transaction: put the batch, trim by age, save last-seen, trim by count. */
+  append(events: StoredEvent[], lastSeen: LastSeen | null, now: number): Promise<void> {
     const tx = this.#db.transaction(['events', 'meta'], 'readwrite', { durability: 'relaxed' });
-    const done = committed(tx);
-    const store = tx.objectStore('events');
     const ns = this.#ns;
-    try {
+    return commit(tx, async () => {
+      const store = tx.objectStore('events');
       for (const event of events) this.#put(store, event);
       // Below [ns, cutoff] lies every event strictly older than the cutoff.
-      store.delete(IDBKeyRange.bound([ns], [ns, ageCutoff(now, this.#policy)], false, true));
-      if (lastSeen) tx.objectStore('meta').put({ ns, lastSeen } satisfies MetaRow);
-      this.#atMost = (this.#atMost ?? (await request(store.count(namespaceRange(ns))))) + events.length;
-      if (this.#atMost > this.#policy.maxEvents) {
-        const count = await request(store.count(namespaceRange(ns)));
-        const excess = excessByCount(count, this.#policy);
-        if (excess > 0) {
-          const oldest = (await request(store.getAllKeys(namespaceRange(ns), excess))) as EventKeyPath[];
-          const last = oldest[oldest.length - 1];
-          if (last) store.delete(IDBKeyRange.bound([ns], last));
-        }
-        this.#atMost = count - excess;
-      }
-    } catch {
-      // A failed request aborts the transaction; anything else thrown must not let a half-done one commit.
-      abort(tx);
-    }
-    await done;
+      queued(store.delete(IDBKeyRange.bound([ns], [ns, ageCutoff(now, this.#policy)], false, true)));
+      if (lastSeen) queued(tx.objectStore('meta').put({ ns, lastSeen }));
+      await this.#trimByCount(store, events.length);
+    });
   }
 
   /** `put` throws at once for a value it cannot clone or key: skip that event, keep the rest of the batch. */
-  #put(store: IDBObjectStore, event: StoredEvent): void {
+  #put(store: EventsStore, event: StoredEvent): void {
     try {
-      store.put(event.envelope, [this.#ns, event.at, event.key] satisfies EventKeyPath);
+      queued(store.put(event.envelope, [this.#ns, event.at, event.key]));
     } catch {
       this.refused++;
     }
+  }
+
+  /** Delete the oldest rows beyond maxEvents; counts only when the running bound says there may be too many. */
+  async #trimByCount(store: EventsStore, added: number): Promise<void> {
+    const range = namespaceRange(this.#ns);
+    this.#atMost = (this.#atMost ?? (await store.count(range))) + added;
+    if (this.#atMost <= this.#policy.maxEvents) return;
+    const count = await store.count(range);
+    const excess = excessByCount(count, this.#policy);
+    if (excess > 0) {
+      const last = (await store.getAllKeys(range, excess)).at(-1);
+      if (last) queued(store.delete(IDBKeyRange.bound([this.#ns], last)));
+    }
+    this.#atMost = count - excess;
   }
 
   async recent(query: RecentQuery): Promise<StoredEvent[]> {
@@ -306,44 +358,40 @@ export class IdbEventStore implements EventStore {
     const range = namespaceRange(this.#ns, sinceAt === undefined || Number.isNaN(sinceAt) ? undefined : sinceAt);
     const out: StoredEvent[] = [];
     if (limit === 0) return out;
-    const store = this.#db.transaction('events').objectStore('events');
-    await walk(store.openCursor(range, 'prev'), (cursor) => {
-      const [, at, key] = cursor.key as EventKeyPath;
+    let cursor = await this.#db.transaction('events').store.openCursor(range, 'prev');
+    for (; cursor && out.length < limit; cursor = await cursor.continue()) {
+      const [, at, key] = cursor.key;
+      // Typed as the schema says, but an older build may have written something else.
       const envelope: unknown = cursor.value;
       if (!isEnvelopeRow(envelope)) {
         this.skippedRows++;
-        return true;
+        continue;
       }
       // `since` is exclusive: events at exactly that instant were already seen.
       if ((sinceAt === undefined || at > sinceAt) && (query.type === undefined || matches(query.type, envelope.type))) {
         out.push({ at, key, envelope });
       }
-      return out.length < limit;
-    });
+    }
     return out.reverse();
   }
 
   async keysSince(since: number): Promise<string[]> {
-    const store = this.#db.transaction('events').objectStore('events');
-    const keys = (await request(store.getAllKeys(namespaceRange(this.#ns, since)))) as EventKeyPath[];
+    const keys = await this.#db.getAllKeys('events', namespaceRange(this.#ns, since));
     return keys.map((key) => key[2]);
   }
 
   async lastSeen(): Promise<LastSeen | null> {
-    const store = this.#db.transaction('meta').objectStore('meta');
-    const row = (await request(store.get(this.#ns))) as MetaRow | undefined;
-    return row?.lastSeen ?? null;
+    const row = await this.#db.get('meta', this.#ns);
+    return row && 'lastSeen' in row ? row.lastSeen : null;
   }
 
-  async count(): Promise<number> {
-    return request(this.#db.transaction('events').objectStore('events').count(namespaceRange(this.#ns)));
+  count(): Promise<number> {
+    return this.#db.count('events', namespaceRange(this.#ns));
   }
 
   async wipe(): Promise<void> {
     const tx = this.#db.transaction(['events', 'meta'], 'readwrite');
-    tx.objectStore('events').delete(namespaceRange(this.#ns));
-    tx.objectStore('meta').delete(this.#ns);
-    await committed(tx);
+    await Promise.all([tx.objectStore('events').delete(namespaceRange(this.#ns)), tx.objectStore('meta').delete(this.#ns), tx.done]);
     this.#atMost = 0;
   }
 

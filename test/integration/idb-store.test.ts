@@ -1,13 +1,15 @@
 import 'fake-indexeddb/auto';
-import { IDBFactory } from 'fake-indexeddb';
+import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
+import { unwrap } from 'idb';
 import { describe, expect, it, vi } from 'vitest';
 import type { LogPolicy } from '../../src/broker/core/log-policy.ts';
 import { eventKey } from '../../src/broker/core/log-policy.ts';
 import type { StoredEvent } from '../../src/broker/ports.ts';
 import { IdbEventStore, idbStores, openTabwireDatabase } from '../../src/broker/idb-store.ts';
-import { walk } from '../../src/broker/idb-request.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
+/** The browser closing a connection abnormally (fake-indexeddb's types want the class, not a connection). */
+const browserCloses = (db: IDBDatabase) => forceCloseDatabase(db as unknown as Parameters<typeof forceCloseDatabase>[0]);
 const t0 = Date.UTC(2025, 10, 3, 14, 30);
 const policy: LogPolicy = { maxEvents: 500, maxAgeMs: 24 * 3600_000 };
 
@@ -108,6 +110,38 @@ describe('IndexedDB event store', () => {
     await expect(openTabwireDatabase(() => {}, 500, factory)).rejects.toThrow();
     newer.close();
   });
+
+  it('rejects after the timeout, saying why, when an older connection will not give way (blocked)', async () => {
+    const factory = new IDBFactory();
+    // An older build's connection that ignores versionchange.
+    const older = await new Promise<IDBDatabase>((resolve) => {
+      const request = factory.open('tabwire', 1);
+      request.onsuccess = () => resolve(request.result);
+    });
+    await expect(openTabwireDatabase(() => {}, 200, factory)).rejects.toThrow('IndexedDB open blocked by version 1');
+    older.close();
+  });
+
+  it('gives way to a newer version (blocking): closes at once, so the upgrade is not blocked, and reports the loss', async () => {
+    const factory = new IDBFactory();
+    const onLost = vi.fn();
+    await openTabwireDatabase(onLost, 1000, factory);
+    const blocked = vi.fn();
+    const newer = await new Promise<IDBDatabase>((resolve) => {
+      const request = factory.open('tabwire', 3);
+      request.onblocked = blocked;
+      request.onsuccess = () => resolve(request.result);
+    });
+    expect(onLost).toHaveBeenCalledWith('asked to give way to a newer version or a deletion');
+    expect(blocked).not.toHaveBeenCalled();
+    newer.close();
+  });
+
+  it('reports a connection the browser closed (terminated)', async () => {
+    const onLost = vi.fn();
+    browserCloses(unwrap(await openTabwireDatabase(onLost, 1000, new IDBFactory())));
+    expect(onLost).toHaveBeenCalledWith('the browser closed the database connection');
+  });
 });
 
 describe('IndexedDB event store: what a server value cannot break', () => {
@@ -125,24 +159,14 @@ describe('IndexedDB event store: what a server value cannot break', () => {
   it('skips and counts a stored row that is not an envelope (an older build stored a type that was an object)', async () => {
     const { store: s, db } = await store('ns');
     await s.append([event(t0, 'goal.created'), event(t0 + 2, 'goal.completed')], null, t0);
-    const tx = db.transaction('events', 'readwrite');
+    // Written past the schema's types, as an older build did.
+    const tx = unwrap(db).transaction('events', 'readwrite');
     tx.objectStore('events').put({ type: {}, timestamp: new Date(t0 + 1).toISOString(), data: {} }, ['ns', t0 + 1, 'bad']);
     tx.objectStore('events').put('not an envelope', ['ns', t0 + 3, 'worse']);
     await new Promise((resolve) => (tx.oncomplete = resolve));
     expect((await s.recent({ type: 'goal.*' })).map((e) => e.envelope.type)).toEqual(['goal.created', 'goal.completed']);
     expect((await s.recent({ type: '*' })).map((e) => e.envelope.type)).toEqual(['goal.created', 'goal.completed']);
     expect(s.skippedRows).toBe(4);
-  });
-
-  it('walk() rejects, rather than hanging, when the visitor throws', async () => {
-    const { store: s, db } = await store('ns');
-    await s.append([event(t0)], null, t0);
-    const cursor = db.transaction('events').objectStore('events').openCursor();
-    await expect(
-      walk(cursor, () => {
-        throw new TypeError('visitor failed');
-      }),
-    ).rejects.toThrow('visitor failed');
   });
 
   it('stores the rest of a batch when IndexedDB refuses one of its events, and counts the refused one', async () => {
@@ -194,6 +218,16 @@ describe('IndexedDB connection lost or refused', () => {
     factory.connections[0]!.close();
     const store = await stores.open('ns', policy);
     await store.append([event(t0)], null, t0);
+    expect(await store.count()).toBe(1);
+    expect(factory.opens).toBe(2);
+  });
+
+  it('reopens on the next use after the browser closed the connection (terminated)', async () => {
+    const factory = new FlakyFactory();
+    const stores = idbStores({ factory: factory.asFactory() });
+    await (await stores.open('ns', policy)).append([event(t0)], null, t0);
+    browserCloses(factory.connections[0]!);
+    const store = await stores.open('ns', policy);
     expect(await store.count()).toBe(1);
     expect(factory.opens).toBe(2);
   });
