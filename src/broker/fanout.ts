@@ -18,6 +18,7 @@
  * `schedule` is injectable for tests.
  */
 import type { Tab, TabRegistry } from './tabs.ts';
+import { tenantAllows } from './tenancy.ts';
 
 interface Pending {
   text: string;
@@ -101,7 +102,7 @@ function pick(tab: Tab, batch: Pending[]): Pending[] {
   if (tab.patterns.size === 0) return [];
   const out: Pending[] = [];
   for (const event of batch) {
-    if (tab.tenantId !== undefined && event.tenant !== undefined && event.tenant !== tab.tenantId) continue;
+    if (!tenantAllows(tab.tenantId, event.tenant)) continue;
     if (event.exactOnly ? tab.patterns.has(event.type) : tab.patterns.matches(event.type)) out.push(event);
   }
   return out;

@@ -8,6 +8,7 @@
  */
 import type { TabwireErrorData } from '../link/errors.ts';
 import type { BrokerConfig } from '../link/messages.ts';
+import { exponentialDelayMs } from '../link/exponential-delay.ts';
 import type { Clock } from './ports.ts';
 import { type Envelope, validateEnvelope } from './protocol/envelope.ts';
 import type { TokenResult } from './token-source.ts';
@@ -105,7 +106,7 @@ async function attemptReplay(port: ReplayPort, since: number): Promise<Outcome> 
     if (attempt > 0 && !retryAtOnce) {
       // Live events must not wait behind a failing endpoint.
       port.release();
-      await new Promise<void>((resolve) => port.clock.setTimeout(() => resolve(), port.config.minDelayMs * 2 ** (attempt - 1)));
+      await new Promise<void>((resolve) => port.clock.setTimeout(() => resolve(), exponentialDelayMs(port.config.minDelayMs, attempt - 1)));
     }
     retryAtOnce = false;
     if (!port.current()) return 'stale';
@@ -210,8 +211,6 @@ export interface ReplayRequest {
 
 export interface ReplayAnswer {
   events: Array<{ envelope: Envelope; at: number }>;
-  /** Entries of the answer that were not valid envelopes. */
-  invalid: number;
   /** How many entries the server returned (before validation), to judge truncation. */
   returned: number;
 }
@@ -310,12 +309,10 @@ function parseAnswer(text: string): ReplayAnswer {
   const entries = envelopesOf(body);
   if (!entries) throw new ReplayError('events-since answer has no array of events');
   const events: ReplayAnswer['events'] = [];
-  let invalid = 0;
   for (const entry of entries) {
     const parsed = validateEnvelope(entry);
     if (parsed.ok) events.push({ envelope: parsed.envelope, at: parsed.at });
-    else invalid++;
   }
   events.sort((a, b) => a.at - b.at);
-  return { events, invalid, returned: entries.length };
+  return { events, returned: entries.length };
 }

@@ -1,10 +1,9 @@
 /**
- * The bounds of the broker's options, shared by the tab's check of what the app
+ * The defaults and bounds of the broker's options, shared by the tab's check of what the app
  * passed (`resolveConfig`) and the worker's check of what arrived over a port
  * (`sanitizeBrokerConfig`): a port can carry anything, an older tab's config
  * or a broken one, and the broker must still run with bounded timers.
  */
-import { defaults } from './defaults.ts';
 import { TabwireError } from './errors.ts';
 import type { BrokerConfig } from './messages.ts';
 import { isSessionHash } from './session-key.ts';
@@ -27,25 +26,34 @@ type NumericKey = {
   [K in keyof BrokerConfig]-?: BrokerConfig[K] extends number ? K : never;
 }[keyof BrokerConfig];
 
-/** Each numeric option: where the app sets it, its default, its range (at most setTimeout's unless said). */
+/**
+ * Each numeric option: where the app sets it, its default, its range (at most setTimeout's unless
+ * said). The one home of the defaults: the tab fills options in from it, the worker bounds what
+ * a port carried with it, and the engine's own fallbacks (`optionDefaults`) read it.
+ */
 export const numericOptions: Array<[key: NumericKey, path: string, fallback: number, min: number, max?: number]> = [
   ['resyncSettleMs', 'resync.settleMs', 1000, 0],
   ['replayOverlapMs', 'resync.overlapMs', 1000, 0],
   ['replayLimit', 'resync.replayLimit', 100, 1],
   ['replayTimeoutMs', 'resync.timeoutMs', 5000, 100],
-  ['logMaxEvents', 'log.maxEvents', defaults.logMaxEvents, 1],
-  // An age compared with timestamps, never a timer: a log may keep months.
-  ['logMaxAgeMs', 'log.maxAgeMs', defaults.logMaxAgeMs, 1, Number.MAX_SAFE_INTEGER],
-  ['keepAliveMs', 'keepAliveMs', defaults.keepAliveMs, 1000, maxKeepAliveMs],
-  ['minDelayMs', 'minDelayMs', defaults.minDelayMs, 1],
-  ['maxDelayMs', 'maxDelayMs', defaults.maxDelayMs, 1],
+  ['logMaxEvents', 'log.maxEvents', 500, 1],
+  // An age compared with timestamps, never a timer: a log may keep months. 24 h.
+  ['logMaxAgeMs', 'log.maxAgeMs', 24 * 60 * 60 * 1000, 1, Number.MAX_SAFE_INTEGER],
+  // 8 min, under the gateway's 10 min idle limit.
+  ['keepAliveMs', 'keepAliveMs', 8 * 60_000, 1000, maxKeepAliveMs],
+  ['minDelayMs', 'minDelayMs', 1000, 1],
+  ['maxDelayMs', 'maxDelayMs', 30_000, 1],
   ['handshakeTimeoutMs', 'handshakeTimeoutMs', 10_000, 100],
   ['healthyAfterMs', 'healthyAfterMs', 5000, 0],
   ['tokenTimeoutMs', 'tokenTimeoutMs', 10_000, 100],
   ['maxBufferedMessages', 'maxBufferedMessages', 100, 0],
-  ['maxFrameBytes', 'maxFrameBytes', defaults.maxFrameBytes, 64],
+  // 1 MiB
+  ['maxFrameBytes', 'maxFrameBytes', 1024 * 1024, 64],
   ['lingerMs', 'lingerMs', 5000, 0],
 ];
+
+/** The default of each numeric option, by name (for the pure policies' own defaults). */
+export const optionDefaults = Object.fromEntries(numericOptions.map(([key, , fallback]) => [key, fallback])) as Record<NumericKey, number>;
 
 /** Whether `value` is a number in [min, max] (not NaN, not infinite). */
 export const inRange = (value: unknown, min: number, max = maxTimerMs): value is number =>

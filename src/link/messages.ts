@@ -113,15 +113,6 @@ export type TabAnswer =
       n?: 1;
     };
 
-/** Calls a tab makes on the control channel; the names are the RPC methods. */
-export interface BrokerCalls {
-  attach(request: AttachRequest): AttachReply;
-  detach(): void;
-  subscribe(pattern: string): void;
-  unsubscribe(pattern: string): void;
-  signal(signal: { online?: boolean; visible?: boolean }): void;
-}
-
 /** What `recent()` asks the log for. */
 export interface RecentQuery {
   /** Exact type or pattern (`goal.*`, `*`). */

@@ -20,6 +20,7 @@ import type { Endpoint } from '../link/rpc.ts';
 import type { BrokerStats } from '../link/stats.ts';
 import { tabwireBuild } from '../link/build-id.ts';
 import { randomId } from '../link/random-id.ts';
+import { eventKey } from '../link/event-identity.ts';
 
 export { tabwireBuild };
 
@@ -142,7 +143,7 @@ const handoffOverlapMs = 1000;
 /** How long the broker lets `recent()` wait for a session before it answers NOT_READY, in ms. */
 const brokerSessionWaitMs = 10_000;
 
-const identity = (event: RealtimeEvent) => event.eventId ?? `${event.type}|${event.timestamp}|${JSON.stringify(event.data)}`;
+const identity = (event: RealtimeEvent) => eventKey(event);
 
 export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions): Broker<M> {
   const config = resolveConfig(options);

@@ -7,7 +7,8 @@
  * so a browser never retries faster than `minDelayMs` and a fleet of browsers
  * that lost the server together does not come back in lockstep.
  */
-import { defaults } from '../../link/defaults.ts';
+import { optionDefaults } from '../../link/config.ts';
+import { exponentialDelayMs } from '../../link/exponential-delay.ts';
 
 export interface BackoffPolicy {
   /** Floor and first ceiling of the delay, in ms. @default 1000 */
@@ -16,13 +17,11 @@ export interface BackoffPolicy {
   maxDelayMs: number;
 }
 
-export const defaultBackoff: BackoffPolicy = { minDelayMs: defaults.minDelayMs, maxDelayMs: defaults.maxDelayMs };
+export const defaultBackoff: BackoffPolicy = { minDelayMs: optionDefaults.minDelayMs, maxDelayMs: optionDefaults.maxDelayMs };
 
 /** The exponential ceiling for a 0-based attempt: min, 2·min, 4·min … ≤ max. */
 export function backoffCeilingMs(attempt: number, policy: BackoffPolicy = defaultBackoff): number {
-  // 2^31 overflows nothing in floats, but capping the exponent keeps the value finite.
-  const exponent = Math.min(Math.max(attempt, 0), 31);
-  return Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** exponent);
+  return exponentialDelayMs(policy.minDelayMs, attempt, policy.maxDelayMs);
 }
 
 /** Full-jitter delay above the floor: uniform in [min, min + ceiling], capped at max. */

@@ -1,9 +1,11 @@
 /**
- * What the event log keeps and how events are told apart. Pure: the IndexedDB
+ * What the event log keeps. Pure: the IndexedDB
  * adapter asks these functions and performs the answer in one transaction.
  */
-import { defaults } from '../../link/defaults.ts';
-import type { Envelope } from '../../link/envelope.ts';
+import { optionDefaults } from '../../link/config.ts';
+
+// Event identity is shared with the tab (its handoff de-duplication): one home in link/.
+export { canonicalJson, eventKey, fnv1a } from '../../link/event-identity.ts';
 
 export interface LogPolicy {
   /** Most events kept per namespace. @default 500 */
@@ -12,77 +14,7 @@ export interface LogPolicy {
   maxAgeMs: number;
 }
 
-export const defaultLogPolicy: LogPolicy = { maxEvents: defaults.logMaxEvents, maxAgeMs: defaults.logMaxAgeMs };
-
-/** 32-bit FNV-1a of a string, as 8 hex digits. Fast, no allocation per character. */
-export function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0).toString(16).padStart(8, '0');
-}
-
-/**
- * Deeper than this, canonicalJson writes a marker instead of descending. The
- * edge refuses frames nested deeper than 64 levels, so admitted payloads hash
- * whole; the bound is for anything else it is given.
- */
-const maxCanonicalDepth = 256;
-
-/**
- * JSON text of a value with object keys sorted: the same payload gives the same
- * text whichever order a server (a JSONB column, another serialiser) wrote it in.
- * Never throws: it runs on the delivery path, for any payload.
- */
-export function canonicalJson(value: unknown): string {
-  try {
-    return canonical(value, []);
-  } catch {
-    // A getter or proxy that throws (never in parsed JSON): still a key, never an exception.
-    return '"[unreadable]"';
-  }
-}
-
-/** `path`: the objects being written around `value`, to bound the depth and to spot cycles. */
-function canonical(value: unknown, path: object[]): string {
-  if (typeof value === 'bigint') return `"${value}"`;
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
-  if (path.length >= maxCanonicalDepth) return '"[too deep]"';
-  if (path.includes(value)) return '"[cycle]"';
-  path.push(value);
-  let text: string;
-  if (Array.isArray(value)) {
-    text = '[';
-    for (let i = 0; i < value.length; i++) text += (i === 0 ? '' : ',') + canonical(value[i], path);
-    text += ']';
-  } else {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record)
-      .filter((key) => record[key] !== undefined)
-      .sort();
-    text = '{';
-    for (let i = 0; i < keys.length; i++) text += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${canonical(record[keys[i]!], path)}`;
-    text += '}';
-  }
-  path.pop();
-  return text;
-}
-
-/**
- * The identity of an event, for de-duplication (replay overlap, flapping
- * connections, a tab moving between workers). `eventId` when the server sends
- * one (older drafts); otherwise type + instant + a hash of the payload, so two
- * different events in the same millisecond stay distinct and the same event
- * replayed through REST is recognised even when the REST side spells it
- * differently: the instant is compared in ms (`…:00Z` and `…:00.000Z` agree)
- * and the payload with its keys sorted.
- */
-export function eventKey(envelope: Envelope): string {
-  if (typeof envelope.eventId === 'string' && envelope.eventId.length > 0) return `id:${envelope.eventId}`;
-  return `${envelope.type}|${Date.parse(envelope.timestamp)}|${fnv1a(canonicalJson(envelope.data))}`;
-}
+export const defaultLogPolicy: LogPolicy = { maxEvents: optionDefaults.logMaxEvents, maxAgeMs: optionDefaults.logMaxAgeMs };
 
 /** How many of the oldest events to delete so that `count` fits the policy. */
 export function excessByCount(count: number, policy: LogPolicy): number {

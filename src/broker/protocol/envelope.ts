@@ -4,7 +4,7 @@
  * names the field and what it got, so it can be dropped, counted and reported.
  */
 import type { Envelope } from '../../link/envelope.ts';
-import { defaults } from '../../link/defaults.ts';
+import { optionDefaults } from '../../link/config.ts';
 import { isControlType } from '../../link/control-types.ts';
 
 
@@ -23,7 +23,7 @@ export type ParsedFrame =
   | { ok: false; rejection: FrameRejection };
 
 /** Default largest accepted frame, in UTF-16 code units (≈ bytes for JSON): 1 MiB. */
-export const defaultMaxFrameBytes: number = defaults.maxFrameBytes;
+export const defaultMaxFrameBytes: number = optionDefaults.maxFrameBytes;
 
 const strictIso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;
 

@@ -1,0 +1,226 @@
+/**
+ * Drives the pure connection machine (`core/connection.ts`, docs/architecture.md
+ * rules 1 and 2): feeds it one event at a time, in order, and performs its
+ * effects — opening and closing the transport, the handshake with a token asked
+ * from a tab, refreshes, the machine's timers — then keeps the open socket alive
+ * and watches for a sleep. What a state change means for the other parts is the
+ * owner's (`onStateChanged`); frames go to `onFrame`.
+ */
+import { errorData } from '../link/errors.ts';
+import type { BrokerConfig } from '../link/messages.ts';
+import type { BrokerCounters, Report } from './broker-stats.ts';
+import { type ConnectionConfig, type ConnectionEffect, type ConnectionEvent, type ConnectionState, type TimerName, initialConnectionState, transition } from './core/connection.ts';
+import { keepAliveStep } from './core/keepalive.ts';
+import type { Clock, Transport, TransportFactory } from './ports.ts';
+import type { WireProtocol } from './protocol/wire.ts';
+import { NamedTimers } from './timers.ts';
+import type { TokenSource } from './token-source.ts';
+import { WakeWatch } from './wake-watch.ts';
+
+export interface DriverParts {
+  config: BrokerConfig;
+  clock: Clock;
+  random: () => number;
+  transport: TransportFactory;
+  protocol: WireProtocol;
+  tokens: TokenSource;
+  counters: BrokerCounters;
+  report: Report;
+  /** The current session's epoch: a refresh finished for an older one decides nothing. */
+  sessionEpoch: () => number;
+  onFrame: (data: unknown) => void;
+  onStateChanged: (prev: ConnectionState, next: ConnectionState) => void;
+}
+
+/** The machine's settings from the broker's config. */
+function machineConfig(config: BrokerConfig, random: () => number): ConnectionConfig {
+  const delays = config.retryDelaysMs;
+  return {
+    backoff: { minDelayMs: config.minDelayMs, maxDelayMs: config.maxDelayMs },
+    retryDelayMs: delays && delays.length > 0 ? (attempt) => delays[Math.min(attempt, delays.length) - 1] ?? config.minDelayMs : undefined,
+    random,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    healthyAfterMs: config.healthyAfterMs,
+  };
+}
+
+export class ConnectionDriver {
+  #state: ConnectionState = initialConnectionState;
+  readonly #machine: ConnectionConfig;
+  #transport: Transport | undefined;
+  /** Bumped whenever the transport changes: callbacks of an older one are ignored. */
+  #generation = 0;
+  #online = true;
+  #lastSentAt = 0;
+  #everOpened = false;
+  readonly #pending: ConnectionEvent[] = [];
+  #dispatching = false;
+  #disposed = false;
+  readonly #machineTimers: NamedTimers<TimerName>;
+  readonly #keepAlive: NamedTimers<'keepalive'>;
+  readonly #wake: WakeWatch;
+
+  readonly #parts: DriverParts;
+
+  constructor(parts: DriverParts) {
+    this.#parts = parts;
+    this.#machine = machineConfig(parts.config, parts.random);
+    this.#machineTimers = new NamedTimers(parts.clock);
+    this.#keepAlive = new NamedTimers(parts.clock);
+    this.#wake = new WakeWatch(parts.clock, () => this.#state.status === 'open', () => this.dispatch({ type: 'wake' }));
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  get online(): boolean {
+    return this.#online;
+  }
+
+  /** Open, with a socket to write on. */
+  get writable(): boolean {
+    return this.#state.status === 'open' && this.#transport !== undefined;
+  }
+
+  setOnline(online: boolean): void {
+    this.#online = online;
+    this.dispatch({ type: 'network', online });
+  }
+
+  dispatch(event: ConnectionEvent): void {
+    if (this.#disposed) return;
+    this.#pending.push(event);
+    // Effects may feed events back synchronously; run them after this one, in order.
+    if (this.#dispatching) return;
+    this.#dispatching = true;
+    try {
+      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) {
+        const prev = this.#state;
+        const { state, effects } = transition(prev, next, this.#machine);
+        this.#state = state;
+        for (const effect of effects) this.#perform(effect);
+        if (state.status !== prev.status || state.reason !== prev.reason) this.#parts.onStateChanged(prev, state);
+      }
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  write(text: string): void {
+    this.#transport?.send(text);
+    this.#lastSentAt = this.#parts.clock.monotonic();
+  }
+
+  /** The connection opened: keep it alive and watch for a sleep. */
+  opened(): void {
+    this.#everOpened = true;
+    this.#scheduleKeepAlive();
+    this.#wake.start();
+  }
+
+  lost(): void {
+    this.#keepAlive.clear('keepalive');
+    this.#wake.stop();
+  }
+
+  /** Look for a sleep now, not at the next tick. */
+  checkWake(): void {
+    this.#wake.check();
+  }
+
+  /** No more events: the machine stays where it is. */
+  dispose(): void {
+    this.#disposed = true;
+  }
+
+  /** Stop for good: the machine stopped, the socket closed, every timer cleared. */
+  shutdown(): void {
+    this.dispatch({ type: 'stop', reason: 'no-tabs' });
+    this.dispose();
+    this.#closeTransport('shutdown');
+    this.#machineTimers.clearAll();
+    this.lost();
+  }
+
+  #perform(effect: ConnectionEffect): void {
+    switch (effect.type) {
+      case 'open-transport':
+        return this.#openTransport();
+      case 'close-transport':
+        return this.#closeTransport(effect.reason);
+      case 'authenticate':
+        return void this.#authenticate(this.#generation);
+      case 'refresh-token':
+        return void this.#refreshToken();
+      case 'set-timer':
+        return this.#machineTimers.set(effect.timer, effect.ms, () => this.dispatch({ type: 'timer', timer: effect.timer }));
+      case 'clear-timers':
+        return this.#machineTimers.clearAll();
+    }
+  }
+
+  #openTransport(): void {
+    const { counters } = this.#parts;
+    const generation = ++this.#generation;
+    counters.socketsOpened++;
+    if (this.#everOpened) counters.reconnects++;
+    const current = () => generation === this.#generation;
+    this.#transport = this.#parts.transport(this.#parts.config.url, {
+      onOpen: () => current() && this.dispatch({ type: 'transport-open' }),
+      onMessage: (data) => current() && this.#parts.onFrame(data),
+      onClose: () => {
+        if (!current()) return;
+        this.#transport = undefined;
+        this.dispatch({ type: 'transport-closed' });
+      },
+    });
+  }
+
+  #closeTransport(reason: string): void {
+    const transport = this.#transport;
+    this.#transport = undefined;
+    this.#generation++;
+    transport?.close(1000, reason);
+  }
+
+  async #authenticate(generation: number): Promise<void> {
+    const token = await this.#parts.tokens.getToken();
+    if (generation !== this.#generation || this.#state.status !== 'authenticating') return;
+    if (!token.ok) {
+      this.#parts.report(errorData('TOKEN_UNAVAILABLE', token.cause === 'rejected' ? 'every tab refused to give a token' : 'no tab gave a token in time'));
+      this.dispatch({ type: 'token-unavailable', cause: token.cause });
+      return;
+    }
+    this.#parts.counters.handshakes++;
+    // The handshake timer starts now: the wait for the token was bounded per tab.
+    this.dispatch({ type: 'token-ready' });
+    if (generation !== this.#generation) return;
+    this.write(this.#parts.protocol.authFrame(token.token));
+  }
+
+  async #refreshToken(): Promise<void> {
+    const epoch = this.#parts.sessionEpoch();
+    const ok = await this.#parts.tokens.refresh();
+    // A refresh of a session that ended meanwhile decides nothing for the next one.
+    if (epoch !== this.#parts.sessionEpoch()) return;
+    this.dispatch(ok ? { type: 'token-refreshed' } : { type: 'refresh-failed' });
+  }
+
+  #scheduleKeepAlive(): void {
+    const { clock, config, protocol, counters } = this.#parts;
+    const { nextCheckInMs } = keepAliveStep(clock.monotonic(), this.#lastSentAt, config.keepAliveMs);
+    this.#keepAlive.set('keepalive', nextCheckInMs, () => {
+      if (this.#state.status !== 'open') return;
+      if (keepAliveStep(clock.monotonic(), this.#lastSentAt, config.keepAliveMs).ping) {
+        this.write(protocol.pingFrame());
+        counters.pings++;
+      }
+      this.#scheduleKeepAlive();
+    });
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The broker once the first tab's config is known. Every part that needs the
+ * config is built here, together, in one step: none of them holds a config that
+ * may be missing. Here too are the sequences that cross the parts: what a state
+ * change means for each, the end of a session, logout and shutdown.
+ */
+import { errorData } from '../link/errors.ts';
+import type { BrokerConfig } from '../link/messages.ts';
+import type { BrokerDeps } from './broker.ts';
+import type { BrokerCounters, Report, TransitionHistory } from './broker-stats.ts';
+import type { BuildRadio } from './builds.ts';
+import { ConnectionDriver } from './connection-driver.ts';
+import type { ConnectionState } from './core/connection.ts';
+import type { LogPolicy } from './core/log-policy.ts';
+import { EventLog } from './event-log.ts';
+import type { Fanout } from './fanout.ts';
+import { GapCoordinator } from './gap-coordinator.ts';
+import { Ingest } from './ingest.ts';
+import type { WireProtocol } from './protocol/wire.ts';
+import { BrokerSession } from './session.ts';
+import { TabCalls } from './tab-calls.ts';
+import type { TabRegistry } from './tabs.ts';
+import { TokenSource } from './token-source.ts';
+
+/** What the broker has before any config: its deps and the parts every state of it shares. */
+export interface BrokerBase {
+  deps: BrokerDeps;
+  tabs: TabRegistry;
+  fanout: Fanout;
+  protocol: WireProtocol;
+  radio: BuildRadio | undefined;
+  counters: BrokerCounters;
+  report: Report;
+  history: TransitionHistory;
+}
+
+/** Statuses in which the session stopped: nothing queued may wait for it. */
+const stopped = new Set(['unauthorized', 'forbidden', 'idle', 'closed']);
+
+export class Running {
+  readonly log: EventLog;
+  readonly tokens: TokenSource;
+  readonly session: BrokerSession;
+  readonly driver: ConnectionDriver;
+  readonly ingest: Ingest;
+  readonly gap: GapCoordinator;
+  readonly calls: TabCalls;
+
+  readonly #base: BrokerBase;
+
+  constructor(base: BrokerBase, readonly config: BrokerConfig) {
+    this.#base = base;
+    const { deps, tabs, fanout, counters, report } = base;
+    const policy: LogPolicy = { maxEvents: config.logMaxEvents, maxAgeMs: config.logMaxAgeMs };
+    this.log = new EventLog({
+      policy,
+      enabled: config.logEnabled,
+      openStore: (ns) => deps.stores.open(ns, policy),
+      clock: deps.clock,
+      onDegraded: (reason) => report(errorData('LOG_DEGRADED', `event log kept in memory only: ${reason}`)),
+    });
+    this.tokens = new TokenSource(tabs, deps.clock, () => config.tokenTimeoutMs);
+    // Another user or tenant authenticated: void what the previous session started.
+    this.session = new BrokerSession(config, deps.clock, () => {
+      this.tokens.forget();
+      this.ingest.forgetSession();
+    });
+    this.driver = new ConnectionDriver({
+      config,
+      clock: deps.clock,
+      random: deps.random,
+      transport: deps.transport,
+      protocol: base.protocol,
+      tokens: this.tokens,
+      counters,
+      report,
+      sessionEpoch: () => this.session.epoch,
+      onFrame: (data) => this.ingest.onFrame(data),
+      onStateChanged: (prev, next) => this.#onStateChanged(prev, next),
+    });
+    const shared = { config, clock: deps.clock, counters, report, fanout, log: this.log, session: this.session, driver: this.driver };
+    this.ingest = new Ingest({ ...shared, protocol: base.protocol, doubtCoverage: () => this.gap.doubtCoverage() });
+    this.gap = new GapCoordinator({ ...shared, baseUrl: deps.baseUrl, fetch: deps.fetch, tabs, ingest: this.ingest, tokens: this.tokens });
+    this.calls = new TabCalls({
+      ...shared,
+      deps,
+      tabs,
+      radio: base.radio,
+      gap: this.gap,
+      maxFrameBytes: config.maxFrameBytes,
+      lingerMs: config.lingerMs,
+    });
+  }
+
+  #onStateChanged(prev: ConnectionState, next: ConnectionState): void {
+    const { history, tabs, deps } = this.#base;
+    history.add({ at: deps.clock.now(), from: prev.status, to: next.status, reason: next.reason });
+    tabs.broadcast({ k: 'st', s: next.status, p: prev.status, r: next.reason });
+    if (next.status === 'open' && prev.status !== 'open') this.#onOpened();
+    if (prev.status === 'open' && next.status !== 'open') this.#onLost(next);
+    // The session stopped: what was queued for it must neither wait forever nor go out under the next one.
+    if (stopped.has(next.status)) {
+      this.session.rejectOutbox('CLOSED', `the connection stopped (${next.status}) before the message could be sent`);
+    }
+  }
+
+  #onOpened(): void {
+    this.driver.opened();
+    const { tabs, counters } = this.#base;
+    counters.sent += this.session.flushOutbox((tabId) => tabs.get(tabId)?.alive === true, (text) => this.driver.write(text));
+    this.ingest.hold();
+    void this.gap.prepareNamespace(this.driver.generation);
+  }
+
+  #onLost(next: ConnectionState): void {
+    this.driver.lost();
+    // After logout nothing of the session that ended reaches a tab.
+    if (next.status === 'closed') {
+      this.ingest.dropHeld();
+      return;
+    }
+    // What arrived on the lost connection is still news: deliver it.
+    this.ingest.releaseHeld();
+    this.gap.lost(next.status === 'offline' ? 'offline' : 'reconnect');
+  }
+
+  async logout(): Promise<void> {
+    // Before the stop: the stop's state message must be the last thing a tab gets of this session.
+    this.session.end();
+    this.#base.fanout.discard();
+    this.session.rejectOutbox('CLOSED', 'logged out before the message could be sent');
+    this.driver.dispatch({ type: 'stop', reason: 'logout' });
+    this.gap.dispatch({ type: 'reset' });
+    this.session.forget();
+    const logWiped = await this.log.wipe();
+    const endpointWiped = await this.#base.deps.stores.wipePrefix(this.session.endpointPrefix()).then(() => true, () => false);
+    if (!logWiped || !endpointWiped) {
+      this.#base.report(errorData('LOG_DEGRADED', 'logout could not wipe the stored event log; it is wiped when the log is next opened'));
+    }
+  }
+
+  /** Stop for good: socket closed, timers cleared, what was queued refused. */
+  shutdown(): void {
+    this.driver.shutdown();
+    this.gap.stop();
+    this.calls.stop();
+    this.session.rejectOutbox('CLOSED', 'the broker shut down before the message could be sent');
+  }
+}

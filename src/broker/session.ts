@@ -1,0 +1,169 @@
+/**
+ * Whose connection this is (docs/architecture.md, rule 13): the session the last
+ * handshake named, its epoch (bumped when it ends, so work started for an older
+ * session is void when it finishes), the server's clock as that handshake told
+ * it, the log namespace the session owns, and the outbox of what its tabs queued
+ * while the socket was down. What else a session's end voids (held events,
+ * dedupe, tokens) belongs to other parts: `onEnd` reaches them.
+ */
+import { type TabwireErrorData, errorData } from '../link/errors.ts';
+import type { BrokerConfig } from '../link/messages.ts';
+import type { ConnectionStatus } from '../link/states.ts';
+import { Outbox } from './core/outbox.ts';
+import type { Clock } from './ports.ts';
+import type { Session } from './protocol/wire.ts';
+
+/** An event stamped this far past the server's clock (as its handshake told it) does not move last-seen, in ms. */
+const futureSlackMs = 60_000;
+
+interface Outgoing {
+  text: string;
+  resolve: (sent: boolean) => void;
+  reject: (error: TabwireErrorData) => void;
+  /** The session it was queued in (`tenant|user`), or undefined before any handshake said whose it is. */
+  session: string | undefined;
+  tabId: string;
+}
+
+/** Who a session belongs to, as one comparable string. */
+const sessionIdentity = (session: Session | undefined): string | undefined =>
+  session && `${session.tenantId ?? ''}|${session.userId ?? ''}`;
+
+export class BrokerSession {
+  #current: Session | undefined;
+  /**
+   * Bumped when a session ends (logout) or another user or tenant authenticates: work
+   * started for an older session (a refresh, a catch-up) is void when it finishes.
+   */
+  #epoch = 0;
+  /** Server time of the handshake that opened the current connection (ms). */
+  #openedAt = 0;
+  /** The server's clock as the handshake told it, against our monotonic clock: bounds last-seen. */
+  #serverClock: { serverAt: number; monotonicAt: number } | undefined;
+  /**
+   * Server time the current session began, when it began after a logout or another user in this
+   * broker: replays never reach before it. `pending`: set at the next handshake.
+   */
+  #replayFloor: number | 'pending' | undefined;
+  readonly #outbox: Outbox<Outgoing>;
+
+  readonly #config: BrokerConfig;
+  readonly #clock: Clock;
+  readonly #onEnd: () => void;
+
+  constructor(config: BrokerConfig, clock: Clock, onEnd: () => void) {
+    this.#config = config;
+    this.#clock = clock;
+    this.#onEnd = onEnd;
+    this.#outbox = new Outbox(config.maxBufferedMessages);
+  }
+
+  get current(): Session | undefined {
+    return this.#current;
+  }
+
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  get openedAt(): number {
+    return this.#openedAt;
+  }
+
+  get replayFloor(): number | undefined {
+    return typeof this.#replayFloor === 'number' ? this.#replayFloor : undefined;
+  }
+
+  get outboxSize(): number {
+    return this.#outbox.size;
+  }
+
+  /** The tenant events must belong to: the handshake's, else the one the app configured. */
+  get tenantId(): string | undefined {
+    return this.#current?.tenantId ?? this.#config.tenantId;
+  }
+
+  /**
+   * A handshake succeeded at `at` (server time, NaN when the server gave none): another user or
+   * tenant ends the previous session, since nothing held for it carries over.
+   */
+  authenticated(session: Session, at: number): void {
+    const previous = sessionIdentity(this.#current);
+    this.#current = session;
+    if (previous !== undefined && previous !== sessionIdentity(session)) this.end();
+    // The server's clock where it said (gap bounds are server time), else ours.
+    this.#openedAt = Number.isNaN(at) ? this.#clock.now() : at;
+    this.#serverClock = { serverAt: this.#openedAt, monotonicAt: this.#clock.monotonic() };
+    if (this.#replayFloor === 'pending') this.#replayFloor = this.#openedAt;
+  }
+
+  /** The session ended (logout, or another user or tenant): void what it started. */
+  end(): void {
+    this.#epoch++;
+    this.#replayFloor = 'pending';
+    this.#onEnd();
+  }
+
+  /** Logged out: nobody's session until the next handshake, and no server clock to trust. */
+  forget(): void {
+    this.#current = undefined;
+    this.#serverClock = undefined;
+  }
+
+  /** The server's clock now, as the last handshake told it; our wall clock before any. */
+  serverNow(): number {
+    const clock = this.#serverClock;
+    return clock ? clock.serverAt + (this.#clock.monotonic() - clock.monotonicAt) : this.#clock.now();
+  }
+
+  /** Stamped past the server's clock by more than a clock's slack: such an instant must not move last-seen. */
+  inFuture(at: number): boolean {
+    return at > this.serverNow() + futureSlackMs;
+  }
+
+  /** The log's namespace: endpoint (and the app's hashed session key), tenant, user. */
+  namespace(): string {
+    return `${this.endpointPrefix()}${this.#current?.tenantId ?? ''}|${this.#current?.userId ?? ''}`;
+  }
+
+  /** What every namespace of this endpoint and session key starts with: logout wipes them all. */
+  endpointPrefix(): string {
+    const { url, sessionKey } = this.#config;
+    return sessionKey ? `${url}#${sessionKey}|` : `${url}|`;
+  }
+
+  /** Queue a message of `tabId` until the socket is open again, under the current session. */
+  queue(text: string, tabId: string, status: ConnectionStatus): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const item = { text, resolve, reject, session: sessionIdentity(this.#current), tabId };
+      if (this.#outbox.push(item) === 'full') {
+        reject(errorData('BUFFER_FULL', `upstream buffer full (${this.#config.maxBufferedMessages} messages) while ${status}`));
+      }
+    });
+  }
+
+  /**
+   * Send what was queued while down — only what belongs to this session: a message queued
+   * under another user or tenant is refused, and one queued before any handshake said whose
+   * it was goes out only if the tab that queued it is still here. Returns how many went out.
+   */
+  flushOutbox(tabAlive: (tabId: string) => boolean, write: (text: string) => void): number {
+    const current = sessionIdentity(this.#current);
+    let sent = 0;
+    for (const item of this.#outbox.drain()) {
+      const foreign = item.session === undefined ? !tabAlive(item.tabId) : item.session !== current;
+      if (foreign) {
+        item.reject(errorData('SESSION_CHANGED', 'not sent: another user or tenant authenticated before it could go out'));
+        continue;
+      }
+      write(item.text);
+      sent++;
+      item.resolve(true);
+    }
+    return sent;
+  }
+
+  rejectOutbox(code: 'CLOSED' | 'SESSION_CHANGED', message: string): void {
+    for (const item of this.#outbox.drain()) item.reject(errorData(code, message));
+  }
+}

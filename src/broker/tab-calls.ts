@@ -1,0 +1,169 @@
+/**
+ * What a tab may ask of the broker over its control channel, once the broker
+ * runs: attach (with the catch-up of a re-attaching tab), its signals (online,
+ * visible), send, recent, and its leaving. The RPC that carries these calls is
+ * `Broker.accept`; the checks that come before any config are `checkAttach`
+ * and `subscribe`.
+ */
+import { errorData } from '../link/errors.ts';
+import { type AttachReply, type AttachRequest, linkVersion } from '../link/messages.ts';
+import { isValidPattern } from '../link/patterns.ts';
+import type { Endpoint } from '../link/rpc.ts';
+import type { BrokerDeps } from './broker.ts';
+import type { BrokerCounters } from './broker-stats.ts';
+import type { BuildRadio } from './builds.ts';
+import type { ConnectionDriver } from './connection-driver.ts';
+import type { EventLog } from './event-log.ts';
+import type { GapCoordinator } from './gap-coordinator.ts';
+import type { Envelope } from './protocol/envelope.ts';
+import type { RecentQuery } from './ports.ts';
+import type { BrokerSession } from './session.ts';
+import { Tab, type TabRegistry } from './tabs.ts';
+import { tabMayRead } from './tenancy.ts';
+import { NamedTimers } from './timers.ts';
+
+/** How long `recent()` waits for a handshake to say whose the log is, in ms. */
+const recentWaitMs = 10_000;
+
+/** A tab of another link version or (for a worker of a known build) another build is refused. */
+export function checkAttach(request: AttachRequest, deps: Pick<BrokerDeps, 'build' | 'buildId'>): void {
+  if (request.linkVersion !== linkVersion) {
+    throw errorData('INVALID_ARGUMENT', `tab speaks link version ${request.linkVersion}, broker ${linkVersion}`);
+  }
+  // A stale worker must not serve new code silently (docs/architecture.md, rule 10).
+  if (deps.build && request.buildId !== deps.buildId) {
+    throw errorData('BUILD_MISMATCH', `this worker runs build ${deps.buildId}, the tab ${request.buildId}; pass the worker factory's name on`);
+  }
+}
+
+export function subscribe(tab: Tab, pattern: string, add: boolean): void {
+  if (!isValidPattern(pattern)) throw errorData('INVALID_ARGUMENT', `invalid subscription pattern ${JSON.stringify(pattern)}`);
+  if (add) tab.patterns.add(pattern);
+  else tab.patterns.remove(pattern);
+}
+
+/** The JSON text of what a tab asked to send, or INVALID_ARGUMENT saying why it cannot go. */
+function messageText(message: unknown, maxFrameBytes: number): string {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    throw errorData('INVALID_ARGUMENT', 'send() takes a JSON object');
+  }
+  if ((message as { action?: unknown }).action === 'auth') {
+    throw errorData('INVALID_ARGUMENT', 'the broker authenticates by itself; do not send auth frames');
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(message);
+  } catch {
+    throw errorData('INVALID_ARGUMENT', 'send() message is not JSON-serialisable');
+  }
+  if (text.length > maxFrameBytes) {
+    throw errorData('INVALID_ARGUMENT', `message of ${text.length} bytes exceeds maxFrameBytes ${maxFrameBytes}`);
+  }
+  return text;
+}
+
+export interface TabCallParts {
+  deps: Pick<BrokerDeps, 'clock' | 'brokerId' | 'buildId' | 'brokerLock' | 'locks'>;
+  tabs: TabRegistry;
+  radio: BuildRadio | undefined;
+  driver: ConnectionDriver;
+  gap: GapCoordinator;
+  session: BrokerSession;
+  log: EventLog;
+  counters: BrokerCounters;
+  maxFrameBytes: number;
+  lingerMs: number;
+}
+
+export class TabCalls {
+  readonly #linger: NamedTimers<'linger'>;
+  readonly #parts: TabCallParts;
+
+  constructor(parts: TabCallParts) {
+    this.#parts = parts;
+    this.#linger = new NamedTimers(parts.deps.clock);
+  }
+
+  attach(request: AttachRequest, stream: Endpoint, closeControl: () => void): AttachReply {
+    const { deps, tabs, driver } = this.#parts;
+    const tab = new Tab(request.tabId, stream, request.tenantId, request.visible, deps.clock.monotonic(), closeControl);
+    for (const pattern of request.patterns) if (isValidPattern(pattern)) tab.patterns.add(pattern);
+    tabs.add(tab);
+    deps.locks.waitFor(request.lockName, () => this.removeTab(tab));
+    this.#linger.clear('linger');
+    if (request.since !== undefined) void this.#parts.gap.catchUp(tab, request.since);
+    // A tab arriving after a newer build announced itself is told too.
+    const newer = this.#parts.radio?.newer;
+    if (newer) tab.post({ k: 'up', n: newer });
+    if (request.online !== driver.online) driver.setOnline(request.online);
+    driver.dispatch({ type: 'start', online: driver.online });
+    return {
+      brokerId: deps.brokerId,
+      buildId: deps.buildId,
+      brokerLock: deps.brokerLock,
+      status: driver.state.status,
+      reason: driver.state.reason,
+    };
+  }
+
+  removeTab(tab: Tab): void {
+    const { tabs } = this.#parts;
+    if (tabs.get(tab.id) !== tab) return;
+    tabs.remove(tab.id);
+    if (tabs.size > 0) return;
+    // Keep the socket a little while: a lone tab that reloads comes straight back.
+    this.#linger.set('linger', this.#parts.lingerMs, () => {
+      if (tabs.size > 0) return;
+      this.#parts.driver.dispatch({ type: 'stop', reason: 'no-tabs' });
+      void this.#parts.log.flush();
+    });
+  }
+
+  signal(tab: Tab, signal: { online?: boolean; visible?: boolean }): void {
+    const { driver } = this.#parts;
+    if (typeof signal.visible === 'boolean') {
+      tab.visible = signal.visible;
+      if (signal.visible) tab.activeAt = this.#parts.deps.clock.monotonic();
+    }
+    if (typeof signal.online === 'boolean' && signal.online !== driver.online) driver.setOnline(signal.online);
+    // A tab shown again or back online after a long pause: look for a sleep now, not at the next tick.
+    if (signal.visible === true || signal.online === true) driver.checkWake();
+  }
+
+  send(tab: Tab, message: unknown, options: { volatile?: boolean }): Promise<boolean> | boolean {
+    const { driver, counters } = this.#parts;
+    const text = messageText(message, this.#parts.maxFrameBytes);
+    if (driver.writable) {
+      driver.write(text);
+      counters.sent++;
+      return true;
+    }
+    if (options.volatile) {
+      counters.dropped.volatile++;
+      return false;
+    }
+    // No session to send under until the app logs in again and calls reconnect(): queued, it
+    // would go out under whoever authenticates next.
+    const ended = driver.state.status;
+    if (ended === 'closed' || ended === 'unauthorized' || ended === 'forbidden') {
+      throw errorData('CLOSED', `not sent: the session ended (${ended}); call reconnect() after a new login`);
+    }
+    return this.#parts.session.queue(text, tab.id, ended);
+  }
+
+  /** The tab checked the query (client.ts); the store copes with anything that got through. */
+  async recent(tab: Tab, query: RecentQuery): Promise<Envelope[]> {
+    const { log, gap } = this.#parts;
+    // The log belongs to a tenant and user: wait until a handshake said whose it is.
+    if (log.namespace === undefined && !(await gap.whenNamespaceOpen(recentWaitMs))) {
+      throw errorData('NOT_READY', 'no session yet: recent() needs a connection that authenticated');
+    }
+    const events = await log.recent(query);
+    // The same tenant rule as live events: a tab that named its tenant reads only that tenant's.
+    return events.map((event) => event.envelope).filter((envelope) => tabMayRead(tab.tenantId, envelope));
+  }
+
+  stop(): void {
+    this.#linger.clearAll();
+  }
+}
