@@ -85,8 +85,13 @@ export function bundleSizes(dist = 'dist') {
  * +2.5 kB, the check of the config a tab sends +2.1 kB, IndexedDB reopen and
  * pending wipes +2.5 kB (store and log), bounded replay bodies +1.2 kB, the
  * depth bound and own-property lookups +0.7 kB, token epochs +0.4 kB.
+ * Raised by what comlink adds, the design card's choice for the control plane
+ * (comlink 4.4.2 with the wrapper that keeps loss and error codes, in place of
+ * the hand-written RPC): client 6,206 → 7,665 B gzip (+1,459; 15.5 → 19.4 kB
+ * minified), worker 18,759 → 20,234 B gzip (+1,475; 55.5 → 59.8 kB minified).
+ * comlink does not tree-shake: both sides ship all of it.
  */
 export const targets = { client: 4 * 1024, worker: 12 * 1024 };
-export const budgets = { client: 6.125 * 1024, worker: 18.5 * 1024 + 256 };
+export const budgets = { client: 6.125 * 1024 + 1460, worker: 18.75 * 1024 + 1476 };
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(bundleSizes(), null, 2));
