@@ -8,8 +8,8 @@
 import type { AttachReply, AttachRequest, BrokerConfig } from '../link/messages.ts';
 import { sanitizeBrokerConfig } from '../link/config.ts';
 import { errorData } from '../link/errors.ts';
-import type { Endpoint } from '../link/rpc.ts';
-import { serveRpc } from '../link/rpc-server.ts';
+import type { ControlApi, Endpoint } from '../link/rpc.ts';
+import { serveControl } from './control.ts';
 import type { BrokerStats } from '../link/stats.ts';
 import { TransitionHistory, brokerStats, newCounters, rateLimitedReport } from './broker-stats.ts';
 import { type BuildInfo, BuildRadio } from './builds.ts';
@@ -88,9 +88,10 @@ export class Broker {
       if (!tab?.alive) throw errorData('CLOSED', 'this tab is not attached');
       return tab;
     };
-    const stop = serveRpc(control, (ports) => ({
-      attach: (request: AttachRequest) => {
-        const port = ports[0] ?? stream;
+    const stop = serveControl(control, {
+      // The worker's tabs hand their stream port over with the call; a leader's cannot, and it was given here.
+      attach: (request: AttachRequest, transferred?: MessagePort) => {
+        const port = transferred ?? stream;
         if (!port) throw errorData('INVALID_ARGUMENT', 'attach needs a stream port');
         const reply = this.#attach(request, port, () => {
           stop();
@@ -113,7 +114,7 @@ export class Broker {
       debug: () => this.debug(),
       logout: () => (attached(), this.#logout()),
       reconnect: () => (attached(), this.#dispatch({ type: 'reconnect', online: this.#online })),
-    }));
+    } satisfies ControlApi);
   }
 
   // ---- what the calls reach ---------------------------------------------

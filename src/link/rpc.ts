@@ -1,17 +1,28 @@
 /**
- * A minimal request/response channel over anything with postMessage and message
- * listeners (a MessagePort, a SharedWorker port, a BroadcastChannel between two
- * parties).
+ * The control plane (docs/architecture.md, rule 11): a tab's calls to its
+ * broker, made with comlink over the control channel (the SharedWorker's port,
+ * a BroadcastChannel to the leader tab, or an in-page port). The broker's side
+ * is `serveControl` (broker/control.ts).
  *
- * Why not comlink (the design card names it): comlink is 2.1 kB gzip and does not
- * tree-shake, half of the 4 kB client budget; its calls never settle when the far
- * side dies (a killed worker leaves every pending call hanging); and its proxies
- * need transferable ports, which BroadcastChannel (the leader-tab fallback) cannot
- * carry. This keeps comlink's shape — named calls, plain-data errors with a
- * code — and adds `failAll` so a lost peer rejects what was in flight.
+ * comlink makes the calls; this wrapper adds what comlink leaves out:
+ * - a lost broker rejects every call in flight (`failAll`): comlink's calls
+ *   never settle when the far side dies, and `releaseProxy` only forgets them;
+ * - errors come back as `TabwireError` with the broker's `code` (rule 6);
+ * - arguments that cannot be cloned fail as INVALID_ARGUMENT, not as a
+ *   DataCloneError;
+ * - nothing is posted once the link failed: comlink posts a release when a
+ *   proxy is collected, which a closed BroadcastChannel would throw as an
+ *   unhandled rejection.
+ * Only plain calls cross, and a port handed over with `attach`: no `proxy()`
+ * callbacks, which would need ports a BroadcastChannel cannot carry.
  */
-import type { TabwireErrorData } from './errors.ts';
+import { type Endpoint as ComlinkEndpoint, transfer, wrap } from 'comlink';
+import { TabwireError, type TabwireErrorData, toErrorData } from './errors.ts';
+import type { Envelope } from './envelope.ts';
+import type { AttachReply, AttachRequest, RecentQuery } from './messages.ts';
+import type { BrokerStats } from './stats.ts';
 
+/** Anything with postMessage and message listeners: a MessagePort, a SharedWorker port, a BroadcastChannel. */
 export interface Endpoint {
   postMessage(message: unknown, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
@@ -19,64 +30,83 @@ export interface Endpoint {
   start?: () => void;
 }
 
-/** Request: `q` call id, `m` method, `a` arguments. Reply: `r` id, and `v` value or `e` error. */
-export type RpcRequest = { q: number; m: string; a: unknown[] };
-export type RpcReply = { r: number; v?: unknown; e?: TabwireErrorData };
+type Answer<T> = T | Promise<T>;
 
-export class RpcError extends Error {
-  constructor(readonly data: TabwireErrorData) {
-    super(data.message);
-  }
+/** The calls a broker answers on a tab's control channel. */
+export interface ControlApi {
+  /** `stream`: the tab's data-plane port, where ports can be transferred (the SharedWorker). */
+  attach(request: AttachRequest, stream?: MessagePort): Answer<AttachReply>;
+  detach(): void;
+  subscribe(pattern: string): void;
+  unsubscribe(pattern: string): void;
+  signal(signal: { online?: boolean; visible?: boolean }): void;
+  send(message: unknown, options?: { volatile?: boolean }): Answer<boolean>;
+  recent(query?: RecentQuery): Answer<Envelope[]>;
+  stats(): Answer<BrokerStats>;
+  debug(): Answer<Record<string, unknown>>;
+  logout(): Answer<void>;
+  reconnect(): void;
 }
 
-export interface RpcClient {
-  call<T>(method: string, args: unknown[], transfer?: Transferable[]): Promise<T>;
-  /** Reject every call in flight (the peer is gone) and refuse new ones. */
+export type ControlMethod = keyof ControlApi;
+
+export interface ControlClient {
+  attach(request: AttachRequest, stream?: MessagePort): Promise<AttachReply>;
+  call<T>(method: ControlMethod, args: unknown[]): Promise<T>;
+  /** Reject every call in flight (the broker is gone, or this tab left it) and refuse new ones. */
   failAll(error: TabwireErrorData): void;
-  dispose(): void;
 }
 
-export function createRpcClient(endpoint: Endpoint): RpcClient {
-  let nextId = 1;
+export function createControlClient(endpoint: Endpoint): ControlClient {
   let failure: TabwireErrorData | undefined;
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: RpcError) => void }>();
+  const losers = new Set<(error: TabwireError) => void>();
+  const remote = wrap<ControlApi>(guardedEndpoint(endpoint, () => failure !== undefined));
 
-  const onMessage = (event: MessageEvent) => {
-    const reply = event.data as RpcReply | null;
-    const waiter = typeof reply?.r === 'number' ? pending.get(reply.r) : undefined;
-    if (!waiter) return;
-    pending.delete(reply!.r);
-    if (reply!.e) waiter.reject(new RpcError(reply!.e));
-    else waiter.resolve(reply!.v);
+  /** Start a call (it posts at once) and settle it with its answer or the loss, whichever comes first. */
+  const settle = <T>(start: () => Promise<unknown>): Promise<T> => {
+    if (failure) return Promise.reject(new TabwireError(failure));
+    return new Promise<T>((resolve, reject) => {
+      losers.add(reject);
+      new Promise<unknown>((answered) => answered(start()))
+        .then((value) => resolve(value as T), (error: unknown) => reject(asTabwireError(error)))
+        .finally(() => losers.delete(reject));
+    });
   };
-  endpoint.addEventListener('message', onMessage);
-  endpoint.start?.();
 
-  const client: RpcClient = {
-    call<T>(method: string, args: unknown[], transfer: Transferable[] = []) {
-      if (failure) return Promise.reject(new RpcError(failure));
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        try {
-          endpoint.postMessage({ q: id, m: method, a: args } satisfies RpcRequest, transfer);
-        } catch (error) {
-          // DataCloneError: the arguments could not be sent.
-          pending.delete(id);
-          reject(new RpcError({ code: 'INVALID_ARGUMENT', message: `cannot send ${method}: ${(error as Error).message}` }));
-        }
-      });
-    },
+  return {
+    attach: (request, stream) => settle(() => (stream ? remote.attach(request, transfer(stream, [stream])) : remote.attach(request))),
+    call: <T>(method: ControlMethod, args: unknown[]) =>
+      settle<T>(() => (remote[method] as unknown as (...args: unknown[]) => Promise<unknown>)(...args)),
     failAll(error) {
       failure = error;
-      const waiters = [...pending.values()];
-      pending.clear();
-      for (const waiter of waiters) waiter.reject(new RpcError(error));
-    },
-    dispose() {
-      endpoint.removeEventListener('message', onMessage);
-      client.failAll({ code: 'CLOSED', message: 'channel closed' });
+      const waiting = [...losers];
+      losers.clear();
+      for (const lose of waiting) lose(new TabwireError(error));
     },
   };
-  return client;
+}
+
+/** What a call rejected with: the broker's error data, a refused post (already a TabwireError), or comlink's own Error. */
+function asTabwireError(error: unknown): TabwireError {
+  return error instanceof TabwireError ? error : new TabwireError(toErrorData(error));
+}
+
+/** `endpoint` as comlink sees it: a post that throws is the caller's INVALID_ARGUMENT; after a failure nothing is posted. */
+function guardedEndpoint(endpoint: Endpoint, failed: () => boolean): ComlinkEndpoint {
+  return {
+    postMessage(message: { path?: string[] }, transferred?: Transferable[]) {
+      if (failed()) return;
+      try {
+        endpoint.postMessage(message, transferred);
+      } catch (error) {
+        // DataCloneError: the arguments could not be sent (or the channel was closed under us).
+        throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `cannot send ${message.path?.join('.')}: ${(error as Error).message}` });
+      }
+    },
+    addEventListener: (_type: string, listener: EventListenerOrEventListenerObject) =>
+      endpoint.addEventListener('message', listener as (event: MessageEvent) => void),
+    removeEventListener: (_type: string, listener: EventListenerOrEventListenerObject) =>
+      endpoint.removeEventListener('message', listener as (event: MessageEvent) => void),
+    start: () => endpoint.start?.(),
+  };
 }

@@ -15,8 +15,7 @@ import { type AttachReply, type AttachRequest, type StreamMessage, type TabAnswe
 import { type ConnectOptions, resolveConfig } from './options.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import { isControlType } from '../link/control-types.ts';
-import { type RpcClient, RpcError, createRpcClient } from '../link/rpc.ts';
-import type { Endpoint } from '../link/rpc.ts';
+import { type ControlClient, type ControlMethod, type Endpoint, createControlClient } from '../link/rpc.ts';
 import type { BrokerStats } from '../link/stats.ts';
 import { tabwireBuild } from '../link/build-id.ts';
 import { randomId } from '../link/random-id.ts';
@@ -80,7 +79,8 @@ interface LogoutNotice {
 /** One attachment to one host. */
 interface Link {
   host: Host;
-  rpc: RpcClient;
+  /** Calls to this host's broker (comlink); every one settles when the broker is lost or left. */
+  rpc: ControlClient;
   brokerId: string;
   /** A state message came on this link (newer than the attach reply, which may arrive after it). */
   sawState: boolean;
@@ -104,7 +104,6 @@ function report(error: unknown): void {
 
 function toTabwireError(error: unknown): TabwireError {
   if (error instanceof TabwireError) return error;
-  if (error instanceof RpcError) return new TabwireError(error.data);
   return new TabwireError({ code: 'INTERNAL', message: (error as Error)?.message ?? String(error) });
 }
 
@@ -319,7 +318,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       void opening.then((late) => late.close(), () => {});
       throw error;
     });
-    const rpc = createRpcClient(host.control);
+    const rpc = createControlClient(host.control);
     let markOpen!: () => void;
     const opened = new Promise<void>((resolve) => (markOpen = resolve));
     const patterns = [...handlers.keys()];
@@ -345,10 +344,11 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       throw new TabwireError({ code: 'WORKER_LOST', message: 'the broker failed to start' });
     });
     try {
-      const attaching = rpc.call<AttachReply>('attach', [request], host.transfer ? [host.transfer] : []);
+      // The stream port goes with the call where ports can travel (the worker); a leader's stream is its own channel.
+      const attaching = rpc.attach(request, host.transfer);
       reply = await withTimeout(failed ? Promise.race([attaching, failed]) : attaching, 'attaching');
     } catch (error) {
-      rpc.dispose();
+      rpc.failAll({ code: 'CLOSED', message: 'this tab gave up attaching there' });
       host.close();
       throw error;
     }
@@ -415,7 +415,6 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     setTimeout(() => {
       // Calls still waiting there are repeated on the broker in use, or fail (send): never left hanging.
       left.rpc.failAll({ code: 'WORKER_LOST', message: 'this tab left that broker' });
-      left.rpc.dispose();
       left.host.close();
     }, 100);
   };
@@ -496,14 +495,14 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
    * undefined only for `send`, which legitimately waits in the buffer until
    * reconnected, and settles when this tab closes (CLOSED) or the broker dies (WORKER_LOST).
    */
-  const call = async <T>(method: string, args: unknown[], retry = true, boundMs: number | undefined = callTimeoutMs): Promise<T> => {
+  const call = async <T>(method: ControlMethod, args: unknown[], retry = true, boundMs: number | undefined = callTimeoutMs): Promise<T> => {
     if (closed) throw closedError();
     // Waiting for a broker counts against the call's timeout, even for calls that may then wait
     // longer in it (send, recent): one that cannot start is retried forever.
     await withTimeout(attached, method);
     if (closed) throw closedError();
     try {
-      if (!link) throw new RpcError({ code: 'WORKER_LOST', message: 'no broker attached' });
+      if (!link) throw new TabwireError({ code: 'WORKER_LOST', message: 'no broker attached' });
       const pending = link.rpc.call<T>(method, args);
       return await (boundMs === undefined ? pending : withTimeout(pending, method, boundMs));
     } catch (error) {

@@ -1,11 +1,12 @@
 /**
  * Just enough of a browser page for unit tests of `connectBroker` in Node: Web
  * Locks in memory, no-op window listeners, and a fake SharedWorker whose far end
- * is a scripted broker (an RPC server whose calls the test decides).
+ * is a scripted broker (a control plane whose calls the test decides).
  */
 import { vi } from 'vitest';
 import type { AttachReply, AttachRequest, StreamMessage, TabAnswer } from '../../src/link/messages.ts';
-import { type RpcHandlers, serveRpc } from '../../src/link/rpc-server.ts';
+import { serveControl } from '../../src/broker/control.ts';
+import type { ControlApi } from '../../src/link/rpc.ts';
 
 /** Web Locks in memory: `hold` keeps a name taken until released, as a live broker does. */
 export class PageLocks {
@@ -45,7 +46,7 @@ export interface ScriptedBroker {
 }
 
 /** Install a page with a SharedWorker whose broker answers `calls` (and attach). Undo with `vi.unstubAllGlobals()`. */
-export function fakePage(calls: RpcHandlers = {}, page: { locks?: boolean } = {}) {
+export function fakePage(calls: Partial<ControlApi> = {}, page: { locks?: boolean } = {}) {
   const locks = new PageLocks();
   const ports: MessagePort[] = [];
   vi.stubGlobal('navigator', { onLine: true, ...(page.locks === false ? {} : { locks }) });
@@ -74,11 +75,11 @@ export function fakePage(calls: RpcHandlers = {}, page: { locks?: boolean } = {}
     };
     const brokerLock = `broker-lock-${brokers.length}`;
     brokers.push(broker);
-    serveRpc(control.port2, (transferred) => ({
+    serveControl(control.port2, {
       ...calls,
-      attach(request: AttachRequest): AttachReply {
+      attach(request: AttachRequest, transferred?: MessagePort): AttachReply {
         broker.attaches.push(request);
-        stream = transferred[0];
+        stream = transferred;
         if (stream) {
           ports.push(stream);
           stream.addEventListener('message', (event: MessageEvent) => {
@@ -90,7 +91,7 @@ export function fakePage(calls: RpcHandlers = {}, page: { locks?: boolean } = {}
         return { brokerId: `broker-${brokers.indexOf(broker)}`, buildId: request.buildId, brokerLock, status: 'open', reason: 'auth-accepted' };
       },
       detach() {},
-    }));
+    });
     return { port: control.port1, addEventListener() {} } as unknown as SharedWorker;
   };
   return {

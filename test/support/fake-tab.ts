@@ -1,16 +1,16 @@
 /**
  * A tab for Node integration tests of the broker: it speaks the same link as
- * src/tab/client.ts (attach over RPC, a transferred stream port, answers to token
+ * src/tab/client.ts (attach over the control plane, a transferred stream port, answers to token
  * requests) and records what it receives. Its token provider can be told to
  * answer, hang or refuse.
  */
 import type { ConnectionStatus, TransitionReason } from '../../src/broker/core/connection.ts';
 import type { ResyncSignal } from '../../src/broker/core/resync.ts';
-import type { TabwireErrorData } from '../../src/link/errors.ts';
+import type { TabwireError, TabwireErrorData } from '../../src/link/errors.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
-import { type AttachReply, type BrokerConfig, type StreamMessage, linkVersion } from '../../src/link/messages.ts';
+import { type AttachReply, type AttachRequest, type BrokerConfig, type StreamMessage, linkVersion } from '../../src/link/messages.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
-import { type RpcClient, createRpcClient } from '../../src/link/rpc.ts';
+import { type ControlClient, type ControlMethod, createControlClient } from '../../src/link/rpc.ts';
 import type { Broker } from '../../src/broker/broker.ts';
 import type { FakeLocks } from './fake-locks.ts';
 
@@ -18,6 +18,11 @@ import type { FakeLocks } from './fake-locks.ts';
 export type TokenBehaviour = 'answer' | 'hang' | 'refuse' | 'cannot';
 
 let tabs = 0;
+
+/** Calls reject with the tab's TabwireError, its code and message also as `data`: what these tests read. */
+function withData(error: TabwireError): never {
+  throw Object.assign(error, { data: { code: error.code, message: error.message } satisfies TabwireErrorData });
+}
 
 export class FakeTab {
   readonly id = `tab-${++tabs}`;
@@ -32,7 +37,7 @@ export class FakeTab {
   refreshBehaviour: TokenBehaviour = 'answer';
   tokenCalls = 0;
   refreshCalls = 0;
-  rpc!: RpcClient;
+  rpc!: ControlClient;
   private readonly control = new MessageChannel();
   private readonly stream = new MessageChannel();
   private releaseLock: () => void = () => {};
@@ -51,32 +56,27 @@ export class FakeTab {
     const config: BrokerConfig = { ...resolveConfig({ url, getToken: () => '' }), ...overrides };
     this.releaseLock = locks.hold(`tab:${this.id}`);
     broker.accept(this.control.port2);
-    this.rpc = createRpcClient(this.control.port1);
+    this.rpc = createControlClient(this.control.port1);
     this.stream.port1.onmessage = (event) => this.onStream(event.data as StreamMessage);
-    const reply = await this.rpc.call<AttachReply>(
-      'attach',
-      [
-        {
-          tabId: this.id,
-          linkVersion,
-          buildId: 'test',
-          lockName: `tab:${this.id}`,
-          config,
-          patterns,
-          online,
-          visible: true,
-          ...(tenantId ? { tenantId } : {}),
-          ...(since ? { since } : {}),
-        },
-      ],
-      [this.stream.port2],
-    );
+    const request: AttachRequest = {
+      tabId: this.id,
+      linkVersion,
+      buildId: 'test',
+      lockName: `tab:${this.id}`,
+      config,
+      patterns,
+      online,
+      visible: true,
+      ...(tenantId ? { tenantId } : {}),
+      ...(since ? { since } : {}),
+    };
+    const reply = await this.rpc.attach(request, this.stream.port2).catch(withData);
     this.status = reply.status;
     return reply;
   }
 
-  call<T>(method: string, ...args: unknown[]): Promise<T> {
-    return this.rpc.call<T>(method, args);
+  call<T>(method: ControlMethod, ...args: unknown[]): Promise<T> {
+    return this.rpc.call<T>(method, args).catch(withData);
   }
 
   types(): string[] {

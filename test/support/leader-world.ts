@@ -3,13 +3,13 @@
  * in-memory BroadcastChannels and one fake clock; each leader runs a real
  * Broker whose socket never opens (the election is under test, not the
  * connection). A follower attaches over the leader's channels with the same
- * RPC as src/tab/client.ts, and holds a tab lock the broker watches.
+ * control plane as src/tab/client.ts, and holds a tab lock the broker watches.
  */
 import { type AttachReply, type AttachRequest, linkVersion } from '../../src/link/messages.ts';
 import type { Host } from '../../src/tab/hosts/host.ts';
 import { type LeaderBroker, type LeaderDeps, leaderHost } from '../../src/tab/hosts/leader.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
-import { createRpcClient } from '../../src/link/rpc.ts';
+import { createControlClient } from '../../src/link/rpc.ts';
 import { Broker } from '../../src/broker/broker.ts';
 import { MemoryEventStore } from '../../src/broker/memory-store.ts';
 import { ChannelBus, type FakePage } from './fake-channels.ts';
@@ -73,7 +73,7 @@ export class LeaderWorld {
       online: true,
       visible: true,
     };
-    const reply = await createRpcClient(host.control).call<AttachReply>('attach', [request]);
+    const reply = await createControlClient(host.control).attach(request);
     return { reply, die };
   }
 
@@ -131,7 +131,7 @@ export class LeaderWorld {
   }
 }
 
-/** Let every queued microtask and the tasks they start run (channel deliveries, lock grants, RPC). */
+/** Let every queued microtask and the tasks they start run (channel deliveries, lock grants, calls). */
 async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }

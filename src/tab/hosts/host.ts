@@ -1,5 +1,5 @@
 /**
- * What a tab attaches to: a broker reached through a control channel (RPC) and
+ * What a tab attaches to: a broker reached through a control channel (comlink calls) and
  * a stream channel (events in, token answers out). A SharedWorker, a leader
  * tab over BroadcastChannel, or a broker in this very page.
  */
