@@ -20,6 +20,12 @@ export interface EventLogOptions {
   /** Opens the persistent store of a namespace; rejects when IndexedDB cannot be used. */
   openStore: (ns: string) => Promise<EventStore>;
   clock: Clock;
+  /**
+   * The server's clock, in ms since epoch: age trimming compares the events' timestamps,
+   * which are the server's, with it, so a browser clock that is wrong trims nothing early.
+   * @default the clock's wall time
+   */
+  serverNow?: () => number;
   /** Called when the log falls back to memory, with why: once per fall, not per failed write. */
   onDegraded: (reason: string) => void;
   /** Longest an event arriving after a quiet spell waits before its batch is written, in ms. @default 10 */
@@ -166,8 +172,12 @@ export class EventLog {
    * written again (a closed connection comes back at once); failing that, the
    * log falls back to memory, which keeps the batch.
    */
+  #serverNow(): number {
+    return this.#options.serverNow?.() ?? this.#options.clock.now();
+  }
+
   async #write(batch: StoredEvent[], seen: LastSeen | null): Promise<void> {
-    const now = this.#options.clock.now();
+    const now = this.#serverNow();
     try {
       await this.#appendTo(await this.#storeReady!, batch, seen, now);
       return;
@@ -208,7 +218,7 @@ export class EventLog {
       const memory = this.#memory && (await this.#memory);
       const kept = memory ? await memory.recent({ limit: this.#options.policy.maxEvents }) : [];
       // Counted as written when memory took them.
-      await store.append(kept, this.#seen, clock.now());
+      await store.append(kept, this.#seen, this.#serverNow());
       if (this.#ns !== ns) return false;
       this.#storeReady = Promise.resolve(store);
       this.#memory = undefined;

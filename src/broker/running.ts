@@ -57,6 +57,8 @@ export class Running {
       enabled: config.logEnabled,
       openStore: (ns) => deps.stores.open(ns, policy),
       clock: deps.clock,
+      // Age is measured in the server's time, like the timestamps it is measured on.
+      serverNow: () => this.session.serverNow(),
       onDegraded: (reason) => report(errorData('LOG_DEGRADED', `event log kept in memory only: ${reason}`)),
     });
     this.tokens = new TokenSource(tabs, deps.clock, () => config.tokenTimeoutMs);

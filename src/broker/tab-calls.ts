@@ -5,6 +5,7 @@
  * `Broker.accept`; the checks that come before any config are `checkAttach`
  * and `subscribe`.
  */
+import { recentSessionWaitMs } from '../link/messages.ts';
 import { errorData } from '../link/errors.ts';
 import { type AttachReply, type AttachRequest, linkVersion } from '../link/messages.ts';
 import { isValidPattern } from '../link/patterns.ts';
@@ -23,7 +24,7 @@ import { tabMayRead } from './tenancy.ts';
 import { NamedTimers } from './timers.ts';
 
 /** How long `recent()` waits for a handshake to say whose the log is, in ms. */
-const recentWaitMs = 10_000;
+const recentWaitMs = recentSessionWaitMs;
 
 /** A tab of another link version or (for a worker of a known build) another build is refused. */
 export function checkAttach(request: AttachRequest, deps: Pick<BrokerDeps, 'build' | 'buildId'>): void {

@@ -13,6 +13,9 @@ import type { TabwireErrorData } from './errors.ts';
 
 export const linkVersion = 1;
 
+/** How long the broker lets `recent()` wait for a session before it answers NOT_READY; the tab's bound adds it, in ms. */
+export const recentSessionWaitMs = 10_000;
+
 /** The broker options that travel to the worker: plain data only. */
 export interface BrokerConfig {
   url: string;

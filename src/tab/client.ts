@@ -18,6 +18,8 @@ import { isControlType } from '../link/control-types.ts';
 import { type ControlClient, type ControlMethod, type Endpoint, createControlClient } from '../link/rpc.ts';
 import type { BrokerStats } from '../link/stats.ts';
 import { tabwireBuild } from '../link/build-id.ts';
+import { exponentialDelayMs } from '../link/exponential-delay.ts';
+import { recentSessionWaitMs } from '../link/messages.ts';
 import { randomId } from '../link/random-id.ts';
 import { eventKey } from '../link/event-identity.ts';
 
@@ -140,7 +142,7 @@ const handoffOverlapMs = 1000;
 
 
 /** How long the broker lets `recent()` wait for a session before it answers NOT_READY, in ms. */
-const brokerSessionWaitMs = 10_000;
+const brokerSessionWaitMs = recentSessionWaitMs;
 
 const identity = (event: RealtimeEvent) => eventKey(event);
 
@@ -212,6 +214,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   };
 
   const deliver = (events: RealtimeEvent[], replayed: boolean) => {
+    // Logged out: nothing of the session that ended reaches a handler, whatever was still in flight.
+    if (status === 'closed' && reason === 'logout') return;
     const window = dedupeUntil > performance.now();
     if (!window && seen.size > 0) seen.clear();
     for (const event of events) {
@@ -402,7 +406,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
         }
         emit(errorListeners, { code, message: `attach failed: ${data.message}` });
         // A broker that cannot start must not be restarted in a tight loop.
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures++)));
+        await new Promise((resolve) => setTimeout(resolve, exponentialDelayMs(500, failures++, 30_000)));
         if (closed) return;
       }
     }

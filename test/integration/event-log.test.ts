@@ -270,3 +270,17 @@ describe('event log pacing', () => {
     expect(store.appends).toBe(2);
   });
 });
+
+describe('event log age', () => {
+  it('trims by age against the server’s clock, not a browser clock that runs an hour ahead', async () => {
+    const policy = { ...defaultLogPolicy, maxAgeMs: 3_600_000 };
+    const store = new MemoryEventStore(policy);
+    const browserAhead = new FakeClock(t0 + 3_600_000);
+    const eventLog = new EventLog({ policy, enabled: true, openStore: async () => store, clock: browserAhead, onDegraded: vi.fn(), serverNow: () => t0 });
+    await eventLog.open('ns');
+    // Thirty minutes old by the server's clock, ninety by the browser's.
+    eventLog.append(event(0, t0 - 1_800_000));
+    await eventLog.flush();
+    expect(await store.count()).toBe(1);
+  });
+});

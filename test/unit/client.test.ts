@@ -171,3 +171,20 @@ describe('connectBroker on plain http (no randomUUID, no Web Locks)', () => {
     expect(() => connect({ sharing: 'worker' })).toThrowError("sharing 'worker' is not available in this browser");
   });
 });
+
+describe('connectBroker: after logout', () => {
+  it('runs no handler once this tab saw closed (logout), even for events still in flight', async () => {
+    page = fakePage();
+    const tab = connect();
+    await tab.ready;
+    const seen: string[] = [];
+    tab.on('*', (event) => seen.push(event.type));
+    const events = (type: string) => ({ k: 'ev' as const, d: JSON.stringify([{ type, timestamp: new Date().toISOString(), data: {} }]) });
+    page.brokers[0]!.notify(events('goal.created'));
+    page.brokers[0]!.notify({ k: 'st', s: 'closed', p: 'open', r: 'logout' });
+    page.brokers[0]!.notify(events('goal.completed'));
+    await settle();
+    expect(tab.state).toBe('closed');
+    expect(seen).toEqual(['goal.created']);
+  });
+});
