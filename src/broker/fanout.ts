@@ -89,6 +89,7 @@ export class Fanout {
         // Most tabs subscribe to the same things: build the full batch's text once.
         const text = picked.length === batch.length ? (everything ??= join(batch)) : join(picked);
         tab.post(replayed ? { k: 'ev', d: text, r: 1 } : { k: 'ev', d: text });
+        if (replayed) tab.replayedSinceSignal += picked.length;
         this.counters.deliveries += picked.length;
         this.counters.batches++;
       } catch {

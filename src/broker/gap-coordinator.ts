@@ -164,10 +164,14 @@ export class GapCoordinator {
     this.#coverageDoubt = false;
     // A gap the replay did not cover breaks the record: it is whole only from its end on.
     this.#coveredSince = signal.complete ? (this.#coveredSince ?? signal.since) : signal.until;
-    this.#parts.tabs.broadcast({
-      k: 'rs',
-      s: { ...signal, since: new Date(signal.since).toISOString(), until: new Date(signal.until).toISOString() },
-    });
+    const since = new Date(signal.since).toISOString();
+    const until = new Date(signal.until).toISOString();
+    // Each tab is told what it was sent: a tab that came after the replay went out got none of it.
+    for (const tab of this.#parts.tabs.all()) {
+      const replayed = signal.replayed > 0 ? tab.replayedSinceSignal : 0;
+      tab.replayedSinceSignal = 0;
+      tab.post({ k: 'rs', s: { ...signal, since, until, replayed } });
+    }
   }
 
   /**
@@ -191,9 +195,11 @@ export class GapCoordinator {
     // In a gap, the broker's own resync will tell this tab once it is over.
     if (this.#gap.phase !== 'live') return;
     const covered = this.#coveredSince !== undefined && this.#coveredSince <= at;
+    const replayed = tab.replayedSinceSignal;
+    tab.replayedSinceSignal = 0;
     tab.post({
       k: 'rs',
-      s: { since, until: new Date(session.serverNow()).toISOString(), reason: 'reconnect', replayed: missed.length, complete: covered },
+      s: { since, until: new Date(session.serverNow()).toISOString(), reason: 'reconnect', replayed, complete: covered },
     });
   }
 

@@ -38,6 +38,8 @@ export class Tab {
   readonly patterns = new PatternSet();
   visible: boolean;
   activeAt: number;
+  /** Replayed events this tab was sent since its last resync signal: the `replayed` its next one carries. */
+  replayedSinceSignal = 0;
   #nextAsk = 1;
   readonly #asks = new Map<number, (result: AskResult) => void>();
   #gone = false;

@@ -181,6 +181,25 @@ describe('resync after gaps', () => {
   });
 });
 
+describe('resync counts per tab', () => {
+  it('tells a tab that attached after the replay was sent how many replayed events it got: none', async () => {
+    world = await createWorld({ config: { resyncSettleMs: 600 } });
+    const first = await world.tab(replayConfig(world));
+    await until(() => expect(first.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'seen' });
+    await until(() => expect(ids(first)).toEqual(['seen']));
+    await outage(world, [first], () => world.backend.emit('tenant-123', 'goal.created', { goalId: 'missed' }));
+    await until(() => expect(ids(first)).toEqual(['seen', 'missed*']));
+    // Replayed already, the gap not yet closed: this tab never received the replayed event.
+    const late = await world.tab(replayConfig(world));
+    await until(() => expect(first.resyncs).toHaveLength(1), 5000);
+    await until(() => expect(late.resyncs).toHaveLength(1));
+    expect(first.resyncs[0]).toMatchObject({ replayed: 1, complete: true });
+    expect(late.resyncs[0]).toMatchObject({ replayed: 0 });
+    expect(ids(late)).toEqual([]);
+  });
+});
+
 describe('the log across restarts, logout and users', () => {
   it('a restarted worker resyncs from the stored last-seen and replays what it missed', async () => {
     world = await createWorld();
