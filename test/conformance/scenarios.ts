@@ -105,16 +105,29 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'tabs closing down to one leave it receiving on the same socket',
+    name: 'tabs closing down to one leave it receiving every event once, on one socket',
     async run(world) {
-      const tabs = await world.open(4);
+      const tabs = await world.open(4, withReplay(world));
       await allInState(tabs, 'open');
-      for (const tab of tabs.slice(0, 3)) await tab.close();
       const last = tabs[3]!;
+      const worker = (await stats(last)).brokerId;
+      for (const [i, tab] of tabs.slice(0, 3).entries()) {
+        await tab.close();
+        world.backend.emit('tenant-123', 'goal.created', { goalId: `after-close-${i}` });
+      }
       await eventually(async () => expect((await stats(last)).tabs).toBe(1));
-      await last.evaluate(() => window.harness.rest('POST', '/api/operations/issues', { title: 'still here' }));
-      await eventually(async () => expect(await received([last])).toEqual([['issue.created']]));
-      expect(world.backend.stats()).toMatchObject({ connections: 1, openSockets: 1 });
+      await eventually(async () =>
+        expect((await goalIds(last)).map((id) => id.replace('*', ''))).toEqual(['after-close-0', 'after-close-1', 'after-close-2']),
+      );
+      await eventually(async () => expect(world.backend.stats().openSockets).toBe(1));
+      // Some engines end a SharedWorker with one of its tabs even though others remain: then the
+      // tab re-attaches to a new worker, and that is one more connection, never more.
+      const survived = (await stats(last)).brokerId === worker;
+      if (!survived) {
+        console.log(`  [${world.engine.name}] the worker ended while tabs remained; the last tab re-attached`);
+        expect(await transitions(last)).toContain('connecting:worker-lost');
+      }
+      expect(world.backend.stats().connections).toBe(survived ? 1 : 2);
     },
   },
   {
