@@ -77,22 +77,33 @@ function install(names) {
  * `env` is what the suite reads, with TABWIRE_SKIP_<ENGINE> set to that reason.
  */
 export function ensureEngines() {
+  return describe(true);
+}
+
+/** The same answer without installing anything: what the conformance suite uses when run on its own. */
+export function findEngines() {
+  return describe(false);
+}
+
+function describe(mayInstall) {
   let found = find();
   const missing = missingPackages(found);
-  const installed = missing.length > 0 && install(missing);
+  const installed = mayInstall && missing.length > 0 && install(missing);
   if (installed) found = find();
   const stillMissing = missingPackages(found);
-  if (stillMissing.length > 0) {
+  if (stillMissing.length > 0 && mayInstall) {
     console.error(
       `tabwire: ${stillMissing.join(', ')} not installed (${installed ? 'apt-get did not provide it' : 'no root or passwordless sudo to install'}); to run every engine:\n` +
         `  sudo apt-get update && sudo apt-get install -y ${stillMissing.join(' ')}`,
     );
   }
   const skipped = {};
+  // Each reason names the engine: it is printed in the name of every scenario skipped for it.
   if (!found.firefox) skipped.firefox = `Firefox: not installed (apt-get install -y ${packages.firefox})`;
   if (!found.webkit) skipped.webkit = `WebKitGTK: WebKitWebDriver or MiniBrowser not installed (apt-get install -y ${packages.webkit})`;
   else if (!found.xvfb) skipped.webkit = `WebKitGTK: MiniBrowser needs a display and Xvfb is not installed (apt-get install -y ${packages.xvfb})`;
   const env = {
+    TABWIRE_ENGINES_FOUND: '1',
     ...(found.firefox && { FIREFOX_PATH: found.firefox }),
     ...(found.webkit && { WEBKIT_WEBDRIVER_PATH: found.webkit.driver, MINIBROWSER_PATH: found.webkit.browser }),
     ...(found.xvfb && { XVFB_PATH: found.xvfb }),

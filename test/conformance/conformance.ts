@@ -5,6 +5,8 @@
  * says which and why; so is every scenario of an engine that is not installed.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
+// @ts-expect-error plain ESM helper without types
+import { findEngines } from '../../scripts/engines.mjs';
 import type { Engine, EngineName } from './driver.ts';
 import { cannotByEngine, launchers } from './engines.ts';
 import { type Scenario, engineSpecific, scenarios } from './scenarios.ts';
@@ -12,8 +14,16 @@ import { openWorld } from './world.ts';
 
 const titles: Record<EngineName, string> = { chromium: 'Chromium', firefox: 'Firefox', webkit: 'WebKitGTK' };
 
+/** Paths and skip reasons: as npm test found them (in the environment), else looked up now, without installing. */
+function environment(): Record<string, string | undefined> {
+  if (process.env.TABWIRE_ENGINES_FOUND) return process.env;
+  const { env } = findEngines() as { env: Record<string, string> };
+  Object.assign(process.env, env);
+  return process.env;
+}
+
 export function conformance(name: EngineName): void {
-  const notInstalled = process.env[`TABWIRE_SKIP_${name.toUpperCase()}`];
+  const notInstalled = name === 'chromium' ? undefined : environment()[`TABWIRE_SKIP_${name.toUpperCase()}`];
   let engine: Engine | undefined;
 
   describe(titles[name], () => {
