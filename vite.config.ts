@@ -122,6 +122,21 @@ export default defineConfig(({ mode, command }) => {
           extends: true,
           test: { name: 'package', include: ['test/package/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
         },
+        {
+          // Chromium, Firefox and WebKitGTK, one browser each, the three files side by side;
+          // needs the demo build (dist-demo). npm test runs it after the end-to-end tests.
+          extends: true,
+          test: {
+            name: 'conformance',
+            include: ['test/conformance/**/*.test.ts'],
+            environment: 'node',
+            pool: 'forks',
+            maxWorkers: 3,
+            testTimeout: 45_000,
+            hookTimeout: 60_000,
+            globalSetup: ['test/conformance/setup.ts'],
+          },
+        },
       ],
     },
   };

@@ -2,12 +2,14 @@
  * `npm test`: set up what is missing, then run every test in one go —
  * type checks (including the public types' tests), unit and integration tests
  * (Vitest, Node), the library build with its size budget, and end-to-end tests
- * in real Chromium (Playwright), and consumer apps (Vite, webpack 5, Next.js) built
+ * in real Chromium (Playwright), the multi-tab conformance scenarios in Chromium,
+ * Firefox and WebKitGTK, and consumer apps (Vite, webpack 5, Next.js) built
  * against the packed package. Ends with one plain line: `N passed, N failed`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureChromium } from './chromium.mjs';
+import { ensureEngines } from './engines.mjs';
 import { ensureDependencies } from './setup.mjs';
 
 const started = Date.now();
@@ -46,6 +48,9 @@ function readJson(path) {
 ensureDependencies();
 const chromium = ensureChromium();
 console.log(`tabwire: Chromium at ${chromium}`);
+// Firefox and WebKitGTK for the conformance step; an engine that cannot be had is skipped, by name.
+const engines = ensureEngines();
+for (const reason of Object.values(engines.skipped)) console.log(`tabwire: conformance skips ${reason}`);
 rmSync('.tmp', { recursive: true, force: true });
 mkdirSync('.tmp', { recursive: true });
 
@@ -78,6 +83,20 @@ if (built) {
   const report = readJson('.tmp/e2e-results.json');
   const stats = report?.stats;
   count('e2e', ok, stats ? { passed: stats.expected + (stats.flaky ?? 0), failed: stats.unexpected } : undefined);
+}
+
+if (built) {
+  // The multi-tab scenarios once per engine: Chromium (Playwright), Firefox (WebDriver BiDi), WebKitGTK (WebDriver).
+  const stepStarted = Date.now();
+  const output = '.tmp/vitest-conformance.json';
+  const ok = run('cross-engine conformance: Chromium, Firefox, WebKitGTK (Vitest)', node, [
+    bin('vitest', 'vitest.mjs'), 'run', '--project', 'conformance',
+    '--reporter=verbose', '--reporter=json', `--outputFile.json=${output}`,
+  ], { ...engines.env, CHROMIUM_PATH: chromium });
+  console.log(`conformance took ${Math.round((Date.now() - stepStarted) / 1000)} s`);
+  const report = readJson(output);
+  if (report) console.log(`conformance: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped (each named above with its reason)`);
+  count('conformance', ok, report ? { passed: report.numPassedTests, failed: report.numFailedTests } : undefined);
 }
 
 if (built) {

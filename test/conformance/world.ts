@@ -1,0 +1,129 @@
+/**
+ * What a conformance scenario runs in: an isolated session of one engine, a fresh mock
+ * backend and the built harness served on a fresh origin (so nothing of an earlier scenario
+ * — storage, workers, locks — can be reached), plus helpers that read the harness in tabs.
+ * Every helper goes through the driver (driver.ts), so scenarios read the same in every engine.
+ */
+import { existsSync } from 'node:fs';
+import { expect } from 'vitest';
+import { type MockBackend, startMockBackend } from '../../demo/server/mock-backend.ts';
+import type { BrokerStats } from '../../src/index.ts';
+import { type StaticServer, startStaticServer } from '../support/static-server.ts';
+import type { Engine, Session, Tab } from './driver.ts';
+
+export interface World {
+  engine: Engine;
+  session: Session;
+  backend: MockBackend;
+  /** The harness page's URL with these query parameters (backend filled in); `path` '/next/' is the second build. */
+  url(query?: Record<string, string>, path?: string): string;
+  /** Opens `count` harness tabs, one after another, and waits until each attached (unless connect=0). */
+  open(count: number, query?: Record<string, string>, path?: string): Promise<Tab[]>;
+}
+
+export async function openWorld(engine: Engine): Promise<World & { close(): Promise<void> }> {
+  const backend = await startMockBackend();
+  const mounts: Record<string, string> = { '/': 'dist-demo' };
+  if (existsSync('dist-demo-next/harness.html')) mounts['/next/'] = 'dist-demo-next';
+  let site: StaticServer | undefined;
+  let session: Session | undefined;
+  try {
+    site = await startStaticServer(mounts);
+    session = await engine.newSession();
+  } catch (error) {
+    await site?.close();
+    await backend.close();
+    throw error;
+  }
+  const origin = site.url;
+  const url = (query: Record<string, string> = {}, path = '/') =>
+    `${origin}${path}harness.html?${new URLSearchParams({ backend: backend.httpUrl, ...query })}`;
+  const world = {
+    engine,
+    session,
+    backend,
+    url,
+    async open(count: number, query: Record<string, string> = {}, path = '/') {
+      const tabs: Tab[] = [];
+      for (let i = 0; i < count; i++) {
+        const tab = await session.open(url(query, path));
+        if (query.connect !== '0') await attached(tab);
+        tabs.push(tab);
+      }
+      return tabs;
+    },
+    async close() {
+      // Each step is tried even if one before it failed: nothing is left running.
+      await session.close().catch(() => undefined);
+      await site.close().catch(() => undefined);
+      await backend.close().catch(() => undefined);
+    },
+  };
+  return world;
+}
+
+/** Waits until the tab's harness created its broker and the broker attached. */
+export function attached(tab: Tab, timeoutMs = 15_000): Promise<void> {
+  return tab.evaluate(async (timeout) => {
+    const until = Date.now() + timeout;
+    while (!window.harness?.broker) {
+      if (Date.now() > until) throw new Error('the harness never created its broker');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await window.harness.broker.ready;
+  }, timeoutMs);
+}
+
+/** Waits until every tab's broker is in `state`. */
+export async function allInState(tabs: Tab[], state: string, timeoutMs = 15_000): Promise<void> {
+  for (const tab of tabs) await tab.evaluate(([s, t]) => window.harness.waitForState(s, t), [state, timeoutMs] as [string, number]);
+}
+
+/** The event types each tab received, in order. */
+export async function received(tabs: Tab[]): Promise<string[][]> {
+  const all: string[][] = [];
+  for (const tab of tabs) all.push(await tab.evaluate(() => window.harness.types()));
+  return all;
+}
+
+/** The goalId of each event a tab received, marked `*` when it came from a replay. */
+export function goalIds(tab: Tab): Promise<string[]> {
+  return tab.evaluate(() => window.harness.events.map((e) => `${String(e.data.goalId)}${e.replayed ? '*' : ''}`));
+}
+
+export function stats(tab: Tab): Promise<BrokerStats> {
+  return tab.evaluate(() => window.harness.broker!.stats());
+}
+
+/** "next:reason" of every state change the tab saw. */
+export function transitions(tab: Tab): Promise<string[]> {
+  return tab.evaluate(() => window.harness.states.map((s) => `${s.next}:${s.reason}`));
+}
+
+export async function sum(tabs: Tab[], read: (tab: Tab) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (const tab of tabs) total += await read(tab);
+  return total;
+}
+
+/** Polls until `check` stops throwing (or rethrows its last error after `timeoutMs`). */
+export async function eventually(check: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await pause(50);
+    }
+  }
+}
+
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Connect options carrying the replay endpoint of this world's backend. */
+export const withReplay = (world: World, extra: Record<string, unknown> = {}) => ({
+  options: JSON.stringify({ resync: { eventsSinceUrl: `${world.backend.httpUrl}/api/events` }, ...extra }),
+});
+
+export { expect };
