@@ -288,6 +288,7 @@ export class Broker {
       random: this.#deps.random,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
       healthyAfterMs: config.healthyAfterMs,
+      maxAttempts: config.maxAttempts,
     };
     this.#outbox = new Outbox(config.maxBufferedMessages);
     this.#dedupe = new RecentKeys(Math.max(2000, config.logMaxEvents * 2));

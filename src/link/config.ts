@@ -37,8 +37,10 @@ export const numericOptions: Array<[key: NumericKey, path: string, fallback: num
   // An age compared with timestamps, never a timer: a log may keep months.
   ['logMaxAgeMs', 'log.maxAgeMs', defaults.logMaxAgeMs, 1, Number.MAX_SAFE_INTEGER],
   ['keepAliveMs', 'keepAliveMs', defaults.keepAliveMs, 1000, maxKeepAliveMs],
-  ['minDelayMs', 'minDelayMs', defaults.minDelayMs, 1],
-  ['maxDelayMs', 'maxDelayMs', defaults.maxDelayMs, 1],
+  ['minDelayMs', 'reconnect.minDelayMs', defaults.minDelayMs, 1],
+  ['maxDelayMs', 'reconnect.maxDelayMs', defaults.maxDelayMs, 1],
+  // Unlimited by default: Infinity survives a port (structured clone), and a config without it retries forever.
+  ['maxAttempts', 'reconnect.maxAttempts', Number.POSITIVE_INFINITY, 1, Number.POSITIVE_INFINITY],
   ['handshakeTimeoutMs', 'handshakeTimeoutMs', 10_000, 100],
   ['healthyAfterMs', 'healthyAfterMs', 5000, 0],
   ['tokenTimeoutMs', 'tokenTimeoutMs', 10_000, 100],
