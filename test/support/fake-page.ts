@@ -5,6 +5,7 @@
  */
 import { vi } from 'vitest';
 import type { AttachReply, AttachRequest, StreamMessage, TabAnswer } from '../../src/link/messages.ts';
+import type { ConnectionStatus, TransitionReason } from '../../src/link/states.ts';
 import { type RpcHandlers, serveRpc } from '../../src/link/rpc-server.ts';
 
 /** Web Locks in memory: `hold` keeps a name taken until released, as a live broker does. */
@@ -45,7 +46,11 @@ export interface ScriptedBroker {
 }
 
 /** Install a page with a SharedWorker whose broker answers `calls` (and attach). Undo with `vi.unstubAllGlobals()`. */
-export function fakePage(calls: RpcHandlers = {}, page: { locks?: boolean } = {}) {
+export function fakePage(
+  calls: RpcHandlers = {},
+  /** `attached`: the state the broker's attach reply tells (default `open`, `auth-accepted`). */
+  page: { locks?: boolean; attached?: { status: ConnectionStatus; reason: TransitionReason } } = {},
+) {
   const locks = new PageLocks();
   const ports: MessagePort[] = [];
   vi.stubGlobal('navigator', { onLine: true, ...(page.locks === false ? {} : { locks }) });
@@ -87,7 +92,8 @@ export function fakePage(calls: RpcHandlers = {}, page: { locks?: boolean } = {}
           });
           stream.start();
         }
-        return { brokerId: `broker-${brokers.indexOf(broker)}`, buildId: request.buildId, brokerLock, status: 'open', reason: 'auth-accepted' };
+        const { status, reason } = page.attached ?? { status: 'open', reason: 'auth-accepted' };
+        return { brokerId: `broker-${brokers.indexOf(broker)}`, buildId: request.buildId, brokerLock, status, reason };
       },
       detach() {},
     }));
