@@ -8,7 +8,7 @@
 import type { ConnectionStatus, TransitionReason } from '../link/states.ts';
 import type { ResyncSignal } from '../link/states.ts';
 import { isValidPattern, matches } from '../link/patterns.ts';
-import { TabwireError, type TabwireErrorData } from '../link/errors.ts';
+import { TabwireError, type TabwireErrorCode, type TabwireErrorData } from '../link/errors.ts';
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from '../link/events.ts';
 import { type Host, type Sharing, type Target, hostName, workerHost, workerOptions } from './hosts/host.ts';
 import { type AttachReply, type AttachRequest, type StreamMessage, type TabAnswer, type UpgradeNotice, linkVersion } from '../link/messages.ts';
@@ -123,18 +123,15 @@ function report(error: unknown): void {
 }
 
 /**
- * What `connected` rejects with when the connection reaches a state it will not leave by itself
- * before ever opening; undefined while it may still open.
+ * What `connected` rejects with, by the state (or `closed` by its reason) that a connection which
+ * never opened will not leave by itself. `closed` after `logout` is left: `reconnect()` follows a login.
  */
-function neverOpened(status: ConnectionStatus, reason: TransitionReason): TabwireError | undefined {
-  const fail = (code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'RETRIES_EXHAUSTED' | 'CLOSED', message: string) =>
-    new TabwireError({ code, message: `not connected: ${message} (${status}, ${reason})` });
-  if (status === 'unauthorized') return fail('UNAUTHORIZED', 'the server refused the credentials, or no tab had a token');
-  if (status === 'forbidden') return fail('FORBIDDEN', 'the server refused this user');
-  if (status === 'closed' && reason === 'retries-exhausted') return fail('RETRIES_EXHAUSTED', 'every try failed, up to reconnect.maxAttempts');
-  if (status === 'closed' && reason === 'closed-by-tab') return fail('CLOSED', 'this broker was closed first');
-  return undefined;
-}
+const neverOpens: Partial<Record<string, TabwireErrorCode>> = {
+  unauthorized: 'UNAUTHORIZED',
+  forbidden: 'FORBIDDEN',
+  'retries-exhausted': 'RETRIES_EXHAUSTED',
+  'closed-by-tab': 'CLOSED',
+};
 
 function toTabwireError(error: unknown): TabwireError {
   if (error instanceof TabwireError) return error;
@@ -232,9 +229,9 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   connected.catch(() => {});
   /** `connected` settles at the first `open`, or at the first state that will not open by itself. */
   const followConnected = (next: ConnectionStatus, why: TransitionReason) => {
-    const failure = next === 'open' ? undefined : neverOpened(next, why);
-    if (next !== 'open' && !failure) return;
-    settleConnected?.(failure);
+    const code = neverOpens[next === 'closed' ? why : next];
+    if (next !== 'open' && !code) return;
+    settleConnected?.(code && new TabwireError({ code, message: `not connected: ${next} (${why})` }));
     settleConnected = undefined;
   };
 

@@ -141,42 +141,33 @@ const renamedOptions = { minDelayMs: 'minDelayMs', maxDelayMs: 'maxDelayMs', ret
 /** Deprecations already told on this page: each once, however many brokers are made. */
 const warnedDeprecations = new Set<string>();
 
-/** The `reconnect` group with what was given under an old name folded in, and the name each was given under. */
-function readReconnect(options: ConnectOptions): { group: ReconnectOptions; label: (key: keyof ReconnectOptions) => string } {
-  if (options.reconnect !== undefined && (typeof options.reconnect !== 'object' || options.reconnect === null)) throw invalid('reconnect must be an object');
-  const group: ReconnectOptions = { ...options.reconnect };
-  const given = new Map<string, string>();
-  for (const [old, key] of Object.entries(renamedOptions) as Array<[keyof typeof renamedOptions, keyof ReconnectOptions]>) {
-    if (options[old] === undefined) continue;
-    if (group[key] !== undefined) throw invalid(`give reconnect.${key} or ${old} (deprecated), not both`);
+/** The `reconnect` group with what was given under an old name folded in (errors then name the new one). */
+function readReconnect(options: ConnectOptions): ReconnectOptions {
+  const group: Record<string, unknown> = { ...options.reconnect };
+  for (const [old, key] of Object.entries(renamedOptions)) {
+    const value = options[old as keyof typeof renamedOptions];
+    if (value === undefined) continue;
+    if (group[key] !== undefined) throw invalid(`give reconnect.${key} or ${old}, not both`);
     if (!warnedDeprecations.has(old)) {
       warnedDeprecations.add(old);
-      console.warn(`tabwire: the option ${old} is deprecated, use reconnect.${key} (${old} is accepted until 1.0)`);
+      console.warn(`tabwire: ${old} is deprecated (accepted until 1.0), use reconnect.${key}`);
     }
-    (group as Record<string, unknown>)[key] = options[old];
-    given.set(key, old);
+    group[key] = value;
   }
-  return { group, label: (key) => given.get(key) ?? `reconnect.${key}` };
+  return group;
 }
 
 /** How many attempts of a `delayMs` strategy are sampled; the last repeats. */
 const strategySamples = 32;
 
-function sampleStrategy(strategy: unknown, label: string): number[] {
-  if (typeof strategy !== 'function') throw invalid(`${label} must be a function (attempt) => ms`);
-  return Array.from({ length: strategySamples }, (_, i) => {
-    const delay: unknown = strategy(i + 1);
-    if (!inRange(delay, 0)) throw invalid(`${label}(${i + 1}) must return a number of ms from 0 to ${maxTimerMs}, got ${String(delay)}`);
-    return delay;
-  });
-}
-
 /** The fixed delays the worker retries with: given, sampled from a strategy, or none (jittered backoff). */
-function retryDelays({ group, label }: ReturnType<typeof readReconnect>): number[] | undefined {
-  if (group.delayMs !== undefined && group.delaysMs !== undefined) throw invalid(`give ${label('delayMs')} or ${label('delaysMs')}, not both`);
-  const delays = group.delayMs === undefined ? group.delaysMs : sampleStrategy(group.delayMs, label('delayMs'));
-  if (delays !== undefined && (!Array.isArray(delays) || delays.some((d) => !inRange(d, 0)))) {
-    throw invalid(`${label('delaysMs')} must be an array of numbers from 0 to ${maxTimerMs} (ms)`);
+function retryDelays({ delayMs: strategy, delaysMs }: ReconnectOptions): number[] | undefined {
+  if (strategy !== undefined && delaysMs !== undefined) throw invalid('give reconnect.delayMs or reconnect.delaysMs, not both');
+  if (strategy !== undefined && typeof strategy !== 'function') throw invalid('reconnect.delayMs must be a function (attempt) => ms');
+  const delays = strategy ? Array.from({ length: strategySamples }, (_, i) => strategy(i + 1)) : delaysMs;
+  const bad = Array.isArray(delays) ? delays.findIndex((d) => !inRange(d, 0)) : delays === undefined ? -1 : 0;
+  if (bad >= 0) {
+    throw invalid(strategy ? `reconnect.delayMs(${bad + 1}) must return a number of ms from 0 to ${maxTimerMs}, got ${String(delays![bad])}` : `reconnect.delaysMs must be an array of numbers from 0 to ${maxTimerMs} (ms)`);
   }
   return delays;
 }
@@ -208,18 +199,15 @@ export function resolveConfig(options: ConnectOptions): BrokerConfig {
     normalizeKeys: options.normalizeKeys === true,
   } as BrokerConfig;
   // The reconnect group as the app meant it, whichever names it used.
-  const given = { ...options, reconnect: reconnect.group };
-  const named = (path: string) => (path.startsWith('reconnect.') ? reconnect.label(path.slice('reconnect.'.length) as keyof ReconnectOptions) : path);
+  const given = { ...options, reconnect };
   for (const [key, path, fallback, min, max] of numericOptions) {
     // `resync.settleMs` is read from options.resync.settleMs, and so on.
     const value = path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], given);
-    if (value !== undefined) checkRange(named(path), value, min, max);
+    if (value !== undefined) checkRange(path, value, min, max);
     config[key] = (value as number | undefined) ?? fallback;
   }
   if (config.maxDelayMs < config.minDelayMs) {
-    if (reconnect.group.maxDelayMs !== undefined) {
-      throw invalid(`${reconnect.label('maxDelayMs')} must be ≥ ${reconnect.label('minDelayMs')} (${config.minDelayMs}), got ${config.maxDelayMs}`);
-    }
+    if (reconnect.maxDelayMs !== undefined) throw invalid(`reconnect.maxDelayMs must be ≥ reconnect.minDelayMs (${config.minDelayMs}), got ${config.maxDelayMs}`);
     config.maxDelayMs = config.minDelayMs;
   }
   return config;

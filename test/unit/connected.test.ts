@@ -72,7 +72,7 @@ describe('ready and connected', () => {
     tell(status, 'authenticating', reason);
     const error = await now(outcome(tab.connected));
     expect(error).toBeInstanceOf(TabwireError);
-    expect(error).toMatchObject({ code, message: expect.stringContaining(`(${status}, ${reason})`) });
+    expect(error).toMatchObject({ code, message: `not connected: ${status} (${reason})` });
     // Settled once: a later open does not change it.
     tell('open', status, 'auth-accepted');
     expect(await now(outcome(tab.connected))).toBe(error);

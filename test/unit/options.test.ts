@@ -46,14 +46,14 @@ describe('options', () => {
     [{ keepAliveMs: -1 }, 'keepAliveMs must be a number from 1000 to 599999 (ms), got -1'],
     [{ keepAliveMs: 600_000 }, 'keepAliveMs must be a number from 1000 to 599999 (ms), got 600000'],
     [{ reconnect: { minDelayMs: Number.NaN } }, 'reconnect.minDelayMs must be a number from 1 to 2147483647 (ms), got NaN'],
-    [{ minDelayMs: Number.NaN }, 'minDelayMs must be a number from 1 to 2147483647 (ms), got NaN'],
+    // Given under an old name, named as the new one (the deprecation warning tells which).
+    [{ minDelayMs: Number.NaN }, 'reconnect.minDelayMs must be a number from 1 to 2147483647 (ms), got NaN'],
     [{ reconnect: { maxAttempts: 0 } }, 'reconnect.maxAttempts must be a number from 1 to Infinity, got 0'],
     [{ reconnect: { maxAttempts: '3' } }, 'reconnect.maxAttempts must be a number from 1 to Infinity, got 3'],
-    [{ reconnect: 5 }, 'reconnect must be an object'],
     [{ reconnect: { minDelayMs: 500, maxDelayMs: 100 } }, 'reconnect.maxDelayMs must be ≥ reconnect.minDelayMs (500), got 100'],
-    [{ reconnect: { minDelayMs: 500 }, minDelayMs: 500 }, 'give reconnect.minDelayMs or minDelayMs (deprecated), not both'],
-    [{ reconnect: { delaysMs: [1] }, retryDelaysMs: [1] }, 'give reconnect.delaysMs or retryDelaysMs (deprecated), not both'],
-    [{ reconnect: { delayMs: (): number => 1 }, retryDelayMs: (): number => 1 }, 'give reconnect.delayMs or retryDelayMs (deprecated), not both'],
+    [{ reconnect: { minDelayMs: 500 }, minDelayMs: 500 }, 'give reconnect.minDelayMs or minDelayMs, not both'],
+    [{ reconnect: { delaysMs: [1] }, retryDelaysMs: [1] }, 'give reconnect.delaysMs or retryDelaysMs, not both'],
+    [{ reconnect: { delayMs: (): number => 1 }, retryDelayMs: (): number => 1 }, 'give reconnect.delayMs or retryDelayMs, not both'],
     [{ reconnect: { delayMs: (): number => 1, delaysMs: [1] } }, 'give reconnect.delayMs or reconnect.delaysMs, not both'],
     [{ reconnect: { delaysMs: [100, -5] } }, 'reconnect.delaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
     [{ reconnect: { delayMs: (): number => -1 } }, 'reconnect.delayMs(1) must return a number of ms from 0 to 2147483647, got -1'],
@@ -61,19 +61,20 @@ describe('options', () => {
     [{ handshakeTimeoutMs: 2 ** 31 }, 'handshakeTimeoutMs must be a number from 100 to 2147483647 (ms), got 2147483648'],
     [{ tokenTimeoutMs: 2 ** 40 }, 'tokenTimeoutMs must be a number from 100 to 2147483647 (ms)'],
     [{ healthyAfterMs: 2 ** 31 }, 'healthyAfterMs must be a number from 0 to 2147483647 (ms)'],
-    [{ maxDelayMs: 2 ** 31 }, 'maxDelayMs must be a number from 1 to 2147483647 (ms)'],
+    [{ maxDelayMs: 2 ** 31 }, 'reconnect.maxDelayMs must be a number from 1 to 2147483647 (ms)'],
     [{ resync: { settleMs: 2 ** 31 } }, 'resync.settleMs must be a number from 0 to 2147483647 (ms)'],
     [{ resync: { overlapMs: 2 ** 31 } }, 'resync.overlapMs must be a number from 0 to 2147483647 (ms)'],
     [{ callTimeoutMs: 2 ** 31 }, 'callTimeoutMs must be a number from 1 to 2147483647 (ms), got 2147483648'],
     [{ callTimeoutMs: 0 }, 'callTimeoutMs must be a number from 1 to 2147483647 (ms), got 0'],
-    [{ retryDelaysMs: [100, -5] }, 'retryDelaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
-    [{ retryDelaysMs: [100, 2 ** 31] }, 'retryDelaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
-    [{ retryDelayMs: () => 2 ** 31 }, 'retryDelayMs(1) must return a number of ms from 0 to 2147483647, got 2147483648'],
+    [{ retryDelaysMs: [100, -5] }, 'reconnect.delaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
+    [{ retryDelaysMs: [100, 2 ** 31] }, 'reconnect.delaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
+    [{ reconnect: { delaysMs: 'fast' } }, 'reconnect.delaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
+    [{ retryDelayMs: () => 2 ** 31 }, 'reconnect.delayMs(1) must return a number of ms from 0 to 2147483647, got 2147483648'],
     [{ sessionKey: '' }, 'sessionKey must be a non-empty string'],
     [{ sessionKey: 42 }, 'sessionKey must be a non-empty string'],
-    [{ retryDelayMs: 250 }, 'retryDelayMs must be a function (attempt) => ms'],
-    [{ retryDelayMs: () => 1, retryDelaysMs: [1] }, 'give retryDelayMs or retryDelaysMs, not both'],
-    [{ retryDelayMs: (attempt: number) => (attempt < 3 ? 100 : Number.NaN) }, 'retryDelayMs(3) must return a number of ms from 0 to 2147483647, got NaN'],
+    [{ retryDelayMs: 250 }, 'reconnect.delayMs must be a function (attempt) => ms'],
+    [{ retryDelayMs: () => 1, retryDelaysMs: [1] }, 'give reconnect.delayMs or reconnect.delaysMs, not both'],
+    [{ retryDelayMs: (attempt: number) => (attempt < 3 ? 100 : Number.NaN) }, 'reconnect.delayMs(3) must return a number of ms from 0 to 2147483647, got NaN'],
   ])('refuses %o with a clear INVALID_ARGUMENT', (override, message) => {
     expect(() => resolveConfig({ ...base, ...(override as object) } as never)).toThrowError(message);
     try {
@@ -162,10 +163,10 @@ describe('the reconnect options\' old names (accepted until 1.0)', () => {
     fresh(old);
     fresh({ ...base, retryDelaysMs: [5] });
     expect(warn.mock.calls.map(([message]) => message)).toEqual([
-      'tabwire: the option minDelayMs is deprecated, use reconnect.minDelayMs (minDelayMs is accepted until 1.0)',
-      'tabwire: the option maxDelayMs is deprecated, use reconnect.maxDelayMs (maxDelayMs is accepted until 1.0)',
-      'tabwire: the option retryDelayMs is deprecated, use reconnect.delayMs (retryDelayMs is accepted until 1.0)',
-      'tabwire: the option retryDelaysMs is deprecated, use reconnect.delaysMs (retryDelaysMs is accepted until 1.0)',
+      'tabwire: minDelayMs is deprecated (accepted until 1.0), use reconnect.minDelayMs',
+      'tabwire: maxDelayMs is deprecated (accepted until 1.0), use reconnect.maxDelayMs',
+      'tabwire: retryDelayMs is deprecated (accepted until 1.0), use reconnect.delayMs',
+      'tabwire: retryDelaysMs is deprecated (accepted until 1.0), use reconnect.delaysMs',
     ]);
   });
 
