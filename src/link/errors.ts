@@ -86,6 +86,14 @@ export class TabwireError extends Error {
     this.serverCode = data.serverCode;
     this.type = data.type;
   }
+
+  /**
+   * The plain data (`name`, `code`, `message`, `serverCode`, `type`), for `JSON.stringify` and
+   * for ports: an `Error`'s message is not enumerable, and structured cloning keeps no `code`.
+   */
+  toJSON(): TabwireErrorData & { name: string } {
+    return { ...this, message: this.message };
+  }
 }
 
 export function errorData(code: TabwireErrorCode, message: string, extra: Partial<TabwireErrorData> = {}): TabwireErrorData {

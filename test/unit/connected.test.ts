@@ -149,4 +149,10 @@ describe('TabwireError', () => {
     expect(error).toMatchObject({ code: 'SERVER_ERROR', message: 'm', serverCode: 'X', type: 't', cause });
     expect(new TabwireError({ code: 'TIMEOUT', message: 'late' })).not.toHaveProperty('cause');
   });
+
+  it('turns back into its plain data for JSON and ports', () => {
+    const error = new TabwireError({ code: 'SERVER_ERROR', message: 'm', serverCode: 'X' }, { cause: new Error('underneath') });
+    expect(JSON.parse(JSON.stringify(error))).toEqual({ name: 'TabwireError', code: 'SERVER_ERROR', message: 'm', serverCode: 'X' });
+    expect(structuredClone(error.toJSON())).toEqual({ name: 'TabwireError', code: 'SERVER_ERROR', message: 'm', serverCode: 'X', type: undefined });
+  });
 });
