@@ -97,7 +97,8 @@ const harness = {
     for (const pattern of patterns) harness.subscribe(pattern);
     broker.onState((next, prev, reason) => harness.states.push({ next, prev, reason, at: Date.now() }));
     broker.onResync((signal) => harness.resyncs.push(signal));
-    broker.onError((error) => harness.errors.push(error));
+    // Plain data: Playwright hands an Error back with its message and stack only.
+    broker.onError((error) => harness.errors.push(error.toJSON()));
     broker.onUpgrade((notice) => harness.upgrades.push(notice));
     await broker.ready;
   },

@@ -1,23 +1,53 @@
 /**
- * Emit the public type declarations into dist/types. Sources import with `.ts`
- * extensions (run directly by Vite, Vitest, tsx and Playwright); declarations
- * must name `.js` so any consumer's TypeScript resolves them to the `.d.ts`.
+ * Emit the public type declarations: one bundled file per entry, next to its
+ * JavaScript (dist/index.d.ts, dist/react.d.ts, dist/worker.d.ts), holding only
+ * what the entry exports. Internals (the RPC, the hosts, the broker) never reach a
+ * consumer's editor, and nothing but the entries can be imported from types.
+ *
+ * rollup-plugin-dts compiles the sources' declarations and bundles them. The React
+ * entry takes every shared type from the main entry's file (`./index.js`, the very
+ * file `tabwire` resolves to) rather than a copy of its own: `declare module 'tabwire'
+ * { interface TabwireEvents … }` must reach the hooks too, and a second copy of the
+ * interface would not be augmented. Relative, not `tabwire`: node10 resolution has no
+ * self-reference, and a linked package would not find itself.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
+import { rollup } from 'rollup';
+import { dts } from 'rollup-plugin-dts';
 
-rmSync('dist/types', { recursive: true, force: true });
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+const root = resolve(import.meta.dirname, '..');
+const reactFiles = new Set([resolve(root, 'src/react.ts'), resolve(root, 'src/tab/react.ts')]);
 
-const walk = (dir) => {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) walk(path);
-    else if (name.endsWith('.d.ts')) {
-      const text = readFileSync(path, 'utf8');
-      writeFileSync(path, text.replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]+)\.ts\2/g, '$1$2$3.js$2'));
-    }
-  }
+/** For the React entry: anything but its own two files is the main entry's. */
+const fromMainEntry = {
+  name: 'tabwire:react-types-from-main-entry',
+  async resolveId(source, importer, options) {
+    if (!importer || source === 'react' || source.startsWith('react/')) return null;
+    const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+    if (!resolved || resolved.external || reactFiles.has(resolved.id)) return resolved;
+    return { id: 'tabwire', external: true };
+  },
 };
-walk('dist/types');
+
+const entries = [
+  { input: 'src/index.ts', output: 'dist/index.d.ts', plugins: [] },
+  { input: 'src/react.ts', output: 'dist/react.d.ts', plugins: [fromMainEntry] },
+  { input: 'worker/broker.worker.ts', output: 'dist/worker.d.ts', plugins: [] },
+];
+
+for (const entry of entries) {
+  const bundle = await rollup({
+    input: resolve(root, entry.input),
+    external: (id) => id === 'react' || id.startsWith('react/'),
+    plugins: [...entry.plugins, dts({ tsconfig: resolve(root, 'tsconfig.build.json'), compilerOptions: { declarationDir: undefined } })],
+    onwarn(warning, warn) {
+      // The worker entry exports nothing: its declaration file is rightly empty.
+      if (warning.code === 'EMPTY_BUNDLE') return;
+      // Any other warning is a declaration that will not resolve for a consumer: fail the build.
+      warn(warning);
+      process.exitCode = 1;
+    },
+  });
+  await bundle.write({ file: resolve(root, entry.output), format: 'es', paths: { tabwire: './index.js' } });
+  await bundle.close();
+}

@@ -97,8 +97,13 @@ export function bundleSizes(dist = 'dist') {
  * whose method names a minifier keeps): worker +1,583 B gzip; and the client by
  * +306 B for one event identity shared with the broker (canonical JSON instead of
  * raw text in the handoff dedupe).
+ * Raised for the client by 0.375 kB (6,209 → 6,634 B gzip; +1 kB minified) for
+ * the API apps asked for: the `reconnect` group with its old names folded in and
+ * warned about once (+0.45 kB minified), `maxAttempts` in the bounds table,
+ * `connected` settling or rejecting by state (+0.3 kB), errors handed out as one
+ * `TabwireError` with `type`, `cause` and `toJSON` (+0.25 kB).
  */
 export const targets = { client: 4 * 1024, worker: 12 * 1024 };
-export const budgets = { client: 7.875 * 1024, worker: 22.75 * 1024 };
+export const budgets = { client: 8.375 * 1024, worker: 22.75 * 1024 };
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(bundleSizes(), null, 2));

@@ -41,6 +41,7 @@ function machineConfig(config: BrokerConfig, random: () => number): ConnectionCo
     random,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     healthyAfterMs: config.healthyAfterMs,
+    maxAttempts: config.maxAttempts,
   };
 }
 

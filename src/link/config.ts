@@ -41,8 +41,10 @@ export const numericOptions: Array<[key: NumericKey, path: string, fallback: num
   ['logMaxAgeMs', 'log.maxAgeMs', 24 * 60 * 60 * 1000, 1, Number.MAX_SAFE_INTEGER],
   // 8 min, under the gateway's 10 min idle limit.
   ['keepAliveMs', 'keepAliveMs', 8 * 60_000, 1000, maxKeepAliveMs],
-  ['minDelayMs', 'minDelayMs', 1000, 1],
-  ['maxDelayMs', 'maxDelayMs', 30_000, 1],
+  ['minDelayMs', 'reconnect.minDelayMs', 1000, 1],
+  ['maxDelayMs', 'reconnect.maxDelayMs', 30_000, 1],
+  // Unlimited by default: Infinity survives a port (structured clone), and a config without it retries forever.
+  ['maxAttempts', 'reconnect.maxAttempts', Number.POSITIVE_INFINITY, 1, Number.POSITIVE_INFINITY],
   ['handshakeTimeoutMs', 'handshakeTimeoutMs', 10_000, 100],
   ['healthyAfterMs', 'healthyAfterMs', 5000, 0],
   ['tokenTimeoutMs', 'tokenTimeoutMs', 10_000, 100],

@@ -49,6 +49,12 @@ export type TabwireErrorCode =
   | 'TOKEN_UNAVAILABLE'
   /** The worker runs another build than the tab (a `worker` factory that ignores its `name` with a custom `buildId`). */
   | 'BUILD_MISMATCH'
+  /** `connected` rejected: the connection went `unauthorized` (token refused, refresh failed, every `getToken` refused) before it ever opened. */
+  | 'UNAUTHORIZED'
+  /** `connected` rejected: the server answered `FORBIDDEN` before the connection ever opened. */
+  | 'FORBIDDEN'
+  /** `connected` rejected: `reconnect.maxAttempts` tries failed in a row before the connection ever opened. */
+  | 'RETRIES_EXHAUSTED'
   /** Anything else that went wrong inside the worker. */
   | 'INTERNAL';
 
@@ -61,15 +67,32 @@ export interface TabwireErrorData {
   type?: string;
 }
 
+/**
+ * What calls reject with and what `onError` listeners receive: an `Error` (with a stack) carrying
+ * the plain data's fields. Still reads as `TabwireErrorData` (`error.code`, `error.message`).
+ */
 export class TabwireError extends Error {
   readonly code: TabwireErrorCode;
+  /** For `SERVER_ERROR`: the server's code, e.g. `VALIDATION_ERROR`. */
   readonly serverCode: string | undefined;
+  /** For frame and payload errors: the frame's type when known. */
+  readonly type: string | undefined;
 
-  constructor(data: TabwireErrorData) {
-    super(data.message);
+  /** `options.cause`: what went wrong underneath, in this tab (data from the broker has none). */
+  constructor(data: TabwireErrorData, options?: { cause?: unknown }) {
+    super(data.message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TabwireError';
     this.code = data.code;
     this.serverCode = data.serverCode;
+    this.type = data.type;
+  }
+
+  /**
+   * The plain data (`name`, `code`, `message`, `serverCode`, `type`), for `JSON.stringify` and
+   * for ports: an `Error`'s message is not enumerable, and structured cloning keeps no `code`.
+   */
+  toJSON(): TabwireErrorData & { name: string } {
+    return { ...this, message: this.message };
   }
 }
 

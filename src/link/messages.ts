@@ -37,6 +37,8 @@ export interface BrokerConfig {
   minDelayMs: number;
   maxDelayMs: number;
   retryDelaysMs?: number[];
+  /** Failed tries in a row after which the broker stops retrying; Infinity: never stops. */
+  maxAttempts: number;
   handshakeTimeoutMs: number;
   healthyAfterMs: number;
   tokenTimeoutMs: number;

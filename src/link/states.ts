@@ -36,6 +36,8 @@ export type TransitionReason =
   | 'back-online'
   | 'no-tabs'
   | 'logout'
+  /** `reconnect.maxAttempts` tries in a row failed: no more retries until a tab attaches or `reconnect()`. */
+  | 'retries-exhausted'
   /** Timers fired far later than scheduled (the machine slept): the socket may be dead without a close. */
   | 'woke-up'
   /** Tab-side only: the worker died and this tab is attaching to a new one. */

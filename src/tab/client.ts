@@ -8,7 +8,7 @@
 import type { ConnectionStatus, TransitionReason } from '../link/states.ts';
 import type { ResyncSignal } from '../link/states.ts';
 import { isValidPattern, matches } from '../link/patterns.ts';
-import { TabwireError, type TabwireErrorData } from '../link/errors.ts';
+import { TabwireError, type TabwireErrorCode, type TabwireErrorData } from '../link/errors.ts';
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from '../link/events.ts';
 import { type Host, type Sharing, type Target, hostName, workerHost, workerOptions } from './hosts/host.ts';
 import { type AttachReply, type AttachRequest, type StreamMessage, type TabAnswer, type UpgradeNotice, linkVersion } from '../link/messages.ts';
@@ -41,15 +41,36 @@ export interface Broker<M extends object = DefaultEvents> {
   readonly reason: TransitionReason;
   /** How this tab shares the connection now: a SharedWorker, a leader tab, or not at all (it falls back when no worker starts). */
   readonly sharing: Sharing;
-  /** Resolves once this tab is attached. */
+  /**
+   * Resolves once this tab is attached to a broker (the worker, a leader tab or its own): calls reach
+   * it from then on. Says nothing of the connection to the server (see `connected`). Never rejects:
+   * a broker that will not start is retried and reported through `onError`, and a tab closed before
+   * it attached resolves. Read after the broker was lost, it is the next attachment's.
+   */
   readonly ready: Promise<void>;
+  /**
+   * Resolves the first time the connection is `open` (authenticated). Rejects with a `TabwireError`
+   * when it cannot come by itself first: `UNAUTHORIZED` or `FORBIDDEN` (the state became
+   * `unauthorized` or `forbidden`), `RETRIES_EXHAUSTED` (`closed`, `retries-exhausted`), `CLOSED`
+   * (this tab called `close()`). Settles once: later drops and reconnections show in `onState`.
+   * Stays pending through `offline` and `backoff`, and after `logout()` until the next `open`.
+   */
+  readonly connected: Promise<void>;
   /** Subscribe to an exact type, a prefix (`goal.*`) or everything (`*`). Returns the unsubscribe function. */
   on<P extends PatternOf<M>>(pattern: P, handler: (event: EventOf<M, P>) => void): () => void;
+  /**
+   * Every transition, in every tab: `(next, prev, reason)`, positional by contract (the README's
+   * connection states). Returns the unsubscribe function.
+   */
   onState(listener: StateListener): () => void;
   /** Once per tab per gap, after the connection is back and settled. */
   onResync(listener: (signal: ResyncSignal) => void): () => void;
-  /** Dropped frames, server error frames, a degraded log, a failed replay… (plain data with a `code`). */
-  onError(listener: (error: TabwireErrorData) => void): () => void;
+  /**
+   * Dropped frames, server error frames, a degraded log, a failed replay… Each a `TabwireError`
+   * (`code`, `message`, `stack`; `serverCode` for server errors, `type` for frame errors, `cause`
+   * when something in this tab failed underneath), the same instance for every listener.
+   */
+  onError(listener: (error: TabwireError) => void): () => void;
   /** A newer build is live; with `upgrade: 'auto'` a compatible one is moved to by itself. */
   onUpgrade(listener: (notice: UpgradeNotice) => void): () => void;
   /** Move to the newest build's broker now (with `upgrade: 'manual'`); false when there is none or it needs a reload. */
@@ -104,6 +125,17 @@ function report(error: unknown): void {
   else setTimeout(() => { throw error; });
 }
 
+/**
+ * What `connected` rejects with, by the state (or `closed` by its reason) that a connection which
+ * never opened will not leave by itself. `closed` after `logout` is left: `reconnect()` follows a login.
+ */
+const neverOpens: Partial<Record<string, TabwireErrorCode>> = {
+  unauthorized: 'UNAUTHORIZED',
+  forbidden: 'FORBIDDEN',
+  'retries-exhausted': 'RETRIES_EXHAUSTED',
+  'closed-by-tab': 'CLOSED',
+};
+
 function toTabwireError(error: unknown): TabwireError {
   if (error instanceof TabwireError) return error;
   return new TabwireError({ code: 'INTERNAL', message: (error as Error)?.message ?? String(error) });
@@ -156,7 +188,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   const handlers = new Map<string, Set<Handler>>();
   const stateListeners = new Set<StateListener>();
   const resyncListeners = new Set<(signal: ResyncSignal) => void>();
-  const errorListeners = new Set<(error: TabwireErrorData) => void>();
+  const errorListeners = new Set<(error: TabwireError) => void>();
   const upgradeListeners = new Set<(notice: UpgradeNotice) => void>();
   let target: Target = { mode: sharing, buildId };
   let status: ConnectionStatus = 'idle';
@@ -187,6 +219,24 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     }
   };
 
+  /** Tell the error listeners: one `TabwireError` for all of them, `cause` what failed underneath here, if anything. */
+  const emitError = (error: TabwireErrorData, cause?: unknown) =>
+    emit(errorListeners, error instanceof TabwireError ? error : new TabwireError(error, { cause }));
+
+  let settleConnected: ((failure?: TabwireError) => void) | undefined;
+  const connected = new Promise<void>((resolve, reject) => {
+    settleConnected = (failure) => (failure ? reject(failure) : resolve());
+  });
+  // An app that never reads `connected` must not see an unhandled rejection for it.
+  connected.catch(() => {});
+  /** `connected` settles at the first `open`, or at the first state that will not open by itself. */
+  const followConnected = (next: ConnectionStatus, why: TransitionReason) => {
+    const code = neverOpens[next === 'closed' ? why : next];
+    if (next !== 'open' && !code) return;
+    settleConnected?.(code && new TabwireError({ code, message: `not connected: ${next} (${why})` }));
+    settleConnected = undefined;
+  };
+
   const setState = (next: ConnectionStatus, why: TransitionReason) => {
     // Once closed, a link still attaching or a late state message must not revive this broker.
     if ((next === status && why === reason) || closed) return;
@@ -198,6 +248,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     const prev = status;
     status = next;
     reason = why;
+    followConnected(next, why);
     for (const listener of stateListeners) {
       try {
         listener(next, prev, why);
@@ -277,7 +328,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       case 'rs':
         return emit(resyncListeners, message.s);
       case 'er':
-        return emit(errorListeners, message.e);
+        return emitError(message.e);
       case 'ask':
         return void answer(stream, message.id, message.fn);
       case 'up':
@@ -401,10 +452,10 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
         const noWorker = code === 'WORKER_UNAVAILABLE' || code === 'WORKER_LOST' || code === 'TIMEOUT';
         if (target.mode === 'worker' && (code === 'BUILD_MISMATCH' || (noWorker && options.sharing !== 'worker'))) {
           target = { mode: canLead() ? 'leader' : 'none', buildId };
-          emit(errorListeners, { code: 'WORKER_UNAVAILABLE', message: `no SharedWorker: ${data.message}` });
+          emitError({ code: 'WORKER_UNAVAILABLE', message: `no SharedWorker: ${data.message}` }, data);
           continue;
         }
-        emit(errorListeners, { code, message: `attach failed: ${data.message}` });
+        emitError({ code, message: `attach failed: ${data.message}` }, data);
         // A broker that cannot start must not be restarted in a tight loop.
         await new Promise((resolve) => setTimeout(resolve, exponentialDelayMs(500, failures++, 30_000)));
         if (closed) return;
@@ -452,7 +503,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
         if (!open || closed) {
           leave(next);
           target = previousTarget;
-          if (!closed) emit(errorListeners, { code: 'TIMEOUT', message: 'the newer build did not connect; staying' });
+          if (!closed) emitError({ code: 'TIMEOUT', message: 'the newer build did not connect; staying' });
           return false;
         }
         // From here both brokers relay until the old one lets go: drop what comes twice.
@@ -462,7 +513,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
         use(next, true);
       } catch (error) {
         target = previousTarget;
-        emit(errorListeners, { code: toTabwireError(error).code, message: 'could not move to the newer build; staying' });
+        emitError({ code: toTabwireError(error).code, message: 'could not move to the newer build; staying' }, error);
         return false;
       } finally {
         moving = undefined;
@@ -528,7 +579,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   }
 
   const subscribe = (pattern: string) =>
-    call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emit(errorListeners, error));
+    call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emitError(error));
   const unsubscribe = (pattern: string) => call('unsubscribe', [pattern], false).catch(() => {});
 
   const signal = (data: { online?: boolean; visible?: boolean }) => {
@@ -559,6 +610,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     get ready() {
       return attached;
     },
+    connected,
     on(pattern, handler) {
       if (closed) throw new TabwireError({ code: 'CLOSED', message: 'this broker was closed' });
       if (!isValidPattern(pattern)) {

@@ -47,7 +47,7 @@ export interface ConnectOptions {
     /**
      * One events-since request's budget, headers and body together, in ms: an endpoint that stalls
      * is abandoned, the live events held behind it are let through and the gap says `complete: false`.
-     * Retries wait `minDelayMs`, then twice that. @default 5000
+     * Retries wait `reconnect.minDelayMs`, then twice that. @default 5000
      */
     timeoutMs?: number;
   };
@@ -67,21 +67,15 @@ export interface ConnectOptions {
   worker?: (name: string) => SharedWorker;
   /** Ping after this long without sending, in ms (the gateway drops idle sockets at 10 min). @default 480_000 */
   keepAliveMs?: number;
-  /** First and smallest reconnect delay, in ms. @default 1000 */
+  /** How the broker retries a lost or refused connection (one group; the shared broker takes the first tab's). */
+  reconnect?: ReconnectOptions;
+  /** @deprecated Use `reconnect.minDelayMs`; accepted until 1.0. */
   minDelayMs?: number;
-  /** Largest reconnect delay, in ms. @default 30_000 */
+  /** @deprecated Use `reconnect.maxDelayMs`; accepted until 1.0. */
   maxDelayMs?: number;
-  /**
-   * Fixed reconnect delays in ms, by attempt (the last repeats), instead of the
-   * jittered exponential backoff. An array, not a function: it travels to the worker.
-   */
+  /** @deprecated Use `reconnect.delaysMs`; accepted until 1.0. */
   retryDelaysMs?: number[];
-  /**
-   * A reconnect strategy: the delay in ms before 1-based `attempt`, instead of the jittered
-   * exponential backoff. Functions cannot travel to the worker, so the tab that configures the
-   * broker samples it once for attempts 1–32 (the 32nd repeats). Jitter it returns is drawn then,
-   * per browser, which still spreads browsers apart after a server restart.
-   */
+  /** @deprecated Use `reconnect.delayMs`; accepted until 1.0. */
   retryDelayMs?: (attempt: number) => number;
   /** Bound on each of connecting and authenticating, in ms. @default 10_000 */
   handshakeTimeoutMs?: number;
@@ -117,18 +111,65 @@ export interface ConnectOptions {
   upgrade?: 'auto' | 'manual';
 }
 
-/** How many attempts of a `retryDelayMs` strategy are sampled; the last repeats. */
+export interface ReconnectOptions {
+  /** First and smallest delay before a retry, in ms: the floor of the jittered exponential backoff. @default 1000 */
+  minDelayMs?: number;
+  /** Largest delay before a retry, in ms: the cap of the backoff. @default 30_000 */
+  maxDelayMs?: number;
+  /**
+   * Fixed delays before retry 1, 2, 3… in ms (the last repeats), instead of the jittered
+   * exponential backoff. An array, not a function: it travels to the worker. @default none
+   */
+  delaysMs?: number[];
+  /**
+   * A strategy: the delay in ms before 1-based `attempt`, instead of the jittered exponential
+   * backoff. Functions cannot travel to the worker, so the tab that configures the broker samples
+   * it once for attempts 1–32 (the 32nd repeats). Jitter it returns is drawn then, per browser,
+   * which still spreads browsers apart after a server restart. Not with `delaysMs`. @default none
+   */
+  delayMs?: (attempt: number) => number;
+  /**
+   * Stop retrying after this many failed tries in a row (the first try included; the count resets
+   * once a connection stayed up `healthyAfterMs`): the state becomes `closed` with reason
+   * `retries-exhausted`, until a tab attaches or `reconnect()` is called. @default Infinity (unlimited)
+   */
+  maxAttempts?: number;
+}
+
+/** The `reconnect` options' old top-level names, accepted until 1.0. */
+const renamedOptions = { minDelayMs: 'minDelayMs', maxDelayMs: 'maxDelayMs', retryDelaysMs: 'delaysMs', retryDelayMs: 'delayMs' } as const;
+/** Deprecations already told on this page: each once, however many brokers are made. */
+const warnedDeprecations = new Set<string>();
+
+/** The `reconnect` group with what was given under an old name folded in (errors then name the new one). */
+function readReconnect(options: ConnectOptions): ReconnectOptions {
+  const group: Record<string, unknown> = { ...options.reconnect };
+  for (const [old, key] of Object.entries(renamedOptions)) {
+    const value = options[old as keyof typeof renamedOptions];
+    if (value === undefined) continue;
+    if (group[key] !== undefined) throw invalid(`give reconnect.${key} or ${old}, not both`);
+    if (!warnedDeprecations.has(old)) {
+      warnedDeprecations.add(old);
+      console.warn(`tabwire: ${old} is deprecated (accepted until 1.0), use reconnect.${key}`);
+    }
+    group[key] = value;
+  }
+  return group;
+}
+
+/** How many attempts of a `delayMs` strategy are sampled; the last repeats. */
 const strategySamples = 32;
 
-function sampleStrategy(options: ConnectOptions): number[] {
-  const strategy = options.retryDelayMs;
-  if (typeof strategy !== 'function') throw invalid('retryDelayMs must be a function (attempt) => ms');
-  if (options.retryDelaysMs !== undefined) throw invalid('give retryDelayMs or retryDelaysMs, not both');
-  return Array.from({ length: strategySamples }, (_, i) => {
-    const delay = strategy(i + 1);
-    if (!inRange(delay, 0)) throw invalid(`retryDelayMs(${i + 1}) must return a number of ms from 0 to ${maxTimerMs}, got ${String(delay)}`);
-    return delay;
-  });
+/** The fixed delays the worker retries with: given, sampled from a strategy, or none (jittered backoff). */
+function retryDelays({ delayMs: strategy, delaysMs }: ReconnectOptions): number[] | undefined {
+  if (strategy !== undefined && delaysMs !== undefined) throw invalid('give reconnect.delayMs or reconnect.delaysMs, not both');
+  if (strategy !== undefined && typeof strategy !== 'function') throw invalid('reconnect.delayMs must be a function (attempt) => ms');
+  const delays = strategy ? Array.from({ length: strategySamples }, (_, i) => strategy(i + 1)) : delaysMs;
+  const bad = Array.isArray(delays) ? delays.findIndex((d) => !inRange(d, 0)) : delays === undefined ? -1 : 0;
+  if (bad >= 0) {
+    throw invalid(strategy ? `reconnect.delayMs(${bad + 1}) must return a number of ms from 0 to ${maxTimerMs}, got ${String(delays![bad])}` : `reconnect.delaysMs must be an array of numbers from 0 to ${maxTimerMs} (ms)`);
+  }
+  return delays;
 }
 
 /** Check the options and fill in defaults. Throws `TabwireError` INVALID_ARGUMENT naming the option. */
@@ -142,10 +183,8 @@ export function resolveConfig(options: ConnectOptions): BrokerConfig {
   }
   const resync = options.resync ?? {};
   if (resync.eventsSinceUrl !== undefined && typeof resync.eventsSinceUrl !== 'string') throw invalid('resync.eventsSinceUrl must be a URL string');
-  const delays = options.retryDelayMs === undefined ? options.retryDelaysMs : sampleStrategy(options);
-  if (delays !== undefined && (!Array.isArray(delays) || delays.some((d) => !inRange(d, 0)))) {
-    throw invalid(`retryDelaysMs must be an array of numbers from 0 to ${maxTimerMs} (ms)`);
-  }
+  const reconnect = readReconnect(options);
+  const delays = retryDelays(reconnect);
   if (options.callTimeoutMs !== undefined) checkRange('callTimeoutMs', options.callTimeoutMs, 1);
   // Never echoed: the key names an account.
   if (options.sessionKey !== undefined && !(typeof options.sessionKey === 'string' && options.sessionKey)) throw invalid('sessionKey must be a non-empty string');
@@ -159,14 +198,16 @@ export function resolveConfig(options: ConnectOptions): BrokerConfig {
     invalidPayloads: options.invalidPayloads === 'pass' ? 'pass' : 'drop',
     normalizeKeys: options.normalizeKeys === true,
   } as BrokerConfig;
+  // The reconnect group as the app meant it, whichever names it used.
+  const given = { ...options, reconnect };
   for (const [key, path, fallback, min, max] of numericOptions) {
     // `resync.settleMs` is read from options.resync.settleMs, and so on.
-    const value = path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], options);
+    const value = path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], given);
     if (value !== undefined) checkRange(path, value, min, max);
     config[key] = (value as number | undefined) ?? fallback;
   }
   if (config.maxDelayMs < config.minDelayMs) {
-    if (options.maxDelayMs !== undefined) throw invalid(`maxDelayMs must be ≥ minDelayMs (${config.minDelayMs}), got ${config.maxDelayMs}`);
+    if (reconnect.maxDelayMs !== undefined) throw invalid(`reconnect.maxDelayMs must be ≥ reconnect.minDelayMs (${config.minDelayMs}), got ${config.maxDelayMs}`);
     config.maxDelayMs = config.minDelayMs;
   }
   return config;

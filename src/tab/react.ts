@@ -21,7 +21,7 @@ import {
 import { type Broker, type UpgradeNotice, connectBroker } from './client.ts';
 import type { ConnectionStatus } from '../link/states.ts';
 import type { ResyncSignal } from '../link/states.ts';
-import type { TabwireErrorData } from '../link/errors.ts';
+import type { TabwireError } from '../link/errors.ts';
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from '../link/events.ts';
 import type { ConnectOptions } from './options.ts';
 import type { RecentQuery } from '../link/messages.ts';
@@ -236,8 +236,8 @@ export function useResync(handler: (signal: ResyncSignal) => void): void {
   useEffect(() => broker?.onResync((signal) => latest.current(signal)), [broker, latest]);
 }
 
-/** Call `handler` for each error the broker reports (see `onError`): dropped frames, server errors, a degraded log… */
-export function useRealtimeError(handler: (error: TabwireErrorData) => void): void {
+/** Call `handler` with each `TabwireError` the broker reports (see `onError`): dropped frames, server errors, a degraded log… */
+export function useRealtimeError(handler: (error: TabwireError) => void): void {
   const broker = useProvidedBroker<object>('useRealtimeError');
   const latest = useLatest(handler);
   useEffect(() => broker?.onError((error) => latest.current(error)), [broker, latest]);

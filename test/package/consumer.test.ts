@@ -89,10 +89,16 @@ void known;
 const reactApp = `
 import { TabwireProvider, useConnectionState, useRealtimeEvent, useRecentEvents, useGoalActivity } from 'tabwire/react';
 
+declare module 'tabwire' {
+  interface TabwireEvents { 'chat.typing': { who: string } }
+}
+
 export function Feed({ goalId }: { goalId: string }) {
   const state = useConnectionState();
   const { events, loading } = useRecentEvents({ type: 'goal.*', limit: 20 });
   useRealtimeEvent('issue.created', (e) => console.log(e.data.severity));
+  // An event the app declared on 'tabwire' is typed in the hooks too.
+  useRealtimeEvent('chat.typing', (e) => { const who: string = e.data.who; void who; });
   useGoalActivity(goalId, { onCompleted: (e) => console.log(e.data.completedBy) });
   return <div>{state} {loading ? '…' : events.map((e) => e.data.goalId).join()}</div>;
 }

@@ -22,6 +22,20 @@ describe('package exports', () => {
     expect(existsSync(resolve(repo, 'dist/worker.js'))).toBe(true);
   });
 
+  it('declares each entry in one bundled file holding only the public surface', () => {
+    const declarations = readdirSync(resolve(repo, 'dist'), { recursive: true }).map(String).filter((name) => name.endsWith('.d.ts'));
+    expect(declarations.sort()).toEqual(['index.d.ts', 'react.d.ts', 'worker.d.ts']);
+    const index = readFileSync(resolve(repo, 'dist/index.d.ts'), 'utf8');
+    // Internals: the RPC, the hosts, the broker, the link's messages.
+    for (const internal of ['RpcClient', 'createRpcClient', 'Host', 'AttachRequest', 'StreamMessage', 'BrokerConfig', 'resolveConfig', 'sanitizeBrokerConfig']) {
+      expect(index, internal).not.toMatch(new RegExp(`\\b${internal}\\b`));
+    }
+    // The React entry shares the main entry's declarations (so an augmented TabwireEvents reaches the hooks).
+    const react = readFileSync(resolve(repo, 'dist/react.d.ts'), 'utf8');
+    expect(react).toMatch(/from '\.\/index\.js'/);
+    expect(react).not.toMatch(/interface TabwireEvents/);
+  });
+
   it("marks only the React entry as a client module ('use client' first)", () => {
     // Next.js's App Router needs the directive as the file's first statement to import the hooks from a server component.
     const directive = /^\s*['"]use client['"];?/;

@@ -2,7 +2,7 @@ import { StrictMode, act, createElement, useState } from 'react';
 import { type Root, createRoot } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { UpgradeNotice } from '../../src/tab/client.ts';
-import type { TabwireErrorData } from '../../src/link/errors.ts';
+import { TabwireError, type TabwireErrorData } from '../../src/link/errors.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { ConnectOptions } from '../../src/tab/options.ts';
 import type { RecentQuery } from '../../src/broker/ports.ts';
@@ -226,17 +226,26 @@ describe('tabwire/react', () => {
 
   it('useRealtimeError hands each error to the latest handler, and unsubscribes on unmount', () => {
     const codes: string[] = [];
+    const received: unknown[] = [];
     let rerender: (n: number) => void = () => {};
     render(() => {
       const [n, setN] = useState(0);
       rerender = setN;
-      useRealtimeError((error) => codes.push(`${n}:${error.code}`));
+      useRealtimeError((error) => {
+        codes.push(`${n}:${error.code}`);
+        received.push(error);
+      });
       return null;
     });
     act(() => broker.fail({ code: 'MALFORMED_FRAME', message: 'x' } satisfies TabwireErrorData));
     act(() => rerender(1));
-    act(() => broker.fail({ code: 'SERVER_ERROR', message: 'y' } satisfies TabwireErrorData));
+    let sent!: TabwireError;
+    act(() => void (sent = broker.fail({ code: 'SERVER_ERROR', message: 'y', serverCode: 'VALIDATION_ERROR' } satisfies TabwireErrorData)));
     expect(codes).toEqual(['0:MALFORMED_FRAME', '1:SERVER_ERROR']);
+    // The broker's TabwireError itself, as onError gives it.
+    expect(received[1]).toBe(sent);
+    expect(received[1]).toBeInstanceOf(TabwireError);
+    expect(received[1]).toMatchObject({ code: 'SERVER_ERROR', message: 'y', serverCode: 'VALIDATION_ERROR' });
     expect(broker.errorSubscriptions).toBe(1);
     act(() => root.unmount());
     expect(broker.errorSubscriptions).toBe(0);

@@ -7,6 +7,7 @@ import { vi } from 'vitest';
 import type { AttachReply, AttachRequest, StreamMessage, TabAnswer } from '../../src/link/messages.ts';
 import { serveControl } from '../../src/broker/control.ts';
 import type { ControlApi } from '../../src/link/rpc.ts';
+import type { ConnectionStatus, TransitionReason } from '../../src/link/states.ts';
 
 /** Web Locks in memory: `hold` keeps a name taken until released, as a live broker does. */
 export class PageLocks {
@@ -46,7 +47,11 @@ export interface ScriptedBroker {
 }
 
 /** Install a page with a SharedWorker whose broker answers `calls` (and attach). Undo with `vi.unstubAllGlobals()`. */
-export function fakePage(calls: Partial<ControlApi> = {}, page: { locks?: boolean } = {}) {
+export function fakePage(
+  calls: Partial<ControlApi> = {},
+  /** `attached`: the state the broker's attach reply tells (default `open`, `auth-accepted`). */
+  page: { locks?: boolean; attached?: { status: ConnectionStatus; reason: TransitionReason } } = {},
+) {
   const locks = new PageLocks();
   const ports: MessagePort[] = [];
   vi.stubGlobal('navigator', { onLine: true, ...(page.locks === false ? {} : { locks }) });
@@ -88,7 +93,8 @@ export function fakePage(calls: Partial<ControlApi> = {}, page: { locks?: boolea
           });
           stream.start();
         }
-        return { brokerId: `broker-${brokers.indexOf(broker)}`, buildId: request.buildId, brokerLock, status: 'open', reason: 'auth-accepted' };
+        const { status, reason } = page.attached ?? { status: 'open', reason: 'auth-accepted' };
+        return { brokerId: `broker-${brokers.indexOf(broker)}`, buildId: request.buildId, brokerLock, status, reason };
       },
       detach() {},
     });

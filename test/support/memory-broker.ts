@@ -8,7 +8,7 @@ import type { Broker, StateListener, UpgradeNotice } from '../../src/tab/client.
 import type { ConnectionStatus, TransitionReason } from '../../src/broker/core/connection.ts';
 import { matches } from '../../src/link/patterns.ts';
 import type { ResyncSignal } from '../../src/broker/core/resync.ts';
-import type { TabwireErrorData } from '../../src/link/errors.ts';
+import { TabwireError, type TabwireErrorData } from '../../src/link/errors.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { ConnectOptions } from '../../src/tab/options.ts';
 import type { RecentQuery } from '../../src/broker/ports.ts';
@@ -17,6 +17,7 @@ export class MemoryBroker {
   state: ConnectionStatus = 'idle';
   reason: TransitionReason = 'initial';
   readonly ready = Promise.resolve();
+  readonly connected = Promise.resolve();
   log: RealtimeEvent[] = [];
   onCalls = 0;
   onStateCalls = 0;
@@ -25,7 +26,7 @@ export class MemoryBroker {
   private readonly handlers = new Set<{ pattern: string; handler: (event: RealtimeEvent) => void }>();
   private readonly stateListeners = new Set<StateListener>();
   private readonly resyncListeners = new Set<(signal: ResyncSignal) => void>();
-  private readonly errorListeners = new Set<(error: TabwireErrorData) => void>();
+  private readonly errorListeners = new Set<(error: TabwireError) => void>();
   private readonly upgradeListeners = new Set<(notice: UpgradeNotice) => void>();
 
   /** `options`: what a (mocked) connectBroker was given, for tests of the provider. */
@@ -69,7 +70,7 @@ export class MemoryBroker {
     return () => void this.resyncListeners.delete(listener);
   }
 
-  onError(listener: (error: TabwireErrorData) => void): () => void {
+  onError(listener: (error: TabwireError) => void): () => void {
     this.errorListeners.add(listener);
     return () => void this.errorListeners.delete(listener);
   }
@@ -110,8 +111,11 @@ export class MemoryBroker {
     for (const listener of this.resyncListeners) listener(signal);
   }
 
-  fail(error: TabwireErrorData): void {
+  /** As the real broker does: the worker's plain data, handed on as one `TabwireError`. */
+  fail(data: TabwireErrorData): TabwireError {
+    const error = new TabwireError(data);
     for (const listener of this.errorListeners) listener(error);
+    return error;
   }
 
   announce(notice: UpgradeNotice): void {

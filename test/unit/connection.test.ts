@@ -29,8 +29,8 @@ const states: Record<ConnectionStatus, ConnectionState> = {
   closed: { status: 'closed', reason: 'logout' },
 };
 
-/** Each row of the documented table as a concrete (state, event). */
-const cases: Record<string, { state?: ConnectionState; event: ConnectionEvent }> = {
+/** Each row of the documented table as a concrete (state, event), and the config it needs when not the default. */
+const cases: Record<string, { state?: ConnectionState; event: ConnectionEvent; config?: ConnectionConfig }> = {
   'start (online)': { event: { type: 'start', online: true } },
   'start (offline)': { event: { type: 'start', online: false } },
   'transport-open': { event: { type: 'transport-open' } },
@@ -71,6 +71,11 @@ const cases: Record<string, { state?: ConnectionState; event: ConnectionEvent }>
   'reconnect()': { event: { type: 'reconnect', online: true } },
   'last tab gone': { event: { type: 'stop', reason: 'no-tabs' } },
   'logout()': { event: { type: 'stop', reason: 'logout' } },
+  'transport-closed (maxAttempts-th failure in a row)': {
+    state: { status: 'connecting', reason: 'retry', attempt: 2, credential: 'current' },
+    event: { type: 'transport-closed' },
+    config: { ...config, maxAttempts: 3 },
+  },
 };
 
 describe('connection state machine', () => {
@@ -78,7 +83,7 @@ describe('connection state machine', () => {
     const scenario = cases[description];
     expect(scenario, `no concrete case for "${description}"`).toBeDefined();
     const start = scenario!.state && scenario!.state.status === from ? scenario!.state : states[from];
-    const { state } = transition(start, scenario!.event, config);
+    const { state } = transition(start, scenario!.event, scenario!.config ?? config);
     expect(state.status).toBe(to);
     expect(state.reason).toBe(reason);
   });
@@ -139,6 +144,41 @@ describe('connection state machine', () => {
     expect(first).toMatchObject({ delayMs: 100 });
     const second = transition({ ...states.connecting, attempt: 4 } as ConnectionState, { type: 'transport-closed' }, fixed).state;
     expect(second).toMatchObject({ delayMs: 200 });
+  });
+
+  it('stops retrying after maxAttempts failed tries in a row, until a tab attaches or reconnect()', () => {
+    const limited = { ...config, maxAttempts: 3 };
+    let state: ConnectionState = states.connecting;
+    const seen: string[] = [];
+    // A refused handshake, a timeout and a closed socket all count as failed tries.
+    const failures: ConnectionEvent[] = [
+      { type: 'server-error', code: 'INTERNAL_ERROR', during: 'auth' },
+      { type: 'timer', timer: 'handshake' },
+      { type: 'transport-closed' },
+    ];
+    for (const failure of failures) {
+      if (failure.type === 'server-error') ({ state } = transition(state, { type: 'transport-open' }, limited));
+      const step = transition(state, failure, limited);
+      state = step.state;
+      seen.push(`${state.status}/${state.reason}`);
+      if (state.status === 'backoff') ({ state } = transition(state, { type: 'timer', timer: 'retry' }, limited));
+      else expect(step.effects).toContainEqual({ type: 'close-transport', reason: 'retries-exhausted' });
+    }
+    expect(seen).toEqual(['backoff/server-error', 'backoff/handshake-timeout', 'closed/retries-exhausted']);
+    // Halted: no timer left, nothing but a tab or reconnect() starts it again, from the first attempt.
+    expect(transition(state, { type: 'network', online: true }, limited).state).toBe(state);
+    expect(transition(state, { type: 'start', online: true }, limited).state).toMatchObject({ status: 'connecting', reason: 'tab-attached', attempt: 0 });
+    expect(transition(state, { type: 'reconnect', online: true }, limited).state).toMatchObject({ status: 'connecting', reason: 'reconnect-requested', attempt: 0 });
+  });
+
+  it('goes through backoff when an open connection drops, even at maxAttempts: the next try decides', () => {
+    const limited = { ...config, maxAttempts: 2 };
+    const dropped = transition({ ...states.open, attempt: 1 } as ConnectionState, { type: 'transport-closed' }, limited).state;
+    expect(dropped).toMatchObject({ status: 'backoff', reason: 'socket-closed', attempt: 2 });
+    const retried = transition(dropped, { type: 'timer', timer: 'retry' }, limited).state;
+    expect(transition(retried, { type: 'transport-closed' }, limited).state).toEqual({ status: 'closed', reason: 'retries-exhausted' });
+    // Without a limit it never stops.
+    expect(transition({ ...states.connecting, attempt: 10_000 } as ConnectionState, { type: 'transport-closed' }, config).state.status).toBe('backoff');
   });
 
   it('refreshes the token once on UNAUTHORIZED, then gives up when the fresh token is refused too', () => {

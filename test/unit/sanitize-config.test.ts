@@ -7,7 +7,7 @@ const defaults = resolveConfig({ url, getToken: () => 't' });
 
 describe('sanitizeBrokerConfig: the worker checks what came over the port', () => {
   it('returns a config resolveConfig made unchanged', () => {
-    const config = resolveConfig({ url, getToken: () => 't', sessionKey: 'a:b', tenantId: 't1', retryDelaysMs: [5, 10], lingerMs: 0 });
+    const config = resolveConfig({ url, getToken: () => 't', sessionKey: 'a:b', tenantId: 't1', reconnect: { delaysMs: [5, 10], maxAttempts: 7 }, lingerMs: 0 });
     expect(sanitizeBrokerConfig(structuredClone(config))).toEqual(config);
   });
 
@@ -51,6 +51,14 @@ describe('sanitizeBrokerConfig: the worker checks what came over the port', () =
       minDelayMs: defaults.minDelayMs,
       maxBufferedMessages: 2 ** 31 - 1,
     });
+  });
+
+  it('bounds maxAttempts below by one try, and takes anything but a finite number for unlimited', () => {
+    expect(sanitizeBrokerConfig({ url, maxAttempts: 0 }).maxAttempts).toBe(1);
+    expect(sanitizeBrokerConfig({ url, maxAttempts: 4 }).maxAttempts).toBe(4);
+    for (const odd of ['3', null, Number.NaN, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]) {
+      expect(sanitizeBrokerConfig({ url, maxAttempts: odd }).maxAttempts).toBe(Number.POSITIVE_INFINITY);
+    }
   });
 
   it('keeps maxDelayMs at least minDelayMs', () => {

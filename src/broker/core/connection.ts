@@ -91,6 +91,11 @@ export interface ConnectionConfig {
   handshakeTimeoutMs: number;
   /** How long a connection must stay open before the retry count resets, in ms. */
   healthyAfterMs: number;
+  /**
+   * Stop retrying once this many tries in a row failed: state `closed`, reason `retries-exhausted`,
+   * until a tab attaches or `reconnect()`. Undefined or Infinity: retry forever.
+   */
+  maxAttempts?: number | undefined;
 }
 
 export const defaultConnectionConfig: ConnectionConfig = {
@@ -154,6 +159,9 @@ function retryLater(
   config: ConnectionConfig,
 ): Transition {
   const attempt = from.attempt + 1;
+  // Only a try that never opened gives up: a drop from `open` still goes through backoff, where the
+  // broker records the gap, and the try after it decides (the count resets only once healthy).
+  if (from.status !== 'open' && attempt >= (config.maxAttempts ?? Infinity)) return halt(from, 'closed', 'retries-exhausted', config);
   const delayMs =
     reason === 'rate-limited'
       ? rateLimitDelayMs(attempt - 1, config.random, config.backoff)
@@ -360,4 +368,6 @@ export const transitionTable: ReadonlyArray<readonly [ConnectionStatus, string, 
   ['open', 'last tab gone', 'idle', 'no-tabs'],
   ['open', 'logout()', 'closed', 'logout'],
   ['closed', 'start (online)', 'connecting', 'tab-attached'],
+  ['connecting', 'transport-closed (maxAttempts-th failure in a row)', 'closed', 'retries-exhausted'],
+  ['closed', 'reconnect()', 'connecting', 'reconnect-requested'],
 ];
