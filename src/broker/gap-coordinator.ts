@@ -135,7 +135,8 @@ export class GapCoordinator {
   }
 
   dispatch(event: GapEvent): void {
-    const { state, effects } = gapTransition(this.#gap, event, this.#parts.clock.now());
+    // Gap bounds are the server's time, like the timestamps they are compared with.
+    const { state, effects } = gapTransition(this.#gap, event, this.#parts.session.serverNow());
     const wasFresh = this.#gap.phase === 'fresh';
     this.#gap = state;
     if (state.phase === 'fresh') this.#coveredSince = undefined;
@@ -180,27 +181,28 @@ export class GapCoordinator {
    * event, and a resync of its own. A broker still without a session (just
    * started) skips this: its own gap handling will reach this tab anyway.
    */
-  async catchUp(tab: Tab, since: string): Promise<void> {
+  async catchUp(tab: Tab, since: string | undefined): Promise<void> {
     const { log, session, config, fanout } = this.#parts;
-    const at = Date.parse(since);
-    if (log.namespace === undefined || Number.isNaN(at)) return;
+    const at = since === undefined ? Number.NaN : Date.parse(since);
+    if (log.namespace === undefined || log.namespace !== session.namespace()) return;
+    // No usable instant (the tab saw no event, or its last one was stamped in the future): nothing can be
+    // promised from the log; the tab is told to refetch.
+    const known = !Number.isNaN(at) && !session.inFuture(at);
     const epoch = session.epoch;
     // From just before: events sharing the last one's millisecond count too; the tab drops the one it has.
-    const missed = await log.recent({ since: new Date(at - 1).toISOString(), limit: config.logMaxEvents });
-    if (!tab.alive || epoch !== session.epoch) return;
+    const missed = known ? await log.recent({ since: new Date(at - 1).toISOString(), limit: config.logMaxEvents }) : [];
+    if (!tab.alive || epoch !== session.epoch || log.namespace !== session.namespace()) return;
     fanout.sendReplayed(
       missed.map((event) => ({ text: JSON.stringify(event.envelope), type: event.envelope.type, tenant: tenantOf(event.envelope) })),
       tab,
     );
     // In a gap, the broker's own resync will tell this tab once it is over.
     if (this.#gap.phase !== 'live') return;
-    const covered = this.#coveredSince !== undefined && this.#coveredSince <= at;
+    const covered = known && this.#coveredSince !== undefined && this.#coveredSince <= at;
     const replayed = tab.replayedSinceSignal;
     tab.replayedSinceSignal = 0;
-    tab.post({
-      k: 'rs',
-      s: { since, until: new Date(session.serverNow()).toISOString(), reason: 'reconnect', replayed, complete: covered },
-    });
+    const until = new Date(session.serverNow()).toISOString();
+    tab.post({ k: 'rs', s: { since: known ? since! : until, until, reason: 'reconnect', replayed, complete: covered } });
   }
 
   /** Replay a gap through the events-since endpoint; the code is loaded on demand (replay.ts). */

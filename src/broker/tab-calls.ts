@@ -92,7 +92,7 @@ export class TabCalls {
     tabs.add(tab);
     deps.locks.waitFor(request.lockName, () => this.removeTab(tab));
     this.#linger.clear('linger');
-    if (request.since !== undefined) void this.#parts.gap.catchUp(tab, request.since);
+    if (request.since !== undefined || request.resumed) void this.#parts.gap.catchUp(tab, request.since);
     // A tab arriving after a newer build announced itself is told too.
     const newer = this.#parts.radio?.newer;
     if (newer) tab.post({ k: 'up', n: newer });

@@ -66,6 +66,11 @@ export interface AttachRequest {
    * it received. The broker sends it what its log holds since, and a resync.
    */
   since?: string;
+  /**
+   * A tab re-attaching after its broker died that had received no event yet: it cannot
+   * say since when it may have missed events, so the broker tells it to refetch.
+   */
+  resumed?: true;
 }
 
 export interface AttachReply {

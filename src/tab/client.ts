@@ -168,14 +168,13 @@ function pickSharing(wanted: ConnectOptions['sharing']): Sharing {
   return worker ? 'worker' : leader ? 'leader' : 'none';
 }
 
-/** Identity of an event for the short window in which two brokers may both deliver it. */
 /** How long a tab that moved to a newer build still takes events from the old broker, in ms. */
 const handoffOverlapMs = 1000;
-
 
 /** How long the broker lets `recent()` wait for a session before it answers NOT_READY, in ms. */
 const brokerSessionWaitMs = recentSessionWaitMs;
 
+/** Identity of an event for the short window in which two brokers may both deliver it: the broker's own. */
 const identity = (event: RealtimeEvent) => eventKey(event);
 
 export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions): Broker<M> {
@@ -208,6 +207,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   let dedupeUntil = 0;
   /** After losing a broker: the last event's time, so the next one can send what came since. */
   let resumeSince: string | undefined;
+  /** Re-attaching after a broker died without having received any event: the new broker says to refetch. */
+  let resumedEmpty = false;
 
   const emit = <T>(listeners: Set<(value: T) => void>, value: T) => {
     for (const listener of listeners) {
@@ -392,6 +393,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       visible: typeof document === 'undefined' || document.visibilityState === 'visible',
       ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
       ...(resumeSince !== undefined ? { since: resumeSince } : {}),
+      ...(resumedEmpty ? { resumed: true as const } : {}),
     };
     let reply: AttachReply;
     // A host that fails before it answers (a worker that cannot start) fails the attach at once.
@@ -428,6 +430,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     link = next;
     connecting = undefined;
     resumeSince = undefined;
+    resumedEmpty = false;
     failures = 0;
     if (adoptState && next.status && next.reason) setState(next.status, next.reason);
     // Subscriptions made or dropped while this link attached went to no broker, or to the one we left.
@@ -481,7 +484,9 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     lost?.host.close();
     // The new broker may replay what the old one delivered last: drop repeats for a moment.
     startDedupe();
-    resumeSince = lastDelivered.at(-1)?.timestamp ?? new Date(Date.now() - 5000).toISOString();
+    // The last event's own time (server time); with none, no guess from this browser's clock.
+    resumeSince = lastDelivered.at(-1)?.timestamp;
+    resumedEmpty = resumeSince === undefined;
     setState('connecting', 'worker-lost');
     attached = attach();
   };

@@ -64,4 +64,19 @@ describe('clock jumps and sleeps', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(((await world.broker.stats()) as BrokerStats).socketsOpened).toBe(1);
   });
+
+  it('bounds a gap in the server’s time even when the browser’s clock is ten minutes behind', async () => {
+    const clock = settableClock();
+    clock.moveWall(-600_000);
+    world = await createWorld({ deps: { clock } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'before' });
+    await until(() => expect(tab.events).toHaveLength(1));
+    world.backend.drop();
+    await until(() => expect(tab.resyncs).toHaveLength(1), 5000);
+    const { since, until: end } = tab.resyncs[0]!;
+    expect(Date.parse(end)).toBeGreaterThanOrEqual(Date.parse(since));
+    expect(Math.abs(Date.parse(end) - Date.now())).toBeLessThan(5000);
+  });
 });

@@ -207,6 +207,28 @@ describe('nothing silently lost', () => {
   });
 });
 
+describe('a tab re-attaching after its broker died', () => {
+  it('is told to refetch when its last event was stamped in the future: that instant promises nothing', async () => {
+    world = await createWorld();
+    const first = await world.tab();
+    await until(() => expect(first.status).toBe('open'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const back = await world.tab({ since: '2099-01-01T00:00:00.000Z' });
+    await until(() => expect(back.resyncs).toHaveLength(1));
+    expect(back.resyncs[0]).toMatchObject({ reason: 'reconnect', complete: false });
+  });
+
+  it('is told to refetch when it had received no event yet', async () => {
+    world = await createWorld();
+    const first = await world.tab();
+    await until(() => expect(first.status).toBe('open'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const back = await world.tab({ resumed: true });
+    await until(() => expect(back.resyncs).toHaveLength(1));
+    expect(back.resyncs[0]).toMatchObject({ reason: 'reconnect', complete: false, replayed: 0 });
+  });
+});
+
 describe('a hung tab does not keep the browser offline', () => {
   it('connects through the next tab when the preferred one never answers getToken, and asks it last next time', async () => {
     world = await createWorld({ config: { tokenTimeoutMs: 400, handshakeTimeoutMs: 300 } });

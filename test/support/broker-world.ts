@@ -32,7 +32,7 @@ export interface World {
   locks: FakeLocks;
   factory: IDBFactory;
   /** Attach a new fake tab with the world's session. */
-  tab(options?: { patterns?: string[]; online?: boolean; tenantId?: string; since?: string } & Partial<BrokerConfig>): Promise<FakeTab>;
+  tab(options?: { patterns?: string[]; online?: boolean; tenantId?: string; since?: string; resumed?: true } & Partial<BrokerConfig>): Promise<FakeTab>;
   /** A second broker on the same IndexedDB: a restarted worker. */
   restartBroker(): Broker;
   login(tenantId?: string, userId?: string): void;

@@ -50,9 +50,9 @@ export class FakeTab {
   async attach(
     broker: Broker,
     locks: FakeLocks,
-    options: { url: string; patterns?: string[]; online?: boolean; tenantId?: string; since?: string } & Partial<BrokerConfig>,
+    options: { url: string; patterns?: string[]; online?: boolean; tenantId?: string; since?: string; resumed?: true } & Partial<BrokerConfig>,
   ): Promise<AttachReply> {
-    const { url, patterns = ['*'], online = true, tenantId, since, ...overrides } = options;
+    const { url, patterns = ['*'], online = true, tenantId, since, resumed, ...overrides } = options;
     const config: BrokerConfig = { ...resolveConfig({ url, getToken: () => '' }), ...overrides };
     this.releaseLock = locks.hold(`tab:${this.id}`);
     broker.accept(this.control.port2);
@@ -69,6 +69,7 @@ export class FakeTab {
       visible: true,
       ...(tenantId ? { tenantId } : {}),
       ...(since ? { since } : {}),
+      ...(resumed ? { resumed } : {}),
     };
     const reply = await this.rpc.attach(request, this.stream.port2).catch(withData);
     this.status = reply.status;
