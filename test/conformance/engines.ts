@@ -159,7 +159,7 @@ export async function launchFirefox(): Promise<Engine> {
           // A new tab opens in the front (BiDi activates it); bringToFront says so explicitly.
           const other = await context.newPage();
           await other.bringToFront();
-          return 'another tab opened and brought to the front (BiDi browsingContext.activate)';
+          return 'another tab brought to the front';
         },
         close: () => context.close(),
       };
@@ -245,7 +245,7 @@ export async function launchWebKit(): Promise<Engine> {
         async background() {
           // The new tab becomes MiniBrowser's current one, in front of every other.
           await session.open('about:blank');
-          return 'another tab opened in front of it (WebDriver new window, type tab)';
+          return 'another tab opened in front of it';
         },
         async close() {
           sessions.delete(session);
