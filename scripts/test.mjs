@@ -86,7 +86,8 @@ if (built) {
 }
 
 if (built) {
-  // The multi-tab scenarios once per engine: Chromium (Playwright), Firefox (WebDriver BiDi), WebKitGTK (WebDriver).
+  // The multi-tab scenarios once per engine: Chromium (Playwright), Firefox (WebDriver BiDi), WebKitGTK (WebDriver);
+  // TABWIRE_ENGINES=firefox,webkit (passed through in the environment) runs only those.
   const stepStarted = Date.now();
   const output = '.tmp/vitest-conformance.json';
   const ok = run('cross-engine conformance: Chromium, Firefox, WebKitGTK (Vitest)', node, [
@@ -96,6 +97,8 @@ if (built) {
   console.log(`conformance took ${Math.round((Date.now() - stepStarted) / 1000)} s`);
   const report = readJson(output);
   if (report) console.log(`conformance: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped (each named above with its reason)`);
+  // Each engine that ran in full rewrote test/conformance/results/<engine>.json; the README table is rendered from them on request.
+  console.log('conformance results: test/conformance/results/ (README table: npm run browser-support)');
   count('conformance', ok, report ? { passed: report.numPassedTests, failed: report.numFailedTests } : undefined);
 }
 

@@ -12,7 +12,7 @@
 export type EngineName = 'chromium' | 'firefox' | 'webkit';
 
 /** What some engine cannot do from its automation protocol; each carries the reason a scenario prints when it skips. */
-export type Capability = 'offline';
+export type Capability = 'offline' | 'background';
 
 export interface Tab {
   /** Runs `fn(arg)` in the page and resolves with its (awaited, JSON-like) result. */
@@ -27,6 +27,12 @@ export interface Session {
   open(url: string): Promise<Tab>;
   /** Takes the whole session off the network (navigator.onLine false) or back; only where the engine's `cannot('offline')` is undefined. */
   setOffline(offline: boolean): Promise<void>;
+  /**
+   * Puts `tab` in the background as a user would: another tab of the session (a blank one)
+   * brought to the front. Resolves with how it was done, for the results; only where the
+   * engine's `cannot('background')` is undefined.
+   */
+  background(tab: Tab): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -82,7 +82,10 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
 
 /** What each engine cannot do, known before it starts, so a scenario can say so by name. */
 export const cannotByEngine: Record<EngineName, Partial<Record<Capability, string>>> = {
-  chromium: {},
+  chromium: {
+    background:
+      'Chromium: Playwright turns on focus emulation for every page it drives, which keeps the page visible (another tab brought to the front, or the window minimized, leaves it visible), so no tab can be put in the background from this driver',
+  },
   firefox: {},
   webkit: { offline: 'WebKitGTK: WebKitWebDriver has no network emulation, so a session cannot be taken offline' },
 };
@@ -110,6 +113,9 @@ export async function launchChromium(): Promise<Engine> {
           };
         },
         setOffline: (offline) => context.setOffline(offline),
+        async background() {
+          throw new Error(cannotByEngine.chromium.background);
+        },
         close: () => context.close(),
       };
     },
@@ -148,6 +154,12 @@ export async function launchFirefox(): Promise<Engine> {
           // BiDi emulates the network per page: every page of the session goes with it.
           offline = value;
           for (const page of await context.pages()) await page.setOfflineMode(value);
+        },
+        async background() {
+          // A new tab opens in the front (BiDi activates it); bringToFront says so explicitly.
+          const other = await context.newPage();
+          await other.bringToFront();
+          return 'another tab brought to the front';
         },
         close: () => context.close(),
       };
@@ -229,6 +241,11 @@ export async function launchWebKit(): Promise<Engine> {
           }),
         async setOffline() {
           throw new Error(engine.cannot('offline'));
+        },
+        async background() {
+          // The new tab becomes MiniBrowser's current one, in front of every other.
+          await session.open('about:blank');
+          return 'another tab opened in front of it';
         },
         async close() {
           sessions.delete(session);

@@ -81,6 +81,7 @@ export const scenarios: Scenario[] = [
       const broker = await stats(tabs[3]!);
       expect(broker).toMatchObject({ tabs: 4, socketsOpened: 1 });
       for (const tab of tabs) expect(await tab.evaluate(() => window.harness.broker!.sharing)).toBe('worker');
+      world.sharing('worker');
     },
   },
   {
@@ -124,7 +125,7 @@ export const scenarios: Scenario[] = [
       // tab re-attaches to a new worker, and that is one more connection, never more.
       const survived = (await stats(last)).brokerId === worker;
       if (!survived) {
-        console.log(`  [${world.engine.name}] the worker ended while tabs remained; the last tab re-attached`);
+        world.note('the SharedWorker can end while tabs remain (the last tab re-attaches to a new one)');
         expect(await transitions(last)).toContain('connecting:worker-lost');
       }
       expect(world.backend.stats().connections).toBe(survived ? 1 : 2);
@@ -275,8 +276,50 @@ export const scenarios: Scenario[] = [
   },
 ];
 
-/** Behaviour that depends on how each engine runs a SharedWorker's life and storage. */
+/** Behaviour that depends on how each engine runs a SharedWorker's life, its timers and storage. */
 export const engineSpecific: Scenario[] = [
+  {
+    name: 'the only tab in the background: the keep-alive, run by the worker, keeps its pace',
+    needs: 'background',
+    async run(world) {
+      // The smallest interval the options accept: several intervals fit in a few seconds.
+      const keepAliveMs = 1000;
+      const [only] = await world.open(1, { options: JSON.stringify({ keepAliveMs }) });
+      await allInState([only!], 'open');
+      const visibleBefore = await only!.evaluate(() => document.visibilityState);
+      const how = await world.session.background(only!);
+      expect(await only!.evaluate(() => document.visibilityState)).toBe('hidden');
+      // Over the same stretch the server counts pings and the page counts its own 100 ms timer,
+      // which shows whether the engine throttles the hidden page (a keep-alive in the page would slow with it).
+      const pingsBefore = world.backend.stats().pings;
+      const started = Date.now();
+      const pageTicks = await only!.evaluate(async () => {
+        let ticks = 0;
+        const timer = setInterval(() => ticks++, 100);
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        clearInterval(timer);
+        return ticks;
+      });
+      const overMs = Date.now() - started;
+      const pings = world.backend.stats().pings - pingsBefore;
+      const pageThrottled = pageTicks < overMs / 100 / 2;
+      world.measured('background keep-alive', {
+        backgrounded: how,
+        hiddenEvenInFront: visibleBefore === 'hidden',
+        keepAliveMs,
+        overMs,
+        pings,
+        pageTimerTicks: pageTicks,
+        pageTimerExpected: Math.floor(overMs / 100),
+        pageThrottled,
+      });
+      // At the keep-alive's pace, with a quarter of slack for timer latency on a loaded machine.
+      expect(pings).toBeGreaterThanOrEqual(Math.max(3, Math.floor(overMs / (keepAliveMs * 1.25))));
+      expect(pings).toBeLessThanOrEqual(Math.ceil(overMs / keepAliveMs) + 1);
+      expect(await only!.evaluate(() => window.harness.broker!.state)).toBe('open');
+      expect(world.backend.stats()).toMatchObject({ openSockets: 1, connections: 1 });
+    },
+  },
   {
     name: 'the last tab closing and a new one opening: one socket, and nothing missed meanwhile',
     async run(world) {
@@ -294,7 +337,7 @@ export const engineSpecific: Scenario[] = [
       const [next] = await world.open(1, query);
       await allInState([next!], 'open');
       const after = await stats(next!);
-      console.log(`  [${world.engine.name}] worker ${after.brokerId === before ? 'outlived its last tab' : 'ended with its last tab and restarted'}`);
+      world.note(after.brokerId === before ? 'the SharedWorker outlives its last tab for a moment' : 'the SharedWorker ends when its last tab closes (the next tab starts a new one and replays what was missed)');
       // Either way the missed event comes back once, from the replay, with one resync.
       await eventually(async () => {
         expect(await goalIds(next!)).toEqual(['while-closed*']);
@@ -318,7 +361,7 @@ export const engineSpecific: Scenario[] = [
       await attached(only!);
       await allInState([only!], 'open');
       const after = await stats(only!);
-      console.log(`  [${world.engine.name}] worker ${after.brokerId === before ? 'survived the reload' : 'restarted across the reload'}`);
+      world.note(after.brokerId === before ? 'the SharedWorker survives a reload of its only tab' : 'the SharedWorker restarts when its only tab reloads');
       expect(world.backend.stats().connections).toBeLessThanOrEqual(2);
       await eventually(async () => expect(world.backend.stats().openSockets).toBe(1));
       await only!.evaluate(() => window.harness.rest('POST', '/api/goals', {}));

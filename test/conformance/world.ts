@@ -19,9 +19,22 @@ export interface World {
   url(query?: Record<string, string>, path?: string): string;
   /** Opens `count` harness tabs, one after another, and waits until each attached (unless connect=0). */
   open(count: number, query?: Record<string, string>, path?: string): Promise<Tab[]>;
+  /** Records (and prints) a difference the engine showed, for the results and the README's support table. */
+  note(observation: string): void;
+  /** Records the sharing mode the engine's tabs ended up in ('worker', 'leader', 'none'). */
+  sharing(mode: string): void;
+  /** Records a measurement under `key` for the results file (figures vary run to run, so they stay out of notes). */
+  measured(key: string, value: Record<string, string | number | boolean>): void;
 }
 
-export async function openWorld(engine: Engine): Promise<World & { close(): Promise<void> }> {
+/** What the scenarios of one engine observed, gathered for the results file. */
+export interface Observations {
+  sharing?: string;
+  notes: string[];
+  measured?: Record<string, Record<string, string | number | boolean>>;
+}
+
+export async function openWorld(engine: Engine, observed: Observations = { notes: [] }): Promise<World & { close(): Promise<void> }> {
   const backend = await startMockBackend();
   const mounts: Record<string, string> = { '/': 'dist-demo' };
   if (existsSync('dist-demo-next/harness.html')) mounts['/next/'] = 'dist-demo-next';
@@ -51,6 +64,17 @@ export async function openWorld(engine: Engine): Promise<World & { close(): Prom
         tabs.push(tab);
       }
       return tabs;
+    },
+    note(observation: string) {
+      console.log(`  [${engine.name}] ${observation}`);
+      if (!observed.notes.includes(observation)) observed.notes.push(observation);
+    },
+    sharing(mode: string) {
+      observed.sharing = mode;
+    },
+    measured(key: string, value: Record<string, string | number | boolean>) {
+      console.log(`  [${engine.name}] ${key}: ${JSON.stringify(value)}`);
+      observed.measured = { ...observed.measured, [key]: value };
     },
     async close() {
       // Each step is tried even if one before it failed: nothing is left running.
