@@ -1,6 +1,6 @@
 /**
  * Reaching the SharedWorker from a test: Playwright has no API for it, so we
- * go through the browser's CDP session (Target domain), as TOOLCHAIN.md notes.
+ * go through the browser's CDP session (Target domain), as the toolchain notes notes.
  */
 import type { Browser, CDPSession } from '@playwright/test';
 
