@@ -1,6 +1,6 @@
 /**
  * Reaching the SharedWorker from a test: Playwright has no API for it, so we
- * go through the browser's CDP session (Target domain), as the toolchain notes notes.
+ * go through the browser's CDP session (Target domain), which the browser exposes for shared workers.
  */
 import type { Browser, CDPSession } from '@playwright/test';
 
