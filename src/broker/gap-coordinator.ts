@@ -222,15 +222,18 @@ export class GapCoordinator {
         token: () => tokens.getToken(),
         refresh: () => tokens.refresh(),
         known: async (from) => new Set(await log.keysSince(from)),
+        // Checked here, remembered only once delivered: a failed attempt leaves its events to the next.
         admit: (envelope, at) => {
           const event = ingest.admit(envelope, at, undefined);
-          return event && ingest.remember(event.key) ? event : undefined;
+          return event && !ingest.seen(event.key) ? event : undefined;
         },
-        deliver: (missed) => {
+        deliver: (gathered) => {
+          const missed = gathered.filter((event) => ingest.remember(event.key));
           fanout.sendReplayed(missed.map((event) => ({ text: event.text, type: event.envelope.type, tenant: event.tenant })));
           for (const event of missed) ingest.record(event);
           counters.replayed += missed.length;
           counters.eventsRelayed += missed.length;
+          return missed.length;
         },
         release: () => ingest.releaseHeld(),
         finished: (ok, count, complete) => this.dispatch({ type: 'replay-finished', ok, count, complete: complete && !this.#coverageDoubt }),

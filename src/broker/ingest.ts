@@ -160,6 +160,11 @@ export class Ingest {
     log.append({ key: event.key, at: event.at, envelope: event.envelope }, !future);
   }
 
+  /** Whether an event was seen already, without remembering it. */
+  seen(key: string): boolean {
+    return this.#dedupe.has(key);
+  }
+
   /** Remember an event as seen; false when it was seen already (a duplicate). */
   remember(key: string): boolean {
     return this.#dedupe.add(key);

@@ -44,7 +44,12 @@ export interface ReplayPort {
   known(from: number): Promise<Set<string>>;
   /** The edge checks and de-duplication: the event to deliver, or undefined. */
   admit(envelope: Envelope, at: number): RelayedEvent | undefined;
-  deliver(events: RelayedEvent[]): void;
+  /**
+   * Deliver what one attempt gathered; returns how many were new (a live copy may have
+   * arrived meanwhile). Only what is delivered is remembered as seen: an attempt that
+   * fails halfway must leave its events to the next one.
+   */
+  deliver(events: RelayedEvent[]): number;
   /** Let held-back live events through. */
   release(): void;
   finished(ok: boolean, count: number, complete: boolean): void;
@@ -181,8 +186,8 @@ async function replayPages(port: ReplayPort, since: number, token: string): Prom
     cursor = newest;
   }
   missed.sort((a, b) => a.at - b.at);
-  port.deliver(missed);
-  return { count: missed.length, complete: startCovered && endCovered };
+  const delivered = port.deliver(missed);
+  return { count: delivered, complete: startCovered && endCovered };
 }
 
 /**

@@ -181,6 +181,31 @@ describe('resync after gaps', () => {
   });
 });
 
+describe('a replay that fails halfway', () => {
+  it('leaves the events of a failed attempt to the next one, instead of taking them for seen', async () => {
+    let requests = 0;
+    // The second request of the replay (its second page) answers headers and then nothing.
+    const stallingSecond: typeof fetch = async (input, init) => {
+      requests++;
+      if (requests !== 2) return fetch(input, init);
+      const body = new ReadableStream<Uint8Array>({ start: (controller) => controller.enqueue(new TextEncoder().encode('[')) });
+      return new Response(body, { status: 200, headers: { 'Content-Type': 'application/json' } });
+    };
+    world = await createWorld({ deps: { fetch: stallingSecond }, config: { replayLimit: 2, replayTimeoutMs: 300 } });
+    const tab = await world.tab(replayConfig(world));
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'seen' });
+    await until(() => expect(ids(tab)).toEqual(['seen']));
+    await outage(world, [tab], () => {
+      for (const goalId of ['m1', 'm2', 'm3']) world.backend.emit('tenant-123', 'goal.created', { goalId });
+    });
+    await until(() => expect(tab.resyncs).toHaveLength(1), 8000);
+    expect(requests).toBeGreaterThanOrEqual(3);
+    expect(ids(tab)).toEqual(['seen', 'm1*', 'm2*', 'm3*']);
+    expect(tab.resyncs[0]).toMatchObject({ replayed: 3 });
+  });
+});
+
 describe('resync counts per tab', () => {
   it('tells a tab that attached after the replay was sent how many replayed events it got: none', async () => {
     world = await createWorld({ config: { resyncSettleMs: 600 } });

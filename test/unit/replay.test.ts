@@ -44,7 +44,7 @@ function port(fetch: typeof globalThis.fetch, clock = new FakeClock(), refresh =
     refresh,
     known: async () => new Set<string>(),
     admit: (envelope: Envelope, at: number) => ({ envelope, at, key: String(envelope.data.goalId), text: JSON.stringify(envelope), tenant: 't' }),
-    deliver: (events) => delivered.push(...events),
+    deliver: (events) => (delivered.push(...events), events.length),
     release: () => {},
     finished: (ok, count, complete) => Object.assign(result, { ok, count, complete }),
     report: (error) => result.errors.push(error.code),
