@@ -21,7 +21,7 @@ import type { Clock, EventStore, RecentQuery, TransportFactory } from './ports.t
 import type { Envelope } from './protocol/envelope.ts';
 import { type WireProtocol, defaultWireProtocol } from './protocol/wire.ts';
 import { type BrokerBase, Running } from './running.ts';
-import { checkAttach, subscribe } from './tab-calls.ts';
+import { checkAttach, checkSameConnection, subscribe } from './tab-calls.ts';
 import { type LockRequester, type Tab, TabRegistry } from './tabs.ts';
 
 export interface StoreFactory {
@@ -110,8 +110,9 @@ export class Broker {
       signal: (signal: { online?: boolean; visible?: boolean }) => this.#signal(attached(), signal),
       send: (message: unknown, options?: { volatile?: boolean }) => this.#send(attached(), message, options ?? {}),
       recent: (query?: RecentQuery) => this.#recent(attached(), query ?? {}),
-      stats: () => this.stats(),
-      debug: () => this.debug(),
+      // Only to a tab that attached: the snapshot names every tab and the endpoint's config.
+      stats: () => (attached(), this.stats()),
+      debug: () => (attached(), this.debug()),
       logout: () => (attached(), this.#logout()),
       reconnect: () => (attached(), this.#dispatch({ type: 'reconnect', online: this.#online })),
     } satisfies ControlApi);
@@ -121,6 +122,7 @@ export class Broker {
 
   #attach(request: AttachRequest, stream: Endpoint, closeControl: () => void): AttachReply {
     checkAttach(request, this.#deps);
+    if (this.#running) checkSameConnection(request.config, this.#running.config);
     return this.#start(request.config).calls.attach(request, stream, closeControl);
   }
 

@@ -54,6 +54,8 @@ export class EventLog {
   /** Last-seen changed without an event to carry it to the store. */
   #metaDirty = false;
   #lastWriteAt = Number.NEGATIVE_INFINITY;
+  /** Bumped by every wipe: a read that started before one is void. */
+  #wipes = 0;
   #seen: LastSeen | null = null;
   #degradedReason: string | undefined;
   /** The memory store standing in for IndexedDB while degraded. */
@@ -81,9 +83,13 @@ export class EventLog {
     // What memory kept belongs to the namespace left behind.
     this.#memory = undefined;
     this.#storeReady = this.#openFor(ns);
+    const wipes = this.#wipes;
     const store = await this.#storeReady;
     if (this.#ns !== ns) return null;
-    this.#seen = await store.lastSeen().catch(() => null);
+    const stored = await store.lastSeen().catch(() => null);
+    // Logged out while it was read: what it says belongs to the session that ended.
+    if (this.#ns !== ns || this.#wipes !== wipes) return null;
+    this.#seen = stored;
     return this.#seen;
   }
 
@@ -213,12 +219,16 @@ export class EventLog {
     const clock = this.#options.clock;
     if (ns === undefined || clock.monotonic() < this.#retryAt) return false;
     this.#retryAt = clock.monotonic() + (this.#options.reopenIntervalMs ?? 30_000);
+    // Taken now: by the time the store opens, memory may hold another namespace's events.
+    const memoryOfNs = this.#memory;
+    const seen = this.#seen;
     try {
       const store = await this.#options.openStore(ns);
-      const memory = this.#memory && (await this.#memory);
+      const memory = memoryOfNs && (await memoryOfNs);
       const kept = memory ? await memory.recent({ limit: this.#options.policy.maxEvents }) : [];
+      if (this.#ns !== ns) return false;
       // Counted as written when memory took them.
-      await store.append(kept, this.#seen, this.#serverNow());
+      await store.append(kept, seen, this.#serverNow());
       if (this.#ns !== ns) return false;
       this.#storeReady = Promise.resolve(store);
       this.#memory = undefined;
@@ -249,12 +259,18 @@ export class EventLog {
 
   /** Logout: drop what is pending and every stored event and last-seen of the namespace. False when the store could not be wiped. */
   async wipe(): Promise<boolean> {
+    this.#wipes++;
     this.#pending = [];
     this.#metaDirty = false;
     this.#seen = null;
     await this.#flushing;
-    if (!this.#storeReady) return true;
-    return (await this.#storeReady).wipe().then(
+    const ready = this.#storeReady;
+    // No namespace until the next session opens one: nothing reads the wiped one meanwhile.
+    this.#ns = undefined;
+    this.#storeReady = undefined;
+    this.#memory = undefined;
+    if (!ready) return true;
+    return (await ready).wipe().then(
       () => true,
       () => false,
     );

@@ -5,9 +5,9 @@
  * `Broker.accept`; the checks that come before any config are `checkAttach`
  * and `subscribe`.
  */
-import { recentSessionWaitMs } from '../link/messages.ts';
+import { sanitizeBrokerConfig } from '../link/config.ts';
 import { errorData } from '../link/errors.ts';
-import { type AttachReply, type AttachRequest, linkVersion } from '../link/messages.ts';
+import { type AttachReply, type AttachRequest, type BrokerConfig, linkVersion, recentSessionWaitMs } from '../link/messages.ts';
 import { isValidPattern } from '../link/patterns.ts';
 import type { Endpoint } from '../link/rpc.ts';
 import type { BrokerDeps } from './broker.ts';
@@ -34,6 +34,18 @@ export function checkAttach(request: AttachRequest, deps: Pick<BrokerDeps, 'buil
   // A stale worker must not serve new code silently (docs/architecture.md, rule 10).
   if (deps.build && request.buildId !== deps.buildId) {
     throw errorData('BUILD_MISMATCH', `this worker runs build ${deps.buildId}, the tab ${request.buildId}; pass the worker factory's name on`);
+  }
+}
+
+/**
+ * A broker serves one endpoint and one account. A tab of another (a worker factory that did
+ * not pass the worker's name on starts one worker for all) is refused like another build's, and
+ * falls back to a leader of its own: served here, it would get this account's events and log.
+ */
+export function checkSameConnection(received: BrokerConfig, running: BrokerConfig): void {
+  const wanted = sanitizeBrokerConfig(received);
+  if (wanted.url !== running.url || wanted.sessionKey !== running.sessionKey) {
+    throw errorData('BUILD_MISMATCH', "this worker serves another endpoint or account; pass the worker factory's name on");
   }
 }
 
@@ -154,12 +166,15 @@ export class TabCalls {
 
   /** The tab checked the query (client.ts); the store copes with anything that got through. */
   async recent(tab: Tab, query: RecentQuery): Promise<Envelope[]> {
-    const { log, gap } = this.#parts;
-    // The log belongs to a tenant and user: wait until a handshake said whose it is.
-    if (log.namespace === undefined && !(await gap.whenNamespaceOpen(recentWaitMs))) {
+    const { log, gap, session } = this.#parts;
+    // The log belongs to a tenant and user: wait until a handshake said whose it is, and read only that one.
+    const current = () => log.namespace !== undefined && log.namespace === session.namespace();
+    if (!current() && !((await gap.whenNamespaceOpen(recentWaitMs)) && current())) {
       throw errorData('NOT_READY', 'no session yet: recent() needs a connection that authenticated');
     }
+    const epoch = session.epoch;
     const events = await log.recent(query);
+    if (epoch !== session.epoch) throw errorData('NOT_READY', 'the session changed while the log was read');
     // The same tenant rule as live events: a tab that named its tenant reads only that tenant's.
     return events.map((event) => event.envelope).filter((envelope) => tabMayRead(tab.tenantId, envelope));
   }

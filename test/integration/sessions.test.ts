@@ -207,6 +207,18 @@ describe('nothing silently lost', () => {
   });
 });
 
+describe('one broker, one account', () => {
+  it('refuses a tab of another account that reached this worker (a factory that dropped the name), so it falls back', async () => {
+    world = await createWorld();
+    const first = await world.tab({ sessionKey: 'aaaaaaaaaaaaaaaa' });
+    await until(() => expect(first.status).toBe('open'));
+    await expect(world.tab({ sessionKey: 'bbbbbbbbbbbbbbbb' })).rejects.toMatchObject({ data: { code: 'BUILD_MISMATCH' } });
+    await expect(world.tab({ url: `${world.backend.wsUrl}?other=1` })).rejects.toMatchObject({ data: { code: 'BUILD_MISMATCH' } });
+    const same = await world.tab({ sessionKey: 'aaaaaaaaaaaaaaaa' });
+    expect(same.status).toBe('open');
+  });
+});
+
 describe('a tab re-attaching after its broker died', () => {
   it('is told to refetch when its last event was stamped in the future: that instant promises nothing', async () => {
     world = await createWorld();

@@ -26,7 +26,7 @@ export async function startRealtime(show) {
   });
   const app = (window.app = { broker, received: [], errors: [], openAfterMs: undefined });
   broker.on('*', (event) => app.received.push(event.data.goalId));
-  broker.onError((error) => app.errors.push(error));
+  broker.onError((error) => app.errors.push({ code: error.code, message: error.message }));
   broker.onState((state) => {
     if (state === 'open') app.openAfterMs ??= Math.round(performance.now() - started);
     show(state);
