@@ -168,6 +168,9 @@ function pickSharing(wanted: ConnectOptions['sharing']): Sharing {
   return worker ? 'worker' : leader ? 'leader' : 'none';
 }
 
+/** The insecure-context warning is printed once per page, however many brokers it connects. */
+let warnedInsecure = false;
+
 /** How long a tab that moved to a newer build still takes events from the old broker, in ms. */
 const handoffOverlapMs = 1000;
 
@@ -223,6 +226,14 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   /** Tell the error listeners: one `TabwireError` for all of them, `cause` what failed underneath here, if anything. */
   const emitError = (error: TabwireErrorData, cause?: unknown) =>
     emit(errorListeners, error instanceof TabwireError ? error : new TabwireError(error, { cause }));
+  if (!hasLocks() && (options.sharing ?? 'auto') === 'auto') {
+    // Not a secure context (plain http at a LAN address): say once why every tab has its own socket.
+    const message = 'no Web Locks here (not a secure context): this tab keeps a connection of its own';
+    if (!warnedInsecure) console.warn(`tabwire: ${message}`);
+    warnedInsecure = true;
+    // After connectBroker returned, so the app's onError listener is there to hear it.
+    setTimeout(() => emitError({ code: 'WORKER_UNAVAILABLE', message }), 0);
+  }
 
   let settleConnected: ((failure?: TabwireError) => void) | undefined;
   const connected = new Promise<void>((resolve, reject) => {

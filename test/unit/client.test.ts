@@ -166,6 +166,20 @@ describe('connectBroker on plain http (no randomUUID, no Web Locks)', () => {
     expect(getRandomValues).toHaveBeenCalled();
   });
 
+  it('says once why, on the console and through onError, and never throws', async () => {
+    page = fakePage({}, { locks: false });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const tab = connect({ sharing: 'auto' });
+    const codes: string[] = [];
+    tab.onError((error) => codes.push(error.code));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(codes).toEqual(['WORKER_UNAVAILABLE']);
+    tab.close();
+    connect({ sharing: 'auto' });
+    expect(warn.mock.calls.filter(([text]) => String(text).includes('secure context'))).toHaveLength(1);
+    warn.mockRestore();
+  });
+
   it("refuses sharing: 'worker' there: the worker needs Web Locks", () => {
     page = fakePage({}, { locks: false });
     expect(() => connect({ sharing: 'worker' })).toThrowError("sharing 'worker' is not available in this browser");
