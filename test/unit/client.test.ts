@@ -133,7 +133,7 @@ describe('connectBroker: sessionKey', () => {
   it('starts the worker under a name with the hashed key, and sends the hash in the config', async () => {
     page = fakePage();
     const names: string[] = [];
-    await connect({ sessionKey: 'tenant-1:ada', worker: (name) => (names.push(name), page.worker()) }).ready;
+    await connect({ sessionKey: 'tenant-1:ada', callTimeoutMs: 5000, worker: (name) => (names.push(name), page.worker()) }).ready;
     const hash = hashSessionKey('tenant-1:ada');
     expect(names).toEqual([expect.stringMatching(new RegExp(`^tabwire\\|.*\\|wss://x/realtime\\|${hash}$`))]);
     expect(page.brokers[0]!.attaches[0]!.config.sessionKey).toBe(hash);
