@@ -12,7 +12,7 @@ import { TabwireError, type TabwireErrorCode, type TabwireErrorData } from '../l
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from '../link/events.ts';
 import { type Host, type Sharing, type Target, hostName, workerHost, workerOptions } from './hosts/host.ts';
 import { type AttachReply, type AttachRequest, type StreamMessage, type TabAnswer, type UpgradeNotice, linkVersion } from '../link/messages.ts';
-import { type ConnectOptions, resolveConfig } from './options.ts';
+import { type ConnectOptions, type CookieConnectOptions, resolveConfig } from './options.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import { isControlType } from '../link/control-types.ts';
 import { type ControlClient, type ControlMethod, type Endpoint, createControlClient } from '../link/rpc.ts';
@@ -178,7 +178,7 @@ const brokerSessionWaitMs = recentSessionWaitMs;
 
 const identity = (event: RealtimeEvent) => eventKey(event);
 
-export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions): Broker<M> {
+export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions | CookieConnectOptions): Broker<M> {
   const config = resolveConfig(options);
   const buildId = options.buildId ?? tabwireBuild;
   const sharing = pickSharing(options.sharing);
@@ -297,7 +297,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     // Not a refusal: this tab cannot, another one may.
     const cannot = (message: string) => reply({ k: 'ans', id, ok: false, n: 1, e: { code: 'TOKEN_UNAVAILABLE', message } });
     const run = fn === 'getToken' ? options.getToken : options.refreshToken;
-    if (!run) return cannot('this tab has no refreshToken');
+    if (!run) return cannot(`this tab has no ${fn}`);
     let value: unknown;
     try {
       value = await run.call(options);

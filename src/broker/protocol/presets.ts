@@ -1,0 +1,12 @@
+/**
+ * The dialect a broker runs with when its host gave none in code: the one the
+ * config describes as data, PurposePath's by default.
+ */
+import type { BrokerConfig } from '../../link/messages.ts';
+import { jsonProtocol } from './json-preset.ts';
+import { purposepathProtocol } from './purposepath.ts';
+import type { Protocol } from './wire.ts';
+
+export function protocolFor(config: BrokerConfig): Protocol {
+  return config.protocol ? jsonProtocol(config.protocol) : purposepathProtocol;
+}
