@@ -6,7 +6,7 @@
  * that run the connection (`Running`, running.ts).
  */
 import type { AttachReply, AttachRequest, BrokerConfig } from '../link/messages.ts';
-import { sanitizeBrokerConfig } from '../link/config.ts';
+import { brokerConfigFrom } from './broker-config.ts';
 import { errorData } from '../link/errors.ts';
 import type { ControlApi, Endpoint } from '../link/rpc.ts';
 import { serveControl } from './control.ts';
@@ -131,7 +131,7 @@ export class Broker {
   /** The first tab's options configure the broker; what arrived over the port is checked and bounded first. */
   #start(received: BrokerConfig): Running {
     if (this.#running) return this.#running;
-    const config = sanitizeBrokerConfig(received);
+    const config = brokerConfigFrom(received);
     // Builds are announced per endpoint and account: one account's tabs never move to another's worker.
     this.#base.radio?.listen(config.sessionKey ? `${config.url}#${config.sessionKey}` : config.url);
     const running = new Running(this.#base, config);

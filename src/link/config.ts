@@ -6,7 +6,6 @@
  */
 import { TabwireError } from './errors.ts';
 import type { BrokerConfig } from './messages.ts';
-import { readProtocolSpec, readSchemas } from './protocol-spec.ts';
 import { isSessionHash } from './session-key.ts';
 
 /**
@@ -96,16 +95,6 @@ const finite = (value: unknown): value is number => Number.isFinite(value);
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
 /**
- * The dialect and schemas a port carried, checked again: a broken one throws INVALID_ARGUMENT like
- * a missing URL, since guessing another backend's dialect would only misread its frames.
- */
-function dialect(input: Record<string, unknown>): Pick<BrokerConfig, 'protocol' | 'schemas'> {
-  const protocol = readProtocolSpec(input.protocol);
-  const schemas = readSchemas(input.schemas);
-  return { ...(protocol ? { protocol } : {}), ...(schemas ? { schemas } : {}) };
-}
-
-/**
  * The config a broker runs with, from whatever a tab sent: fields of the wrong
  * type or not finite take their default, numbers out of range are clamped,
  * unknown fields are dropped. Throws `TabwireError` INVALID_ARGUMENT when there
@@ -128,7 +117,6 @@ export function sanitizeBrokerConfig(value: unknown): BrokerConfig {
     logEnabled: typeof input.logEnabled === 'boolean' ? input.logEnabled : true,
     invalidPayloads: input.invalidPayloads === 'pass' ? 'pass' : 'drop',
     normalizeKeys: input.normalizeKeys === true,
-    ...dialect(input),
   } as BrokerConfig;
   for (const [key, , fallback, min, max = maxTimerMs] of numericOptions) {
     const given = input[key];

@@ -297,7 +297,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     // Not a refusal: this tab cannot, another one may.
     const cannot = (message: string) => reply({ k: 'ans', id, ok: false, n: 1, e: { code: 'TOKEN_UNAVAILABLE', message } });
     const run = fn === 'getToken' ? options.getToken : options.refreshToken;
-    if (!run) return cannot(`this tab has no ${fn}`);
+    if (!run) return cannot('this tab has no refreshToken');
     let value: unknown;
     try {
       value = await run.call(options);
@@ -456,6 +456,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
           continue;
         }
         emitError({ code, message: `attach failed: ${data.message}` }, data);
+        // The broker refused the options (a bad protocol or schemas): trying again cannot help.
+        if (code === 'INVALID_ARGUMENT') return;
         // A broker that cannot start must not be restarted in a tight loop.
         await new Promise((resolve) => setTimeout(resolve, exponentialDelayMs(500, failures++, 30_000)));
         if (closed) return;

@@ -4,7 +4,7 @@
  */
 import { checkRange, checkUrl, inRange, invalid, maxTimerMs, numericOptions } from '../link/config.ts';
 import type { BrokerConfig } from '../link/messages.ts';
-import { type JsonProtocolOptions, type ProtocolOption, readProtocolSpec, readSchemas } from '../link/protocol-spec.ts';
+import type { JsonProtocolOptions, ProtocolOption } from '../link/protocol-spec.ts';
 import { hashSessionKey } from '../link/session-key.ts';
 
 export interface ConnectOptions {
@@ -201,11 +201,11 @@ function retryDelays({ delayMs: strategy, delaysMs }: ReconnectOptions): number[
 export function resolveConfig(options: ConnectOptions | CookieConnectOptions): BrokerConfig {
   if (typeof options !== 'object' || options === null) throw invalid('connectBroker needs an options object');
   const url = checkUrl(options.url, 'url');
-  const protocol = readProtocolSpec(options.protocol);
-  const schemas = readSchemas(options.schemas);
+  // Checked in full where it is used, in the broker (an attach with a bad one fails INVALID_ARGUMENT,
+  // naming the option): the check and its defaults would otherwise weigh on every app's page.
+  const { protocol, schemas, getToken } = options;
   // A cookie session needs no token; a getToken given anyway must still be a function.
-  const tokenOptional = protocol?.auth === 'cookie' && options.getToken === undefined;
-  if (typeof options.getToken !== 'function' && !tokenOptional) throw invalid('getToken must be a function returning the access token');
+  if (typeof getToken !== 'function' && (getToken || (protocol as JsonProtocolOptions | undefined)?.auth !== 'cookie')) throw invalid('getToken must be a function returning the access token');
   if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
   if (options.sharing !== undefined && !['auto', 'worker', 'leader', 'none'].includes(options.sharing)) {
     throw invalid(`sharing must be 'auto', 'worker', 'leader' or 'none', got ${JSON.stringify(options.sharing)}`);
@@ -226,8 +226,9 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
     logEnabled: options.log?.enabled ?? true,
     invalidPayloads: options.invalidPayloads === 'pass' ? 'pass' : 'drop',
     normalizeKeys: options.normalizeKeys === true,
-    ...(protocol ? { protocol } : {}),
-    ...(schemas ? { schemas } : {}),
+    // 'purposepath' is the default, what the broker reads an absent protocol as; anything else it checks.
+    ...(protocol !== undefined && protocol !== 'purposepath' && { protocol }),
+    ...(schemas && { schemas }),
   } as BrokerConfig;
   // The reconnect group as the app meant it, whichever names it used.
   const given = { ...options, reconnect };

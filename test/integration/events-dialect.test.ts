@@ -131,3 +131,14 @@ describe('a cookie-session backend in another dialect', () => {
     expect(tab.tokenCalls).toBe(0);
   });
 });
+
+describe('a protocol the broker cannot use', () => {
+  it('fails the attach with INVALID_ARGUMENT naming the option, and opens no socket', async () => {
+    world = await createWorld();
+    await expect(world.tab({ protocol: { preset: 'json', envelope: { type: '' } } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'protocol.envelope.type must be a non-empty string of at most 200 characters',
+    });
+    expect(world.backend.stats().connections).toBe(0);
+  });
+});

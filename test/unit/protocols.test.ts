@@ -1,6 +1,6 @@
 /** The backend's dialect as data: the JSON preset's options, its reading of frames, and schemas as the app's. */
 import { describe, expect, it } from 'vitest';
-import { sanitizeBrokerConfig } from '../../src/link/config.ts';
+import { brokerConfigFrom as sanitizeBrokerConfig } from '../../src/broker/broker-config.ts';
 import { readProtocolSpec, readSchemas } from '../../src/link/protocol-spec.ts';
 import { parseFrame } from '../../src/broker/protocol/envelope.ts';
 import { jsonProtocol } from '../../src/broker/protocol/json-preset.ts';
@@ -50,14 +50,26 @@ describe('protocol option', () => {
     [{ preset: 'json', auth: { frame: [1] } }, 'protocol.auth.frame must be an object (a JSON frame)'],
     [{ preset: 'json', keepAlive: { timeoutMs: 5 } }, 'protocol.keepAlive.timeoutMs must be a number from 100 to 600000 (ms)'],
     [{ preset: 'json', control: { ping: 7 } }, 'protocol.control.ping must be a non-empty string of at most 200 characters'],
-  ])('refuses %j', (protocol, message) => {
-    expect(() => resolveConfig({ url, getToken: () => 't', protocol: protocol as never })).toThrow(message);
-    expect(() => sanitizeBrokerConfig({ url, protocol })).toThrow(message);
+  ])('is refused by the broker when it is %j (the tab passes it on: its check would weigh on every page)', (protocol, message) => {
+    const config = resolveConfig({ url, getToken: () => 't', protocol: protocol as never });
+    expect(() => sanitizeBrokerConfig(structuredClone(config))).toThrow(message);
   });
 
-  it('travels to the worker unchanged', () => {
+  it('travels to the worker as given, and is filled in there once', () => {
     const config = resolveConfig({ url, protocol: eventDialect, schemas: { 'chat.message': 'id text from' } });
-    expect(sanitizeBrokerConfig(structuredClone(config))).toEqual(config);
+    expect(config.protocol).toEqual(eventDialect);
+    const sanitized = sanitizeBrokerConfig(structuredClone(config));
+    expect(sanitized).toEqual({ ...config, protocol: readProtocolSpec(eventDialect) });
+    expect(sanitizeBrokerConfig(structuredClone(sanitized))).toEqual(sanitized);
+  });
+
+  it("leaves 'purposepath' out of the config: it is the default", () => {
+    expect(resolveConfig({ url, getToken: () => 't', protocol: 'purposepath' })).toEqual(resolveConfig({ url, getToken: () => 't' }));
+  });
+
+  it('refuses bad schemas in the broker', () => {
+    const config = resolveConfig({ url, getToken: () => 't', schemas: { x: 'a b c d!' } });
+    expect(() => sanitizeBrokerConfig(config)).toThrow('schemas["x"] must be fields');
   });
 
   it('needs no getToken with cookie auth, and still checks one given', () => {

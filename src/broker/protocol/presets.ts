@@ -3,10 +3,12 @@
  * config describes as data, PurposePath's by default.
  */
 import type { BrokerConfig } from '../../link/messages.ts';
+import { readProtocolSpec } from '../../link/protocol-spec.ts';
 import { jsonProtocol } from './json-preset.ts';
 import { purposepathProtocol } from './purposepath.ts';
 import type { Protocol } from './wire.ts';
 
 export function protocolFor(config: BrokerConfig): Protocol {
-  return config.protocol ? jsonProtocol(config.protocol) : purposepathProtocol;
+  const spec = readProtocolSpec(config.protocol);
+  return spec ? jsonProtocol(spec) : purposepathProtocol;
 }
