@@ -21,6 +21,7 @@ const CONTROL_PREFIX = '/__control/';
 
 export async function handleRequest(state: MockState, control: ControlHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (state.settings.dialect === 'events') allowCredentials(req, res);
   if (req.method === 'OPTIONS') {
     res.writeHead(204, cors);
     return void res.end();
@@ -42,6 +43,18 @@ export async function handleRequest(state: MockState, control: ControlHandler, r
   if (!cookieSession && req.headers['x-tenant-id'] !== caller.tenantId) return json(res, 403, { error: 'tenant mismatch', code: 'FORBIDDEN' });
   if (req.method === 'GET' && url.pathname === '/api/events') return replayEvents(state, caller, url, res);
   return catalogueWrite(state, caller, req.method ?? 'GET', url.pathname, body, res);
+}
+
+/**
+ * The events dialect's session is a cookie: a page of another origin sends it only with
+ * `credentials: 'include'`, which CORS allows only for a named origin, with credentials allowed.
+ */
+function allowCredentials(req: IncomingMessage, res: ServerResponse): void {
+  const origin = req.headers.origin;
+  if (!origin) return;
+  const writeHead = res.writeHead.bind(res) as (status: number, headers?: Record<string, string>) => ServerResponse;
+  res.writeHead = ((status: number, headers: Record<string, string> = {}) =>
+    writeHead(status, { ...headers, 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' })) as typeof res.writeHead;
 }
 
 function login(state: MockState, body: Body, res: ServerResponse): void {
