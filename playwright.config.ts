@@ -10,7 +10,10 @@ import { chromiumArgs, ensureChromium } from './scripts/chromium.mjs';
 const executablePath: string = process.env.CHROMIUM_PATH ?? ensureChromium();
 process.env.CHROMIUM_PATH = executablePath;
 
-export default defineConfig({
+/** The backend's dialect the specs run against (a fixture option of test/e2e/fixtures.ts). */
+type Dialect = 'purposepath' | 'events';
+
+export default defineConfig<{ dialect: Dialect }>({
   testDir: 'test',
   testMatch: ['e2e/**/*.spec.ts'],
   fullyParallel: false,
@@ -24,4 +27,10 @@ export default defineConfig({
     launchOptions: { executablePath, args: chromiumArgs },
     trace: 'off',
   },
+  projects: [
+    { name: 'purposepath', use: { dialect: 'purposepath' } },
+    // The second dialect shares nothing with PurposePath's (docs/protocols.md): the suites that say
+    // what tabwire guarantees whatever the backend run against it too, the same specs.
+    { name: 'events', use: { dialect: 'events' }, testMatch: ['e2e/foundation.spec.ts', 'e2e/log-resync.spec.ts'] },
+  ],
 });

@@ -55,6 +55,20 @@ function literalWorkerUrl(): Plugin {
   };
 }
 
+/**
+ * Vite bundles a worker without its entry's exports (it sets `preserveEntrySignatures: false`,
+ * past any config). tabwire's worker keeps them: an app's own worker entry imports
+ * `startSharedWorkerBroker` from it (`tabwire/worker`) to run a dialect written in code.
+ * The `options` hook is the last word on the bundle's options.
+ */
+function keepWorkerExports(): Plugin {
+  return {
+    name: 'tabwire:keep-worker-exports',
+    apply: 'build',
+    options: (options) => ({ ...options, preserveEntrySignatures: 'exports-only' }),
+  };
+}
+
 export default defineConfig(({ mode, command }) => {
   const define = { __TABWIRE_BUILD__: JSON.stringify(buildId()), __TABWIRE_BUILT_AT__: String(Date.now()) };
   if (mode === 'demo' || (command === 'serve' && !process.env.VITEST)) {
@@ -102,7 +116,8 @@ export default defineConfig(({ mode, command }) => {
     // `tabwire/worker` can point at the very file the client references. It must
     // be one self-contained file: a consumer's bundler copies it as it is, and
     // chunks it imported on demand would not be there (seen: replay 404s).
-    worker: { format: 'es', rollupOptions: { output: { entryFileNames: 'worker.js', codeSplitting: false } } },
+    // Its exports are kept too (see keepWorkerExports).
+    worker: { format: 'es', plugins: () => [keepWorkerExports()], rollupOptions: { output: { entryFileNames: 'worker.js', codeSplitting: false } } },
     test: {
       projects: [
         {

@@ -16,6 +16,26 @@ const backend = params.get('backend') ?? 'http://127.0.0.1:8787';
 const tenantId = params.get('tenant') ?? 'tenant-123';
 const userId = params.get('user') ?? 'user-456';
 const storageKey = `harness-session:${backend}:${tenantId}:${userId}`;
+/**
+ * `events`: the mock backend's second dialect (a session cookie, `{ event, ts, id, payload }`),
+ * described to tabwire as data, the way docs/protocols.md tells an app to.
+ */
+const cookieSession = params.get('dialect') === 'events';
+const dialectOptions: Partial<ConnectOptions> = cookieSession
+  ? {
+      protocol: {
+        preset: 'json',
+        envelope: { type: 'event', timestamp: 'ts', id: 'id', data: 'payload' },
+        auth: 'cookie',
+        control: { authSuccess: 'session.ready', authError: 'session.refused' },
+      },
+    }
+  : {};
+
+/** The session cookie for the mock's host (any port): what a login would set in a real app. */
+function setCookie(accessToken: string): void {
+  if (cookieSession) document.cookie = `session=${accessToken}; path=/; SameSite=Lax`;
+}
 
 type Mode = 'ok' | 'hang' | 'reject';
 
@@ -30,6 +50,8 @@ const harness = {
   workerUrl,
   backend,
   wsUrl: backend.replace(/^http/, 'ws') + '/realtime',
+  /** Spread into connect options: the dialect of the backend this page runs against. */
+  dialectOptions,
   events: [] as RealtimeEvent[],
   states: [] as Array<{ next: string; prev: string; reason: string; at: number }>,
   resyncs: [] as unknown[],
@@ -53,11 +75,14 @@ const harness = {
     });
     const session = (await response.json()) as Session;
     localStorage.setItem(storageKey, JSON.stringify(session));
+    setCookie(session.accessToken);
     return session;
   },
 
   async ensureSession(): Promise<Session> {
-    return harness.session() ?? harness.login();
+    const session = harness.session();
+    if (session) setCookie(session.accessToken);
+    return session ?? harness.login();
   },
 
   async getToken(): Promise<string> {
@@ -80,6 +105,7 @@ const harness = {
     if (!response.ok) throw new Error(`refresh answered ${response.status}`);
     const session = (await response.json()) as Session;
     localStorage.setItem(storageKey, JSON.stringify(session));
+    setCookie(session.accessToken);
     return session.accessToken;
   },
 
@@ -91,6 +117,7 @@ const harness = {
       url: harness.wsUrl,
       getToken: () => harness.getToken(),
       refreshToken: () => harness.refreshToken(),
+      ...dialectOptions,
       ...rest,
     });
     harness.broker = broker;
@@ -150,6 +177,8 @@ const harness = {
       method,
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${session.accessToken}`, 'X-Tenant-Id': tenantId },
       body: JSON.stringify(body),
+      // The events dialect's session is the cookie.
+      ...(cookieSession ? { credentials: 'include' as const } : {}),
     });
     return response.json();
   },

@@ -2,7 +2,8 @@
 export { connectBroker, tabwireBuild } from './tab/client.ts';
 export type { Broker, BrokerState, SendOptions, StateListener, UpgradeNotice } from './tab/client.ts';
 export type { Sharing } from './tab/hosts/host.ts';
-export type { ConnectOptions } from './tab/options.ts';
+export type { ConnectOptions, CookieConnectOptions } from './tab/options.ts';
+export type { EnvelopeFields, JsonProtocolOptions, KeepAliveSpec, ProtocolOption, TokenAuth, ControlTypes } from './link/protocol-spec.ts';
 export { TabwireError } from './link/errors.ts';
 export type { TabwireErrorCode, TabwireErrorData } from './link/errors.ts';
 export type { ConnectionStatus, TransitionReason } from './link/states.ts';

@@ -1,29 +1,13 @@
 /**
- * SharedWorker entry: one broker per worker, each connecting tab served on its
- * port. The worker holds a Web Lock for its whole life so tabs can wait on it
- * and learn at once when the browser kills it (they then start a new one).
+ * The SharedWorker entry (`tabwire/worker`). Run as the worker's script, it starts the
+ * broker with the dialect the tabs' options describe, when the first tab connects.
+ * Imported by an app's own worker entry, it lends `startSharedWorkerBroker` for a
+ * dialect written in code: that entry's top-level call comes before any tab connects.
  */
-import { tabwireBuild } from '../src/link/build-id.ts';
-import { startBrowserBroker } from '../src/broker/browser-broker.ts';
+import { startOnFirstConnect } from '../src/broker/shared-worker.ts';
 
-interface SharedWorkerScope {
-  name: string;
-  location: { href: string };
-  onconnect: ((event: MessageEvent) => void) | null;
-}
+export { startSharedWorkerBroker, type SharedWorkerBrokerOptions } from '../src/broker/shared-worker.ts';
+export { jsonProtocol, purposepathProtocol, validateEnvelope } from '../src/broker/protocol/kit.ts';
+export type { Envelope, ParsedFrame, Protocol, ServerFrame, Session } from '../src/broker/protocol/kit.ts';
 
-const scope = self as unknown as SharedWorkerScope;
-// The worker name is `tabwire|<buildId>|<url>` (see client.ts): the build comes from the tab that started us
-// (an app's own `buildId` included). A factory that did not pass the name on (the documented `worker: () =>
-// SharedWorker`) started us for tabs of the library's build, the build this file was compiled from.
-const named = scope.name.startsWith('tabwire|');
-const host = startBrowserBroker(
-  { buildId: named ? scope.name.split('|')[1]! : tabwireBuild, mode: 'worker', script: scope.location.href, name: scope.name },
-  scope.location.href,
-);
-
-scope.onconnect = (event) => {
-  const port = event.ports[0];
-  // Ports queue their messages until started, so nothing is lost while the lock is taken.
-  if (port) void host.ready.then(() => host.broker.accept(port));
-};
+startOnFirstConnect();

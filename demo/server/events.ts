@@ -3,6 +3,7 @@
  * a tenant's authenticated sockets and kept per tenant for replay, raw frames.
  */
 import { completePayload } from './catalogue.ts';
+import { render } from './dialect.ts';
 import type { Connection, MockState, StoredEnvelope } from './state.ts';
 
 /** A timestamp for a frame, strictly later than the previous one. */
@@ -42,7 +43,7 @@ export function emitEvent(state: MockState, tenantId: string, type: string, data
   const payload = completePayload(type, { tenantId, userId: 'user-456' }, data, timestamp);
   const envelope = { type, timestamp, data: { ...payload, tenantId: data.tenantId ?? tenantId } };
   remember(state, tenantId, envelope);
-  const text = JSON.stringify(envelope);
+  const text = JSON.stringify(render(state, envelope));
   const { broadcastDelayMs } = state.settings;
   if (broadcastDelayMs > 0) setTimeout(() => deliver(state, tenantId, text), broadcastDelayMs);
   else deliver(state, tenantId, text);
@@ -52,7 +53,7 @@ export function emitEvent(state: MockState, tenantId: string, type: string, data
 /** An envelope exactly as given, kept and broadcast at once (never delayed). */
 export function broadcastEnvelope(state: MockState, tenantId: string, envelope: StoredEnvelope): void {
   remember(state, tenantId, envelope);
-  deliver(state, tenantId, JSON.stringify(envelope));
+  deliver(state, tenantId, JSON.stringify(render(state, envelope)));
 }
 
 /** A raw frame to every authenticated socket, or those of one tenant; not kept, not counted as broadcast. */

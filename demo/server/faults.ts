@@ -20,6 +20,8 @@ export interface Faults {
   replayDelayMs: number;
   /** Events-since answers still to stall mid-body. */
   replayStalls: number;
+  /** `events` dialect: the server stops answering client pings (a socket dead one way). */
+  silent: boolean;
 }
 
 export const freshFaults = (): Faults => ({
@@ -31,6 +33,7 @@ export const freshFaults = (): Faults => ({
   replayUnauthorized: 0,
   replayDelayMs: 0,
   replayStalls: 0,
+  silent: false,
 });
 
 /** Counts and delay for events-since, as `MockBackend.setReplayFaults` takes them. */

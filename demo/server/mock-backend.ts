@@ -12,6 +12,7 @@
  */
 import type { WebSocketServer } from 'ws';
 import { handleControl } from './control.ts';
+import type { Dialect } from './dialect.ts';
 import { broadcastEnvelope, emitEvent, pushFrame } from './events.ts';
 import { resetFaults, setAuthMode, setReplayFaults } from './faults.ts';
 import { handleRequest } from './routes.ts';
@@ -32,6 +33,15 @@ export interface MockBackendOptions {
   replayCapacity?: number;
   /** Delay before a REST write's event is broadcast, in ms (the real backend: up to ~500). @default 0 */
   broadcastDelayMs?: number;
+  /**
+   * The dialect spoken: `purposepath` (docs/protocol.md), or `events` (a session cookie on the
+   * upgrade, `{ event, ts, id, payload }` envelopes, server pings expecting a pong, no tenant;
+   * demo/server/dialect.ts). Log in with `login()` and send its `accessToken` as the `session` cookie.
+   * @default 'purposepath'
+   */
+  dialect?: Dialect;
+  /** `events` dialect: how often the server pings each socket, in ms; unanswered by the next ping, it closes it. @default 30_000 */
+  serverPingMs?: number;
 }
 
 /** How the next handshakes are answered: `ok`, or a refusal code, or `hang` (never answered). */
@@ -103,6 +113,8 @@ export interface MockBackend {
    * `stallBody` ones send their headers and the start of the body, then never finish.
    */
   setReplayFaults(faults: { fail?: number; unauthorized?: number; delayMs?: number; stallBody?: number }): void;
+  /** `events` dialect: stop (true) or resume (false) answering client pings, as a socket dead one way. */
+  setSilent(silent: boolean): void;
   /** Every token expires now: each socket gets connection.error UNAUTHORIZED and is closed. */
   expireTokens(): void;
   /** Stop listening entirely (connections refused), keeping state; `resume` listens again on the same port. */
@@ -164,6 +176,9 @@ function createBackend(state: MockState, { wss, idleSweep, listener, handlers }:
       state.faults.refreshFails = fails;
     },
     setReplayFaults: (faults) => setReplayFaults(state.faults, faults),
+    setSilent(silent) {
+      state.faults.silent = silent;
+    },
     expireTokens() {
       revokeAllTokens(state);
       closeExpiredSockets(state);

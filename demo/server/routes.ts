@@ -10,6 +10,7 @@ import { takeReplayFault } from './faults.ts';
 import { cors, json, jsonHeaders, readBody } from './http.ts';
 import type { MockState, TokenInfo } from './state.ts';
 import { issueTokens, logIn, redeemRefreshToken, verifyBearer } from './tokens.ts';
+import { render, verifyCookie } from './dialect.ts';
 
 type Body = Record<string, unknown>;
 
@@ -20,6 +21,7 @@ const CONTROL_PREFIX = '/__control/';
 
 export async function handleRequest(state: MockState, control: ControlHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (state.settings.dialect === 'events') allowCredentials(req, res);
   if (req.method === 'OPTIONS') {
     res.writeHead(204, cors);
     return void res.end();
@@ -34,11 +36,25 @@ export async function handleRequest(state: MockState, control: ControlHandler, r
   if (req.method === 'GET' && url.pathname === '/health') return json(res, 200, { ok: true });
   if (req.method === 'POST' && url.pathname === '/auth/login') return login(state, body, res);
   if (req.method === 'POST' && url.pathname === '/auth/refresh') return refresh(state, body, res);
-  const caller = verifyBearer(state, req);
+  const cookieSession = state.settings.dialect === 'events';
+  const caller = cookieSession ? verifyCookie(state, req) : verifyBearer(state, req);
   if (!caller) return json(res, 401, { error: 'Invalid authentication token', code: 'UNAUTHORIZED' });
-  if (req.headers['x-tenant-id'] !== caller.tenantId) return json(res, 403, { error: 'tenant mismatch', code: 'FORBIDDEN' });
+  // The events dialect has no tenant on the wire: the session is the account.
+  if (!cookieSession && req.headers['x-tenant-id'] !== caller.tenantId) return json(res, 403, { error: 'tenant mismatch', code: 'FORBIDDEN' });
   if (req.method === 'GET' && url.pathname === '/api/events') return replayEvents(state, caller, url, res);
   return catalogueWrite(state, caller, req.method ?? 'GET', url.pathname, body, res);
+}
+
+/**
+ * The events dialect's session is a cookie: a page of another origin sends it only with
+ * `credentials: 'include'`, which CORS allows only for a named origin, with credentials allowed.
+ */
+function allowCredentials(req: IncomingMessage, res: ServerResponse): void {
+  const origin = req.headers.origin;
+  if (!origin) return;
+  const writeHead = res.writeHead.bind(res) as (status: number, headers?: Record<string, string>) => ServerResponse;
+  res.writeHead = ((status: number, headers: Record<string, string> = {}) =>
+    writeHead(status, { ...headers, 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' })) as typeof res.writeHead;
 }
 
 function login(state: MockState, body: Body, res: ServerResponse): void {
@@ -69,7 +85,8 @@ async function replayEvents(state: MockState, caller: TokenInfo, url: URL, res: 
     return;
   }
   if (takeReplayFault(state.faults, 'replayFailures')) return json(res, 503, { error: 'replay unavailable', code: 'INTERNAL_ERROR' });
-  json(res, 200, events);
+  // The events dialect wraps its answer, in its own envelope.
+  json(res, 200, state.settings.dialect === 'events' ? { items: events.map((event) => render(state, event)) } : events);
 }
 
 /** A catalogue write: its event goes to the caller's tenant, and the answer is the event's payload. */

@@ -11,6 +11,7 @@ import { emitEvent, isoNow, sendFrame } from './events.ts';
 import { nextAuthMode } from './faults.ts';
 import type { Connection, MockState } from './state.ts';
 import { verifyToken } from './tokens.ts';
+import { controlFrame, verifyCookie } from './dialect.ts';
 
 type Frame = Record<string, unknown>;
 
@@ -63,6 +64,50 @@ function onUpstreamFrame(state: MockState, connection: Connection, actor: Actor,
   emitEvent(state, actor.tenantId, 'broadcast.message', { ...(frame.data as Frame), userId: actor.userId });
 }
 
+/** A frame in the `events` dialect: the socket authenticated on its upgrade, so everything is upstream. */
+function onEventsFrame(state: MockState, connection: Connection, actor: Actor, frame: Frame): void {
+  const { counters } = state;
+  if (frame.event === 'ping') {
+    counters.pings++;
+    if (!state.faults.silent) sendFrame(connection, controlFrame('pong'));
+    return;
+  }
+  if (frame.event === 'pong') {
+    counters.pongs++;
+    connection.awaitingPong = false;
+    return;
+  }
+  counters.upstream++;
+  counters.received.push(frame);
+  if (frame.event !== 'broadcast' || typeof frame.payload !== 'object' || frame.payload === null) {
+    return sendFrame(connection, controlFrame('request.error', { code: 'VALIDATION_ERROR', message: 'send { event: "broadcast", payload: {…} }' }));
+  }
+  emitEvent(state, actor.tenantId, 'broadcast.message', { ...(frame.payload as Frame), userId: actor.userId });
+}
+
+/** `events` dialect: the session cookie authenticated the upgrade; the auth mode may still refuse it in band. */
+function openEventsSession(state: MockState, connection: Connection, actor: Actor): void {
+  state.counters.handshakes++;
+  const mode = nextAuthMode(state.faults);
+  if (mode === 'hang') return;
+  if (mode !== 'ok' && mode !== 'revoked') {
+    state.counters.authFailures++;
+    sendFrame(connection, controlFrame('session.refused', { code: mode, message: `refused by test mode ${mode}` }));
+    connection.socket.close(4001, mode);
+    return;
+  }
+  connection.actor = actor;
+  state.counters.authSuccesses++;
+  sendFrame(connection, controlFrame('session.ready', { userId: actor.userId }));
+  const pinger = setInterval(() => {
+    // Unanswered since the last ping: the client is gone.
+    if (connection.awaitingPong) return connection.socket.close(4002, 'no pong');
+    connection.awaitingPong = true;
+    sendFrame(connection, controlFrame('ping'));
+  }, state.settings.serverPingMs);
+  connection.socket.on('close', () => clearInterval(pinger));
+}
+
 function onSocketMessage(state: MockState, connection: Connection, raw: unknown): void {
   connection.lastReceivedAt = Date.now();
   let frame: Frame;
@@ -71,6 +116,7 @@ function onSocketMessage(state: MockState, connection: Connection, raw: unknown)
   } catch {
     return sendRequestError(state, connection, 'request.error', 'frame is not JSON');
   }
+  if (state.settings.dialect === 'events') return connection.actor ? onEventsFrame(state, connection, connection.actor, frame) : undefined;
   const { actor } = connection;
   if (actor) return onUpstreamFrame(state, connection, actor, frame);
   if (frame.action === 'auth') return onAuthFrame(state, connection, frame);
@@ -79,7 +125,8 @@ function onSocketMessage(state: MockState, connection: Connection, raw: unknown)
 
 export function createSocketServer(state: MockState): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
-  wss.on('connection', (socket: WebSocket) => {
+  // The second argument is the upgrade request, or in the events dialect the cookie's holder.
+  wss.on('connection', (socket: WebSocket, from: unknown) => {
     const connection: Connection = { socket, actor: undefined, connectionId: newId('conn'), lastReceivedAt: Date.now() };
     state.connections.add(connection);
     state.counters.connections++;
@@ -87,6 +134,7 @@ export function createSocketServer(state: MockState): WebSocketServer {
     socket.on('message', (raw) => onSocketMessage(state, connection, raw));
     socket.on('close', () => state.connections.delete(connection));
     socket.on('error', () => state.connections.delete(connection));
+    if (state.settings.dialect === 'events') openEventsSession(state, connection, from as Actor);
   });
   return wss;
 }
@@ -100,7 +148,20 @@ export function acceptUpgrade(state: MockState, wss: WebSocketServer, req: Incom
     socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
     return;
   }
+  if (state.settings.dialect === 'events') return upgradeWithCookie(state, wss, req, socket, head);
   wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+}
+
+/** `events` dialect: the upgrade request's session cookie is the authentication; without a live one, 401. */
+function upgradeWithCookie(state: MockState, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const holder = verifyCookie(state, req);
+  if (!holder) {
+    state.counters.authFailures++;
+    socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  const actor: Actor = { tenantId: holder.tenantId, userId: holder.userId };
+  wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, actor));
 }
 
 /** Closes sockets that received nothing for the idle limit; checks often enough for short limits in tests. */
@@ -128,7 +189,8 @@ export function dropSockets(state: MockState, code: number): void {
 export function closeExpiredSockets(state: MockState): void {
   for (const connection of state.connections) {
     if (!connection.actor) continue;
-    sendFrame(connection, { type: 'connection.error', timestamp: isoNow(state), data: { error: 'Token expired', code: 'UNAUTHORIZED' } });
+    const expired = { code: 'UNAUTHORIZED', error: 'Token expired' };
+    sendFrame(connection, state.settings.dialect === 'events' ? controlFrame('session.error', expired) : { type: 'connection.error', timestamp: isoNow(state), data: expired });
     connection.socket.close(4001, 'token expired');
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { Actor } from './catalogue.ts';
+import type { Dialect } from './dialect.ts';
 import { type Faults, freshFaults } from './faults.ts';
 import type { BackendStats, MockBackendOptions } from './mock-backend.ts';
 
@@ -19,6 +20,8 @@ export interface Connection {
   connectionId: string;
   /** For the idle limit: the gateway counts only what it receives. */
   lastReceivedAt: number;
+  /** `events` dialect: a server ping not answered yet (the next ping closes the socket). */
+  awaitingPong?: boolean;
 }
 
 /** An event as broadcast and as kept for replay. */
@@ -31,6 +34,9 @@ export interface Settings {
   idleTimeoutMs: number;
   replayCapacity: number;
   broadcastDelayMs: number;
+  dialect: Dialect;
+  /** `events` dialect: how often the server pings, in ms. */
+  serverPingMs: number;
 }
 
 export interface MockState {
@@ -82,6 +88,8 @@ export function createState(options: MockBackendOptions): MockState {
       idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
       replayCapacity: options.replayCapacity ?? 100,
       broadcastDelayMs: options.broadcastDelayMs ?? 0,
+      dialect: options.dialect ?? 'purposepath',
+      serverPingMs: options.serverPingMs ?? 30_000,
     },
     port: options.port ?? 0,
     tokens: new Map(),

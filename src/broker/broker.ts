@@ -6,7 +6,7 @@
  * that run the connection (`Running`, running.ts).
  */
 import type { AttachReply, AttachRequest, BrokerConfig } from '../link/messages.ts';
-import { sanitizeBrokerConfig } from '../link/config.ts';
+import { brokerConfigFrom } from './broker-config.ts';
 import { errorData } from '../link/errors.ts';
 import type { ControlApi, Endpoint } from '../link/rpc.ts';
 import { serveControl } from './control.ts';
@@ -19,7 +19,7 @@ import { initialGapState } from './core/resync.ts';
 import { Fanout } from './fanout.ts';
 import type { Clock, EventStore, RecentQuery, TransportFactory } from './ports.ts';
 import type { Envelope } from './protocol/envelope.ts';
-import { type WireProtocol, defaultWireProtocol } from './protocol/wire.ts';
+import type { Protocol } from './protocol/wire.ts';
 import { type BrokerBase, Running } from './running.ts';
 import { checkAttach, checkSameConnection, subscribe } from './tab-calls.ts';
 import { type LockRequester, type Tab, TabRegistry } from './tabs.ts';
@@ -44,7 +44,11 @@ export interface BrokerDeps {
   buildId: string;
   /** Relative URLs (eventsSinceUrl) resolve against this. */
   baseUrl: string;
-  protocol?: WireProtocol;
+  /**
+   * The backend's dialect in code, for an app's own worker entry: the config's `protocol` (data)
+   * is then ignored. @default the dialect the config describes, PurposePath's when it names none
+   */
+  protocol?: Protocol;
   /** Who this broker is among builds; without it, it neither announces itself nor hears of newer builds. */
   build?: BuildInfo;
 }
@@ -69,7 +73,7 @@ export class Broker {
       deps,
       tabs: this.tabs,
       fanout: new Fanout(this.tabs),
-      protocol: deps.protocol ?? defaultWireProtocol,
+      ...(deps.protocol ? { protocol: deps.protocol } : {}),
       radio: deps.build && new BuildRadio(deps.build, startedAt, (notice) => this.tabs.broadcast({ k: 'up', n: notice })),
       counters: newCounters(),
       report: rateLimitedReport(deps.clock, this.tabs),
@@ -129,7 +133,7 @@ export class Broker {
   /** The first tab's options configure the broker; what arrived over the port is checked and bounded first. */
   #start(received: BrokerConfig): Running {
     if (this.#running) return this.#running;
-    const config = sanitizeBrokerConfig(received);
+    const config = brokerConfigFrom(received);
     // Builds are announced per endpoint and account: one account's tabs never move to another's worker.
     this.#base.radio?.listen(config.sessionKey ? `${config.url}#${config.sessionKey}` : config.url);
     const running = new Running(this.#base, config);

@@ -9,6 +9,7 @@ import { systemClock } from './ports.ts';
 import { Broker } from './broker.ts';
 import type { BuildInfo } from './builds.ts';
 import { idbStores } from './idb-store.ts';
+import type { Protocol } from './protocol/wire.ts';
 import { webLocks } from './tabs.ts';
 import { webSocketTransport } from './ws-transport.ts';
 
@@ -31,6 +32,8 @@ export interface BrowserBroker {
 export function startBrowserBroker(
   build: { buildId: string; mode: BuildInfo['mode'] | 'none'; script?: string; name?: string },
   baseUrl: string,
+  /** The backend's dialect in code (an app's own worker entry); else the config's. */
+  protocol?: Protocol,
 ): BrowserBroker {
   const brokerId = randomId();
   const brokerLock = `tabwire-broker:${brokerId}`;
@@ -56,6 +59,7 @@ export function startBrowserBroker(
     brokerLock,
     buildId: build.buildId,
     baseUrl,
+    ...(protocol ? { protocol } : {}),
     // A tab-local broker (sharing: 'none') has nobody to hand over to.
     ...(build.mode === 'none' ? {} : { build: { ...build, mode: build.mode, builtAt, linkVersion } }),
   });

@@ -12,7 +12,7 @@ import type { BrokerCounters, Report } from './broker-stats.ts';
 import { type ConnectionConfig, type ConnectionEffect, type ConnectionEvent, type ConnectionState, type TimerName, initialConnectionState, transition } from './core/connection.ts';
 import { keepAliveStep } from './core/keepalive.ts';
 import type { Clock, Transport, TransportFactory } from './ports.ts';
-import type { WireProtocol } from './protocol/wire.ts';
+import type { Protocol } from './protocol/wire.ts';
 import { NamedTimers } from './timers.ts';
 import type { TokenSource } from './token-source.ts';
 import { WakeWatch } from './wake-watch.ts';
@@ -22,13 +22,15 @@ export interface DriverParts {
   clock: Clock;
   random: () => number;
   transport: TransportFactory;
-  protocol: WireProtocol;
+  protocol: Protocol;
   tokens: TokenSource;
   counters: BrokerCounters;
   report: Report;
   /** The current session's epoch: a refresh finished for an older one decides nothing. */
   sessionEpoch: () => number;
   onFrame: (data: unknown) => void;
+  /** Cookie auth with no acceptance frame: the socket opened, so the session is accepted. */
+  onOpenAccepted: () => void;
   onStateChanged: (prev: ConnectionState, next: ConnectionState) => void;
 }
 
@@ -58,7 +60,7 @@ export class ConnectionDriver {
   #dispatching = false;
   #disposed = false;
   readonly #machineTimers: NamedTimers<TimerName>;
-  readonly #keepAlive: NamedTimers<'keepalive'>;
+  readonly #keepAlive: NamedTimers<'keepalive' | 'pong'>;
   readonly #wake: WakeWatch;
 
   readonly #parts: DriverParts;
@@ -126,6 +128,7 @@ export class ConnectionDriver {
 
   lost(): void {
     this.#keepAlive.clear('keepalive');
+    this.#keepAlive.clear('pong');
     this.#wake.stop();
   }
 
@@ -190,6 +193,7 @@ export class ConnectionDriver {
   }
 
   async #authenticate(generation: number): Promise<void> {
+    if (this.#parts.protocol.auth === 'cookie') return this.#authenticateByCookie();
     const token = await this.#parts.tokens.getToken();
     if (generation !== this.#generation || this.#state.status !== 'authenticating') return;
     if (!token.ok) {
@@ -204,6 +208,18 @@ export class ConnectionDriver {
     this.write(this.#parts.protocol.authFrame(token.token));
   }
 
+  /** The upgrade request's cookies authenticated: no token to ask, no frame to send. */
+  #authenticateByCookie(): void {
+    this.#parts.counters.handshakes++;
+    this.dispatch({ type: 'token-ready' });
+    if (this.#parts.protocol.acceptsOnOpen && this.#state.status === 'authenticating') this.#parts.onOpenAccepted();
+  }
+
+  /** The server answered a ping: the socket is alive. */
+  ponged(): void {
+    this.#keepAlive.clear('pong');
+  }
+
   async #refreshToken(): Promise<void> {
     const epoch = this.#parts.sessionEpoch();
     const ok = await this.#parts.tokens.refresh();
@@ -212,14 +228,28 @@ export class ConnectionDriver {
     this.dispatch(ok ? { type: 'token-refreshed' } : { type: 'refresh-failed' });
   }
 
+  /** Where the dialect has the server answer pings: no answer in time means a dead socket, replaced. */
+  #awaitPong(): void {
+    const timeoutMs = this.#parts.protocol.pongTimeoutMs;
+    if (timeoutMs === undefined || this.#keepAlive.has('pong')) return;
+    const generation = this.#generation;
+    this.#keepAlive.set('pong', timeoutMs, () => {
+      if (generation !== this.#generation || this.#state.status !== 'open') return;
+      this.#closeTransport('no pong');
+      this.dispatch({ type: 'transport-closed' });
+    });
+  }
+
   #scheduleKeepAlive(): void {
     const { clock, config, protocol, counters } = this.#parts;
     const { nextCheckInMs } = keepAliveStep(clock.monotonic(), this.#lastSentAt, config.keepAliveMs);
     this.#keepAlive.set('keepalive', nextCheckInMs, () => {
       if (this.#state.status !== 'open') return;
-      if (keepAliveStep(clock.monotonic(), this.#lastSentAt, config.keepAliveMs).ping) {
-        this.write(protocol.pingFrame());
+      const frame = protocol.pingFrame();
+      if (frame !== undefined && keepAliveStep(clock.monotonic(), this.#lastSentAt, config.keepAliveMs).ping) {
+        this.write(frame);
         counters.pings++;
+        this.#awaitPong();
       }
       this.#scheduleKeepAlive();
     });

@@ -20,6 +20,7 @@ import type { BrokerSession } from './session.ts';
 import type { Tab, TabRegistry } from './tabs.ts';
 import { NamedTimers } from './timers.ts';
 import type { TokenSource } from './token-source.ts';
+import type { Protocol } from './protocol/wire.ts';
 
 export interface GapParts {
   config: BrokerConfig;
@@ -34,6 +35,8 @@ export interface GapParts {
   ingest: Ingest;
   driver: ConnectionDriver;
   tokens: TokenSource;
+  /** The dialect: how replay authenticates and reads the endpoint's entries. */
+  protocol: Protocol;
   counters: BrokerCounters;
   report: Report;
 }
@@ -220,6 +223,8 @@ export class GapCoordinator {
         ...(notBefore !== undefined ? { notBefore } : {}),
         current: () => generation === driver.generation,
         token: () => tokens.getToken(),
+        cookie: this.#parts.protocol.auth === 'cookie',
+        ...(this.#parts.protocol.read ? { read: this.#parts.protocol.read } : {}),
         refresh: () => tokens.refresh(),
         known: async (from) => new Set(await log.keysSince(from)),
         // Checked here, remembered only once delivered: a failed attempt leaves its events to the next.

@@ -15,8 +15,8 @@ import type { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';
 import type { Clock } from './ports.ts';
 import { type Envelope, parseFrame, tenantOf } from './protocol/envelope.ts';
-import { normalizeEnvelope, payloadProblem } from './protocol/payloads.ts';
-import type { Session, WireProtocol } from './protocol/wire.ts';
+import type { PayloadSchemas } from './protocol/schemas.ts';
+import type { Protocol, Session } from './protocol/wire.ts';
 import type { RelayedEvent } from './replay.ts';
 import type { BrokerSession } from './session.ts';
 import { envelopeAllowed } from './tenancy.ts';
@@ -26,7 +26,9 @@ const maxHeldEvents = 10_000;
 export interface IngestParts {
   config: BrokerConfig;
   clock: Clock;
-  protocol: WireProtocol;
+  protocol: Protocol;
+  /** The payload schemas of the types the app (or its dialect) declared. */
+  schemas: PayloadSchemas;
   counters: BrokerCounters;
   report: Report;
   fanout: Fanout;
@@ -52,7 +54,7 @@ export class Ingest {
   onFrame(data: unknown): void {
     const { config, counters, protocol, report } = this.#parts;
     counters.framesReceived++;
-    const parsed = parseFrame(data, config.maxFrameBytes);
+    const parsed = parseFrame(data, config.maxFrameBytes, protocol.read);
     if (!parsed.ok) {
       const code = parsed.rejection.code;
       counters.dropped[code === 'OVERSIZED_FRAME' ? 'oversized' : code === 'TOO_DEEP' ? 'tooDeep' : 'malformed']++;
@@ -66,13 +68,14 @@ export class Ingest {
         return this.#onAuthenticated(frame.session, parsed.at, envelope.type, data as string);
       case 'error':
         report(errorData('SERVER_ERROR', frame.message, { serverCode: frame.code, type: envelope.type }));
-        this.#parts.fanout.enqueue(data as string, envelope.type, undefined, true);
+        if (protocol.relayControl) this.#parts.fanout.enqueue(data as string, envelope.type, undefined, true);
         if (frame.during !== 'request') this.#parts.driver.dispatch({ type: 'server-error', code: frame.code, during: frame.during });
         return;
       case 'ping':
         this.#parts.driver.write(protocol.pongFrame(new Date(this.#parts.clock.now()).toISOString()));
         return;
       case 'pong':
+        this.#parts.driver.ponged();
         return;
       case 'event':
         this.#onEvent(envelope, parsed.at, data as string);
@@ -84,7 +87,15 @@ export class Ingest {
     if (driver.state.status !== 'authenticating') return;
     this.#parts.session.authenticated(session, at);
     driver.dispatch({ type: 'auth-accepted' });
-    fanout.enqueue(text, type, session.tenantId, true);
+    if (this.#parts.protocol.relayControl) fanout.enqueue(text, type, session.tenantId, true);
+  }
+
+  /** Cookie auth with no acceptance frame: the open socket is the session, on our clock. */
+  acceptedOnOpen(): void {
+    const { driver, session } = this.#parts;
+    if (driver.state.status !== 'authenticating') return;
+    session.authenticated({}, Number.NaN);
+    driver.dispatch({ type: 'auth-accepted' });
   }
 
   #onEvent(raw: Envelope, at: number, text: string): void {
@@ -110,18 +121,19 @@ export class Ingest {
    * Returns the event to relay, or undefined when it was dropped (counted and reported).
    */
   admit(raw: Envelope, at: number, text: string | undefined): RelayedEvent | undefined {
-    const { config, counters, report } = this.#parts;
-    const envelope = normalizeEnvelope(raw, config.normalizeKeys);
+    const { config, counters, report, protocol } = this.#parts;
+    const envelope = protocol.normalize ? protocol.normalize(raw, config) : raw;
     if (!this.#acceptsTenant(envelope)) return undefined;
     const tenant = tenantOf(envelope);
-    const problem = payloadProblem(envelope);
+    const problem = this.#parts.schemas.problem(envelope);
     if (problem !== undefined) {
       counters.dropped.invalid++;
       report(errorData('INVALID_PAYLOAD', problem.message, { type: envelope.type }));
       if (problem.fatal && config.invalidPayloads === 'drop') return undefined;
     }
-    // Tabs get the frame's own text unless it had to be rewritten.
-    const relayText = envelope === raw && text !== undefined ? text : JSON.stringify(envelope);
+    // Tabs get the frame's own text unless it had to be rewritten, or is not an envelope as tabs read it.
+    const verbatim = envelope === raw && text !== undefined && protocol.read === undefined;
+    const relayText = verbatim ? text : JSON.stringify(envelope);
     return { envelope, at, key: eventKey(envelope), text: relayText, tenant };
   }
 

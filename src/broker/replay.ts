@@ -10,7 +10,7 @@ import type { TabwireErrorData } from '../link/errors.ts';
 import type { BrokerConfig } from '../link/messages.ts';
 import { exponentialDelayMs } from '../link/exponential-delay.ts';
 import type { Clock } from './ports.ts';
-import { type Envelope, validateEnvelope } from './protocol/envelope.ts';
+import { type Envelope, type ParsedFrame, validateEnvelope } from './protocol/envelope.ts';
 import type { TokenResult } from './token-source.ts';
 
 /** An event on its way to tabs. */
@@ -38,6 +38,10 @@ export interface ReplayPort {
   /** Still the connection this replay was started for. */
   current(): boolean;
   token(): Promise<TokenResult>;
+  /** The session is a cookie: the request sends the browser's cookies, and no token is asked. */
+  cookie?: boolean;
+  /** The dialect's reader of one entry of the answer. @default validateEnvelope */
+  read?: (value: unknown) => ParsedFrame;
   /** Run the app's refreshToken in one tab (shared with a handshake's refresh); true when it succeeded. */
   refresh(): Promise<boolean>;
   /** Keys of stored events at or after `from` (ms). */
@@ -115,7 +119,7 @@ async function attemptReplay(port: ReplayPort, since: number): Promise<Outcome> 
     }
     retryAtOnce = false;
     if (!port.current()) return 'stale';
-    const token = await port.token();
+    const token: TokenResult = port.cookie ? { ok: true, token: '' } : await port.token();
     if (!port.current()) return 'stale';
     if (!token.ok) continue;
     try {
@@ -157,6 +161,8 @@ async function replayPages(port: ReplayPort, since: number, token: string): Prom
       base: port.baseUrl,
       sinceIso: new Date(cursor).toISOString(),
       token,
+      cookie: port.cookie === true,
+      ...(port.read ? { read: port.read } : {}),
       tenantId,
       // One attempt's budget, headers and body together: a body that stalls must not hold live events back.
       timeoutMs: config.replayTimeoutMs,
@@ -204,6 +210,10 @@ export interface ReplayRequest {
   base: string;
   sinceIso: string;
   token: string;
+  /** Send the browser's cookies (`credentials: 'include'`) instead of a bearer token. */
+  cookie?: boolean;
+  /** Reads one entry of the answer. @default validateEnvelope */
+  read?: (value: unknown) => ParsedFrame;
   tenantId: string | undefined;
   /** The whole exchange, headers and body, must be over within this, in ms. */
   timeoutMs: number;
@@ -245,7 +255,7 @@ function envelopesOf(body: unknown): unknown[] | undefined {
 export async function fetchMissedEvents(request: ReplayRequest): Promise<ReplayAnswer> {
   const url = new URL(request.url, request.base);
   url.searchParams.set('since', request.sinceIso);
-  const headers: Record<string, string> = { Authorization: `Bearer ${request.token}`, Accept: 'application/json' };
+  const headers: Record<string, string> = request.cookie ? { Accept: 'application/json' } : { Authorization: `Bearer ${request.token}`, Accept: 'application/json' };
   if (request.tenantId) headers['X-Tenant-Id'] = request.tenantId;
   const abort = new AbortController();
   const timer = request.clock.setTimeout(() => abort.abort(), request.timeoutMs);
@@ -254,7 +264,7 @@ export async function fetchMissedEvents(request: ReplayRequest): Promise<ReplayA
   try {
     let response: Response;
     try {
-      response = await untilAborted(request.fetch(url, { headers, signal: abort.signal, credentials: 'omit', cache: 'no-store' }), abort.signal);
+      response = await untilAborted(request.fetch(url, { headers, signal: abort.signal, credentials: request.cookie ? 'include' : 'omit', cache: 'no-store' }), abort.signal);
     } catch {
       throw failure('events-since request failed');
     }
@@ -265,7 +275,7 @@ export async function fetchMissedEvents(request: ReplayRequest): Promise<ReplayA
     const text = await readCapped(response, request.maxBodyBytes, abort).catch((error: unknown) => {
       throw error instanceof ReplayError ? error : failure('events-since answer could not be read');
     });
-    return parseAnswer(text);
+    return parseAnswer(text, request.read ?? validateEnvelope);
   } finally {
     request.clock.clearTimeout(timer);
   }
@@ -304,7 +314,7 @@ async function readCapped(response: Response, maxBytes: number, abort: AbortCont
   }
 }
 
-function parseAnswer(text: string): ReplayAnswer {
+function parseAnswer(text: string, read: (value: unknown) => ParsedFrame): ReplayAnswer {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -315,7 +325,7 @@ function parseAnswer(text: string): ReplayAnswer {
   if (!entries) throw new ReplayError('events-since answer has no array of events');
   const events: ReplayAnswer['events'] = [];
   for (const entry of entries) {
-    const parsed = validateEnvelope(entry);
+    const parsed = read(entry);
     if (parsed.ok) events.push({ envelope: parsed.envelope, at: parsed.at });
   }
   events.sort((a, b) => a.at - b.at);

@@ -16,7 +16,9 @@ import { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';
 import { GapCoordinator } from './gap-coordinator.ts';
 import { Ingest } from './ingest.ts';
-import type { WireProtocol } from './protocol/wire.ts';
+import { protocolFor } from './protocol/presets.ts';
+import { PayloadSchemas } from './protocol/schemas.ts';
+import type { Protocol } from './protocol/wire.ts';
 import { BrokerSession } from './session.ts';
 import { TabCalls } from './tab-calls.ts';
 import type { TabRegistry } from './tabs.ts';
@@ -27,7 +29,8 @@ export interface BrokerBase {
   deps: BrokerDeps;
   tabs: TabRegistry;
   fanout: Fanout;
-  protocol: WireProtocol;
+  /** A dialect given in code; else the config's decides. */
+  protocol?: Protocol;
   radio: BuildRadio | undefined;
   counters: BrokerCounters;
   report: Report;
@@ -51,6 +54,9 @@ export class Running {
   constructor(base: BrokerBase, readonly config: BrokerConfig) {
     this.#base = base;
     const { deps, tabs, fanout, counters, report } = base;
+    const protocol = base.protocol ?? protocolFor(config);
+    // The app's schemas add to (and override) its dialect's: the catalogue is the app's.
+    const schemas = new PayloadSchemas({ ...protocol.schemas, ...config.schemas });
     const policy: LogPolicy = { maxEvents: config.logMaxEvents, maxAgeMs: config.logMaxAgeMs };
     this.log = new EventLog({
       policy,
@@ -72,17 +78,18 @@ export class Running {
       clock: deps.clock,
       random: deps.random,
       transport: deps.transport,
-      protocol: base.protocol,
+      protocol,
       tokens: this.tokens,
       counters,
       report,
       sessionEpoch: () => this.session.epoch,
       onFrame: (data) => this.ingest.onFrame(data),
+      onOpenAccepted: () => this.ingest.acceptedOnOpen(),
       onStateChanged: (prev, next) => this.#onStateChanged(prev, next),
     });
     const shared = { config, clock: deps.clock, counters, report, fanout, log: this.log, session: this.session, driver: this.driver };
-    this.ingest = new Ingest({ ...shared, protocol: base.protocol, doubtCoverage: () => this.gap.doubtCoverage() });
-    this.gap = new GapCoordinator({ ...shared, baseUrl: deps.baseUrl, fetch: deps.fetch, tabs, ingest: this.ingest, tokens: this.tokens });
+    this.ingest = new Ingest({ ...shared, protocol, schemas, doubtCoverage: () => this.gap.doubtCoverage() });
+    this.gap = new GapCoordinator({ ...shared, protocol, baseUrl: deps.baseUrl, fetch: deps.fetch, tabs, ingest: this.ingest, tokens: this.tokens });
     this.calls = new TabCalls({
       ...shared,
       deps,

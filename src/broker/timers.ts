@@ -17,6 +17,10 @@ export class NamedTimers<Name extends string> {
     );
   }
 
+  has(name: Name): boolean {
+    return this.#handles.has(name);
+  }
+
   clear(name: Name): void {
     const handle = this.#handles.get(name);
     if (handle === undefined) return;

@@ -10,6 +10,7 @@
 import type { ConnectionStatus, TransitionReason } from './states.ts';
 import type { ResyncSignal } from './states.ts';
 import type { TabwireErrorData } from './errors.ts';
+import type { JsonProtocolOptions } from './protocol-spec.ts';
 
 export const linkVersion = 1;
 
@@ -47,6 +48,13 @@ export interface BrokerConfig {
   lingerMs: number;
   invalidPayloads: 'drop' | 'pass';
   normalizeKeys: boolean;
+  /**
+   * The backend's dialect when it is not PurposePath's (the default): as the app gave it from a
+   * tab, every default filled in once the broker checked it (`sanitizeBrokerConfig`).
+   */
+  protocol?: JsonProtocolOptions;
+  /** The app's payload schemas by type (compact form), on top of the dialect's own. */
+  schemas?: Record<string, string>;
 }
 
 export interface AttachRequest {

@@ -12,7 +12,7 @@ import { TabwireError, type TabwireErrorCode, type TabwireErrorData } from '../l
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from '../link/events.ts';
 import { type Host, type Sharing, type Target, hostName, workerHost, workerOptions } from './hosts/host.ts';
 import { type AttachReply, type AttachRequest, type StreamMessage, type TabAnswer, type UpgradeNotice, linkVersion } from '../link/messages.ts';
-import { type ConnectOptions, resolveConfig } from './options.ts';
+import { type ConnectOptions, type CookieConnectOptions, resolveConfig } from './options.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import { isControlType } from '../link/control-types.ts';
 import { type ControlClient, type ControlMethod, type Endpoint, createControlClient } from '../link/rpc.ts';
@@ -180,7 +180,7 @@ const brokerSessionWaitMs = recentSessionWaitMs;
 /** Identity of an event for the short window in which two brokers may both deliver it: the broker's own. */
 const identity = (event: RealtimeEvent) => eventKey(event);
 
-export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions): Broker<M> {
+export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions | CookieConnectOptions): Broker<M> {
   const config = resolveConfig(options);
   const buildId = options.buildId ?? tabwireBuild;
   const sharing = pickSharing(options.sharing);
@@ -470,6 +470,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
           continue;
         }
         emitError({ code, message: `attach failed: ${data.message}` }, data);
+        // The broker refused the options (a bad protocol or schemas): trying again cannot help.
+        if (code === 'INVALID_ARGUMENT') return;
         // A broker that cannot start must not be restarted in a tight loop.
         await new Promise((resolve) => setTimeout(resolve, exponentialDelayMs(500, failures++, 30_000)));
         if (closed) return;

@@ -4,6 +4,7 @@
  */
 import { checkRange, checkUrl, inRange, invalid, maxTimerMs, numericOptions } from '../link/config.ts';
 import type { BrokerConfig } from '../link/messages.ts';
+import type { JsonProtocolOptions, ProtocolOption } from '../link/protocol-spec.ts';
 import { hashSessionKey } from '../link/session-key.ts';
 
 export interface ConnectOptions {
@@ -13,6 +14,7 @@ export interface ConnectOptions {
    * Returns the current access token. Runs in a tab, asked by the worker before
    * every handshake and every replay; the token is used at once and never stored.
    * No token (null, undefined, '') counts as this tab having none: the next tab is asked.
+   * Not needed when the browser's cookies authenticate (`CookieConnectOptions`).
    */
   getToken: () => string | null | undefined | Promise<string | null | undefined>;
   /**
@@ -22,6 +24,19 @@ export interface ConnectOptions {
    * throwing or rejecting means refused. Without it, `UNAUTHORIZED` ends in state `unauthorized`.
    */
   refreshToken?: () => unknown;
+  /**
+   * The backend's dialect: `'purposepath'` (docs/protocol.md), or a JSON backend described field
+   * by field — envelope fields, auth frame or `auth: 'cookie'`, control types, keep-alive
+   * (docs/protocols.md). Plain data: it travels to the worker. @default 'purposepath'
+   */
+  protocol?: ProtocolOption;
+  /**
+   * Payload schemas by event type, in the compact form `'id text from:s count:n note?'`
+   * (kinds s, n, b, a, z; `?` optional): events of these types with a payload of another shape
+   * are reported, and dropped with `invalidPayloads: 'drop'`. They add to the dialect's own
+   * (PurposePath's catalogue); types with no schema are always relayed. @default none
+   */
+  schemas?: Record<string, string>;
   /** Only events of this tenant reach this tab (the authenticated tenant is always enforced). */
   tenantId?: string;
   /**
@@ -111,6 +126,16 @@ export interface ConnectOptions {
   upgrade?: 'auto' | 'manual';
 }
 
+/**
+ * The options of an app whose socket and events-since endpoint a session cookie authenticates:
+ * `getToken` is not needed (the broker never asks for a token), nor `refreshToken` (without it a
+ * refusal ends in state `unauthorized`).
+ */
+export type CookieConnectOptions = Omit<ConnectOptions, 'getToken' | 'protocol'> & {
+  getToken?: ConnectOptions['getToken'];
+  protocol: JsonProtocolOptions & { auth: 'cookie' };
+};
+
 export interface ReconnectOptions {
   /** First and smallest delay before a retry, in ms: the floor of the jittered exponential backoff. @default 1000 */
   minDelayMs?: number;
@@ -142,7 +167,7 @@ const renamedOptions = { minDelayMs: 'minDelayMs', maxDelayMs: 'maxDelayMs', ret
 const warnedDeprecations = new Set<string>();
 
 /** The `reconnect` group with what was given under an old name folded in (errors then name the new one). */
-function readReconnect(options: ConnectOptions): ReconnectOptions {
+function readReconnect(options: ConnectOptions | CookieConnectOptions): ReconnectOptions {
   const group: Record<string, unknown> = { ...options.reconnect };
   for (const [old, key] of Object.entries(renamedOptions)) {
     const value = options[old as keyof typeof renamedOptions];
@@ -173,10 +198,14 @@ function retryDelays({ delayMs: strategy, delaysMs }: ReconnectOptions): number[
 }
 
 /** Check the options and fill in defaults. Throws `TabwireError` INVALID_ARGUMENT naming the option. */
-export function resolveConfig(options: ConnectOptions): BrokerConfig {
+export function resolveConfig(options: ConnectOptions | CookieConnectOptions): BrokerConfig {
   if (typeof options !== 'object' || options === null) throw invalid('connectBroker needs an options object');
   const url = checkUrl(options.url, 'url');
-  if (typeof options.getToken !== 'function') throw invalid('getToken must be a function returning the access token');
+  // Checked in full where it is used, in the broker (an attach with a bad one fails INVALID_ARGUMENT,
+  // naming the option): the check and its defaults would otherwise weigh on every app's page.
+  const { protocol, schemas, getToken } = options;
+  // A cookie session needs no token; a getToken given anyway must still be a function.
+  if (typeof getToken !== 'function' && (getToken || (protocol as JsonProtocolOptions | undefined)?.auth !== 'cookie')) throw invalid('getToken must be a function returning the access token');
   if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
   if (options.sharing !== undefined && !['auto', 'worker', 'leader', 'none'].includes(options.sharing)) {
     throw invalid(`sharing must be 'auto', 'worker', 'leader' or 'none', got ${JSON.stringify(options.sharing)}`);
@@ -197,6 +226,9 @@ export function resolveConfig(options: ConnectOptions): BrokerConfig {
     logEnabled: options.log?.enabled ?? true,
     invalidPayloads: options.invalidPayloads === 'pass' ? 'pass' : 'drop',
     normalizeKeys: options.normalizeKeys === true,
+    // 'purposepath' is the default, what the broker reads an absent protocol as; anything else it checks.
+    ...(protocol !== undefined && protocol !== 'purposepath' && { protocol }),
+    ...(schemas && { schemas }),
   } as BrokerConfig;
   // The reconnect group as the app meant it, whichever names it used.
   const given = { ...options, reconnect };

@@ -13,8 +13,11 @@ export interface Tabs {
   url(query?: Record<string, string>): string;
 }
 
+/** The backend's dialect a project runs its specs against (playwright.config.ts). */
+export type Dialect = NonNullable<MockBackendOptions['dialect']>;
+
 export const test = base.extend<
-  { backend: MockBackend; backendOptions: MockBackendOptions; tabs: Tabs },
+  { backend: MockBackend; backendOptions: MockBackendOptions; tabs: Tabs; dialect: Dialect },
   { web: StaticServer }
 >({
   web: [
@@ -26,14 +29,15 @@ export const test = base.extend<
     { scope: 'worker' },
   ],
   backendOptions: [{}, { option: true }],
-  backend: async ({ backendOptions }, use) => {
-    const backend = await startMockBackend(backendOptions);
+  dialect: ['purposepath', { option: true }],
+  backend: async ({ backendOptions, dialect }, use) => {
+    const backend = await startMockBackend({ dialect, ...backendOptions });
     await use(backend);
     await backend.close();
   },
-  tabs: async ({ web, backend, context }, use) => {
+  tabs: async ({ web, backend, context, dialect }, use) => {
     const url = (query: Record<string, string> = {}) =>
-      `${web.url}/harness.html?${new URLSearchParams({ backend: backend.httpUrl, ...query })}`;
+      `${web.url}/harness.html?${new URLSearchParams({ backend: backend.httpUrl, dialect, ...query })}`;
     await use({
       url,
       async open(count, query = {}, inContext = context) {

@@ -15,13 +15,15 @@ test.describe('one SharedWorker, one socket, every tab', () => {
     expect(workerStats.socketsOpened).toBe(1);
   });
 
-  test('an event written through REST reaches all eight tabs exactly once', async ({ tabs }) => {
+  test('an event written through REST reaches all eight tabs exactly once', async ({ tabs, dialect }) => {
     const pages = await tabs.open(8);
     await allInState(pages, 'open');
     const goal = (await pages[2]!.evaluate(() => window.harness.rest('POST', '/api/goals', { title: 'Ship tabwire' }))) as { goalId: string };
     await eventually(async () => expect(await received(pages)).toEqual(Array(8).fill(['goal.created'])));
     const first = await pages[7]!.evaluate(() => window.harness.events[0]);
-    expect(first).toMatchObject({ type: 'goal.created', data: { goalId: goal.goalId, title: 'Ship tabwire', tenantId: 'tenant-123' } });
+    // The events dialect has no tenant on the wire.
+    const tenant = dialect === 'purposepath' ? { tenantId: 'tenant-123' } : {};
+    expect(first).toMatchObject({ type: 'goal.created', data: { goalId: goal.goalId, title: 'Ship tabwire', ...tenant } });
     // Nothing more arrives later (no duplicates from batching or retries).
     await pages[0]!.waitForTimeout(300);
     expect(await received(pages)).toEqual(Array(8).fill(['goal.created']));
@@ -93,7 +95,7 @@ test.describe('one SharedWorker, one socket, every tab', () => {
     const [page] = await tabs.open(1);
     await allInState([page!], 'open');
     await page!.evaluate(() => {
-      for (let i = 0; i < 5; i++) window.harness.connectBroker({ url: window.harness.wsUrl, getToken: () => 'x' }).close();
+      for (let i = 0; i < 5; i++) window.harness.connectBroker({ url: window.harness.wsUrl, getToken: () => 'x', ...window.harness.dialectOptions }).close();
     });
     await page!.waitForTimeout(500);
     expect((await page!.evaluate(() => window.harness.broker!.stats())).tabs).toBe(1);
@@ -105,7 +107,7 @@ test.describe('one SharedWorker, one socket, every tab', () => {
     // The first state a new broker reports comes while it attaches: an app (or a React effect it
     // triggers) subscribing right then must still get its events.
     await page!.evaluate(async () => {
-      const late = window.harness.connectBroker({ url: window.harness.wsUrl, getToken: () => window.harness.getToken() });
+      const late = window.harness.connectBroker({ url: window.harness.wsUrl, getToken: () => window.harness.getToken(), ...window.harness.dialectOptions });
       const got: string[] = [];
       (window as unknown as { lateGot: string[] }).lateGot = got;
       const offState = late.onState(() => {
@@ -123,9 +125,12 @@ test.describe('one SharedWorker, one socket, every tab', () => {
     for (const page of pages) {
       await page.evaluate(async () => {
         const { harness } = window;
+        // Signed in first, as an app is: a cookie session is never asked for, it must be there.
+        await harness.ensureSession();
         const broker = harness.connectBroker({
           url: harness.wsUrl,
           getToken: () => harness.getToken(),
+          ...harness.dialectOptions,
           worker: () => new SharedWorker(harness.workerUrl, { type: 'module' }),
         });
         broker.onError((error) => void harness.errors.push(error));

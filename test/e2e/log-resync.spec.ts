@@ -199,11 +199,11 @@ test.describe('nothing missed: the log, last-seen and resync', () => {
 });
 
 test.describe('across a browser restart', () => {
-  test('a new worker in a restarted browser resyncs from the stored last-seen and replays what it missed', async ({ playwright, web, backend }) => {
+  test('a new worker in a restarted browser resyncs from the stored last-seen and replays what it missed', async ({ playwright, web, backend, dialect }) => {
     const profile = mkdtempSync(join(tmpdir(), 'tabwire-profile-'));
     const launch = () =>
       playwright.chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH, args: chromiumArgs, headless: true });
-    const url = `${web.url}/harness.html?${new URLSearchParams({ backend: backend.httpUrl, ...withReplay(backend.httpUrl) })}`;
+    const url = `${web.url}/harness.html?${new URLSearchParams({ backend: backend.httpUrl, dialect, ...withReplay(backend.httpUrl) })}`;
     try {
       let context = await launch();
       const first = await context.newPage();

@@ -39,13 +39,38 @@ export interface World {
   dispose(): Promise<void>;
 }
 
+/**
+ * What a browser's cookie jar does for a session cookie: the upgrade request always carries it,
+ * a fetch only when asked with `credentials: 'include'`.
+ */
+function cookieJar(cookie: () => string) {
+  class CookieWebSocket extends WebSocket {
+    constructor(url: string) {
+      super(url, { headers: { Cookie: cookie() } });
+    }
+  }
+  const withCookies: typeof fetch = (input, init) => {
+    if (init?.credentials !== 'include') return fetch(input, init);
+    return fetch(input, { ...init, headers: { ...(init.headers as Record<string, string>), Cookie: cookie() } });
+  };
+  return { transport: webSocketTransport(CookieWebSocket as never), fetch: withCookies };
+}
+
 export async function createWorld(
-  options: { backend?: MockBackendOptions; config?: Partial<BrokerConfig>; deps?: Partial<BrokerDeps>; stores?: StoreFactory } = {},
+  options: {
+    backend?: MockBackendOptions;
+    config?: Partial<BrokerConfig>;
+    deps?: Partial<BrokerDeps>;
+    stores?: StoreFactory;
+    /** The session is a cookie (`session=<access token>`), sent on the upgrade and on fetches with credentials. */
+    cookie?: boolean;
+  } = {},
 ): Promise<World> {
   const backend = await startMockBackend(options.backend);
   const locks = new FakeLocks();
   const factory = new IDBFactory();
   let session = backend.login();
+  const jar = options.cookie ? cookieJar(() => `session=${session.accessToken}`) : undefined;
   const brokers: Broker[] = [];
   const tabs: FakeTab[] = [];
   const makeBroker = () => {
@@ -60,6 +85,7 @@ export async function createWorld(
       brokerLock: `broker-${brokers.length + 1}`,
       buildId: 'test',
       baseUrl: backend.httpUrl,
+      ...jar,
       ...options.deps,
     });
     brokers.push(broker);

@@ -86,8 +86,11 @@ function reject(code: FrameRejectionCode, message: string): ParsedFrame {
   return { ok: false, rejection: { code, message } };
 }
 
-/** Validate an already-parsed value as an envelope. */
-export function validateEnvelope(value: unknown): ParsedFrame {
+/**
+ * Validate an already-parsed value as an envelope. `isControl` names the dialect's control
+ * types, acted on even when terse. @default PurposePath's (`auth.*`, `*.error`, `ping`, `pong`)
+ */
+export function validateEnvelope(value: unknown, isControl: (type: string) => boolean = isControlType): ParsedFrame {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return reject('MALFORMED_FRAME', `frame must be a JSON object, got ${describe(value)}`);
   }
@@ -105,7 +108,7 @@ export function validateEnvelope(value: unknown): ParsedFrame {
   // Control frames are acted on even when terse: docs/protocol.md shows the older draft's ping as a bare
   // {"type":"ping"}, and a server's pong or auth.error without a timestamp must not stall the handshake.
   // Their `at` is NaN when they carry no timestamp; nothing orders or logs them.
-  if (isControlType(frame.type) && (!isObject || Number.isNaN(at))) {
+  if (isControl(frame.type) && (!isObject || Number.isNaN(at))) {
     const terse = { ...frame, data: isObject ? data : {} } as unknown as Envelope;
     return { ok: true, envelope: terse, at };
   }
@@ -124,8 +127,15 @@ export function validateEnvelope(value: unknown): ParsedFrame {
   return { ok: true, envelope: frame as unknown as Envelope, at };
 }
 
-/** Parse one WebSocket message. Binary frames and oversized text are rejected before parsing. */
-export function parseFrame(raw: unknown, maxFrameBytes: number = defaultMaxFrameBytes): ParsedFrame {
+/**
+ * Parse one WebSocket message. Binary frames and oversized text are rejected before parsing;
+ * `read` turns the JSON into an envelope (the dialect's reader). @default validateEnvelope
+ */
+export function parseFrame(
+  raw: unknown,
+  maxFrameBytes: number = defaultMaxFrameBytes,
+  read: (value: unknown) => ParsedFrame = validateEnvelope,
+): ParsedFrame {
   if (typeof raw !== 'string') {
     return reject('MALFORMED_FRAME', `frame must be text, got ${raw === null ? 'null' : 'binary data'}`);
   }
@@ -138,7 +148,7 @@ export function parseFrame(raw: unknown, maxFrameBytes: number = defaultMaxFrame
   } catch {
     return reject('MALFORMED_FRAME', `frame is not JSON (${raw.length} bytes)`);
   }
-  return validateEnvelope(value);
+  return read(value);
 }
 
 /** The tenant an envelope claims: the payload's, else the envelope's (older drafts). */

@@ -1,15 +1,14 @@
 /**
- * Payload checks for the known event types (docs/protocol.md "Event catalogue"),
- * run once per frame in the worker, and the normalisations older backend drafts
- * need: renamed measure events and snake_case keys.
- *
- * The schema is one compact line per type — `field[:kind][?]`, kinds s (string,
- * the default), n (finite number), b (boolean), a (string array), z (string or
- * null), `?` for optional (left out or null) — because it ships in the worker bundle, where bytes
- * count. Enumerated values are not enforced: a backend that adds a status must
- * not make its events invalid.
+ * PurposePath's event catalogue (docs/protocol.md "Event catalogue"): the payload
+ * schema of each of its types, in the compact form `schemas.ts` checks, and the
+ * normalisations its older drafts need: renamed measure events and snake_case keys.
+ * Enumerated values are not enforced: a backend that adds a status must not make
+ * its events invalid.
  */
 import type { Envelope } from './envelope.ts';
+import { type PayloadProblem, PayloadSchemas } from './schemas.ts';
+
+export type { PayloadProblem };
 
 const schema: Record<string, string> = {
   'goal.created': 'goalId tenantId userId title description status createdAt createdBy',
@@ -39,84 +38,22 @@ export const typeAliases: ReadonlyMap<string, string> = new Map([
   ['kpi.reading_created', 'measure.reading.created'],
 ]);
 
-/**
- * Server values index these tables: only their own entries count, so a type
- * named `constructor` or `__proto__` finds nothing on Object.prototype.
- */
-const own = <T>(table: Record<string, T>, key: string): T | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
+/** Checks against PurposePath's catalogue (the default dialect's own). */
+const catalogue = new PayloadSchemas(schema);
 
-type Field = [name: string, kind: string, optional: boolean];
-const compiled = new Map<string, Field[]>();
-
-function fieldsOf(type: string): Field[] | undefined {
-  let fields = compiled.get(type);
-  const spec = fields ? undefined : own(schema, type);
-  if (spec !== undefined) {
-    fields = spec.split(' ').map((field) => {
-      const optional = field.endsWith('?');
-      const [name, kind = 's'] = (optional ? field.slice(0, -1) : field).split(':');
-      return [name!, kind, optional];
-    });
-    compiled.set(type, fields);
-  }
-  return fields;
-}
-
-const kindName: Record<string, string> = { s: 'a string', n: 'a number', b: 'a boolean', a: 'an array of strings', z: 'a string or null' };
-
-function fits(value: unknown, kind: string): boolean {
-  switch (kind) {
-    case 'n':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'b':
-      return typeof value === 'boolean';
-    case 'a':
-      return Array.isArray(value) && value.every((item) => typeof item === 'string');
-    case 'z':
-      return value === null || typeof value === 'string';
-    default:
-      return typeof value === 'string';
-  }
-}
-
-function describe(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-}
-
-/** What is wrong with a payload; `fatal` when the event cannot be trusted (a wrong kind, or no id or tenant). */
-export interface PayloadProblem {
-  message: string;
-  fatal: boolean;
-}
+/** PurposePath's payload schemas, by type, in the compact form. */
+export const purposepathSchemas: Readonly<Record<string, string>> = schema;
 
 /**
- * Check a known type's payload. Returns undefined when it fits (or the type is
- * unknown: unknown types flow untyped), else what is wrong — naming the field
- * and the kind it got, never the value. A required field left out or null is
- * reported but not fatal, unless it is the entity's id (the first field) or
- * `tenantId`: backends serialise "no value" both ways, and an event that says
- * what changed must not be lost over a missing description.
+ * Check a known type's payload against PurposePath's catalogue (`PayloadSchemas.problem`).
+ * Unknown types flow untyped: undefined.
  */
 export function payloadProblem(envelope: Envelope): PayloadProblem | undefined {
-  const fields = fieldsOf(envelope.type);
-  if (!fields) return undefined;
-  const data = envelope.data as Record<string, unknown>;
-  let gap: PayloadProblem | undefined;
-  for (const [index, [name, kind, optional]] of fields.entries()) {
-    const value = own(data, name);
-    // An optional field may be left out or sent as null (a nullable column serialised as is).
-    if (value == null && optional) continue;
-    if (!fits(value, kind)) {
-      const message = `${envelope.type}: ${name} must be ${own(kindName, kind) ?? kindName.s}, got ${value === undefined ? 'nothing' : describe(value)}`;
-      if (value != null || index === 0 || name === 'tenantId') return { message, fatal: true };
-      gap ??= { message, fatal: false };
-    }
-  }
-  return gap;
+  return catalogue.problem(envelope);
 }
 
 export function isKnownType(type: string): boolean {
-  return Object.hasOwn(schema, type);
+  return catalogue.knows(type);
 }
 
 const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

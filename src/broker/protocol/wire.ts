@@ -1,10 +1,13 @@
 /**
- * The default wire protocol: docs/protocol.md's handshake, keep-alive and error frames.
- * The engine only asks this object to build frames and to sort incoming ones, so
- * another backend can be served by another implementation of `WireProtocol`.
+ * The seam between the engine and a backend's dialect: how the socket authenticates,
+ * how it is kept alive, how a frame becomes a normalised envelope and what kind of
+ * frame it is. The engine asks only this object, so another backend is served by
+ * another implementation: a preset built from plain data (`presets.ts`), or one an
+ * app writes for its own worker entry (`tabwire/worker`).
  */
+import type { BrokerConfig } from '../../link/messages.ts';
 import type { Session } from '../../link/stats.ts';
-import type { Envelope } from './envelope.ts';
+import type { Envelope, ParsedFrame } from './envelope.ts';
 
 
 export type { Session };
@@ -17,42 +20,48 @@ export type ServerFrame =
   | { kind: 'pong' }
   | { kind: 'event' };
 
-export interface WireProtocol {
+export interface Protocol {
+  /**
+   * How the socket authenticates once open: `'token'`, a frame built by `authFrame` from a token a
+   * tab gives; `'cookie'`, the upgrade request's cookies already did, so no token is asked, no
+   * frame is sent, and replay sends the cookies instead of a bearer header. @default 'token'
+   */
+  auth?: 'token' | 'cookie';
+  /** The first frame on an open socket, with the token. Unused with cookie auth. */
   authFrame(token: string): string;
-  pingFrame(): string;
+  /**
+   * With cookie auth: true when the server sends no acceptance frame, so the socket's opening
+   * is the acceptance (the session then has no tenant or user, and the server's clock is ours). @default false
+   */
+  acceptsOnOpen?: boolean;
+  /** Sent after `keepAliveMs` without sending; undefined: this dialect has the client never ping. */
+  pingFrame(): string | undefined;
+  /**
+   * How long to wait for the server's pong after a ping before the socket counts as dead and is
+   * replaced, in ms; undefined: no answer is awaited (the server may not send one). @default undefined
+   */
+  pongTimeoutMs?: number;
+  /** The answer to a server ping. */
   pongFrame(nowIso: string): string;
+  /** What a frame is, once read. */
   classify(envelope: Envelope): ServerFrame;
+  /**
+   * A frame's parsed JSON as a normalised envelope, or why it is rejected. Also reads the
+   * events-since endpoint's entries. @default the envelope as docs/protocol.md writes it
+   */
+  read?(value: unknown): ParsedFrame;
+  /** Old names and shapes made current (aliases, key case), after reading. @default none */
+  normalize?(envelope: Envelope, config: BrokerConfig): Envelope;
+  /** Payload schemas of known types, in the compact form; the app's `schemas` add to them. @default none */
+  schemas?: Readonly<Record<string, string>>;
+  /**
+   * Whether control frames (acceptance, errors) reach tabs subscribed to their exact type, as
+   * they do in PurposePath's dialect. @default false
+   */
+  relayControl?: boolean;
 }
 
-const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+/** @deprecated The former name of `Protocol`. */
+export type WireProtocol = Protocol;
 
-export const defaultWireProtocol: WireProtocol = {
-  authFrame: (token) => JSON.stringify({ action: 'auth', token }),
-  pingFrame: () => '{"action":"ping"}',
-  // Older draft: the server pings with {"type":"ping"} and expects this answer.
-  pongFrame: (nowIso) => JSON.stringify({ type: 'pong', timestamp: nowIso }),
-  classify(envelope) {
-    const { type, data } = envelope;
-    if (type === 'auth.success') {
-      return {
-        kind: 'auth-accepted',
-        session: { tenantId: str(data.tenantId), userId: str(data.userId), connectionId: str(data.connectionId) },
-      };
-    }
-    if (type.endsWith('.error')) {
-      const context = type.slice(0, -'.error'.length);
-      const code = str(data.code) ?? 'UNKNOWN';
-      return {
-        kind: 'error',
-        code,
-        message: str(data.error) ?? str(data.message) ?? 'server error',
-        // docs/protocol.md names `connection.error` only as an example of where an expired token is
-        // reported: UNAUTHORIZED in any context means the connection's token, and is acted on.
-        during: context === 'auth' ? 'auth' : context === 'connection' || code === 'UNAUTHORIZED' ? 'connection' : 'request',
-      };
-    }
-    if (type === 'ping') return { kind: 'ping' };
-    if (type === 'pong') return { kind: 'pong' };
-    return { kind: 'event' };
-  },
-};
+export { purposepathProtocol as defaultWireProtocol } from './purposepath.ts';

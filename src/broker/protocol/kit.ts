@@ -1,0 +1,18 @@
+/**
+ * What an app's own worker entry needs to write a dialect in code: the `Protocol`
+ * interface, the two built-in dialects to start from, and the envelope check.
+ */
+import type { JsonProtocolOptions } from '../../link/protocol-spec.ts';
+import { readProtocolSpec } from '../../link/protocol-spec.ts';
+import { jsonProtocol as fromSpec } from './json-preset.ts';
+import type { Protocol } from './wire.ts';
+
+export { purposepathProtocol } from './purposepath.ts';
+export { validateEnvelope } from './envelope.ts';
+export type { Envelope, ParsedFrame } from './envelope.ts';
+export type { Protocol, ServerFrame, Session } from './wire.ts';
+
+/** The JSON preset as an object, to start from and override (`{ ...jsonProtocol(options), classify }`). */
+export function jsonProtocol(options: JsonProtocolOptions): Protocol {
+  return fromSpec(readProtocolSpec(options)!);
+}
