@@ -2,12 +2,15 @@
  * The IndexedDB adapter: one database per origin, events keyed by
  * [namespace, timestamp ms, event key] so that time order, per-namespace ranges,
  * age trimming and de-duplication all come from the key itself. Each batch is
- * one transaction: put, trim by age, trim by count, save last-seen. Durability
- * is relaxed: the log is a cache the server can rebuild, not a ledger.
+ * one transaction: the puts, one key-range delete that trims by age and by
+ * count at once, and last-seen. The count is kept from the keys held in memory
+ * per namespace (read once), so nothing is counted or walked per batch: the
+ * log costs what IndexedDB's writes cost. Durability is relaxed: the log is a
+ * cache the server can rebuild, not a ledger.
  * Requests are idb's promises; inside a transaction only its own requests are
  * awaited, or it commits early.
  */
-import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction, type OpenDBCallbacks, type StoreNames, wrap } from 'idb';
+import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction, type OpenDBCallbacks, type StoreNames, unwrap, wrap } from 'idb';
 import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from './core/log-policy.ts';
 import { matches } from '../link/patterns.ts';
 import type { Envelope } from './protocol/envelope.ts';
@@ -214,6 +217,65 @@ function isOpen(db: TabwireDatabase): boolean {
   }
 }
 
+/** A row's key within its namespace: [at ms, event key]. */
+type RowKey = [at: number, key: string];
+
+/** IndexedDB's order on [at, key]: numbers, then strings by code unit (as JavaScript's `<` compares them). */
+function compareRows(a: RowKey, b: RowKey): number {
+  return a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+}
+
+/** `rows` with `added` merged in, in key order, each key once (a re-appended event overwrites its row). */
+function mergeRows(rows: RowKey[], added: RowKey[]): RowKey[] {
+  const all = rows.concat(added);
+  let ordered = true;
+  for (let i = Math.max(1, rows.length); i < all.length && ordered; i++) ordered = compareRows(all[i - 1]!, all[i]!) < 0;
+  if (ordered) return all;
+  all.sort(compareRows);
+  return all.filter((row, i) => i === 0 || compareRows(all[i - 1]!, row) !== 0);
+}
+
+/** How many of the oldest rows go: those older than the age cutoff, and those beyond maxEvents. */
+function rowsToDrop(rows: RowKey[], cutoff: number, policy: LogPolicy): number {
+  let old = 0;
+  while (old < rows.length && rows[old]![0] < cutoff) old++;
+  return Math.max(old, excessByCount(rows.length, policy));
+}
+
+/**
+ * The keys of each namespace's rows, oldest first, as this connection last
+ * committed them: the bound is kept from memory instead of counting rows per
+ * batch. A namespace's keys are read once (after opening, a wipe or a failed
+ * write). Another writer of the same namespace (a second broker for a moment)
+ * can only make the bound loose, never cut a row this one keeps: rows are
+ * deleted oldest first by both.
+ */
+export class NamespaceRows {
+  readonly #rows = new Map<string, RowKey[]>();
+  /** Bumped by every wipe: a write that started before one must not bring back what it knew. */
+  #wipes = 0;
+
+  get(ns: string): RowKey[] | undefined {
+    return this.#rows.get(ns);
+  }
+
+  get wipes(): number {
+    return this.#wipes;
+  }
+
+  /** What a committed write left; ignored when a wipe ran meanwhile, so the next write reads the keys again. */
+  set(ns: string, rows: RowKey[], wipesAtStart: number): void {
+    if (wipesAtStart === this.#wipes) this.#rows.set(ns, rows);
+    else this.#rows.delete(ns);
+  }
+
+  /** Forget every namespace starting with `prefix` ('' for all): its keys are read again on its next write. */
+  forget(prefix = ''): void {
+    this.#wipes++;
+    for (const ns of [...this.#rows.keys()]) if (ns.startsWith(prefix)) this.#rows.delete(ns);
+  }
+}
+
 export interface IdbStoresOptions {
   openTimeoutMs?: number;
   factory?: IDBFactory;
@@ -236,6 +298,7 @@ export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, po
   let failedAt = Number.NEGATIVE_INFINITY;
   /** Prefixes whose wipe failed and whose marker may not have been written either. */
   const pendingWipes = new Set<string>();
+  const rows = new NamespaceRows();
 
   const connect = (): Promise<TabwireDatabase> => {
     if (clock.monotonic() - failedAt < reopenIntervalMs) return Promise.reject(new Error('IndexedDB failed to open moments ago'));
@@ -246,6 +309,8 @@ export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, po
       options.openTimeoutMs,
       options.factory,
     ).then(async (db) => {
+      // A new connection: another writer may have run meanwhile, so each namespace's keys are read again.
+      rows.forget();
       try {
         await performPendingWipes(db, pendingWipes, true);
         return db;
@@ -272,13 +337,16 @@ export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, po
       if (current === cached) current = undefined;
       return current ?? connect();
     }
-    if (pendingWipes.size > 0) await performPendingWipes(db, pendingWipes, false);
+    if (pendingWipes.size > 0) {
+      rows.forget();
+      await performPendingWipes(db, pendingWipes, false);
+    }
     return db;
   };
 
   return {
     async open(ns, policy) {
-      return new IdbEventStore(await database(), ns, policy);
+      return new IdbEventStore(await database(), ns, policy, rows);
     },
     async wipePrefix(prefix) {
       // Remembered before anything can fail: the next connection of this worker wipes, if no marker survives.
@@ -289,6 +357,7 @@ export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, po
         pendingWipes.add(prefix);
       }
       await markWipe(db, prefix).catch(() => {});
+      rows.forget(prefix);
       await wipeAll(db, [prefix]);
       pendingWipes.delete(prefix);
     },
@@ -299,57 +368,80 @@ export class IdbEventStore implements EventStore {
   readonly #db: TabwireDatabase;
   readonly #ns: string;
   readonly #policy: LogPolicy;
-  /**
-   * Rows of this namespace, at most (a re-appended event counts twice). Counting
-   * walks the whole range, so it is done only when this bound passes maxEvents.
-   */
-  #atMost: number | undefined;
+  readonly #rows: NamespaceRows;
   /** Events IndexedDB refused to store (they could not be cloned or keyed); the rest of their batch was kept. */
   refused = 0;
   /** Stored rows that were not envelopes (written by an older build), skipped when read. */
   skippedRows = 0;
 
-  constructor(db: TabwireDatabase, ns: string, policy: LogPolicy) {
+  constructor(db: TabwireDatabase, ns: string, policy: LogPolicy, rows = new NamespaceRows()) {
     this.#db = db;
     this.#ns = ns;
     this.#policy = policy;
+    this.#rows = rows;
   }
 
-  /** One transaction: put the batch, trim by age, save last-seen, trim by count. */
+  /** One transaction: put the batch, one key-range delete for age and count, save last-seen. */
   append(events: StoredEvent[], lastSeen: LastSeen | null, now: number): Promise<void> {
     const tx = this.#db.transaction(['events', 'meta'], 'readwrite', { durability: 'relaxed' });
-    const ns = this.#ns;
-    return commit(tx, async () => {
+    const wipes = this.#rows.wipes;
+    let kept: RowKey[] = [];
+    const done = commit(tx, async () => {
       const store = tx.objectStore('events');
-      for (const event of events) this.#put(store, event);
-      // Below [ns, cutoff] lies every event strictly older than the cutoff.
-      queued(store.delete(IDBKeyRange.bound([ns], [ns, ageCutoff(now, this.#policy)], false, true)));
-      if (lastSeen) queued(tx.objectStore('meta').put({ ns, lastSeen }));
-      await this.#trimByCount(store, events.length);
+      const known = this.#rows.get(this.#ns) ?? (await this.#readRows(store));
+      const rows = mergeRows(known, this.#putAll(store, events));
+      kept = this.#trim(store, rows, ageCutoff(now, this.#policy));
+      if (lastSeen) queued(tx.objectStore('meta').put({ ns: this.#ns, lastSeen }));
     });
+    return done.then(
+      () => this.#rows.set(this.#ns, kept, wipes),
+      (error: unknown) => {
+        // What memory holds may name rows that never landed: read them again next time.
+        this.#rows.forget(this.#ns);
+        throw error;
+      },
+    );
   }
 
-  /** `put` throws at once for a value it cannot clone or key: skip that event, keep the rest of the batch. */
-  #put(store: EventsStore, event: StoredEvent): void {
-    try {
-      queued(store.put(event.envelope, [this.#ns, event.at, event.key]));
-    } catch {
-      this.refused++;
-    }
+  /** The namespace's keys, read once: the only walk of its rows, off the steady path. */
+  async #readRows(store: EventsStore): Promise<RowKey[]> {
+    return (await store.getAllKeys(namespaceRange(this.#ns))).map(([, at, key]) => [at, key]);
   }
 
-  /** Delete the oldest rows beyond maxEvents; counts only when the running bound says there may be too many. */
-  async #trimByCount(store: EventsStore, added: number): Promise<void> {
-    const range = namespaceRange(this.#ns);
-    this.#atMost = (this.#atMost ?? (await store.count(range))) + added;
-    if (this.#atMost <= this.#policy.maxEvents) return;
-    const count = await store.count(range);
-    const excess = excessByCount(count, this.#policy);
-    if (excess > 0) {
-      const last = (await store.getAllKeys(range, excess)).at(-1);
-      if (last) queued(store.delete(IDBKeyRange.bound([this.#ns], last)));
+  /**
+   * Queue every put on the bare store (no promise per row); a failing request
+   * aborts the transaction, which `commit` reports. `put` throws at once for a
+   * value it cannot clone or key: that event is skipped, the rest kept.
+   */
+  #putAll(store: EventsStore, events: StoredEvent[]): RowKey[] {
+    const raw = unwrap(store);
+    const added: RowKey[] = [];
+    for (const event of events) {
+      try {
+        raw.put(event.envelope, [this.#ns, event.at, event.key]);
+        added.push([event.at, event.key]);
+      } catch {
+        this.refused++;
+      }
     }
-    this.#atMost = count - excess;
+    return added;
+  }
+
+  /**
+   * One key-range delete: below the age cutoff, or up to the newest row beyond
+   * maxEvents if that reaches further. Always issued, so rows another writer
+   * left older than the cutoff go too. Returns the rows that remain.
+   */
+  #trim(store: EventsStore, rows: RowKey[], cutoff: number): RowKey[] {
+    const drop = rowsToDrop(rows, cutoff, this.#policy);
+    const last = rows[drop - 1];
+    const range =
+      last && last[0] >= cutoff
+        ? IDBKeyRange.bound([this.#ns], [this.#ns, last[0], last[1]])
+        : // Below [ns, cutoff] lies every event strictly older than the cutoff.
+          IDBKeyRange.bound([this.#ns], [this.#ns, cutoff], false, true);
+    queued(store.delete(range));
+    return rows.slice(drop);
   }
 
   async recent(query: RecentQuery): Promise<StoredEvent[]> {
@@ -391,8 +483,11 @@ export class IdbEventStore implements EventStore {
 
   async wipe(): Promise<void> {
     const tx = this.#db.transaction(['events', 'meta'], 'readwrite');
+    // A write queued before this wipe must not bring back the keys it knew.
+    this.#rows.forget(this.#ns);
+    const wipes = this.#rows.wipes;
     await Promise.all([tx.objectStore('events').delete(namespaceRange(this.#ns)), tx.objectStore('meta').delete(this.#ns), tx.done]);
-    this.#atMost = 0;
+    this.#rows.set(this.#ns, [], wipes);
   }
 
   close(): void {
