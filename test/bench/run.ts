@@ -8,8 +8,9 @@
  * rounds, medians, ratios against (b). Writes test/bench/results/*.json, the
  * chart, and BENCHMARKS.md. BENCH_QUICK=1 runs a short version.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright';
 import { completePayload } from '../../demo/server/catalogue.ts';
 import { type MockBackend, startMockBackend } from '../../demo/server/mock-backend.ts';
@@ -45,6 +46,7 @@ declare global {
       reset(): void;
       calibrate(): Promise<number>;
       logRate(total: number): Promise<number>;
+      bareIdbRate(total: number): Promise<number>;
       arrivals(from: number, to: number): number[];
     };
   }
@@ -270,7 +272,22 @@ export interface Results {
   throughput: Record<Mode, Record<number, { eventsPerSecond: number; deliveriesPerSecond: number; tried: Array<{ rate: number; ok: boolean }> }>>;
   memory: Record<Mode, { oneTab: number; perExtraTab: number; workerHeap?: number }>;
   recovery: Record<Mode, { ms: number; signalledMs: number; handshakes: number; refetches: number }>;
-  log: { persistedPerSecond: number; endToEndPerSecond: number; p99LogOn: number; p99LogOff: number; p50LogOn: number; p50LogOff: number };
+  log: {
+    /** The log alone, persistent profile (median of rounds). */
+    persistedPerSecond: number;
+    /** The bare IndexedDB writer, same page, same events, alternating with the log round by round. */
+    bareIdbPerSecond: number;
+    logRounds: number[];
+    bareIdbRounds: number[];
+    endToEndPerSecond: number;
+    p99LogOn: number;
+    p99LogOff: number;
+    p50LogOn: number;
+    p50LogOff: number;
+    /** Each round's p99, on and off, in the order run. */
+    p99OnRounds: number[];
+    p99OffRounds: number[];
+  };
   sizes: Record<string, { gzip: number; brotli: number; minified: number }>;
   targets: { client: number; worker: number };
 }
@@ -408,9 +425,15 @@ async function main(): Promise<void> {
       }
     }
     const persisted = await persistenceRate(browser, web.url, backend);
-    const alone = await logAloneRate(browser, web.url, backend);
+    const storage = await storageRates(executablePath, web.url, backend);
+    log(`log alone ${storage.log.map(Math.round).join(', ')} events/s; bare IndexedDB writer ${storage.bare.map(Math.round).join(', ')} events/s`);
     results.log = {
-      persistedPerSecond: Math.round(alone),
+      persistedPerSecond: Math.round(median(storage.log)),
+      bareIdbPerSecond: Math.round(median(storage.bare)),
+      logRounds: storage.log.map(Math.round),
+      bareIdbRounds: storage.bare.map(Math.round),
+      p99OnRounds: logOn.map((l) => round(l.p99)),
+      p99OffRounds: logOff.map((l) => round(l.p99)),
       endToEndPerSecond: Math.round(persisted),
       p50LogOn: medianOf(logOn).p50,
       p50LogOff: medianOf(logOff).p50,
@@ -418,7 +441,7 @@ async function main(): Promise<void> {
       p99LogOff: medianOf(logOff).p99,
     };
     log(
-      `log: persists ${results.log.persistedPerSecond} events/s alone, ${results.log.endToEndPerSecond} events/s end to end; p99 ${results.log.p99LogOn} ms on, ${results.log.p99LogOff} ms off`,
+      `log: persists ${results.log.persistedPerSecond} events/s alone (bare IndexedDB ${results.log.bareIdbPerSecond}), ${results.log.endToEndPerSecond} events/s end to end; p99 ${results.log.p99LogOn} ms on, ${results.log.p99LogOff} ms off`,
     );
   } finally {
     await browser.close();
@@ -444,13 +467,34 @@ async function main(): Promise<void> {
   log('wrote test/bench/results/bench-results.json, test/bench/results/chart.svg and BENCHMARKS.md');
 }
 
-/** The log alone: events/s the worker's EventLog stores on real IndexedDB (median of rounds), in a page. */
-async function logAloneRate(browser: Browser, site: string, backend: MockBackend): Promise<number> {
-  const session = await openSession(browser, site, backend, 'socket', 1);
-  const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) rates.push(await session.pages[0]!.evaluate((n) => window.bench.logRate(n), quick ? 5000 : 20_000));
-  await session.context.close();
-  return median(rates);
+/**
+ * The log alone and the bare IndexedDB writer, in one page of a persistent profile (on disk, as in a
+ * user's browser; the other measurements' contexts keep IndexedDB in memory), the two alternating
+ * round by round in alternating order so the machine's drift falls on both alike.
+ */
+async function storageRates(executablePath: string, site: string, backend: MockBackend): Promise<{ log: number[]; bare: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tabwire-bench-profile-'));
+  const context = await chromium.launchPersistentContext(dir, { executablePath, args: chromiumArgs, headless: true });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${site}/bench.html?${new URLSearchParams({ backend: backend.httpUrl, mode: 'socket' })}`);
+    if (!(await poll(() => page.evaluate(() => window.bench?.ready === true), 30_000, 100))) throw new Error('storage page did not start');
+    const total = quick ? 5000 : 20_000;
+    const log = () => page.evaluate((n) => window.bench.logRate(n), total);
+    const bare = () => page.evaluate((n) => window.bench.bareIdbRate(n), total);
+    // Warm up both paths (code, and the profile's database files) before anything is timed.
+    await page.evaluate(() => window.bench.logRate(1000));
+    await page.evaluate(() => window.bench.bareIdbRate(1000));
+    const rates = { log: [] as number[], bare: [] as number[] };
+    for (let r = 0; r < rounds + 2; r++) {
+      const order = r % 2 === 0 ? (['log', 'bare'] as const) : (['bare', 'log'] as const);
+      for (const which of order) rates[which].push(await (which === 'log' ? log() : bare()));
+    }
+    return rates;
+  } finally {
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** End to end: 20,000 events burst through the socket into the worker, until its log counted them all stored. */
