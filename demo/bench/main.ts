@@ -1,12 +1,14 @@
 /**
  * A benchmark tab. `?mode=` picks the client: tabwire (SharedWorker), leader
  * (tabwire's leader-tab fallback), socket (a plain WebSocket per tab), peer
- * (broadcast-channel leader election + relay). It records, for every event it
+ * (broadcast-channel leader election + relay), relay (the bare relay, a
+ * reference for latency and CPU). It records, for every event it
  * handles, when it arrived — on the server's clock, corrected by an offset
  * measured against the mock's /__control/clock — so the runner can compute
  * server → handler latency, losses and duplicates.
  */
 import { connectBroker } from '../../src/index.ts';
+import { BareRelay } from './bare-relay.ts';
 import type { BenchClient, BenchEvent, ClientContext } from './client.ts';
 import { bareRate, logRate, makeEvents } from './idb-ceiling.ts';
 import { PeerRelay } from './peer-relay.ts';
@@ -92,7 +94,7 @@ const context: ClientContext = {
 };
 
 const client: BenchClient =
-  mode === 'socket' ? new PlainSocket(context) : mode === 'peer' ? new PeerRelay(context) : tabwire(mode === 'leader' ? 'leader' : 'worker');
+  mode === 'socket' ? new PlainSocket(context) : mode === 'relay' ? new BareRelay(context) : mode === 'peer' ? new PeerRelay(context) : tabwire(mode === 'leader' ? 'leader' : 'worker');
 
 const bench = {
   mode,

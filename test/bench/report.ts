@@ -6,18 +6,21 @@
  * tables; a figure of an earlier run is written there with its date.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Mode, Results } from './run.ts';
+import type { Column, Mode, Results } from './run.ts';
 // @ts-expect-error plain ESM helpers without types
 import { budgets } from '../../scripts/sizes.mjs';
 
-const label: Record<Mode, string> = {
+const label: Record<Column, string> = {
   tabwire: 'tabwire (SharedWorker)',
   socket: 'socket per tab',
   leader: 'tabwire (leader tab)',
   peer: 'broadcast-channel peer',
+  relay: 'bare relay (reference)',
 };
 const colour: Record<Mode, string> = { tabwire: '#2f6fdb', socket: '#d9822b', leader: '#4a9d5b', peer: '#8e5bb5' };
 const modes: Mode[] = ['tabwire', 'socket', 'leader', 'peer'];
+/** The clients, then the bare relay where the run measured it (latency and CPU only). */
+const withReference = (r: Results): Column[] => (r.latency.relay ? [...modes, 'relay'] : modes);
 
 const ms = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '—' : `${value.toFixed(2)} ms`);
 const ratio = (value: number | undefined, baseline: number | undefined) =>
@@ -71,6 +74,11 @@ function figures(r: Results): Record<string, string> {
     p99Ratio: times(r.log.p99LogOn / r.log.p99LogOff),
     p99OnRoundsList: r.log.p99OnRounds?.map((v) => v.toFixed(2)).join(', ') ?? '—',
     p99OffRoundsList: r.log.p99OffRounds?.map((v) => v.toFixed(2)).join(', ') ?? '—',
+    relayP50At1: ms(r.latency.relay?.[1]?.p50),
+    cpuVsRelay4: times(r.cpu.relay?.[4] ? r.cpu.tabwire[4]! / r.cpu.relay[4] : undefined),
+    cpuVsRelay16: times(r.cpu.relay?.[16] ? r.cpu.tabwire[16]! / r.cpu.relay[16] : undefined),
+    relayCpu4: String(r.cpu.relay?.[4] ?? '—'),
+    relayCpu16: String(r.cpu.relay?.[16] ?? '—'),
     clientGzip: kb(r.sizes.client!.gzip),
     workerGzip: kb(r.sizes.worker!.gzip),
     clientBudget: kb(budgets.client),
@@ -101,6 +109,21 @@ function targetRows(r: Results): string[] {
   rows.push(['total CPU at 16 tabs, 500 events/s ≤ 0.5×', `${cpuR16.toFixed(2)}× (${r.cpu.tabwire[16]} vs ${r.cpu.socket[16]} cores)`, cpuR16 <= 0.5]);
   const p50r4 = r.latency.tabwire[4]!.p50 / r.latency.socket[4]!.p50;
   rows.push(['p50 latency at 4 tabs ≤ 1.2×', `${p50r4.toFixed(2)}× (${ms(r.latency.tabwire[4]!.p50)} vs ${ms(r.latency.socket[4]!.p50)})`, p50r4 <= 1.2]);
+  const relay = r.latency.relay?.[1];
+  if (relay) {
+    const p50At1 = r.latency.tabwire[1]!.p50;
+    rows.push([
+      'p50 at 1 tab ≤ the bare relay + 0.1 ms (a socket per tab + the measured bare hop + 0.1 ms)',
+      `${ms(p50At1)} vs ${ms(relay.p50)} (bare hop: ${ms(relay.p50 - r.latency.socket[1]!.p50)})`,
+      p50At1 <= relay.p50 + 0.1,
+    ]);
+  }
+  for (const tabs of [4, 16]) {
+    const bare = r.cpu.relay?.[tabs];
+    if (bare === undefined) continue;
+    const cpuR = r.cpu.tabwire[tabs]! / bare;
+    rows.push([`CPU at ${tabs} tabs ≤ 1.5× the bare relay`, `${cpuR.toFixed(2)}× (${r.cpu.tabwire[tabs]} vs ${bare} cores)`, cpuR <= 1.5]);
+  }
   const tw = r.throughput.tabwire[16]!.deliveriesPerSecond;
   const sock = r.throughput.socket[16]!.deliveriesPerSecond;
   rows.push([
@@ -189,6 +212,7 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     '- **(b) socket per tab**: the baseline, a minimal client per tab: docs/protocol.md handshake, JSON parse and dispatch, the same backoff, and its own REST refetch after a reconnect.',
     '- **(c) tabwire (leader tab)**: the fallback where SharedWorker is missing (`sharing: \'leader\'`).',
     '- **broadcast-channel peer**: a leader-election peer from npm (`broadcast-channel` 7): the leader tab holds a socket as in (b) and relays every frame over BroadcastChannel.',
+    '- **bare relay (reference)**, latency and CPU only: a SharedWorker that holds one socket, parses each frame, batches the frames of a task and posts the batch to each tab\'s port; no validation, dedupe, filtering, log or reconnects. The least a shared connection can cost.',
     '',
     '![latency and CPU by tab count](test/bench/results/chart.svg)',
     '',
@@ -213,7 +237,7 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const t of tabCounts) {
-    for (const m of modes) {
+    for (const m of withReference(r)) {
       const l = r.latency[m]?.[t];
       const b = r.latency.socket?.[t];
       if (!l) continue;
@@ -226,9 +250,11 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     '',
     'Cores used (CPU seconds per second, from /proc over the browser\'s process tree).',
     '',
-    '| tabs | client | cores | vs (b) |',
-    '|---|---|---|---|',
-    ...[4, 16].flatMap((t) => modes.map((m) => `| ${t} | ${label[m]} | ${r.cpu[m]?.[t] ?? '—'} | ${ratio(r.cpu[m]?.[t], r.cpu.socket?.[t])} |`)),
+    '| tabs | client | cores | vs (b) | vs bare relay |',
+    '|---|---|---|---|---|',
+    ...[4, 16].flatMap((t) =>
+      withReference(r).map((m) => `| ${t} | ${label[m]} | ${r.cpu[m]?.[t] ?? '—'} | ${ratio(r.cpu[m]?.[t], r.cpu.socket?.[t])} | ${ratio(r.cpu[m]?.[t], r.cpu.relay?.[t])} |`),
+    ),
     '',
     '## Highest zero-loss rate, 16 tabs, 1 kB events',
     '',

@@ -25,8 +25,15 @@ import { median, percentile, round } from './stats.ts';
 
 export type Mode = 'tabwire' | 'socket' | 'leader' | 'peer';
 export const modes: Mode[] = ['tabwire', 'socket', 'leader', 'peer'];
+/**
+ * The bare relay (demo/bench/bare-relay.worker.ts): a reference column for latency and CPU only,
+ * the least a shared connection can cost, measured in the same run as the clients.
+ */
+export type Column = Mode | 'relay';
 /** BENCH_MODES=tabwire,socket runs a subset (for working on one thing; the report needs all four). */
 const runModes = (process.env.BENCH_MODES?.split(',') as Mode[] | undefined) ?? modes;
+/** The clients and the reference take turns in the latency rounds. */
+const latencyColumns: Column[] = [...runModes, 'relay'];
 
 const quick = process.env.BENCH_QUICK === '1';
 const tabCounts = quick ? [1, 4, 16] : [1, 4, 16, 32];
@@ -70,7 +77,7 @@ function send(backend: MockBackend, seq: number, big = false): number {
 // ---- sessions: N tabs of one mode in one browser profile -------------------
 
 interface Session {
-  mode: Mode;
+  mode: Column;
   context: BrowserContext;
   pages: Page[];
 }
@@ -86,7 +93,7 @@ async function poll(check: () => Promise<boolean>, timeoutMs: number, everyMs = 
 
 const everyPage = async (pages: Page[], fn: () => boolean) => (await Promise.all(pages.map((page) => page.evaluate(fn)))).every(Boolean);
 
-async function openSession(browser: Browser, site: string, backend: MockBackend, mode: Mode, tabs: number, options: Record<string, unknown> = {}): Promise<Session> {
+async function openSession(browser: Browser, site: string, backend: MockBackend, mode: Column, tabs: number, options: Record<string, unknown> = {}): Promise<Session> {
   const context = await browser.newContext();
   const url = `${site}/bench.html?${new URLSearchParams({ backend: backend.httpUrl, mode, options: JSON.stringify(options) })}`;
   const pages: Page[] = [];
@@ -227,6 +234,15 @@ async function recovery(
   return { ms, signalledMs, handshakes: after.handshakes - handshakes, refetches: after.replayRequests - replayRequests };
 }
 
+/** Cores at 500 events/s with `session` warmed and calibrated: the median of one or two windows. */
+async function cpuOf(browser: Browser, backend: MockBackend, session: Session): Promise<number> {
+  await latencyRound(backend, session, 30); // warm up
+  for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
+  const cpu: number[] = [];
+  for (let r = 0; r < (quick ? 1 : 2); r++) cpu.push(await cpuAtSteadyRate(browser, backend));
+  return round(median(cpu), 3);
+}
+
 let browserRoot = 0;
 
 /** The browser's root process (from launchServer); every Chromium process descends from it. */
@@ -266,9 +282,10 @@ async function workerHeap(browser: Browser): Promise<number | undefined> {
 
 export interface Results {
   environment: Record<string, string | number>;
-  sockets: Record<Mode, Record<number, { sockets: number; handshakes: number }>>;
-  latency: Record<Mode, Record<number, Latency>>;
-  cpu: Record<Mode, Record<number, number>>;
+  /** `relay` is absent from results of runs before it was measured. */
+  sockets: Record<Column, Record<number, { sockets: number; handshakes: number }>>;
+  latency: Record<Column, Record<number, Latency>>;
+  cpu: Record<Column, Record<number, number>>;
   throughput: Record<Mode, Record<number, { eventsPerSecond: number; deliveriesPerSecond: number; tried: Array<{ rate: number; ok: boolean }> }>>;
   memory: Record<Mode, { oneTab: number; perExtraTab: number; workerHeap?: number }>;
   recovery: Record<Mode, { ms: number; signalledMs: number; handshakes: number; refetches: number }>;
@@ -331,14 +348,14 @@ async function main(): Promise<void> {
     // Sockets and latency: the clients take turns round by round (in rotating
     // order, a fresh browser context each time), so the machine's drift and a
     // lucky or unlucky session fall on all of them alike.
-    for (const mode of runModes) {
+    for (const mode of latencyColumns) {
       results.sockets[mode] = {};
       results.latency[mode] = {};
     }
     for (const tabs of tabCounts) {
-      const samples = new Map<Mode, Latency[]>(runModes.map((mode) => [mode, []]));
+      const samples = new Map<Column, Latency[]>(latencyColumns.map((mode) => [mode, []]));
       for (let r = 0; r < rounds; r++) {
-        for (const mode of rotate(runModes, r)) {
+        for (const mode of rotate(latencyColumns, r)) {
           backend.reset();
           const session = await openSession(browser, web.url, backend, mode, tabs, { minDelayMs: 250, maxDelayMs: 1000 });
           const stats = backend.stats();
@@ -354,7 +371,7 @@ async function main(): Promise<void> {
           await sleep(300);
         }
       }
-      for (const mode of runModes) {
+      for (const mode of latencyColumns) {
         const latency = (results.latency[mode][tabs] = medianOf(samples.get(mode)!));
         log(`${mode} × ${tabs}: ${results.sockets[mode][tabs]!.sockets} socket(s), latency p50 ${latency.p50} ms, p99 ${latency.p99} ms, last tab ${latency.lastTab} ms`);
       }
@@ -367,11 +384,7 @@ async function main(): Promise<void> {
       for (const tabs of [4, 16]) {
         backend.reset();
         const session = await openSession(browser, web.url, backend, mode, tabs, { minDelayMs: 250, maxDelayMs: 1000 });
-        await latencyRound(backend, session, 30); // warm up
-        for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
-        const cpu: number[] = [];
-        for (let r = 0; r < (quick ? 1 : 2); r++) cpu.push(await cpuAtSteadyRate(browser, backend));
-        results.cpu[mode][tabs] = round(median(cpu), 3);
+        results.cpu[mode][tabs] = await cpuOf(browser, backend, session);
         log(`${mode} × ${tabs}: CPU at 500 events/s ${results.cpu[mode][tabs]} cores`);
         if (tabs === 16) {
           results.throughput[mode][tabs] = await throughput(backend, session);
@@ -404,6 +417,17 @@ async function main(): Promise<void> {
       await sixteen.context.close();
       results.memory[mode] = { oneTab, perExtraTab: Math.round((sixteenTabs - oneTab) / 15), ...(heap !== undefined ? { workerHeap: heap } : {}) };
       log(`${mode}: memory ${(oneTab / 2 ** 20).toFixed(0)} MiB with 1 tab, +${(results.memory[mode].perExtraTab / 2 ** 20).toFixed(1)} MiB per extra tab`);
+    }
+
+    // The bare relay's CPU, as the clients' above.
+    results.cpu.relay = {};
+    for (const tabs of [4, 16]) {
+      backend.reset();
+      const session = await openSession(browser, web.url, backend, 'relay', tabs);
+      results.cpu.relay[tabs] = await cpuOf(browser, backend, session);
+      log(`bare relay × ${tabs}: CPU at 500 events/s ${results.cpu.relay[tabs]} cores`);
+      await session.context.close();
+      await sleep(500);
     }
 
     // The IndexedDB log: delivery latency with and without it, and how fast it persists.
