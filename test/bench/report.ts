@@ -81,6 +81,8 @@ function figures(r: Results): Record<string, string> {
     relayCpu16: String(r.cpu.relay?.[16] ?? '—'),
     clientGzip: kb(r.sizes.client!.gzip),
     workerGzip: kb(r.sizes.worker!.gzip),
+    clientTarget: kb(r.targets.client),
+    workerTarget: kb(r.targets.worker),
     clientBudget: kb(budgets.client),
     workerBudget: kb(budgets.worker),
   };
