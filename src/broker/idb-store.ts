@@ -220,61 +220,18 @@ function isOpen(db: TabwireDatabase): boolean {
 /** A row's key within its namespace: [at ms, event key]. */
 type RowKey = [at: number, key: string];
 
-/** IndexedDB's order on [at, key]: numbers, then strings by code unit (as JavaScript's `<` compares them). */
-function compareRows(a: RowKey, b: RowKey): number {
-  return a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
-}
-
-/** `rows` with `added` merged in, in key order, each key once (a re-appended event overwrites its row). */
-function mergeRows(rows: RowKey[], added: RowKey[]): RowKey[] {
-  const all = rows.concat(added);
-  let ordered = true;
-  for (let i = Math.max(1, rows.length); i < all.length && ordered; i++) ordered = compareRows(all[i - 1]!, all[i]!) < 0;
-  if (ordered) return all;
-  all.sort(compareRows);
-  return all.filter((row, i) => i === 0 || compareRows(all[i - 1]!, row) !== 0);
-}
-
-/** How many of the oldest rows go: those older than the age cutoff, and those beyond maxEvents. */
-function rowsToDrop(rows: RowKey[], cutoff: number, policy: LogPolicy): number {
-  let old = 0;
-  while (old < rows.length && rows[old]![0] < cutoff) old++;
-  return Math.max(old, excessByCount(rows.length, policy));
-}
-
 /**
- * The keys of each namespace's rows, oldest first, as this connection last
- * committed them: the bound is kept from memory instead of counting rows per
- * batch. A namespace's keys are read once (after opening, a wipe or a failed
- * write). Another writer of the same namespace (a second broker for a moment)
- * can only make the bound loose, never cut a row this one keeps: rows are
- * deleted oldest first by both.
+ * The keys of each namespace's rows, oldest first, as last committed through
+ * this connection: the bound is kept from memory instead of counting rows per
+ * batch. A namespace's keys are read once, and again after a wipe or a failed
+ * write. Another writer of the same namespace (a second broker for a moment)
+ * can only loosen the bound, never cut a row this one keeps: both delete
+ * oldest first.
  */
-export class NamespaceRows {
-  readonly #rows = new Map<string, RowKey[]>();
-  /** Bumped by every wipe: a write that started before one must not bring back what it knew. */
-  #wipes = 0;
+export type NamespaceRows = Map<string, RowKey[]>;
 
-  get(ns: string): RowKey[] | undefined {
-    return this.#rows.get(ns);
-  }
-
-  get wipes(): number {
-    return this.#wipes;
-  }
-
-  /** What a committed write left; ignored when a wipe ran meanwhile, so the next write reads the keys again. */
-  set(ns: string, rows: RowKey[], wipesAtStart: number): void {
-    if (wipesAtStart === this.#wipes) this.#rows.set(ns, rows);
-    else this.#rows.delete(ns);
-  }
-
-  /** Forget every namespace starting with `prefix` ('' for all): its keys are read again on its next write. */
-  forget(prefix = ''): void {
-    this.#wipes++;
-    for (const ns of [...this.#rows.keys()]) if (ns.startsWith(prefix)) this.#rows.delete(ns);
-  }
-}
+/** IndexedDB's order on [at, key]: numbers, then strings by code unit (as JavaScript's `<` compares them). */
+const compareRows = (a: RowKey, b: RowKey): number => a[0] - b[0] || (a[1] < b[1] ? -1 : +(a[1] > b[1]));
 
 export interface IdbStoresOptions {
   openTimeoutMs?: number;
@@ -298,7 +255,7 @@ export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, po
   let failedAt = Number.NEGATIVE_INFINITY;
   /** Prefixes whose wipe failed and whose marker may not have been written either. */
   const pendingWipes = new Set<string>();
-  const rows = new NamespaceRows();
+  const rows: NamespaceRows = new Map();
 
   const connect = (): Promise<TabwireDatabase> => {
     if (clock.monotonic() - failedAt < reopenIntervalMs) return Promise.reject(new Error('IndexedDB failed to open moments ago'));
@@ -310,7 +267,7 @@ export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, po
       options.factory,
     ).then(async (db) => {
       // A new connection: another writer may have run meanwhile, so each namespace's keys are read again.
-      rows.forget();
+      rows.clear();
       try {
         await performPendingWipes(db, pendingWipes, true);
         return db;
@@ -338,7 +295,7 @@ export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, po
       return current ?? connect();
     }
     if (pendingWipes.size > 0) {
-      rows.forget();
+      rows.clear();
       await performPendingWipes(db, pendingWipes, false);
     }
     return db;
@@ -357,7 +314,7 @@ export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, po
         pendingWipes.add(prefix);
       }
       await markWipe(db, prefix).catch(() => {});
-      rows.forget(prefix);
+      for (const ns of rows.keys()) if (ns.startsWith(prefix)) rows.delete(ns);
       await wipeAll(db, [prefix]);
       pendingWipes.delete(prefix);
     },
@@ -374,38 +331,40 @@ export class IdbEventStore implements EventStore {
   /** Stored rows that were not envelopes (written by an older build), skipped when read. */
   skippedRows = 0;
 
-  constructor(db: TabwireDatabase, ns: string, policy: LogPolicy, rows = new NamespaceRows()) {
+  constructor(db: TabwireDatabase, ns: string, policy: LogPolicy, rows: NamespaceRows = new Map()) {
     this.#db = db;
     this.#ns = ns;
     this.#policy = policy;
     this.#rows = rows;
   }
 
-  /** One transaction: put the batch, one key-range delete for age and count, save last-seen. */
+  /**
+   * One transaction: put the batch, one key-range delete for age and count,
+   * save last-seen. What it leaves is remembered only if no wipe (nor another
+   * write) replaced the keys it started from meanwhile.
+   */
   append(events: StoredEvent[], lastSeen: LastSeen | null, now: number): Promise<void> {
     const tx = this.#db.transaction(['events', 'meta'], 'readwrite', { durability: 'relaxed' });
-    const wipes = this.#rows.wipes;
+    const ns = this.#ns;
+    let known: RowKey[] | undefined;
     let kept: RowKey[] = [];
-    const done = commit(tx, async () => {
+    return commit(tx, async () => {
       const store = tx.objectStore('events');
-      const known = this.#rows.get(this.#ns) ?? (await this.#readRows(store));
-      const rows = mergeRows(known, this.#putAll(store, events));
+      known = this.#rows.get(ns);
+      // The namespace's keys, read once: the only walk of its rows, off the steady path.
+      if (!known) this.#rows.set(ns, (known = (await store.getAllKeys(namespaceRange(ns))).map(([, at, key]): RowKey => [at, key])));
+      // In key order, each key once: a re-appended event overwrites its row.
+      const rows = known.concat(this.#putAll(store, events)).sort(compareRows).filter((row, i, all) => !i || compareRows(all[i - 1]!, row));
       kept = this.#trim(store, rows, ageCutoff(now, this.#policy));
-      if (lastSeen) queued(tx.objectStore('meta').put({ ns: this.#ns, lastSeen }));
-    });
-    return done.then(
-      () => this.#rows.set(this.#ns, kept, wipes),
+      if (lastSeen) queued(tx.objectStore('meta').put({ ns, lastSeen }));
+    }).then(
+      () => void (this.#rows.get(ns) === known ? this.#rows.set(ns, kept) : this.#rows.delete(ns)),
       (error: unknown) => {
-        // What memory holds may name rows that never landed: read them again next time.
-        this.#rows.forget(this.#ns);
+        // Memory may name rows that never landed: read them again next time.
+        this.#rows.delete(ns);
         throw error;
       },
     );
-  }
-
-  /** The namespace's keys, read once: the only walk of its rows, off the steady path. */
-  async #readRows(store: EventsStore): Promise<RowKey[]> {
-    return (await store.getAllKeys(namespaceRange(this.#ns))).map(([, at, key]) => [at, key]);
   }
 
   /**
@@ -416,10 +375,10 @@ export class IdbEventStore implements EventStore {
   #putAll(store: EventsStore, events: StoredEvent[]): RowKey[] {
     const raw = unwrap(store);
     const added: RowKey[] = [];
-    for (const event of events) {
+    for (const { envelope, at, key } of events) {
       try {
-        raw.put(event.envelope, [this.#ns, event.at, event.key]);
-        added.push([event.at, event.key]);
+        raw.put(envelope, [this.#ns, at, key]);
+        added.push([at, key]);
       } catch {
         this.refused++;
       }
@@ -428,19 +387,16 @@ export class IdbEventStore implements EventStore {
   }
 
   /**
-   * One key-range delete: below the age cutoff, or up to the newest row beyond
-   * maxEvents if that reaches further. Always issued, so rows another writer
-   * left older than the cutoff go too. Returns the rows that remain.
+   * One key-range delete of the oldest rows: those beyond maxEvents, and those
+   * older than the cutoff (below [ns, cutoff], also any another writer left).
+   * Returns the rows that remain.
    */
   #trim(store: EventsStore, rows: RowKey[], cutoff: number): RowKey[] {
-    const drop = rowsToDrop(rows, cutoff, this.#policy);
+    let drop = excessByCount(rows.length, this.#policy);
+    while (drop < rows.length && rows[drop]![0] < cutoff) drop++;
     const last = rows[drop - 1];
-    const range =
-      last && last[0] >= cutoff
-        ? IDBKeyRange.bound([this.#ns], [this.#ns, last[0], last[1]])
-        : // Below [ns, cutoff] lies every event strictly older than the cutoff.
-          IDBKeyRange.bound([this.#ns], [this.#ns, cutoff], false, true);
-    queued(store.delete(range));
+    const ns = this.#ns;
+    queued(store.delete(last && last[0] >= cutoff ? IDBKeyRange.bound([ns], [ns, ...last]) : IDBKeyRange.bound([ns], [ns, cutoff], false, true)));
     return rows.slice(drop);
   }
 
@@ -483,11 +439,9 @@ export class IdbEventStore implements EventStore {
 
   async wipe(): Promise<void> {
     const tx = this.#db.transaction(['events', 'meta'], 'readwrite');
-    // A write queued before this wipe must not bring back the keys it knew.
-    this.#rows.forget(this.#ns);
-    const wipes = this.#rows.wipes;
+    // A write queued before this wipe finds its keys gone and does not bring them back.
+    this.#rows.delete(this.#ns);
     await Promise.all([tx.objectStore('events').delete(namespaceRange(this.#ns)), tx.objectStore('meta').delete(this.#ns), tx.done]);
-    this.#rows.set(this.#ns, [], wipes);
   }
 
   close(): void {
