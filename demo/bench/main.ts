@@ -1,17 +1,16 @@
 /**
  * A benchmark tab. `?mode=` picks the client: tabwire (SharedWorker), leader
  * (tabwire's leader-tab fallback), socket (a plain WebSocket per tab), peer
- * (broadcast-channel leader election + relay). It records, for every event it
+ * (broadcast-channel leader election + relay), relay (the bare relay, a
+ * reference for latency and CPU). It records, for every event it
  * handles, when it arrived — on the server's clock, corrected by an offset
  * measured against the mock's /__control/clock — so the runner can compute
  * server → handler latency, losses and duplicates.
  */
-import { eventKey } from '../../src/broker/core/log-policy.ts';
 import { connectBroker } from '../../src/index.ts';
-import { systemClock } from '../../src/broker/ports.ts';
-import { EventLog } from '../../src/broker/event-log.ts';
-import { idbStores } from '../../src/broker/idb-store.ts';
+import { BareRelay } from './bare-relay.ts';
 import type { BenchClient, BenchEvent, ClientContext } from './client.ts';
+import { bareRate, logRate, makeEvents } from './idb-ceiling.ts';
 import { PeerRelay } from './peer-relay.ts';
 import { PlainSocket } from './plain-socket.ts';
 
@@ -36,17 +35,6 @@ const handler = (event: BenchEvent) => {
   else arrivals[seq] = now() + offsetMs;
   count++;
 };
-
-function yieldToTasks(): Promise<void> {
-  const channel = new MessageChannel();
-  return new Promise((resolve) => {
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(0);
-  });
-}
 
 async function token(): Promise<string> {
   const key = `bench-session:${httpUrl}`;
@@ -106,7 +94,7 @@ const context: ClientContext = {
 };
 
 const client: BenchClient =
-  mode === 'socket' ? new PlainSocket(context) : mode === 'peer' ? new PeerRelay(context) : tabwire(mode === 'leader' ? 'leader' : 'worker');
+  mode === 'socket' ? new PlainSocket(context) : mode === 'relay' ? new BareRelay(context) : mode === 'peer' ? new PeerRelay(context) : tabwire(mode === 'leader' ? 'leader' : 'worker');
 
 const bench = {
   mode,
@@ -120,28 +108,10 @@ const bench = {
     count = 0;
     duplicates = 0;
   },
-  /**
-   * The worker's event log alone, on real IndexedDB in this page: append `total`
-   * events arriving in bursts of 250 and time until every one is stored.
-   */
-  async logRate(total: number) {
-    const policy = { maxEvents: total, maxAgeMs: 24 * 3600_000 };
-    const stores = idbStores();
-    const log = new EventLog({ policy, enabled: true, openStore: (ns) => stores.open(ns, policy), clock: systemClock, onDegraded: () => {} });
-    await log.open(`bench-log|${crypto.randomUUID()}`);
-    const start = now();
-    for (let seq = 0; seq < total; seq++) {
-      const at = Date.now();
-      const envelope = { type: 'measure.reading.created', timestamp: new Date(at).toISOString(), data: { seq, tenantId, kpiId: 'k', value: seq, readingId: `r${seq}` } };
-      log.append({ key: eventKey(envelope), at, envelope });
-      // Yield to let IndexedDB's callbacks run: through a MessageChannel, since nested timers are clamped to 4 ms.
-      if (seq % 250 === 249) await yieldToTasks();
-    }
-    await log.flush();
-    const elapsed = (now() - start) / 1000;
-    await log.wipe();
-    return total / elapsed;
-  },
+  /** The worker's event log alone on this profile's IndexedDB (events/s), bound 500, bursts of 250. */
+  logRate: (total: number) => logRate(makeEvents(total)),
+  /** The bare IndexedDB writer on the same events: 250 puts and one key-range delete per transaction. */
+  bareIdbRate: (total: number) => bareRate(makeEvents(total)),
   /** Measure the clock offset again (the runner calls it while the tabs are idle). */
   async calibrate() {
     offsetMs = await measureOffset();

@@ -8,8 +8,9 @@
  * rounds, medians, ratios against (b). Writes test/bench/results/*.json, the
  * chart, and BENCHMARKS.md. BENCH_QUICK=1 runs a short version.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright';
 import { completePayload } from '../../demo/server/catalogue.ts';
 import { type MockBackend, startMockBackend } from '../../demo/server/mock-backend.ts';
@@ -24,8 +25,15 @@ import { median, percentile, round } from './stats.ts';
 
 export type Mode = 'tabwire' | 'socket' | 'leader' | 'peer';
 export const modes: Mode[] = ['tabwire', 'socket', 'leader', 'peer'];
+/**
+ * The bare relay (demo/bench/bare-relay.worker.ts): a reference column for latency and CPU only,
+ * the least a shared connection can cost, measured in the same run as the clients.
+ */
+export type Column = Mode | 'relay';
 /** BENCH_MODES=tabwire,socket runs a subset (for working on one thing; the report needs all four). */
 const runModes = (process.env.BENCH_MODES?.split(',') as Mode[] | undefined) ?? modes;
+/** The clients and the reference take turns in the latency rounds. */
+const latencyColumns: Column[] = [...runModes, 'relay'];
 
 const quick = process.env.BENCH_QUICK === '1';
 const tabCounts = quick ? [1, 4, 16] : [1, 4, 16, 32];
@@ -45,6 +53,7 @@ declare global {
       reset(): void;
       calibrate(): Promise<number>;
       logRate(total: number): Promise<number>;
+      bareIdbRate(total: number): Promise<number>;
       arrivals(from: number, to: number): number[];
     };
   }
@@ -68,7 +77,7 @@ function send(backend: MockBackend, seq: number, big = false): number {
 // ---- sessions: N tabs of one mode in one browser profile -------------------
 
 interface Session {
-  mode: Mode;
+  mode: Column;
   context: BrowserContext;
   pages: Page[];
 }
@@ -84,7 +93,7 @@ async function poll(check: () => Promise<boolean>, timeoutMs: number, everyMs = 
 
 const everyPage = async (pages: Page[], fn: () => boolean) => (await Promise.all(pages.map((page) => page.evaluate(fn)))).every(Boolean);
 
-async function openSession(browser: Browser, site: string, backend: MockBackend, mode: Mode, tabs: number, options: Record<string, unknown> = {}): Promise<Session> {
+async function openSession(browser: Browser, site: string, backend: MockBackend, mode: Column, tabs: number, options: Record<string, unknown> = {}): Promise<Session> {
   const context = await browser.newContext();
   const url = `${site}/bench.html?${new URLSearchParams({ backend: backend.httpUrl, mode, options: JSON.stringify(options) })}`;
   const pages: Page[] = [];
@@ -225,6 +234,15 @@ async function recovery(
   return { ms, signalledMs, handshakes: after.handshakes - handshakes, refetches: after.replayRequests - replayRequests };
 }
 
+/** Cores at 500 events/s with `session` warmed and calibrated: the median of one or two windows. */
+async function cpuOf(browser: Browser, backend: MockBackend, session: Session): Promise<number> {
+  await latencyRound(backend, session, 30); // warm up
+  for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
+  const cpu: number[] = [];
+  for (let r = 0; r < (quick ? 1 : 2); r++) cpu.push(await cpuAtSteadyRate(browser, backend));
+  return round(median(cpu), 3);
+}
+
 let browserRoot = 0;
 
 /** The browser's root process (from launchServer); every Chromium process descends from it. */
@@ -264,13 +282,29 @@ async function workerHeap(browser: Browser): Promise<number | undefined> {
 
 export interface Results {
   environment: Record<string, string | number>;
-  sockets: Record<Mode, Record<number, { sockets: number; handshakes: number }>>;
-  latency: Record<Mode, Record<number, Latency>>;
-  cpu: Record<Mode, Record<number, number>>;
+  /** `relay` is absent from results of runs before it was measured. */
+  sockets: Record<Column, Record<number, { sockets: number; handshakes: number }>>;
+  latency: Record<Column, Record<number, Latency>>;
+  cpu: Record<Column, Record<number, number>>;
   throughput: Record<Mode, Record<number, { eventsPerSecond: number; deliveriesPerSecond: number; tried: Array<{ rate: number; ok: boolean }> }>>;
   memory: Record<Mode, { oneTab: number; perExtraTab: number; workerHeap?: number }>;
   recovery: Record<Mode, { ms: number; signalledMs: number; handshakes: number; refetches: number }>;
-  log: { persistedPerSecond: number; endToEndPerSecond: number; p99LogOn: number; p99LogOff: number; p50LogOn: number; p50LogOff: number };
+  log: {
+    /** The log alone, persistent profile (median of rounds). */
+    persistedPerSecond: number;
+    /** The bare IndexedDB writer, same page, same events, alternating with the log round by round. */
+    bareIdbPerSecond: number;
+    logRounds: number[];
+    bareIdbRounds: number[];
+    endToEndPerSecond: number;
+    p99LogOn: number;
+    p99LogOff: number;
+    p50LogOn: number;
+    p50LogOff: number;
+    /** Each round's p99, on and off, in the order run. */
+    p99OnRounds: number[];
+    p99OffRounds: number[];
+  };
   sizes: Record<string, { gzip: number; brotli: number; minified: number }>;
   targets: { client: number; worker: number };
 }
@@ -314,14 +348,14 @@ async function main(): Promise<void> {
     // Sockets and latency: the clients take turns round by round (in rotating
     // order, a fresh browser context each time), so the machine's drift and a
     // lucky or unlucky session fall on all of them alike.
-    for (const mode of runModes) {
+    for (const mode of latencyColumns) {
       results.sockets[mode] = {};
       results.latency[mode] = {};
     }
     for (const tabs of tabCounts) {
-      const samples = new Map<Mode, Latency[]>(runModes.map((mode) => [mode, []]));
+      const samples = new Map<Column, Latency[]>(latencyColumns.map((mode) => [mode, []]));
       for (let r = 0; r < rounds; r++) {
-        for (const mode of rotate(runModes, r)) {
+        for (const mode of rotate(latencyColumns, r)) {
           backend.reset();
           const session = await openSession(browser, web.url, backend, mode, tabs, { minDelayMs: 250, maxDelayMs: 1000 });
           const stats = backend.stats();
@@ -337,7 +371,7 @@ async function main(): Promise<void> {
           await sleep(300);
         }
       }
-      for (const mode of runModes) {
+      for (const mode of latencyColumns) {
         const latency = (results.latency[mode][tabs] = medianOf(samples.get(mode)!));
         log(`${mode} × ${tabs}: ${results.sockets[mode][tabs]!.sockets} socket(s), latency p50 ${latency.p50} ms, p99 ${latency.p99} ms, last tab ${latency.lastTab} ms`);
       }
@@ -350,11 +384,7 @@ async function main(): Promise<void> {
       for (const tabs of [4, 16]) {
         backend.reset();
         const session = await openSession(browser, web.url, backend, mode, tabs, { minDelayMs: 250, maxDelayMs: 1000 });
-        await latencyRound(backend, session, 30); // warm up
-        for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
-        const cpu: number[] = [];
-        for (let r = 0; r < (quick ? 1 : 2); r++) cpu.push(await cpuAtSteadyRate(browser, backend));
-        results.cpu[mode][tabs] = round(median(cpu), 3);
+        results.cpu[mode][tabs] = await cpuOf(browser, backend, session);
         log(`${mode} × ${tabs}: CPU at 500 events/s ${results.cpu[mode][tabs]} cores`);
         if (tabs === 16) {
           results.throughput[mode][tabs] = await throughput(backend, session);
@@ -389,6 +419,17 @@ async function main(): Promise<void> {
       log(`${mode}: memory ${(oneTab / 2 ** 20).toFixed(0)} MiB with 1 tab, +${(results.memory[mode].perExtraTab / 2 ** 20).toFixed(1)} MiB per extra tab`);
     }
 
+    // The bare relay's CPU, as the clients' above.
+    results.cpu.relay = {};
+    for (const tabs of [4, 16]) {
+      backend.reset();
+      const session = await openSession(browser, web.url, backend, 'relay', tabs);
+      results.cpu.relay[tabs] = await cpuOf(browser, backend, session);
+      log(`bare relay × ${tabs}: CPU at 500 events/s ${results.cpu.relay[tabs]} cores`);
+      await session.context.close();
+      await sleep(500);
+    }
+
     // The IndexedDB log: delivery latency with and without it, and how fast it persists.
     // On and off alternate round by round (in alternating order) so that the
     // machine's drift over the minute this takes falls on both alike.
@@ -408,9 +449,15 @@ async function main(): Promise<void> {
       }
     }
     const persisted = await persistenceRate(browser, web.url, backend);
-    const alone = await logAloneRate(browser, web.url, backend);
+    const storage = await storageRates(executablePath, web.url, backend);
+    log(`log alone ${storage.log.map(Math.round).join(', ')} events/s; bare IndexedDB writer ${storage.bare.map(Math.round).join(', ')} events/s`);
     results.log = {
-      persistedPerSecond: Math.round(alone),
+      persistedPerSecond: Math.round(median(storage.log)),
+      bareIdbPerSecond: Math.round(median(storage.bare)),
+      logRounds: storage.log.map(Math.round),
+      bareIdbRounds: storage.bare.map(Math.round),
+      p99OnRounds: logOn.map((l) => round(l.p99)),
+      p99OffRounds: logOff.map((l) => round(l.p99)),
       endToEndPerSecond: Math.round(persisted),
       p50LogOn: medianOf(logOn).p50,
       p50LogOff: medianOf(logOff).p50,
@@ -418,7 +465,7 @@ async function main(): Promise<void> {
       p99LogOff: medianOf(logOff).p99,
     };
     log(
-      `log: persists ${results.log.persistedPerSecond} events/s alone, ${results.log.endToEndPerSecond} events/s end to end; p99 ${results.log.p99LogOn} ms on, ${results.log.p99LogOff} ms off`,
+      `log: persists ${results.log.persistedPerSecond} events/s alone (bare IndexedDB ${results.log.bareIdbPerSecond}), ${results.log.endToEndPerSecond} events/s end to end; p99 ${results.log.p99LogOn} ms on, ${results.log.p99LogOff} ms off`,
     );
   } finally {
     await browser.close();
@@ -444,13 +491,34 @@ async function main(): Promise<void> {
   log('wrote test/bench/results/bench-results.json, test/bench/results/chart.svg and BENCHMARKS.md');
 }
 
-/** The log alone: events/s the worker's EventLog stores on real IndexedDB (median of rounds), in a page. */
-async function logAloneRate(browser: Browser, site: string, backend: MockBackend): Promise<number> {
-  const session = await openSession(browser, site, backend, 'socket', 1);
-  const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) rates.push(await session.pages[0]!.evaluate((n) => window.bench.logRate(n), quick ? 5000 : 20_000));
-  await session.context.close();
-  return median(rates);
+/**
+ * The log alone and the bare IndexedDB writer, in one page of a persistent profile (on disk, as in a
+ * user's browser; the other measurements' contexts keep IndexedDB in memory), the two alternating
+ * round by round in alternating order so the machine's drift falls on both alike.
+ */
+async function storageRates(executablePath: string, site: string, backend: MockBackend): Promise<{ log: number[]; bare: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tabwire-bench-profile-'));
+  const context = await chromium.launchPersistentContext(dir, { executablePath, args: chromiumArgs, headless: true });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${site}/bench.html?${new URLSearchParams({ backend: backend.httpUrl, mode: 'socket' })}`);
+    if (!(await poll(() => page.evaluate(() => window.bench?.ready === true), 30_000, 100))) throw new Error('storage page did not start');
+    const total = quick ? 5000 : 20_000;
+    const log = () => page.evaluate((n) => window.bench.logRate(n), total);
+    const bare = () => page.evaluate((n) => window.bench.bareIdbRate(n), total);
+    // Warm up both paths (code, and the profile's database files) before anything is timed.
+    await page.evaluate(() => window.bench.logRate(1000));
+    await page.evaluate(() => window.bench.bareIdbRate(1000));
+    const rates = { log: [] as number[], bare: [] as number[] };
+    for (let r = 0; r < rounds + 2; r++) {
+      const order = r % 2 === 0 ? (['log', 'bare'] as const) : (['bare', 'log'] as const);
+      for (const which of order) rates[which].push(await (which === 'log' ? log() : bare()));
+    }
+    return rates;
+  } finally {
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** End to end: 20,000 events burst through the socket into the worker, until its log counted them all stored. */

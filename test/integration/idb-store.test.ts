@@ -36,6 +36,58 @@ describe('IndexedDB event store', () => {
     expect(kept.map((e) => e.envelope.data.n)).toEqual(Array.from({ length: 500 }, (_, i) => 9500 + i));
   });
 
+  it('keeps the bound without counting or walking rows per batch: one key-range delete per transaction', async () => {
+    const { store: s } = await store('ns', { maxEvents: 500, maxAgeMs: 24 * 3600_000 });
+    const count = vi.spyOn(IDBObjectStore.prototype, 'count');
+    const cursor = vi.spyOn(IDBObjectStore.prototype, 'openCursor');
+    const keys = vi.spyOn(IDBObjectStore.prototype, 'getAllKeys');
+    const deletes = vi.spyOn(IDBObjectStore.prototype, 'delete');
+    try {
+      for (let batch = 0; batch < 8; batch++) {
+        const events = Array.from({ length: 250 }, (_, i) => event(t0 + batch * 250 + i, 'goal.created', { n: batch * 250 + i }));
+        await s.append(events, null, t0 + 10_000);
+      }
+      expect(count).not.toHaveBeenCalled();
+      expect(cursor).not.toHaveBeenCalled();
+      // The namespace's keys are read once, by its first write.
+      expect(keys).toHaveBeenCalledTimes(1);
+      expect(deletes).toHaveBeenCalledTimes(8);
+    } finally {
+      for (const spy of [count, cursor, keys, deletes]) spy.mockRestore();
+    }
+    expect((await s.recent({ limit: 1000 })).map((e) => e.envelope.data.n)).toEqual(Array.from({ length: 500 }, (_, i) => 1500 + i));
+  });
+
+  it('keeps the newest maxEvents when events arrive out of order, re-appended, or onto rows stored before a reopen', async () => {
+    const factory = new IDBFactory();
+    const small = { maxEvents: 5, maxAgeMs: 24 * 3600_000 };
+    const first = await store('ns', small, factory);
+    await first.store.append([0, 1, 2, 3].map((i) => event(t0 + i * 10, 'goal.created', { n: i })), null, t0);
+    first.db.close();
+    const { store: s } = await store('ns', small, factory);
+    const late = event(t0 + 5, 'goal.created', { n: 'late' });
+    const again = event(t0 + 30, 'goal.created', { n: 3 });
+    await s.append([event(t0 + 50, 'goal.created', { n: 5 }), late, again, event(t0 + 40, 'goal.created', { n: 4 })], null, t0);
+    expect((await s.recent({})).map((e) => e.envelope.data.n)).toEqual([1, 2, 3, 4, 5]);
+    await s.append([event(t0 + 1, 'goal.created', { n: 'older than all' })], null, t0);
+    expect((await s.recent({})).map((e) => e.envelope.data.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(await s.count()).toBe(5);
+  });
+
+  it('after a wipe of its endpoint, a store counts only the rows written since (none it knew before survive)', async () => {
+    const factory = new IDBFactory();
+    const small = { maxEvents: 3, maxAgeMs: 24 * 3600_000 };
+    const stores = idbStores({ factory });
+    const s = await stores.open('wss://x/rt|t|u', small);
+    await s.append([0, 1, 2].map((i) => event(t0 + i)), null, t0);
+    await stores.wipePrefix('wss://x/rt|');
+    // Older than the wiped rows: had the store kept counting those, it would cut these.
+    await s.append([-3, -2, -1].map((i) => event(t0 + i, 'goal.created', { n: i })), null, t0);
+    expect((await s.recent({})).map((e) => e.envelope.data.n)).toEqual([-3, -2, -1]);
+    await s.append([-4, 5].map((i) => event(t0 + i, 'goal.created', { n: i })), null, t0);
+    expect((await s.recent({})).map((e) => e.envelope.data.n)).toEqual([-2, -1, 5]);
+  });
+
   it('drops events older than maxAgeMs in the same transaction as the append', async () => {
     const { store: s } = await store('ns', { maxEvents: 1000, maxAgeMs: 60_000 });
     await s.append([event(t0), event(t0 + 30_000), event(t0 + 59_000)], null, t0 + 59_000);
