@@ -2,7 +2,8 @@
  * `tabwire/react`: the hooks app teams write by hand, once. React is an optional
  * peer dependency. Handlers may change on every render without resubscribing
  * (the latest one is called); unmounting unsubscribes. Every hook needs a
- * `<TabwireProvider>` above it and throws without one.
+ * `<TabwireProvider>` above it and throws without one. Domain hooks live with
+ * their backend's entry (PurposePath's: `tabwire/purposepath/react`).
  */
 import {
   type ReactElement,
