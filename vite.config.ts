@@ -69,6 +69,9 @@ function keepWorkerExports(): Plugin {
   };
 }
 
+/** The library's entries that hold hooks: each is marked 'use client'. */
+const reactEntries = new Set(['react', 'purposepath-react']);
+
 export default defineConfig(({ mode, command }) => {
   const define = { __TABWIRE_BUILD__: JSON.stringify(buildId()), __TABWIRE_BUILT_AT__: String(Date.now()) };
   if (mode === 'demo' || (command === 'serve' && !process.env.VITEST)) {
@@ -101,15 +104,19 @@ export default defineConfig(({ mode, command }) => {
       target: 'es2022',
       sourcemap: true,
       lib: {
-        entry: { index: resolve(root, 'src/index.ts'), react: resolve(root, 'src/react.ts') },
+        entry: {
+          index: resolve(root, 'src/index.ts'),
+          react: resolve(root, 'src/react.ts'),
+          'purposepath-react': resolve(root, 'src/purposepath-react.ts'),
+        },
         formats: ['es'],
       },
       rollupOptions: {
         external: ['react', 'react/jsx-runtime'],
-        // The bundler drops directives from sources, so the React entry gets its
+        // The bundler drops directives from sources, so the React entries get their
         // 'use client' back here: Next.js's App Router needs it first in the file.
-        // Only that entry: the client itself is usable from any module.
-        output: { banner: (chunk) => (chunk.isEntry && chunk.name === 'react' ? "'use client';" : '') },
+        // Only those entries: the client itself is usable from any module.
+        output: { banner: (chunk) => (chunk.isEntry && reactEntries.has(chunk.name) ? "'use client';" : '') },
       },
     },
     // The worker the client starts is bundled on its own, at a fixed name, so

@@ -1,6 +1,7 @@
 /**
  * Emit the public type declarations: one bundled file per entry, next to its
- * JavaScript (dist/index.d.ts, dist/react.d.ts, dist/worker.d.ts), holding only
+ * JavaScript (dist/index.d.ts, dist/react.d.ts, dist/purposepath-react.d.ts,
+ * dist/worker.d.ts), holding only
  * what the entry exports. Internals (the RPC, the hosts, the broker) never reach a
  * consumer's editor, and nothing but the entries can be imported from types.
  *
@@ -10,6 +11,10 @@
  * { interface TabwireEvents … }` must reach the hooks too, and a second copy of the
  * interface would not be augmented. Relative, not `tabwire`: node10 resolution has no
  * self-reference, and a linked package would not find itself.
+ *
+ * The PurposePath React entry does the same, one step further: the core hooks and the
+ * provider it builds on come from the React entry's file (`./react.js`), the rest from
+ * the main entry's.
  */
 import { resolve } from 'node:path';
 import { rollup } from 'rollup';
@@ -19,19 +24,31 @@ const root = resolve(import.meta.dirname, '..');
 const reactFiles = new Set([resolve(root, 'src/react.ts'), resolve(root, 'src/tab/react.ts')]);
 
 /** For the React entry: anything but its own two files is the main entry's. */
-const fromMainEntry = {
-  name: 'tabwire:react-types-from-main-entry',
-  async resolveId(source, importer, options) {
-    if (!importer || source === 'react' || source.startsWith('react/')) return null;
-    const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
-    if (!resolved || resolved.external || reactFiles.has(resolved.id)) return resolved;
-    return { id: 'tabwire', external: true };
-  },
-};
+const fromMainEntry = fromEntries('tabwire:react-types-from-main-entry', (id) => (reactFiles.has(id) ? undefined : 'tabwire'));
+
+/** For the PurposePath React entry: its own files stay; the React entry's come from its file, the rest from the main entry's. */
+const purposepathOwn = (id) => id === resolve(root, 'src/purposepath-react.ts') || id.startsWith(resolve(root, 'src/purposepath') + '/');
+const fromReactEntry = fromEntries('tabwire:purposepath-types-from-entries', (id) =>
+  purposepathOwn(id) ? undefined : reactFiles.has(id) ? 'tabwire/react' : 'tabwire',
+);
+
+/** A plugin that takes each source file `entryOf` names (`tabwire`, `tabwire/react`) from that entry's file. */
+function fromEntries(name, entryOf) {
+  return {
+    name,
+    async resolveId(source, importer, options) {
+      if (!importer || source === 'react' || source.startsWith('react/')) return null;
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      const entry = resolved && !resolved.external ? entryOf(resolved.id) : undefined;
+      return entry ? { id: entry, external: true } : resolved;
+    },
+  };
+}
 
 const entries = [
   { input: 'src/index.ts', output: 'dist/index.d.ts', plugins: [] },
   { input: 'src/react.ts', output: 'dist/react.d.ts', plugins: [fromMainEntry] },
+  { input: 'src/purposepath-react.ts', output: 'dist/purposepath-react.d.ts', plugins: [fromReactEntry] },
   { input: 'worker/broker.worker.ts', output: 'dist/worker.d.ts', plugins: [] },
 ];
 
@@ -48,6 +65,6 @@ for (const entry of entries) {
       process.exitCode = 1;
     },
   });
-  await bundle.write({ file: resolve(root, entry.output), format: 'es', paths: { tabwire: './index.js' } });
+  await bundle.write({ file: resolve(root, entry.output), format: 'es', paths: { tabwire: './index.js', 'tabwire/react': './react.js' } });
   await bundle.close();
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { RealtimeEvent } from '../../src/index.ts';
-import { useBroker, useRealtimeGoals } from '../../src/react.ts';
+import { useBroker } from '../../src/react.ts';
+import { useRealtimeGoals } from '../../src/purposepath-react.ts';
 import { type Goal, applyGoalEvent, mergeSeed } from '../goals.ts';
 import { rest } from '../session.ts';
 
@@ -14,8 +15,9 @@ const transitions: Record<string, Array<[label: string, action: string]>> = {
 export function Goals() {
   const broker = useBroker();
   const [goals, setGoals] = useState<Goal[]>([]);
-  const apply = (event: RealtimeEvent) => setGoals((current) => applyGoalEvent(current, event));
-  useRealtimeGoals({ onCreated: apply, onActivated: apply, onResumed: apply, onPaused: apply, onCompleted: apply, onCancelled: apply });
+  // Every goal event folds into the list; the guide-shaped handlers get the payload first, the event second.
+  const apply = (_data: unknown, event: RealtimeEvent) => setGoals((current) => applyGoalEvent(current, event));
+  useRealtimeGoals({ onGoalCreated: apply, onGoalActivated: apply, onGoalResumed: apply, onGoalPaused: apply, onGoalCompleted: apply, onGoalCancelled: apply });
 
   useEffect(() => {
     if (!broker) return;

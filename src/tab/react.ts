@@ -2,7 +2,8 @@
  * `tabwire/react`: the hooks app teams write by hand, once. React is an optional
  * peer dependency. Handlers may change on every render without resubscribing
  * (the latest one is called); unmounting unsubscribes. Every hook needs a
- * `<TabwireProvider>` above it and throws without one.
+ * `<TabwireProvider>` above it and throws without one. Domain hooks live with
+ * their backend's entry (PurposePath's: `tabwire/purposepath/react`).
  */
 import {
   type ReactElement,
@@ -25,7 +26,6 @@ import type { TabwireError } from '../link/errors.ts';
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from '../link/events.ts';
 import type { ConnectOptions } from './options.ts';
 import type { RecentQuery } from '../link/messages.ts';
-import type { TabwireEvents } from '../link/catalogue.ts';
 
 type AnyBroker = Broker<object>;
 
@@ -184,23 +184,14 @@ export function useBroker<M extends object = DefaultEvents>(): Broker<M> | null 
   return useProvidedBroker<M>('useBroker');
 }
 
-/** `useRealtimeEvent`, reporting a missing provider under the name of the hook the app called. */
-function useEventOf<M extends object, P extends PatternOf<M>>(
-  hook: string,
-  pattern: P,
-  handler: (event: EventOf<M, P>) => void,
-): void {
-  const broker = useProvidedBroker<M>(hook);
-  const latest = useLatest(handler);
-  useEffect(() => broker?.on(pattern, (event) => latest.current(event)), [broker, pattern, latest]);
-}
-
 /** Call `handler` for each event matching `pattern` (exact type, `prefix.*` or `*`). */
 export function useRealtimeEvent<M extends object = DefaultEvents, P extends PatternOf<M> = PatternOf<M>>(
   pattern: P,
   handler: (event: EventOf<M, P>) => void,
 ): void {
-  useEventOf<M, P>('useRealtimeEvent', pattern, handler);
+  const broker = useProvidedBroker<M>('useRealtimeEvent');
+  const latest = useLatest(handler);
+  useEffect(() => broker?.on(pattern, (event) => latest.current(event)), [broker, pattern, latest]);
 }
 
 type Subscribe = (notify: () => void) => () => void;
@@ -366,58 +357,4 @@ function followRecent<M extends object, P extends PatternOf<M>>(
     off();
     offState();
   };
-}
-
-type Handler<T extends keyof TabwireEvents> = (event: RealtimeEvent<T, TabwireEvents[T]>) => void;
-
-export interface GoalHandlers {
-  onCreated?: Handler<'goal.created'>;
-  onActivated?: Handler<'goal.activated'>;
-  onCompleted?: Handler<'goal.completed'>;
-  onCancelled?: Handler<'goal.cancelled'>;
-  onPaused?: Handler<'goal.paused'>;
-  onResumed?: Handler<'goal.resumed'>;
-  onActivity?: Handler<'goal.activity.created'>;
-}
-
-export interface GoalActivityHandlers extends Omit<GoalHandlers, 'onCreated'> {
-  onDecision?: Handler<'decision.created'>;
-  /** Any event about this goal, after the specific handler. */
-  onAny?: (event: RealtimeEvent) => void;
-}
-
-const goalHandlerOf: Record<string, keyof GoalActivityHandlers | 'onCreated'> = {
-  'goal.created': 'onCreated',
-  'goal.activated': 'onActivated',
-  'goal.completed': 'onCompleted',
-  'goal.cancelled': 'onCancelled',
-  'goal.paused': 'onPaused',
-  'goal.resumed': 'onResumed',
-  'goal.activity.created': 'onActivity',
-  'decision.created': 'onDecision',
-};
-
-function callGoalHandler(handlers: GoalActivityHandlers & GoalHandlers, event: RealtimeEvent): void {
-  // Own keys only: a server may name a type `constructor` or `toString`.
-  const name = Object.hasOwn(goalHandlerOf, event.type) ? goalHandlerOf[event.type] : undefined;
-  const handler = name ? (handlers[name] as ((event: RealtimeEvent) => void) | undefined) : undefined;
-  handler?.(event);
-}
-
-/** Every goal event of the tenant, routed to `onCreated`, `onCompleted`, … */
-export function useRealtimeGoals(handlers: GoalHandlers): void {
-  const latest = useLatest(handlers);
-  useEventOf('useRealtimeGoals', 'goal.*', (event) => callGoalHandler(latest.current, event as RealtimeEvent));
-}
-
-/** What happens to one goal: its status changes, activities and decisions. */
-export function useGoalActivity(goalId: string, handlers: GoalActivityHandlers): void {
-  const latest = useLatest(handlers);
-  const route = (event: RealtimeEvent) => {
-    if (event.data.goalId !== goalId) return;
-    callGoalHandler(latest.current, event);
-    latest.current.onAny?.(event);
-  };
-  useEventOf('useGoalActivity', 'goal.*', (event) => route(event as RealtimeEvent));
-  useEventOf('useGoalActivity', 'decision.created', (event) => route(event as RealtimeEvent));
 }

@@ -87,7 +87,8 @@ void known;
 `;
 
 const reactApp = `
-import { TabwireProvider, useConnectionState, useRealtimeEvent, useRecentEvents, useGoalActivity } from 'tabwire/react';
+import { TabwireProvider, useConnectionState, useRealtimeEvent, useRecentEvents } from 'tabwire/react';
+import { RealtimeProvider, useGoalActivity, useRealtimeConnection, useRealtimeGoals } from 'tabwire/purposepath/react';
 
 declare module 'tabwire' {
   interface TabwireEvents { 'chat.typing': { who: string } }
@@ -100,13 +101,23 @@ export function Feed({ goalId }: { goalId: string }) {
   // An event the app declared on 'tabwire' is typed in the hooks too.
   useRealtimeEvent('chat.typing', (e) => { const who: string = e.data.who; void who; });
   useGoalActivity(goalId, { onCompleted: (e) => console.log(e.data.completedBy) });
-  return <div>{state} {loading ? '…' : events.map((e) => e.data.goalId).join()}</div>;
+  // The PurposePath guide's shapes, from their own entry: payload first.
+  useGoalActivity({ goalId, onPaused: (data) => console.log(data.reason) });
+  useRealtimeGoals({ onGoalCompleted: (data, event) => console.log(data.finalNotes, event.eventId) });
+  const { isConnected, isEnabled, stats } = useRealtimeConnection();
+  return <div>{state} {String(isConnected && isEnabled)} {stats?.tabs} {loading ? '…' : events.map((e) => e.data.goalId).join()}</div>;
 }
 
 export const App = () => (
   <TabwireProvider options={{ url: 'wss://x/realtime', getToken: () => 't' }}>
     <Feed goalId="g1" />
   </TabwireProvider>
+);
+
+export const FlaggedApp = ({ realtime }: { realtime: boolean }) => (
+  <RealtimeProvider enabled={realtime} options={{ url: 'wss://x/realtime', getToken: () => 't' }}>
+    <Feed goalId="g1" />
+  </RealtimeProvider>
 );
 `;
 

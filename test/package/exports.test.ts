@@ -24,7 +24,7 @@ describe('package exports', () => {
 
   it('declares each entry in one bundled file holding only the public surface', () => {
     const declarations = readdirSync(resolve(repo, 'dist'), { recursive: true }).map(String).filter((name) => name.endsWith('.d.ts'));
-    expect(declarations.sort()).toEqual(['index.d.ts', 'react.d.ts', 'worker.d.ts']);
+    expect(declarations.sort()).toEqual(['index.d.ts', 'purposepath-react.d.ts', 'react.d.ts', 'worker.d.ts']);
     const index = readFileSync(resolve(repo, 'dist/index.d.ts'), 'utf8');
     // Internals: the RPC, the hosts, the broker, the link's messages.
     for (const internal of ['RpcClient', 'createRpcClient', 'Host', 'AttachRequest', 'StreamMessage', 'BrokerConfig', 'resolveConfig', 'sanitizeBrokerConfig']) {
@@ -34,12 +34,34 @@ describe('package exports', () => {
     const react = readFileSync(resolve(repo, 'dist/react.d.ts'), 'utf8');
     expect(react).toMatch(/from '\.\/index\.js'/);
     expect(react).not.toMatch(/interface TabwireEvents/);
+    // The PurposePath hooks build on the React entry's provider and hooks: one context, one copy.
+    const purposepath = readFileSync(resolve(repo, 'dist/purposepath-react.d.ts'), 'utf8');
+    expect(purposepath).toMatch(/from '\.\/react\.js'/);
+    expect(purposepath).toMatch(/from '\.\/index\.js'/);
+    expect(purposepath).not.toMatch(/interface TabwireEvents|declare function useConnectionState/);
   });
 
-  it("marks only the React entry as a client module ('use client' first)", () => {
+  it('offers the PurposePath hooks at tabwire/purposepath/react, and no longer in tabwire/react', () => {
+    expect(pkg.exports['./purposepath/react']).toEqual({ types: './dist/purposepath-react.d.ts', default: './dist/purposepath-react.js' });
+    // It shares the React entry's code (its context above all) rather than a copy of it:
+    // both import the chunk that holds the core hooks, and it has no state hook of its own.
+    const imports = (file: string) => new Set([...readFileSync(resolve(repo, 'dist', file), 'utf8').matchAll(/from "\.\/([^"]+)"/g)].map((m) => m[1]));
+    const shared = [...imports('purposepath-react.js')].filter((chunk) => imports('react.js').has(chunk));
+    expect(shared).not.toEqual([]);
+    expect(readFileSync(resolve(repo, 'dist/purposepath-react.js'), 'utf8')).not.toMatch(/useSyncExternalStore/);
+    const react = readFileSync(resolve(repo, 'dist/react.d.ts'), 'utf8');
+    for (const hook of ['useGoalActivity', 'useRealtimeGoals']) expect(react).not.toMatch(new RegExp(`\\b${hook}\\b`));
+    const declared = readFileSync(resolve(repo, 'dist/purposepath-react.d.ts'), 'utf8');
+    for (const name of ['RealtimeProvider', 'useRealtimeEvent', 'useRealtimeConnection', 'useGoalActivity', 'useRealtimeGoals']) {
+      expect(declared, name).toMatch(new RegExp(`export \\{[^}]*\\b${name}\\b`));
+    }
+  });
+
+  it("marks only the React entries as client modules ('use client' first)", () => {
     // Next.js's App Router needs the directive as the file's first statement to import the hooks from a server component.
     const directive = /^\s*['"]use client['"];?/;
     expect(readFileSync(resolve(repo, 'dist/react.js'), 'utf8')).toMatch(directive);
+    expect(readFileSync(resolve(repo, 'dist/purposepath-react.js'), 'utf8')).toMatch(directive);
     expect(readFileSync(resolve(repo, 'dist/index.js'), 'utf8')).not.toMatch(directive);
   });
 });

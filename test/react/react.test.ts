@@ -10,10 +10,8 @@ import {
   TabwireProvider,
   useBroker,
   useConnectionState,
-  useGoalActivity,
   useRealtimeError,
   useRealtimeEvent,
-  useRealtimeGoals,
   useRecentEvents,
   useResync,
   useUpgrade,
@@ -169,50 +167,6 @@ describe('tabwire/react', () => {
     expect(view.events).toEqual([]);
   });
 
-  it('useGoalActivity routes one goal’s events to its handlers and ignores other goals', () => {
-    const calls: string[] = [];
-    render(() => {
-      useGoalActivity('g1', {
-        onActivity: (e) => calls.push(`activity:${e.data.title}`),
-        onCompleted: (e) => calls.push(`completed:${e.data.goalId}`),
-        onDecision: (e) => calls.push(`decision:${e.data.decision}`),
-        onAny: (e) => calls.push(`any:${e.type}`),
-      });
-      return null;
-    });
-    act(() => {
-      broker.emit('goal.activity.created', { goalId: 'g1', title: 'note' });
-      broker.emit('goal.activity.created', { goalId: 'g2', title: 'other goal' });
-      broker.emit('decision.created', { goalId: 'g1', decision: 'go' });
-      broker.emit('goal.completed', { goalId: 'g1' });
-    });
-    expect(calls).toEqual([
-      'activity:note',
-      'any:goal.activity.created',
-      'decision:go',
-      'any:decision.created',
-      'completed:g1',
-      'any:goal.completed',
-    ]);
-  });
-
-  it('useRealtimeGoals routes every goal event by type', () => {
-    const calls: string[] = [];
-    render(() => {
-      useRealtimeGoals({
-        onCreated: (e) => calls.push(`created:${e.data.title}`),
-        onPaused: (e) => calls.push(`paused:${e.data.goalId}`),
-      });
-      return null;
-    });
-    act(() => {
-      broker.emit('goal.created', { goalId: 'g9', title: 'New' });
-      broker.emit('goal.paused', { goalId: 'g9' });
-      broker.emit('action.created', { goalId: 'g9' });
-    });
-    expect(calls).toEqual(['created:New', 'paused:g9']);
-  });
-
   it('hooks wait quietly for a provider that has not connected yet', () => {
     const renders: string[] = [];
     const Component = () => {
@@ -299,8 +253,6 @@ describe('outside <TabwireProvider>', () => {
     ['useRecentEvents', () => useRecentEvents()],
     ['useRealtimeError', () => useRealtimeError(() => {})],
     ['useUpgrade', () => useUpgrade()],
-    ['useRealtimeGoals', () => useRealtimeGoals({})],
-    ['useGoalActivity', () => useGoalActivity('g1', {})],
   ];
   it.each(hooks)('%s throws a clear error', (name, hook) => {
     const Component = () => (hook(), null);

@@ -2,7 +2,8 @@
 /**
  * A server render of the provider and every hook: no browser global is
  * touched, nothing is connected, nothing warns, and the output is the initial
- * state a client hydrates from.
+ * state a client hydrates from. (The PurposePath hooks' server render is in
+ * purposepath.test.ts.)
  */
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
@@ -11,10 +12,8 @@ import {
   TabwireProvider,
   useBroker,
   useConnectionState,
-  useGoalActivity,
   useRealtimeError,
   useRealtimeEvent,
-  useRealtimeGoals,
   useRecentEvents,
   useResync,
   useUpgrade,
@@ -63,8 +62,6 @@ function Feed() {
   useRealtimeEvent('*', () => {});
   useResync(() => {});
   useRealtimeError(() => {});
-  useRealtimeGoals({ onCreated: () => {} });
-  useGoalActivity('g1', { onAny: () => {} });
   const facts = [`broker:${broker ? 'yes' : 'none'}`, `state:${state}`, `loading:${loading}`, `events:${events.length}`];
   return createElement('p', null, [...facts, `upgrade:${notice?.buildId ?? 'none'}`].join(' '));
 }

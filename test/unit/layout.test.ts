@@ -5,6 +5,8 @@
  *  - broker/ imports broker/ and link/, never tab/;
  *  - tab/ imports tab/ and link/; only the hosts (tab/hosts/) reach the broker, and the
  *    rest of tab/ loads the hosts that do lazily (dynamic import), so the client entry stays small;
+ *  - purposepath/ (the PurposePath hooks) imports purposepath/, the core React bindings
+ *    (tab/react.ts) and link/: it is built on the public hooks, never on the broker;
  *  - worker/ (the SharedWorker entry) imports broker/ and link/.
  * docs/architecture.md draws the same picture.
  */
@@ -54,6 +56,9 @@ function broken(edge: Import): string | undefined {
     }
     return within(to, 'src/tab', 'src/link', 'worker') ? undefined : 'tab/ imports tab/ and link/';
   }
+  if (within(from, 'src/purposepath')) {
+    return within(to, 'src/purposepath', 'src/link') || to === 'src/tab/react.ts' ? undefined : 'purposepath/ imports purposepath/, tab/react.ts and link/';
+  }
   if (within(from, 'worker')) return within(to, 'src/broker', 'src/link') ? undefined : 'worker/ imports broker/ and link/';
   return undefined;
 }
@@ -82,6 +87,6 @@ describe('layout', () => {
 
   it('has no file left where the old layout put it', () => {
     expect(sources('worker')).toEqual(['worker/broker.worker.ts']);
-    expect(readdirSync(join(repo, 'src')).sort()).toEqual(['broker', 'index.ts', 'link', 'react.ts', 'tab']);
+    expect(readdirSync(join(repo, 'src')).sort()).toEqual(['broker', 'index.ts', 'link', 'purposepath', 'purposepath-react.ts', 'react.ts', 'tab']);
   });
 });

@@ -1,0 +1,70 @@
+// @vitest-environment node
+/**
+ * A server render of `tabwire/purposepath/react`: its provider and every hook
+ * render with renderToString, touch no browser global, connect nothing and
+ * warn about nothing. (Its own file: the environment is chosen per file, and
+ * purposepath.test.ts needs a DOM.)
+ */
+import { createElement } from 'react';
+import { renderToString } from 'react-dom/server';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import {
+  RealtimeProvider,
+  useGoalActivity,
+  useRealtimeConnection,
+  useRealtimeEvent,
+  useRealtimeGoals,
+} from '../../src/purposepath-react.ts';
+
+// React 19 no longer warns about useLayoutEffect in a server render; React 18 did.
+// Its warning is played here, so this test holds for both.
+vi.mock('react', async (importOriginal) => {
+  const react = await importOriginal<typeof import('react')>();
+  const useLayoutEffect: typeof react.useLayoutEffect = (effect, deps) => {
+    console.error('Warning: useLayoutEffect does nothing on the server (as React 18 warned).');
+    return react.useLayoutEffect(effect, deps);
+  };
+  return { ...react, default: { ...react, useLayoutEffect }, useLayoutEffect };
+});
+
+const browserGlobals = ['window', 'document', 'navigator'] as const;
+let touched: string[];
+const saved = new Map<string, PropertyDescriptor | undefined>();
+
+beforeEach(() => {
+  // Installed after the imports: only what the render itself does is watched.
+  touched = [];
+  for (const name of browserGlobals) {
+    saved.set(name, Object.getOwnPropertyDescriptor(globalThis, name));
+    Object.defineProperty(globalThis, name, { configurable: true, get: () => void touched.push(name) });
+  }
+});
+afterEach(() => {
+  for (const name of browserGlobals) {
+    const descriptor = saved.get(name);
+    if (descriptor) Object.defineProperty(globalThis, name, descriptor);
+    else delete (globalThis as Record<string, unknown>)[name];
+  }
+  vi.restoreAllMocks();
+});
+
+function Dashboard() {
+  const { isConnected, connectionState, stats, isEnabled } = useRealtimeConnection();
+  useRealtimeEvent({ eventType: 'goal.created', onEvent: () => {}, enabled: true, dependencies: [] });
+  useRealtimeGoals({ onGoalCreated: () => {}, onAnyGoalEvent: () => {} });
+  useGoalActivity({ goalId: 'g1', onCompleted: () => {} });
+  useGoalActivity('g1', { onAny: () => {} });
+  const facts = [`connected:${isConnected}`, `state:${connectionState}`, `stats:${stats ? 'yes' : 'none'}`, `enabled:${isEnabled}`];
+  return createElement('p', null, facts.join(' '));
+}
+
+it.each([true, false])('renders on the server (enabled: %s) without browser globals or warnings', (enabled) => {
+  const errors = vi.spyOn(console, 'error');
+  const warnings = vi.spyOn(console, 'warn');
+  const options = { url: 'wss://example.test/ws', getToken: () => 'token' };
+  const html = renderToString(createElement(RealtimeProvider, { options, enabled }, createElement(Dashboard)));
+  expect(html).toBe(`<p>connected:false state:idle stats:none enabled:${enabled}</p>`);
+  expect(touched).toEqual([]);
+  expect(errors).not.toHaveBeenCalled();
+  expect(warnings).not.toHaveBeenCalled();
+});
