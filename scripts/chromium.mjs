@@ -4,7 +4,8 @@
  * apt-get when we can (root or passwordless sudo); otherwise fail with the
  * exact command to run. Prints the path on stdout when run directly.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { aptInstall } from './apt.mjs';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export const chromiumArgs = [
@@ -24,21 +25,7 @@ function works(path) {
 }
 
 function install() {
-  const asRoot = process.getuid?.() === 0;
-  const sudo = !asRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
-  if (!asRoot && !sudo) return false;
-  const run = (args) => {
-    const [cmd, ...rest] = asRoot ? args : ['sudo', '-n', ...args];
-    execFileSync(cmd, rest, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  };
-  console.error('tabwire: Chromium not found; installing Debian\'s chromium with apt-get (about 30 s)…');
-  try {
-    run(['apt-get', 'update', '-qq']);
-    run(['apt-get', 'install', '-y', '-qq', 'chromium']);
-    return true;
-  } catch {
-    return false;
-  }
+  return aptInstall(['chromium'], "Chromium not found; installing Debian's chromium with apt-get (about 30 s)…");
 }
 
 /** The path of a working Chromium; installs it if needed and possible, else throws with the fix. */

@@ -6,7 +6,8 @@
  * installed with apt-get when we can (root or passwordless sudo). Otherwise the apt-get
  * line is printed and the engines that cannot run are reported as skipped, with why.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { aptInstall } from './apt.mjs';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
 const packages = { firefox: 'firefox-esr', webkit: 'webkit2gtk-driver', xvfb: 'xvfb' };
@@ -54,21 +55,7 @@ function missingPackages(found) {
 }
 
 function install(names) {
-  const asRoot = process.getuid?.() === 0;
-  const sudo = !asRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
-  if (!asRoot && !sudo) return false;
-  const run = (args) => {
-    const [cmd, ...rest] = asRoot ? args : ['sudo', '-n', ...args];
-    execFileSync(cmd, rest, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  };
-  console.error(`tabwire: installing ${names.join(', ')} with apt-get (a minute or two)…`);
-  try {
-    run(['apt-get', 'update', '-qq']);
-    run(['apt-get', 'install', '-y', '-qq', ...names]);
-    return true;
-  } catch {
-    return false;
-  }
+  return aptInstall(names, `installing ${names.join(', ')} with apt-get (a minute or two)…`);
 }
 
 /**

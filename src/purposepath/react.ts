@@ -8,8 +8,9 @@
  * whole event follows as a second argument, for its `eventId`, `timestamp` or
  * `replayed`. Handlers may change on every render without resubscribing.
  */
-import { type ReactElement, createContext, createElement, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { type ReactElement, createContext, createElement, useContext, useEffect, useMemo, useState } from 'react';
 import { TabwireProvider, type TabwireProviderProps, useBroker, useConnectionState } from '../tab/react.ts';
+import { useLatest } from '../tab/react-latest.ts';
 import type { TabwireEvents } from '../link/catalogue.ts';
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from '../link/events.ts';
 import type { ConnectionStatus } from '../link/states.ts';
@@ -43,17 +44,6 @@ function useBrokerFor<M extends object>(hook: string) {
   }
 }
 
-/** Layout effect in the browser, plain effect on the server (where neither runs, but React 18 warns). */
-const useIsomorphicLayoutEffect =
-  typeof window !== 'undefined' && typeof document !== 'undefined' ? useLayoutEffect : useEffect;
-
-function useLatest<T>(value: T): { readonly current: T } {
-  const ref = useRef(value);
-  useIsomorphicLayoutEffect(() => {
-    ref.current = value;
-  });
-  return ref;
-}
 
 /** One subscription while `enabled`, calling the latest `handler`. */
 function useSubscription<M extends object, P extends PatternOf<M>>(

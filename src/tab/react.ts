@@ -13,13 +13,13 @@ import {
   useCallback,
   useContext,
   useEffect,
-  useLayoutEffect,
   useMemo,
   useRef,
   useState,
   useSyncExternalStore,
 } from 'react';
 import { type Broker, type UpgradeNotice, connectBroker } from './client.ts';
+import { useLatest } from './react-latest.ts';
 import type { ConnectionStatus } from '../link/states.ts';
 import type { ResyncSignal } from '../link/states.ts';
 import type { TabwireError } from '../link/errors.ts';
@@ -40,21 +40,6 @@ const BrokerContext = createContext<AnyBroker | null | undefined>(undefined);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type BrokerOfAnyMap = Broker<any>;
 
-/**
- * A layout effect in the browser, a plain effect on the server: neither runs
- * there, but React 18 warns about useLayoutEffect during a server render.
- */
-const useIsomorphicLayoutEffect =
-  typeof window !== 'undefined' && typeof document !== 'undefined' ? useLayoutEffect : useEffect;
-
-/** Keep a ref to the latest value, updated before effects and events run. */
-function useLatest<T>(value: T): { readonly current: T } {
-  const ref = useRef(value);
-  useIsomorphicLayoutEffect(() => {
-    ref.current = value;
-  });
-  return ref;
-}
 
 /** The provider's broker (null until it has connected); throws, naming `hook`, without a provider. */
 function useProvidedBroker<M extends object>(hook: string): Broker<M> | null {

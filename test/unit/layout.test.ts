@@ -57,7 +57,8 @@ function broken(edge: Import): string | undefined {
     return within(to, 'src/tab', 'src/link', 'worker') ? undefined : 'tab/ imports tab/ and link/';
   }
   if (within(from, 'src/purposepath')) {
-    return within(to, 'src/purposepath', 'src/link') || to === 'src/tab/react.ts' ? undefined : 'purposepath/ imports purposepath/, tab/react.ts and link/';
+    const react = to === 'src/tab/react.ts' || to === 'src/tab/react-latest.ts';
+    return within(to, 'src/purposepath', 'src/link') || react ? undefined : 'purposepath/ imports purposepath/, the React bindings of tab/ and link/';
   }
   if (within(from, 'worker')) return within(to, 'src/broker', 'src/link') ? undefined : 'worker/ imports broker/ and link/';
   return undefined;
