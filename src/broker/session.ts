@@ -44,6 +44,8 @@ export class BrokerSession {
    * Server time the current session began, when it began after a logout or another user in this
    * broker: replays never reach before it. `pending`: set at the next handshake.
    */
+  /** From a logout until the next handshake: no session that a queued message could belong to. */
+  #loggedOut = false;
   #replayFloor: number | 'pending' | undefined;
   readonly #outbox: Outbox<Outgoing>;
 
@@ -90,6 +92,7 @@ export class BrokerSession {
   authenticated(session: Session, at: number): void {
     const previous = sessionIdentity(this.#current);
     this.#current = session;
+    this.#loggedOut = false;
     if (previous !== undefined && previous !== sessionIdentity(session)) this.end();
     // The server's clock where it said (gap bounds are server time), else ours.
     this.#openedAt = Number.isNaN(at) ? this.#clock.now() : at;
@@ -108,6 +111,7 @@ export class BrokerSession {
   forget(): void {
     this.#current = undefined;
     this.#serverClock = undefined;
+    this.#loggedOut = true;
   }
 
   /** The server's clock now, as the last handshake told it; our wall clock before any. */
@@ -135,6 +139,12 @@ export class BrokerSession {
   /** Queue a message of `tabId` until the socket is open again, under the current session. */
   queue(text: string, tabId: string, status: ConnectionStatus): Promise<boolean> {
     return new Promise((resolve, reject) => {
+      // Between a logout and the next handshake nobody's session is open: queued, the message would
+      // go out under whoever logs in next.
+      if (this.#loggedOut) {
+        reject(errorData('CLOSED', 'not sent: logged out, and no new session has connected yet'));
+        return;
+      }
       const item = { text, resolve, reject, session: sessionIdentity(this.#current), tabId };
       if (this.#outbox.push(item) === 'full') {
         reject(errorData('BUFFER_FULL', `upstream buffer full (${this.#config.maxBufferedMessages} messages) while ${status}`));

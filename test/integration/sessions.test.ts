@@ -96,6 +96,22 @@ describe('sessions never mix', () => {
     expect((await stats(world)).outbox).toBe(0);
   });
 
+  it('refuses a send made after logout, before any new session connected, instead of queueing it for the next login', async () => {
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    await tab.call('logout');
+    world.backend.setAccepting(false);
+    await tab.call('reconnect');
+    await until(() => expect(tab.status).not.toBe('closed'));
+    await expect(tab.call('send', { action: 'broadcast', data: { from: 'nobody' } })).rejects.toMatchObject({ data: { code: 'CLOSED' } });
+    world.login('tenant-123', 'user-next');
+    world.backend.setAccepting(true);
+    await until(async () => expect((await stats(world)).session?.userId).toBe('user-next'), 5000);
+    await pause(100);
+    expect(world.backend.stats().received).toEqual([]);
+  });
+
   it('discards a token refresh that finishes after logout instead of using it for the next login', async () => {
     world = await createWorld();
     const alice = world.backend.login('tenant-123', 'user-alice');
