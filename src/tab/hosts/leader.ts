@@ -13,11 +13,14 @@
  * Locks, channels, time and the broker come in `LeaderDeps`: the browser's by
  * default, fakes in Node tests. Durations are measured on the monotonic clock.
  */
-import { type BrowserBroker, startBrowserBroker } from '../../broker/browser-broker.ts';
 import { TabwireError } from '../../link/errors.ts';
 import type { Host } from './host.ts';
-import { type Clock, type TimerHandle, systemClock } from '../../broker/ports.ts';
-import type { Endpoint } from '../../link/rpc.ts';
+import type { Clock, TimerHandle } from '../../broker/ports.ts';
+import { FollowerChannels } from './follower-channels.ts';
+import { type LeaderChannel, type LeaderDeps, browserLeaderDeps } from './leader-deps.ts';
+
+export { FollowerChannels } from './follower-channels.ts';
+export type { LeaderBroker, LeaderChannel, LeaderDeps, LeaderLocks } from './leader-deps.ts';
 
 type Hello =
   /** The leader: on start, every heartbeat, and in answer to a probe. */
@@ -47,56 +50,8 @@ const rejoinAfterMs = 1000;
  */
 const joinWithinMs = 10_000;
 
-/** A follower that joined and has not attached after this long (ms) is dropped, its channels closed. */
-const attachWithinMs = 5000;
-
 /** A page whose last broker closed stops standing for leader after this long (ms): a tab re-attaching after its leader died keeps its place. */
 const withdrawAfterMs = 1000;
-
-/** The slice of the Web Locks API the election uses. */
-export interface LeaderLocks {
-  request(name: string, options: { steal?: boolean; signal?: AbortSignal }, callback: () => Promise<void> | void): Promise<unknown>;
-}
-
-/** A BroadcastChannel, as far as the election uses one. */
-export interface LeaderChannel extends Endpoint {
-  close(): void;
-}
-
-/** The broker a leader runs (see `startBrowserBroker`). */
-export interface LeaderBroker {
-  brokerId: string;
-  /** Resolves once the broker holds its own lock; serve no tab before. */
-  ready: Promise<void>;
-  broker: Pick<BrowserBroker['broker'], 'accept'> & {
-    /** The attached tabs, by tab id: how the leader sees a follower attach and leave. */
-    readonly tabs: { get(id: string): object | undefined };
-  };
-  stop(): Promise<void>;
-}
-
-/** What the election reaches for. */
-export interface LeaderDeps {
-  locks: LeaderLocks;
-  Channel: new (name: string) => LeaderChannel;
-  /** Every duration uses `monotonic()`: a wall clock set back must not stall a take-over. */
-  clock: Clock;
-  random: () => number;
-  startBroker(buildId: string): LeaderBroker;
-}
-
-let browserDeps: LeaderDeps | undefined;
-
-/** The browser's locks, channels and clock, and its broker; made on first use (globals read late). */
-export function browserLeaderDeps(): LeaderDeps {
-  return (browserDeps ??= {
-    locks: { request: (name, options, callback) => navigator.locks.request(name, options, callback) },
-    Channel: BroadcastChannel,
-    clock: systemClock,
-    random: () => Math.random(),
-    startBroker: (buildId) => startBrowserBroker({ buildId, mode: 'leader' }, location.href),
-  });
-}
 
 /** Call `tick` every `ms` on `clock` until the returned function is called. */
 function every(clock: Clock, ms: number, tick: () => void): () => void {
@@ -114,66 +69,6 @@ function every(clock: Clock, ms: number, tick: () => void): () => void {
     stopped = true;
     clock.clearTimeout(handle);
   };
-}
-
-/**
- * The leader's channel pair per follower tab, served by its broker. A pair is
- * dropped once its tab left the broker (detached, or its lock released), and
- * when no attach followed the join within `attachWithinMs`: without that, the
- * map grew by a pair for every tab that ever joined. Checked on `sweep`.
- */
-export class FollowerChannels {
-  readonly #pairs = new Map<string, {
-    channels: LeaderChannel[];
-    joinedAt: number;
-    /** The broker's tab of this id when the pair opened (an earlier attach): not ours. */
-    before: object | undefined;
-    /** The broker's tab attached over this pair, once it did. */
-    tab: object | undefined;
-  }>();
-  readonly #name: string;
-  readonly #local: LeaderBroker;
-  readonly #deps: Pick<LeaderDeps, 'Channel' | 'clock'>;
-
-  constructor(name: string, local: LeaderBroker, deps: Pick<LeaderDeps, 'Channel' | 'clock'>) {
-    this.#name = name;
-    this.#local = local;
-    this.#deps = deps;
-  }
-
-  get size(): number {
-    return this.#pairs.size;
-  }
-
-  /** Open `tab`'s pair and serve it; a tab joining again (it doubted us) gets a fresh one, as two of one name would answer twice. */
-  open(tab: string): void {
-    this.#drop(tab);
-    const control = new this.#deps.Channel(`${this.#name}|ctl|${tab}`);
-    const stream = new this.#deps.Channel(`${this.#name}|st|${tab}`);
-    const before = this.#local.broker.tabs.get(tab);
-    this.#pairs.set(tab, { channels: [control, stream], joinedAt: this.#deps.clock.monotonic(), before, tab: undefined });
-    this.#local.broker.accept(control, stream);
-  }
-
-  /** Drop the pairs of tabs that left the broker, or that joined and never attached. */
-  sweep(): void {
-    const now = this.#deps.clock.monotonic();
-    for (const [id, pair] of this.#pairs) {
-      const current = this.#local.broker.tabs.get(id);
-      if (pair.tab === undefined && current !== undefined && current !== pair.before) pair.tab = current;
-      const gone = pair.tab !== undefined ? current !== pair.tab : now - pair.joinedAt >= attachWithinMs;
-      if (gone) this.#drop(id);
-    }
-  }
-
-  closeAll(): void {
-    for (const id of [...this.#pairs.keys()]) this.#drop(id);
-  }
-
-  #drop(tab: string): void {
-    for (const channel of this.#pairs.get(tab)?.channels ?? []) channel.close();
-    this.#pairs.delete(tab);
-  }
 }
 
 /** Each page's candidacies by name; a page is one `LeaderDeps` (the browser's: this page). */
