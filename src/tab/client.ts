@@ -10,7 +10,9 @@ import type { ResyncSignal } from '../link/states.ts';
 import { isValidPattern, matches } from '../link/patterns.ts';
 import { TabwireError, type TabwireErrorCode, type TabwireErrorData } from '../link/errors.ts';
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from '../link/events.ts';
-import { type Host, type Sharing, type Target, hostName, workerHost, workerOptions } from './hosts/host.ts';
+import { type Host, type Sharing, type Target, hostName } from './hosts/host.ts';
+import type { TabChannel, TabEnvironment } from './environment.ts';
+import { browserEnvironment } from './browser-environment.ts';
 import { type AttachReply, type AttachRequest, type StreamMessage, type TabAnswer, type UpgradeNotice, linkVersion } from '../link/messages.ts';
 import { type ConnectOptions, type CookieConnectOptions, resolveConfig } from './options.ts';
 import type { RecentQuery } from '../link/messages.ts';
@@ -119,12 +121,6 @@ interface Link {
   watch: AbortController;
 }
 
-function report(error: unknown): void {
-  // An app handler threw: surface it like an event listener would, without stopping the others.
-  if (typeof reportError === 'function') reportError(error);
-  else setTimeout(() => { throw error; });
-}
-
 /**
  * What `connected` rejects with, by the state (or `closed` by its reason) that a connection which
  * never opened will not leave by itself. `closed` after `logout` is left: `reconnect()` follows a login.
@@ -141,26 +137,8 @@ function toTabwireError(error: unknown): TabwireError {
   return new TabwireError({ code: 'INTERNAL', message: (error as Error)?.message ?? String(error) });
 }
 
-/**
- * The bundled SharedWorker, written the way bundlers recognise a worker (a `new URL` literal, a
- * literal `type`). The library build points it at `./worker.js` beside the client, so an app's
- * bundler (Vite, webpack 5, Turbopack) finds the file and serves it from the app's origin.
- */
-function bundledWorker(name: string): SharedWorker {
-  return new SharedWorker(new URL('../../worker/broker.worker.ts', import.meta.url), { type: 'module', name, extendedLifetime: true } as WorkerOptions);
-}
-
-/** Web Locks: missing outside secure contexts (plain http on a LAN address). Brokers and leaders need them. */
-const hasLocks = () => typeof navigator !== 'undefined' && !!navigator.locks;
-
-/** Whether tabs here can elect a leader (Web Locks and BroadcastChannel). */
-const canLead = () => hasLocks() && typeof BroadcastChannel === 'function';
-
 /** The best way to share available here, or the one asked for if it is available. */
-function pickSharing(wanted: ConnectOptions['sharing']): Sharing {
-  // A SharedWorker starts in an insecure context too, but its broker could not hold its lock there.
-  const worker = typeof SharedWorker === 'function' && hasLocks();
-  const leader = canLead();
+function pickSharing(wanted: ConnectOptions['sharing'], { worker, leader }: TabEnvironment['available']): Sharing {
   if ((wanted === 'worker' && !worker) || (wanted === 'leader' && !leader)) {
     throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `sharing '${wanted}' is not available in this browser` });
   }
@@ -181,9 +159,18 @@ const brokerSessionWaitMs = recentSessionWaitMs;
 const identity = (event: RealtimeEvent) => eventKey(event);
 
 export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions | CookieConnectOptions): Broker<M> {
+  return connectTab<M>(options, browserEnvironment(options.worker));
+}
+
+/** `connectBroker` in a given environment: the browser's, or an in-process broker's in Node tests. */
+export function connectTab<M extends object = DefaultEvents>(options: ConnectOptions | CookieConnectOptions, env: TabEnvironment): Broker<M> {
+  const { clock } = env;
+  const setTimeout = (callback: () => void, ms: number) => clock.setTimeout(callback, ms);
+  const clearTimeout = (handle: unknown) => clock.clearTimeout(handle);
+  const report = (error: unknown) => env.report(error);
   const config = resolveConfig(options);
   const buildId = options.buildId ?? tabwireBuild;
-  const sharing = pickSharing(options.sharing);
+  const sharing = pickSharing(options.sharing, env.available);
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
   const tabId = randomId();
   const lockName = `tabwire-tab:${tabId}`;
@@ -226,7 +213,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   /** Tell the error listeners: one `TabwireError` for all of them, `cause` what failed underneath here, if anything. */
   const emitError = (error: TabwireErrorData, cause?: unknown) =>
     emit(errorListeners, error instanceof TabwireError ? error : new TabwireError(error, { cause }));
-  if (!hasLocks() && (options.sharing ?? 'auto') === 'auto') {
+  if (!env.locks && (options.sharing ?? 'auto') === 'auto') {
     // Not a secure context (plain http at a LAN address): say once why every tab has its own socket.
     const message = 'no Web Locks here (not a secure context): this tab keeps a connection of its own';
     if (!warnedInsecure) console.warn(`tabwire: ${message}`);
@@ -272,14 +259,14 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
 
   const startDedupe = () => {
     // A duration: a wall clock set back or forward must not stretch or skip it.
-    dedupeUntil = performance.now() + 5000;
+    dedupeUntil = clock.monotonic() + 5000;
     for (const event of lastDelivered) seen.add(identity(event));
   };
 
   const deliver = (events: RealtimeEvent[], replayed: boolean) => {
     // Logged out: nothing of the session that ended reaches a handler, whatever was still in flight.
     if (status === 'closed' && reason === 'logout') return;
-    const window = dedupeUntil > performance.now();
+    const window = dedupeUntil > clock.monotonic();
     if (!window && seen.size > 0) seen.clear();
     for (const event of events) {
       if (window) {
@@ -359,22 +346,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       promise.then(resolve, reject).finally(() => clearTimeout(timer));
     });
 
-  const openHost = async (): Promise<Host> => {
-    const name = hostName(target.buildId, config.url, config.sessionKey);
-    if (target.mode === 'worker') {
-      let worker: SharedWorker;
-      try {
-        worker = target.script ? new SharedWorker(target.script, workerOptions(target.name ?? name)) : (options.worker ?? bundledWorker)(name);
-      } catch (error) {
-        // A policy, or a script of another origin: no worker here, and retrying will not change that.
-        throw new TabwireError({ code: 'WORKER_UNAVAILABLE', message: String(error) });
-      }
-      return workerHost(worker);
-    }
-    // Stand as leader only for this tab's own build: a tab that moved to a newer build only follows.
-    if (target.mode === 'leader') return (await import('./hosts/leader.ts')).leaderHost(name, tabId, target.buildId === buildId ? buildId : undefined);
-    return (await import('./hosts/local.ts')).localHost(buildId);
-  };
+  const openHost = (): Promise<Host> =>
+    env.openHost({ target, name: hostName(target.buildId, config.url, config.sessionKey), tabId, buildId });
 
   /** Open a host and attach to it. The returned link is not yet the one in use. */
   const connect = async (): Promise<Link | undefined> => {
@@ -400,8 +373,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       lockName,
       config,
       patterns,
-      online: navigator.onLine,
-      visible: typeof document === 'undefined' || document.visibilityState === 'visible',
+      online: env.online(),
+      visible: env.visible(),
       ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
       ...(resumeSince !== undefined ? { since: resumeSince } : {}),
       ...(resumedEmpty ? { resumed: true as const } : {}),
@@ -432,7 +405,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
     };
     // Granted only when the broker's holder is gone: the worker or the leader tab died. Without
     // Web Locks the broker is this page's own (sharing 'none'): it dies with the tab.
-    if (hasLocks()) navigator.locks.request(reply.brokerLock, { signal: current.watch.signal }, lostNow).catch(() => {});
+    env.locks?.request(reply.brokerLock, { signal: current.watch.signal }, lostNow).catch(() => {});
     void host.lost?.then(lostNow);
     return current;
   };
@@ -465,7 +438,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
         // our own build, or on our own where a leader cannot be elected. Told once.
         const noWorker = code === 'WORKER_UNAVAILABLE' || code === 'WORKER_LOST' || code === 'TIMEOUT';
         if (target.mode === 'worker' && (code === 'BUILD_MISMATCH' || (noWorker && options.sharing !== 'worker'))) {
-          target = { mode: canLead() ? 'leader' : 'none', buildId };
+          target = { mode: env.available.leader ? 'leader' : 'none', buildId };
           emitError({ code: 'WORKER_UNAVAILABLE', message: `no SharedWorker: ${data.message}` }, data);
           continue;
         }
@@ -473,7 +446,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
         // The broker refused the options (a bad protocol or schemas): trying again cannot help.
         if (code === 'INVALID_ARGUMENT') return;
         // A broker that cannot start must not be restarted in a tight loop.
-        await new Promise((resolve) => setTimeout(resolve, exponentialDelayMs(500, failures++, 30_000)));
+        await new Promise<void>((resolve) => setTimeout(resolve, exponentialDelayMs(500, failures++, 30_000)));
         if (closed) return;
       }
     }
@@ -517,7 +490,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
         const next = await connect();
         if (!next) return false;
         // Leave the old broker only once the new one is open: until then only the old one relays.
-        const open = await Promise.race([next.opened.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, callTimeoutMs, false))]);
+        const open = await Promise.race([next.opened.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), callTimeoutMs))]);
         if (!open || closed) {
           leave(next);
           target = previousTarget;
@@ -548,8 +521,8 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
 
   const lockHeld = new Promise<void>((resolve) => {
     // Without Web Locks there is no other broker to tell of this tab's death: nothing to hold.
-    if (!hasLocks()) return resolve();
-    void navigator.locks.request(lockName, () => {
+    if (!env.locks) return resolve();
+    void env.locks.request(lockName, {}, () => {
       resolve();
       // Closed before the lock came (StrictMode mounts, unmounts, mounts): give it back at once.
       if (closed) return;
@@ -588,13 +561,11 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   // Logout reaches every broker of this endpoint and account in the browser, not only ours: tabs on
   // their own (sharing 'none') and tabs still on another build's worker log out too; another
   // account's tabs (another sessionKey) do not.
-  const logouts = typeof BroadcastChannel === 'function' ? new BroadcastChannel('tabwire-logout') : undefined;
-  if (logouts) {
-    logouts.onmessage = ({ data }: MessageEvent<LogoutNotice>) => {
-      if (data?.url !== config.url || data.sessionKey !== config.sessionKey) return;
-      if (link && link.brokerId !== data.brokerId && status !== 'closed') call('logout', []).catch(() => {});
-    };
-  }
+  const logouts: TabChannel | undefined = env.channel('tabwire-logout');
+  logouts?.addEventListener('message', ({ data }: MessageEvent<LogoutNotice>) => {
+    if (data?.url !== config.url || data.sessionKey !== config.sessionKey) return;
+    if (link && link.brokerId !== data.brokerId && status !== 'closed') call('logout', []).catch(() => {});
+  });
 
   const subscribe = (pattern: string) =>
     call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emitError(error));
@@ -603,12 +574,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
   const signal = (data: { online?: boolean; visible?: boolean }) => {
     if (link) call('signal', [data]).catch(() => {});
   };
-  const onOnline = () => signal({ online: true });
-  const onOffline = () => signal({ online: false });
-  const onVisibility = () => signal({ visible: document.visibilityState === 'visible' });
-  addEventListener('online', onOnline);
-  addEventListener('offline', onOffline);
-  if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
+  const stopSignals = env.watchSignals(signal);
 
   const listen = <L>(set: Set<L>, listener: L) => {
     set.add(listener);
@@ -696,9 +662,7 @@ export function connectBroker<M extends object = DefaultEvents>(options: Connect
       closed = true;
       link = undefined;
       connecting = undefined;
-      removeEventListener('online', onOnline);
-      removeEventListener('offline', onOffline);
-      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
+      stopSignals();
       // The released lock tells the broker too, should the detach not reach it.
       setTimeout(releaseLock, 0);
       logouts?.close();
