@@ -218,115 +218,115 @@ function handshakeLost(state: ConnectionState & { attempt: number }, event: Conn
   return undefined;
 }
 
-export function transition(
-  state: ConnectionState,
-  event: ConnectionEvent,
-  config: ConnectionConfig = defaultConnectionConfig,
-): Transition {
-  // Events that mean the same in every state.
+/** A state of one status, and what it does with an event there. */
+type StateOf<S extends ConnectionStatus> = Extract<ConnectionState, { status: S }>;
+type Handler<S extends ConnectionStatus> = (state: StateOf<S>, event: ConnectionEvent, config: ConnectionConfig) => Transition;
+
+/** `idle` and `closed`: a tab attaching, or the app asking, starts a connection. */
+function fromRest(state: StateOf<'idle' | 'closed'>, event: ConnectionEvent, config: ConnectionConfig): Transition {
+  if (event.type !== 'start' && event.type !== 'reconnect') return unchanged(state);
+  const reason = event.type === 'start' ? 'tab-attached' : 'reconnect-requested';
+  return event.online ? connect(state, reason, 0, 'current', config) : halt(state, 'offline', 'went-offline', config);
+}
+
+/** `unauthorized` and `forbidden`: terminal until the app says it has new credentials; a new tab alone must not retry. */
+function fromRefused(state: StateOf<'unauthorized' | 'forbidden'>, event: ConnectionEvent, config: ConnectionConfig): Transition {
+  if (event.type !== 'reconnect') return unchanged(state);
+  return event.online ? connect(state, 'reconnect-requested', 0, 'current', config) : halt(state, 'offline', 'went-offline', config);
+}
+
+function fromOffline(state: StateOf<'offline'>, event: ConnectionEvent, config: ConnectionConfig): Transition {
+  if (event.type === 'network' && event.online) return connect(state, 'back-online', 0, 'current', config);
+  return unchanged(state);
+}
+
+function fromBackoff(state: StateOf<'backoff'>, event: ConnectionEvent, config: ConnectionConfig): Transition {
+  if (event.type === 'timer' && event.timer === 'retry') return connect(state, 'retry', state.attempt, 'current', config);
+  if (event.type === 'network' && event.online) return connect(state, 'back-online', state.attempt, 'current', config);
+  if (event.type === 'reconnect') return connect(state, 'reconnect-requested', 0, 'current', config);
+  return unchanged(state);
+}
+
+function fromConnecting(state: StateOf<'connecting'>, event: ConnectionEvent, config: ConnectionConfig): Transition {
+  if (event.type !== 'transport-open') return handshakeLost(state, event, config) ?? unchanged(state);
+  const next = { status: 'authenticating', reason: 'socket-opened', attempt: state.attempt, credential: state.credential, step: 'token' } as const;
+  return enter(state, next, config, [{ type: 'authenticate' }]);
+}
+
+function fromAuthenticating(state: StateOf<'authenticating'>, event: ConnectionEvent, config: ConnectionConfig): Transition {
+  if (state.step === 'refresh') {
+    if (event.type === 'token-refreshed') return connect(state, 'token-refreshed', state.attempt, 'refreshed', config);
+    if (event.type === 'refresh-failed') return halt(state, 'unauthorized', 'refresh-failed', config);
+    return unchanged(state);
+  }
+  // Same status and reason: tabs see no change, only the handshake timer starts.
+  if (state.step === 'token' && event.type === 'token-ready') return enter(state, { ...state, step: 'handshake' }, config);
+  switch (event.type) {
+    case 'auth-accepted':
+      return enter(state, { status: 'open', reason: 'auth-accepted', attempt: state.attempt, credential: state.credential }, config);
+    case 'server-error':
+      return onServerError(state, event.code, event.during, config);
+    case 'token-unavailable':
+      return event.cause === 'rejected'
+        ? halt(state, 'unauthorized', 'token-unavailable', config)
+        : retryLater(state, 'token-unavailable', config);
+    default:
+      return handshakeLost(state, event, config) ?? unchanged(state);
+  }
+}
+
+function fromOpen(state: StateOf<'open'>, event: ConnectionEvent, config: ConnectionConfig): Transition {
+  switch (event.type) {
+    case 'transport-closed':
+      return retryLater(state, 'socket-closed', config);
+    case 'server-error':
+      return onServerError(state, event.code, event.during, config);
+    case 'wake':
+      // A socket that slept may be dead without a close: one new handshake, and the gap's resync.
+      return connect(state, 'woke-up', 0, 'current', config);
+    case 'timer':
+      // Healthy for long enough: the next failure starts the backoff from the bottom again.
+      if (event.timer === 'healthy') return { state: { ...state, attempt: 0 }, effects: [] };
+      // Past the first second, a refusal is an expiry like any other, worth one refresh.
+      if (event.timer === 'settled') return { state: { ...state, credential: 'current' }, effects: [] };
+      return unchanged(state);
+    default:
+      return unchanged(state);
+  }
+}
+
+/** Each status's own events: one function a status, so the table of what can happen reads state by state. */
+const byStatus: { [S in ConnectionStatus]: Handler<S> } = {
+  idle: fromRest,
+  closed: fromRest,
+  unauthorized: fromRefused,
+  forbidden: fromRefused,
+  offline: fromOffline,
+  backoff: fromBackoff,
+  connecting: fromConnecting,
+  authenticating: fromAuthenticating,
+  open: fromOpen,
+};
+
+/** Events that mean the same in every state: a stop, and the network going away. */
+function everywhere(state: ConnectionState, event: ConnectionEvent, config: ConnectionConfig): Transition | undefined {
   if (event.type === 'stop') {
     if (event.reason === 'logout') return halt(state, 'closed', 'logout', config);
     if (state.status === 'idle' || state.status === 'closed') return unchanged(state);
     return halt(state, 'idle', 'no-tabs', config);
   }
-  if (event.type === 'network' && !event.online) {
-    switch (state.status) {
-      case 'connecting':
-      case 'authenticating':
-      case 'open':
-      case 'backoff':
-        return halt(state, 'offline', 'went-offline', config);
-      default:
-        return unchanged(state);
-    }
-  }
+  if (event.type !== 'network' || event.online) return undefined;
+  const live = state.status === 'connecting' || state.status === 'authenticating' || state.status === 'open' || state.status === 'backoff';
+  return live ? halt(state, 'offline', 'went-offline', config) : unchanged(state);
+}
 
-  switch (state.status) {
-    case 'idle':
-    case 'closed':
-      if (event.type === 'start' || event.type === 'reconnect') {
-        const reason = event.type === 'start' ? 'tab-attached' : 'reconnect-requested';
-        return event.online ? connect(state, reason, 0, 'current', config) : halt(state, 'offline', 'went-offline', config);
-      }
-      return unchanged(state);
-
-    case 'unauthorized':
-    case 'forbidden':
-      // Terminal until the app says it has new credentials: a new tab alone must not retry.
-      if (event.type === 'reconnect') {
-        return event.online
-          ? connect(state, 'reconnect-requested', 0, 'current', config)
-          : halt(state, 'offline', 'went-offline', config);
-      }
-      return unchanged(state);
-
-    case 'offline':
-      if (event.type === 'network' && event.online) return connect(state, 'back-online', 0, 'current', config);
-      return unchanged(state);
-
-    case 'backoff':
-      if (event.type === 'timer' && event.timer === 'retry') {
-        return connect(state, 'retry', state.attempt, 'current', config);
-      }
-      if (event.type === 'network' && event.online) return connect(state, 'back-online', state.attempt, 'current', config);
-      if (event.type === 'reconnect') return connect(state, 'reconnect-requested', 0, 'current', config);
-      return unchanged(state);
-
-    case 'connecting':
-      switch (event.type) {
-        case 'transport-open':
-          return enter(
-            state,
-            { status: 'authenticating', reason: 'socket-opened', attempt: state.attempt, credential: state.credential, step: 'token' },
-            config,
-            [{ type: 'authenticate' }],
-          );
-        default:
-          return handshakeLost(state, event, config) ?? unchanged(state);
-      }
-
-    case 'authenticating':
-      if (state.step === 'refresh') {
-        if (event.type === 'token-refreshed') return connect(state, 'token-refreshed', state.attempt, 'refreshed', config);
-        if (event.type === 'refresh-failed') return halt(state, 'unauthorized', 'refresh-failed', config);
-        return unchanged(state);
-      }
-      if (state.step === 'token' && event.type === 'token-ready') {
-        // Same status and reason: tabs see no change, only the handshake timer starts.
-        return enter(state, { ...state, step: 'handshake' }, config);
-      }
-      switch (event.type) {
-        case 'auth-accepted':
-          return enter(state, { status: 'open', reason: 'auth-accepted', attempt: state.attempt, credential: state.credential }, config);
-        case 'server-error':
-          return onServerError(state, event.code, event.during, config);
-        case 'token-unavailable':
-          return event.cause === 'rejected'
-            ? halt(state, 'unauthorized', 'token-unavailable', config)
-            : retryLater(state, 'token-unavailable', config);
-        default:
-          return handshakeLost(state, event, config) ?? unchanged(state);
-      }
-
-    case 'open':
-      switch (event.type) {
-        case 'transport-closed':
-          return retryLater(state, 'socket-closed', config);
-        case 'server-error':
-          return onServerError(state, event.code, event.during, config);
-        case 'wake':
-          // A socket that slept may be dead without a close: one new handshake, and the gap's resync.
-          return connect(state, 'woke-up', 0, 'current', config);
-        case 'timer':
-          // Healthy for long enough: the next failure starts the backoff from the bottom again.
-          if (event.timer === 'healthy') return { state: { ...state, attempt: 0 }, effects: [] };
-          // Past the first second, a refusal is an expiry like any other, worth one refresh.
-          if (event.timer === 'settled') return { state: { ...state, credential: 'current' }, effects: [] };
-          return unchanged(state);
-        default:
-          return unchanged(state);
-      }
-  }
+export function transition(
+  state: ConnectionState,
+  event: ConnectionEvent,
+  config: ConnectionConfig = defaultConnectionConfig,
+): Transition {
+  const handle = byStatus[state.status] as Handler<ConnectionStatus>;
+  return everywhere(state, event, config) ?? handle(state, event, config);
 }
 
 /**
