@@ -7,7 +7,8 @@
  */
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
+import { watchBrowserGlobals } from '../support/watch-browser-globals.ts';
 import {
   RealtimeProvider,
   useGoalActivity,
@@ -27,26 +28,7 @@ vi.mock('react', async (importOriginal) => {
   return { ...react, default: { ...react, useLayoutEffect }, useLayoutEffect };
 });
 
-const browserGlobals = ['window', 'document', 'navigator'] as const;
-let touched: string[];
-const saved = new Map<string, PropertyDescriptor | undefined>();
-
-beforeEach(() => {
-  // Installed after the imports: only what the render itself does is watched.
-  touched = [];
-  for (const name of browserGlobals) {
-    saved.set(name, Object.getOwnPropertyDescriptor(globalThis, name));
-    Object.defineProperty(globalThis, name, { configurable: true, get: () => void touched.push(name) });
-  }
-});
-afterEach(() => {
-  for (const name of browserGlobals) {
-    const descriptor = saved.get(name);
-    if (descriptor) Object.defineProperty(globalThis, name, descriptor);
-    else delete (globalThis as Record<string, unknown>)[name];
-  }
-  vi.restoreAllMocks();
-});
+const globals = watchBrowserGlobals();
 
 function Dashboard() {
   const { isConnected, connectionState, stats, isEnabled } = useRealtimeConnection();
@@ -64,7 +46,7 @@ it.each([true, false])('renders on the server (enabled: %s) without browser glob
   const options = { url: 'wss://example.test/ws', getToken: () => 'token' };
   const html = renderToString(createElement(RealtimeProvider, { options, enabled }, createElement(Dashboard)));
   expect(html).toBe(`<p>connected:false state:idle stats:none enabled:${enabled}</p>`);
-  expect(touched).toEqual([]);
+  expect(globals.touched).toEqual([]);
   expect(errors).not.toHaveBeenCalled();
   expect(warnings).not.toHaveBeenCalled();
 });
