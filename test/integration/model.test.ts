@@ -24,7 +24,6 @@
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import type { BrokerConfig } from '../../src/link/messages.ts';
 import { type Identity, type ModelTab, type ModelWorld, createModelWorld, sameIdentity } from '../support/model-world.ts';
 
 // ---- the actions --------------------------------------------------------
@@ -192,9 +191,9 @@ class Model {
         call.settled = true;
         return value;
       },
-      (error: { data?: { code?: string }; message?: string }) => {
+      (error: { code?: string; message?: string }) => {
         call.settled = true;
-        if (!acceptable(error?.data?.code)) call.failure = `${what} failed: ${error?.data?.code ?? ''} ${error?.message ?? String(error)}`;
+        if (!acceptable(error?.code)) call.failure = `${what} failed: ${error?.code ?? ''} ${error?.message ?? String(error)}`;
         return undefined;
       },
     );
@@ -242,7 +241,7 @@ const halted = new Set(['idle', 'unauthorized', 'forbidden', 'closed']);
 
 async function checkBounds(model: Model, after: string): Promise<void> {
   const stats = await model.world.broker.stats();
-  const config = model.world.config as BrokerConfig;
+  const { config } = model.world;
   if (stats.outbox > config.maxBufferedMessages) model.violations.push(`bounds: outbox holds ${stats.outbox} > maxBufferedMessages ${config.maxBufferedMessages} after ${after}`);
   if (stats.log.size > config.logMaxEvents) model.violations.push(`bounds: log holds ${stats.log.size} > logMaxEvents ${config.logMaxEvents} after ${after}`);
 }
@@ -252,7 +251,7 @@ function sendFrom(model: Model, tab: ModelTab): void {
   const message: SentMessage = { marker, at: Date.now(), owner: model.session ?? model.sessions.at(-1), outcome: 'pending' };
   model.sent.push(message);
   void model
-    .track(`send ${marker}`, tab, tab.tab.call<boolean>('send', { action: 'broadcast', data: { marker } }), (code) => code === 'CLOSED' || code === 'BUFFER_FULL')
+    .track(`send ${marker}`, tab, tab.tab.broker.send({ action: 'broadcast', data: { marker } }), (code) => code === 'CLOSED' || code === 'BUFFER_FULL')
     .then((sent) => {
       message.outcome = sent === true ? 'sent' : 'rejected';
     });
@@ -355,7 +354,7 @@ async function play(model: Model, action: Action): Promise<void> {
       const tab = pickTab(world, action.which);
       if (!tab) return;
       const session = model.session;
-      void model.track('recent', tab, tab.tab.call<Array<{ data: { mid?: unknown } }>>('recent', {}), (code) => code === 'NOT_READY').then((rows) => {
+      void model.track('recent', tab, tab.tab.broker.recent({}) as Promise<Array<{ data: { mid?: unknown } }>>, (code) => code === 'NOT_READY').then((rows) => {
         if (!rows || model.session !== session) return;
         model.recentRows.push({ at: Date.now(), session, mids: rows.map((row) => String(row.data.mid)) });
       });
@@ -366,7 +365,7 @@ async function play(model: Model, action: Action): Promise<void> {
       const session = model.session;
       if (!tab || !session) return;
       world.loggedOut();
-      await model.track('logout', tab, tab.tab.call('logout'));
+      await model.track('logout', tab, tab.tab.broker.logout());
       session.endAt = Date.now();
       return;
     }
@@ -375,7 +374,7 @@ async function play(model: Model, action: Action): Promise<void> {
       await pause(action.afterMs);
       model.login(users[action.who]);
       const tab = pickTab(world, 0);
-      if (tab) await model.track('reconnect', tab, tab.tab.call('reconnect'));
+      if (tab) await model.track('reconnect', tab, tab.tab.broker.reconnect());
     }
   }
 }
@@ -389,7 +388,7 @@ async function heal(model: Model): Promise<void> {
   world.setRefreshDelay(0);
   if (!model.session) model.login(users.healer);
   const tab = pickTab(world, 0) ?? (await world.openTab(['*']));
-  if (world.broker.status.status !== 'open') await model.track('reconnect', tab, tab.tab.call('reconnect'));
+  if (world.broker.status.status !== 'open') await model.track('reconnect', tab, tab.tab.broker.reconnect());
   if (!(await settle(model, 2500))) {
     const debug = (await world.broker.debug()) as { gap: { phase: string } };
     model.violations.push(`liveness: healed, the broker did not settle (status ${world.broker.status.status}, gap ${debug.gap.phase})`);

@@ -1,6 +1,7 @@
 /**
  * The world a model-based test drives: the real Broker with the real WebSocket
- * adapter, against the mock backend, on a fresh fake-indexeddb, with FakeTabs.
+ * adapter, against the mock backend, on a fresh fake-indexeddb, with real tabs
+ * (`connectTab` from src/tab/client.ts, through test/support/tab-harness.ts).
  * Unlike broker-world it records, on the broker's side of the socket, which
  * token every connection authenticated with and what the broker wrote on it,
  * keeps a timeline of every event each tab received, can make the app's token
@@ -18,8 +19,10 @@ import { type TransportFactory, systemClock } from '../../src/broker/ports.ts';
 import { Broker } from '../../src/broker/broker.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { webSocketTransport } from '../../src/broker/ws-transport.ts';
-import { FakeLocks } from './fake-locks.ts';
-import { FakeTab } from './fake-tab.ts';
+import { resolveConfig } from '../../src/tab/options.ts';
+import { ChannelBus } from './fake-channels.ts';
+import { FakeLockManager } from './fake-lock-manager.ts';
+import { type TabConfig, type TabWiring, TestTab, attached, mergeOptions } from './tab-harness.ts';
 
 /** Who a token belongs to. */
 export interface Identity {
@@ -49,9 +52,9 @@ export interface Received {
   event: RealtimeEvent;
 }
 
-/** A FakeTab whose events and resyncs carry their arrival times. */
+/** A real tab whose events and resyncs carry their arrival times. */
 export interface ModelTab {
-  tab: FakeTab;
+  tab: TestTab;
   attachedAt: number;
   patterns: string[];
   closed: boolean;
@@ -60,23 +63,22 @@ export interface ModelTab {
 }
 
 /** Tight timings, so one short sequence of actions runs in a fraction of a second. */
-export const modelConfig: Partial<BrokerConfig> = {
-  minDelayMs: 5,
-  maxDelayMs: 30,
-  resyncSettleMs: 20,
-  replayTimeoutMs: 200,
+export const modelConfig: TabConfig = {
+  reconnect: { minDelayMs: 5, maxDelayMs: 30 },
+  resync: { settleMs: 20, timeoutMs: 200 },
   lingerMs: 20,
   healthyAfterMs: 200,
   tokenTimeoutMs: 300,
   handshakeTimeoutMs: 1000,
   maxBufferedMessages: 4,
-  logMaxEvents: 8,
+  log: { maxEvents: 8 },
 };
 
 export interface ModelWorld {
   readonly backend: MockBackend;
   readonly broker: Broker;
-  readonly config: Partial<BrokerConfig>;
+  /** The broker's config as the tabs' options resolve to it (its bounds are checked). */
+  readonly config: BrokerConfig;
   readonly tabs: ModelTab[];
   readonly connections: RecordedConnection[];
   /** The identity the app is logged in as, or undefined after a logout. */
@@ -94,9 +96,11 @@ export interface ModelWorld {
   dispose(): Promise<void>;
 }
 
-export async function createModelWorld(options: { replay: boolean; config?: Partial<BrokerConfig> }): Promise<ModelWorld> {
+export async function createModelWorld(options: { replay: boolean; config?: TabConfig }): Promise<ModelWorld> {
   const backend = await startMockBackend({ replayCapacity: 200 });
-  const locks = new FakeLocks();
+  const locks = new FakeLockManager();
+  const bus = new ChannelBus();
+  const reports: unknown[] = [];
   const factory = new IDBFactory();
   const owners = new Map<string, Identity>();
   const connections: RecordedConnection[] = [];
@@ -113,12 +117,13 @@ export async function createModelWorld(options: { replay: boolean; config?: Part
     return issued;
   };
 
-  const config: Partial<BrokerConfig> = {
-    url: backend.wsUrl,
-    ...modelConfig,
-    ...(options.replay ? { eventsSinceUrl: `${backend.httpUrl}/api/events` } : {}),
-    ...options.config,
-  };
+  const tabConfig = mergeOptions<TabConfig>(
+    { url: backend.wsUrl },
+    modelConfig,
+    options.replay ? { resync: { eventsSinceUrl: `${backend.httpUrl}/api/events` } } : undefined,
+    options.config,
+  );
+  const config = resolveConfig({ ...tabConfig, url: backend.wsUrl, getToken: () => '' });
 
   const broker = new Broker({
     clock: systemClock,
@@ -137,6 +142,8 @@ export async function createModelWorld(options: { replay: boolean; config?: Part
     buildId: 'test',
     baseUrl: backend.httpUrl,
   });
+  // Held while the broker lives: its tabs wait on it to hear it died.
+  const releaseBroker = locks.hold('broker-model');
 
   // The app's token functions, as a tab would run them: the current session's token, and a
   // refresh that posts the refresh token it had when it started (a slow one may finish late).
@@ -158,7 +165,19 @@ export async function createModelWorld(options: { replay: boolean; config?: Part
     return fresh.accessToken;
   };
 
-  const tokensGiven = (tab: FakeTab) => {
+  const wiring: TabWiring = {
+    locks,
+    bus,
+    broker: () => broker,
+    ownBroker: () => {
+      throw new Error('the model world has one broker: no tab falls back to its own');
+    },
+    token: getToken,
+    refresh: refreshToken,
+    reports,
+  };
+
+  const tokensGiven = (tab: TestTab) => {
     tab.tokenBehaviour = identity ? 'answer' : 'refuse';
     tab.refreshBehaviour = identity ? 'answer' : 'refuse';
   };
@@ -173,19 +192,19 @@ export async function createModelWorld(options: { replay: boolean; config?: Part
       return identity;
     },
     async openTab(patterns) {
-      const tab = new FakeTab(getToken, refreshToken);
+      const tab = new TestTab(wiring, { ...tabConfig, patterns });
       tokensGiven(tab);
       const model: ModelTab = { tab, attachedAt: 0, patterns, closed: false, received: [], resyncs: [] };
       timestamp(tab.events, (event) => model.received.push({ at: Date.now(), event }));
       timestamp(tab.resyncs, (signal) => model.resyncs.push({ at: Date.now(), signal }));
       tabs.push(model);
-      await tab.attach(broker, locks, { ...(config as BrokerConfig), patterns });
+      await attached(tab);
       model.attachedAt = Date.now();
       return model;
     },
     closeTab(model) {
       model.closed = true;
-      model.tab.die();
+      model.tab.crash();
     },
     login(who) {
       identity = who;
@@ -204,15 +223,17 @@ export async function createModelWorld(options: { replay: boolean; config?: Part
       stallNext = true;
     },
     async dispose() {
-      for (const model of tabs) if (!model.closed) model.tab.die();
+      for (const model of tabs) model.tab.crash();
       for (const controller of stalled) controller.error(new Error('world disposed'));
+      releaseBroker();
       await broker.shutdown();
       await backend.close();
+      if (reports.length > 0) throw new Error(`an app handler threw in a tab: ${reports.map(String).join('; ')}`);
     },
   };
 }
 
-/** Call `onPush` for every item pushed onto `list` (FakeTab keeps its records in plain arrays). */
+/** Call `onPush` for every item pushed onto `list` (a TestTab keeps its records in plain arrays). */
 function timestamp<T>(list: T[], onPush: (item: T) => void): void {
   const push = list.push.bind(list);
   list.push = (...items: T[]) => {
