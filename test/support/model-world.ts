@@ -58,6 +58,8 @@ export interface ModelTab {
   attachedAt: number;
   patterns: string[];
   closed: boolean;
+  /** How it closed: it left (`close()`, its calls settle) or crashed (nothing of it settles). */
+  closedHow?: 'leave' | 'crash';
   received: Received[];
   resyncs: Array<{ at: number; signal: ResyncSignal }>;
 }
@@ -76,6 +78,7 @@ export const modelConfig: TabConfig = {
 
 export interface ModelWorld {
   readonly backend: MockBackend;
+  /** The broker tabs attach to now. */
   readonly broker: Broker;
   /** The broker's config as the tabs' options resolve to it (its bounds are checked). */
   readonly config: BrokerConfig;
@@ -84,7 +87,10 @@ export interface ModelWorld {
   /** The identity the app is logged in as, or undefined after a logout. */
   readonly identity: Identity | undefined;
   openTab(patterns: string[]): Promise<ModelTab>;
-  closeTab(tab: ModelTab): void;
+  /** The tab leaves (`close()`) or dies (no detach, its lock released by the browser). */
+  closeTab(tab: ModelTab, how: 'leave' | 'crash'): void;
+  /** The worker is killed: its lock goes, its tabs re-attach to the next one, on the same IndexedDB. */
+  workerDies(): Promise<void>;
   /** The app logs in: tabs hand out this identity's tokens from now on. */
   login(identity: Identity): void;
   /** The app logged out: tabs refuse to give tokens until the next login. */
@@ -125,25 +131,33 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
   );
   const config = resolveConfig({ ...tabConfig, url: backend.wsUrl, getToken: () => '' });
 
-  const broker = new Broker({
-    clock: systemClock,
-    random: Math.random,
-    transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners),
-    stores: idbStores({ factory }),
-    locks,
-    fetch: async (input, init) => {
-      const response = await fetch(input, init);
-      if (!stallNext || !String(input).includes('/api/events')) return response;
-      stallNext = false;
-      return stallHalfWay(response, stalled);
-    },
-    brokerId: 'broker-model',
-    brokerLock: 'broker-model',
-    buildId: 'test',
-    baseUrl: backend.httpUrl,
-  });
-  // Held while the broker lives: its tabs wait on it to hear it died.
-  const releaseBroker = locks.hold('broker-model');
+  const brokers: Array<{ broker: Broker; release: () => void }> = [];
+  /** A broker (a SharedWorker) on the world's IndexedDB, holding its own lock while it lives. */
+  const makeBroker = () => {
+    const name = `broker-model-${brokers.length + 1}`;
+    const broker = new Broker({
+      clock: systemClock,
+      random: Math.random,
+      transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners),
+      stores: idbStores({ factory }),
+      locks,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (!stallNext || !String(input).includes('/api/events')) return response;
+        stallNext = false;
+        return stallHalfWay(response, stalled);
+      },
+      brokerId: name,
+      brokerLock: name,
+      buildId: 'test',
+      baseUrl: backend.httpUrl,
+    });
+    // Held while the broker lives: its tabs wait on it to hear it died.
+    const entry = { broker, release: locks.hold(name) };
+    brokers.push(entry);
+    return entry;
+  };
+  let current = makeBroker();
 
   // The app's token functions, as a tab would run them: the current session's token, and a
   // refresh that posts the refresh token it had when it started (a slow one may finish late).
@@ -168,7 +182,7 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
   const wiring: TabWiring = {
     locks,
     bus,
-    broker: () => broker,
+    broker: () => current.broker,
     ownBroker: () => {
       throw new Error('the model world has one broker: no tab falls back to its own');
     },
@@ -184,7 +198,9 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
 
   return {
     backend,
-    broker,
+    get broker() {
+      return current.broker;
+    },
     config,
     tabs,
     connections,
@@ -202,9 +218,19 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
       model.attachedAt = Date.now();
       return model;
     },
-    closeTab(model) {
+    closeTab(model, how) {
       model.closed = true;
-      model.tab.crash();
+      model.closedHow = how;
+      if (how === 'leave') model.tab.close();
+      else model.tab.crash();
+    },
+    async workerDies() {
+      const dying = current;
+      current = makeBroker();
+      dying.release();
+      // Its tabs hear the lock go first, as when a worker is killed; then its socket closes.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await dying.broker.shutdown();
     },
     login(who) {
       identity = who;
@@ -225,8 +251,10 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
     async dispose() {
       for (const model of tabs) model.tab.crash();
       for (const controller of stalled) controller.error(new Error('world disposed'));
-      releaseBroker();
-      await broker.shutdown();
+      for (const entry of brokers) {
+        entry.release();
+        await entry.broker.shutdown();
+      }
       await backend.close();
       if (reports.length > 0) throw new Error(`an app handler threw in a tab: ${reports.map(String).join('; ')}`);
     },
