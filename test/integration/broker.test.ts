@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { completePayload } from '../../demo/server/catalogue.ts';
 import type { BrokerStats } from '../../src/broker/broker.ts';
+import { linkVersion } from '../../src/link/messages.ts';
+import { createControlClient } from '../../src/link/rpc.ts';
+import { resolveConfig } from '../../src/tab/options.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 
 let world: World;
@@ -43,6 +46,26 @@ describe('broker: connection and relay', () => {
     // The broker only ever saw the two patterns: the unsubscribe reached it, nothing else lingers.
     expect(((await tab.broker.debug()) as { tabs: Array<{ patterns: string[] }> }).tabs[0]!.patterns).toEqual(['goal.created']);
     expect(() => tab.broker.on('bad*pattern' as '*', () => {})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('refuses a bad pattern from a tab that did not check it', async () => {
+    // The one raw link in these tests: the real client refuses such a pattern itself (above), so only
+    // a hand-made attach can show that the broker does not rely on that (a tab of a modified build).
+    world = await createWorld();
+    const control = new MessageChannel();
+    const stream = new MessageChannel();
+    world.broker.accept(control.port2);
+    const rpc = createControlClient(control.port1);
+    const release = world.locks.hold('tabwire-tab:raw');
+    try {
+      const config = resolveConfig({ url: world.backend.wsUrl, getToken: () => '' });
+      await rpc.attach({ tabId: 'raw', linkVersion, buildId: 'test', lockName: 'tabwire-tab:raw', config, patterns: [], online: true, visible: true }, stream.port2);
+      await expect(rpc.call('subscribe', ['bad*pattern'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    } finally {
+      release();
+      control.port1.close();
+      stream.port1.close();
+    }
   });
 
   it('drops malformed and oversized frames, counts and reports them, and keeps relaying', async () => {
