@@ -290,6 +290,28 @@ describe('broker: upstream', () => {
     );
   });
 
+  it('never sends what a tab queued and was told was not sent, when it left before the socket came back', async () => {
+    world = await createWorld({ config: { lingerMs: 5000 } });
+    const leaving = await world.tab();
+    const staying = await world.tab();
+    await until(() => expect(leaving.status).toBe('open'));
+    world.backend.setAccepting(false);
+    world.backend.drop();
+    await until(() => expect(leaving.status).not.toBe('open'));
+    const queued = leaving.broker.send({ action: 'broadcast', data: { from: 'leaving' } }).then(
+      () => 'sent',
+      (error: { code?: string }) => error.code,
+    );
+    await until(async () => expect((await stats(world)).outbox).toBe(1));
+    leaving.close();
+    // The tab that left is told its message did not go: it must not go later either.
+    expect(await queued).toBe('CLOSED');
+    world.backend.setAccepting(true);
+    await until(() => expect(staying.states.filter((s) => s.status === 'open')).toHaveLength(2));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(world.backend.stats().received).toEqual([]);
+  });
+
   it('refuses what is not a JSON object, auth frames, and oversized messages', async () => {
     world = await createWorld({ config: { maxFrameBytes: 1024 } });
     const tab = await world.tab();
