@@ -439,7 +439,7 @@ function checkDelivery(model: Model): void {
       }
       const covered = tab.resyncs.some(({ signal }) => !signal.complete && Date.parse(signal.since) <= event.emittedAt && event.emittedAt <= Date.parse(signal.until));
       if (!covered) {
-        const told = tab.resyncs.map(({ signal }) => `${signal.since}..${signal.until} complete=${signal.complete} replayed=${signal.replayed}`).join('; ') || 'none';
+        const told = tab.resyncs.map(({ signal }) => `${signal.reason} ${signal.since}..${signal.until} complete=${signal.complete} replayed=${signal.replayed}`).join('; ') || 'none';
         model.violations.push(`delivery: ${tab.tab.id} never received ${event.type} ${event.mid} (emitted ${new Date(event.emittedAt).toISOString()}), no incomplete resync covers it (resyncs: ${told})`);
       }
     }

@@ -273,6 +273,32 @@ describe('the log across restarts, logout and users', () => {
     expect(ids(reopened)).toEqual(['missed-by-nobody-else*']);
   });
 
+  it('a worker that dies with a gap still open leaves it to the next one: the tab is told to refetch it', async () => {
+    // Found by the model test over real tabs (seed 974931950, replay off): the live event after the
+    // reconnect moved the stored last-seen past the gap not yet settled, so the next worker's
+    // restart gap began after it, and "missed" was lost without a word.
+    world = await createWorld({ config: { resync: { settleMs: 1500 } } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'seen' });
+    await until(() => expect(ids(tab)).toEqual(['seen']));
+    world.backend.setAccepting(false);
+    world.backend.drop();
+    await until(() => expect(tab.status).not.toBe('open'));
+    const missedAt = Date.now();
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'missed' });
+    world.backend.setAccepting(true);
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'after' });
+    await until(() => expect(ids(tab)).toEqual(['seen', 'after']));
+    // The gap settles 1.5 s after the reconnect: the worker dies before.
+    await world.restartBroker();
+    await until(() => expect(tab.resyncs.length).toBeGreaterThan(0), 5000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const covered = tab.resyncs.some((r) => !r.complete && Date.parse(r.since) <= missedAt && missedAt <= Date.parse(r.until));
+    expect(covered, `resyncs: ${JSON.stringify(tab.resyncs)}`).toBe(true);
+  });
+
   it('keeps the log within its bound during a long burst', async () => {
     world = await createWorld({ config: { log: { maxEvents: 50 } } });
     const tab = await world.tab();
