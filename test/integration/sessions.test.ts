@@ -110,6 +110,35 @@ describe('sessions never mix', () => {
     expect(world.backend.stats().received).toEqual([]);
   });
 
+  it('refuses a send made after logout also when the worker was replaced meanwhile, instead of sending it as the next user', async () => {
+    // Found by the model test over real tabs (seed 883517078): the new worker does not know of the
+    // logout, queues the send as made before any handshake, and the next user's handshake flushes it.
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    await tab.broker.logout();
+    // Logged out, the app has no token to give.
+    tab.tokenBehaviour = 'refuse';
+    tab.refreshBehaviour = 'refuse';
+    world.backend.setAccepting(false);
+    await world.restartBroker();
+    await until(() => expect(world.broker.tabs.size).toBe(1));
+    const sent = tab.broker.send({ action: 'broadcast', data: { from: 'nobody' } }).then(
+      () => 'sent',
+      (error: { code?: string }) => error.code,
+    );
+    await pause(100);
+    world.login('tenant-123', 'user-next');
+    tab.tokenBehaviour = 'answer';
+    tab.refreshBehaviour = 'answer';
+    world.backend.setAccepting(true);
+    await tab.broker.reconnect();
+    await until(async () => expect((await stats(world)).session?.userId).toBe('user-next'), 5000);
+    await pause(100);
+    expect(world.backend.stats().received).toEqual([]);
+    expect(await sent).toBe('CLOSED');
+  });
+
   it('discards a token refresh that finishes after logout instead of using it for the next login', async () => {
     world = await createWorld();
     const alice = world.backend.login('tenant-123', 'user-alice');
