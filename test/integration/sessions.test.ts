@@ -201,6 +201,24 @@ describe('sessions never mix', () => {
     expect(goalIds(tab)).toEqual(['before-logout']);
   });
 
+  it('never replays to a tab what it saw before a logout, when the same user logs back in and the worker is then replaced', async () => {
+    // Found by the model test over real tabs (seed -2044313718): the next worker's restart replay
+    // reaches back, by its overlap, past the new session's start, to an event of the session that ended.
+    world = await createWorld();
+    const tab = await world.tab(replayConfig(world));
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'before-logout' });
+    await until(() => expect(goalIds(tab)).toEqual(['before-logout']));
+    await tab.broker.logout();
+    await tab.broker.reconnect();
+    await until(() => expect(tab.status).toBe('open'));
+    await pause(100);
+    await world.restartBroker();
+    await until(() => expect(tab.resyncs).toHaveLength(1), 5000);
+    await pause(200);
+    expect(goalIds(tab)).toEqual(['before-logout']);
+  });
+
   it('starts a new session when another user authenticates, telling every tab to refetch', async () => {
     world = await createWorld();
     const tabs = [await world.tab(), await world.tab()];
