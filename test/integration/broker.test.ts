@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { completePayload } from '../../demo/server/catalogue.ts';
 import type { BrokerStats } from '../../src/broker/broker.ts';
+import { linkVersion } from '../../src/link/messages.ts';
+import { createControlClient } from '../../src/link/rpc.ts';
+import { resolveConfig } from '../../src/tab/options.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 
 let world: World;
@@ -29,18 +32,40 @@ describe('broker: connection and relay', () => {
     world = await createWorld();
     const tab = await world.tab({ patterns: [] });
     await until(() => expect(tab.status).toBe('open'));
-    await tab.call('subscribe', 'action.created');
+    const off = await tab.subscribe('action.created');
     world.backend.emit('tenant-123', 'action.created', { actionId: 'a1' });
     await until(() => expect(tab.types()).toEqual(['action.created']));
-    await tab.call('unsubscribe', 'action.created');
+    await off();
     world.backend.emit('tenant-123', 'action.created', { actionId: 'a2' });
     world.backend.emit('tenant-123', 'goal.created', { goalId: 'g' });
     // Subscribe only once the broker has seen those two, so they precede the subscription.
     await until(async () => expect((await stats(world)).eventsRelayed).toBe(3));
-    await tab.call('subscribe', 'goal.created');
+    await tab.subscribe('goal.created');
     world.backend.emit('tenant-123', 'goal.created', { goalId: 'g2' });
     await until(() => expect(tab.events.map((e) => (e.type === 'goal.created' ? e.data.goalId : e.data.actionId))).toEqual(['a1', 'g2']));
-    await expect(tab.call('subscribe', 'bad*pattern')).rejects.toMatchObject({ data: { code: 'INVALID_ARGUMENT' } });
+    // The broker only ever saw the two patterns: the unsubscribe reached it, nothing else lingers.
+    expect(((await tab.broker.debug()) as { tabs: Array<{ patterns: string[] }> }).tabs[0]!.patterns).toEqual(['goal.created']);
+    expect(() => tab.broker.on('bad*pattern' as '*', () => {})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('refuses a bad pattern from a tab that did not check it', async () => {
+    // The one raw link in these tests: the real client refuses such a pattern itself (above), so only
+    // a hand-made attach can show that the broker does not rely on that (a tab of a modified build).
+    world = await createWorld();
+    const control = new MessageChannel();
+    const stream = new MessageChannel();
+    world.broker.accept(control.port2);
+    const rpc = createControlClient(control.port1);
+    const release = world.locks.hold('tabwire-tab:raw');
+    try {
+      const config = resolveConfig({ url: world.backend.wsUrl, getToken: () => '' });
+      await rpc.attach({ tabId: 'raw', linkVersion, buildId: 'test', lockName: 'tabwire-tab:raw', config, patterns: [], online: true, visible: true }, stream.port2);
+      await expect(rpc.call('subscribe', ['bad*pattern'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    } finally {
+      release();
+      control.port1.close();
+      stream.port1.close();
+    }
   });
 
   it('drops malformed and oversized frames, counts and reports them, and keeps relaying', async () => {
@@ -114,7 +139,7 @@ describe('broker: faults', () => {
   });
 
   it('spaces retries by the backoff while the server refuses connections', async () => {
-    world = await createWorld({ config: { minDelayMs: 100, maxDelayMs: 400 } });
+    world = await createWorld({ config: { reconnect: { minDelayMs: 100, maxDelayMs: 400 } } });
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
     world.backend.setAccepting(false);
@@ -153,7 +178,7 @@ describe('broker: faults', () => {
     const handshakes = world.backend.stats().handshakes;
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(world.backend.stats().handshakes).toBe(handshakes);
-    await tabs[1]!.call('reconnect');
+    await tabs[1]!.broker.reconnect();
     await until(() => expect(tabs.every((t) => t.status === 'open')).toBe(true));
   });
 
@@ -170,7 +195,7 @@ describe('broker: faults', () => {
   });
 
   it('backs off 1×, 2×, 4× the floor on repeated rate limits', async () => {
-    world = await createWorld({ config: { minDelayMs: 100, maxDelayMs: 2000 } });
+    world = await createWorld({ config: { reconnect: { minDelayMs: 100, maxDelayMs: 2000 } } });
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
     world.backend.setAuthMode('RATE_LIMIT_EXCEEDED', 3);
@@ -223,24 +248,24 @@ describe('broker: faults', () => {
     doomed.refreshBehaviour = 'hang';
     world.backend.expireTokens();
     await until(() => expect(doomed.refreshCalls).toBe(1));
-    doomed.die();
+    doomed.crash();
     await until(() => expect(survivor.status).toBe('open'));
     expect(survivor.refreshCalls).toBe(1);
     expect(world.backend.stats().refreshes).toBe(1);
   });
 
   it('goes offline without retrying, and reconnects at once when back online', async () => {
-    world = await createWorld({ config: { minDelayMs: 5000, maxDelayMs: 5000 } });
+    world = await createWorld({ config: { reconnect: { minDelayMs: 5000, maxDelayMs: 5000 } } });
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
-    await tab.call('signal', { online: false });
+    await tab.setOnline(false);
     await until(() => expect(tab.status).toBe('offline'));
     await until(() => expect(world.backend.stats().openSockets).toBe(0));
     const before = world.backend.stats().connections;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(world.backend.stats().connections).toBe(before);
     const backAt = Date.now();
-    await tab.call('signal', { online: true });
+    await tab.setOnline(true);
     await until(() => expect(tab.status).toBe('open'));
     expect(Date.now() - backAt).toBeLessThan(2000);
   });
@@ -251,13 +276,13 @@ describe('broker: upstream', () => {
     world = await createWorld({ config: { maxBufferedMessages: 3 } });
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
-    await expect(tab.call('send', { action: 'broadcast', data: { n: 0 } })).resolves.toBe(true);
+    await expect(tab.broker.send({ action: 'broadcast', data: { n: 0 } })).resolves.toBe(true);
     world.backend.setAccepting(false);
     world.backend.drop();
     await until(() => expect(tab.status).not.toBe('open'));
-    const buffered = [1, 2, 3].map((n) => tab.call('send', { action: 'broadcast', data: { n } }));
-    await expect(tab.call('send', { action: 'broadcast', data: { n: 4 } })).rejects.toMatchObject({ data: { code: 'BUFFER_FULL' } });
-    await expect(tab.call('send', { action: 'typing' }, { volatile: true })).resolves.toBe(false);
+    const buffered = [1, 2, 3].map((n) => tab.broker.send({ action: 'broadcast', data: { n } }));
+    await expect(tab.broker.send({ action: 'broadcast', data: { n: 4 } })).rejects.toMatchObject({ code: 'BUFFER_FULL' });
+    await expect(tab.broker.send({ action: 'typing' }, { volatile: true })).resolves.toBe(false);
     world.backend.setAccepting(true);
     await expect(Promise.all(buffered)).resolves.toEqual([true, true, true]);
     await until(() =>
@@ -265,12 +290,34 @@ describe('broker: upstream', () => {
     );
   });
 
+  it('never sends what a tab queued and was told was not sent, when it left before the socket came back', async () => {
+    world = await createWorld({ config: { lingerMs: 5000 } });
+    const leaving = await world.tab();
+    const staying = await world.tab();
+    await until(() => expect(leaving.status).toBe('open'));
+    world.backend.setAccepting(false);
+    world.backend.drop();
+    await until(() => expect(leaving.status).not.toBe('open'));
+    const queued = leaving.broker.send({ action: 'broadcast', data: { from: 'leaving' } }).then(
+      () => 'sent',
+      (error: { code?: string }) => error.code,
+    );
+    await until(async () => expect((await stats(world)).outbox).toBe(1));
+    leaving.close();
+    // The tab that left is told its message did not go: it must not go later either.
+    expect(await queued).toBe('CLOSED');
+    world.backend.setAccepting(true);
+    await until(() => expect(staying.states.filter((s) => s.status === 'open')).toHaveLength(2));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(world.backend.stats().received).toEqual([]);
+  });
+
   it('refuses what is not a JSON object, auth frames, and oversized messages', async () => {
     world = await createWorld({ config: { maxFrameBytes: 1024 } });
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
     for (const bad of ['text', [1], null, { action: 'auth', token: 'x' }, { big: 'x'.repeat(2000) }]) {
-      await expect(tab.call('send', bad)).rejects.toMatchObject({ data: { code: 'INVALID_ARGUMENT' } });
+      await expect(tab.broker.send(bad as object)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     }
   });
 
@@ -304,21 +351,23 @@ describe('broker: tabs', () => {
     const a = await world.tab();
     const b = await world.tab();
     await until(() => expect(a.status).toBe('open'));
-    a.die();
+    a.crash();
     await until(async () => expect((await stats(world)).tabs).toBe(1));
-    b.die();
+    b.crash();
     await until(async () => expect((await stats(world)).tabs).toBe(0));
     await until(() => expect(world.backend.stats().openSockets).toBe(0));
     expect(world.broker.status.status).toBe('idle');
   });
 
-  it('does not leak tabs across 200 attach/die cycles', async () => {
+  it('does not leak tabs across 200 attach/die and attach/close cycles', async () => {
     world = await createWorld({ config: { lingerMs: 60_000 } });
     const keeper = await world.tab();
     await until(() => expect(keeper.status).toBe('open'));
     for (let i = 0; i < 200; i++) {
       const tab = await world.tab({ patterns: ['goal.*'] });
-      tab.die();
+      // Half die, half leave.
+      if (i % 2 === 0) tab.crash();
+      else tab.close();
     }
     await until(async () => expect((await stats(world)).tabs).toBe(1));
     const debug = (await world.broker.debug()) as { tabs: unknown[] };
@@ -414,7 +463,13 @@ describe('broker: validation at the edge', () => {
 describe('broker: builds', () => {
   it('refuses to serve a tab of another build, with BUILD_MISMATCH', async () => {
     world = await createWorld({ deps: { buildId: 'build-b', build: { buildId: 'build-b', builtAt: 2, mode: 'worker', linkVersion: 1 } } });
-    await expect(world.tab()).rejects.toMatchObject({ data: { code: 'BUILD_MISMATCH' } });
+    const tab = world.startTab();
+    // The tab is told, and falls back to a broker of its own build (no leader tab here: its own page's).
+    await until(() => expect(tab.errors.map((e) => e.code)).toContain('WORKER_UNAVAILABLE'));
+    expect(tab.errorObjects.find((e) => e.code === 'WORKER_UNAVAILABLE')!.cause).toMatchObject({ code: 'BUILD_MISMATCH' });
+    await until(() => expect(tab.status).toBe('open'));
+    expect(tab.broker.sharing).toBe('none');
+    expect(world.broker.tabs.size).toBe(0);
   });
 });
 
@@ -425,7 +480,7 @@ describe('broker: debugging', () => {
     await until(() => expect(tab.status).toBe('open'));
     world.backend.expireTokens();
     await until(() => expect(world.backend.stats().authSuccesses).toBe(2));
-    const debug = (await tab.call('debug')) as {
+    const debug = (await tab.broker.debug()) as {
       stats: BrokerStats;
       tabs: Array<{ patterns: string[] }>;
       transitions: Array<{ to: string; reason: string }>;

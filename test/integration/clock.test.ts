@@ -46,7 +46,7 @@ describe('clock jumps and sleeps', () => {
     await until(() => expect(tab.events).toHaveLength(1));
     // Ten minutes pass on the wall clock and none on the monotonic one: the lid was closed.
     clock.moveWall(600_000);
-    await tab.call('signal', { visible: true });
+    await tab.setVisible(true);
     await until(() => expect(tab.resyncs).toHaveLength(1), 5000);
     expect(tab.states.map((s) => s.reason)).toContain('woke-up');
     expect(tab.resyncs[0]).toMatchObject({ reason: 'reconnect' });
@@ -60,7 +60,7 @@ describe('clock jumps and sleeps', () => {
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
     clock.moveWall(-600_000);
-    await tab.call('signal', { visible: true });
+    await tab.setVisible(true);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(((await world.broker.stats()) as BrokerStats).socketsOpened).toBe(1);
   });

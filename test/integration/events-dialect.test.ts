@@ -5,10 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerStats } from '../../src/broker/broker.ts';
-import { readProtocolSpec } from '../../src/link/protocol-spec.ts';
-import type { BrokerConfig } from '../../src/link/messages.ts';
-import type { FakeTab } from '../support/fake-tab.ts';
-import { type World, createWorld, until } from '../support/broker-world.ts';
+import type { JsonProtocolOptions } from '../../src/link/protocol-spec.ts';
+import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
+import type { TabConfig } from '../support/tab-harness.ts';
 
 let world: World;
 afterEach(async () => {
@@ -22,13 +21,13 @@ const eventsSpecInput = {
   auth: 'cookie',
   control: { authSuccess: 'session.ready', authError: 'session.refused' },
 } as const;
-const eventsProtocol = readProtocolSpec({ ...eventsSpecInput, keepAlive: { pong: 'pong', reply: { event: 'pong' } } })!;
+const eventsProtocol: JsonProtocolOptions = { ...eventsSpecInput, keepAlive: { pong: 'pong', reply: { event: 'pong' } } };
 
-async function eventsWorld(config: Partial<BrokerConfig> = {}, serverPingMs = 30_000): Promise<World> {
+async function eventsWorld(config: TabConfig = {}, serverPingMs = 30_000): Promise<World> {
   return createWorld({ cookie: true, backend: { dialect: 'events', serverPingMs }, config: { protocol: eventsProtocol, ...config } });
 }
 
-const texts = (tab: FakeTab) => tab.events.map((e) => `${String(e.data.text)}${e.replayed ? '*' : ''}`);
+const texts = (tab: TestTab) => tab.events.map((e) => `${String(e.data.text)}${e.replayed ? '*' : ''}`);
 
 describe('a cookie-session backend in another dialect', () => {
   it('shares one socket, authenticated by the cookie on the upgrade, without asking a tab for a token', async () => {
@@ -79,7 +78,7 @@ describe('a cookie-session backend in another dialect', () => {
   });
 
   it('replaces a socket whose server stopped answering its pings', async () => {
-    const protocol = readProtocolSpec({ ...eventsSpecInput, keepAlive: { frame: { event: 'ping' }, pong: 'pong', reply: { event: 'pong' }, timeoutMs: 200 } })!;
+    const protocol: JsonProtocolOptions = { ...eventsSpecInput, keepAlive: { frame: { event: 'ping' }, pong: 'pong', reply: { event: 'pong' }, timeoutMs: 200 } };
     world = await eventsWorld({ protocol, keepAliveMs: 1000 });
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
@@ -92,7 +91,7 @@ describe('a cookie-session backend in another dialect', () => {
   });
 
   it('replays a gap through the events-since endpoint with the cookie, once, complete', async () => {
-    world = await eventsWorld({ eventsSinceUrl: '/api/events' });
+    world = await eventsWorld({ resync: { eventsSinceUrl: '/api/events' } });
     const tabs = [await world.tab(), await world.tab()];
     await until(() => expect(tabs[0]!.status).toBe('open'));
     world.backend.emit('tenant-123', 'chat.message', { text: 'before' });
@@ -135,10 +134,13 @@ describe('a cookie-session backend in another dialect', () => {
 describe('a protocol the broker cannot use', () => {
   it('fails the attach with INVALID_ARGUMENT naming the option, and opens no socket', async () => {
     world = await createWorld();
-    await expect(world.tab({ protocol: { preset: 'json', envelope: { type: '' } } })).rejects.toMatchObject({
-      code: 'INVALID_ARGUMENT',
-      message: 'protocol.envelope.type must be a non-empty string of at most 200 characters',
-    });
+    const tab = await world.tab({ protocol: { preset: 'json', envelope: { type: '' } } });
+    const message = 'protocol.envelope.type must be a non-empty string of at most 200 characters';
+    expect(tab.errors).toEqual([{ code: 'INVALID_ARGUMENT', message: `attach failed: ${message}` }]);
+    expect(tab.errorObjects[0]!.cause).toMatchObject({ code: 'INVALID_ARGUMENT', message });
+    // Trying again cannot help: the tab does not.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(tab.errors).toHaveLength(1);
     expect(world.backend.stats().connections).toBe(0);
   });
 });

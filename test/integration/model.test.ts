@@ -5,8 +5,10 @@
  * fast-check generates short sequences of things that happen to a running app —
  * events (valid, malformed, skewed in time, prototype-named, duplicated, of
  * another tenant), server drops and outages with events written meanwhile,
- * token expiry, tabs opening and closing, send(), recent(), logout and another
- * user's login — and this file plays them against the world, keeping a model of
+ * token expiry, tabs opening, leaving and crashing, the SharedWorker killed (its
+ * tabs re-attach to the next one by themselves), send(), recent(), logout and another
+ * user's login — and this file plays them against the world of real tabs
+ * (`connectTab`, the code a browser tab runs), keeping a model of
  * what was owed to whom. After the sequence the world is healed (server back,
  * someone logged in, a tab open) and the invariants are checked:
  *
@@ -16,7 +18,8 @@
  *  2. isolation: no event, recent() row, send() message or token of one session
  *     reaches another session's tabs or connection;
  *  3. liveness and bounds: the broker recovers once the world is healed, every
- *     call from a tab settles, the outbox and the log stay within their bounds.
+ *     call from a tab settles (but a crashed tab's; a tab that left hears CLOSED, a send
+ *     in flight when the worker died WORKER_LOST), the outbox and the log stay within their bounds.
  *
  * TABWIRE_MODEL_RUNS sets the number of sequences (default 100: ~20 s when they
  * pass, a short sequence takes ~0.2 s); TABWIRE_MODEL_SEED and TABWIRE_MODEL_PATH replay a
@@ -24,7 +27,6 @@
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import type { BrokerConfig } from '../../src/link/messages.ts';
 import { type Identity, type ModelTab, type ModelWorld, createModelWorld, sameIdentity } from '../support/model-world.ts';
 
 // ---- the actions --------------------------------------------------------
@@ -44,7 +46,9 @@ type Action =
   | { kind: 'expireTokens'; refreshDelayMs: number; refreshFails: boolean; then: Then }
   | { kind: 'stallNextReplay'; then: Then }
   | { kind: 'openTab'; patterns: string[]; then: Then }
-  | { kind: 'closeTab'; which: number; then: Then }
+  | { kind: 'closeTab'; which: number; how: 'leave' | 'crash'; then: Then }
+  /** The SharedWorker is killed: every tab re-attaches to the next one, with what it last saw. */
+  | { kind: 'workerDies'; then: Then }
   | { kind: 'send'; which: number; then: Then }
   | { kind: 'recent'; which: number; then: Then }
   | { kind: 'logout'; which: number; then: Then }
@@ -86,7 +90,8 @@ const actionArbs: Array<{ kind: Action['kind']; weight: number; arbitrary: fc.Ar
   { kind: 'expireTokens', weight: 1, arbitrary: fc.record({ kind: fc.constant('expireTokens' as const), refreshDelayMs: fc.constantFrom(0, 80), refreshFails: fc.boolean(), then }) },
   { kind: 'stallNextReplay', weight: 1, arbitrary: fc.record({ kind: fc.constant('stallNextReplay' as const), then }) },
   { kind: 'openTab', weight: 1, arbitrary: fc.record({ kind: fc.constant('openTab' as const), patterns: fc.constantFrom<string[]>(['*'], ['goal.*']), then }) },
-  { kind: 'closeTab', weight: 1, arbitrary: fc.record({ kind: fc.constant('closeTab' as const), which, then }) },
+  { kind: 'closeTab', weight: 1, arbitrary: fc.record({ kind: fc.constant('closeTab' as const), which, how: fc.constantFrom('leave' as const, 'crash' as const), then }) },
+  { kind: 'workerDies', weight: 1, arbitrary: fc.record({ kind: fc.constant('workerDies' as const), then }) },
   { kind: 'send', weight: 2, arbitrary: fc.record({ kind: fc.constant('send' as const), which, then }) },
   { kind: 'recent', weight: 1, arbitrary: fc.record({ kind: fc.constant('recent' as const), which, then }) },
   { kind: 'logout', weight: 2, arbitrary: fc.record({ kind: fc.constant('logout' as const), which, then }) },
@@ -148,6 +153,8 @@ interface Call {
   settled: boolean;
   /** An error no caller should ever get. */
   failure?: string;
+  /** The code it failed with. */
+  code?: string;
 }
 
 class Model {
@@ -157,6 +164,8 @@ class Model {
   readonly calls: Call[] = [];
   readonly recentRows: Array<{ at: number; session: Session | undefined; mids: string[] }> = [];
   readonly violations: string[] = [];
+  /** When workers were killed: a send in flight then may fail WORKER_LOST, as `send()` documents. */
+  readonly workerDeaths: number[] = [];
   #next = 0;
 
   constructor(readonly world: ModelWorld) {}
@@ -192,9 +201,10 @@ class Model {
         call.settled = true;
         return value;
       },
-      (error: { data?: { code?: string }; message?: string }) => {
+      (error: { code?: string; message?: string }) => {
         call.settled = true;
-        if (!acceptable(error?.data?.code)) call.failure = `${what} failed: ${error?.data?.code ?? ''} ${error?.message ?? String(error)}`;
+        call.code = error?.code;
+        if (!acceptable(error?.code)) call.failure = `${what} failed: ${error?.code ?? ''} ${error?.message ?? String(error)}`;
         return undefined;
       },
     );
@@ -242,7 +252,7 @@ const halted = new Set(['idle', 'unauthorized', 'forbidden', 'closed']);
 
 async function checkBounds(model: Model, after: string): Promise<void> {
   const stats = await model.world.broker.stats();
-  const config = model.world.config as BrokerConfig;
+  const { config } = model.world;
   if (stats.outbox > config.maxBufferedMessages) model.violations.push(`bounds: outbox holds ${stats.outbox} > maxBufferedMessages ${config.maxBufferedMessages} after ${after}`);
   if (stats.log.size > config.logMaxEvents) model.violations.push(`bounds: log holds ${stats.log.size} > logMaxEvents ${config.logMaxEvents} after ${after}`);
 }
@@ -251,8 +261,9 @@ function sendFrom(model: Model, tab: ModelTab): void {
   const marker = model.nextMid();
   const message: SentMessage = { marker, at: Date.now(), owner: model.session ?? model.sessions.at(-1), outcome: 'pending' };
   model.sent.push(message);
+  const diedSince = () => model.workerDeaths.some((at) => at >= message.at);
   void model
-    .track(`send ${marker}`, tab, tab.tab.call<boolean>('send', { action: 'broadcast', data: { marker } }), (code) => code === 'CLOSED' || code === 'BUFFER_FULL')
+    .track(`send ${marker}`, tab, tab.tab.broker.send({ action: 'broadcast', data: { marker } }), (code) => code === 'CLOSED' || code === 'BUFFER_FULL' || (code === 'WORKER_LOST' && diedSince()))
     .then((sent) => {
       message.outcome = sent === true ? 'sent' : 'rejected';
     });
@@ -343,9 +354,13 @@ async function play(model: Model, action: Action): Promise<void> {
       return;
     case 'closeTab': {
       const tab = pickTab(world, action.which);
-      if (tab) world.closeTab(tab);
+      if (tab) world.closeTab(tab, action.how);
       return;
     }
+    case 'workerDies':
+      model.workerDeaths.push(Date.now());
+      await world.workerDies();
+      return;
     case 'send': {
       const tab = pickTab(world, action.which);
       if (tab) sendFrom(model, tab);
@@ -355,7 +370,7 @@ async function play(model: Model, action: Action): Promise<void> {
       const tab = pickTab(world, action.which);
       if (!tab) return;
       const session = model.session;
-      void model.track('recent', tab, tab.tab.call<Array<{ data: { mid?: unknown } }>>('recent', {}), (code) => code === 'NOT_READY').then((rows) => {
+      void model.track('recent', tab, tab.tab.broker.recent({}) as Promise<Array<{ data: { mid?: unknown } }>>, (code) => code === 'NOT_READY').then((rows) => {
         if (!rows || model.session !== session) return;
         model.recentRows.push({ at: Date.now(), session, mids: rows.map((row) => String(row.data.mid)) });
       });
@@ -366,7 +381,7 @@ async function play(model: Model, action: Action): Promise<void> {
       const session = model.session;
       if (!tab || !session) return;
       world.loggedOut();
-      await model.track('logout', tab, tab.tab.call('logout'));
+      await model.track('logout', tab, tab.tab.broker.logout());
       session.endAt = Date.now();
       return;
     }
@@ -375,7 +390,7 @@ async function play(model: Model, action: Action): Promise<void> {
       await pause(action.afterMs);
       model.login(users[action.who]);
       const tab = pickTab(world, 0);
-      if (tab) await model.track('reconnect', tab, tab.tab.call('reconnect'));
+      if (tab) await model.track('reconnect', tab, tab.tab.broker.reconnect());
     }
   }
 }
@@ -389,7 +404,7 @@ async function heal(model: Model): Promise<void> {
   world.setRefreshDelay(0);
   if (!model.session) model.login(users.healer);
   const tab = pickTab(world, 0) ?? (await world.openTab(['*']));
-  if (world.broker.status.status !== 'open') await model.track('reconnect', tab, tab.tab.call('reconnect'));
+  if (world.broker.status.status !== 'open') await model.track('reconnect', tab, tab.tab.broker.reconnect());
   if (!(await settle(model, 2500))) {
     const debug = (await world.broker.debug()) as { gap: { phase: string } };
     model.violations.push(`liveness: healed, the broker did not settle (status ${world.broker.status.status}, gap ${debug.gap.phase})`);
@@ -424,7 +439,7 @@ function checkDelivery(model: Model): void {
       }
       const covered = tab.resyncs.some(({ signal }) => !signal.complete && Date.parse(signal.since) <= event.emittedAt && event.emittedAt <= Date.parse(signal.until));
       if (!covered) {
-        const told = tab.resyncs.map(({ signal }) => `${signal.since}..${signal.until} complete=${signal.complete} replayed=${signal.replayed}`).join('; ') || 'none';
+        const told = tab.resyncs.map(({ signal }) => `${signal.reason} ${signal.since}..${signal.until} complete=${signal.complete} replayed=${signal.replayed}`).join('; ') || 'none';
         model.violations.push(`delivery: ${tab.tab.id} never received ${event.type} ${event.mid} (emitted ${new Date(event.emittedAt).toISOString()}), no incomplete resync covers it (resyncs: ${told})`);
       }
     }
@@ -485,8 +500,9 @@ function checkIsolation(model: Model): void {
 
 function checkCalls(model: Model): void {
   for (const call of model.calls) {
-    if (!call.settled && !call.from?.closed) model.violations.push(`liveness: ${call.what} (called ${Date.now() - call.at} ms ago) never settled`);
-    if (call.failure) model.violations.push(`calls: ${call.failure}`);
+    // A crashed tab hears nothing more; one that left hears CLOSED for whatever it still waited for.
+    if (!call.settled && call.from?.closedHow !== 'crash') model.violations.push(`liveness: ${call.what} (called ${Date.now() - call.at} ms ago) never settled`);
+    if (call.failure && !(call.code === 'CLOSED' && call.from?.closedHow === 'leave')) model.violations.push(`calls: ${call.failure}`);
   }
 }
 
@@ -514,7 +530,7 @@ async function runScenario(scenario: { replay: boolean; actions: Action[] }): Pr
     }
     await heal(model);
     await checkBounds(model, 'heal');
-    await until(() => model.calls.every((call) => call.settled || call.from?.closed), 500);
+    await until(() => model.calls.every((call) => call.settled || call.from?.closedHow === 'crash'), 500);
     checkDelivery(model);
     checkIsolation(model);
     checkCalls(model);

@@ -9,7 +9,7 @@ afterEach(async () => {
 
 describe('broker: reconnect.maxAttempts', () => {
   it('stops in closed (retries-exhausted) after that many failed tries in a row, and starts again on reconnect() or a new tab', async () => {
-    world = await createWorld({ config: { minDelayMs: 20, maxDelayMs: 40, maxAttempts: 3 } });
+    world = await createWorld({ config: { reconnect: { minDelayMs: 20, maxDelayMs: 40, maxAttempts: 3 } } });
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
     world.backend.setAccepting(false);
@@ -23,7 +23,7 @@ describe('broker: reconnect.maxAttempts', () => {
     expect(world.backend.stats().refused).toBe(refused);
 
     world.backend.setAccepting(true);
-    await tab.call('reconnect');
+    await tab.broker.reconnect();
     await until(() => expect(tab.status).toBe('open'));
     expect(tab.states.at(-3)).toMatchObject({ status: 'connecting', reason: 'reconnect-requested' });
 

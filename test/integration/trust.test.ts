@@ -40,9 +40,9 @@ describe('types named like Object.prototype members', () => {
     world.backend.emit('tenant-123', 'goal.created', { goalId: 'after' });
     await until(() => expect(everything.types()).toEqual([...prototypeNames, 'goal.created']));
     await until(() => expect(goals.types()).toEqual(['goal.created']));
-    const all = await within(everything.call<Array<{ type: string }>>('recent', { type: '*' }));
+    const all = await within(everything.broker.recent({ type: '*' }));
     expect(all.map((e) => e.type)).toEqual([...prototypeNames, 'goal.created']);
-    const goalsOnly = await within(everything.call<Array<{ type: string }>>('recent', { type: 'goal.*' }));
+    const goalsOnly = await within(everything.broker.recent({ type: 'goal.*' }));
     expect(goalsOnly.map((e) => e.type)).toEqual(['goal.created']);
     const s = await stats(world);
     expect(s.log.status).toBe('ok');
@@ -76,7 +76,7 @@ describe('deeply nested payloads', () => {
       return new Response(spliced, { status: 200, headers: { 'Content-Type': 'application/json' } });
     };
     world = await createWorld({ deps: { fetch: spliceDeep } });
-    const tab = await world.tab({ eventsSinceUrl: `${world.backend.httpUrl}/api/events` });
+    const tab = await world.tab({ resync: { eventsSinceUrl: `${world.backend.httpUrl}/api/events` } });
     await until(() => expect(tab.status).toBe('open'));
     world.backend.emit('tenant-123', 'goal.created', { goalId: 'before' });
     await until(() => expect(tab.events).toHaveLength(1));
@@ -105,7 +105,7 @@ describe('logout', () => {
       throw new DOMException('disk error', 'UnknownError');
     });
     try {
-      await tab.call('logout');
+      await tab.broker.logout();
     } finally {
       failingDelete.mockRestore();
     }
@@ -113,9 +113,9 @@ describe('logout', () => {
     expect(tab.errors.find((e) => e.code === 'LOG_DEGRADED')!.message).toMatch(/wipe/);
     await world.broker.shutdown();
     // A new worker, the same user logging in again: the old log must be gone before anything is read.
-    world.restartBroker();
+    await world.restartBroker();
     const next = await world.tab();
     await until(() => expect(next.status).toBe('open'));
-    expect(await within(next.call<unknown[]>('recent', {}))).toEqual([]);
+    expect(await within(next.broker.recent({}))).toEqual([]);
   });
 });

@@ -1,25 +1,30 @@
 /**
  * A broker running in Node against the mock backend, with the real WebSocket
  * adapter (the `ws` package), the real IndexedDB adapter on fake-indexeddb (a
- * fresh database per world) and fake tabs. Everything it starts, `dispose` stops.
+ * fresh database per world), and real tabs: `connectTab` from src/tab/client.ts
+ * in an environment wired to this world (test/support/tab-harness.ts). One
+ * in-memory Web Locks serves the world: each broker's own lock is held while it
+ * lives, tabs hold theirs, and brokers and tabs wait on each other's. Everything
+ * it starts, `dispose` stops.
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { WebSocket } from 'ws';
 import { type MockBackend, type MockBackendOptions, startMockBackend } from '../../demo/server/mock-backend.ts';
-import type { BrokerConfig } from '../../src/link/messages.ts';
 import { systemClock } from '../../src/broker/ports.ts';
 import { Broker, type BrokerDeps, type StoreFactory } from '../../src/broker/broker.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { webSocketTransport } from '../../src/broker/ws-transport.ts';
-import { FakeLocks } from './fake-locks.ts';
-import { FakeTab } from './fake-tab.ts';
+import { ChannelBus } from './fake-channels.ts';
+import { FakeLockManager } from './fake-lock-manager.ts';
+import { type TabConfig, type TabOptions, type TabWiring, TestTab, attached, mergeOptions } from './tab-harness.ts';
+
+export { TestTab };
 
 /** Fast defaults for tests: short backoff, settle and linger. */
-export const fastConfig: Partial<BrokerConfig> = {
-  minDelayMs: 50,
-  maxDelayMs: 200,
-  resyncSettleMs: 100,
+export const fastConfig: TabConfig = {
+  reconnect: { minDelayMs: 50, maxDelayMs: 200 },
+  resync: { settleMs: 100 },
   lingerMs: 50,
   healthyAfterMs: 1000,
   tokenTimeoutMs: 500,
@@ -28,13 +33,21 @@ export const fastConfig: Partial<BrokerConfig> = {
 
 export interface World {
   backend: MockBackend;
+  /** The broker tabs attach to now (the SharedWorker of this world). */
   broker: Broker;
-  locks: FakeLocks;
+  locks: FakeLockManager;
   factory: IDBFactory;
-  /** Attach a new fake tab with the world's session. */
-  tab(options?: { patterns?: string[]; online?: boolean; tenantId?: string; since?: string; resumed?: true } & Partial<BrokerConfig>): Promise<FakeTab>;
-  /** A second broker on the same IndexedDB: a restarted worker. */
-  restartBroker(): Broker;
+  /** Every tab's reported app handler errors; `dispose` fails when there are any. */
+  reports: unknown[];
+  /** A real tab with the world's session, attached (its `ready` resolved). */
+  tab(options?: TabOptions): Promise<TestTab>;
+  /** A real tab, not waited for: for attaches that fail or fall back. */
+  startTab(options?: TabOptions): TestTab;
+  /**
+   * The worker dies and a new one takes its place on the same IndexedDB: the old broker's lock
+   * is released (its tabs hear it and re-attach, to the new one) and it is shut down.
+   */
+  restartBroker(): Promise<Broker>;
   login(tenantId?: string, userId?: string): void;
   dispose(): Promise<void>;
 }
@@ -59,7 +72,8 @@ function cookieJar(cookie: () => string) {
 export async function createWorld(
   options: {
     backend?: MockBackendOptions;
-    config?: Partial<BrokerConfig>;
+    /** Connect options every tab of this world passes (over `fastConfig`; a tab's own go over these). */
+    config?: TabConfig;
     deps?: Partial<BrokerDeps>;
     stores?: StoreFactory;
     /** The session is a cookie (`session=<access token>`), sent on the upgrade and on fetches with credentials. */
@@ -67,13 +81,17 @@ export async function createWorld(
   } = {},
 ): Promise<World> {
   const backend = await startMockBackend(options.backend);
-  const locks = new FakeLocks();
+  const locks = new FakeLockManager();
+  const bus = new ChannelBus();
   const factory = new IDBFactory();
   let session = backend.login();
   const jar = options.cookie ? cookieJar(() => `session=${session.accessToken}`) : undefined;
-  const brokers: Broker[] = [];
-  const tabs: FakeTab[] = [];
-  const makeBroker = () => {
+  const brokers: Array<{ broker: Broker; release: () => void }> = [];
+  const tabs: TestTab[] = [];
+  const reports: unknown[] = [];
+  /** A broker holding its own lock, `broker-<n>`, until released. */
+  const makeBroker = (overrides: Partial<BrokerDeps> = {}) => {
+    const name = `broker-${brokers.length + 1}`;
     const broker = new Broker({
       clock: systemClock,
       random: Math.random,
@@ -81,53 +99,79 @@ export async function createWorld(
       stores: options.stores ?? idbStores({ factory }),
       locks,
       fetch: (input, init) => fetch(input, init),
-      brokerId: `broker-${brokers.length + 1}`,
-      brokerLock: `broker-${brokers.length + 1}`,
+      brokerId: name,
+      brokerLock: name,
       buildId: 'test',
       baseUrl: backend.httpUrl,
       ...jar,
       ...options.deps,
+      ...overrides,
     });
-    brokers.push(broker);
-    return broker;
+    const entry = { broker, release: locks.hold(name) };
+    brokers.push(entry);
+    return entry;
   };
-  let broker = makeBroker();
+  let current = makeBroker();
+  const stop = async (entry: { broker: Broker; release: () => void }) => {
+    entry.release();
+    // Its tabs hear the lock first, as when a worker dies; then it stops (its socket closes).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await entry.broker.shutdown();
+  };
+  const wiring: TabWiring = {
+    locks,
+    bus,
+    broker: () => current.broker,
+    ownBroker(buildId) {
+      // As localHost: a broker of this page's own build, stopped when the tab leaves it.
+      const own = makeBroker({ buildId, build: undefined });
+      return { broker: own.broker, stop: () => void stop(own) };
+    },
+    token: () => session.accessToken,
+    async refresh() {
+      const response = await fetch(`${backend.httpUrl}/auth/refresh`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refreshToken: session.refreshToken }),
+      });
+      if (!response.ok) throw new Error(`refresh ${response.status}`);
+      session = (await response.json()) as typeof session;
+      return session.accessToken;
+    },
+    reports,
+  };
+  const startTab = (tabOptions: TabOptions = {}) => {
+    const tab = new TestTab(wiring, mergeOptions<TabOptions>({ url: backend.wsUrl }, fastConfig, options.config, tabOptions));
+    tabs.push(tab);
+    return tab;
+  };
   const world: World = {
     backend,
     get broker() {
-      return broker;
+      return current.broker;
     },
     locks,
     factory,
-    async tab(tabOptions = {}) {
-      const tab = new FakeTab(
-        async () => session.accessToken,
-        async () => {
-          const response = await fetch(`${backend.httpUrl}/auth/refresh`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify({ refreshToken: session.refreshToken }),
-          });
-          if (!response.ok) throw new Error(`refresh ${response.status}`);
-          session = (await response.json()) as typeof session;
-          return session.accessToken;
-        },
-      );
-      tabs.push(tab);
-      await tab.attach(broker, locks, { url: backend.wsUrl, ...fastConfig, ...options.config, ...tabOptions });
-      return tab;
-    },
-    restartBroker() {
-      broker = makeBroker();
-      return broker;
+    reports,
+    startTab,
+    tab: (tabOptions) => attached(startTab(tabOptions)),
+    async restartBroker() {
+      const dying = current;
+      current = makeBroker();
+      await stop(dying);
+      return current.broker;
     },
     login(tenantId, userId) {
       session = backend.login(tenantId, userId);
     },
     async dispose() {
-      for (const tab of tabs) tab.die();
-      for (const each of brokers) await each.shutdown();
+      for (const tab of tabs) tab.crash();
+      for (const entry of brokers) {
+        entry.release();
+        await entry.broker.shutdown();
+      }
       await backend.close();
+      if (reports.length > 0) throw new Error(`an app handler threw in a tab: ${reports.map(String).join('; ')}`);
     },
   };
   return world;

@@ -3,8 +3,13 @@
  * tests of the leader election (Node has no navigator.locks): exclusive locks,
  * a FIFO queue per name, `signal` withdrawing a queued request, and `steal`
  * taking a held lock at once — the holder's request rejects with AbortError
- * while its callback runs on, as in browsers.
+ * while its callback runs on, as in browsers. One manager also serves a whole
+ * test world of real tabs and in-process brokers (test/support/tab-harness.ts):
+ * it is the brokers' `LockRequester` (`waitFor`), the world holds each
+ * broker's own lock with `hold`, and `crash` is what the browser does to the
+ * locks of a page that died.
  */
+import type { LockRequester } from '../../src/broker/tabs.ts';
 import type { LeaderLocks } from '../../src/tab/hosts/leader.ts';
 
 interface Request {
@@ -15,7 +20,7 @@ interface Request {
 
 const abortError = () => new DOMException('the lock request was aborted', 'AbortError');
 
-export class FakeLockManager implements LeaderLocks {
+export class FakeLockManager implements LeaderLocks, LockRequester {
   readonly #held = new Map<string, Request>();
   readonly #queues = new Map<string, Request[]>();
   /** Every steal, in order, by lock name: what the tests count. */
@@ -45,6 +50,28 @@ export class FakeLockManager implements LeaderLocks {
       });
       this.#next(name);
     });
+  }
+
+  /** The broker's `LockRequester`, as `webLocks` does it: take the lock once it is free, let go at once, and say so. */
+  waitFor(name: string, onGranted: () => void): void {
+    this.request(name, {}, () => onGranted()).catch(() => onGranted());
+  }
+
+  /** Hold `name` until the returned function is called (a broker's lock, for as long as it lives). */
+  hold(name: string): () => void {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    void this.request(name, {}, () => released);
+    return release;
+  }
+
+  /**
+   * The holder of `name` is gone without letting go (its page crashed): the lock passes to the
+   * next in line, as browsers do, and the holder's request never settles.
+   */
+  crash(name: string): void {
+    if (!this.#held.delete(name)) return;
+    this.#next(name);
   }
 
   /** Whether someone holds `name`. */

@@ -1,6 +1,7 @@
 /**
  * The world a model-based test drives: the real Broker with the real WebSocket
- * adapter, against the mock backend, on a fresh fake-indexeddb, with FakeTabs.
+ * adapter, against the mock backend, on a fresh fake-indexeddb, with real tabs
+ * (`connectTab` from src/tab/client.ts, through test/support/tab-harness.ts).
  * Unlike broker-world it records, on the broker's side of the socket, which
  * token every connection authenticated with and what the broker wrote on it,
  * keeps a timeline of every event each tab received, can make the app's token
@@ -18,8 +19,10 @@ import { type TransportFactory, systemClock } from '../../src/broker/ports.ts';
 import { Broker } from '../../src/broker/broker.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { webSocketTransport } from '../../src/broker/ws-transport.ts';
-import { FakeLocks } from './fake-locks.ts';
-import { FakeTab } from './fake-tab.ts';
+import { resolveConfig } from '../../src/tab/options.ts';
+import { ChannelBus } from './fake-channels.ts';
+import { FakeLockManager } from './fake-lock-manager.ts';
+import { type TabConfig, type TabWiring, TestTab, attached, mergeOptions } from './tab-harness.ts';
 
 /** Who a token belongs to. */
 export interface Identity {
@@ -49,40 +52,45 @@ export interface Received {
   event: RealtimeEvent;
 }
 
-/** A FakeTab whose events and resyncs carry their arrival times. */
+/** A real tab whose events and resyncs carry their arrival times. */
 export interface ModelTab {
-  tab: FakeTab;
+  tab: TestTab;
   attachedAt: number;
   patterns: string[];
   closed: boolean;
+  /** How it closed: it left (`close()`, its calls settle) or crashed (nothing of it settles). */
+  closedHow?: 'leave' | 'crash';
   received: Received[];
   resyncs: Array<{ at: number; signal: ResyncSignal }>;
 }
 
 /** Tight timings, so one short sequence of actions runs in a fraction of a second. */
-export const modelConfig: Partial<BrokerConfig> = {
-  minDelayMs: 5,
-  maxDelayMs: 30,
-  resyncSettleMs: 20,
-  replayTimeoutMs: 200,
+export const modelConfig: TabConfig = {
+  reconnect: { minDelayMs: 5, maxDelayMs: 30 },
+  resync: { settleMs: 20, timeoutMs: 200 },
   lingerMs: 20,
   healthyAfterMs: 200,
   tokenTimeoutMs: 300,
   handshakeTimeoutMs: 1000,
   maxBufferedMessages: 4,
-  logMaxEvents: 8,
+  log: { maxEvents: 8 },
 };
 
 export interface ModelWorld {
   readonly backend: MockBackend;
+  /** The broker tabs attach to now. */
   readonly broker: Broker;
-  readonly config: Partial<BrokerConfig>;
+  /** The broker's config as the tabs' options resolve to it (its bounds are checked). */
+  readonly config: BrokerConfig;
   readonly tabs: ModelTab[];
   readonly connections: RecordedConnection[];
   /** The identity the app is logged in as, or undefined after a logout. */
   readonly identity: Identity | undefined;
   openTab(patterns: string[]): Promise<ModelTab>;
-  closeTab(tab: ModelTab): void;
+  /** The tab leaves (`close()`) or dies (no detach, its lock released by the browser). */
+  closeTab(tab: ModelTab, how: 'leave' | 'crash'): void;
+  /** The worker is killed: its lock goes, its tabs re-attach to the next one, on the same IndexedDB. */
+  workerDies(): Promise<void>;
   /** The app logs in: tabs hand out this identity's tokens from now on. */
   login(identity: Identity): void;
   /** The app logged out: tabs refuse to give tokens until the next login. */
@@ -94,9 +102,11 @@ export interface ModelWorld {
   dispose(): Promise<void>;
 }
 
-export async function createModelWorld(options: { replay: boolean; config?: Partial<BrokerConfig> }): Promise<ModelWorld> {
+export async function createModelWorld(options: { replay: boolean; config?: TabConfig }): Promise<ModelWorld> {
   const backend = await startMockBackend({ replayCapacity: 200 });
-  const locks = new FakeLocks();
+  const locks = new FakeLockManager();
+  const bus = new ChannelBus();
+  const reports: unknown[] = [];
   const factory = new IDBFactory();
   const owners = new Map<string, Identity>();
   const connections: RecordedConnection[] = [];
@@ -113,30 +123,41 @@ export async function createModelWorld(options: { replay: boolean; config?: Part
     return issued;
   };
 
-  const config: Partial<BrokerConfig> = {
-    url: backend.wsUrl,
-    ...modelConfig,
-    ...(options.replay ? { eventsSinceUrl: `${backend.httpUrl}/api/events` } : {}),
-    ...options.config,
-  };
+  const tabConfig = mergeOptions<TabConfig>(
+    { url: backend.wsUrl },
+    modelConfig,
+    options.replay ? { resync: { eventsSinceUrl: `${backend.httpUrl}/api/events` } } : undefined,
+    options.config,
+  );
+  const config = resolveConfig({ ...tabConfig, url: backend.wsUrl, getToken: () => '' });
 
-  const broker = new Broker({
-    clock: systemClock,
-    random: Math.random,
-    transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners),
-    stores: idbStores({ factory }),
-    locks,
-    fetch: async (input, init) => {
-      const response = await fetch(input, init);
-      if (!stallNext || !String(input).includes('/api/events')) return response;
-      stallNext = false;
-      return stallHalfWay(response, stalled);
-    },
-    brokerId: 'broker-model',
-    brokerLock: 'broker-model',
-    buildId: 'test',
-    baseUrl: backend.httpUrl,
-  });
+  const brokers: Array<{ broker: Broker; release: () => void }> = [];
+  /** A broker (a SharedWorker) on the world's IndexedDB, holding its own lock while it lives. */
+  const makeBroker = () => {
+    const name = `broker-model-${brokers.length + 1}`;
+    const broker = new Broker({
+      clock: systemClock,
+      random: Math.random,
+      transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners),
+      stores: idbStores({ factory }),
+      locks,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (!stallNext || !String(input).includes('/api/events')) return response;
+        stallNext = false;
+        return stallHalfWay(response, stalled);
+      },
+      brokerId: name,
+      brokerLock: name,
+      buildId: 'test',
+      baseUrl: backend.httpUrl,
+    });
+    // Held while the broker lives: its tabs wait on it to hear it died.
+    const entry = { broker, release: locks.hold(name) };
+    brokers.push(entry);
+    return entry;
+  };
+  let current = makeBroker();
 
   // The app's token functions, as a tab would run them: the current session's token, and a
   // refresh that posts the refresh token it had when it started (a slow one may finish late).
@@ -158,14 +179,28 @@ export async function createModelWorld(options: { replay: boolean; config?: Part
     return fresh.accessToken;
   };
 
-  const tokensGiven = (tab: FakeTab) => {
+  const wiring: TabWiring = {
+    locks,
+    bus,
+    broker: () => current.broker,
+    ownBroker: () => {
+      throw new Error('the model world has one broker: no tab falls back to its own');
+    },
+    token: getToken,
+    refresh: refreshToken,
+    reports,
+  };
+
+  const tokensGiven = (tab: TestTab) => {
     tab.tokenBehaviour = identity ? 'answer' : 'refuse';
     tab.refreshBehaviour = identity ? 'answer' : 'refuse';
   };
 
   return {
     backend,
-    broker,
+    get broker() {
+      return current.broker;
+    },
     config,
     tabs,
     connections,
@@ -173,19 +208,29 @@ export async function createModelWorld(options: { replay: boolean; config?: Part
       return identity;
     },
     async openTab(patterns) {
-      const tab = new FakeTab(getToken, refreshToken);
+      const tab = new TestTab(wiring, { ...tabConfig, patterns });
       tokensGiven(tab);
       const model: ModelTab = { tab, attachedAt: 0, patterns, closed: false, received: [], resyncs: [] };
       timestamp(tab.events, (event) => model.received.push({ at: Date.now(), event }));
       timestamp(tab.resyncs, (signal) => model.resyncs.push({ at: Date.now(), signal }));
       tabs.push(model);
-      await tab.attach(broker, locks, { ...(config as BrokerConfig), patterns });
+      await attached(tab);
       model.attachedAt = Date.now();
       return model;
     },
-    closeTab(model) {
+    closeTab(model, how) {
       model.closed = true;
-      model.tab.die();
+      model.closedHow = how;
+      if (how === 'leave') model.tab.close();
+      else model.tab.crash();
+    },
+    async workerDies() {
+      const dying = current;
+      current = makeBroker();
+      dying.release();
+      // Its tabs hear the lock go first, as when a worker is killed; then its socket closes.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await dying.broker.shutdown();
     },
     login(who) {
       identity = who;
@@ -204,15 +249,19 @@ export async function createModelWorld(options: { replay: boolean; config?: Part
       stallNext = true;
     },
     async dispose() {
-      for (const model of tabs) if (!model.closed) model.tab.die();
+      for (const model of tabs) model.tab.crash();
       for (const controller of stalled) controller.error(new Error('world disposed'));
-      await broker.shutdown();
+      for (const entry of brokers) {
+        entry.release();
+        await entry.broker.shutdown();
+      }
       await backend.close();
+      if (reports.length > 0) throw new Error(`an app handler threw in a tab: ${reports.map(String).join('; ')}`);
     },
   };
 }
 
-/** Call `onPush` for every item pushed onto `list` (FakeTab keeps its records in plain arrays). */
+/** Call `onPush` for every item pushed onto `list` (a TestTab keeps its records in plain arrays). */
 function timestamp<T>(list: T[], onPush: (item: T) => void): void {
   const push = list.push.bind(list);
   list.push = (...items: T[]) => {
