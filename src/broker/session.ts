@@ -173,6 +173,16 @@ export class BrokerSession {
     return sent;
   }
 
+  /**
+   * A tab left (it closed, or its page died): what it queued does not go. The tab's client
+   * already told the app CLOSED; sent later, a message the app may send again would go twice.
+   */
+  dropQueuedBy(tabId: string): void {
+    for (const item of this.#outbox.take((queued) => queued.tabId === tabId)) {
+      item.reject(errorData('CLOSED', 'not sent: the tab that sent it left before the socket was back'));
+    }
+  }
+
   rejectOutbox(code: 'CLOSED' | 'SESSION_CHANGED', message: string): void {
     for (const item of this.#outbox.drain()) item.reject(errorData(code, message));
   }

@@ -123,6 +123,7 @@ export class TabCalls {
     const { tabs } = this.#parts;
     if (tabs.get(tab.id) !== tab) return;
     tabs.remove(tab.id);
+    this.#parts.session.dropQueuedBy(tab.id);
     if (tabs.size > 0) return;
     // Keep the socket a little while: a lone tab that reloads comes straight back.
     this.#linger.set('linger', this.#parts.lingerMs, () => {

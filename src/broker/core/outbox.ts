@@ -23,6 +23,13 @@ export class Outbox<T> {
     return items;
   }
 
+  /** Takes out, and returns, the held items `leaves` picks; the others keep their order. */
+  take(leaves: (item: T) => boolean): T[] {
+    const taken = this.items.filter(leaves);
+    if (taken.length > 0) this.items = this.items.filter((item) => !leaves(item));
+    return taken;
+  }
+
   get size(): number {
     return this.items.length;
   }
