@@ -57,6 +57,12 @@ export class EventLog {
   /** Bumped by every wipe: a read that started before one is void. */
   #wipes = 0;
   #seen: LastSeen | null = null;
+  /**
+   * While a gap is open, its start (ms): the stored last-seen stays there, however far live events
+   * move the one in memory. A broker that dies before the gap is told leaves it to the next one,
+   * which starts its own gap from the stored value.
+   */
+  #storedCap: number | undefined;
   #degradedReason: string | undefined;
   /** The memory store standing in for IndexedDB while degraded. */
   #memory: Promise<EventStore> | undefined;
@@ -121,6 +127,22 @@ export class EventLog {
     void this.flush();
   }
 
+  /** A gap opened at `since` (ms), or closed (undefined): see `#storedCap`. */
+  holdStoredLastSeen(since: number | undefined): void {
+    if (since === this.#storedCap) return;
+    // Closed: the last-seen in memory is due to the store, even if no event comes to carry it.
+    if (since === undefined) this.#metaDirty = true;
+    this.#storedCap = since;
+    if (since === undefined) void this.flush();
+  }
+
+  /** What the store may hold as last-seen: never past an open gap's start. */
+  #storable(): LastSeen | null {
+    const seen = this.#seen;
+    const cap = this.#storedCap;
+    return seen && cap !== undefined && seen.at > cap ? { at: cap, keys: [] } : seen;
+  }
+
   /**
    * Record an event that was just relayed. Never blocks delivery. `movesLastSeen` false: keep it
    * without moving last-seen (it is stamped past the server's clock).
@@ -169,7 +191,7 @@ export class EventLog {
       this.#metaDirty = false;
       if (!this.#storeReady || !this.#options.enabled) return;
       this.#lastWriteAt = this.#options.clock.monotonic();
-      await this.#write(batch, this.#seen);
+      await this.#write(batch, this.#storable());
     }
   }
 
@@ -221,7 +243,7 @@ export class EventLog {
     this.#retryAt = clock.monotonic() + (this.#options.reopenIntervalMs ?? 30_000);
     // Taken now: by the time the store opens, memory may hold another namespace's events.
     const memoryOfNs = this.#memory;
-    const seen = this.#seen;
+    const seen = this.#storable();
     try {
       const store = await this.#options.openStore(ns);
       const memory = memoryOfNs && (await memoryOfNs);

@@ -142,6 +142,8 @@ export class GapCoordinator {
     const { state, effects } = gapTransition(this.#gap, event, this.#parts.session.serverNow());
     const wasFresh = this.#gap.phase === 'fresh';
     this.#gap = state;
+    // What a broker that replaces this one must still see as missed: the stored last-seen waits at the gap's start.
+    this.#parts.log.holdStoredLastSeen(state.phase === 'gap' || state.phase === 'settling' ? state.since : undefined);
     if (state.phase === 'fresh') this.#coveredSince = undefined;
     // A first connection with nothing stored before it: the record starts here, whole.
     else if (wasFresh && state.phase === 'live') this.#coveredSince = state.openedAt;
