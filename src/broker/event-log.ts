@@ -63,6 +63,8 @@ export class EventLog {
    * which starts its own gap from the stored value.
    */
   #storedCap: number | undefined;
+  /** See `LastSeen.floor`: kept beside last-seen, which each event replaces. */
+  #floor: number | undefined;
   #degradedReason: string | undefined;
   /** The memory store standing in for IndexedDB while degraded. */
   #memory: Promise<EventStore> | undefined;
@@ -86,6 +88,7 @@ export class EventLog {
     await this.flush();
     this.#ns = ns;
     this.#seen = null;
+    this.#floor = undefined;
     // What memory kept belongs to the namespace left behind.
     this.#memory = undefined;
     this.#storeReady = this.#openFor(ns);
@@ -96,6 +99,7 @@ export class EventLog {
     // Logged out while it was read: what it says belongs to the session that ended.
     if (this.#ns !== ns || this.#wipes !== wipes) return null;
     this.#seen = stored;
+    this.#floor = stored?.floor;
     return this.#seen;
   }
 
@@ -136,11 +140,20 @@ export class EventLog {
     if (since === undefined) void this.flush();
   }
 
-  /** What the store may hold as last-seen: never past an open gap's start. */
+  /** The session's replay floor (see `LastSeen.floor`), stored with last-seen for whoever replaces this broker. */
+  keepReplayFloor(floor: number | undefined): void {
+    if (floor === undefined || floor === this.#floor) return;
+    this.#floor = floor;
+    this.#metaDirty = true;
+    void this.flush();
+  }
+
+  /** What the store may hold as last-seen: never past an open gap's start, with the replay floor. */
   #storable(): LastSeen | null {
     const seen = this.#seen;
     const cap = this.#storedCap;
-    return seen && cap !== undefined && seen.at > cap ? { at: cap, keys: [] } : seen;
+    const stored = seen && cap !== undefined && seen.at > cap ? { at: cap, keys: [] } : seen;
+    return stored && this.#floor !== undefined ? { ...stored, floor: this.#floor } : stored;
   }
 
   /**
@@ -285,6 +298,7 @@ export class EventLog {
     this.#pending = [];
     this.#metaDirty = false;
     this.#seen = null;
+    this.#floor = undefined;
     await this.#flushing;
     const ready = this.#storeReady;
     // No namespace until the next session opens one: nothing reads the wiped one meanwhile.

@@ -108,8 +108,10 @@ export class GapCoordinator {
       if (stored) for (const key of await log.keysSince(stored.at - config.replayOverlapMs)) ingest.remember(key);
       if (generation !== driver.generation) return;
     }
+    if (opened?.floor !== undefined) session.adoptReplayFloor(opened.floor);
     for (const wake of this.#namespaceWaiters.splice(0)) wake();
     log.markConnected(session.openedAt);
+    log.keepReplayFloor(session.replayFloor);
     if (previous !== undefined && previous !== ns) {
       // Another user or tenant on this endpoint: every tab refetches; the old gap is not theirs.
       this.dispatch({ type: 'session-changed', at: session.openedAt });

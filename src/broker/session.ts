@@ -40,12 +40,13 @@ export class BrokerSession {
   #openedAt = 0;
   /** The server's clock as the handshake told it, against our monotonic clock: bounds last-seen. */
   #serverClock: { serverAt: number; monotonicAt: number } | undefined;
-  /**
-   * Server time the current session began, when it began after a logout or another user in this
-   * broker: replays never reach before it. `pending`: set at the next handshake.
-   */
   /** From a logout until the next handshake: no session that a queued message could belong to. */
   #loggedOut = false;
+  /**
+   * Server time the current session began, when it began after a logout or another user in this
+   * broker (or in one before it, as its log says): replays never reach before it. `pending`: set
+   * at the next handshake.
+   */
   #replayFloor: number | 'pending' | undefined;
   readonly #outbox: Outbox<Outgoing>;
 
@@ -98,6 +99,11 @@ export class BrokerSession {
     this.#openedAt = Number.isNaN(at) ? this.#clock.now() : at;
     this.#serverClock = { serverAt: this.#openedAt, monotonicAt: this.#clock.monotonic() };
     if (this.#replayFloor === 'pending') this.#replayFloor = this.#openedAt;
+  }
+
+  /** A replay floor the log kept for this namespace (a broker before this one saw the session begin). */
+  adoptReplayFloor(floor: number): void {
+    this.#replayFloor ??= floor;
   }
 
   /** The session ended (logout, or another user or tenant): void what it started. */

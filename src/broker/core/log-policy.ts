@@ -35,6 +35,11 @@ export interface LastSeen {
   /** ms since epoch. */
   at: number;
   keys: string[];
+  /**
+   * The session of this namespace began after a logout or another user (ms, server time):
+   * replays never reach before it, also for a broker that replaces the one that saw it begin.
+   */
+  floor?: number;
 }
 
 /** Keys kept per instant; beyond this, the overlap window's dedupe set covers it. */
