@@ -1,0 +1,55 @@
+/**
+ * What a broker sends a tab on its stream (rule 11: the data plane), dispatched by kind:
+ * batches of events, states, resync signals, errors, token asks, newer builds.
+ */
+import type { StreamMessage } from '../link/messages.ts';
+import type { ResyncSignal } from '../link/states.ts';
+import type { TabwireErrorData } from '../link/errors.ts';
+import type { RealtimeEvent } from '../link/events.ts';
+import type { Endpoint } from '../link/rpc.ts';
+import type { ConnectionState } from './connection-state.ts';
+import type { Link } from './link.ts';
+import type { Router } from './router.ts';
+import type { TokenFunction } from './token-answers.ts';
+
+export interface StreamParts {
+  router: Router;
+  connection: ConnectionState;
+  /** The link in use, and the one being attached while none is. */
+  links: { readonly current: Link | undefined; readonly connecting: Link | undefined };
+  resync(signal: ResyncSignal): void;
+  emitError(error: TabwireErrorData): void;
+  /** The broker asks for a token: answer on `stream`. */
+  ask(stream: Endpoint, id: number, fn: TokenFunction): void;
+  /** A newer build of this endpoint's broker is live. */
+  announce(notice: Extract<StreamMessage, { k: 'up' }>['n']): void;
+}
+
+/** The listener for the stream of link `from`. */
+export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: Link) => (event: MessageEvent) => {
+  const message = event.data as StreamMessage;
+  switch (message.k) {
+    case 'ev':
+      return parts.router.deliver(JSON.parse(message.d) as RealtimeEvent[], message.r === 1);
+    case 'st': {
+      from.status = message.s;
+      from.reason = message.r;
+      if (message.s === 'open') from.markOpen();
+      // The link in use speaks for the connection state, or the one being attached when none is.
+      const { current, connecting } = parts.links;
+      if (from === current || (!current && from === connecting)) {
+        from.sawState = true;
+        parts.connection.set(message.s, message.r);
+      }
+      return;
+    }
+    case 'rs':
+      return parts.resync(message.s);
+    case 'er':
+      return parts.emitError(message.e);
+    case 'ask':
+      return parts.ask(stream, message.id, message.fn);
+    case 'up':
+      return parts.announce(message.n);
+  }
+};
