@@ -20,14 +20,15 @@ import type { BrokerStats } from '../link/stats.ts';
 import { tabwireBuild } from '../link/build-id.ts';
 import { randomId } from '../link/random-id.ts';
 import { pickSharing, warnIfInsecure } from './sharing.ts';
-import { listen, notify } from './listeners.ts';
+import { type AppListeners, listen, notify } from './listeners.ts';
 import { type ConnectionState, type StateListener, connectionState } from './connection-state.ts';
 import { type Handler, type Router, createRouter } from './router.ts';
 import { type Call, closedError, createCall } from './calls.ts';
-import { LinkManager } from './link-manager.ts';
+import { type LinkManager, linkManager } from './link-manager.ts';
 import { type Upgrades, createUpgrades } from './upgrade.ts';
 import { streamListener } from './stream.ts';
-import { answerTokenAsk } from './token-answers.ts';
+import type { Link } from './link.ts';
+import type { Endpoint } from '../link/rpc.ts';
 import { type LogoutChannel, logoutChannel } from './logout-channel.ts';
 import { type TabLock, holdTabLock } from './tab-lock.ts';
 import { checkRecentQuery } from './recent-query.ts';
@@ -99,13 +100,6 @@ export interface Broker<M extends object = DefaultEvents> {
   close(): void;
 }
 
-/** The app's listeners besides `onState` (which the connection state keeps). */
-interface AppListeners {
-  resync: Set<(signal: ResyncSignal) => void>;
-  error: Set<(error: TabwireError) => void>;
-  upgrade: Set<(notice: UpgradeNotice) => void>;
-}
-
 export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions | CookieConnectOptions): Broker<M> {
   return connectTab<M>(options, browserEnvironment(options.worker));
 }
@@ -128,29 +122,18 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
 
   const router = createRouter(clock, report, () => connection.status === 'closed' && connection.reason === 'logout');
   const connection = connectionState(report, () => router.forgetDelivered());
-  const links = new LinkManager(
-    {
-      ...{ env, options, config, tabId, lockName, buildId, callTimeoutMs, connection, router, emitError },
-      onStream: (stream, from) => onStream(stream, from),
-      subscribe: (pattern) => void subscribe(pattern),
-      unsubscribe: (pattern) => void unsubscribe(pattern),
-    },
-    sharing,
-  );
+  // What every part may take from, in one object; the parts built from it are added as they come.
+  const tab = {
+    ...{ env, clock, options, config, tabId, lockName, buildId, callTimeoutMs, report, emitError, listeners, connection, router },
+    onStream: (stream: Endpoint, from: Link) => onStream(stream, from),
+    subscribe: (pattern: string) =>
+      void call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emitError(error)),
+    unsubscribe: (pattern: string) => void call('unsubscribe', [pattern], false).catch(() => {}),
+  };
+  const links = linkManager(tab, sharing);
   const call = createCall(clock, callTimeoutMs, links, connection);
-  const subscribe = (pattern: string) =>
-    call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emitError(error));
-  const unsubscribe = (pattern: string) => call('unsubscribe', [pattern], false).catch(() => {});
-  const upgrades = createUpgrades({ clock, config, mode: options.upgrade, openTimeoutMs: callTimeoutMs, links, connection, router, listeners: listeners.upgrade, emitError, report });
-  const onStream = streamListener({
-    router,
-    connection,
-    links,
-    resync: (signal) => notify(listeners.resync, signal, report),
-    emitError,
-    ask: (stream, id, fn) => void answerTokenAsk(stream, id, fn, options),
-    announce: upgrades.announce,
-  });
+  const upgrades = createUpgrades({ ...tab, links });
+  const onStream = streamListener({ ...tab, links, upgrades });
 
   const lock = holdTabLock(env.locks, lockName, () => connection.closed);
   links.start(lock.held);
@@ -161,7 +144,7 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
   const stopSignals = env.watchSignals((signal) => {
     if (links.current) call('signal', [signal]).catch(() => {});
   });
-  return brokerHandle<M>({ clock, callTimeoutMs, connection, router, links, call, subscribe, unsubscribe, upgrades, listeners, logouts, lock, stopSignals });
+  return brokerHandle<M>({ ...tab, links, call, upgrades, logouts, lock, stopSignals });
 }
 
 /** What the handle an app holds is made of. */

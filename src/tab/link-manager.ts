@@ -4,8 +4,7 @@
  * the broker's Web Lock to hear it die (rule 7), and re-attach then, asking the next
  * broker for what its log holds since the last event this tab received.
  */
-import type { BrokerConfig } from '../link/messages.ts';
-import { type AttachReply, type AttachRequest, linkVersion } from '../link/messages.ts';
+import { type AttachReply, type AttachRequest, type BrokerConfig, linkVersion } from '../link/messages.ts';
 import type { TabwireErrorData } from '../link/errors.ts';
 import type { Endpoint } from '../link/rpc.ts';
 import { exponentialDelayMs } from '../link/exponential-delay.ts';
@@ -41,7 +40,7 @@ export interface LinkManagerParts {
   unsubscribe(pattern: string): void;
 }
 
-export class LinkManager {
+export interface LinkManager {
   /** The link in use: calls go to its broker, and its state messages are this tab's state. */
   current: Link | undefined;
   /** The link being attached while none is in use: its state messages count. */
@@ -49,104 +48,66 @@ export class LinkManager {
   /** Where the next link attaches: this tab's own build, or a newer build's broker it moves to. */
   target: Target;
   /** Settles once attached (`Broker.ready`); after a broker was lost, the next attachment's. */
-  ready: Promise<void> = Promise.resolve();
-  /** Failed attaches in a row: the backoff's attempt. */
-  private failures = 0;
-  /** After losing a broker: the last event's time, so the next one can send what came since. */
-  private resumeSince: string | undefined;
-  /** Re-attaching after a broker died without having received any event: the new broker says to refetch. */
-  private resumedEmpty = false;
-
-  constructor(
-    private readonly parts: LinkManagerParts,
-    sharing: Sharing,
-  ) {
-    this.target = { mode: sharing, buildId: parts.buildId };
-  }
-
-  /** Attach once `lockHeld` (this tab's own lock) is held. */
-  start(lockHeld: Promise<void>): void {
-    this.ready = lockHeld.then(() => (this.parts.connection.closed ? undefined : this.attach()));
-  }
-
+  ready: Promise<void>;
+  /** Attach, once `lockHeld` (this tab's own lock) is held. */
+  start(lockHeld: Promise<void>): void;
   /** Open a host for `target` and attach to it. The returned link is not yet the one in use. */
-  async connect(): Promise<Link | undefined> {
-    const { env, config, tabId, buildId, callTimeoutMs, router } = this.parts;
-    if (this.parts.connection.closed) return undefined;
-    const { target } = this;
-    const host = await openHost(env, { target, name: hostName(target.buildId, config.url, config.sessionKey), tabId, buildId }, callTimeoutMs);
-    const patterns = [...router.patterns()];
-    const link = newLink(host, patterns);
-    this.connecting = link;
-    host.stream.addEventListener('message', this.parts.onStream(host.stream, link));
-    host.stream.start?.();
-    const reply = await sendAttach(link, this.request(patterns), env.clock, callTimeoutMs);
-    this.follow(link, reply);
-    return link;
-  }
-
+  connect(): Promise<Link | undefined>;
   /** Make `next` the link in use; `adoptState`: its broker's state becomes this tab's at once (a move). */
-  use(next: Link, adoptState = false): void {
-    const { router, connection, subscribe, unsubscribe } = this.parts;
-    this.current = next;
-    this.connecting = undefined;
-    this.resumeSince = undefined;
-    this.resumedEmpty = false;
-    this.failures = 0;
-    if (adoptState && next.status && next.reason) connection.set(next.status, next.reason);
-    // Subscriptions made or dropped while this link attached went to no broker, or to the one we left.
-    for (const pattern of router.patterns()) if (!next.patterns.has(pattern)) subscribe(pattern);
-    for (const pattern of next.patterns) if (!router.has(pattern)) unsubscribe(pattern);
-  }
+  use(next: Link, adoptState?: boolean): void;
+  /** Detach from a broker we are leaving, without waiting on it. */
+  leave(left: Link): void;
+}
 
-  leave(left: Link): void {
-    leaveLink(left, this.parts.env.clock);
-  }
+/** `sharing`: how the first link attaches (see `pickSharing`). */
+export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkManager {
+  const { env, options, config, tabId, lockName, buildId, callTimeoutMs, connection, router, emitError } = parts;
+  /** Failed attaches in a row: the backoff's attempt. */
+  let failures = 0;
+  /** After losing a broker: the last event's time, so the next one can send what came since. */
+  let resumeSince: string | undefined;
+  /** Re-attaching after a broker died without having received any event: the new broker says to refetch. */
+  let resumedEmpty = false;
 
-  private request(patterns: string[]): AttachRequest {
-    const { env, options, config, tabId, lockName } = this.parts;
-    return {
-      tabId,
-      linkVersion,
-      buildId: this.target.buildId,
-      lockName,
-      config,
-      patterns,
-      online: env.online(),
-      visible: env.visible(),
-      ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
-      ...(this.resumeSince !== undefined ? { since: this.resumeSince } : {}),
-      ...(this.resumedEmpty ? { resumed: true as const } : {}),
-    };
-  }
+  const request = (patterns: string[]): AttachRequest => ({
+    tabId,
+    linkVersion,
+    buildId: links.target.buildId,
+    lockName,
+    config,
+    patterns,
+    online: env.online(),
+    visible: env.visible(),
+    ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
+    ...(resumeSince !== undefined ? { since: resumeSince } : {}),
+    ...(resumedEmpty ? { resumed: true as const } : {}),
+  });
 
   /** Take the state the attach reply tells, and watch for the broker's death. */
-  private follow(link: Link, reply: AttachReply): void {
-    const { env, connection } = this.parts;
+  const follow = (link: Link, reply: AttachReply) => {
     link.brokerId = reply.brokerId;
     if (!link.sawState) {
       link.status = reply.status;
       link.reason = reply.reason;
       if (reply.status === 'open') link.markOpen();
-      if (!this.current) connection.set(reply.status, reply.reason);
+      if (!links.current) connection.set(reply.status, reply.reason);
     }
     const lostNow = () => {
-      if (!connection.closed && this.current === link) this.lost();
+      if (!connection.closed && links.current === link) lost();
     };
     // Granted only when the broker's holder is gone: the worker or the leader tab died. Without
     // Web Locks the broker is this page's own (sharing 'none'): it dies with the tab.
     env.locks?.request(reply.brokerLock, { signal: link.watch.signal }, lostNow).catch(() => {});
     void link.host.lost?.then(lostNow);
-  }
+  };
 
-  private async attach(): Promise<void> {
-    const { connection, options, env, buildId, emitError } = this.parts;
+  const attach = async (): Promise<void> => {
     for (;;) {
       try {
-        const next = await this.connect();
+        const next = await links.connect();
         if (!next) return;
-        if (connection.closed) return this.leave(next);
-        return this.use(next);
+        if (connection.closed) return links.leave(next);
+        return links.use(next);
       } catch (error) {
         if (connection.closed) return;
         const data = toTabwireError(error);
@@ -155,8 +116,8 @@ export class LinkManager {
         // it never answered) and the app did not insist on one: keep working through a leader tab of
         // our own build, or on our own where a leader cannot be elected. Told once.
         const noWorker = code === 'WORKER_UNAVAILABLE' || code === 'WORKER_LOST' || code === 'TIMEOUT';
-        if (this.target.mode === 'worker' && (code === 'BUILD_MISMATCH' || (noWorker && options.sharing !== 'worker'))) {
-          this.target = { mode: env.available.leader ? 'leader' : 'none', buildId };
+        if (links.target.mode === 'worker' && (code === 'BUILD_MISMATCH' || (noWorker && options.sharing !== 'worker'))) {
+          links.target = { mode: env.available.leader ? 'leader' : 'none', buildId };
           emitError({ code: 'WORKER_UNAVAILABLE', message: `no SharedWorker: ${data.message}` }, data);
           continue;
         }
@@ -164,25 +125,59 @@ export class LinkManager {
         // The broker refused the options (a bad protocol or schemas): trying again cannot help.
         if (code === 'INVALID_ARGUMENT') return;
         // A broker that cannot start must not be restarted in a tight loop.
-        await new Promise<void>((resolve) => env.clock.setTimeout(resolve, exponentialDelayMs(attachRetryMs, this.failures++, attachRetryMaxMs)));
+        await new Promise<void>((resolve) => env.clock.setTimeout(resolve, exponentialDelayMs(attachRetryMs, failures++, attachRetryMaxMs)));
         if (connection.closed) return;
       }
     }
-  }
+  };
 
   /** The broker in use died: fail what waits on it, and attach again, resuming from the last event. */
-  private lost(): void {
-    const { router, connection } = this.parts;
-    const lost = this.current;
-    this.current = undefined;
-    lost?.rpc.failAll({ code: 'WORKER_LOST', message: 'the broker stopped; this tab is attaching to a new one' });
-    lost?.host.close();
+  const lost = () => {
+    const gone = links.current;
+    links.current = undefined;
+    gone?.rpc.failAll({ code: 'WORKER_LOST', message: 'the broker stopped; this tab is attaching to a new one' });
+    gone?.host.close();
     // The new broker may replay what the old one delivered last: drop repeats for a moment.
     router.openDedupeWindow();
     // The last event's own time (server time); with none, no guess from this browser's clock.
-    this.resumeSince = router.lastTimestamp();
-    this.resumedEmpty = this.resumeSince === undefined;
+    resumeSince = router.lastTimestamp();
+    resumedEmpty = resumeSince === undefined;
     connection.set('connecting', 'worker-lost');
-    this.ready = this.attach();
-  }
+    links.ready = attach();
+  };
+
+  const links: LinkManager = {
+    current: undefined,
+    connecting: undefined,
+    target: { mode: sharing, buildId },
+    ready: Promise.resolve(),
+    start(lockHeld) {
+      links.ready = lockHeld.then(() => (connection.closed ? undefined : attach()));
+    },
+    async connect() {
+      if (connection.closed) return undefined;
+      const { target } = links;
+      const host = await openHost(env, { target, name: hostName(target.buildId, config.url, config.sessionKey), tabId, buildId }, callTimeoutMs);
+      const patterns = [...router.patterns()];
+      const link = newLink(host, patterns);
+      links.connecting = link;
+      host.stream.addEventListener('message', parts.onStream(host.stream, link));
+      host.stream.start?.();
+      follow(link, await sendAttach(link, request(patterns), env.clock, callTimeoutMs));
+      return link;
+    },
+    use(next, adoptState = false) {
+      links.current = next;
+      links.connecting = undefined;
+      resumeSince = undefined;
+      resumedEmpty = false;
+      failures = 0;
+      if (adoptState && next.status && next.reason) connection.set(next.status, next.reason);
+      // Subscriptions made or dropped while this link attached went to no broker, or to the one we left.
+      for (const pattern of router.patterns()) if (!next.patterns.has(pattern)) parts.subscribe(pattern);
+      for (const pattern of next.patterns) if (!router.has(pattern)) parts.unsubscribe(pattern);
+    },
+    leave: (left) => leaveLink(left, env.clock),
+  };
+  return links;
 }

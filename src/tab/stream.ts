@@ -3,26 +3,29 @@
  * batches of events, states, resync signals, errors, token asks, newer builds.
  */
 import type { StreamMessage } from '../link/messages.ts';
-import type { ResyncSignal } from '../link/states.ts';
 import type { TabwireErrorData } from '../link/errors.ts';
 import type { RealtimeEvent } from '../link/events.ts';
 import type { Endpoint } from '../link/rpc.ts';
 import type { ConnectionState } from './connection-state.ts';
 import type { Link } from './link.ts';
 import type { Router } from './router.ts';
-import type { TokenFunction } from './token-answers.ts';
+import { answerTokenAsk } from './token-answers.ts';
+import { type AppListeners, notify } from './listeners.ts';
+import type { ConnectOptions, CookieConnectOptions } from './options.ts';
+import type { Upgrades } from './upgrade.ts';
 
 export interface StreamParts {
+  /** The app's options: its `getToken` and `refreshToken` answer the broker's asks. */
+  options: ConnectOptions | CookieConnectOptions;
   router: Router;
   connection: ConnectionState;
   /** The link in use, and the one being attached while none is. */
   links: { readonly current: Link | undefined; readonly connecting: Link | undefined };
-  resync(signal: ResyncSignal): void;
+  listeners: AppListeners;
+  report(error: unknown): void;
   emitError(error: TabwireErrorData): void;
-  /** The broker asks for a token: answer on `stream`. */
-  ask(stream: Endpoint, id: number, fn: TokenFunction): void;
-  /** A newer build of this endpoint's broker is live. */
-  announce(notice: Extract<StreamMessage, { k: 'up' }>['n']): void;
+  /** Told when a newer build of this endpoint's broker is live. */
+  upgrades: Pick<Upgrades, 'announce'>;
 }
 
 /** The listener for the stream of link `from`. */
@@ -44,12 +47,12 @@ export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: L
       return;
     }
     case 'rs':
-      return parts.resync(message.s);
+      return notify(parts.listeners.resync, message.s, parts.report);
     case 'er':
       return parts.emitError(message.e);
     case 'ask':
-      return parts.ask(stream, message.id, message.fn);
+      return void answerTokenAsk(stream, message.id, message.fn, parts.options);
     case 'up':
-      return parts.announce(message.n);
+      return parts.upgrades.announce(message.n);
   }
 };

@@ -12,7 +12,7 @@ import type { ConnectOptions } from './options.ts';
 import type { ConnectionState } from './connection-state.ts';
 import type { Router } from './router.ts';
 import type { LinkManager } from './link-manager.ts';
-import { notify } from './listeners.ts';
+import { type AppListeners, notify } from './listeners.ts';
 import { toTabwireError } from './calls.ts';
 
 /** How long a tab that moved to a newer build still takes events from the old broker, in ms. */
@@ -21,15 +21,14 @@ const handoffOverlapMs = 1000;
 export interface UpgradeParts {
   clock: TabClock;
   config: BrokerConfig;
-  /** `upgrade` option: 'manual' waits for `upgrade()`. */
-  mode: ConnectOptions['upgrade'];
-  /** How long the newer broker may take to open before this tab stays, in ms (`callTimeoutMs`). */
-  openTimeoutMs: number;
+  /** Its `upgrade`: 'manual' moves only on `upgrade()`. */
+  options: Pick<ConnectOptions, 'upgrade'>;
+  /** How long the newer broker may take to open before this tab stays, in ms. */
+  callTimeoutMs: number;
   links: LinkManager;
   connection: ConnectionState;
   router: Router;
-  /** The app's `onUpgrade` listeners. */
-  listeners: Set<(notice: UpgradeNotice) => void>;
+  listeners: AppListeners;
   emitError(error: TabwireErrorData, cause?: unknown): void;
   report(error: unknown): void;
 }
@@ -59,7 +58,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
         const next = await links.connect();
         if (!next) return false;
         // Leave the old broker only once the new one is open: until then only the old one relays.
-        const open = await Promise.race([next.opened.then(() => true), new Promise<boolean>((resolve) => clock.setTimeout(() => resolve(false), parts.openTimeoutMs))]);
+        const open = await Promise.race([next.opened.then(() => true), new Promise<boolean>((resolve) => clock.setTimeout(() => resolve(false), parts.callTimeoutMs))]);
         if (!open || connection.closed) {
           links.leave(next);
           links.target = previousTarget;
@@ -94,8 +93,8 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
       if (notice.name?.startsWith('tabwire|') && notice.name !== hostName(notice.buildId, config.url, config.sessionKey)) return;
       if (newest?.buildId === notice.buildId) return;
       newest = notice;
-      notify(parts.listeners, notice, parts.report);
-      if (parts.mode !== 'manual' && notice.compatible) void move(notice);
+      notify(parts.listeners.upgrade, notice, parts.report);
+      if (parts.options.upgrade !== 'manual' && notice.compatible) void move(notice);
     },
     upgrade: () => (newest ? move(newest) : Promise.resolve(false)),
   };
