@@ -18,6 +18,9 @@ const rememberedEvents = 64;
 /** How long after a change of broker repeats are dropped, in ms (monotonic). */
 const dedupeWindowMs = 5000;
 
+/** Event types whose matching handler sets are remembered; past that the cache starts over (types come from the server). */
+const cachedTypes = 256;
+
 export interface Router {
   /** Adds `handler` for `pattern`; true when the pattern is new (the broker has to hear of it). */
   add(pattern: string, handler: Handler): boolean;
@@ -41,11 +44,21 @@ export interface Router {
 /** `loggedOut`: the session ended (state `closed` for `logout`); `report`: a handler threw. */
 export function createRouter(clock: TabClock, report: (error: unknown) => void, loggedOut: () => boolean): Router {
   const handlers = new Map<string, Set<Handler>>();
+  /** Per event type, the [pattern, handler set] entries that take it; emptied when a pattern comes or goes. */
+  const routes = new Map<string, Array<[string, Set<Handler>]>>();
+  /** Counts pattern changes, so a delivery sees one made by a handler it called. */
+  let patternChanges = 0;
+  const patternsChanged = () => {
+    patternChanges++;
+    routes.clear();
+  };
   // After a host change two brokers may deliver the same events for a moment: remember the
   // last few delivered, and drop repeats until `dedupeUntil`.
   const lastDelivered: RealtimeEvent[] = [];
   const seen = new Set<string>();
   let dedupeUntil = 0;
+
+  const takes = (pattern: string, type: string, control: boolean) => (control ? pattern === type : matches(pattern, type));
 
   const call = (set: Set<Handler>, event: RealtimeEvent) => {
     for (const handler of set) {
@@ -60,9 +73,19 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
   /** The handlers of every pattern that takes the event, pattern by pattern in subscription order. */
   const route = (event: RealtimeEvent) => {
     const control = isControlType(event.type);
+    let entries = routes.get(event.type);
+    if (!entries) {
+      if (routes.size >= cachedTypes) routes.clear();
+      entries = [...handlers].filter(([pattern]) => takes(pattern, event.type, control));
+      routes.set(event.type, entries);
+    }
+    const changes = patternChanges;
+    // A pattern a handler dropped (or `close()` cleared) is skipped, as walking the live map would.
+    for (const [pattern, set] of entries) if (handlers.get(pattern) === set) call(set, event);
+    if (changes === patternChanges) return;
+    // A handler subscribed a pattern that takes this event: it is called too, after the others.
     for (const [pattern, set] of handlers) {
-      if (control ? pattern !== event.type : !matches(pattern, event.type)) continue;
-      call(set, event);
+      if (takes(pattern, event.type, control) && !entries.some((entry) => entry[1] === set)) call(set, event);
     }
   };
 
@@ -70,7 +93,10 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
     add(pattern, handler) {
       let set = handlers.get(pattern);
       const added = !set;
-      if (!set) handlers.set(pattern, (set = new Set()));
+      if (!set) {
+        handlers.set(pattern, (set = new Set()));
+        patternsChanged();
+      }
       set.add(handler);
       return added;
     },
@@ -78,6 +104,7 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
       const current = handlers.get(pattern);
       if (!current?.delete(handler) || current.size > 0) return false;
       handlers.delete(pattern);
+      patternsChanged();
       return true;
     },
     patterns: () => handlers.keys(),
@@ -109,6 +136,9 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
       lastDelivered.length = 0;
       seen.clear();
     },
-    clear: () => handlers.clear(),
+    clear() {
+      handlers.clear();
+      patternsChanged();
+    },
   };
 }
