@@ -30,18 +30,18 @@ export interface CallTarget {
 
 /**
  * A call to the broker. `retry`: safe to repeat, so retried once on the next broker if this one
- * died. `boundMs`: fails with TIMEOUT after that long; undefined only for `send`, which
- * legitimately waits in the buffer until reconnected, and settles when this tab closes (CLOSED)
- * or the broker dies (WORKER_LOST).
+ * died. `boundMs`: fails with TIMEOUT after that long (default: `callTimeoutMs`); `null` only for
+ * `send`, which legitimately waits in the buffer until reconnected, and settles when this tab
+ * closes (CLOSED) or the broker dies (WORKER_LOST). Not `undefined`: that would be the default.
  */
-export type Call = <T>(method: ControlMethod, args: unknown[], retry?: boolean, boundMs?: number) => Promise<T>;
+export type Call = <T>(method: ControlMethod, args: unknown[], retry?: boolean, boundMs?: number | null) => Promise<T>;
 
 /**
  * Calls to the broker `links` has in use, each bounded by `timeoutMs` (the `callTimeoutMs` option)
  * unless it says otherwise; all fail with CLOSED once `tab` closed.
  */
 export function createCall(clock: TabClock, timeoutMs: number, links: CallTarget, tab: { readonly closed: boolean }): Call {
-  const call: Call = async <T>(method: ControlMethod, args: unknown[], retry = true, boundMs: number | undefined = timeoutMs): Promise<T> => {
+  const call: Call = async <T>(method: ControlMethod, args: unknown[], retry = true, boundMs: number | null = timeoutMs): Promise<T> => {
     if (tab.closed) throw closedError();
     // Waiting for a broker counts against the call's timeout, even for calls that may then wait
     // longer in it (send, recent): one that cannot start is retried forever.
@@ -51,7 +51,7 @@ export function createCall(clock: TabClock, timeoutMs: number, links: CallTarget
       const link = links.current;
       if (!link) throw new TabwireError({ code: 'WORKER_LOST', message: 'no broker attached' });
       const pending = link.rpc.call<T>(method, args);
-      return await (boundMs === undefined ? pending : withTimeout(clock, pending, method, boundMs));
+      return await (boundMs === null ? pending : withTimeout(clock, pending, method, boundMs));
     } catch (error) {
       const failure = toTabwireError(error);
       if (retry && failure.code === 'WORKER_LOST' && !tab.closed) return call<T>(method, args, false, boundMs);

@@ -204,7 +204,7 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
       // The broker may wait for a session before it answers: that wait on top of the usual bound.
       return call('recent', [checked.query], true, tab.callTimeoutMs + recentSessionWaitMs);
     },
-    send: (message, sendOptions = {}) => call<boolean>('send', [message, sendOptions], false, undefined),
+    send: (message, sendOptions = {}) => call<boolean>('send', [message, sendOptions], false, null),
     stats: () => call('stats', []),
     debug: () => call('debug', []),
     async logout() {

@@ -89,6 +89,16 @@ describe('calls to the broker', () => {
     expect(stats.code).toBe('TIMEOUT');
   });
 
+  it('leaves an unbounded call (send) waiting as long as the broker holds it', async () => {
+    const { clock, links, call } = world(1000);
+    links.current = link(never);
+    const sent = outcome(call('send', [{}], false, null));
+    await flush();
+    clock.advance(60_000);
+    await flush();
+    expect(sent.settled).toBe(false);
+  });
+
   it('repeats a call once on the next broker when the first died (WORKER_LOST)', async () => {
     const { links, call } = world();
     const dead = link(async () => {
@@ -117,7 +127,7 @@ describe('calls to the broker', () => {
       throw new TabwireError({ code: 'WORKER_LOST', message: 'gone' });
     });
     links.current = lost;
-    await expect(call('send', [{}], false, undefined)).rejects.toMatchObject({ code: 'WORKER_LOST' });
+    await expect(call('send', [{}], false, null)).rejects.toMatchObject({ code: 'WORKER_LOST' });
     const refused = link(async () => {
       throw new TabwireError({ code: 'NOT_READY', message: 'no session' });
     });
