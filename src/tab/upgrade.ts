@@ -47,9 +47,11 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
   let moving: Promise<boolean> | undefined;
 
   /** Move to a newer build's broker: attach there first, then leave the old one, dropping events both deliver. */
-  const move = (notice: UpgradeNotice): Promise<boolean> =>
-    (moving ??= (async () => {
-      if (!notice.compatible || connection.closed || notice.buildId === links.target.buildId) return false;
+  const move = (notice: UpgradeNotice): Promise<boolean> => {
+    if (moving) return moving;
+    // Decided before a move starts: one that returned from here used to stay "under way" for good.
+    if (!notice.compatible || connection.closed || notice.buildId === links.target.buildId) return Promise.resolve(false);
+    return (moving = (async () => {
       await links.ready;
       const previous = links.current;
       const previousTarget = links.target;
@@ -86,6 +88,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
       }
       return true;
     })());
+  };
 
   return {
     announce(notice) {

@@ -92,4 +92,15 @@ describe('moving to a newer build', () => {
     expect(await upgrades.upgrade()).toBe(false);
     expect(connects()).toBe(0);
   });
+
+  it('still moves to a newer build after an upgrade() that had nothing to do', async () => {
+    const { upgrades, used } = world('auto');
+    upgrades.announce(notice('b'));
+    await flush();
+    // Already on b: nothing to do.
+    expect(await upgrades.upgrade()).toBe(false);
+    upgrades.announce(notice('c'));
+    await flush();
+    expect(used).toEqual(['broker-b', 'broker-c']);
+  });
 });
