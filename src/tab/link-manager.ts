@@ -61,27 +61,15 @@ export interface LinkManager {
 
 /** `sharing`: how the first link attaches (see `pickSharing`). */
 export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkManager {
-  const { env, options, config, tabId, lockName, buildId, callTimeoutMs, connection, router, emitError } = parts;
-  /** Failed attaches in a row: the backoff's attempt. */
+  const { env, config, tabId, buildId, callTimeoutMs, connection, router } = parts;
+  /** Failed attaches in a row: the backoff's attempt, reset by a link put in use. */
   let failures = 0;
+  /** The wait before the next attempt after one more failed, in ms. */
+  const backoffMs = () => exponentialDelayMs(attachRetryMs, failures++, attachRetryMaxMs);
   /** After losing a broker: the last event's time, so the next one can send what came since. */
   let resumeSince: string | undefined;
   /** Re-attaching after a broker died without having received any event: the new broker says to refetch. */
   let resumedEmpty = false;
-
-  const request = (patterns: string[]): AttachRequest => ({
-    tabId,
-    linkVersion,
-    buildId: links.target.buildId,
-    lockName,
-    config,
-    patterns,
-    online: env.online(),
-    visible: env.visible(),
-    ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
-    ...(resumeSince !== undefined ? { since: resumeSince } : {}),
-    ...(resumedEmpty ? { resumed: true as const } : {}),
-  });
 
   /** Take the state the attach reply tells, and watch for the broker's death. */
   const follow = (link: Link, reply: AttachReply) => {
@@ -101,36 +89,6 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
     void link.host.lost?.then(lostNow);
   };
 
-  const attach = async (): Promise<void> => {
-    for (;;) {
-      try {
-        const next = await links.connect();
-        if (!next) return;
-        if (connection.closed) return links.leave(next);
-        return links.use(next);
-      } catch (error) {
-        if (connection.closed) return;
-        const data = toTabwireError(error);
-        const { code } = data;
-        // A worker of another build answered, or none starts (the constructor threw, its script failed,
-        // it never answered) and the app did not insist on one: keep working through a leader tab of
-        // our own build, or on our own where a leader cannot be elected. Told once.
-        const noWorker = code === 'WORKER_UNAVAILABLE' || code === 'WORKER_LOST' || code === 'TIMEOUT';
-        if (links.target.mode === 'worker' && (code === 'BUILD_MISMATCH' || (noWorker && options.sharing !== 'worker'))) {
-          links.target = { mode: env.available.leader ? 'leader' : 'none', buildId };
-          emitError({ code: 'WORKER_UNAVAILABLE', message: `no SharedWorker: ${data.message}` }, data);
-          continue;
-        }
-        emitError({ code, message: `attach failed: ${data.message}` }, data);
-        // The broker refused the options (a bad protocol or schemas): trying again cannot help.
-        if (code === 'INVALID_ARGUMENT') return;
-        // A broker that cannot start must not be restarted in a tight loop.
-        await new Promise<void>((resolve) => env.clock.setTimeout(resolve, exponentialDelayMs(attachRetryMs, failures++, attachRetryMaxMs)));
-        if (connection.closed) return;
-      }
-    }
-  };
-
   /** The broker in use died: fail what waits on it, and attach again, resuming from the last event. */
   const lost = () => {
     const gone = links.current;
@@ -143,7 +101,7 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
     resumeSince = router.lastTimestamp();
     resumedEmpty = resumeSince === undefined;
     connection.set('connecting', 'worker-lost');
-    links.ready = attach();
+    links.ready = attachLoop(links, parts, backoffMs);
   };
 
   const links: LinkManager = {
@@ -152,7 +110,7 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
     target: { mode: sharing, buildId },
     ready: Promise.resolve(),
     start(lockHeld) {
-      links.ready = lockHeld.then(() => (connection.closed ? undefined : attach()));
+      links.ready = lockHeld.then(() => (connection.closed ? undefined : attachLoop(links, parts, backoffMs)));
     },
     async connect() {
       if (connection.closed) return undefined;
@@ -163,7 +121,8 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
       links.connecting = link;
       host.stream.addEventListener('message', parts.onStream(host.stream, link));
       host.stream.start?.();
-      follow(link, await sendAttach(link, request(patterns), env.clock, callTimeoutMs));
+      const request = attachRequest(parts, links.target, patterns, resumeSince, resumedEmpty);
+      follow(link, await sendAttach(link, request, env.clock, callTimeoutMs));
       return link;
     },
     use(next, adoptState = false) {
@@ -180,4 +139,54 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
     leave: (left) => leaveLink(left, env.clock),
   };
   return links;
+}
+
+/** What a tab tells the broker it attaches to; `resumeSince`, `resumedEmpty`: after a broker was lost. */
+function attachRequest(parts: LinkManagerParts, target: Target, patterns: string[], resumeSince: string | undefined, resumedEmpty: boolean): AttachRequest {
+  const { env, options, config, tabId, lockName } = parts;
+  return {
+    tabId,
+    linkVersion,
+    buildId: target.buildId,
+    lockName,
+    config,
+    patterns,
+    online: env.online(),
+    visible: env.visible(),
+    ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
+    ...(resumeSince !== undefined ? { since: resumeSince } : {}),
+    ...(resumedEmpty ? { resumed: true as const } : {}),
+  };
+}
+
+/** Attach until a link is in use, the tab closed, or the broker refused the options. */
+async function attachLoop(links: LinkManager, parts: LinkManagerParts, backoffMs: () => number): Promise<void> {
+  const { connection, options, env, buildId, emitError } = parts;
+  for (;;) {
+    try {
+      const next = await links.connect();
+      if (!next) return;
+      if (connection.closed) return links.leave(next);
+      return links.use(next);
+    } catch (error) {
+      if (connection.closed) return;
+      const data = toTabwireError(error);
+      const { code } = data;
+      // A worker of another build answered, or none starts (the constructor threw, its script failed,
+      // it never answered) and the app did not insist on one: keep working through a leader tab of
+      // our own build, or on our own where a leader cannot be elected. Told once.
+      const noWorker = code === 'WORKER_UNAVAILABLE' || code === 'WORKER_LOST' || code === 'TIMEOUT';
+      if (links.target.mode === 'worker' && (code === 'BUILD_MISMATCH' || (noWorker && options.sharing !== 'worker'))) {
+        links.target = { mode: env.available.leader ? 'leader' : 'none', buildId };
+        emitError({ code: 'WORKER_UNAVAILABLE', message: `no SharedWorker: ${data.message}` }, data);
+        continue;
+      }
+      emitError({ code, message: `attach failed: ${data.message}` }, data);
+      // The broker refused the options (a bad protocol or schemas): trying again cannot help.
+      if (code === 'INVALID_ARGUMENT') return;
+      // A broker that cannot start must not be restarted in a tight loop.
+      await new Promise<void>((resolve) => env.clock.setTimeout(resolve, backoffMs()));
+      if (connection.closed) return;
+    }
+  }
 }

@@ -41,8 +41,55 @@ export interface Router {
   clear(): void;
 }
 
+type HandlerTable = Pick<Router, 'add' | 'remove' | 'patterns' | 'has' | 'clear'> & {
+  /** Calls the handlers of every pattern that takes `event`, pattern by pattern in subscription order. */
+  route(event: RealtimeEvent): void;
+};
+
 /** `loggedOut`: the session ended (state `closed` for `logout`); `report`: a handler threw. */
 export function createRouter(clock: TabClock, report: (error: unknown) => void, loggedOut: () => boolean): Router {
+  const table = handlerTable(report);
+  // After a host change two brokers may deliver the same events for a moment: remember the
+  // last few delivered, and drop repeats until `dedupeUntil`.
+  const lastDelivered: RealtimeEvent[] = [];
+  const seen = new Set<string>();
+  let dedupeUntil = 0;
+  return {
+    ...table,
+    deliver(events, replayed) {
+      // Logged out: nothing of the session that ended reaches a handler, whatever was still in flight.
+      if (loggedOut()) return;
+      const window = dedupeUntil > clock.monotonic();
+      if (!window && seen.size > 0) seen.clear();
+      for (const event of events) {
+        if (window) {
+          const key = eventKey(event);
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
+        lastDelivered.push(event);
+        if (lastDelivered.length > rememberedEvents) lastDelivered.shift();
+        if (replayed) event.replayed = true;
+        table.route(event);
+      }
+    },
+    openDedupeWindow() {
+      // A duration: a wall clock set back or forward must not stretch or skip it.
+      dedupeUntil = clock.monotonic() + dedupeWindowMs;
+      for (const event of lastDelivered) seen.add(eventKey(event));
+    },
+    lastTimestamp: () => lastDelivered.at(-1)?.timestamp,
+    forgetDelivered() {
+      lastDelivered.length = 0;
+      seen.clear();
+    },
+  };
+}
+
+const takes = (pattern: string, type: string, control: boolean) => (control ? pattern === type : matches(pattern, type));
+
+/** The handlers by pattern, and per event type the ones that take it, cached. */
+function handlerTable(report: (error: unknown) => void): HandlerTable {
   const handlers = new Map<string, Set<Handler>>();
   /** Per event type, the [pattern, handler set] entries that take it; emptied when a pattern comes or goes. */
   const routes = new Map<string, Array<[string, Set<Handler>]>>();
@@ -52,14 +99,6 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
     patternChanges++;
     routes.clear();
   };
-  // After a host change two brokers may deliver the same events for a moment: remember the
-  // last few delivered, and drop repeats until `dedupeUntil`.
-  const lastDelivered: RealtimeEvent[] = [];
-  const seen = new Set<string>();
-  let dedupeUntil = 0;
-
-  const takes = (pattern: string, type: string, control: boolean) => (control ? pattern === type : matches(pattern, type));
-
   const call = (set: Set<Handler>, event: RealtimeEvent) => {
     for (const handler of set) {
       try {
@@ -69,26 +108,6 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
       }
     }
   };
-
-  /** The handlers of every pattern that takes the event, pattern by pattern in subscription order. */
-  const route = (event: RealtimeEvent) => {
-    const control = isControlType(event.type);
-    let entries = routes.get(event.type);
-    if (!entries) {
-      if (routes.size >= cachedTypes) routes.clear();
-      entries = [...handlers].filter(([pattern]) => takes(pattern, event.type, control));
-      routes.set(event.type, entries);
-    }
-    const changes = patternChanges;
-    // A pattern a handler dropped (or `close()` cleared) is skipped, as walking the live map would.
-    for (const [pattern, set] of entries) if (handlers.get(pattern) === set) call(set, event);
-    if (changes === patternChanges) return;
-    // A handler subscribed a pattern that takes this event: it is called too, after the others.
-    for (const [pattern, set] of handlers) {
-      if (takes(pattern, event.type, control) && !entries.some((entry) => entry[1] === set)) call(set, event);
-    }
-  };
-
   return {
     add(pattern, handler) {
       let set = handlers.get(pattern);
@@ -109,36 +128,26 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
     },
     patterns: () => handlers.keys(),
     has: (pattern) => handlers.has(pattern),
-    deliver(events, replayed) {
-      // Logged out: nothing of the session that ended reaches a handler, whatever was still in flight.
-      if (loggedOut()) return;
-      const window = dedupeUntil > clock.monotonic();
-      if (!window && seen.size > 0) seen.clear();
-      for (const event of events) {
-        if (window) {
-          const key = eventKey(event);
-          if (seen.has(key)) continue;
-          seen.add(key);
-        }
-        lastDelivered.push(event);
-        if (lastDelivered.length > rememberedEvents) lastDelivered.shift();
-        if (replayed) event.replayed = true;
-        route(event);
-      }
-    },
-    openDedupeWindow() {
-      // A duration: a wall clock set back or forward must not stretch or skip it.
-      dedupeUntil = clock.monotonic() + dedupeWindowMs;
-      for (const event of lastDelivered) seen.add(eventKey(event));
-    },
-    lastTimestamp: () => lastDelivered.at(-1)?.timestamp,
-    forgetDelivered() {
-      lastDelivered.length = 0;
-      seen.clear();
-    },
     clear() {
       handlers.clear();
       patternsChanged();
+    },
+    route(event) {
+      const control = isControlType(event.type);
+      let entries = routes.get(event.type);
+      if (!entries) {
+        if (routes.size >= cachedTypes) routes.clear();
+        entries = [...handlers].filter(([pattern]) => takes(pattern, event.type, control));
+        routes.set(event.type, entries);
+      }
+      const changes = patternChanges;
+      // A pattern a handler dropped (or `close()` cleared) is skipped, as walking the live map would.
+      for (const [pattern, set] of entries) if (handlers.get(pattern) === set) call(set, event);
+      if (changes === patternChanges) return;
+      // A handler subscribed a pattern that takes this event: it is called too, after the others.
+      for (const [pattern, set] of handlers) {
+        if (takes(pattern, event.type, control) && !entries.some((entry) => entry[1] === set)) call(set, event);
+      }
     },
   };
 }
