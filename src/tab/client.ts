@@ -87,7 +87,11 @@ export interface Broker<M extends object = DefaultEvents> {
   upgrade(): Promise<boolean>;
   /** Recent events from the log, oldest first. */
   recent<P extends PatternOf<M> = '*'>(query?: RecentQuery & { type?: P }): Promise<Array<EventOf<M, P>>>;
-  /** Send upstream; true once written to the socket, false when volatile and dropped. */
+  /**
+   * Send upstream; true once written to the socket, false when volatile and dropped. While the
+   * broker buffers it, it waits (not bounded by `callTimeoutMs`): it rejects `CLOSED` when this
+   * tab closes, `WORKER_LOST` when the broker dies.
+   */
   send(message: object, options?: SendOptions): Promise<boolean>;
   stats(): Promise<BrokerStats>;
   /** A snapshot of the broker for debugging: state, tabs, subscriptions, counters, recent transitions. No tokens. */
@@ -124,7 +128,19 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
   const connection = connectionState(report, () => router.forgetDelivered());
   // What every part may take from, in one object; the parts built from it are added as they come.
   const tab = {
-    ...{ env, clock, options, config, tabId, lockName, buildId, callTimeoutMs, report, emitError, listeners, connection, router },
+    env,
+    clock,
+    options,
+    config,
+    tabId,
+    lockName,
+    buildId,
+    callTimeoutMs,
+    report,
+    emitError,
+    listeners,
+    connection,
+    router,
     onStream: (stream: Endpoint, from: Link) => onStream(stream, from),
     subscribe: (pattern: string) =>
       void call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emitError(error)),
