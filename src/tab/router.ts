@@ -9,6 +9,7 @@ import { isControlType } from '../link/control-types.ts';
 import { eventKey } from '../link/event-identity.ts';
 import type { RealtimeEvent } from '../link/events.ts';
 import type { TabClock } from './environment.ts';
+import { notify } from './listeners.ts';
 
 export type Handler = (event: RealtimeEvent) => void;
 
@@ -99,15 +100,7 @@ function handlerTable(report: (error: unknown) => void): HandlerTable {
     patternChanges++;
     routes.clear();
   };
-  const call = (set: Set<Handler>, event: RealtimeEvent) => {
-    for (const handler of set) {
-      try {
-        handler(event);
-      } catch (error) {
-        report(error);
-      }
-    }
-  };
+  const call = (set: Set<Handler>, event: RealtimeEvent) => notify(set, event, report);
   return {
     add(pattern, handler) {
       let set = handlers.get(pattern);
