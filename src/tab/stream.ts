@@ -1,0 +1,58 @@
+/**
+ * What a broker sends a tab on its stream (rule 11: the data plane), dispatched by kind:
+ * batches of events, states, resync signals, errors, token asks, newer builds.
+ */
+import type { StreamMessage } from '../link/messages.ts';
+import type { TabwireErrorData } from '../link/errors.ts';
+import type { RealtimeEvent } from '../link/events.ts';
+import type { Endpoint } from '../link/rpc.ts';
+import type { ConnectionState } from './connection-state.ts';
+import type { Link } from './link.ts';
+import type { Router } from './router.ts';
+import { answerTokenAsk } from './token-answers.ts';
+import { type AppListeners, notify } from './listeners.ts';
+import type { ConnectOptions, CookieConnectOptions } from './options.ts';
+import type { Upgrades } from './upgrade.ts';
+
+export interface StreamParts {
+  /** The app's options: its `getToken` and `refreshToken` answer the broker's asks. */
+  options: ConnectOptions | CookieConnectOptions;
+  router: Router;
+  connection: ConnectionState;
+  /** The link in use, and the one being attached while none is. */
+  links: { readonly current: Link | undefined; readonly connecting: Link | undefined };
+  listeners: AppListeners;
+  report(error: unknown): void;
+  emitError(error: TabwireErrorData): void;
+  /** Told when a newer build of this endpoint's broker is live. */
+  upgrades: Pick<Upgrades, 'announce'>;
+}
+
+/** The listener for the stream of link `from`. */
+export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: Link) => (event: MessageEvent) => {
+  const message = event.data as StreamMessage;
+  switch (message.k) {
+    case 'ev':
+      return parts.router.deliver(JSON.parse(message.d) as RealtimeEvent[], message.r === 1);
+    case 'st': {
+      from.status = message.s;
+      from.reason = message.r;
+      if (message.s === 'open') from.markOpen();
+      // The link in use speaks for the connection state, or the one being attached when none is.
+      const { current, connecting } = parts.links;
+      if (from === current || (!current && from === connecting)) {
+        from.sawState = true;
+        parts.connection.set(message.s, message.r);
+      }
+      return;
+    }
+    case 'rs':
+      return notify(parts.listeners.resync, message.s, parts.report);
+    case 'er':
+      return parts.emitError(message.e);
+    case 'ask':
+      return void answerTokenAsk(stream, message.id, message.fn, parts.options);
+    case 'up':
+      return parts.upgrades.announce(message.n);
+  }
+};

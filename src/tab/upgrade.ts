@@ -1,0 +1,104 @@
+/**
+ * Moving to a newer build's broker after a deploy (rule 10): hear the notice, tell the
+ * app, and (with `upgrade: 'auto'`, or on `upgrade()`) attach to the newer broker first,
+ * wait until it is open, then leave the old one after a short overlap, dropping events
+ * that both deliver.
+ */
+import type { TabwireErrorData } from '../link/errors.ts';
+import type { BrokerConfig, UpgradeNotice } from '../link/messages.ts';
+import { hostName } from './hosts/host.ts';
+import type { TabClock } from './environment.ts';
+import type { ConnectOptions } from './options.ts';
+import type { ConnectionState } from './connection-state.ts';
+import type { Router } from './router.ts';
+import type { LinkManager } from './link-manager.ts';
+import { type AppListeners, notify } from './listeners.ts';
+import { toTabwireError } from './calls.ts';
+
+/** How long a tab that moved to a newer build still takes events from the old broker, in ms. */
+const handoffOverlapMs = 1000;
+
+export interface UpgradeParts {
+  clock: TabClock;
+  config: BrokerConfig;
+  /** Its `upgrade`: 'manual' moves only on `upgrade()`. */
+  options: Pick<ConnectOptions, 'upgrade'>;
+  /** How long the newer broker may take to open before this tab stays, in ms. */
+  callTimeoutMs: number;
+  links: LinkManager;
+  connection: ConnectionState;
+  router: Router;
+  listeners: AppListeners;
+  emitError(error: TabwireErrorData, cause?: unknown): void;
+  report(error: unknown): void;
+}
+
+export interface Upgrades {
+  /** A broker announced a newer build on the stream. */
+  announce(notice: UpgradeNotice): void;
+  /** Move to the newest build announced; false when there is none, or it needs a reload, or it did not connect. */
+  upgrade(): Promise<boolean>;
+}
+
+export function createUpgrades(parts: UpgradeParts): Upgrades {
+  const { clock, config, links, connection, emitError } = parts;
+  /** The newest build announced. */
+  let newest: UpgradeNotice | undefined;
+  let moving: Promise<boolean> | undefined;
+
+  /** Move to a newer build's broker: attach there first, then leave the old one, dropping events both deliver. */
+  const move = (notice: UpgradeNotice): Promise<boolean> => {
+    if (moving) return moving;
+    // Decided before a move starts: one that returned from here used to stay "under way" for good.
+    if (!notice.compatible || connection.closed || notice.buildId === links.target.buildId) return Promise.resolve(false);
+    return (moving = (async () => {
+      await links.ready;
+      const previous = links.current;
+      const previousTarget = links.target;
+      links.target = { mode: notice.mode, buildId: notice.buildId, ...(notice.script ? { script: notice.script } : {}), ...(notice.name ? { name: notice.name } : {}) };
+      try {
+        const next = await links.connect();
+        if (!next) return false;
+        // Leave the old broker only once the new one is open: until then only the old one relays.
+        const open = await Promise.race([next.opened.then(() => true), new Promise<boolean>((resolve) => clock.setTimeout(() => resolve(false), parts.callTimeoutMs))]);
+        if (!open || connection.closed) {
+          links.leave(next);
+          links.target = previousTarget;
+          if (!connection.closed) emitError({ code: 'TIMEOUT', message: 'the newer build did not connect; staying' });
+          return false;
+        }
+        // From here both brokers relay until the old one lets go: drop what comes twice.
+        // (Still within the task that said "open", so no event of the new link slipped by.)
+        parts.router.openDedupeWindow();
+        // The new broker's state: its messages were not ours to follow until now.
+        links.use(next, true);
+      } catch (error) {
+        links.target = previousTarget;
+        emitError({ code: toTabwireError(error).code, message: 'could not move to the newer build; staying' }, error);
+        return false;
+      } finally {
+        moving = undefined;
+      }
+      if (previous) {
+        // Stop following the old broker's fate now, but keep its events a while: its socket may
+        // be behind the new one (tens of ms under load), and an event it had yet to relay would be
+        // lost by leaving at once (seen: 1 in ~6 deploys on a loaded machine). Repeats are dropped.
+        previous.watch.abort();
+        clock.setTimeout(() => links.leave(previous), handoffOverlapMs);
+      }
+      return true;
+    })());
+  };
+
+  return {
+    announce(notice) {
+      // Builds announce themselves per endpoint: a newer worker of another account is not ours.
+      if (notice.name?.startsWith('tabwire|') && notice.name !== hostName(notice.buildId, config.url, config.sessionKey)) return;
+      if (newest?.buildId === notice.buildId) return;
+      newest = notice;
+      notify(parts.listeners.upgrade, notice, parts.report);
+      if (parts.options.upgrade !== 'manual' && notice.compatible) void move(notice);
+    },
+    upgrade: () => (newest ? move(newest) : Promise.resolve(false)),
+  };
+}
