@@ -109,7 +109,14 @@ export class TabCalls {
     const newer = this.#parts.radio?.newer;
     if (newer) tab.post({ k: 'up', n: newer });
     if (request.online !== driver.online) driver.setOnline(request.online);
-    driver.dispatch({ type: 'start', online: driver.online });
+    if (request.loggedOut && this.#parts.session.current === undefined && driver.state.status === 'idle') {
+      // The broker before this one saw a logout: a send now must be refused, not queued for whoever
+      // logs in next; `reconnect()` (or a tab that did not see the logout) starts again, as there.
+      this.#parts.session.forget();
+      driver.dispatch({ type: 'stop', reason: 'logout' });
+    } else {
+      driver.dispatch({ type: 'start', online: driver.online });
+    }
     return {
       brokerId: deps.brokerId,
       buildId: deps.buildId,

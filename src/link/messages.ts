@@ -79,6 +79,11 @@ export interface AttachRequest {
    * say since when it may have missed events, so the broker tells it to refetch.
    */
   resumed?: true;
+  /**
+   * A tab re-attaching after its broker died whose last state was `closed` by `logout`: a
+   * broker that has no session yet stays logged out too, as the one that died would have.
+   */
+  loggedOut?: true;
 }
 
 export interface AttachReply {

@@ -66,10 +66,8 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
   let failures = 0;
   /** The wait before the next attempt after one more failed, in ms. */
   const backoffMs = () => exponentialDelayMs(attachRetryMs, failures++, attachRetryMaxMs);
-  /** After losing a broker: the last event's time, so the next one can send what came since. */
-  let resumeSince: string | undefined;
-  /** Re-attaching after a broker died without having received any event: the new broker says to refetch. */
-  let resumedEmpty = false;
+  /** After losing a broker: what the next one is told of where this tab was (see `AttachRequest`). */
+  let resume: Resume = {};
 
   /** Take the state the attach reply tells, and watch for the broker's death. */
   const follow = (link: Link, reply: AttachReply) => {
@@ -98,8 +96,12 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
     // The new broker may replay what the old one delivered last: drop repeats for a moment.
     router.openDedupeWindow();
     // The last event's own time (server time); with none, no guess from this browser's clock.
-    resumeSince = router.lastTimestamp();
-    resumedEmpty = resumeSince === undefined;
+    const since = router.lastTimestamp();
+    resume = {
+      ...(since !== undefined ? { since } : { resumed: true }),
+      // Logged out there: the next broker must not queue a send for whoever logs in next.
+      ...(connection.status === 'closed' && connection.reason === 'logout' ? { loggedOut: true } : {}),
+    };
     connection.set('connecting', 'worker-lost');
     links.ready = attachLoop(links, parts, backoffMs);
   };
@@ -121,15 +123,14 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
       links.connecting = link;
       host.stream.addEventListener('message', parts.onStream(host.stream, link));
       host.stream.start?.();
-      const request = attachRequest(parts, links.target, patterns, resumeSince, resumedEmpty);
+      const request = attachRequest(parts, links.target, patterns, resume);
       follow(link, await sendAttach(link, request, env.clock, callTimeoutMs));
       return link;
     },
     use(next, adoptState = false) {
       links.current = next;
       links.connecting = undefined;
-      resumeSince = undefined;
-      resumedEmpty = false;
+      resume = {};
       failures = 0;
       if (adoptState && next.status && next.reason) connection.set(next.status, next.reason);
       // Subscriptions made or dropped while this link attached went to no broker, or to the one we left.
@@ -141,8 +142,11 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
   return links;
 }
 
-/** What a tab tells the broker it attaches to; `resumeSince`, `resumedEmpty`: after a broker was lost. */
-function attachRequest(parts: LinkManagerParts, target: Target, patterns: string[], resumeSince: string | undefined, resumedEmpty: boolean): AttachRequest {
+/** What a tab re-attaching after its broker died tells the next one. */
+type Resume = Pick<AttachRequest, 'since' | 'resumed' | 'loggedOut'>;
+
+/** What a tab tells the broker it attaches to; `resume`: after a broker was lost. */
+function attachRequest(parts: LinkManagerParts, target: Target, patterns: string[], resume: Resume): AttachRequest {
   const { env, options, config, tabId, lockName } = parts;
   return {
     tabId,
@@ -154,8 +158,7 @@ function attachRequest(parts: LinkManagerParts, target: Target, patterns: string
     online: env.online(),
     visible: env.visible(),
     ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
-    ...(resumeSince !== undefined ? { since: resumeSince } : {}),
-    ...(resumedEmpty ? { resumed: true as const } : {}),
+    ...resume,
   };
 }
 
