@@ -40,13 +40,15 @@ export type Call = <T>(method: ControlMethod, args: unknown[], retry?: boolean, 
  * Calls to the broker `links` has in use, each bounded by `timeoutMs` (the `callTimeoutMs` option)
  * unless it says otherwise; all fail with CLOSED once `tab` closed.
  */
-export function createCall(clock: TabClock, timeoutMs: number, links: CallTarget, tab: { readonly closed: boolean }): Call {
+export function createCall(clock: TabClock, timeoutMs: number, links: CallTarget, tab: { readonly closed: boolean; readonly refused?: TabwireError | undefined }): Call {
   const call: Call = async <T>(method: ControlMethod, args: unknown[], retry = true, boundMs: number | null = timeoutMs): Promise<T> => {
     if (tab.closed) throw closedError();
     // Waiting for a broker counts against the call's timeout, even for calls that may then wait
     // longer in it (send, recent): one that cannot start is retried forever.
     await withTimeout(clock, links.ready, method, timeoutMs);
     if (tab.closed) throw closedError();
+    // The broker refused this tab's options: no broker will take them, say why.
+    if (tab.refused) throw tab.refused;
     try {
       const link = links.current;
       if (!link) throw new TabwireError({ code: 'WORKER_LOST', message: 'no broker attached' });

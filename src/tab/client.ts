@@ -62,7 +62,8 @@ export interface Broker<M extends object = DefaultEvents> {
    * Resolves the first time the connection is `open` (authenticated). Rejects with a `TabwireError`
    * when it cannot come by itself first: `UNAUTHORIZED` or `FORBIDDEN` (the state became
    * `unauthorized` or `forbidden`), `RETRIES_EXHAUSTED` (`closed`, `retries-exhausted`), `CLOSED`
-   * (this tab called `close()`). Settles once: later drops and reconnections show in `onState`.
+   * (this tab called `close()`), `INVALID_ARGUMENT` (the broker refused this tab's options, say a
+   * protocol it cannot use; every call then fails with it too). Settles once: later drops and reconnections show in `onState`.
    * Stays pending through `offline` and `backoff`, and after `logout()` until the next `open`.
    */
   readonly connected: Promise<void>;

@@ -26,10 +26,14 @@ export interface ConnectionState {
   readonly closed: boolean;
   /** Resolves at the first `open`; rejects at the first state that will not open by itself (see `Broker.connected`). */
   readonly connected: Promise<void>;
+  /** The broker refused this tab's options (INVALID_ARGUMENT): it will never attach, and says why to every call. */
+  readonly refused: TabwireError | undefined;
   /** The app's `onState` listeners. */
   readonly listeners: Set<StateListener>;
   /** Moves to `next` for `why` and tells the listeners; a repeat, or any change once closed, is ignored. */
   set(next: ConnectionStatus, why: TransitionReason): void;
+  /** The broker refused the options: `connected` rejects with `error`, as every call will. */
+  refuse(error: TabwireError): void;
   /** `close()`: the last transition (`closed`, `closed-by-tab`), then no more. */
   close(): void;
 }
@@ -53,10 +57,11 @@ export function connectionState(report: (error: unknown) => void, onLogout: () =
     settleConnected = undefined;
   };
 
-  const state: ConnectionState & { status: ConnectionStatus; reason: TransitionReason; closed: boolean } = {
+  const state: ConnectionState & { status: ConnectionStatus; reason: TransitionReason; closed: boolean; refused?: TabwireError } = {
     status: 'idle',
     reason: 'initial',
     closed: false,
+    refused: undefined,
     connected,
     listeners: new Set(),
     set(next, why) {
@@ -75,6 +80,11 @@ export function connectionState(report: (error: unknown) => void, onLogout: () =
           report(error);
         }
       }
+    },
+    refuse(error) {
+      state.refused = error;
+      settleConnected?.(error);
+      settleConnected = undefined;
     },
     close() {
       state.set('closed', 'closed-by-tab');

@@ -5,7 +5,7 @@
  * broker for what its log holds since the last event this tab received.
  */
 import { type AttachReply, type AttachRequest, type BrokerConfig, linkVersion } from '../link/messages.ts';
-import type { TabwireErrorData } from '../link/errors.ts';
+import { TabwireError, type TabwireErrorData } from '../link/errors.ts';
 import type { Endpoint } from '../link/rpc.ts';
 import { exponentialDelayMs } from '../link/exponential-delay.ts';
 import { type Sharing, type Target, hostName } from './hosts/host.ts';
@@ -184,9 +184,10 @@ async function attachLoop(links: LinkManager, parts: LinkManagerParts, backoffMs
         emitError({ code: 'WORKER_UNAVAILABLE', message: `no SharedWorker: ${data.message}` }, data);
         continue;
       }
-      emitError({ code, message: `attach failed: ${data.message}` }, data);
+      const failure = new TabwireError({ code, message: `attach failed: ${data.message}` }, { cause: data });
+      emitError(failure);
       // The broker refused the options (a bad protocol or schemas): trying again cannot help.
-      if (code === 'INVALID_ARGUMENT') return;
+      if (code === 'INVALID_ARGUMENT') return connection.refuse(failure);
       // A broker that cannot start must not be restarted in a tight loop.
       await new Promise<void>((resolve) => env.clock.setTimeout(resolve, backoffMs()));
       if (connection.closed) return;

@@ -142,5 +142,9 @@ describe('a protocol the broker cannot use', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(tab.errors).toHaveLength(1);
     expect(world.backend.stats().connections).toBe(0);
+    // Nothing waits for what will not come: `connected` and every call fail with the reason.
+    await expect(tab.broker.connected).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `attach failed: ${message}` });
+    await expect(tab.broker.send({ action: 'x' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(tab.broker.stats()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
