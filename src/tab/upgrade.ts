@@ -13,7 +13,7 @@ import type { ConnectionState } from './connection-state.ts';
 import type { Router } from './router.ts';
 import type { LinkManager } from './link-manager.ts';
 import { type AppListeners, notify } from './listeners.ts';
-import { toTabwireError } from './calls.ts';
+import { toTabwireError, withTimeout } from './calls.ts';
 
 /** How long a tab that moved to a newer build still takes events from the old broker, in ms. */
 const handoffOverlapMs = 1000;
@@ -60,7 +60,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
         const next = await links.connect();
         if (!next) return false;
         // Leave the old broker only once the new one is open: until then only the old one relays.
-        const open = await Promise.race([next.opened.then(() => true), new Promise<boolean>((resolve) => clock.setTimeout(() => resolve(false), parts.callTimeoutMs))]);
+        const open = await withTimeout(clock, next.opened, 'opening the newer build', parts.callTimeoutMs).then(() => true, () => false);
         if (!open || connection.closed) {
           links.leave(next);
           links.target = previousTarget;
