@@ -4,17 +4,20 @@
  * per tab, one JSON.parse in the tab). Filtering by subscription happens here,
  * so a tab only receives what it asked for.
  *
- * Scheduling: with more than four tabs the flush runs two task hops later
+ * Scheduling: with two tabs or more the flush runs two task hops later
  * (MessageChannel posts, not a timer: no clamping), so socket messages already
  * queued or arriving meanwhile are taken too and a burst leaves as one batch.
- * Every batch costs a postMessage per tab (~60 µs each in Chromium, the
- * worker's main cost when profiled) and wakes every tab once: at 500 events/s
- * to 16 tabs, one hop gave 2.4 events per batch, two give 4.2 and cut the
- * browser's total CPU by a third. The hops are not free, though (measured: the
- * p50 of 1 tab 1.01 ms with them, 0.72 ms without; 4 tabs 1.13 / 0.90 ms), and
- * with four tabs or fewer a batch costs at most ~0.25 ms of posts: there the
- * flush runs at the end of the current task, trading ~0.1 core at 500 events/s
- * (4 tabs: 0.26 → 0.36) for a quarter millisecond on every event.
+ * Every batch costs a postMessage per tab and wakes every tab once. Measured
+ * side by side at 500 events/s in bursts of 5, 4 tabs (BENCH_ONLY=levers in
+ * docs/testing.md; 2026-12-02, 3-4 rounds a run, test/bench/notes.md has them
+ * all): a flush at the end of the task that brought the event gave 1 event per
+ * batch and 0.19-0.29 cores of the whole browser; one hop 1.5-2.2 events and
+ * mostly 0.19-0.26; two hops 2.1-2.3 events and 0.19-0.21. Waiting while the
+ * queue grows (a hop more each time it did) did as one hop at 4 tabs and worse
+ * than two at 16 (0.47-0.56 cores against 0.35-0.51): frames of a burst reach
+ * the worker spread out, so a hop that finds none new does not mean the burst
+ * is over. A lone tab waits one hop, as the bare relay does: its posts cost
+ * least, and its latency is held to the relay's.
  * `schedule` is injectable for tests.
  */
 import type { Tab, TabRegistry } from './tabs.ts';
@@ -28,8 +31,8 @@ interface Pending {
   exactOnly: boolean;
 }
 
-/** Up to this many tabs, batching saves less than the hops it needs cost in latency. */
-const fewTabs = 4;
+/** Up to this many tabs a batch leaves after one hop: batching saves least there, and latency is held to the relay's. */
+const fewTabs = 1;
 
 export interface FanoutCounters {
   deliveries: number;
@@ -55,7 +58,7 @@ export class Fanout {
     this.#live.push({ text, type, tenant, exactOnly });
     if (this.#scheduled) return;
     this.#scheduled = true;
-    if (this.#tabs.size <= fewTabs) queueMicrotask(() => this.flush());
+    if (this.#tabs.size <= fewTabs) this.#schedule(() => this.flush());
     else this.#schedule(() => this.#schedule(() => this.flush()));
   }
 
