@@ -7,7 +7,8 @@
  *
  * It builds the demo unminified into dist-demo-profile/ first (so function names are the sources'),
  * unless PROFILE_NO_BUILD=1. PROFILE_MODE=relay profiles the bare relay instead of tabwire;
- * PROFILE_TABS (default 4), PROFILE_SECONDS (default 5), PROFILE_TOP (default 25).
+ * PROFILE_TABS (default 4), PROFILE_SECONDS (default 5), PROFILE_TOP (default 25), PROFILE_PER_TICK (events
+ * every 10 ms, default 5; 0 profiles the idle cost).
  */
 import { execFileSync } from 'node:child_process';
 import { type Browser, type CDPSession, type Page, chromium } from 'playwright';
@@ -21,7 +22,10 @@ const mode = process.env.PROFILE_MODE ?? 'tabwire';
 const tabs = Number(process.env.PROFILE_TABS ?? 4);
 const seconds = Number(process.env.PROFILE_SECONDS ?? 5);
 const top = Number(process.env.PROFILE_TOP ?? 25);
-const outDir = 'dist-demo-profile';
+/** Events sent every 10 ms (5: 500 events/s; 0 profiles the idle cost). */
+const perTick = Number(process.env.PROFILE_PER_TICK ?? 5);
+/** PROFILE_DIR: profile an existing build of the demo instead of building one. */
+const outDir = process.env.PROFILE_DIR ?? 'dist-demo-profile';
 const tenant = 'tenant-123';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -110,7 +114,7 @@ async function workerSession(browser: Browser): Promise<{ send: (method: string,
 }
 
 async function main(): Promise<void> {
-  if (process.env.PROFILE_NO_BUILD !== '1') {
+  if (process.env.PROFILE_NO_BUILD !== '1' && !process.env.PROFILE_DIR) {
     execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--mode', 'demo', '--minify', 'false', '--logLevel', 'warn'], {
       stdio: 'inherit',
       env: { ...process.env, DEMO_OUT_DIR: outDir },
@@ -147,12 +151,12 @@ async function main(): Promise<void> {
     const start = Date.now();
     let seq = 0;
     while (Date.now() - start < seconds * 1000) {
-      for (let i = 0; i < 5; i++) send(backend, seq++ % 100_000);
+      for (let i = 0; i < perTick; i++) send(backend, seq++ % 100_000);
       await sleep(10);
     }
     const { profile: workerProfile } = (await worker.send('Profiler.stop')) as { profile: Profile };
     const { profile: tabProfile } = (await tab.send('Profiler.stop')) as { profile: Profile };
-    console.log(`# Profile: ${mode}, ${tabs} tabs, 500 events/s for ${seconds} s (${seq} events), ${new Date().toISOString()}`);
+    console.log(`# Profile: ${mode}, ${tabs} tabs, ${perTick * 100} events/s for ${seconds} s (${seq} events), ${new Date().toISOString()}`);
     print(`${mode} SharedWorker`, workerProfile);
     print(`${mode} tab 1 of ${tabs}`, tabProfile);
     await worker.close();

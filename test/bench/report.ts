@@ -108,10 +108,7 @@ function figures(r: Results): Record<string, string> {
     cpuVsRelay16: times(r.cpu.relay?.[16] ? r.cpu.tabwire[16]! / r.cpu.relay[16] : undefined),
     relayCpu4: String(r.cpu.relay?.[4] ?? '—'),
     relayCpu16: String(r.cpu.relay?.[16] ?? '—'),
-    cpuVsRelay64: r.cpu.relay?.[64] && r.cpu.tabwire[64] ? times(r.cpu.tabwire[64] / r.cpu.relay[64]) : 'not measured',
-    cpuRatio64: r.cpu.socket?.[64] && r.cpu.tabwire[64] ? times(r.cpu.tabwire[64] / r.cpu.socket[64]) : 'not measured',
-    p50Ratio64: lat('tabwire', 64) && lat('socket', 64) ? times(lat('tabwire', 64)!.p50 / lat('socket', 64)!.p50) : 'not measured',
-    lastRatio64: lat('tabwire', 64) && lat('socket', 64) ? times(lat('tabwire', 64)!.lastTab / lat('socket', 64)!.lastTab) : 'not measured',
+    at64: at64(r),
     ...stormFigures(r),
     clientGzip: kb(r.sizes.client!.gzip),
     workerGzip: kb(r.sizes.worker!.gzip),
@@ -120,6 +117,16 @@ function figures(r: Results): Record<string, string> {
     clientBudget: kb(budgets.client),
     workerBudget: kb(budgets.worker),
   };
+}
+
+/** tabwire at 64 tabs against a socket per tab and the bare relay, as a clause; runs without 64 tabs say so. */
+function at64(r: Results): string {
+  const tw = r.latency.tabwire?.[64];
+  const sock = r.latency.socket?.[64];
+  if (!tw || !sock || !r.cpu.tabwire?.[64]) return 'not measured (short runs, and runs before 64 tabs were added, skip them)';
+  const cpuVsSocket = r.cpu.socket?.[64] ? `${times(r.cpu.tabwire[64] / r.cpu.socket[64])} a socket per tab` : 'a socket per tab not measured';
+  const cpuVsRelay = r.cpu.relay?.[64] ? `${times(r.cpu.tabwire[64] / r.cpu.relay[64])} the bare relay` : 'the bare relay not measured';
+  return `p50 ${times(tw.p50 / sock.p50)} a socket per tab, until the last tab ${times(tw.lastTab / sock.lastTab)}; CPU ${cpuVsSocket} and ${cpuVsRelay}`;
 }
 
 /** `{{stormAttempts_socket}}`, `{{stormHandshakes_tabwire}}`, …: the deploy storm's counts per client, or "not measured". */

@@ -371,8 +371,8 @@ const medianOf = (values: Latency[]): Latency => ({
  * `tabwire`); each is measured as tabwire with the SharedWorker, beside the bare relay and a socket
  * per tab, the columns taking turns in rotating order, BENCH_ROUNDS rounds (default 3), each round a
  * fresh context per column and tab count: latency (300 warm-up events, then 100 at 100 events/s) at
- * 1, 4 and 16 tabs, and CPU at 500 events/s (one 3 s window) at 4 and 16. Prints every round and the
- * medians; writes no results file and no report.
+ * 1, 4 and 16 tabs (BENCH_TABS=1,4 for fewer), and CPU at 500 events/s (one 3 s window) at more than 1.
+ * Prints every round and the medians; writes no results file and no report.
  */
 /** tabwire's fan-out counters (deliveries and batches, over all tabs), read through the first tab; undefined for the other clients. */
 async function fanoutCounts(session: Session): Promise<{ deliveries: number; batches: number } | undefined> {
@@ -386,8 +386,8 @@ async function fanoutCounts(session: Session): Promise<{ deliveries: number; bat
 async function levers(): Promise<void> {
   const variants = (process.env.BENCH_VARIANTS ?? 'tabwire=dist-demo').split(',').map((pair) => pair.split('=') as [string, string]);
   const leverRounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  const mounts: Record<string, string> = { '/': variants[0]![1] };
-  for (const [name, dir] of variants) mounts[`/${name}/`] = dir;
+  const mounts: Record<string, string> = { '/': variants[0]![1].split('@')[0]! };
+  for (const [name, dir] of variants) mounts[`/${name}/`] = dir.split('@')[0]!;
   const executablePath = ensureChromium() as string;
   const backend = await startMockBackend();
   const web = await startStaticServer(mounts);
@@ -395,13 +395,14 @@ async function levers(): Promise<void> {
   browserRoot = server.process().pid!;
   const browser = await chromium.connect(server.wsEndpoint());
   const columns: Array<{ name: string; mode: Column; site: string }> = [
-    ...variants.map(([name]) => ({ name, mode: 'tabwire' as Column, site: `${web.url}/${name}` })),
+    // `name=dir@relay`: a build measured as another client than tabwire (a variant of the bare relay, say).
+    ...variants.map(([name, dir]) => ({ name, mode: (dir.split('@')[1] ?? 'tabwire') as Column, site: `${web.url}/${name}` })),
     { name: 'relay', mode: 'relay', site: web.url },
     { name: 'socket', mode: 'socket', site: web.url },
   ];
   const table = new Map<string, Array<{ p50: number; p99: number; cpu?: number }>>();
   try {
-    for (const tabs of [1, 4, 16]) {
+    for (const tabs of (process.env.BENCH_TABS ?? '1,4,16').split(',').map(Number)) {
       for (let r = 0; r < leverRounds; r++) {
         for (const column of rotate(columns, r)) {
           backend.reset();
@@ -477,8 +478,24 @@ async function memory64(): Promise<void> {
   }
 }
 
+/** BENCH_ONLY=storm: the deploy storm alone, for each client of BENCH_MODES (all four by default); prints, writes nothing. */
+async function stormOnly(): Promise<void> {
+  const executablePath = ensureChromium() as string;
+  const backend = await startMockBackend();
+  const web = await startStaticServer({ '/': 'dist-demo' });
+  const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+  try {
+    for (const mode of runModes) console.log(mode, JSON.stringify(await deployStorm(browser, web.url, backend, mode)));
+  } finally {
+    await browser.close();
+    await web.close();
+    await backend.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'levers') return levers();
+  if (process.env.BENCH_ONLY === 'storm') return stormOnly();
   if (process.env.BENCH_ONLY === 'memory64') return memory64();
   // BENCH_REPORT_ONLY=1: write BENCHMARKS.md and the chart again from the last results (after editing notes.md).
   if (process.env.BENCH_REPORT_ONLY === '1') {
