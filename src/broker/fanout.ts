@@ -4,7 +4,8 @@
  * per tab, one JSON.parse in the tab). Filtering by subscription happens here,
  * so a tab only receives what it asked for.
  *
- * Scheduling: with two tabs or more the flush runs two task hops later
+ * Scheduling (the SharedWorker's; a broker in a page: see the constructor):
+ * with two tabs or more the flush runs two task hops later
  * (MessageChannel posts, not a timer: no clamping), so socket messages already
  * queued or arriving meanwhile are taken too and a burst leaves as one batch.
  * Every batch costs a postMessage per tab and wakes every tab once. Measured
@@ -31,9 +32,6 @@ interface Pending {
   exactOnly: boolean;
 }
 
-/** Up to this many tabs a batch leaves after one hop: batching saves least there, and latency is held to the relay's. */
-const fewTabs = 1;
-
 export interface FanoutCounters {
   deliveries: number;
   batches: number;
@@ -48,18 +46,29 @@ export class Fanout {
 
   readonly #tabs: TabRegistry;
   readonly #schedule: (task: () => void) => void;
+  readonly #atTaskEndUpTo: number;
 
-  constructor(tabs: TabRegistry, schedule: (task: () => void) => void = nextTask()) {
+  /**
+   * A broker in a page (a leader tab, the page itself) flushes at the end of the task that brought
+   * the event with up to four tabs, as before the hops were measured (`atTaskEndUpTo` 4; the
+   * SharedWorker's is 0): a page host closes its tabs' channels before it stops its broker (a
+   * leader finding its lock stolen), and an event still waiting for a hop then would reach its
+   * tabs only as a resync.
+   */
+  constructor(tabs: TabRegistry, schedule: (task: () => void) => void = nextTask(), atTaskEndUpTo = 0) {
     this.#tabs = tabs;
     this.#schedule = schedule;
+    this.#atTaskEndUpTo = atTaskEndUpTo;
   }
 
   enqueue(text: string, type: string, tenant: string | undefined, exactOnly = false): void {
     this.#live.push({ text, type, tenant, exactOnly });
     if (this.#scheduled) return;
     this.#scheduled = true;
-    if (this.#tabs.size <= fewTabs) this.#schedule(() => this.flush());
-    else this.#schedule(() => this.#schedule(() => this.flush()));
+    const tabs = this.#tabs.size;
+    if (tabs <= this.#atTaskEndUpTo) queueMicrotask(() => this.flush());
+    else if (tabs > 1) this.#schedule(() => this.#schedule(() => this.flush()));
+    else this.#schedule(() => this.flush());
   }
 
   /** Send what is pending now (also called before anything that must come after it, like a resync). */

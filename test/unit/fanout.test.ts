@@ -1,6 +1,8 @@
 /**
- * The fan-out's flush policy: events wait for scheduled task hops (one with
- * a lone tab, two with more) so that a burst leaves as one batch per tab.
+ * The fan-out's flush policies: in the SharedWorker events wait for scheduled
+ * task hops (one with a lone tab, two with more) so that a burst leaves as one
+ * batch per tab; a broker in a page flushes at the end of the task with four
+ * tabs or fewer.
  */
 import { describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../src/link/rpc.ts';
@@ -58,6 +60,30 @@ describe('fan-out flush', () => {
     expect(posted[0]).toEqual([]);
     clock.run();
     for (const inbox of posted) expect(batchSizes(inbox)).toEqual([2]);
+  });
+
+  it('a broker in a page: with four tabs or fewer, one batch per task, at its end, without hops', async () => {
+    const { tabs, posted } = registry(4);
+    const clock = manual();
+    const fanout = new Fanout(tabs, clock.schedule, 4);
+    fanout.enqueue(event(1), 'goal.created', undefined);
+    fanout.enqueue(event(2), 'goal.created', undefined);
+    expect(posted[0]).toEqual([]);
+    await Promise.resolve();
+    expect(clock.tasks).toHaveLength(0);
+    for (const inbox of posted) expect(batchSizes(inbox)).toEqual([2]);
+  });
+
+  it('a broker in a page: with more tabs, two hops', async () => {
+    const { tabs, posted } = registry(5);
+    const clock = manual();
+    const fanout = new Fanout(tabs, clock.schedule, 4);
+    fanout.enqueue(event(1), 'goal.created', undefined);
+    await Promise.resolve();
+    clock.run();
+    expect(posted[0]).toEqual([]);
+    clock.run();
+    for (const inbox of posted) expect(batchSizes(inbox)).toEqual([1]);
   });
 
   it('an early flush (before a resync) sends at once; the hops still queued then find nothing to send', () => {
