@@ -478,6 +478,46 @@ async function memory64(): Promise<void> {
   }
 }
 
+/**
+ * Delivery latency at 4 tabs with the log on and off. On and off alternate round by round (in
+ * alternating order) so that the machine's drift over the minute this takes falls on both alike.
+ */
+async function logOnOff(browser: Browser, site: string, backend: MockBackend, count: number): Promise<{ logOn: Latency[]; logOff: Latency[] }> {
+  const logOn: Latency[] = [];
+  const logOff: Latency[] = [];
+  const variants = [
+    [logOn, {}],
+    [logOff, { log: { enabled: false } }],
+  ] as const;
+  for (let r = 0; r < count; r++) {
+    for (const [target, options] of r % 2 === 0 ? variants : [...variants].reverse()) {
+      const session = await openSession(browser, site, backend, 'tabwire', 4, options);
+      await latencyRound(backend, session, 30);
+      for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
+      target.push(await latencyRound(backend, session, 200, 200));
+      await session.context.close();
+    }
+  }
+  return { logOn, logOff };
+}
+
+/** BENCH_ONLY=log: the log on/off rounds alone (BENCH_ROUNDS pairs, default 5); prints each round's p99 and the medians. */
+async function logOnly(): Promise<void> {
+  const executablePath = ensureChromium() as string;
+  const backend = await startMockBackend();
+  const web = await startStaticServer({ '/': 'dist-demo' });
+  const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+  try {
+    const { logOn, logOff } = await logOnOff(browser, web.url, backend, Number(process.env.BENCH_ROUNDS ?? 5));
+    const p99 = (list: Latency[]) => list.map((l) => round(l.p99));
+    console.log(`p99 on ${p99(logOn).join(', ')}; off ${p99(logOff).join(', ')}; medians ${medianOf(logOn).p99} / ${medianOf(logOff).p99} = ${(medianOf(logOn).p99 / medianOf(logOff).p99).toFixed(2)}x`);
+  } finally {
+    await browser.close();
+    await web.close();
+    await backend.close();
+  }
+}
+
 /** BENCH_ONLY=storm: the deploy storm alone, for each client of BENCH_MODES (all four by default); prints, writes nothing. */
 async function stormOnly(): Promise<void> {
   const executablePath = ensureChromium() as string;
@@ -496,6 +536,7 @@ async function stormOnly(): Promise<void> {
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'levers') return levers();
   if (process.env.BENCH_ONLY === 'storm') return stormOnly();
+  if (process.env.BENCH_ONLY === 'log') return logOnly();
   if (process.env.BENCH_ONLY === 'memory64') return memory64();
   // BENCH_REPORT_ONLY=1: write BENCHMARKS.md and the chart again from the last results (after editing notes.md).
   if (process.env.BENCH_REPORT_ONLY === '1') {
@@ -616,23 +657,7 @@ async function main(): Promise<void> {
     }
 
     // The IndexedDB log: delivery latency with and without it, and how fast it persists.
-    // On and off alternate round by round (in alternating order) so that the
-    // machine's drift over the minute this takes falls on both alike.
-    const logOn: Latency[] = [];
-    const logOff: Latency[] = [];
-    const variants = [
-      [logOn, {}],
-      [logOff, { log: { enabled: false } }],
-    ] as const;
-    for (let r = 0; r < rounds + 2; r++) {
-      for (const [target, options] of r % 2 === 0 ? variants : [...variants].reverse()) {
-        const session = await openSession(browser, web.url, backend, 'tabwire', 4, options);
-        await latencyRound(backend, session, 30);
-        for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
-        target.push(await latencyRound(backend, session, 200, 200));
-        await session.context.close();
-      }
-    }
+    const { logOn, logOff } = await logOnOff(browser, web.url, backend, rounds + 2);
     const persisted = await persistenceRate(browser, web.url, backend);
     const storage = await storageRates(executablePath, web.url, backend);
     log(`log alone ${storage.log.map(Math.round).join(', ')} events/s; bare IndexedDB writer ${storage.bare.map(Math.round).join(', ')} events/s`);
