@@ -73,7 +73,7 @@ export class Broker {
       deps,
       tabs: this.tabs,
       // Only the SharedWorker batches over hops at any tab count (see Fanout's constructor).
-      fanout: new Fanout(this.tabs, undefined, deps.build?.mode === 'worker' ? 0 : 4),
+      fanout: new Fanout(this.tabs, undefined, deps.build?.mode === 'worker' ? 1 : 4),
       ...(deps.protocol ? { protocol: deps.protocol } : {}),
       radio: deps.build && new BuildRadio(deps.build, startedAt, (notice) => this.tabs.broadcast({ k: 'up', n: notice })),
       counters: newCounters(),
