@@ -71,6 +71,8 @@ export interface BackendStats {
   idleClosed: number;
   /** Upgrade requests refused while not accepting. */
   refused: number;
+  /** WebSocket upgrade requests received, accepted or refused: every connection attempt that reached the server. */
+  upgrades: number;
   /** Times each connection came, ms since epoch, for spacing checks. */
   connectionTimes: number[];
   /** Any query string seen on the WebSocket URL (credentials must never be there). */

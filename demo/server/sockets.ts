@@ -141,6 +141,7 @@ export function createSocketServer(state: MockState): WebSocketServer {
 
 /** An HTTP upgrade: only /realtime, only while accepting; any query string is recorded for the tests. */
 export function acceptUpgrade(state: MockState, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  state.counters.upgrades++;
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.search) state.counters.socketQueries.push(url.search);
   if (!state.faults.accepting || url.pathname !== '/realtime') {

@@ -75,6 +75,7 @@ export const freshStats = (): BackendStats => ({
   replayRequests: 0,
   idleClosed: 0,
   refused: 0,
+  upgrades: 0,
   connectionTimes: [],
   socketQueries: [],
   received: [],

@@ -72,7 +72,8 @@ export class Broker {
     this.#base = {
       deps,
       tabs: this.tabs,
-      fanout: new Fanout(this.tabs),
+      // Only the SharedWorker batches over hops at any tab count (see Fanout's constructor).
+      fanout: new Fanout(this.tabs, undefined, deps.build?.mode === 'worker' ? 1 : 4),
       ...(deps.protocol ? { protocol: deps.protocol } : {}),
       radio: deps.build && new BuildRadio(deps.build, startedAt, (notice) => this.tabs.broadcast({ k: 'up', n: notice })),
       counters: newCounters(),
@@ -214,6 +215,9 @@ export class Broker {
   async shutdown(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    // Events admitted and logged but still waiting for the fan-out's hops go out first: a tab must not
+    // lose what its broker relayed (the log counts it seen) to the broker stopping in between.
+    this.#base.fanout.flush();
     this.#running?.shutdown();
     this.#base.radio?.close();
     for (const tab of [...this.tabs.all()]) this.tabs.remove(tab.id);

@@ -4,17 +4,23 @@
  * per tab, one JSON.parse in the tab). Filtering by subscription happens here,
  * so a tab only receives what it asked for.
  *
- * Scheduling: with more than four tabs the flush runs two task hops later
+ * Scheduling (the SharedWorker's; a broker in a page: see the constructor):
+ * with two tabs or more the flush runs two task hops later
  * (MessageChannel posts, not a timer: no clamping), so socket messages already
  * queued or arriving meanwhile are taken too and a burst leaves as one batch.
- * Every batch costs a postMessage per tab (~60 µs each in Chromium, the
- * worker's main cost when profiled) and wakes every tab once: at 500 events/s
- * to 16 tabs, one hop gave 2.4 events per batch, two give 4.2 and cut the
- * browser's total CPU by a third. The hops are not free, though (measured: the
- * p50 of 1 tab 1.01 ms with them, 0.72 ms without; 4 tabs 1.13 / 0.90 ms), and
- * with four tabs or fewer a batch costs at most ~0.25 ms of posts: there the
- * flush runs at the end of the current task, trading ~0.1 core at 500 events/s
- * (4 tabs: 0.26 → 0.36) for a quarter millisecond on every event.
+ * Every batch costs a postMessage per tab and wakes every tab once. Measured
+ * side by side at 500 events/s in bursts of 5, 4 tabs (BENCH_ONLY=levers in
+ * docs/testing.md; 2026-12-02, 3-4 rounds a run, test/bench/notes.md has them
+ * all): a flush at the end of the task that brought the event gave 1 event per
+ * batch and 0.19-0.29 cores of the whole browser; one hop 1.5-2.2 events and
+ * mostly 0.19-0.26; two hops 2.1-2.3 events and 0.19-0.21. Waiting while the
+ * queue grows (a hop more each time it did) did as one hop at 4 tabs and worse
+ * than two at 16 (0.47-0.56 cores against 0.35-0.51): frames of a burst reach
+ * the worker spread out, so a hop that finds none new does not mean the burst
+ * is over. A lone tab's batch leaves at the end of the task that brought it:
+ * its posts cost least, and a hop can only add to its latency (median p50 at
+ * 1 tab of ten rounds in three runs: 0.41 ms at the task's end, 0.49 ms after
+ * one hop, inside the clock alignment's noise).
  * `schedule` is injectable for tests.
  */
 import type { Tab, TabRegistry } from './tabs.ts';
@@ -27,9 +33,6 @@ interface Pending {
   /** Control frames (auth.*, *.error) go to exact subscribers only, never to `*` or prefixes. */
   exactOnly: boolean;
 }
-
-/** Up to this many tabs, batching saves less than the hops it needs cost in latency. */
-const fewTabs = 4;
 
 export interface FanoutCounters {
   deliveries: number;
@@ -45,17 +48,26 @@ export class Fanout {
 
   readonly #tabs: TabRegistry;
   readonly #schedule: (task: () => void) => void;
+  readonly #atTaskEndUpTo: number;
 
-  constructor(tabs: TabRegistry, schedule: (task: () => void) => void = nextTask()) {
+  /**
+   * Up to `atTaskEndUpTo` tabs a batch leaves at the end of the task that brought it. The
+   * SharedWorker's is 1. A broker in a page (a leader tab, the page itself) keeps 4, as before the
+   * hops were measured: a page host closes its tabs' channels before it stops its broker (a leader
+   * finding its lock stolen), and an event still waiting for a hop then would reach its tabs only
+   * as a resync.
+   */
+  constructor(tabs: TabRegistry, schedule: (task: () => void) => void = nextTask(), atTaskEndUpTo = 1) {
     this.#tabs = tabs;
     this.#schedule = schedule;
+    this.#atTaskEndUpTo = atTaskEndUpTo;
   }
 
   enqueue(text: string, type: string, tenant: string | undefined, exactOnly = false): void {
     this.#live.push({ text, type, tenant, exactOnly });
     if (this.#scheduled) return;
     this.#scheduled = true;
-    if (this.#tabs.size <= fewTabs) queueMicrotask(() => this.flush());
+    if (this.#tabs.size <= this.#atTaskEndUpTo) queueMicrotask(() => this.flush());
     else this.#schedule(() => this.#schedule(() => this.flush()));
   }
 

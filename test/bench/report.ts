@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Column, Mode, Results } from './run.ts';
+import { stormShape } from './storm.ts';
 // @ts-expect-error plain ESM helpers without types
 import { budgets } from '../../scripts/sizes.mjs';
 
@@ -19,6 +20,34 @@ const label: Record<Column, string> = {
 };
 const colour: Record<Mode, string> = { tabwire: '#2f6fdb', socket: '#d9822b', leader: '#4a9d5b', peer: '#8e5bb5' };
 const modes: Mode[] = ['tabwire', 'socket', 'leader', 'peer'];
+/** The tab counts the run measured CPU at (4 and 16; 64 too in full runs since issue 15's part 5). */
+const cpuTabs = (r: Results): number[] => Object.keys(r.cpu.tabwire ?? {}).map(Number).sort((a, b) => a - b);
+
+/** The deploy storm's table, or a line saying the run did not measure it. */
+function stormSection(r: Results): string[] {
+  const { browsers, tabsEach, downMs, windowMs } = stormShape;
+  const head = [
+    '## Deploy storm',
+    '',
+    `The server restarts under ${browsers} browsers (contexts) × ${tabsEach} tabs: it drops every socket and refuses upgrades for`,
+    `${downMs / 1000} s, then accepts again. Every client keeps its default backoff (1 s doubling to 30 s, random within).`,
+    `Counted by the server in the ${windowMs / 1000} s from the drop: WebSocket upgrade requests (every connection attempt`,
+    'that reached it, refused or accepted) and completed handshakes (auth.success).',
+    '',
+  ];
+  if (!r.storm) return [...head, 'Not measured in this run (short runs skip it unless `BENCH_STORM=1`).'];
+  const all = browsers * tabsEach;
+  return [
+    ...head,
+    '| client | connection attempts | handshakes | tabs live at the end | all live after accepting |',
+    '|---|---|---|---|---|',
+    ...modes.map((m) => {
+      const x = r.storm?.[m];
+      return `| ${label[m]} | ${x?.upgrades ?? 'not measured'} | ${x?.handshakes ?? '—'} | ${x ? `${x.live} of ${all}` : '—'} | ${x ? (x.allLiveMs === null || Number.isNaN(x.allLiveMs) ? 'not all' : `${x.allLiveMs} ms`) : '—'} |`;
+    }),
+  ];
+}
+
 /** The clients, then the bare relay where the run measured it (latency and CPU only). */
 const withReference = (r: Results): Column[] => (r.latency.relay ? [...modes, 'relay'] : modes);
 
@@ -79,6 +108,8 @@ function figures(r: Results): Record<string, string> {
     cpuVsRelay16: times(r.cpu.relay?.[16] ? r.cpu.tabwire[16]! / r.cpu.relay[16] : undefined),
     relayCpu4: String(r.cpu.relay?.[4] ?? '—'),
     relayCpu16: String(r.cpu.relay?.[16] ?? '—'),
+    at64: at64(r),
+    ...stormFigures(r),
     clientGzip: kb(r.sizes.client!.gzip),
     workerGzip: kb(r.sizes.worker!.gzip),
     clientTarget: kb(r.targets.client),
@@ -86,6 +117,26 @@ function figures(r: Results): Record<string, string> {
     clientBudget: kb(budgets.client),
     workerBudget: kb(budgets.worker),
   };
+}
+
+/** tabwire at 64 tabs against a socket per tab and the bare relay, as a clause; runs without 64 tabs say so. */
+function at64(r: Results): string {
+  const tw = r.latency.tabwire?.[64];
+  const sock = r.latency.socket?.[64];
+  if (!tw || !sock || !r.cpu.tabwire?.[64]) return 'not measured (short runs, and runs before 64 tabs were added, skip them)';
+  const cpuVsSocket = r.cpu.socket?.[64] ? `${times(r.cpu.tabwire[64] / r.cpu.socket[64])} a socket per tab` : 'a socket per tab not measured';
+  const cpuVsRelay = r.cpu.relay?.[64] ? `${times(r.cpu.tabwire[64] / r.cpu.relay[64])} the bare relay` : 'the bare relay not measured';
+  return `p50 ${times(tw.p50 / sock.p50)} a socket per tab, until the last tab ${times(tw.lastTab / sock.lastTab)}; CPU ${cpuVsSocket} and ${cpuVsRelay}`;
+}
+
+/** `{{stormAttempts_socket}}`, `{{stormHandshakes_tabwire}}`, …: the deploy storm's counts per client, or "not measured". */
+function stormFigures(r: Results): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of modes) {
+    out[`stormAttempts_${m}`] = String(r.storm?.[m]?.upgrades ?? 'not measured');
+    out[`stormHandshakes_${m}`] = String(r.storm?.[m]?.handshakes ?? 'not measured');
+  }
+  return out;
 }
 
 /** The notes with every `{{name}}` filled; an unknown name fails the report rather than print a stale or empty figure. */
@@ -254,7 +305,7 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     '',
     '| tabs | client | cores | vs (b) | vs bare relay |',
     '|---|---|---|---|---|',
-    ...[4, 16].flatMap((t) =>
+    ...cpuTabs(r).flatMap((t) =>
       withReference(r).map((m) => `| ${t} | ${label[m]} | ${r.cpu[m]?.[t] ?? '—'} | ${ratio(r.cpu[m]?.[t], r.cpu.socket?.[t])} | ${ratio(r.cpu[m]?.[t], r.cpu.relay?.[t])} |`),
     ),
     '',
@@ -296,6 +347,8 @@ export function writeReport(r: Results, tabCounts: number[]): void {
       const x = r.recovery[m];
       return `| ${label[m]} | ${x ? `${x.ms} ms` : '—'} | ${x ? `${x.signalledMs} ms` : '—'} | ${x?.handshakes ?? '—'} | ${x?.refetches ?? '—'} |`;
     }),
+    '',
+    ...stormSection(r),
     '',
     '## The IndexedDB log',
     '',

@@ -22,6 +22,7 @@ import { startStaticServer } from '../support/static-server.ts';
 import { cpuSeconds, pssBytes } from './procs.ts';
 import { writeReport } from './report.ts';
 import { median, percentile, round } from './stats.ts';
+import { type Storm, stormShape } from './storm.ts';
 
 export type Mode = 'tabwire' | 'socket' | 'leader' | 'peer';
 export const modes: Mode[] = ['tabwire', 'socket', 'leader', 'peer'];
@@ -36,7 +37,11 @@ const runModes = (process.env.BENCH_MODES?.split(',') as Mode[] | undefined) ?? 
 const latencyColumns: Column[] = [...runModes, 'relay'];
 
 const quick = process.env.BENCH_QUICK === '1';
-const tabCounts = quick ? [1, 4, 16] : [1, 4, 16, 32];
+/** 64 tabs in full runs only: a 64-tab session holds ~1.3 GiB of the machine's memory (see the notes) and takes a minute to open. */
+const tabCounts = quick ? [1, 4, 16] : [1, 4, 16, 32, 64];
+const cpuTabCounts = quick ? [4, 16] : [4, 16, 64];
+/** The deploy storm runs in full runs, or in a short one with BENCH_STORM=1. */
+const storm = !quick || process.env.BENCH_STORM === '1';
 const rounds = quick ? 2 : 3;
 const tenant = 'tenant-123';
 const hrNow = () => performance.timeOrigin + performance.now();
@@ -97,10 +102,17 @@ async function openSession(browser: Browser, site: string, backend: MockBackend,
   const context = await browser.newContext();
   const url = `${site}/bench.html?${new URLSearchParams({ backend: backend.httpUrl, mode, options: JSON.stringify(options) })}`;
   const pages: Page[] = [];
-  for (let i = 0; i < tabs; i++) {
-    const page = await context.newPage();
-    await page.goto(url);
-    pages.push(page);
+  // Up to 16 tabs one after the other; beyond, eight at a time, as a browser restoring a session does.
+  const together = tabs > 16 ? 8 : 1;
+  for (let i = 0; i < tabs; i += together) {
+    const opened = await Promise.all(
+      Array.from({ length: Math.min(together, tabs - i) }, async () => {
+        const page = await context.newPage();
+        await page.goto(url);
+        return page;
+      }),
+    );
+    pages.push(...opened);
   }
   const ready = await poll(() => everyPage(pages, () => window.bench?.ready === true), 30_000, 100);
   if (!ready) throw new Error(`${mode} × ${tabs}: tabs did not connect`);
@@ -234,6 +246,37 @@ async function recovery(
   return { ms, signalledMs, handshakes: after.handshakes - handshakes, refetches: after.replayRequests - replayRequests };
 }
 
+/**
+ * A deploy: `browsers` browser contexts of `tabsEach` tabs each, every client with its default
+ * backoff (1 s doubling to 30 s, random within), connected; the server drops every socket and refuses
+ * upgrades for `downMs` (it restarts), then accepts again. Counted from the drop, for `windowMs`.
+ */
+async function deployStorm(browser: Browser, site: string, backend: MockBackend, mode: Mode): Promise<Storm> {
+  const { browsers, tabsEach, downMs, windowMs } = stormShape;
+  const sessions: Session[] = [];
+  try {
+    backend.reset();
+    for (let b = 0; b < browsers; b++) sessions.push(await openSession(browser, site, backend, mode, tabsEach));
+    const pages = sessions.flatMap((session) => session.pages);
+    await sleep(1000);
+    const before = backend.stats();
+    const dropped = Date.now();
+    backend.setAccepting(false);
+    backend.drop();
+    await sleep(downMs);
+    backend.setAccepting(true);
+    const accepting = hrNow();
+    const allLive = await poll(() => everyPage(pages, () => window.bench.state() === 'open'), windowMs - downMs, 50);
+    const allLiveMs = allLive ? hrNow() - accepting : Number.NaN;
+    await sleep(Math.max(0, dropped + windowMs - Date.now()));
+    const after = backend.stats();
+    const live = (await Promise.all(pages.map((page) => page.evaluate(() => window.bench.state() === 'open')))).filter(Boolean).length;
+    return { upgrades: after.upgrades - before.upgrades, handshakes: after.authSuccesses - before.authSuccesses, live, allLiveMs: round(allLiveMs, 0) };
+  } finally {
+    for (const session of sessions) await session.context.close();
+  }
+}
+
 /** Cores at 500 events/s with `session` warmed and calibrated: the median of one or two windows. */
 async function cpuOf(browser: Browser, backend: MockBackend, session: Session): Promise<number> {
   await latencyRound(backend, session, 30); // warm up
@@ -289,6 +332,8 @@ export interface Results {
   throughput: Record<Mode, Record<number, { eventsPerSecond: number; deliveriesPerSecond: number; tried: Array<{ rate: number; ok: boolean }> }>>;
   memory: Record<Mode, { oneTab: number; perExtraTab: number; workerHeap?: number }>;
   recovery: Record<Mode, { ms: number; signalledMs: number; handshakes: number; refetches: number }>;
+  /** Absent from results of runs before it was measured (and from short runs without BENCH_STORM=1). */
+  storm?: Record<Mode, Storm>;
   log: {
     /** The log alone, persistent profile (median of rounds). */
     persistedPerSecond: number;
@@ -320,7 +365,181 @@ const medianOf = (values: Latency[]): Latency => ({
   duplicates: values.reduce((sum, v) => sum + v.duplicates, 0),
 });
 
+/**
+ * BENCH_ONLY=levers: a few minutes' side-by-side of builds of the demo, for trying a change (issue
+ * 15, part 1). BENCH_VARIANTS=name=dir,name=dir names the builds (default: this build alone, as
+ * `tabwire`); each is measured as tabwire with the SharedWorker, beside the bare relay and a socket
+ * per tab, the columns taking turns in rotating order, BENCH_ROUNDS rounds (default 3), each round a
+ * fresh context per column and tab count: latency (300 warm-up events, then 100 at 100 events/s) at
+ * 1, 4 and 16 tabs (BENCH_TABS=1,4 for fewer), and CPU at 500 events/s (one 3 s window) at more than 1.
+ * Prints every round and the medians; writes no results file and no report.
+ */
+/** tabwire's fan-out counters (deliveries and batches, over all tabs), read through the first tab; undefined for the other clients. */
+async function fanoutCounts(session: Session): Promise<{ deliveries: number; batches: number } | undefined> {
+  if (session.mode !== 'tabwire') return undefined;
+  return session.pages[0]!.evaluate(async () => {
+    const stats = await (window as unknown as { broker: { stats(): Promise<{ deliveries: number; batches: number }> } }).broker.stats();
+    return { deliveries: stats.deliveries, batches: stats.batches };
+  });
+}
+
+async function levers(): Promise<void> {
+  const variants = (process.env.BENCH_VARIANTS ?? 'tabwire=dist-demo').split(',').map((pair) => pair.split('=') as [string, string]);
+  const leverRounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const mounts: Record<string, string> = { '/': variants[0]![1].split('@')[0]! };
+  for (const [name, dir] of variants) mounts[`/${name}/`] = dir.split('@')[0]!;
+  const executablePath = ensureChromium() as string;
+  const backend = await startMockBackend();
+  const web = await startStaticServer(mounts);
+  const server = await chromium.launchServer({ executablePath, args: chromiumArgs, headless: true });
+  browserRoot = server.process().pid!;
+  const browser = await chromium.connect(server.wsEndpoint());
+  const columns: Array<{ name: string; mode: Column; site: string }> = [
+    // `name=dir@relay`: a build measured as another client than tabwire (a variant of the bare relay, say).
+    ...variants.map(([name, dir]) => ({ name, mode: (dir.split('@')[1] ?? 'tabwire') as Column, site: `${web.url}/${name}` })),
+    { name: 'relay', mode: 'relay', site: web.url },
+    { name: 'socket', mode: 'socket', site: web.url },
+  ];
+  const table = new Map<string, Array<{ p50: number; p99: number; cpu?: number }>>();
+  try {
+    for (const tabs of (process.env.BENCH_TABS ?? '1,4,16').split(',').map(Number)) {
+      for (let r = 0; r < leverRounds; r++) {
+        for (const column of rotate(columns, r)) {
+          backend.reset();
+          const session = await openSession(browser, column.site, backend, column.mode, tabs, { minDelayMs: 250, maxDelayMs: 1000 });
+          await latencyRound(backend, session, 300, 300);
+          for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
+          const latency = await latencyRound(backend, session);
+          const before = await fanoutCounts(session);
+          const cpu = tabs === 1 ? undefined : await cpuAtSteadyRate(browser, backend);
+          const after = await fanoutCounts(session);
+          await session.context.close();
+          const key = `${column.name} × ${tabs}`;
+          table.set(key, [...(table.get(key) ?? []), { p50: latency.p50, p99: latency.p99, ...(cpu !== undefined ? { cpu } : {}) }]);
+          // tabwire's own count of events per batch (per tab) during the CPU window: what the flush policy achieved.
+          const perBatch = after && before && after.batches > before.batches ? ` ${round((after.deliveries - before.deliveries) / (after.batches - before.batches))} events per batch,` : '';
+          console.log(`round ${r + 1} ${key}: p50 ${round(latency.p50)} ms, p99 ${round(latency.p99)} ms${cpu !== undefined ? `, CPU ${round(cpu, 3)} cores,${perBatch}` : ','} lost ${latency.lost}, duplicates ${latency.duplicates}`);
+          await sleep(300);
+        }
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+    await web.close();
+    await backend.close();
+  }
+  console.log('\n| column × tabs | p50 ms (rounds) | p99 ms | CPU cores (rounds) | CPU vs relay |');
+  console.log('|---|---|---|---|---|');
+  for (const [key, samples] of table) {
+    const tabs = key.split(' × ')[1];
+    const cpus = samples.flatMap((s) => (s.cpu === undefined ? [] : [s.cpu]));
+    const relay = table.get(`relay × ${tabs}`)!.flatMap((s) => (s.cpu === undefined ? [] : [s.cpu]));
+    const p50s = samples.map((s) => round(s.p50));
+    console.log(
+      `| ${key} | ${round(median(p50s))} (${p50s.join(', ')}) | ${round(median(samples.map((s) => s.p99)))} | ${cpus.length ? `${round(median(cpus), 3)} (${cpus.map((c) => round(c, 3)).join(', ')})` : '—'} | ${cpus.length ? `${(median(cpus) / median(relay)).toFixed(2)}×` : '—'} |`,
+    );
+  }
+}
+
+/**
+ * BENCH_ONLY=memory64: whether this machine holds 64 tabs (issue 15, part 5, asks before adding them to
+ * the tables). The whole browser's proportional set size with 64 tabs of tabwire, then of a socket per tab,
+ * each in one context, idle and then while 500 events/s arrive; and how long the 64 took to open.
+ */
+async function memory64(): Promise<void> {
+  const executablePath = ensureChromium() as string;
+  const backend = await startMockBackend();
+  const web = await startStaticServer({ '/': 'dist-demo' });
+  const server = await chromium.launchServer({ executablePath, args: chromiumArgs, headless: true });
+  browserRoot = server.process().pid!;
+  const browser = await chromium.connect(server.wsEndpoint());
+  try {
+    console.log(`browser alone: ${(pssBytes(browserRoot) / 2 ** 20).toFixed(0)} MiB`);
+    // BENCH_MODES=leader,peer,relay checks the others open 64 tabs too (the full run measures them all).
+    const which = (process.env.BENCH_MODES?.split(',') as Column[] | undefined) ?? ['tabwire', 'socket'];
+    for (const mode of which) {
+      const started = Date.now();
+      const session = await openSession(browser, web.url, backend, mode, 64);
+      const openedS = (Date.now() - started) / 1000;
+      await sleep(1500);
+      const idle = pssBytes(browserRoot);
+      const cpu = await cpuAtSteadyRate(browser, backend);
+      const busy = pssBytes(browserRoot);
+      console.log(
+        `${mode} × 64: opened in ${openedS.toFixed(0)} s; ${(idle / 2 ** 20).toFixed(0)} MiB idle, ${(busy / 2 ** 20).toFixed(0)} MiB after 500 events/s (${round(cpu, 3)} cores)`,
+      );
+      await session.context.close();
+      await sleep(1000);
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+    await web.close();
+    await backend.close();
+  }
+}
+
+/**
+ * Delivery latency at 4 tabs with the log on and off. On and off alternate round by round (in
+ * alternating order) so that the machine's drift over the minute this takes falls on both alike.
+ */
+async function logOnOff(browser: Browser, site: string, backend: MockBackend, count: number): Promise<{ logOn: Latency[]; logOff: Latency[] }> {
+  const logOn: Latency[] = [];
+  const logOff: Latency[] = [];
+  const variants = [
+    [logOn, {}],
+    [logOff, { log: { enabled: false } }],
+  ] as const;
+  for (let r = 0; r < count; r++) {
+    for (const [target, options] of r % 2 === 0 ? variants : [...variants].reverse()) {
+      const session = await openSession(browser, site, backend, 'tabwire', 4, options);
+      await latencyRound(backend, session, 30);
+      for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
+      target.push(await latencyRound(backend, session, 200, 200));
+      await session.context.close();
+    }
+  }
+  return { logOn, logOff };
+}
+
+/** BENCH_ONLY=log: the log on/off rounds alone (BENCH_ROUNDS pairs, default 5); prints each round's p99 and the medians. */
+async function logOnly(): Promise<void> {
+  const executablePath = ensureChromium() as string;
+  const backend = await startMockBackend();
+  const web = await startStaticServer({ '/': 'dist-demo' });
+  const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+  try {
+    const { logOn, logOff } = await logOnOff(browser, web.url, backend, Number(process.env.BENCH_ROUNDS ?? 5));
+    const p99 = (list: Latency[]) => list.map((l) => round(l.p99));
+    console.log(`p99 on ${p99(logOn).join(', ')}; off ${p99(logOff).join(', ')}; medians ${medianOf(logOn).p99} / ${medianOf(logOff).p99} = ${(medianOf(logOn).p99 / medianOf(logOff).p99).toFixed(2)}x`);
+  } finally {
+    await browser.close();
+    await web.close();
+    await backend.close();
+  }
+}
+
+/** BENCH_ONLY=storm: the deploy storm alone, for each client of BENCH_MODES (all four by default); prints, writes nothing. */
+async function stormOnly(): Promise<void> {
+  const executablePath = ensureChromium() as string;
+  const backend = await startMockBackend();
+  const web = await startStaticServer({ '/': 'dist-demo' });
+  const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+  try {
+    for (const mode of runModes) console.log(mode, JSON.stringify(await deployStorm(browser, web.url, backend, mode)));
+  } finally {
+    await browser.close();
+    await web.close();
+    await backend.close();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === 'levers') return levers();
+  if (process.env.BENCH_ONLY === 'storm') return stormOnly();
+  if (process.env.BENCH_ONLY === 'log') return logOnly();
+  if (process.env.BENCH_ONLY === 'memory64') return memory64();
   // BENCH_REPORT_ONLY=1: write BENCHMARKS.md and the chart again from the last results (after editing notes.md).
   if (process.env.BENCH_REPORT_ONLY === '1') {
     const last = JSON.parse(readFileSync('test/bench/results/bench-results.json', 'utf8')) as Results;
@@ -381,7 +600,7 @@ async function main(): Promise<void> {
     for (const mode of runModes) {
       results.cpu[mode] = {};
       results.throughput[mode] = {};
-      for (const tabs of [4, 16]) {
+      for (const tabs of cpuTabCounts) {
         backend.reset();
         const session = await openSession(browser, web.url, backend, mode, tabs, { minDelayMs: 250, maxDelayMs: 1000 });
         results.cpu[mode][tabs] = await cpuOf(browser, backend, session);
@@ -421,7 +640,7 @@ async function main(): Promise<void> {
 
     // The bare relay's CPU, as the clients' above.
     results.cpu.relay = {};
-    for (const tabs of [4, 16]) {
+    for (const tabs of cpuTabCounts) {
       backend.reset();
       const session = await openSession(browser, web.url, backend, 'relay', tabs);
       results.cpu.relay[tabs] = await cpuOf(browser, backend, session);
@@ -430,24 +649,17 @@ async function main(): Promise<void> {
       await sleep(500);
     }
 
-    // The IndexedDB log: delivery latency with and without it, and how fast it persists.
-    // On and off alternate round by round (in alternating order) so that the
-    // machine's drift over the minute this takes falls on both alike.
-    const logOn: Latency[] = [];
-    const logOff: Latency[] = [];
-    const variants = [
-      [logOn, {}],
-      [logOff, { log: { enabled: false } }],
-    ] as const;
-    for (let r = 0; r < rounds + 2; r++) {
-      for (const [target, options] of r % 2 === 0 ? variants : [...variants].reverse()) {
-        const session = await openSession(browser, web.url, backend, 'tabwire', 4, options);
-        await latencyRound(backend, session, 30);
-        for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
-        target.push(await latencyRound(backend, session, 200, 200));
-        await session.context.close();
+    if (storm) {
+      results.storm = {} as Record<Mode, Storm>;
+      for (const mode of runModes) {
+        results.storm[mode] = await deployStorm(browser, web.url, backend, mode);
+        const s = results.storm[mode];
+        log(`${mode}: deploy storm, ${s.upgrades} connection attempts and ${s.handshakes} handshakes in ${stormShape.windowMs / 1000} s; ${s.live} tabs live, all after ${s.allLiveMs} ms`);
       }
     }
+
+    // The IndexedDB log: delivery latency with and without it, and how fast it persists.
+    const { logOn, logOff } = await logOnOff(browser, web.url, backend, rounds + 2);
     const persisted = await persistenceRate(browser, web.url, backend);
     const storage = await storageRates(executablePath, web.url, backend);
     log(`log alone ${storage.log.map(Math.round).join(', ')} events/s; bare IndexedDB writer ${storage.bare.map(Math.round).join(', ')} events/s`);

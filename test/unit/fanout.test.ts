@@ -1,7 +1,8 @@
 /**
- * The fan-out's flush policy: with few tabs, events leave at the end of the
- * task that brought them; with more, they wait for the scheduled hops so that
- * a burst leaves as one batch per tab.
+ * The fan-out's flush policies: in the SharedWorker, with two tabs or more,
+ * events wait two scheduled task hops so that a burst leaves as one batch per
+ * tab, and a lone tab's leave at the end of the task; a broker in a page
+ * flushes at the end of the task with four tabs or fewer.
  */
 import { describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../src/link/rpc.ts';
@@ -31,8 +32,10 @@ function manual() {
 const event = (n: number) => JSON.stringify({ type: 'goal.created', timestamp: '2025-11-03T14:30:00.000Z', data: { n } });
 
 describe('fan-out flush', () => {
-  it('with four tabs or fewer: one batch per task, at its end, without waiting for hops', async () => {
-    const { tabs, posted } = registry(4);
+  const batchSizes = (inbox: unknown[]) => inbox.map((message) => (JSON.parse((message as { d: string }).d) as unknown[]).length);
+
+  it('with one tab: one batch per task, at its end, without hops', async () => {
+    const { tabs, posted } = registry(1);
     const clock = manual();
     const fanout = new Fanout(tabs, clock.schedule);
     fanout.enqueue(event(1), 'goal.created', undefined);
@@ -40,12 +43,11 @@ describe('fan-out flush', () => {
     expect(posted[0]).toEqual([]);
     await Promise.resolve();
     expect(clock.tasks).toHaveLength(0);
-    for (const inbox of posted) expect(inbox).toHaveLength(1);
-    expect(JSON.parse((posted[0]![0] as { d: string }).d)).toHaveLength(2);
+    expect(batchSizes(posted[0]!)).toEqual([2]);
   });
 
-  it('with more tabs: waits two scheduled hops, taking what arrives meanwhile into the same batch', async () => {
-    const { tabs, posted } = registry(5);
+  it('with two tabs or more: waits two scheduled hops, taking what arrives meanwhile into the same batch', async () => {
+    const { tabs, posted } = registry(2);
     const clock = manual();
     const fanout = new Fanout(tabs, clock.schedule);
     fanout.enqueue(event(1), 'goal.created', undefined);
@@ -55,7 +57,42 @@ describe('fan-out flush', () => {
     fanout.enqueue(event(2), 'goal.created', undefined);
     expect(posted[0]).toEqual([]);
     clock.run();
-    for (const inbox of posted) expect(inbox).toHaveLength(1);
-    expect(JSON.parse((posted[4]![0] as { d: string }).d)).toHaveLength(2);
+    for (const inbox of posted) expect(batchSizes(inbox)).toEqual([2]);
+  });
+
+  it('a broker in a page: with four tabs or fewer, one batch per task, at its end, without hops', async () => {
+    const { tabs, posted } = registry(4);
+    const clock = manual();
+    const fanout = new Fanout(tabs, clock.schedule, 4);
+    fanout.enqueue(event(1), 'goal.created', undefined);
+    fanout.enqueue(event(2), 'goal.created', undefined);
+    expect(posted[0]).toEqual([]);
+    await Promise.resolve();
+    expect(clock.tasks).toHaveLength(0);
+    for (const inbox of posted) expect(batchSizes(inbox)).toEqual([2]);
+  });
+
+  it('a broker in a page: with more tabs, two hops', async () => {
+    const { tabs, posted } = registry(5);
+    const clock = manual();
+    const fanout = new Fanout(tabs, clock.schedule, 4);
+    fanout.enqueue(event(1), 'goal.created', undefined);
+    await Promise.resolve();
+    clock.run();
+    expect(posted[0]).toEqual([]);
+    clock.run();
+    for (const inbox of posted) expect(batchSizes(inbox)).toEqual([1]);
+  });
+
+  it('an early flush (before a resync) sends at once; the hops still queued then find nothing to send', () => {
+    const { tabs, posted } = registry(2);
+    const clock = manual();
+    const fanout = new Fanout(tabs, clock.schedule);
+    fanout.enqueue(event(1), 'goal.created', undefined);
+    fanout.flush();
+    expect(batchSizes(posted[0]!)).toEqual([1]);
+    clock.run();
+    clock.run();
+    expect(batchSizes(posted[0]!)).toEqual([1]);
   });
 });

@@ -88,9 +88,9 @@ const delivered = (inbox: unknown[]) => inbox.flatMap((message) => (JSON.parse((
 describe('fan-out of prototype-named types', () => {
   it('relays them to * subscribers with the rest of their batch', async () => {
     const { registry, inboxes } = tabs(2, ['*']);
-    const fanout = new Fanout(registry, (task) => task());
+    const fanout = new Fanout(registry, (task) => queueMicrotask(task));
     for (const type of [...prototypeNames, 'goal.created']) fanout.enqueue(frameText(type), type, 't');
-    await Promise.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0));
     for (const inbox of inboxes) expect(delivered(inbox)).toEqual([...prototypeNames, 'goal.created']);
   });
 
@@ -101,10 +101,10 @@ describe('fan-out of prototype-named types', () => {
     broken.patterns.matches = () => {
       throw new TypeError('boom');
     };
-    const fanout = new Fanout(registry, (task) => task());
+    const fanout = new Fanout(registry, (task) => queueMicrotask(task));
     fanout.enqueue(frameText('goal.created'), 'goal.created', 't');
     fanout.enqueue(frameText('constructor'), 'constructor', 't');
-    await Promise.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0));
     expect(delivered(inboxes[0]!)).toEqual(['goal.created', 'constructor']);
     expect(delivered(inboxes[2]!)).toEqual(['goal.created', 'constructor']);
     expect(fanout.counters.failures).toBe(1);
