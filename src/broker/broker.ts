@@ -105,10 +105,13 @@ export class Broker {
         tab = this.tabs.get(request.tabId);
         return reply;
       },
-      detach: () => {
+      detach: (closing?: boolean) => {
         // Answer first: removing the tab closes the channel the answer goes out on.
         const leaving = tab;
-        if (leaving) this.#deps.clock.setTimeout(() => this.#removeTab(leaving), 0);
+        if (!leaving) return;
+        // Marked now: the tab's released lock may remove it before the timer does.
+        if (closing === true) leaving.closedByApp = true;
+        this.#deps.clock.setTimeout(() => this.#removeTab(leaving), 0);
       },
       subscribe: (pattern: string) => this.#subscribe(attached(), pattern, true),
       unsubscribe: (pattern: string) => this.#subscribe(attached(), pattern, false),

@@ -180,8 +180,8 @@ export class BrokerSession {
   }
 
   /**
-   * A tab left (it closed, or its page died): what it queued does not go. The tab's client
-   * already told the app CLOSED; sent later, a message the app may send again would go twice.
+   * A tab closed: what it queued does not go. Its client already told the app CLOSED; sent
+   * later, a message the app may send again would go twice.
    */
   dropQueuedBy(tabId: string): void {
     for (const item of this.#outbox.take((queued) => queued.tabId === tabId)) {

@@ -130,7 +130,9 @@ export class TabCalls {
     const { tabs } = this.#parts;
     if (tabs.get(tab.id) !== tab) return;
     tabs.remove(tab.id);
-    this.#parts.session.dropQueuedBy(tab.id);
+    // Its client told the app CLOSED for what it had queued: that must not go out later. A tab that
+    // died was told nothing, and one that moved to a newer build was told WORKER_LOST: theirs still go.
+    if (tab.closedByApp) this.#parts.session.dropQueuedBy(tab.id);
     if (tabs.size > 0) return;
     // Keep the socket a little while: a lone tab that reloads comes straight back.
     this.#linger.set('linger', this.#parts.lingerMs, () => {

@@ -40,6 +40,8 @@ export class Tab {
   activeAt: number;
   /** Replayed events this tab was sent since its last resync signal: the `replayed` its next one carries. */
   replayedSinceSignal = 0;
+  /** It left by its `close()`: what it queued was refused to the app there, so it does not go (see `TabCalls.removeTab`). */
+  closedByApp = false;
   #nextAsk = 1;
   readonly #asks = new Map<number, (result: AskResult) => void>();
   #gone = false;

@@ -36,7 +36,8 @@ type Answer<T> = T | Promise<T>;
 export interface ControlApi {
   /** `stream`: the tab's data-plane port, where ports can be transferred (the SharedWorker). */
   attach(request: AttachRequest, stream?: MessagePort): Answer<AttachReply>;
-  detach(): void;
+  /** `closing`: the tab's `close()` (it told the app CLOSED for what it still waited on), not a move elsewhere. */
+  detach(closing?: boolean): void;
   subscribe(pattern: string): void;
   unsubscribe(pattern: string): void;
   signal(signal: { online?: boolean; visible?: boolean }): void;

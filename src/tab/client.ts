@@ -238,7 +238,7 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
       if (connection.closed) return;
       const last = links.current;
       if (last) {
-        links.leave(last);
+        links.leave(last, true);
         // What this tab still waits for (a send in the buffer) settles now, not with the broker.
         last.rpc.failAll({ code: 'CLOSED', message: 'this broker was closed' });
       }

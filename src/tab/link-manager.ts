@@ -56,7 +56,7 @@ export interface LinkManager {
   /** Make `next` the link in use; `adoptState`: its broker's state becomes this tab's at once (a move). */
   use(next: Link, adoptState?: boolean): void;
   /** Detach from a broker we are leaving, without waiting on it. */
-  leave(left: Link): void;
+  leave(left: Link, closing?: boolean): void;
 }
 
 /** `sharing`: how the first link attaches (see `pickSharing`). */
@@ -137,7 +137,7 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
       for (const pattern of router.patterns()) if (!next.patterns.has(pattern)) parts.subscribe(pattern);
       for (const pattern of next.patterns) if (!router.has(pattern)) parts.unsubscribe(pattern);
     },
-    leave: (left) => leaveLink(left, env.clock),
+    leave: (left, closing) => leaveLink(left, env.clock, closing),
   };
   return links;
 }
@@ -169,7 +169,7 @@ async function attachLoop(links: LinkManager, parts: LinkManagerParts, backoffMs
     try {
       const next = await links.connect();
       if (!next) return;
-      if (connection.closed) return links.leave(next);
+      if (connection.closed) return links.leave(next, true);
       return links.use(next);
     } catch (error) {
       if (connection.closed) return;

@@ -68,9 +68,9 @@ export async function sendAttach(link: Link, request: AttachRequest, clock: TabC
 }
 
 /** Detach from a broker we are leaving, without waiting on it; its channels close a moment later. */
-export function leaveLink(left: Link, clock: TabClock): void {
+export function leaveLink(left: Link, clock: TabClock, closing = false): void {
   left.watch.abort();
-  left.rpc.call('detach', []).catch(() => {});
+  left.rpc.call('detach', closing ? [true] : []).catch(() => {});
   clock.setTimeout(() => {
     // Calls still waiting there are repeated on the broker in use, or fail (send): never left hanging.
     left.rpc.failAll({ code: 'WORKER_LOST', message: 'this tab left that broker' });

@@ -290,6 +290,23 @@ describe('broker: upstream', () => {
     );
   });
 
+  it('still sends what a tab queued before its page died: nobody was told it was not sent', async () => {
+    world = await createWorld({ config: { lingerMs: 5000 } });
+    const dying = await world.tab();
+    const staying = await world.tab();
+    await until(() => expect(dying.status).toBe('open'));
+    world.backend.setAccepting(false);
+    world.backend.drop();
+    await until(() => expect(dying.status).not.toBe('open'));
+    void dying.broker.send({ action: 'broadcast', data: { from: 'dying' } }).catch(() => {});
+    await until(async () => expect((await stats(world)).outbox).toBe(1));
+    dying.crash();
+    await until(() => expect(world.broker.tabs.size).toBe(1));
+    world.backend.setAccepting(true);
+    await until(() => expect(staying.states.filter((s) => s.status === 'open')).toHaveLength(2));
+    await until(() => expect(world.backend.stats().received).toHaveLength(1));
+  });
+
   it('never sends what a tab queued and was told was not sent, when it left before the socket came back', async () => {
     world = await createWorld({ config: { lingerMs: 5000 } });
     const leaving = await world.tab();
