@@ -108,7 +108,10 @@ export class GapCoordinator {
       if (stored) for (const key of await log.keysSince(stored.at - config.replayOverlapMs)) ingest.remember(key);
       if (generation !== driver.generation) return;
     }
-    if (opened?.floor !== undefined) session.adoptReplayFloor(opened.floor);
+    // Nothing stored: a first session in this browser, or one after a logout wiped the log (seen by
+    // this broker or one before it). Either way nothing before its start was this session's.
+    const floor = opened ? opened.floor : session.openedAt;
+    if (floor !== undefined) session.adoptReplayFloor(floor);
     for (const wake of this.#namespaceWaiters.splice(0)) wake();
     log.markConnected(session.openedAt);
     log.keepReplayFloor(session.replayFloor);

@@ -109,14 +109,7 @@ export class TabCalls {
     const newer = this.#parts.radio?.newer;
     if (newer) tab.post({ k: 'up', n: newer });
     if (request.online !== driver.online) driver.setOnline(request.online);
-    if (request.loggedOut && this.#parts.session.current === undefined && driver.state.status === 'idle') {
-      // The broker before this one saw a logout: a send now must be refused, not queued for whoever
-      // logs in next; `reconnect()` (or a tab that did not see the logout) starts again, as there.
-      this.#parts.session.forget();
-      driver.dispatch({ type: 'stop', reason: 'logout' });
-    } else {
-      driver.dispatch({ type: 'start', online: driver.online });
-    }
+    if (!request.loggedOut || !this.#stayLoggedOut()) driver.dispatch({ type: 'start', online: driver.online });
     return {
       brokerId: deps.brokerId,
       buildId: deps.buildId,
@@ -124,6 +117,22 @@ export class TabCalls {
       status: driver.state.status,
       reason: driver.state.reason,
     };
+  }
+
+  /**
+   * A tab that was logged out when its broker died re-attached. A broker without a session yet
+   * stays logged out, as the one that died would have: a send now is refused, not queued for
+   * whoever logs in next, and nothing connects until `reconnect()` (or a tab that did not see the
+   * logout). True when it is (or already was) logged out.
+   */
+  #stayLoggedOut(): boolean {
+    const { session, driver } = this.#parts;
+    const { status, reason } = driver.state;
+    if (status === 'closed' && reason === 'logout') return true;
+    if (session.current !== undefined || status !== 'idle') return false;
+    session.forget();
+    driver.dispatch({ type: 'stop', reason: 'logout' });
+    return true;
   }
 
   removeTab(tab: Tab): void {

@@ -219,6 +219,42 @@ describe('sessions never mix', () => {
     expect(goalIds(tab)).toEqual(['before-logout']);
   });
 
+  it('keeps every logged-out tab logged out on a replaced worker: none of them starts a connection', async () => {
+    // Found by review: the second tab re-attaching with loggedOut found the new broker already
+    // closed (logout), and its start connected again without anyone calling reconnect().
+    world = await createWorld();
+    const tabs = [await world.tab(), await world.tab(), await world.tab()];
+    await until(() => expect(tabs[0]!.status).toBe('open'));
+    await tabs[0]!.broker.logout();
+    await until(() => expect(tabs.every((tab) => tab.status === 'closed')).toBe(true));
+    const handshakes = world.backend.stats().handshakes;
+    await world.restartBroker();
+    await until(() => expect(world.broker.tabs.size).toBe(3));
+    await pause(300);
+    expect(world.backend.stats().handshakes).toBe(handshakes);
+    expect(tabs.map((tab) => `${tab.status}/${tab.broker.reason}`)).toEqual(['closed/logout', 'closed/logout', 'closed/logout']);
+  });
+
+  it('never replays what a tab saw before a logout when the worker is replaced before the next login', async () => {
+    // Found by review: the replay floor began only in the broker that saw the logout; the next one
+    // found the namespace wiped and replayed by its overlap into the session that ended.
+    world = await createWorld();
+    const tab = await world.tab(replayConfig(world));
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'before-logout' });
+    await until(() => expect(goalIds(tab)).toEqual(['before-logout']));
+    await tab.broker.logout();
+    await world.restartBroker();
+    await until(() => expect(world.broker.tabs.size).toBe(1));
+    await tab.broker.reconnect();
+    await until(() => expect(tab.status).toBe('open'));
+    await pause(100);
+    world.backend.drop();
+    await until(() => expect(tab.resyncs.length).toBeGreaterThan(0), 5000);
+    await pause(200);
+    expect(goalIds(tab)).toEqual(['before-logout']);
+  });
+
   it('starts a new session when another user authenticates, telling every tab to refetch', async () => {
     world = await createWorld();
     const tabs = [await world.tab(), await world.tab()];
