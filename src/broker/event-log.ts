@@ -89,6 +89,8 @@ export class EventLog {
     this.#ns = ns;
     this.#seen = null;
     this.#floor = undefined;
+    // Another namespace's gap is not this one's: the gap machine says when this one has one.
+    this.#storedCap = undefined;
     // What memory kept belongs to the namespace left behind.
     this.#memory = undefined;
     this.#storeReady = this.#openFor(ns);
@@ -299,6 +301,7 @@ export class EventLog {
     this.#metaDirty = false;
     this.#seen = null;
     this.#floor = undefined;
+    this.#storedCap = undefined;
     await this.#flushing;
     const ready = this.#storeReady;
     // No namespace until the next session opens one: nothing reads the wiped one meanwhile.

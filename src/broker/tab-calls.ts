@@ -183,7 +183,7 @@ export class TabCalls {
     return this.#parts.session.queue(text, tab.id, ended);
   }
 
-  /** The tab checked the query (client.ts); the store copes with anything that got through. */
+  /** The tab checked the query (tab/recent-query.ts); the store copes with anything that got through. */
   async recent(tab: Tab, query: RecentQuery): Promise<Envelope[]> {
     const { log, gap, session } = this.#parts;
     // The log belongs to a tenant and user: wait until a handshake said whose it is, and read only that one.

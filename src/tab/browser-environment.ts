@@ -16,10 +16,11 @@ function bundledWorker(name: string): SharedWorker {
   return new SharedWorker(new URL('../../worker/broker.worker.ts', import.meta.url), { type: 'module', name, extendedLifetime: true } as WorkerOptions);
 }
 
-function startWorker(script: string | undefined, name: string, factory: (name: string) => SharedWorker): Host {
+/** `script` and `scriptName`: a newer build's worker, named as it announced itself; else the app's factory. */
+function startWorker(name: string, factory: (name: string) => SharedWorker, script?: string, scriptName?: string): Host {
   let worker: SharedWorker;
   try {
-    worker = script ? new SharedWorker(script, workerOptions(name)) : factory(name);
+    worker = script ? new SharedWorker(script, workerOptions(scriptName ?? name)) : factory(name);
   } catch (error) {
     // A policy, or a script of another origin: no worker here, and retrying will not change that.
     throw new TabwireError({ code: 'WORKER_UNAVAILABLE', message: String(error) });
@@ -45,7 +46,7 @@ export function browserEnvironment(worker: (name: string) => SharedWorker = bund
       leader: !!locks && typeof BroadcastChannel === 'function',
     },
     async openHost({ target, name, tabId, buildId }) {
-      if (target.mode === 'worker') return startWorker(target.script, target.name ?? name, worker);
+      if (target.mode === 'worker') return startWorker(name, worker, target.script, target.name);
       // Stand as leader only for this tab's own build: a tab that moved to a newer build only follows.
       if (target.mode === 'leader') return (await import('./hosts/leader.ts')).leaderHost(name, tabId, target.buildId === buildId ? buildId : undefined);
       return (await import('./hosts/local.ts')).localHost(buildId);

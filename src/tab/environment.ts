@@ -2,7 +2,7 @@
  * What the tab side reaches for — timers and a monotonic clock, Web Locks, the
  * host it attaches to, the page's online/visibility signals, the logout
  * channel — as one interface: the browser's in `connectBroker`, an in-process
- * broker and fakes in Node tests (test/support/tab-world.ts).
+ * broker and fakes in Node tests (test/support/tab-harness.ts).
  */
 import type { Endpoint } from '../link/rpc.ts';
 import type { Host, Sharing, Target } from './hosts/host.ts';

@@ -95,13 +95,7 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
     gone?.host.close();
     // The new broker may replay what the old one delivered last: drop repeats for a moment.
     router.openDedupeWindow();
-    // The last event's own time (server time); with none, no guess from this browser's clock.
-    const since = router.lastTimestamp();
-    resume = {
-      ...(since !== undefined ? { since } : { resumed: true }),
-      // Logged out there: the next broker must not queue a send for whoever logs in next.
-      ...(connection.status === 'closed' && connection.reason === 'logout' ? { loggedOut: true } : {}),
-    };
+    resume = resumeAfterLoss(router, connection);
     connection.set('connecting', 'worker-lost');
     links.ready = attachLoop(links, parts, backoffMs);
   };
@@ -144,6 +138,17 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
 
 /** What a tab re-attaching after its broker died tells the next one. */
 type Resume = Pick<AttachRequest, 'since' | 'resumed' | 'loggedOut'>;
+
+/** Taken when the broker in use died, before this tab's state moves on to `connecting`. */
+function resumeAfterLoss(router: Router, connection: ConnectionState): Resume {
+  // The last event's own time (server time); with none, no guess from this browser's clock.
+  const since = router.lastTimestamp();
+  return {
+    ...(since !== undefined ? { since } : { resumed: true }),
+    // Logged out there: the next broker must not queue a send for whoever logs in next.
+    ...(connection.status === 'closed' && connection.reason === 'logout' ? { loggedOut: true } : {}),
+  };
+}
 
 /** What a tab tells the broker it attaches to; `resume`: after a broker was lost. */
 function attachRequest(parts: LinkManagerParts, target: Target, patterns: string[], resume: Resume): AttachRequest {

@@ -12,11 +12,12 @@ import { IDBFactory } from 'fake-indexeddb';
 import { WebSocket } from 'ws';
 import { type MockBackend, type MockBackendOptions, startMockBackend } from '../../demo/server/mock-backend.ts';
 import { systemClock } from '../../src/broker/ports.ts';
-import { Broker, type BrokerDeps, type StoreFactory } from '../../src/broker/broker.ts';
+import type { Broker, BrokerDeps, StoreFactory } from '../../src/broker/broker.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { webSocketTransport } from '../../src/broker/ws-transport.ts';
 import { ChannelBus } from './fake-channels.ts';
 import { FakeLockManager } from './fake-lock-manager.ts';
+import { brokerFleet } from './broker-fleet.ts';
 import { type TabConfig, type TabOptions, type TabWiring, TestTab, attached, mergeOptions } from './tab-harness.ts';
 
 export { TestTab };
@@ -86,46 +87,28 @@ export async function createWorld(
   const factory = new IDBFactory();
   let session = backend.login();
   const jar = options.cookie ? cookieJar(() => `session=${session.accessToken}`) : undefined;
-  const brokers: Array<{ broker: Broker; release: () => void }> = [];
   const tabs: TestTab[] = [];
   const reports: unknown[] = [];
-  /** A broker holding its own lock, `broker-<n>`, until released. */
-  const makeBroker = (overrides: Partial<BrokerDeps> = {}) => {
-    const name = `broker-${brokers.length + 1}`;
-    const broker = new Broker({
-      clock: systemClock,
-      random: Math.random,
-      transport: webSocketTransport(WebSocket as never),
-      stores: options.stores ?? idbStores({ factory }),
-      locks,
-      fetch: (input, init) => fetch(input, init),
-      brokerId: name,
-      brokerLock: name,
-      buildId: 'test',
-      baseUrl: backend.httpUrl,
-      ...jar,
-      ...options.deps,
-      ...overrides,
-    });
-    const entry = { broker, release: locks.hold(name) };
-    brokers.push(entry);
-    return entry;
-  };
-  let current = makeBroker();
-  const stop = async (entry: { broker: Broker; release: () => void }) => {
-    entry.release();
-    // Its tabs hear the lock first, as when a worker dies; then it stops (its socket closes).
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    await entry.broker.shutdown();
-  };
+  const fleet = brokerFleet(locks, 'broker', () => ({
+    clock: systemClock,
+    random: Math.random,
+    transport: webSocketTransport(WebSocket as never),
+    stores: options.stores ?? idbStores({ factory }),
+    locks,
+    fetch: (input, init) => fetch(input, init),
+    buildId: 'test',
+    baseUrl: backend.httpUrl,
+    ...jar,
+    ...options.deps,
+  }));
   const wiring: TabWiring = {
     locks,
     bus,
-    broker: () => current.broker,
+    broker: () => fleet.current,
     ownBroker(buildId) {
       // As localHost: a broker of this page's own build, stopped when the tab leaves it.
-      const own = makeBroker({ buildId, build: undefined });
-      return { broker: own.broker, stop: () => void stop(own) };
+      const own = fleet.make({ buildId, build: undefined });
+      return { broker: own.broker, stop: () => void fleet.stop(own) };
     },
     token: () => session.accessToken,
     async refresh() {
@@ -148,25 +131,20 @@ export async function createWorld(
   const world: World = {
     backend,
     get broker() {
-      return current.broker;
+      return fleet.current;
     },
     locks,
     factory,
     reports,
     startTab,
     tab: (tabOptions) => attached(startTab(tabOptions)),
-    async restartBroker() {
-      const dying = current;
-      current = makeBroker();
-      await stop(dying);
-      return current.broker;
-    },
+    restartBroker: () => fleet.restart(),
     login(tenantId, userId) {
       session = backend.login(tenantId, userId);
     },
     async dispose() {
       for (const tab of tabs) tab.crash();
-      for (const entry of brokers) {
+      for (const entry of fleet.all) {
         entry.release();
         await entry.broker.shutdown();
       }

@@ -16,12 +16,13 @@ import type { ResyncSignal } from '../../src/broker/core/resync.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { BrokerConfig } from '../../src/link/messages.ts';
 import { type TransportFactory, systemClock } from '../../src/broker/ports.ts';
-import { Broker } from '../../src/broker/broker.ts';
+import type { Broker } from '../../src/broker/broker.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { webSocketTransport } from '../../src/broker/ws-transport.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 import { ChannelBus } from './fake-channels.ts';
 import { FakeLockManager } from './fake-lock-manager.ts';
+import { brokerFleet } from './broker-fleet.ts';
 import { type TabConfig, type TabWiring, TestTab, attached, mergeOptions } from './tab-harness.ts';
 
 /** Who a token belongs to. */
@@ -131,33 +132,22 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
   );
   const config = resolveConfig({ ...tabConfig, url: backend.wsUrl, getToken: () => '' });
 
-  const brokers: Array<{ broker: Broker; release: () => void }> = [];
-  /** A broker (a SharedWorker) on the world's IndexedDB, holding its own lock while it lives. */
-  const makeBroker = () => {
-    const name = `broker-model-${brokers.length + 1}`;
-    const broker = new Broker({
-      clock: systemClock,
-      random: Math.random,
-      transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners),
-      stores: idbStores({ factory }),
-      locks,
-      fetch: async (input, init) => {
-        const response = await fetch(input, init);
-        if (!stallNext || !String(input).includes('/api/events')) return response;
-        stallNext = false;
-        return stallHalfWay(response, stalled);
-      },
-      brokerId: name,
-      brokerLock: name,
-      buildId: 'test',
-      baseUrl: backend.httpUrl,
-    });
-    // Held while the broker lives: its tabs wait on it to hear it died.
-    const entry = { broker, release: locks.hold(name) };
-    brokers.push(entry);
-    return entry;
-  };
-  let current = makeBroker();
+  /** Brokers (SharedWorkers) on the world's IndexedDB, each holding its own lock while it lives. */
+  const fleet = brokerFleet(locks, 'broker-model', () => ({
+    clock: systemClock,
+    random: Math.random,
+    transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners),
+    stores: idbStores({ factory }),
+    locks,
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      if (!stallNext || !String(input).includes('/api/events')) return response;
+      stallNext = false;
+      return stallHalfWay(response, stalled);
+    },
+    buildId: 'test',
+    baseUrl: backend.httpUrl,
+  }));
 
   // The app's token functions, as a tab would run them: the current session's token, and a
   // refresh that posts the refresh token it had when it started (a slow one may finish late).
@@ -182,7 +172,7 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
   const wiring: TabWiring = {
     locks,
     bus,
-    broker: () => current.broker,
+    broker: () => fleet.current,
     ownBroker: () => {
       throw new Error('the model world has one broker: no tab falls back to its own');
     },
@@ -199,7 +189,7 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
   return {
     backend,
     get broker() {
-      return current.broker;
+      return fleet.current;
     },
     config,
     tabs,
@@ -225,12 +215,7 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
       else model.tab.crash();
     },
     async workerDies() {
-      const dying = current;
-      current = makeBroker();
-      dying.release();
-      // Its tabs hear the lock go first, as when a worker is killed; then its socket closes.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      await dying.broker.shutdown();
+      await fleet.restart();
     },
     login(who) {
       identity = who;
@@ -251,7 +236,7 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
     async dispose() {
       for (const model of tabs) model.tab.crash();
       for (const controller of stalled) controller.error(new Error('world disposed'));
-      for (const entry of brokers) {
+      for (const entry of fleet.all) {
         entry.release();
         await entry.broker.shutdown();
       }

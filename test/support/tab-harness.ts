@@ -33,6 +33,7 @@ import type { ConnectionStatus, ResyncSignal, TransitionReason } from '../../src
 import { type Broker as TabBroker, connectTab } from '../../src/tab/client.ts';
 import type { TabChannel, TabEnvironment } from '../../src/tab/environment.ts';
 import type { Host } from '../../src/tab/hosts/host.ts';
+import { pageHost } from '../../src/tab/hosts/local.ts';
 import type { ConnectOptions } from '../../src/tab/options.ts';
 import type { ChannelBus, FakePage } from './fake-channels.ts';
 import type { FakeLockManager } from './fake-lock-manager.ts';
@@ -364,21 +365,8 @@ function workerHost(broker: Broker): Host {
   };
 }
 
-/** As `localHost`: a broker of the tab's own, given both channels' far ends, stopped with the host. */
-function ownHost(own: { broker: Broker; stop(): void }): Host {
-  const control = new MessageChannel();
-  const stream = new MessageChannel();
-  own.broker.accept(control.port2, stream.port2);
-  return {
-    control: control.port1,
-    stream: stream.port1,
-    close() {
-      control.port1.close();
-      stream.port1.close();
-      own.stop();
-    },
-  };
-}
+/** As `localHost`: a broker of the tab's own in the page, stopped with the host. */
+const ownHost = (own: { broker: Broker; stop(): void }): Host => pageHost(own.broker, () => own.stop());
 
 /** Resolves once `tab` attached (its `ready`); fails naming what it was told instead. */
 export async function attached(tab: TestTab, timeoutMs = 5000): Promise<TestTab> {

@@ -15,7 +15,7 @@ function connect(options: Partial<ConnectOptions> = {}): Broker {
 
 /** Let messages between the ports be delivered (they are not timers). */
 const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
 afterEach(() => {
@@ -201,5 +201,43 @@ describe('connectBroker: after logout', () => {
     await settle();
     expect(tab.state).toBe('closed');
     expect(seen).toEqual(['goal.created']);
+  });
+});
+
+describe('connectBroker: send() waiting in the buffer', () => {
+  // Not bounded by callTimeoutMs: it settles when written, refused, the broker dies or this tab
+  // closes. A TIMEOUT while the message may still go out would invite the app to send it twice.
+  it('is not failed with TIMEOUT after callTimeoutMs: it waits for the broker', async () => {
+    let written!: (ok: boolean) => void;
+    page = fakePage({ send: () => new Promise<boolean>((resolve) => (written = resolve)) });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const tab = connect();
+    await tab.ready;
+    const sent = tab.send({ action: 'x' }).then(
+      (value) => value,
+      (error: { code: string }) => error.code,
+    );
+    await settle();
+    await vi.advanceTimersByTimeAsync(60_000);
+    written(true);
+    await settle();
+    expect(await sent).toBe(true);
+  });
+});
+
+describe('connectBroker: upgrade() with nothing to do', () => {
+  // A move that returned early (already on that build, not compatible, closed) once left its
+  // "move under way" promise set, and every later move answered that stale `false`.
+  it('does not stop the next deploy from being moved to', async () => {
+    page = fakePage();
+    const tab = connect({ buildId: 'a' });
+    await tab.ready;
+    page.brokers[0]!.notify({ k: 'up', n: { buildId: 'b', mode: 'worker', compatible: true } });
+    await settle();
+    expect(page.brokers).toHaveLength(2);
+    expect(await tab.upgrade()).toBe(false);
+    page.brokers[1]!.notify({ k: 'up', n: { buildId: 'c', mode: 'worker', compatible: true } });
+    await settle();
+    expect(page.brokers.map((scripted) => scripted.attaches[0]?.buildId)).toEqual(['a', 'b', 'c']);
   });
 });

@@ -6,19 +6,24 @@
 import { startBrowserBroker } from '../../broker/browser-broker.ts';
 import type { Host } from './host.ts';
 
-export async function localHost(buildId: string): Promise<Host> {
-  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href);
-  await local.ready;
+/** A host on a broker in this very page: both channels' far ends handed to it, `stop` run when the tab leaves. */
+export function pageHost(broker: { accept(control: MessagePort, stream: MessagePort): void }, stop: () => void): Host {
   const control = new MessageChannel();
   const stream = new MessageChannel();
-  local.broker.accept(control.port2, stream.port2);
+  broker.accept(control.port2, stream.port2);
   return {
     control: control.port1,
     stream: stream.port1,
     close() {
       control.port1.close();
       stream.port1.close();
-      void local.stop();
+      stop();
     },
   };
+}
+
+export async function localHost(buildId: string): Promise<Host> {
+  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href);
+  await local.ready;
+  return pageHost(local.broker, () => void local.stop());
 }
