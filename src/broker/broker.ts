@@ -51,6 +51,14 @@ export interface BrokerDeps {
   protocol?: Protocol;
   /** Who this broker is among builds; without it, it neither announces itself nor hears of newer builds. */
   build?: BuildInfo;
+  /**
+   * Up to this many tabs, a batch of events leaves at the end of the task that brought it; with
+   * more, two task hops later, so a burst leaves as one batch (see `Fanout`). @default 1 in the
+   * SharedWorker (`build.mode` 'worker'); `Infinity` in a page (a leader tab, the page itself): a
+   * leader finding its lock stolen closes its tabs' channels before its broker stops, and an event
+   * still waiting for a hop would reach them only as a resync.
+   */
+  batchAtTaskEndUpTo?: number;
 }
 
 export type { BrokerStats };
@@ -72,8 +80,7 @@ export class Broker {
     this.#base = {
       deps,
       tabs: this.tabs,
-      // Only the SharedWorker batches over hops at any tab count (see Fanout's constructor).
-      fanout: new Fanout(this.tabs, undefined, deps.build?.mode === 'worker' ? 1 : 4),
+      fanout: new Fanout(this.tabs, undefined, deps.batchAtTaskEndUpTo ?? (deps.build?.mode === 'worker' ? 1 : Number.POSITIVE_INFINITY)),
       ...(deps.protocol ? { protocol: deps.protocol } : {}),
       radio: deps.build && new BuildRadio(deps.build, startedAt, (notice) => this.tabs.broadcast({ k: 'up', n: notice })),
       counters: newCounters(),
@@ -222,8 +229,11 @@ export class Broker {
     // lose what its broker relayed (the log counts it seen) to the broker stopping in between.
     this.#base.fanout.flush();
     this.#running?.shutdown();
+    // Stopping releases what a replay held back (the connection left `open`): that goes out too.
+    this.#base.fanout.flush();
     this.#base.radio?.close();
     for (const tab of [...this.tabs.all()]) this.tabs.remove(tab.id);
+    this.#base.fanout.dispose();
     await this.#running?.log.flush();
   }
 }

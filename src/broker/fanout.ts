@@ -4,7 +4,7 @@
  * per tab, one JSON.parse in the tab). Filtering by subscription happens here,
  * so a tab only receives what it asked for.
  *
- * Scheduling (the SharedWorker's; a broker in a page: see the constructor):
+ * Scheduling (the SharedWorker's; a broker in a page: see `BrokerDeps.batchAtTaskEndUpTo`):
  * with two tabs or more the flush runs two task hops later
  * (MessageChannel posts, not a timer: no clamping), so socket messages already
  * queued or arriving meanwhile are taken too and a burst leaves as one batch.
@@ -44,36 +44,40 @@ export interface FanoutCounters {
 export class Fanout {
   #live: Pending[] = [];
   #scheduled = false;
+  /** Bumped by every flush: a hop chain started before one finds itself stale and does nothing. */
+  #generation = 0;
+  #disposed = false;
   readonly counters: FanoutCounters = { deliveries: 0, batches: 0, failures: 0 };
 
   readonly #tabs: TabRegistry;
-  readonly #schedule: (task: () => void) => void;
+  readonly #schedule: Scheduler;
   readonly #atTaskEndUpTo: number;
 
   /**
-   * Up to `atTaskEndUpTo` tabs a batch leaves at the end of the task that brought it. The
-   * SharedWorker's is 1. A broker in a page (a leader tab, the page itself) keeps 4, as before the
-   * hops were measured: a page host closes its tabs' channels before it stops its broker (a leader
-   * finding its lock stolen), and an event still waiting for a hop then would reach its tabs only
-   * as a resync.
+   * Up to `atTaskEndUpTo` tabs a batch leaves at the end of the task that brought it (see
+   * `BrokerDeps.batchAtTaskEndUpTo`); with more, two task hops later.
    */
-  constructor(tabs: TabRegistry, schedule: (task: () => void) => void = nextTask(), atTaskEndUpTo = 1) {
+  constructor(tabs: TabRegistry, schedule: Scheduler = nextTask(), atTaskEndUpTo = 1) {
     this.#tabs = tabs;
     this.#schedule = schedule;
     this.#atTaskEndUpTo = atTaskEndUpTo;
   }
 
   enqueue(text: string, type: string, tenant: string | undefined, exactOnly = false): void {
+    if (this.#disposed) return;
     this.#live.push({ text, type, tenant, exactOnly });
     if (this.#scheduled) return;
     this.#scheduled = true;
-    if (this.#tabs.size <= this.#atTaskEndUpTo) queueMicrotask(() => this.flush());
-    else this.#schedule(() => this.#schedule(() => this.flush()));
+    const generation = this.#generation;
+    const flushIfCurrent = () => generation === this.#generation && this.flush();
+    if (this.#tabs.size <= this.#atTaskEndUpTo) queueMicrotask(flushIfCurrent);
+    else this.#schedule(() => this.#schedule(flushIfCurrent));
   }
 
   /** Send what is pending now (also called before anything that must come after it, like a resync). */
   flush(): void {
     this.#scheduled = false;
+    this.#generation++;
     if (this.#live.length === 0) return;
     const batch = this.#live;
     this.#live = [];
@@ -83,6 +87,13 @@ export class Fanout {
   /** Drop what is pending, unsent (logout: nothing of the session that ended may reach a tab). */
   discard(): void {
     this.#live = [];
+  }
+
+  /** The broker stopped: nothing more is taken, and the scheduler's channel closes (a page lives on). */
+  dispose(): void {
+    this.#disposed = true;
+    this.discard();
+    this.#schedule.close?.();
   }
 
   /** Replayed events go out at once, as their own batch, marked replayed: to every tab, or to `only`. */
@@ -127,16 +138,25 @@ function join(events: Pending[]): string {
   return text + ']';
 }
 
+/** Runs a task later; `close` lets go of what it holds. */
+export type Scheduler = ((task: () => void) => void) & { close?: () => void };
+
 /** Run a callback as the next task, after what is already queued: a MessageChannel post. */
-function nextTask(): (task: () => void) => void {
+function nextTask(): Scheduler {
   if (typeof MessageChannel !== 'function') return (task) => setTimeout(task, 0);
   const channel = new MessageChannel();
   const queue: Array<() => void> = [];
   channel.port1.onmessage = () => queue.shift()?.();
   // Node's ports keep the process alive; a browser worker does not care.
   (channel.port1 as { unref?: () => void }).unref?.();
-  return (task) => {
+  const schedule: Scheduler = (task) => {
     queue.push(task);
     channel.port2.postMessage(0);
   };
+  schedule.close = () => {
+    queue.length = 0;
+    channel.port1.close();
+    channel.port2.close();
+  };
+  return schedule;
 }

@@ -104,6 +104,8 @@ export class Running {
   #onStateChanged(prev: ConnectionState, next: ConnectionState): void {
     const { history, tabs, deps } = this.#base;
     history.add({ at: deps.clock.now(), from: prev.status, to: next.status, reason: next.reason });
+    // Events the socket brought before this change reach tabs before it (the fan-out may hold them for hops).
+    this.#base.fanout.flush();
     tabs.broadcast({ k: 'st', s: next.status, p: prev.status, r: next.reason });
     if (next.status === 'open' && prev.status !== 'open') this.#onOpened();
     if (prev.status === 'open' && next.status !== 'open') this.#onLost(next);

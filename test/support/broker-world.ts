@@ -98,6 +98,8 @@ export async function createWorld(
     fetch: (input, init) => fetch(input, init),
     buildId: 'test',
     baseUrl: backend.httpUrl,
+    // As the SharedWorker batches: events wait two task hops from two tabs up.
+    batchAtTaskEndUpTo: 1,
     ...jar,
     ...options.deps,
   }));

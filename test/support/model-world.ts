@@ -147,6 +147,8 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
     },
     buildId: 'test',
     baseUrl: backend.httpUrl,
+    // As the SharedWorker batches: events wait two task hops from two tabs up.
+    batchAtTaskEndUpTo: 1,
   }));
 
   // The app's token functions, as a tab would run them: the current session's token, and a

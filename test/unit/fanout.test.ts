@@ -1,8 +1,8 @@
 /**
  * The fan-out's flush policies: in the SharedWorker, with two tabs or more,
  * events wait two scheduled task hops so that a burst leaves as one batch per
- * tab, and a lone tab's leave at the end of the task; a broker in a page
- * flushes at the end of the task with four tabs or fewer.
+ * tab, and a lone tab's leave at the end of the task; with a higher threshold
+ * (a broker in a page has no limit) batches leave at the end of the task.
  */
 import { describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../src/link/rpc.ts';
@@ -94,5 +94,35 @@ describe('fan-out flush', () => {
     clock.run();
     clock.run();
     expect(batchSizes(posted[0]!)).toEqual([1]);
+  });
+
+  it('after an early flush, the hops of the chain it cut short do not flush the next events early', () => {
+    const { tabs, posted } = registry(2);
+    const clock = manual();
+    const fanout = new Fanout(tabs, clock.schedule);
+    fanout.enqueue(event(1), 'goal.created', undefined);
+    clock.run();
+    fanout.flush();
+    // A new chain starts; the old one's second hop is still queued.
+    fanout.enqueue(event(2), 'goal.created', undefined);
+    fanout.enqueue(event(3), 'goal.created', undefined);
+    clock.run();
+    expect(batchSizes(posted[0]!)).toEqual([1]);
+    fanout.enqueue(event(4), 'goal.created', undefined);
+    clock.run();
+    expect(batchSizes(posted[0]!)).toEqual([1, 3]);
+  });
+
+  it('once disposed, takes nothing and sends nothing', () => {
+    const { tabs, posted } = registry(2);
+    const clock = manual();
+    const fanout = new Fanout(tabs, clock.schedule);
+    fanout.enqueue(event(1), 'goal.created', undefined);
+    fanout.dispose();
+    fanout.enqueue(event(2), 'goal.created', undefined);
+    clock.run();
+    clock.run();
+    fanout.flush();
+    expect(posted[0]).toEqual([]);
   });
 });
