@@ -33,6 +33,17 @@ async function userTab(
   return w.tab({ ...options.config, token: () => user.accessToken, refresh: options.refresh ?? (async () => undefined) });
 }
 
+/** A world whose one tab (replay on) saw `before-logout`, then logged out. */
+async function loggedOutAfterAnEvent(): Promise<TestTab> {
+  world = await createWorld();
+  const tab = await world.tab(replayConfig(world));
+  await until(() => expect(tab.status).toBe('open'));
+  world.backend.emit('tenant-123', 'goal.created', { goalId: 'before-logout' });
+  await until(() => expect(goalIds(tab)).toEqual(['before-logout']));
+  await tab.broker.logout();
+  return tab;
+}
+
 async function serverDown(w: World, tabs: TestTab[]): Promise<void> {
   w.backend.setAccepting(false);
   w.backend.drop();
@@ -187,12 +198,7 @@ describe('sessions never mix', () => {
   });
 
   it('never replays to a tab what it saw before a logout, when the same user logs back in', async () => {
-    world = await createWorld();
-    const tab = await world.tab(replayConfig(world));
-    await until(() => expect(tab.status).toBe('open'));
-    world.backend.emit('tenant-123', 'goal.created', { goalId: 'before-logout' });
-    await until(() => expect(goalIds(tab)).toEqual(['before-logout']));
-    await tab.broker.logout();
+    const tab = await loggedOutAfterAnEvent();
     await tab.broker.reconnect();
     await until(() => expect(tab.status).toBe('open'));
     // A blip right away: the replay's overlap reaches back past the new session's start.
@@ -204,12 +210,7 @@ describe('sessions never mix', () => {
   it('never replays to a tab what it saw before a logout, when the same user logs back in and the worker is then replaced', async () => {
     // Found by the model test over real tabs (seed -2044313718): the next worker's restart replay
     // reaches back, by its overlap, past the new session's start, to an event of the session that ended.
-    world = await createWorld();
-    const tab = await world.tab(replayConfig(world));
-    await until(() => expect(tab.status).toBe('open'));
-    world.backend.emit('tenant-123', 'goal.created', { goalId: 'before-logout' });
-    await until(() => expect(goalIds(tab)).toEqual(['before-logout']));
-    await tab.broker.logout();
+    const tab = await loggedOutAfterAnEvent();
     await tab.broker.reconnect();
     await until(() => expect(tab.status).toBe('open'));
     await pause(100);
@@ -238,12 +239,7 @@ describe('sessions never mix', () => {
   it('never replays what a tab saw before a logout when the worker is replaced before the next login', async () => {
     // Found by review: the replay floor began only in the broker that saw the logout; the next one
     // found the namespace wiped and replayed by its overlap into the session that ended.
-    world = await createWorld();
-    const tab = await world.tab(replayConfig(world));
-    await until(() => expect(tab.status).toBe('open'));
-    world.backend.emit('tenant-123', 'goal.created', { goalId: 'before-logout' });
-    await until(() => expect(goalIds(tab)).toEqual(['before-logout']));
-    await tab.broker.logout();
+    const tab = await loggedOutAfterAnEvent();
     await world.restartBroker();
     await until(() => expect(world.broker.tabs.size).toBe(1));
     await tab.broker.reconnect();

@@ -6,7 +6,6 @@ import { StrictMode, act, createElement, useState } from 'react';
 import { type Root, createRoot } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BrokerStats } from '../../src/link/stats.ts';
-import type { ConnectOptions } from '../../src/tab/options.ts';
 import { TabwireProvider } from '../../src/tab/react.ts';
 import {
   RealtimeProvider,
@@ -19,19 +18,12 @@ import {
 import { MemoryBroker } from '../support/memory-broker.ts';
 
 const connected = vi.hoisted(() => [] as MemoryBroker[]);
-vi.mock('../../src/tab/client.ts', async (importOriginal) => {
-  const { MemoryBroker } = await import('../support/memory-broker.ts');
-  return {
-    ...(await importOriginal<typeof import('../../src/tab/client.ts')>()),
-    connectBroker: (options: ConnectOptions) => {
-      const broker = new MemoryBroker(options);
-      // What a connected broker answers stats() with, as far as these tests look.
-      Object.assign(broker, { stats: async () => ({ state: broker.state }) });
-      connected.push(broker);
-      return broker.asBroker();
-    },
-  };
-});
+vi.mock('../../src/tab/client.ts', async (importOriginal) =>
+  (await import('../support/memory-broker.ts')).clientOfMemoryBrokers(await importOriginal<typeof import('../../src/tab/client.ts')>(), connected, (broker) => {
+    // What a connected broker answers stats() with, as far as these tests look.
+    Object.assign(broker, { stats: async () => ({ state: broker.state }) });
+  }),
+);
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 

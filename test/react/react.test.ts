@@ -20,17 +20,9 @@ import { MemoryBroker } from '../support/memory-broker.ts';
 
 /** Every broker the provider connected, in order: connectBroker is played by memory brokers. */
 const connected = vi.hoisted(() => [] as MemoryBroker[]);
-vi.mock('../../src/tab/client.ts', async (importOriginal) => {
-  const { MemoryBroker } = await import('../support/memory-broker.ts');
-  return {
-    ...(await importOriginal<typeof import('../../src/tab/client.ts')>()),
-    connectBroker: (options: ConnectOptions) => {
-      const broker = new MemoryBroker(options);
-      connected.push(broker);
-      return broker.asBroker();
-    },
-  };
-});
+vi.mock('../../src/tab/client.ts', async (importOriginal) =>
+  (await import('../support/memory-broker.ts')).clientOfMemoryBrokers(await importOriginal<typeof import('../../src/tab/client.ts')>(), connected),
+);
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 

@@ -126,3 +126,19 @@ export class MemoryBroker {
     this.closed = true;
   }
 }
+
+/**
+ * The client module with `connectBroker` played by memory brokers, each pushed onto `connected`
+ * (and `prepare`d first): what the React tests give `vi.mock` for `src/tab/client.ts`.
+ */
+export function clientOfMemoryBrokers<T extends object>(original: T, connected: MemoryBroker[], prepare: (broker: MemoryBroker) => void = () => {}): T {
+  return {
+    ...original,
+    connectBroker: (options: ConnectOptions) => {
+      const broker = new MemoryBroker(options);
+      prepare(broker);
+      connected.push(broker);
+      return broker.asBroker();
+    },
+  };
+}
