@@ -366,15 +366,6 @@ const medianOf = (values: Latency[]): Latency => ({
   duplicates: values.reduce((sum, v) => sum + v.duplicates, 0),
 });
 
-/**
- * BENCH_ONLY=levers: a few minutes' side-by-side of builds of the demo, for trying a change (issue
- * 15, part 1). BENCH_VARIANTS=name=dir,name=dir names the builds (default: this build alone, as
- * `tabwire`); each is measured as tabwire with the SharedWorker, beside the bare relay and a socket
- * per tab, the columns taking turns in rotating order, BENCH_ROUNDS rounds (default 3), each round a
- * fresh context per column and tab count: latency (300 warm-up events, then 100 at 100 events/s) at
- * 1, 4 and 16 tabs (BENCH_TABS=1,4 for fewer), and CPU at 500 events/s (one 3 s window) at more than 1.
- * Prints every round and the medians; writes no results file and no report.
- */
 /** tabwire's fan-out counters (deliveries and batches, over all tabs), read through the first tab; undefined for the other clients. */
 async function fanoutCounts(session: Session): Promise<{ deliveries: number; batches: number } | undefined> {
   if (session.mode !== 'tabwire') return undefined;
@@ -384,25 +375,28 @@ async function fanoutCounts(session: Session): Promise<{ deliveries: number; bat
   });
 }
 
+/**
+ * BENCH_ONLY=levers: a few minutes' side-by-side of builds of the demo, for trying a change (issue
+ * 15, part 1). BENCH_VARIANTS=name=dir,name=dir names the builds (default: this build alone, as
+ * `tabwire`); each is measured as tabwire with the SharedWorker, beside the bare relay and a socket
+ * per tab, the columns taking turns in rotating order, BENCH_ROUNDS rounds (default 3), each round a
+ * fresh context per column and tab count: latency (300 warm-up events, then 100 at 100 events/s) at
+ * 1, 4 and 16 tabs (BENCH_TABS=1,4 for fewer), and CPU at 500 events/s (one 3 s window) at more than 1.
+ * Prints every round and the medians; writes no results file and no report.
+ */
 async function levers(): Promise<void> {
   const variants = (process.env.BENCH_VARIANTS ?? 'tabwire=dist-demo').split(',').map((pair) => pair.split('=') as [string, string]);
   const leverRounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const mounts: Record<string, string> = { '/': variants[0]![1].split('@')[0]! };
   for (const [name, dir] of variants) mounts[`/${name}/`] = dir.split('@')[0]!;
-  const executablePath = ensureChromium() as string;
-  const backend = await startMockBackend();
-  const web = await startStaticServer(mounts);
-  const server = await chromium.launchServer({ executablePath, args: chromiumArgs, headless: true });
-  browserRoot = server.process().pid!;
-  const browser = await chromium.connect(server.wsEndpoint());
-  const columns: Array<{ name: string; mode: Column; site: string }> = [
-    // `name=dir@relay`: a build measured as another client than tabwire (a variant of the bare relay, say).
-    ...variants.map(([name, dir]) => ({ name, mode: (dir.split('@')[1] ?? 'tabwire') as Column, site: `${web.url}/${name}` })),
-    { name: 'relay', mode: 'relay', site: web.url },
-    { name: 'socket', mode: 'socket', site: web.url },
-  ];
   const table = new Map<string, Array<{ p50: number; p99: number; cpu?: number }>>();
-  try {
+  await withBench(async ({ browser, backend, web }) => {
+    const columns: Array<{ name: string; mode: Column; site: string }> = [
+      // `name=dir@relay`: a build measured as another client than tabwire (a variant of the bare relay, say).
+      ...variants.map(([name, dir]) => ({ name, mode: (dir.split('@')[1] ?? 'tabwire') as Column, site: `${web.url}/${name}` })),
+      { name: 'relay', mode: 'relay', site: web.url },
+      { name: 'socket', mode: 'socket', site: web.url },
+    ];
     for (const tabs of (process.env.BENCH_TABS ?? '1,4,16').split(',').map(Number)) {
       for (let r = 0; r < leverRounds; r++) {
         for (const column of rotate(columns, r)) {
@@ -424,12 +418,7 @@ async function levers(): Promise<void> {
         }
       }
     }
-  } finally {
-    await browser.close();
-    await server.close();
-    await web.close();
-    await backend.close();
-  }
+  }, mounts);
   console.log('\n| column × tabs | p50 ms (rounds) | p99 ms | CPU cores (rounds) | CPU vs relay |');
   console.log('|---|---|---|---|---|');
   for (const [key, samples] of table) {
@@ -449,13 +438,7 @@ async function levers(): Promise<void> {
  * each in one context, idle and then while 500 events/s arrive; and how long the 64 took to open.
  */
 async function memory64(): Promise<void> {
-  const executablePath = ensureChromium() as string;
-  const backend = await startMockBackend();
-  const web = await startStaticServer({ '/': 'dist-demo' });
-  const server = await chromium.launchServer({ executablePath, args: chromiumArgs, headless: true });
-  browserRoot = server.process().pid!;
-  const browser = await chromium.connect(server.wsEndpoint());
-  try {
+  return withBench(async ({ browser, backend, web }) => {
     console.log(`browser alone: ${(pssBytes(browserRoot) / 2 ** 20).toFixed(0)} MiB`);
     // BENCH_MODES=leader,peer,relay checks the others open 64 tabs too (the full run measures them all).
     const which = (process.env.BENCH_MODES?.split(',') as Column[] | undefined) ?? ['tabwire', 'socket'];
@@ -473,12 +456,7 @@ async function memory64(): Promise<void> {
       await session.context.close();
       await sleep(1000);
     }
-  } finally {
-    await browser.close();
-    await server.close();
-    await web.close();
-    await backend.close();
-  }
+  });
 }
 
 /**
@@ -506,34 +484,18 @@ async function logOnOff(browser: Browser, site: string, backend: MockBackend, co
 
 /** BENCH_ONLY=log: the log on/off rounds alone (BENCH_ROUNDS pairs, default 5); prints each round's p99 and the medians. */
 async function logOnly(): Promise<void> {
-  const executablePath = ensureChromium() as string;
-  const backend = await startMockBackend();
-  const web = await startStaticServer({ '/': 'dist-demo' });
-  const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
-  try {
+  return withBench(async ({ browser, backend, web }) => {
     const { logOn, logOff } = await logOnOff(browser, web.url, backend, Number(process.env.BENCH_ROUNDS ?? 5));
     const p99 = (list: Latency[]) => list.map((l) => round(l.p99));
     console.log(`p99 on ${p99(logOn).join(', ')}; off ${p99(logOff).join(', ')}; medians ${medianOf(logOn).p99} / ${medianOf(logOff).p99} = ${(medianOf(logOn).p99 / medianOf(logOff).p99).toFixed(2)}x`);
-  } finally {
-    await browser.close();
-    await web.close();
-    await backend.close();
-  }
+  });
 }
 
 /** BENCH_ONLY=storm: the deploy storm alone, for each client of BENCH_MODES (all four by default); prints, writes nothing. */
 async function stormOnly(): Promise<void> {
-  const executablePath = ensureChromium() as string;
-  const backend = await startMockBackend();
-  const web = await startStaticServer({ '/': 'dist-demo' });
-  const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
-  try {
+  return withBench(async ({ browser, backend, web }) => {
     for (const mode of runModes) console.log(mode, JSON.stringify(await deployStorm(browser, web.url, backend, mode)));
-  } finally {
-    await browser.close();
-    await web.close();
-    await backend.close();
-  }
+  });
 }
 
 /** What every part of a full run shares: the browser, the servers, and the run's log line. */
@@ -543,6 +505,29 @@ interface Bench {
   web: { url: string };
   executablePath: string;
   log: (line: string) => void;
+}
+
+/**
+ * The mock backend, the pages (`mounts`: the demo build by default) and Chromium as a browser
+ * server, so its process id is known for /proc; `run` gets them, and they stop after it.
+ */
+async function withBench<T>(run: (bench: Bench) => Promise<T>, mounts: Record<string, string> = { '/': 'dist-demo' }): Promise<T> {
+  const executablePath = ensureChromium() as string;
+  const backend = await startMockBackend();
+  const web = await startStaticServer(mounts);
+  const server = await chromium.launchServer({ executablePath, args: chromiumArgs, headless: true });
+  browserRoot = server.process().pid!;
+  const browser = await chromium.connect(server.wsEndpoint());
+  const started = Date.now();
+  const log = (line: string) => console.log(`[${Math.round((Date.now() - started) / 1000)} s] ${line}`);
+  try {
+    return await run({ browser, backend, web, executablePath, log });
+  } finally {
+    await browser.close();
+    await server.close();
+    await web.close();
+    await backend.close();
+  }
 }
 
 /**
@@ -679,29 +664,17 @@ async function main(): Promise<void> {
     const last = JSON.parse(readFileSync('test/bench/results/bench-results.json', 'utf8')) as Results;
     return writeReport(last, Object.keys(last.latency.tabwire).map(Number));
   }
-  const executablePath = ensureChromium() as string;
-  const backend = await startMockBackend();
-  const web = await startStaticServer({ '/': 'dist-demo' });
-  // A browser server, so the browser's process id is known (for /proc).
-  const server = await chromium.launchServer({ executablePath, args: chromiumArgs, headless: true });
-  browserRoot = server.process().pid!;
-  const browser = await chromium.connect(server.wsEndpoint());
-  const chromiumVersion = browser.version();
-  const started = Date.now();
   const results = { sockets: {}, latency: {}, cpu: {}, throughput: {}, memory: {}, recovery: {} } as Results;
-  const log = (line: string) => console.log(`[${Math.round((Date.now() - started) / 1000)} s] ${line}`);
-  const bench: Bench = { browser, backend, web, executablePath, log };
-  try {
+  let chromiumVersion = '';
+  let log: Bench['log'] = console.log;
+  await withBench(async (bench) => {
+    chromiumVersion = bench.browser.version();
+    log = bench.log;
     await measureLatency(bench, results);
     await measureClients(bench, results);
     await measureReferenceAndStorm(bench, results);
     await measureLog(bench, results);
-  } finally {
-    await browser.close();
-    await server.close();
-    await web.close();
-    await backend.close();
-  }
+  });
   results.sizes = bundleSizes();
   results.targets = targets;
   results.environment = {
