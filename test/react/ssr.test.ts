@@ -8,7 +8,7 @@
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { expect, it, vi } from 'vitest';
-import { watchBrowserGlobals } from '../support/watch-browser-globals.ts';
+import { watchBrowserGlobals } from '../support/server-render.ts';
 import {
   TabwireProvider,
   useBroker,
@@ -20,16 +20,8 @@ import {
   useUpgrade,
 } from '../../src/tab/react.ts';
 
-// React 19 no longer warns about useLayoutEffect in a server render; React 18 did.
-// Its warning is played here, so this test holds for both.
-vi.mock('react', async (importOriginal) => {
-  const react = await importOriginal<typeof import('react')>();
-  const useLayoutEffect: typeof react.useLayoutEffect = (effect, deps) => {
-    console.error('Warning: useLayoutEffect does nothing on the server (as React 18 warned).');
-    return react.useLayoutEffect(effect, deps);
-  };
-  return { ...react, default: { ...react, useLayoutEffect }, useLayoutEffect };
-});
+// React 19 no longer warns about useLayoutEffect in a server render; React 18 did: played here.
+vi.mock('react', async (importOriginal) => (await import('../support/server-render.ts')).reactWarningAsReact18(await importOriginal<typeof import('react')>()));
 
 const globals = watchBrowserGlobals();
 

@@ -1,5 +1,5 @@
 /**
- * For server-render tests: replaces `window`, `document` and `navigator` with getters that
+ * For server-render tests. `watchBrowserGlobals` replaces `window`, `document` and `navigator` with getters that
  * record every read, before each test, and restores them after. Installed after the test
  * file's imports, so only what the render itself does is watched.
  */
@@ -27,4 +27,16 @@ export function watchBrowserGlobals(): { readonly touched: string[] } {
     vi.restoreAllMocks();
   });
   return record;
+}
+
+/**
+ * React with React 18's server-render warning for useLayoutEffect played back (React 19 no
+ * longer warns): what `vi.mock('react', …)` gives server-render tests, so they hold for both.
+ */
+export function reactWarningAsReact18<R extends typeof import('react')>(react: R): R {
+  const useLayoutEffect: typeof react.useLayoutEffect = (effect, deps) => {
+    console.error('Warning: useLayoutEffect does nothing on the server (as React 18 warned).');
+    return react.useLayoutEffect(effect, deps);
+  };
+  return { ...react, default: { ...react, useLayoutEffect }, useLayoutEffect };
 }
