@@ -68,8 +68,8 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
           if (seen.has(key)) continue;
           seen.add(key);
         }
-        lastDelivered.push(event);
-        if (lastDelivered.length > rememberedEvents) lastDelivered.shift();
+        // Trimmed in steps, not shifted per event: the window reads only the newest `rememberedEvents`.
+        if (lastDelivered.push(event) > 2 * rememberedEvents) lastDelivered.splice(0, rememberedEvents);
         if (replayed) event.replayed = true;
         table.route(event);
       }
@@ -77,7 +77,7 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
     openDedupeWindow() {
       // A duration: a wall clock set back or forward must not stretch or skip it.
       dedupeUntil = clock.monotonic() + dedupeWindowMs;
-      for (const event of lastDelivered) seen.add(eventKey(event));
+      for (const event of lastDelivered.slice(-rememberedEvents)) seen.add(eventKey(event));
     },
     lastTimestamp: () => lastDelivered.at(-1)?.timestamp,
     forgetDelivered() {
@@ -126,10 +126,10 @@ function handlerTable(report: (error: unknown) => void): HandlerTable {
       patternsChanged();
     },
     route(event) {
-      const control = isControlType(event.type);
       let entries = routes.get(event.type);
       if (!entries) {
         if (routes.size >= cachedTypes) routes.clear();
+        const control = isControlType(event.type);
         entries = [...handlers].filter(([pattern]) => takes(pattern, event.type, control));
         routes.set(event.type, entries);
       }
@@ -138,6 +138,7 @@ function handlerTable(report: (error: unknown) => void): HandlerTable {
       for (const [pattern, set] of entries) if (handlers.get(pattern) === set) call(set, event);
       if (changes === patternChanges) return;
       // A handler subscribed a pattern that takes this event: it is called too, after the others.
+      const control = isControlType(event.type);
       for (const [pattern, set] of handlers) {
         if (takes(pattern, event.type, control) && !entries.some((entry) => entry[1] === set)) call(set, event);
       }
