@@ -98,7 +98,7 @@ if (built) {
   const report = readJson(output);
   if (report) console.log(`conformance: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped (each named above with its reason)`);
   // Each engine that ran in full rewrote test/conformance/results/<engine>.json; the README table is rendered from them on request.
-  console.log('conformance results: test/conformance/results/ (README table: npm run browser-support)');
+  console.log('conformance results: test/conformance/results/ (docs/deploys.md table: npm run browser-support)');
   count('conformance', ok, report ? { passed: report.numPassedTests, failed: report.numFailedTests } : undefined);
 }
 

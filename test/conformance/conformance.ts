@@ -7,7 +7,7 @@
  *
  * After a full run of an engine its results (browser and version, sharing mode, each
  * scenario's outcome, what the engine did differently) go to results/<engine>.json, which
- * scripts/browser-support.mjs renders into the README's support table.
+ * scripts/browser-support.mjs renders into the support table of docs/deploys.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, it, onTestFailed, onTestFinished } from 'vitest';

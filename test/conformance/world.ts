@@ -19,7 +19,7 @@ export interface World {
   url(query?: Record<string, string>, path?: string): string;
   /** Opens `count` harness tabs, one after another, and waits until each attached (unless connect=0). */
   open(count: number, query?: Record<string, string>, path?: string): Promise<Tab[]>;
-  /** Records (and prints) a difference the engine showed, for the results and the README's support table. */
+  /** Records (and prints) a difference the engine showed, for the results and the support table in docs/deploys.md. */
   note(observation: string): void;
   /** Records the sharing mode the engine's tabs ended up in ('worker', 'leader', 'none'). */
   sharing(mode: string): void;

@@ -276,8 +276,8 @@ describe('connection state machine', () => {
     }
   });
 
-  it('the README documents exactly this transition table', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('docs/states.md documents exactly this transition table', () => {
+    const readme = readFileSync(new URL('../../docs/states.md', import.meta.url), 'utf8');
     const rows = [...readme.matchAll(/^\| `(\w+)` \| (.+?) \| `(\w+)` \| `([\w-]+)` \|$/gm)].map((m) => [m[1], m[2], m[3], m[4]]);
     expect(rows).toEqual(transitionTable.map((row) => [...row]));
   });
