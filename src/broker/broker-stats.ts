@@ -97,7 +97,7 @@ export async function brokerStats(source: StatsSource): Promise<BrokerStats> {
     deliveries: fanout.deliveries,
     batches: fanout.batches,
     deliveryFailures: fanout.failures,
-    lastSeen: lastSeen ? new Date(lastSeen.at).toISOString() : null,
+    lastSeen: lastSeen && Number.isFinite(lastSeen.at) ? new Date(lastSeen.at).toISOString() : null,
     outbox: source.outbox,
     log: { ...status, size: log ? await log.count() : 0 },
     session: source.session() ?? null,

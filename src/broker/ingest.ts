@@ -14,14 +14,24 @@ import { RecentKeys, eventKey } from './core/log-policy.ts';
 import type { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';
 import type { Clock } from './ports.ts';
-import { type Envelope, parseFrame, tenantOf } from './protocol/envelope.ts';
+import { type Envelope, type FrameRejection, type FrameRejectionCode, type ParsedFrame, parseFrame, tenantOf, validateEnvelope } from './protocol/envelope.ts';
 import type { PayloadSchemas } from './protocol/schemas.ts';
-import type { Protocol, Session } from './protocol/wire.ts';
+import type { Protocol, ServerFrame, Session } from './protocol/wire.ts';
 import type { RelayedEvent } from './replay.ts';
 import type { BrokerSession } from './session.ts';
 import { envelopeAllowed } from './tenancy.ts';
 
 const maxHeldEvents = 10_000;
+
+/** A frame read and classified, or why it was refused. */
+type Understood = { ok: true; envelope: Envelope; at: number; frame: ServerFrame } | { ok: false; rejection: FrameRejection };
+
+/** Which `stats().dropped` counter a refused frame counts in. */
+const droppedCounter = {
+  MALFORMED_FRAME: 'malformed',
+  OVERSIZED_FRAME: 'oversized',
+  TOO_DEEP: 'tooDeep',
+} as const satisfies Record<FrameRejectionCode, keyof BrokerCounters['dropped']>;
 
 export interface IngestParts {
   config: BrokerConfig;
@@ -54,18 +64,15 @@ export class Ingest {
   onFrame(data: unknown): void {
     const { config, counters, protocol, report } = this.#parts;
     counters.framesReceived++;
-    const parsed = parseFrame(data, config.maxFrameBytes, protocol.read);
-    if (!parsed.ok) {
-      const code = parsed.rejection.code;
-      counters.dropped[code === 'OVERSIZED_FRAME' ? 'oversized' : code === 'TOO_DEEP' ? 'tooDeep' : 'malformed']++;
-      report(parsed.rejection);
+    const read = this.#understand(() => parseFrame(data, config.maxFrameBytes, protocol.read));
+    if (!read.ok) {
+      this.drop(read.rejection);
       return;
     }
-    const envelope = parsed.envelope;
-    const frame = protocol.classify(envelope);
+    const { envelope, frame } = read;
     switch (frame.kind) {
       case 'auth-accepted':
-        return this.#onAuthenticated(frame.session, parsed.at, envelope.type, data as string);
+        return this.#onAuthenticated(frame.session, read.at, envelope.type, data as string);
       case 'error':
         report(errorData('SERVER_ERROR', frame.message, { serverCode: frame.code, type: envelope.type }));
         if (protocol.relayControl) this.#parts.fanout.enqueue(data as string, envelope.type, undefined, true);
@@ -78,8 +85,47 @@ export class Ingest {
         this.#parts.driver.ponged();
         return;
       case 'event':
-        this.#onEvent(envelope, parsed.at, data as string);
+        this.#onEvent(envelope, read.at, data as string);
     }
+  }
+
+  /**
+   * One entry of an events-since answer, held to what a live frame is held to: read by the dialect,
+   * and an event with a valid timestamp. Anything else is dropped, counted and reported here, and
+   * comes back as the rejection.
+   */
+  readReplayed(value: unknown): ParsedFrame {
+    const { protocol } = this.#parts;
+    const read = this.#understand(() => (protocol.read ? protocol.read(value) : validateEnvelope(value)));
+    if (read.ok && read.frame.kind !== 'event') {
+      const type = read.envelope.type;
+      return this.drop({ code: 'MALFORMED_FRAME', message: `a ${read.frame.kind} frame (${type}) in an events-since answer is not an event`, type });
+    }
+    if (!read.ok) return this.drop(read.rejection);
+    return { ok: true, envelope: read.envelope, at: read.at };
+  }
+
+  /**
+   * The dialect's reading of one frame: parsed and read (`parse`), then classified; an event must
+   * carry a valid timestamp, the instant it is ordered, logged and measured by.
+   */
+  #understand(parse: () => ParsedFrame): Understood {
+    const parsed = parse();
+    if (!parsed.ok) return parsed;
+    const frame = this.#parts.protocol.classify(parsed.envelope);
+    const type = parsed.envelope.type;
+    if (frame.kind === 'event' && !Number.isFinite(parsed.at)) {
+      return { ok: false, rejection: { code: 'MALFORMED_FRAME', message: `${type} is read as an event but has no valid timestamp`, type } };
+    }
+    return { ...parsed, frame };
+  }
+
+  /** Count and report a frame or replay entry that was refused; returns the rejection. */
+  drop(rejection: FrameRejection): { ok: false; rejection: FrameRejection } {
+    const { counters, report } = this.#parts;
+    counters.dropped[droppedCounter[rejection.code]]++;
+    report(rejection);
+    return { ok: false, rejection };
   }
 
   #onAuthenticated(session: Session, at: number, type: string, text: string): void {
@@ -122,6 +168,11 @@ export class Ingest {
    */
   admit(raw: Envelope, at: number, text: string | undefined): RelayedEvent | undefined {
     const { config, counters, report, protocol } = this.#parts;
+    // Checked again here for whoever admits an event read elsewhere: last-seen takes only finite instants.
+    if (!Number.isFinite(at)) {
+      this.drop({ code: 'MALFORMED_FRAME', message: `${raw.type} has no valid timestamp`, type: raw.type });
+      return undefined;
+    }
     const envelope = protocol.normalize ? protocol.normalize(raw, config) : raw;
     if (!this.#acceptsTenant(envelope)) return undefined;
     const tenant = tenantOf(envelope);

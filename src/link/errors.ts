@@ -29,7 +29,10 @@ export type TabwireErrorCode =
   | 'NOT_READY'
   /** A call took longer than its bound. */
   | 'TIMEOUT'
-  /** A server frame was not JSON, had no type, a non-object data or a bad timestamp. */
+  /**
+   * A server frame (or an events-since entry) was not JSON, had no type, a non-object data, or a bad
+   * or missing timestamp on a frame the dialect reads as an event.
+   */
   | 'MALFORMED_FRAME'
   /** A server frame exceeded `maxFrameBytes`. */
   | 'OVERSIZED_FRAME'

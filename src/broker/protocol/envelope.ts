@@ -16,6 +16,8 @@ export interface FrameRejection {
   code: FrameRejectionCode;
   /** Names the field and what it got; never contains the frame itself (it could hold secrets). */
   message: string;
+  /** The frame's type, when it had one. */
+  type?: string;
 }
 
 export type ParsedFrame =
