@@ -16,6 +16,7 @@ import type { Fanout } from './fanout.ts';
 import type { Clock } from './ports.ts';
 import { type Envelope, type FrameRejection, type FrameRejectionCode, type ParsedFrame, parseFrame, tenantOf, validateEnvelope } from './protocol/envelope.ts';
 import type { PayloadSchemas } from './protocol/schemas.ts';
+import { serverCodeForTabs, serverMessageForTabs } from './protocol/server-text.ts';
 import type { Protocol, ServerFrame, Session } from './protocol/wire.ts';
 import type { RelayedEvent } from './replay.ts';
 import type { BrokerSession } from './session.ts';
@@ -74,7 +75,8 @@ export class Ingest {
       case 'auth-accepted':
         return this.#onAuthenticated(frame.session, read.at, envelope.type, data as string);
       case 'error':
-        report(errorData('SERVER_ERROR', frame.message, { serverCode: frame.code, type: envelope.type }));
+        // Bounded and without anything token-like: a server may echo a request into its error text.
+        report(errorData('SERVER_ERROR', serverMessageForTabs(frame.message), { serverCode: serverCodeForTabs(frame.code), type: envelope.type }));
         if (protocol.relayControl) this.#parts.fanout.enqueue(data as string, envelope.type, undefined, true);
         if (frame.during !== 'request') this.#parts.driver.dispatch({ type: 'server-error', code: frame.code, during: frame.during });
         return;
