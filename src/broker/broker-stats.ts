@@ -27,7 +27,7 @@ export function newCounters() {
     resyncs: 0,
     pings: 0,
     sent: 0,
-    dropped: { malformed: 0, oversized: 0, tooDeep: 0, invalid: 0, tenant: 0, early: 0, volatile: 0 },
+    dropped: { malformed: 0, oversized: 0, tooDeep: 0, invalid: 0, tenant: 0, early: 0, volatile: 0, dialect: 0 },
   };
 }
 

@@ -32,7 +32,15 @@ const droppedCounter = {
   MALFORMED_FRAME: 'malformed',
   OVERSIZED_FRAME: 'oversized',
   TOO_DEEP: 'tooDeep',
+  DIALECT_FAILED: 'dialect',
 } as const satisfies Record<FrameRejectionCode, keyof BrokerCounters['dropped']>;
+
+/** A dialect's `read`, `classify` or `normalize` threw: named by the step and the error's class only. */
+function dialectFailure(step: string, error: unknown): FrameRejection {
+  const name = (error as Error | undefined)?.name;
+  const what = typeof name === 'string' && /^\w{1,40}$/.test(name) ? name : 'an exception';
+  return { code: 'DIALECT_FAILED', message: `the dialect's ${step} threw ${what}; the frame was dropped` };
+}
 
 export interface IngestParts {
   config: BrokerConfig;
@@ -109,17 +117,25 @@ export class Ingest {
 
   /**
    * The dialect's reading of one frame: parsed and read (`parse`), then classified; an event must
-   * carry a valid timestamp, the instant it is ordered, logged and measured by.
+   * carry a valid timestamp, the instant it is ordered, logged and measured by. Never throws: what
+   * the dialect throws is a rejection too, naming only the step and the error's class (its message
+   * could quote the frame).
    */
   #understand(parse: () => ParsedFrame): Understood {
-    const parsed = parse();
-    if (!parsed.ok) return parsed;
-    const frame = this.#parts.protocol.classify(parsed.envelope);
-    const type = parsed.envelope.type;
-    if (frame.kind === 'event' && !Number.isFinite(parsed.at)) {
-      return { ok: false, rejection: { code: 'MALFORMED_FRAME', message: `${type} is read as an event but has no valid timestamp`, type } };
+    let step = 'read';
+    try {
+      const parsed = parse();
+      if (!parsed.ok) return parsed;
+      step = 'classify';
+      const frame = this.#parts.protocol.classify(parsed.envelope);
+      const type = parsed.envelope.type;
+      if (frame.kind === 'event' && !Number.isFinite(parsed.at)) {
+        return { ok: false, rejection: { code: 'MALFORMED_FRAME', message: `${type} is read as an event but has no valid timestamp`, type } };
+      }
+      return { ...parsed, frame };
+    } catch (error) {
+      return { ok: false, rejection: dialectFailure(step, error) };
     }
-    return { ...parsed, frame };
   }
 
   /** Count and report a frame or replay entry that was refused; returns the rejection. */
@@ -175,7 +191,13 @@ export class Ingest {
       this.drop({ code: 'MALFORMED_FRAME', message: `${raw.type} has no valid timestamp`, type: raw.type });
       return undefined;
     }
-    const envelope = protocol.normalize ? protocol.normalize(raw, config) : raw;
+    let envelope: Envelope;
+    try {
+      envelope = protocol.normalize ? protocol.normalize(raw, config) : raw;
+    } catch (error) {
+      this.drop(dialectFailure('normalize', error));
+      return undefined;
+    }
     if (!this.#acceptsTenant(envelope)) return undefined;
     const tenant = tenantOf(envelope);
     const problem = this.#parts.schemas.problem(envelope);

@@ -38,6 +38,11 @@ export type TabwireErrorCode =
   | 'OVERSIZED_FRAME'
   /** A server frame nested objects or arrays deeper than 64 levels; it was dropped, live or in a replay answer. */
   | 'TOO_DEEP'
+  /**
+   * The app's own dialect (`read`, `classify` or `normalize` of a custom `Protocol`) threw on a frame
+   * or a replay entry: that frame was dropped, the connection stays up.
+   */
+  | 'DIALECT_FAILED'
   /** A known event type arrived with a payload of the wrong shape. */
   | 'INVALID_PAYLOAD'
   /** An event of another tenant arrived and was dropped. */

@@ -10,7 +10,8 @@ import { isControlType } from '../../link/control-types.ts';
 
 export type { Envelope };
 
-export type FrameRejectionCode = 'MALFORMED_FRAME' | 'OVERSIZED_FRAME' | 'TOO_DEEP';
+/** `DIALECT_FAILED`: the dialect's own `read`, `classify` or `normalize` threw on the frame. */
+export type FrameRejectionCode = 'MALFORMED_FRAME' | 'OVERSIZED_FRAME' | 'TOO_DEEP' | 'DIALECT_FAILED';
 
 export interface FrameRejection {
   code: FrameRejectionCode;
