@@ -42,6 +42,22 @@ function dialectFailure(step: string, error: unknown): FrameRejection {
   return { code: 'DIALECT_FAILED', message: `the dialect's ${step} threw ${what}; the frame was dropped` };
 }
 
+/**
+ * A replay entry longer than `maxFrameBytes` as JSON text, as a live frame of it would be: rejected.
+ * Measured once the dialect read it (the default reader refuses a hostile depth first); an entry too
+ * deep to serialise at all is refused as such.
+ */
+function oversizedEntry(value: unknown, maxFrameBytes: number, type: string): ParsedFrame | undefined {
+  let length: number;
+  try {
+    length = JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return { ok: false, rejection: { code: 'TOO_DEEP', message: `${type} in an events-since answer nests too deep to measure`, type } };
+  }
+  if (length <= maxFrameBytes) return undefined;
+  return { ok: false, rejection: { code: 'OVERSIZED_FRAME', message: `${type} in an events-since answer is ${length} bytes, over maxFrameBytes ${maxFrameBytes}`, type } };
+}
+
 export interface IngestParts {
   config: BrokerConfig;
   clock: Clock;
@@ -100,13 +116,16 @@ export class Ingest {
   }
 
   /**
-   * One entry of an events-since answer, held to what a live frame is held to: read by the dialect,
-   * and an event with a valid timestamp. Anything else is dropped, counted and reported here, and
-   * comes back as the rejection.
+   * One entry of an events-since answer, held to what a live frame is held to: within
+   * `maxFrameBytes` (its JSON text), read by the dialect, and an event with a valid timestamp.
+   * Anything else is dropped, counted and reported here, and comes back as the rejection.
    */
   readReplayed(value: unknown): ParsedFrame {
-    const { protocol } = this.#parts;
-    const read = this.#understand(() => (protocol.read ? protocol.read(value) : validateEnvelope(value)));
+    const { config, protocol } = this.#parts;
+    const read = this.#understand(() => {
+      const parsed = protocol.read ? protocol.read(value) : validateEnvelope(value);
+      return parsed.ok ? (oversizedEntry(value, config.maxFrameBytes, parsed.envelope.type) ?? parsed) : parsed;
+    });
     if (read.ok && read.frame.kind !== 'event') {
       const type = read.envelope.type;
       return this.drop({ code: 'MALFORMED_FRAME', message: `a ${read.frame.kind} frame (${type}) in an events-since answer is not an event`, type });
