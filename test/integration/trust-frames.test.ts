@@ -126,3 +126,26 @@ describe('a last-seen that is not a number, stored by an older worker', () => {
     expect(s.lastSeen).not.toBeNull();
   });
 });
+
+describe('a tenant id that a header cannot carry as it is', () => {
+  it('is sent percent-encoded: every gap is replayed, none fails on the header', async () => {
+    world = await createWorld();
+    world.login('租户-1');
+    const tab = await world.tab(replayConfig(world));
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('租户-1', 'goal.created', { goalId: 'before' });
+    await until(() => expect(tab.events).toHaveLength(1));
+    for (let gap = 1; gap <= 2; gap++) {
+      world.backend.setAccepting(false);
+      world.backend.drop();
+      await until(() => expect(tab.status).not.toBe('open'));
+      world.backend.emit('租户-1', 'goal.created', { goalId: `m${gap}` });
+      world.backend.setAccepting(true);
+      await until(() => expect(tab.resyncs).toHaveLength(gap), 5000);
+      expect(tab.resyncs[gap - 1]).toMatchObject({ replayed: 1, complete: true });
+    }
+    expect(ids(tab)).toEqual(['before', 'm1*', 'm2*']);
+    expect(tab.errors.filter((e) => e.code === 'REPLAY_FAILED')).toEqual([]);
+    expect(world.backend.stats().replayRequests).toBe(2);
+  });
+});
