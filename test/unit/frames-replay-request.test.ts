@@ -67,3 +67,13 @@ describe('redirects', () => {
     expect(targetAsked).toBe(0);
   });
 });
+
+describe('entries without an instant', () => {
+  it('are left out by the default reader too: paging and coverage compare instants', async () => {
+    const answering: typeof fetch = async () =>
+      new Response(JSON.stringify([{ type: 'auth.revoked' }, { type: 'goal.created', timestamp: new Date(5).toISOString(), data: {} }]), { status: 200 });
+    const answer = await fetchMissedEvents(request({ fetch: answering }));
+    expect(answer.events.map((e) => e.envelope.type)).toEqual(['goal.created']);
+    expect(answer.returned).toBe(2);
+  });
+});
