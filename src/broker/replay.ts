@@ -340,7 +340,8 @@ function parseAnswer(text: string, read: (value: unknown) => ParsedFrame): Repla
   const events: ReplayAnswer['events'] = [];
   for (const entry of entries) {
     const parsed = read(entry);
-    if (parsed.ok) events.push({ envelope: parsed.envelope, at: parsed.at });
+    // Coverage and paging compare instants: an entry without one (a terse control frame) is not an event.
+    if (parsed.ok && Number.isFinite(parsed.at)) events.push({ envelope: parsed.envelope, at: parsed.at });
   }
   events.sort((a, b) => a.at - b.at);
   return { events, returned: entries.length };
