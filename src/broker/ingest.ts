@@ -1,6 +1,7 @@
 /**
  * Every frame from the server comes in here, once for all tabs: parsed within
- * bounds, classified by the wire protocol, and for events the edge checks
+ * bounds, classified by the wire protocol (an event needs a valid timestamp; what
+ * the dialect throws drops that frame alone), and for events the edge checks
  * (docs/protocol.md "Envelope"): older drafts normalised, other tenants' events
  * dropped, known payloads checked, duplicates dropped; then relayed and logged,
  * with last-seen kept behind the server's clock (rule 14). Live events are held
@@ -91,7 +92,7 @@ export class Ingest {
     counters.framesReceived++;
     const read = this.#understand(() => parseFrame(data, config.maxFrameBytes, protocol.read));
     if (!read.ok) {
-      this.drop(read.rejection);
+      this.#drop(read.rejection);
       return;
     }
     const { envelope, frame } = read;
@@ -128,9 +129,9 @@ export class Ingest {
     });
     if (read.ok && read.frame.kind !== 'event') {
       const type = read.envelope.type;
-      return this.drop({ code: 'MALFORMED_FRAME', message: `a ${read.frame.kind} frame (${type}) in an events-since answer is not an event`, type });
+      return this.#drop({ code: 'MALFORMED_FRAME', message: `a ${read.frame.kind} frame (${type}) in an events-since answer is not an event`, type });
     }
-    if (!read.ok) return this.drop(read.rejection);
+    if (!read.ok) return this.#drop(read.rejection);
     return { ok: true, envelope: read.envelope, at: read.at };
   }
 
@@ -158,7 +159,7 @@ export class Ingest {
   }
 
   /** Count and report a frame or replay entry that was refused; returns the rejection. */
-  drop(rejection: FrameRejection): { ok: false; rejection: FrameRejection } {
+  #drop(rejection: FrameRejection): { ok: false; rejection: FrameRejection } {
     const { counters, report } = this.#parts;
     counters.dropped[droppedCounter[rejection.code]]++;
     report(rejection);
@@ -207,14 +208,14 @@ export class Ingest {
     const { config, counters, report, protocol } = this.#parts;
     // Checked again here for whoever admits an event read elsewhere: last-seen takes only finite instants.
     if (!Number.isFinite(at)) {
-      this.drop({ code: 'MALFORMED_FRAME', message: `${raw.type} has no valid timestamp`, type: raw.type });
+      this.#drop({ code: 'MALFORMED_FRAME', message: `${raw.type} has no valid timestamp`, type: raw.type });
       return undefined;
     }
     let envelope: Envelope;
     try {
       envelope = protocol.normalize ? protocol.normalize(raw, config) : raw;
     } catch (error) {
-      this.drop(dialectFailure('normalize', error));
+      this.#drop(dialectFailure('normalize', error));
       return undefined;
     }
     if (!this.#acceptsTenant(envelope)) return undefined;
