@@ -40,9 +40,15 @@ export async function handleRequest(state: MockState, control: ControlHandler, r
   const caller = cookieSession ? verifyCookie(state, req) : verifyBearer(state, req);
   if (!caller) return json(res, 401, { error: 'Invalid authentication token', code: 'UNAUTHORIZED' });
   // The events dialect has no tenant on the wire: the session is the account.
-  if (!cookieSession && req.headers['x-tenant-id'] !== caller.tenantId) return json(res, 403, { error: 'tenant mismatch', code: 'FORBIDDEN' });
+  if (!cookieSession && req.headers['x-tenant-id'] !== tenantHeader(caller.tenantId)) return json(res, 403, { error: 'tenant mismatch', code: 'FORBIDDEN' });
   if (req.method === 'GET' && url.pathname === '/api/events') return replayEvents(state, caller, url, res);
   return catalogueWrite(state, caller, req.method ?? 'GET', url.pathname, body, res);
+}
+
+/** X-Tenant-Id as docs/protocol.md has clients send it: as it is when a header carries it, else percent-encoded UTF-8. */
+function tenantHeader(tenantId: string): string {
+  const carried = /^[\x20-\x7e\xa0-\xff]*$/.test(tenantId) && tenantId.trim() === tenantId;
+  return carried ? tenantId : encodeURIComponent(tenantId);
 }
 
 /**

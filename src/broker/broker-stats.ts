@@ -27,7 +27,7 @@ export function newCounters() {
     resyncs: 0,
     pings: 0,
     sent: 0,
-    dropped: { malformed: 0, oversized: 0, tooDeep: 0, invalid: 0, tenant: 0, early: 0, volatile: 0 },
+    dropped: { malformed: 0, oversized: 0, tooDeep: 0, invalid: 0, tenant: 0, early: 0, volatile: 0, dialect: 0 },
   };
 }
 
@@ -97,7 +97,7 @@ export async function brokerStats(source: StatsSource): Promise<BrokerStats> {
     deliveries: fanout.deliveries,
     batches: fanout.batches,
     deliveryFailures: fanout.failures,
-    lastSeen: lastSeen ? new Date(lastSeen.at).toISOString() : null,
+    lastSeen: lastSeen && Number.isFinite(lastSeen.at) ? new Date(lastSeen.at).toISOString() : null,
     outbox: source.outbox,
     log: { ...status, size: log ? await log.count() : 0 },
     session: source.session() ?? null,

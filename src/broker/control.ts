@@ -5,7 +5,7 @@
  * class would not survive and whose stack comlink would send along.
  */
 import { type Endpoint as ComlinkEndpoint, expose } from 'comlink';
-import { toErrorData } from '../link/errors.ts';
+import { errorData, toErrorData } from '../link/errors.ts';
 import type { ControlApi, Endpoint } from '../link/rpc.ts';
 
 type Call = (...args: unknown[]) => unknown;
@@ -26,7 +26,8 @@ export function serveControl(endpoint: Endpoint, calls: Partial<ControlApi>): ()
       }
     },
     addEventListener(_type: string, added: EventListenerOrEventListenerObject) {
-      listener = added as (event: MessageEvent) => void;
+      const comlinkListener = added as (event: MessageEvent) => void;
+      listener = (event) => comlinkListener(onlyServedCalls(event, answering));
       endpoint.addEventListener('message', listener);
     },
     removeEventListener: () => stop(),
@@ -36,13 +37,42 @@ export function serveControl(endpoint: Endpoint, calls: Partial<ControlApi>): ()
     stopped = true;
     if (listener) endpoint.removeEventListener('message', listener);
   };
-  expose(answeringWithCodes(calls), served);
+  const answering = answeringWithCodes(calls);
+  expose(answering, served);
   return stop;
 }
 
+/** Where a refused request is sent instead: a symbol, which no message can name (structured cloning drops symbols). */
+const refuse = Symbol('refuse');
+
+/** comlink's requests other than a call and a release: reading, writing or constructing what a path names, or asking for an endpoint. */
+const otherRequests = new Set(['GET', 'SET', 'CONSTRUCT', 'ENDPOINT']);
+
+/**
+ * comlink walks whatever path a request names, through any property: a call to `send.constructor`
+ * would reach the function constructor, a set would replace a call. Only a call by one served
+ * name passes; any other request is turned into a call of `refuse`, so its caller gets a clear
+ * error under its own id. Messages that are not comlink requests pass as they are (comlink ignores them).
+ */
+function onlyServedCalls(event: MessageEvent, answering: Answering): MessageEvent {
+  const request = event.data as { id?: unknown; type?: unknown; path?: unknown } | null;
+  if (typeof request !== 'object' || request === null) return event;
+  const { type, path } = request;
+  const served = type === 'APPLY' && Array.isArray(path) && path.length === 1 && typeof path[0] === 'string' && Object.hasOwn(answering, path[0]);
+  if (served || (type !== 'APPLY' && !otherRequests.has(type as string))) return event;
+  const named = Array.isArray(path) ? path.map(String).join('.').slice(0, 100) : '';
+  const refused = { id: request.id, type: 'APPLY', path: [refuse], argumentList: [{ type: 'RAW', value: named }] };
+  return { data: refused } as MessageEvent;
+}
+
+type Answering = Record<string, Call> & { [refuse]: Call };
+
 /** `calls`, each throwing plain error data; on an object without a prototype, so only these names answer. */
-function answeringWithCodes(calls: Partial<ControlApi>): Record<string, Call> {
-  const answering: Record<string, Call> = Object.create(null);
+function answeringWithCodes(calls: Partial<ControlApi>): Answering {
+  const answering = Object.create(null) as Answering;
+  answering[refuse] = (named) => {
+    throw errorData('INVALID_ARGUMENT', `"${String(named)}" is not a broker call: only the calls by their own name answer`);
+  };
   for (const [name, call] of Object.entries(calls) as Array<[string, Call]>) {
     answering[name] = async (...args) => {
       try {

@@ -7,7 +7,7 @@
  * `reopenIntervalMs`; when it works, what memory kept meanwhile is written
  * there and the log is `ok` again.
  */
-import { type LastSeen, type LogPolicy, advanceLastSeen } from './core/log-policy.ts';
+import { type LastSeen, type LogPolicy, advanceLastSeen, usableLastSeen } from './core/log-policy.ts';
 import type { Clock, EventStore, RecentQuery, StoreStatus, StoredEvent } from './ports.ts';
 
 /** The memory store is only needed when IndexedDB fails or the log is off: loaded on demand. */
@@ -57,6 +57,8 @@ export class EventLog {
   /** Bumped by every wipe: a read that started before one is void. */
   #wipes = 0;
   #seen: LastSeen | null = null;
+  /** The namespace's store held a last-seen that could not be used (see `usableLastSeen`): where it stood is unknown. */
+  #storedUnusable = false;
   /**
    * While a gap is open, its start (ms): the stored last-seen stays there, however far live events
    * move the one in memory. A broker that dies before the gap is told leaves it to the next one,
@@ -79,7 +81,10 @@ export class EventLog {
     this.#options = options;
   }
 
-  /** Switch to the log of `ns` (endpoint + tenant + user); returns its stored last-seen. */
+  /**
+   * Switch to the log of `ns` (endpoint + tenant + user); returns its stored last-seen, or null when
+   * none is stored or the stored one cannot be used (`storedLastSeenUnusable` tells them apart).
+   */
   async open(ns: string): Promise<LastSeen | null> {
     if (this.#ns === ns && this.#storeReady) {
       await this.#storeReady;
@@ -88,6 +93,7 @@ export class EventLog {
     await this.flush();
     this.#ns = ns;
     this.#seen = null;
+    this.#storedUnusable = false;
     this.#floor = undefined;
     // Another namespace's gap is not this one's: the gap machine says when this one has one.
     this.#storedCap = undefined;
@@ -100,9 +106,15 @@ export class EventLog {
     const stored = await store.lastSeen().catch(() => null);
     // Logged out while it was read: what it says belongs to the session that ended.
     if (this.#ns !== ns || this.#wipes !== wipes) return null;
-    this.#seen = stored;
-    this.#floor = stored?.floor;
+    this.#seen = usableLastSeen(stored);
+    this.#storedUnusable = stored !== null && this.#seen === null;
+    this.#floor = this.#seen?.floor;
     return this.#seen;
+  }
+
+  /** The last `open` found a stored last-seen it could not use: the gap since it is of unknown extent. */
+  get storedLastSeenUnusable(): boolean {
+    return this.#storedUnusable;
   }
 
   get namespace(): string | undefined {
@@ -120,7 +132,7 @@ export class EventLog {
    * no event came before it.
    */
   markConnected(at: number): void {
-    if (this.#seen) return;
+    if (this.#seen || !Number.isFinite(at)) return;
     this.#seen = { at, keys: [] };
     this.#metaDirty = true;
     void this.flush();
@@ -128,6 +140,8 @@ export class EventLog {
 
   /** Replace a last-seen that lies in the future (found on load) with `at`, and store it. */
   clampLastSeen(at: number): void {
+    if (!Number.isFinite(at)) return;
+    this.#storedUnusable = false;
     this.#seen = { at, keys: [] };
     this.#metaDirty = true;
     void this.flush();
@@ -144,7 +158,7 @@ export class EventLog {
 
   /** The session's replay floor (see `LastSeen.floor`), stored with last-seen for whoever replaces this broker. */
   keepReplayFloor(floor: number | undefined): void {
-    if (floor === undefined || floor === this.#floor) return;
+    if (floor === undefined || !Number.isFinite(floor) || floor === this.#floor) return;
     this.#floor = floor;
     this.#metaDirty = true;
     void this.flush();
@@ -300,6 +314,7 @@ export class EventLog {
     this.#pending = [];
     this.#metaDirty = false;
     this.#seen = null;
+    this.#storedUnusable = false;
     this.#floor = undefined;
     this.#storedCap = undefined;
     await this.#flushing;

@@ -109,7 +109,8 @@ export class GapCoordinator {
       if (generation !== driver.generation) return;
     }
     // Nothing stored: a first session in this browser, or one after a logout wiped the log (seen by
-    // this broker or one before it). Either way nothing before its start was this session's.
+    // this broker or one before it). Either way nothing before its start was this session's. Nothing
+    // usable stored: where the record stood is unknown, and the replay floor with it.
     const floor = opened ? opened.floor : session.openedAt;
     if (floor !== undefined) session.adoptReplayFloor(floor);
     for (const wake of this.#namespaceWaiters.splice(0)) wake();
@@ -133,10 +134,15 @@ export class GapCoordinator {
     if (this.#gap.phase !== 'settling' || this.#gap.replay !== 'pending') ingest.releaseHeld();
   }
 
-  /** A stored last-seen past the server's clock (written by an older version, or a clock gone wrong) is clamped. */
+  /**
+   * A stored last-seen past the server's clock (written by an older version, or a clock gone wrong),
+   * or one the log could not use (not a finite instant), is clamped to this session's start: the gap
+   * from there says `complete: false`.
+   */
   #clampStored(stored: LastSeen | null): LastSeen | null {
     const { session, log } = this.#parts;
-    if (!stored || !session.inFuture(stored.at)) return stored;
+    const unknown = stored === null && log.storedLastSeenUnusable;
+    if (!unknown && (!stored || !session.inFuture(stored.at))) return stored;
     this.#coverageDoubt = true;
     log.clampLastSeen(session.openedAt);
     return log.lastSeen;
@@ -231,7 +237,8 @@ export class GapCoordinator {
         current: () => generation === driver.generation,
         token: () => tokens.getToken(),
         cookie: this.#parts.protocol.auth === 'cookie',
-        ...(this.#parts.protocol.read ? { read: this.#parts.protocol.read } : {}),
+        // Each entry held to what a live frame is held to, and counted when refused.
+        read: (value) => ingest.readReplayed(value),
         refresh: () => tokens.refresh(),
         known: async (from) => new Set(await log.keysSince(from)),
         // Checked here, remembered only once delivered: a failed attempt leaves its events to the next.

@@ -1,6 +1,7 @@
 /**
  * Every frame from the server comes in here, once for all tabs: parsed within
- * bounds, classified by the wire protocol, and for events the edge checks
+ * bounds, classified by the wire protocol (an event needs a valid timestamp; what
+ * the dialect throws drops that frame alone), and for events the edge checks
  * (docs/protocol.md "Envelope"): older drafts normalised, other tenants' events
  * dropped, known payloads checked, duplicates dropped; then relayed and logged,
  * with last-seen kept behind the server's clock (rule 14). Live events are held
@@ -14,14 +15,49 @@ import { RecentKeys, eventKey } from './core/log-policy.ts';
 import type { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';
 import type { Clock } from './ports.ts';
-import { type Envelope, parseFrame, tenantOf } from './protocol/envelope.ts';
+import { type Envelope, type FrameRejection, type FrameRejectionCode, type ParsedFrame, parseFrame, tenantOf, validateEnvelope } from './protocol/envelope.ts';
 import type { PayloadSchemas } from './protocol/schemas.ts';
-import type { Protocol, Session } from './protocol/wire.ts';
+import { serverCodeForTabs, serverMessageForTabs } from './protocol/server-text.ts';
+import type { Protocol, ServerFrame, Session } from './protocol/wire.ts';
 import type { RelayedEvent } from './replay.ts';
 import type { BrokerSession } from './session.ts';
 import { envelopeAllowed } from './tenancy.ts';
 
 const maxHeldEvents = 10_000;
+
+/** A frame read and classified, or why it was refused. */
+type Understood = { ok: true; envelope: Envelope; at: number; frame: ServerFrame } | { ok: false; rejection: FrameRejection };
+
+/** Which `stats().dropped` counter a refused frame counts in. */
+const droppedCounter = {
+  MALFORMED_FRAME: 'malformed',
+  OVERSIZED_FRAME: 'oversized',
+  TOO_DEEP: 'tooDeep',
+  DIALECT_FAILED: 'dialect',
+} as const satisfies Record<FrameRejectionCode, keyof BrokerCounters['dropped']>;
+
+/** A dialect's `read`, `classify` or `normalize` threw: named by the step and the error's class only. */
+function dialectFailure(step: string, error: unknown): FrameRejection {
+  const name = (error as Error | undefined)?.name;
+  const what = typeof name === 'string' && /^\w{1,40}$/.test(name) ? name : 'an exception';
+  return { code: 'DIALECT_FAILED', message: `the dialect's ${step} threw ${what}; the frame was dropped` };
+}
+
+/**
+ * A replay entry longer than `maxFrameBytes` as JSON text, as a live frame of it would be: rejected.
+ * Measured once the dialect read it (the default reader refuses a hostile depth first); an entry too
+ * deep to serialise at all is refused as such.
+ */
+function oversizedEntry(value: unknown, maxFrameBytes: number, type: string): ParsedFrame | undefined {
+  let length: number;
+  try {
+    length = JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return { ok: false, rejection: { code: 'TOO_DEEP', message: `${type} in an events-since answer nests too deep to measure`, type } };
+  }
+  if (length <= maxFrameBytes) return undefined;
+  return { ok: false, rejection: { code: 'OVERSIZED_FRAME', message: `${type} in an events-since answer is ${length} bytes, over maxFrameBytes ${maxFrameBytes}`, type } };
+}
 
 export interface IngestParts {
   config: BrokerConfig;
@@ -54,20 +90,18 @@ export class Ingest {
   onFrame(data: unknown): void {
     const { config, counters, protocol, report } = this.#parts;
     counters.framesReceived++;
-    const parsed = parseFrame(data, config.maxFrameBytes, protocol.read);
-    if (!parsed.ok) {
-      const code = parsed.rejection.code;
-      counters.dropped[code === 'OVERSIZED_FRAME' ? 'oversized' : code === 'TOO_DEEP' ? 'tooDeep' : 'malformed']++;
-      report(parsed.rejection);
+    const read = this.#understand(() => parseFrame(data, config.maxFrameBytes, protocol.read));
+    if (!read.ok) {
+      this.#drop(read.rejection);
       return;
     }
-    const envelope = parsed.envelope;
-    const frame = protocol.classify(envelope);
+    const { envelope, frame } = read;
     switch (frame.kind) {
       case 'auth-accepted':
-        return this.#onAuthenticated(frame.session, parsed.at, envelope.type, data as string);
+        return this.#onAuthenticated(frame.session, read.at, envelope.type, data as string);
       case 'error':
-        report(errorData('SERVER_ERROR', frame.message, { serverCode: frame.code, type: envelope.type }));
+        // Bounded and without anything token-like: a server may echo a request into its error text.
+        report(errorData('SERVER_ERROR', serverMessageForTabs(frame.message), { serverCode: serverCodeForTabs(frame.code), type: envelope.type }));
         if (protocol.relayControl) this.#parts.fanout.enqueue(data as string, envelope.type, undefined, true);
         if (frame.during !== 'request') this.#parts.driver.dispatch({ type: 'server-error', code: frame.code, during: frame.during });
         return;
@@ -78,8 +112,58 @@ export class Ingest {
         this.#parts.driver.ponged();
         return;
       case 'event':
-        this.#onEvent(envelope, parsed.at, data as string);
+        this.#onEvent(envelope, read.at, data as string);
     }
+  }
+
+  /**
+   * One entry of an events-since answer, held to what a live frame is held to: within
+   * `maxFrameBytes` (its JSON text), read by the dialect, and an event with a valid timestamp.
+   * Anything else is dropped, counted and reported here, and comes back as the rejection.
+   */
+  readReplayed(value: unknown): ParsedFrame {
+    const { config, protocol } = this.#parts;
+    const read = this.#understand(() => {
+      const parsed = protocol.read ? protocol.read(value) : validateEnvelope(value);
+      return parsed.ok ? (oversizedEntry(value, config.maxFrameBytes, parsed.envelope.type) ?? parsed) : parsed;
+    });
+    if (read.ok && read.frame.kind !== 'event') {
+      const type = read.envelope.type;
+      return this.#drop({ code: 'MALFORMED_FRAME', message: `a ${read.frame.kind} frame (${type}) in an events-since answer is not an event`, type });
+    }
+    if (!read.ok) return this.#drop(read.rejection);
+    return { ok: true, envelope: read.envelope, at: read.at };
+  }
+
+  /**
+   * The dialect's reading of one frame: parsed and read (`parse`), then classified; an event must
+   * carry a valid timestamp, the instant it is ordered, logged and measured by. Never throws: what
+   * the dialect throws is a rejection too, naming only the step and the error's class (its message
+   * could quote the frame).
+   */
+  #understand(parse: () => ParsedFrame): Understood {
+    let step = 'read';
+    try {
+      const parsed = parse();
+      if (!parsed.ok) return parsed;
+      step = 'classify';
+      const frame = this.#parts.protocol.classify(parsed.envelope);
+      const type = parsed.envelope.type;
+      if (frame.kind === 'event' && !Number.isFinite(parsed.at)) {
+        return { ok: false, rejection: { code: 'MALFORMED_FRAME', message: `${type} is read as an event but has no valid timestamp`, type } };
+      }
+      return { ...parsed, frame };
+    } catch (error) {
+      return { ok: false, rejection: dialectFailure(step, error) };
+    }
+  }
+
+  /** Count and report a frame or replay entry that was refused; returns the rejection. */
+  #drop(rejection: FrameRejection): { ok: false; rejection: FrameRejection } {
+    const { counters, report } = this.#parts;
+    counters.dropped[droppedCounter[rejection.code]]++;
+    report(rejection);
+    return { ok: false, rejection };
   }
 
   #onAuthenticated(session: Session, at: number, type: string, text: string): void {
@@ -122,7 +206,18 @@ export class Ingest {
    */
   admit(raw: Envelope, at: number, text: string | undefined): RelayedEvent | undefined {
     const { config, counters, report, protocol } = this.#parts;
-    const envelope = protocol.normalize ? protocol.normalize(raw, config) : raw;
+    // Checked again here for whoever admits an event read elsewhere: last-seen takes only finite instants.
+    if (!Number.isFinite(at)) {
+      this.#drop({ code: 'MALFORMED_FRAME', message: `${raw.type} has no valid timestamp`, type: raw.type });
+      return undefined;
+    }
+    let envelope: Envelope;
+    try {
+      envelope = protocol.normalize ? protocol.normalize(raw, config) : raw;
+    } catch (error) {
+      this.#drop(dialectFailure('normalize', error));
+      return undefined;
+    }
     if (!this.#acceptsTenant(envelope)) return undefined;
     const tenant = tenantOf(envelope);
     const problem = this.#parts.schemas.problem(envelope);

@@ -252,11 +252,23 @@ function envelopesOf(body: unknown): unknown[] | undefined {
   return undefined;
 }
 
+/** What a header carries as it is: Latin-1 without control characters, and no space at either end (it would be trimmed). */
+const headerSafe = /^(?:[\x21-\x7e\xa1-\xff](?:[\x20-\x7e\xa0-\xff]*[\x21-\x7e\xa1-\xff])?)$/;
+
+/**
+ * The `X-Tenant-Id` value for a tenant id (docs/protocol.md "The events-since endpoint"): the id as it
+ * is when a header can carry it, else its UTF-8 percent-encoded (`encodeURIComponent`), where a header
+ * would throw on every replay or lose characters.
+ */
+export function tenantHeaderValue(tenantId: string): string {
+  return headerSafe.test(tenantId) ? tenantId : encodeURIComponent(tenantId);
+}
+
 export async function fetchMissedEvents(request: ReplayRequest): Promise<ReplayAnswer> {
   const url = new URL(request.url, request.base);
   url.searchParams.set('since', request.sinceIso);
   const headers: Record<string, string> = request.cookie ? { Accept: 'application/json' } : { Authorization: `Bearer ${request.token}`, Accept: 'application/json' };
-  if (request.tenantId) headers['X-Tenant-Id'] = request.tenantId;
+  if (request.tenantId) headers['X-Tenant-Id'] = tenantHeaderValue(request.tenantId);
   const abort = new AbortController();
   const timer = request.clock.setTimeout(() => abort.abort(), request.timeoutMs);
   // Never echo the request or the underlying error: the headers hold the token.
@@ -264,7 +276,9 @@ export async function fetchMissedEvents(request: ReplayRequest): Promise<ReplayA
   try {
     let response: Response;
     try {
-      response = await untilAborted(request.fetch(url, { headers, signal: abort.signal, credentials: request.cookie ? 'include' : 'omit', cache: 'no-store' }), abort.signal);
+      // A redirect is a failed replay: the headers hold the token, and the answer must come from the endpoint asked.
+      const init: RequestInit = { headers, signal: abort.signal, credentials: request.cookie ? 'include' : 'omit', cache: 'no-store', redirect: 'error' };
+      response = await untilAborted(request.fetch(url, init), abort.signal);
     } catch {
       throw failure('events-since request failed');
     }
@@ -326,7 +340,8 @@ function parseAnswer(text: string, read: (value: unknown) => ParsedFrame): Repla
   const events: ReplayAnswer['events'] = [];
   for (const entry of entries) {
     const parsed = read(entry);
-    if (parsed.ok) events.push({ envelope: parsed.envelope, at: parsed.at });
+    // Coverage and paging compare instants: an entry without one (a terse control frame) is not an event.
+    if (parsed.ok && Number.isFinite(parsed.at)) events.push({ envelope: parsed.envelope, at: parsed.at });
   }
   events.sort((a, b) => a.at - b.at);
   return { events, returned: entries.length };

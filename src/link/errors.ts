@@ -29,12 +29,20 @@ export type TabwireErrorCode =
   | 'NOT_READY'
   /** A call took longer than its bound. */
   | 'TIMEOUT'
-  /** A server frame was not JSON, had no type, a non-object data or a bad timestamp. */
+  /**
+   * A server frame (or an events-since entry) was not JSON, had no type, a non-object data, or a bad
+   * or missing timestamp on a frame the dialect reads as an event.
+   */
   | 'MALFORMED_FRAME'
   /** A server frame exceeded `maxFrameBytes`. */
   | 'OVERSIZED_FRAME'
   /** A server frame nested objects or arrays deeper than 64 levels; it was dropped, live or in a replay answer. */
   | 'TOO_DEEP'
+  /**
+   * The app's own dialect (`read`, `classify` or `normalize` of a custom `Protocol`) threw on a frame
+   * or a replay entry: that frame was dropped, the connection stays up.
+   */
+  | 'DIALECT_FAILED'
   /** A known event type arrived with a payload of the wrong shape. */
   | 'INVALID_PAYLOAD'
   /** An event of another tenant arrived and was dropped. */

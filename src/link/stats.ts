@@ -27,8 +27,11 @@ export interface BrokerStats {
   resyncs: number;
   pings: number;
   sent: number;
-  /** `tooDeep`: frames nested deeper than the edge accepts (see `maxDataDepth`). */
-  dropped: { malformed: number; oversized: number; tooDeep: number; invalid: number; tenant: number; early: number; volatile: number };
+  /**
+   * `tooDeep`: frames nested deeper than the edge accepts (see `maxDataDepth`). `dialect`: frames the
+   * app's own dialect threw on. Replay entries refused are counted as live frames are.
+   */
+  dropped: { malformed: number; oversized: number; tooDeep: number; invalid: number; tenant: number; early: number; volatile: number; dialect: number };
   lastSeen: string | null;
   outbox: number;
   /** `refused`: events the store would not keep (not clonable); they were relayed all the same. */

@@ -52,8 +52,8 @@ describe('last-seen', () => {
   it('keeps a bounded number of keys per instant', () => {
     let seen = advanceLastSeen(null, 5, 'k0');
     for (let i = 1; i < 200; i++) seen = advanceLastSeen(seen, 5, `k${i}`);
-    expect(seen.keys.length).toBe(64);
-    expect(seen.keys.at(-1)).toBe('k199');
+    expect(seen?.keys.length).toBe(64);
+    expect(seen?.keys.at(-1)).toBe('k199');
   });
 });
 

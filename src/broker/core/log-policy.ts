@@ -45,12 +45,29 @@ export interface LastSeen {
 /** Keys kept per instant; beyond this, the overlap window's dedupe set covers it. */
 const maxKeysPerInstant = 64;
 
-export function advanceLastSeen(lastSeen: LastSeen | null, at: number, key: string): LastSeen {
+/**
+ * Last-seen after an event at `at` (ms). An instant that is not a finite number is refused: it
+ * compares false with every later one, so last-seen would stop moving and later gaps go unmeasured.
+ */
+export function advanceLastSeen(lastSeen: LastSeen | null, at: number, key: string): LastSeen | null {
+  if (!Number.isFinite(at)) return lastSeen;
   if (!lastSeen || at > lastSeen.at) return { at, keys: [key] };
   if (at < lastSeen.at || lastSeen.keys.includes(key)) return lastSeen;
   const keys = lastSeen.keys.length >= maxKeysPerInstant ? lastSeen.keys.slice(1) : lastSeen.keys.slice();
   keys.push(key);
   return { at, keys };
+}
+
+/**
+ * A last-seen read from storage, if it can be used: its instant a finite number, its keys strings,
+ * its floor a finite number or left out. Null otherwise: what an older worker stored cannot be trusted.
+ */
+export function usableLastSeen(stored: unknown): LastSeen | null {
+  if (typeof stored !== 'object' || stored === null) return null;
+  const { at, keys, floor } = stored as Partial<Record<keyof LastSeen, unknown>>;
+  if (typeof at !== 'number' || !Number.isFinite(at)) return null;
+  const usableKeys = Array.isArray(keys) ? keys.filter((key): key is string => typeof key === 'string') : [];
+  return typeof floor === 'number' && Number.isFinite(floor) ? { at, keys: usableKeys, floor } : { at, keys: usableKeys };
 }
 
 /** A bounded set of recently seen keys, oldest forgotten first. */

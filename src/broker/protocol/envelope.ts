@@ -10,12 +10,15 @@ import { isControlType } from '../../link/control-types.ts';
 
 export type { Envelope };
 
-export type FrameRejectionCode = 'MALFORMED_FRAME' | 'OVERSIZED_FRAME' | 'TOO_DEEP';
+/** `DIALECT_FAILED`: the dialect's own `read`, `classify` or `normalize` threw on the frame. */
+export type FrameRejectionCode = 'MALFORMED_FRAME' | 'OVERSIZED_FRAME' | 'TOO_DEEP' | 'DIALECT_FAILED';
 
 export interface FrameRejection {
   code: FrameRejectionCode;
   /** Names the field and what it got; never contains the frame itself (it could hold secrets). */
   message: string;
+  /** The frame's type, when it had one. */
+  type?: string;
 }
 
 export type ParsedFrame =
