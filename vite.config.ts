@@ -137,7 +137,7 @@ export default defineConfig(({ mode, command }) => {
         },
         {
           extends: true,
-          test: { name: 'react', include: ['test/react/**/*.test.ts'], environment: 'happy-dom' },
+          test: { name: 'react', include: ['test/react/**/*.test.{ts,tsx}'], environment: 'happy-dom' },
         },
         {
           // Needs the library built first (npm test runs it after `npm run build`).
