@@ -23,12 +23,11 @@ vi.mock('react', async (importOriginal) => (await import('../support/server-rend
 const globals = watchBrowserGlobals();
 
 function Dashboard() {
-  const { isConnected, connectionState, stats, isEnabled } = useRealtimeConnection();
+  const { isConnected, connectionState, tabwireState, stats, isEnabled } = useRealtimeConnection();
   useRealtimeEvent({ eventType: 'goal.created', onEvent: () => {}, enabled: true, dependencies: [] });
   useRealtimeGoals({ onGoalCreated: () => {}, onAnyGoalEvent: () => {} });
   useGoalActivity({ goalId: 'g1', onCompleted: () => {} });
-  useGoalActivity('g1', { onAny: () => {} });
-  const facts = [`connected:${isConnected}`, `state:${connectionState}`, `stats:${stats ? 'yes' : 'none'}`, `enabled:${isEnabled}`];
+  const facts = [`connected:${isConnected}`, `state:${connectionState}`, `tabwire:${tabwireState}`, `stats:${stats ? 'yes' : 'none'}`, `enabled:${isEnabled}`];
   return createElement('p', null, facts.join(' '));
 }
 
@@ -37,7 +36,7 @@ it.each([true, false])('renders on the server (enabled: %s) without browser glob
   const warnings = vi.spyOn(console, 'warn');
   const options = { url: 'wss://example.test/ws', getToken: () => 'token' };
   const html = renderToString(createElement(RealtimeProvider, { options, enabled }, createElement(Dashboard)));
-  expect(html).toBe(`<p>connected:false state:idle stats:none enabled:${enabled}</p>`);
+  expect(html).toBe(`<p>connected:false state:disconnected tabwire:idle stats:none enabled:${enabled}</p>`);
   expect(globals.touched).toEqual([]);
   expect(errors).not.toHaveBeenCalled();
   expect(warnings).not.toHaveBeenCalled();
