@@ -11,3 +11,7 @@ export { useRealtimeConnection, type RealtimeConnection } from './connection.ts'
 export { useRealtimeEvent, type RealtimeEventOptions, type GuideEventOf } from './events.ts';
 export type { ReadingEvent, ReadingName } from './event-names.ts';
 export { useRealtimeGoals, type RealtimeGoalsHandlers, useGoalActivity, type GoalActivityOptions } from './goals.ts';
+export { RealtimeIndicator, type RealtimeIndicatorProps } from './realtime-indicator.tsx';
+export { LiveBadge, type LiveBadgeProps, useLiveBadge, type LiveBadgeState } from './live-badge.tsx';
+export { GoalActivityFeed, type GoalActivityFeedProps } from './goal-activity-feed.tsx';
+export { RealtimeDebugPanel, type RealtimeDebugPanelProps } from './realtime-debug-panel.tsx';

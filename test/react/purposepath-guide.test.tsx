@@ -3,7 +3,7 @@
  * five connection states, live stats, its event names, the positional
  * `useRealtimeEvent`, `useRealtime()`, and the feature flag off unless set.
  */
-import { act, renderHook } from '@testing-library/react';
+import { act, cleanup, renderHook } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BrokerStats } from '../../src/link/stats.ts';
@@ -31,6 +31,8 @@ beforeEach(() => {
   Object.assign(broker, { stats: async () => ({ state: broker.state, eventsReceived: ++statsCalls }) as unknown as BrokerStats });
 });
 afterEach(() => {
+  // Testing Library unmounts by itself only where the test globals are on.
+  cleanup();
   vi.useRealTimers();
   vi.restoreAllMocks();
 });

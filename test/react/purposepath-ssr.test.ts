@@ -10,6 +10,10 @@ import { renderToString } from 'react-dom/server';
 import { expect, it, vi } from 'vitest';
 import { watchBrowserGlobals } from '../support/server-render.ts';
 import {
+  GoalActivityFeed,
+  LiveBadge,
+  RealtimeDebugPanel,
+  RealtimeIndicator,
   RealtimeProvider,
   useGoalActivity,
   useRealtimeConnection,
@@ -37,6 +41,24 @@ it.each([true, false])('renders on the server (enabled: %s) without browser glob
   const options = { url: 'wss://example.test/ws', getToken: () => 'token' };
   const html = renderToString(createElement(RealtimeProvider, { options, enabled }, createElement(Dashboard)));
   expect(html).toBe(`<p>connected:false state:disconnected tabwire:idle stats:none enabled:${enabled}</p>`);
+  expect(globals.touched).toEqual([]);
+  expect(errors).not.toHaveBeenCalled();
+  expect(warnings).not.toHaveBeenCalled();
+});
+
+it('renders the components on the server without browser globals or warnings', () => {
+  const errors = vi.spyOn(console, 'error');
+  const warnings = vi.spyOn(console, 'warn');
+  const options = { url: 'wss://example.test/ws', getToken: () => 'token' };
+  const components = [
+    createElement(RealtimeIndicator, { showDetails: true, key: 1 }),
+    createElement(LiveBadge, { key: 2 }),
+    createElement(GoalActivityFeed, { goalId: 'g1', key: 3 }),
+    createElement(RealtimeDebugPanel, { key: 4 }),
+  ];
+  const html = renderToString(createElement(RealtimeProvider, { options, enabled: true }, components));
+  expect(html).toContain('Disconnected');
+  expect(html).toContain('role="feed"');
   expect(globals.touched).toEqual([]);
   expect(errors).not.toHaveBeenCalled();
   expect(warnings).not.toHaveBeenCalled();
