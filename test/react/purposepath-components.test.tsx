@@ -207,7 +207,7 @@ describe('RealtimeDebugPanel', () => {
     await act(async () => {
       broker.emit('goal.completed', { goalId: 'g0' }, '2025-01-01T00:00:01.000Z');
       broker.resync({ since: '2025-01-01T00:00:00.000Z', until: '2025-01-01T00:00:05.000Z', reason: 'reconnect', replayed: 2, complete: true });
-      broker.fail({ code: 'INVALID_EVENT', message: 'bad frame' });
+      broker.fail({ code: 'BUFFER_FULL', message: 'buffer full' });
     });
     const section = (name: string) => screen.getByRole('region', { name }).textContent ?? '';
     expect(screen.getByText(/Realtime debug: connected/)).toBeTruthy();
@@ -216,7 +216,7 @@ describe('RealtimeDebugPanel', () => {
     expect(section('Recent events')).toMatch(/goal\.completed[\s\S]*goal\.created/);
     expect(section('Transitions')).toContain('connecting → open (auth-accepted)');
     expect(section('Resyncs')).toContain('reconnect: 2 replayed, complete');
-    expect(section('Errors')).toContain('INVALID_EVENT: bad frame');
+    expect(section('Errors')).toContain('BUFFER_FULL: buffer full');
     fireEvent.click(screen.getByRole('button', { name: 'Reconnect' }));
     expect(reconnects).toBe(1);
   });
