@@ -40,10 +40,11 @@ export function RealtimeIndicator({ className, showDetails = false, position = '
   const { connectionState, isEnabled } = useRealtimeConnection();
   const [open, setOpen] = useState(false);
   const detailsId = useId();
+  const statusId = useId();
   const button = useRef<HTMLButtonElement>(null);
   const word = isEnabled ? words[connectionState] : 'Realtime off';
   const status = (
-    <span role="status" aria-live="polite" aria-atomic="true">
+    <span id={statusId} role="status" aria-live="polite" aria-atomic="true">
       <span aria-hidden="true" data-dot="" style={dot(colours[connectionState])} />
       {word}
     </span>
@@ -56,7 +57,8 @@ export function RealtimeIndicator({ className, showDetails = false, position = '
   return (
     <div className={className} data-status={isEnabled ? connectionState : 'off'} data-position={position} onKeyDown={close}>
       {showDetails ? (
-        <button ref={button} type="button" aria-expanded={open} aria-controls={detailsId} onClick={() => setOpen(!open)}>
+        // Named by the status it holds: a live region's text is not part of a name from content.
+        <button ref={button} type="button" aria-labelledby={statusId} aria-expanded={open} aria-controls={detailsId} onClick={() => setOpen(!open)}>
           {status}
         </button>
       ) : (
