@@ -120,6 +120,7 @@ export default defineConfig(({ mode, command }) => {
             index: resolve(root, 'demo/index.html'),
             harness: resolve(root, 'demo/harness.html'),
             bench: resolve(root, 'demo/bench.html'),
+            purposepath: resolve(root, 'demo/purposepath.html'),
           },
         },
       },
