@@ -15,3 +15,5 @@ export { RealtimeIndicator, type RealtimeIndicatorProps } from './realtime-indic
 export { LiveBadge, type LiveBadgeProps, useLiveBadge, type LiveBadgeState } from './live-badge.tsx';
 export { GoalActivityFeed, type GoalActivityFeedProps } from './goal-activity-feed.tsx';
 export { RealtimeDebugPanel, type RealtimeDebugPanelProps } from './realtime-debug-panel.tsx';
+/** The event catalogue's payload types (`GoalCreated`, `MeasureReadingCreated`…), for the app's own handlers. */
+export type * from '../link/catalogue.ts';
