@@ -48,6 +48,15 @@ function Feed({ goalId, initialActivities = [], maxActivities = 50, autoScroll =
   const loading = useSeedFromLog(goalId, maxActivities, setItems);
   const feed = useRef<HTMLDivElement>(null);
   const [unseen, setUnseen] = useState(0);
+  const timers = useRef(new Set<ReturnType<typeof setTimeout>>());
+  useEffect(() => () => timers.current.forEach(clearTimeout), []);
+  const unmark = (activityId: string) => {
+    const timer = setTimeout(() => {
+      timers.current.delete(timer);
+      setItems((now) => now.map((item) => (item.activityId === activityId ? { ...item, isNew: false } : item)));
+    }, highlightMs);
+    timers.current.add(timer);
+  };
   useGoalActivity({
     goalId,
     onActivityCreated: (data) => {
@@ -55,7 +64,7 @@ function Feed({ goalId, initialActivities = [], maxActivities = 50, autoScroll =
       const atTop = (feed.current?.scrollTop ?? 0) <= 8;
       if (autoScroll && atTop) feed.current?.scrollTo?.({ top: 0 });
       else setUnseen((count) => count + 1);
-      setTimeout(() => setItems((now) => now.map((item) => (item.activityId === data.activityId ? { ...item, isNew: false } : item))), highlightMs);
+      unmark(data.activityId);
     },
   });
   const showNewest = () => {
