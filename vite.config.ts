@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Plugin } from 'vite';
+import { type Plugin, build } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const root = import.meta.dirname;
@@ -69,6 +69,37 @@ function keepWorkerExports(): Plugin {
   };
 }
 
+/**
+ * The package's command (`npx tabwire mock`, demo/server/tabwire-cli.ts), built after the
+ * library into dist/bin/tabwire.js: for Node, one file with its dependencies (`ws`) inside,
+ * so the packed package runs it with Node alone. `ws`'s optional native helpers stay out:
+ * it requires them inside a try and does without.
+ */
+function buildCommand(): Plugin {
+  return {
+    name: 'tabwire:build-command',
+    apply: 'build',
+    async closeBundle() {
+      await build({
+        configFile: false,
+        logLevel: 'warn',
+        build: {
+          ssr: resolve(root, 'demo/server/tabwire-cli.ts'),
+          outDir: resolve(root, 'dist/bin'),
+          emptyOutDir: true,
+          target: 'node20',
+          minify: true,
+          rollupOptions: {
+            external: ['bufferutil', 'utf-8-validate'],
+            output: { format: 'es', entryFileNames: 'tabwire.js', banner: '#!/usr/bin/env node' },
+          },
+        },
+        ssr: { noExternal: true, target: 'node' },
+      });
+    },
+  };
+}
+
 /** The library's entries that hold hooks: each is marked 'use client'. */
 const reactEntries = new Set(['react', 'purposepath-react']);
 
@@ -89,6 +120,7 @@ export default defineConfig(({ mode, command }) => {
             index: resolve(root, 'demo/index.html'),
             harness: resolve(root, 'demo/harness.html'),
             bench: resolve(root, 'demo/bench.html'),
+            purposepath: resolve(root, 'demo/purposepath.html'),
           },
         },
       },
@@ -98,7 +130,7 @@ export default defineConfig(({ mode, command }) => {
     define,
     // Relative asset URLs: the worker file is found next to the client in a consumer's build.
     base: './',
-    plugins: [literalWorkerUrl()],
+    plugins: [literalWorkerUrl(), buildCommand()],
     build: {
       outDir: 'dist',
       target: 'es2022',
@@ -137,7 +169,7 @@ export default defineConfig(({ mode, command }) => {
         },
         {
           extends: true,
-          test: { name: 'react', include: ['test/react/**/*.test.ts'], environment: 'happy-dom' },
+          test: { name: 'react', include: ['test/react/**/*.test.{ts,tsx}'], environment: 'happy-dom' },
         },
         {
           // Needs the library built first (npm test runs it after `npm run build`).

@@ -42,6 +42,14 @@ export interface MockBackendOptions {
   dialect?: Dialect;
   /** `events` dialect: how often the server pings each socket, in ms; unanswered by the next ping, it closes it. @default 30_000 */
   serverPingMs?: number;
+  /**
+   * Accept any token, not only the ones `/auth/login` issued: an app signed in with its own
+   * auth (a JWT of its dev environment) connects as the tenant and user its claims name
+   * (`tenantId`/`tenant_id`/`custom:tenantId`, `sub`/`userId`), else tenant-123 and user-456.
+   * For local development (`npx tabwire mock`); the tests keep it off.
+   * @default false
+   */
+  anyToken?: boolean;
 }
 
 /** How the next handshakes are answered: `ok`, or a refusal code, or `hang` (never answered). */

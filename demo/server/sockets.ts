@@ -139,12 +139,12 @@ export function createSocketServer(state: MockState): WebSocketServer {
   return wss;
 }
 
-/** An HTTP upgrade: only /realtime, only while accepting; any query string is recorded for the tests. */
+/** An HTTP upgrade: on /realtime (the gateway's path) or / (the guide's `ws://localhost:5055`), only while accepting; any query string is recorded for the tests. */
 export function acceptUpgrade(state: MockState, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   state.counters.upgrades++;
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.search) state.counters.socketQueries.push(url.search);
-  if (!state.faults.accepting || url.pathname !== '/realtime') {
+  if (!state.faults.accepting || (url.pathname !== '/realtime' && url.pathname !== '/')) {
     state.counters.refused++;
     socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
     return;

@@ -37,6 +37,7 @@ export interface Settings {
   dialect: Dialect;
   /** `events` dialect: how often the server pings, in ms. */
   serverPingMs: number;
+  anyToken: boolean;
 }
 
 export interface MockState {
@@ -91,6 +92,7 @@ export function createState(options: MockBackendOptions): MockState {
       broadcastDelayMs: options.broadcastDelayMs ?? 0,
       dialect: options.dialect ?? 'purposepath',
       serverPingMs: options.serverPingMs ?? 30_000,
+      anyToken: options.anyToken ?? false,
     },
     port: options.port ?? 0,
     tokens: new Map(),

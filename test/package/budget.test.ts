@@ -5,7 +5,7 @@ import { budgets, bundleSizes } from '../../scripts/sizes.mjs';
 
 // Budgets (and the targets they miss) are explained in scripts/sizes.mjs and BENCHMARKS.md.
 
-const sizes = bundleSizes() as Record<'client' | 'worker' | 'react', { gzip: number; brotli: number; files: string[] }>;
+const sizes = bundleSizes() as Record<'client' | 'worker' | 'react' | 'purposepath', { gzip: number; brotli: number; files: string[] }>;
 
 describe('bundle size budget', () => {
   it(`keeps the client entry within ${budgets.client} bytes gzip`, () => {
@@ -18,5 +18,9 @@ describe('bundle size budget', () => {
 
   it('keeps the React bindings small on top of the client', () => {
     expect(sizes.react.gzip).toBeLessThanOrEqual(2 * 1024);
+  });
+
+  it(`keeps the PurposePath entry within ${budgets.purposepath} bytes gzip on top of the React bindings`, () => {
+    expect(sizes.purposepath.gzip).toBeLessThanOrEqual(budgets.purposepath);
   });
 });

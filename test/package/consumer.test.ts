@@ -88,7 +88,7 @@ void known;
 
 const reactApp = `
 import { TabwireProvider, useConnectionState, useRealtimeEvent, useRecentEvents } from 'tabwire/react';
-import { RealtimeProvider, useGoalActivity, useRealtimeConnection, useRealtimeGoals } from 'tabwire/purposepath/react';
+import { GoalActivityFeed, LiveBadge, RealtimeDebugPanel, RealtimeIndicator, RealtimeProvider, useGoalActivity, useLiveBadge, useRealtime, useRealtimeConnection, useRealtimeGoals } from 'tabwire/purposepath/react';
 
 declare module 'tabwire' {
   interface TabwireEvents { 'chat.typing': { who: string } }
@@ -100,12 +100,21 @@ export function Feed({ goalId }: { goalId: string }) {
   useRealtimeEvent('issue.created', (e) => console.log(e.data.severity));
   // An event the app declared on 'tabwire' is typed in the hooks too.
   useRealtimeEvent('chat.typing', (e) => { const who: string = e.data.who; void who; });
-  useGoalActivity(goalId, { onCompleted: (e) => console.log(e.data.completedBy) });
   // The PurposePath guide's shapes, from their own entry: payload first.
   useGoalActivity({ goalId, onPaused: (data) => console.log(data.reason) });
   useRealtimeGoals({ onGoalCompleted: (data, event) => console.log(data.finalNotes, event.eventId) });
-  const { isConnected, isEnabled, stats } = useRealtimeConnection();
-  return <div>{state} {String(isConnected && isEnabled)} {stats?.tabs} {loading ? '…' : events.map((e) => e.data.goalId).join()}</div>;
+  const { isConnected, isEnabled, stats, connectionState } = useRealtimeConnection();
+  const { status } = useRealtime();
+  const connected: boolean = connectionState === 'connected' && status !== 'error';
+  const { showBadge, triggerBadge } = useLiveBadge();
+  void triggerBadge;
+  return (
+    <div>
+      {state} {String(isConnected && isEnabled && connected)} {stats?.tabs} {loading ? '…' : events.map((e) => e.data.goalId).join()}
+      <RealtimeIndicator showDetails position="header" /> <LiveBadge show={showBadge} size="sm" onHide={() => {}} />
+      <GoalActivityFeed goalId={goalId} maxActivities={50} autoScroll /> <RealtimeDebugPanel />
+    </div>
+  );
 }
 
 export const App = () => (

@@ -52,7 +52,8 @@ describe('package exports', () => {
     const react = readFileSync(resolve(repo, 'dist/react.d.ts'), 'utf8');
     for (const hook of ['useGoalActivity', 'useRealtimeGoals']) expect(react).not.toMatch(new RegExp(`\\b${hook}\\b`));
     const declared = readFileSync(resolve(repo, 'dist/purposepath-react.d.ts'), 'utf8');
-    for (const name of ['RealtimeProvider', 'useRealtimeEvent', 'useRealtimeConnection', 'useGoalActivity', 'useRealtimeGoals']) {
+    const guide = ['RealtimeProvider', 'useRealtime', 'useRealtimeEvent', 'useRealtimeConnection', 'useGoalActivity', 'useRealtimeGoals'];
+    for (const name of [...guide, 'RealtimeIndicator', 'LiveBadge', 'useLiveBadge', 'GoalActivityFeed', 'RealtimeDebugPanel']) {
       expect(declared, name).toMatch(new RegExp(`export \\{[^}]*\\b${name}\\b`));
     }
   });

@@ -10,6 +10,10 @@ import { renderToString } from 'react-dom/server';
 import { expect, it, vi } from 'vitest';
 import { watchBrowserGlobals } from '../support/server-render.ts';
 import {
+  GoalActivityFeed,
+  LiveBadge,
+  RealtimeDebugPanel,
+  RealtimeIndicator,
   RealtimeProvider,
   useGoalActivity,
   useRealtimeConnection,
@@ -23,12 +27,11 @@ vi.mock('react', async (importOriginal) => (await import('../support/server-rend
 const globals = watchBrowserGlobals();
 
 function Dashboard() {
-  const { isConnected, connectionState, stats, isEnabled } = useRealtimeConnection();
+  const { isConnected, connectionState, tabwireState, stats, isEnabled } = useRealtimeConnection();
   useRealtimeEvent({ eventType: 'goal.created', onEvent: () => {}, enabled: true, dependencies: [] });
   useRealtimeGoals({ onGoalCreated: () => {}, onAnyGoalEvent: () => {} });
   useGoalActivity({ goalId: 'g1', onCompleted: () => {} });
-  useGoalActivity('g1', { onAny: () => {} });
-  const facts = [`connected:${isConnected}`, `state:${connectionState}`, `stats:${stats ? 'yes' : 'none'}`, `enabled:${isEnabled}`];
+  const facts = [`connected:${isConnected}`, `state:${connectionState}`, `tabwire:${tabwireState}`, `stats:${stats ? 'yes' : 'none'}`, `enabled:${isEnabled}`];
   return createElement('p', null, facts.join(' '));
 }
 
@@ -37,7 +40,25 @@ it.each([true, false])('renders on the server (enabled: %s) without browser glob
   const warnings = vi.spyOn(console, 'warn');
   const options = { url: 'wss://example.test/ws', getToken: () => 'token' };
   const html = renderToString(createElement(RealtimeProvider, { options, enabled }, createElement(Dashboard)));
-  expect(html).toBe(`<p>connected:false state:idle stats:none enabled:${enabled}</p>`);
+  expect(html).toBe(`<p>connected:false state:disconnected tabwire:idle stats:none enabled:${enabled}</p>`);
+  expect(globals.touched).toEqual([]);
+  expect(errors).not.toHaveBeenCalled();
+  expect(warnings).not.toHaveBeenCalled();
+});
+
+it('renders the components on the server without browser globals or warnings', () => {
+  const errors = vi.spyOn(console, 'error');
+  const warnings = vi.spyOn(console, 'warn');
+  const options = { url: 'wss://example.test/ws', getToken: () => 'token' };
+  const components = [
+    createElement(RealtimeIndicator, { showDetails: true, key: 1 }),
+    createElement(LiveBadge, { key: 2 }),
+    createElement(GoalActivityFeed, { goalId: 'g1', key: 3 }),
+    createElement(RealtimeDebugPanel, { key: 4 }),
+  ];
+  const html = renderToString(createElement(RealtimeProvider, { options, enabled: true }, components));
+  expect(html).toContain('Disconnected');
+  expect(html).toContain('role="feed"');
   expect(globals.touched).toEqual([]);
   expect(errors).not.toHaveBeenCalled();
   expect(warnings).not.toHaveBeenCalled();

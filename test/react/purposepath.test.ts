@@ -49,7 +49,7 @@ afterEach(() => {
   container.remove();
 });
 
-function render(component: () => unknown, { strict = false, enabled }: { strict?: boolean; enabled?: boolean } = {}): void {
+function render(component: () => unknown, { strict = false, enabled = true }: { strict?: boolean; enabled?: boolean } = {}): void {
   const Component = () => component() as ReturnType<typeof createElement>;
   const tree = createElement(RealtimeProvider, { broker: broker.asBroker(), enabled }, createElement(Component));
   act(() => root.render(strict ? createElement(StrictMode, null, tree) : tree));
@@ -114,12 +114,12 @@ describe('useRealtimeConnection()', () => {
       views.push(useRealtimeConnection());
       return null;
     });
-    expect(views.at(-1)).toMatchObject({ isConnected: false, connectionState: 'idle', isEnabled: true });
+    expect(views.at(-1)).toMatchObject({ isConnected: false, connectionState: 'disconnected', tabwireState: 'idle', isEnabled: true });
     await act(async () => broker.setState('connecting', 'tab-attached'));
     await act(async () => broker.setState('open', 'auth-accepted'));
-    expect(views.at(-1)).toMatchObject({ isConnected: true, connectionState: 'open', stats: { state: 'open' }, isEnabled: true });
+    expect(views.at(-1)).toMatchObject({ isConnected: true, connectionState: 'connected', tabwireState: 'open', stats: { state: 'open' }, isEnabled: true });
     await act(async () => broker.setState('backoff', 'socket-closed'));
-    expect(views.at(-1)).toMatchObject({ isConnected: false, connectionState: 'backoff', stats: { state: 'backoff' } });
+    expect(views.at(-1)).toMatchObject({ isConnected: false, connectionState: 'reconnecting', tabwireState: 'backoff', stats: { state: 'backoff' } });
   });
 
   it('with the feature flag off: nothing connects, the hooks stay quiet, and isEnabled tells the app to poll', () => {
@@ -133,7 +133,7 @@ describe('useRealtimeConnection()', () => {
     const options = { url: 'wss://example.test/ws', getToken: () => 'token' };
     act(() => root.render(createElement(RealtimeProvider, { enabled: false, options }, createElement(Component))));
     expect(connected).toEqual([]);
-    expect(views.at(-1)).toEqual({ isConnected: false, connectionState: 'idle', stats: undefined, isEnabled: false });
+    expect(views.at(-1)).toEqual({ isConnected: false, connectionState: 'disconnected', tabwireState: 'idle', stats: undefined, isEnabled: false });
     act(() => root.render(createElement(RealtimeProvider, { enabled: true, options }, createElement(Component))));
     expect(connected).toHaveLength(1);
     expect(views.at(-1)?.isEnabled).toBe(true);
@@ -187,7 +187,7 @@ describe('useGoalActivity', () => {
     ]);
   });
 
-  it('prefers onActivity to the guide’s onActivityCreated, and subscribes to nothing when not enabled', () => {
+  it('subscribes to nothing when not enabled', () => {
     const calls: string[] = [];
     let enable: (on: boolean) => void = () => {};
     render(() => {
@@ -196,7 +196,6 @@ describe('useGoalActivity', () => {
       useGoalActivity({
         goalId: 'g1',
         enabled: on,
-        onActivity: (data) => calls.push(`onActivity:${data.title}`),
         onActivityCreated: (data) => calls.push(`onActivityCreated:${data.title}`),
       });
       return null;
@@ -205,30 +204,7 @@ describe('useGoalActivity', () => {
     act(() => enable(false));
     expect(broker.subscriptions).toBe(0);
     emitAll();
-    expect(calls).toEqual(['onActivity:note']);
-  });
-
-  it('(goalId, handlers): the earlier positional shape still works, handlers get the event', () => {
-    const calls: string[] = [];
-    render(() => {
-      useGoalActivity('g1', {
-        onActivity: (e) => calls.push(`activity:${e.data.title}`),
-        onCompleted: (e) => calls.push(`completed:${e.data.goalId}`),
-        onDecision: (e) => calls.push(`decision:${e.data.decision}`),
-        onAny: (e) => calls.push(`any:${e.type}`),
-      });
-      return null;
-    });
-    emitAll();
-    expect(calls).toEqual([
-      'activity:note',
-      'any:goal.activity.created',
-      'decision:go',
-      'any:decision.created',
-      'any:goal.paused',
-      'completed:g1',
-      'any:goal.completed',
-    ]);
+    expect(calls).toEqual(['onActivityCreated:note']);
   });
 });
 
@@ -246,7 +222,7 @@ describe('useRealtimeGoals({ onGoalCreated, onGoalCompleted, … })', () => {
         onGoalResumed: (data) => calls.push(`${n}:resumed:${data.goalId}`),
         onGoalCompleted: (data, event) => calls.push(`${n}:completed:${data.goalId}:${event.type}`),
         onGoalCancelled: (data) => calls.push(`${n}:cancelled:${data.goalId}`),
-        onGoalActivity: (data) => calls.push(`${n}:activity:${data.goalId}`),
+        onGoalActivityCreated: (data) => calls.push(`${n}:activity:${data.goalId}`),
         onAnyGoalEvent: (eventType, data) => calls.push(`${n}:any:${eventType}:${String(data.goalId)}`),
       });
       return null;

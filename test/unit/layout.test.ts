@@ -19,7 +19,7 @@ const repo = resolve(import.meta.dirname, '../..');
 function sources(dir: string): string[] {
   return readdirSync(join(repo, dir)).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(join(repo, path)).isDirectory() ? sources(path) : name.endsWith('.ts') ? [path] : [];
+    return statSync(join(repo, path)).isDirectory() ? sources(path) : /\.tsx?$/.test(name) ? [path] : [];
   });
 }
 
