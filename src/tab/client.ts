@@ -237,16 +237,16 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
     close() {
       if (connection.closed) return;
       const last = links.current;
-      if (last) {
-        links.leave(last, true);
-        // What this tab still waits for (a send in the buffer) settles now, not with the broker.
-        last.rpc.failAll({ code: 'CLOSED', message: 'this broker was closed' });
-      }
+      const left = last ? links.leave(last, true) : Promise.resolve();
+      // What this tab still waits for (a send in the buffer) settles now, not with the broker.
+      last?.rpc.failAll({ code: 'CLOSED', message: 'this broker was closed' });
       connection.close();
       links.current = links.connecting = undefined;
       tab.stopSignals();
-      // The released lock tells the broker too, should the detach not reach it.
-      tab.clock.setTimeout(tab.lock.release, 0);
+      // The released lock tells the broker too, should the detach not reach it; only once the broker
+      // answered the detach (or did not in time): the lock first would make this tab one that died,
+      // whose queued sends still go, after the app was told CLOSED for them.
+      void left.then(tab.lock.release);
       tab.logouts.close();
       router.clear();
     },

@@ -62,7 +62,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
         // Leave the old broker only once the new one is open: until then only the old one relays.
         const open = await withTimeout(clock, next.opened, 'opening the newer build', parts.callTimeoutMs).then(() => true, () => false);
         if (!open || connection.closed) {
-          links.leave(next);
+          void links.leave(next);
           links.target = previousTarget;
           if (!connection.closed) emitError({ code: 'TIMEOUT', message: 'the newer build did not connect; staying' });
           return false;
@@ -84,7 +84,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
         // be behind the new one (tens of ms under load), and an event it had yet to relay would be
         // lost by leaving at once (seen: 1 in ~6 deploys on a loaded machine). Repeats are dropped.
         previous.watch.abort();
-        clock.setTimeout(() => links.leave(previous), handoffOverlapMs);
+        clock.setTimeout(() => void links.leave(previous), handoffOverlapMs);
       }
       return true;
     })());
