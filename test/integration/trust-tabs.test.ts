@@ -43,3 +43,16 @@ describe('a tab that closes with a send queued', () => {
     expect(world.backend.stats().received).toEqual([{ action: 'broadcast', data: { from: 'staying' } }]);
   });
 });
+
+describe('two apps on one origin with the same socket URL', () => {
+  it("stay apart: the second app's tab is refused by the first app's broker and runs on its own", async () => {
+    world = await createWorld();
+    const first = await world.tab({ patterns: ['*'] });
+    await until(() => expect(first.status).toBe('open'));
+    const second = await world.tab({ patterns: ['*'], resync: { eventsSinceUrl: `${world.backend.httpUrl}/app2/events` } });
+    await until(() => expect(second.status).toBe('open'));
+    expect(second.errors.map((error) => error.code)).toContain('WORKER_UNAVAILABLE');
+    expect((await stats(world)).tabs).toBe(1);
+    expect(second.broker.sharing).not.toBe('worker');
+  });
+});
