@@ -67,6 +67,8 @@ export class Broker {
   readonly tabs = new TabRegistry();
   /** The parts that need the config: built when the first tab's config arrives. */
   #running: Running | undefined;
+  /** The config the first tab sent, as it sent it: whose app connection this broker serves (`appIdentity`). */
+  #startedWith: BrokerConfig | undefined;
   #disposed = false;
   readonly #base: BrokerBase;
   readonly #startedMonotonic: number;
@@ -137,7 +139,7 @@ export class Broker {
 
   #attach(request: AttachRequest, stream: Endpoint, closeControl: () => void): AttachReply {
     checkAttach(request, this.#deps);
-    if (this.#running) checkSameConnection(request.config, this.#running.config);
+    if (this.#startedWith) checkSameConnection(request.config, this.#startedWith);
     return this.#start(request.config).calls.attach(request, stream, closeControl);
   }
 
@@ -145,8 +147,10 @@ export class Broker {
   #start(received: BrokerConfig): Running {
     if (this.#running) return this.#running;
     const config = brokerConfigFrom(received);
-    // Builds are announced per endpoint and account: one account's tabs never move to another's worker.
-    this.#base.radio?.listen(config.sessionKey ? `${config.url}#${config.sessionKey}` : config.url);
+    // As the tab sent it, not as checked: the identity is the same one the tabs name the worker by.
+    this.#startedWith = received;
+    // Builds are announced per app connection: one app's or account's tabs never move to another's worker.
+    this.#base.radio?.listen(received);
     const running = new Running(this.#base, config);
     // Shut down before any tab came: it never connects.
     if (this.#disposed) running.driver.dispose();

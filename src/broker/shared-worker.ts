@@ -46,7 +46,7 @@ export function startSharedWorkerBroker(options: SharedWorkerBrokerOptions = {})
   if (started) return;
   started = true;
   const scope = self as unknown as SharedWorkerScope;
-  // The worker name is `tabwire|<buildId>|<url>` (see client.ts): the build comes from the tab that started us
+  // The worker name is `tabwire|<buildId>|<url>|<app>` (tab/hosts/host.ts): the build comes from the tab that started us
   // (an app's own `buildId` included). A factory that did not pass the name on (the documented `worker: () =>
   // SharedWorker`) started us for tabs of the library's build, the build this file was compiled from.
   const named = scope.name.startsWith('tabwire|');

@@ -111,7 +111,7 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
     async connect() {
       if (connection.closed) return undefined;
       const { target } = links;
-      const host = await openHost(env, { target, name: hostName(target.buildId, config.url, config.sessionKey), tabId, buildId }, callTimeoutMs);
+      const host = await openHost(env, { target, name: hostName(target.buildId, config), tabId, buildId }, callTimeoutMs);
       const patterns = [...router.patterns()];
       const link = newLink(host, patterns);
       links.connecting = link;

@@ -92,8 +92,8 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
 
   return {
     announce(notice) {
-      // Builds announce themselves per endpoint: a newer worker of another account is not ours.
-      if (notice.name?.startsWith('tabwire|') && notice.name !== hostName(notice.buildId, config.url, config.sessionKey)) return;
+      // Builds announce themselves per app connection (`appIdentity`): a newer worker of another app or account is not ours.
+      if (notice.name?.startsWith('tabwire|') && notice.name !== hostName(notice.buildId, config)) return;
       if (newest?.buildId === notice.buildId) return;
       newest = notice;
       notify(parts.listeners.upgrade, notice, parts.report);
