@@ -1,10 +1,15 @@
 /**
  * What a tab is told holds against the real broker in Node: a send refused to
  * the app at `close()` never goes out, whichever of the tab's detach and its
- * released lock reaches the broker first.
+ * released lock reaches the broker first; an event never reaches a tab twice
+ * across a broker replacement; two apps on one origin never share a broker.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerStats } from '../../src/broker/broker.ts';
+import { IDBFactory } from 'fake-indexeddb';
+import type { BrokerStats, StoreFactory } from '../../src/broker/broker.ts';
+import { idbStores } from '../../src/broker/idb-store.ts';
+import type { EventStore } from '../../src/broker/ports.ts';
+import { eventKey } from '../../src/link/event-identity.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 
 let world: World;
@@ -54,5 +59,56 @@ describe('two apps on one origin with the same socket URL', () => {
     expect(second.errors.map((error) => error.code)).toContain('WORKER_UNAVAILABLE');
     expect((await stats(world)).tabs).toBe(1);
     expect(second.broker.sharing).not.toBe('worker');
+  });
+});
+
+/**
+ * IndexedDB stores that fail every write and open while `stalled` (a broker that relays, then dies
+ * before it wrote: what it kept in memory dies with it).
+ */
+function stallableStores(): { stores: StoreFactory; stall(stalled: boolean): void } {
+  const real = idbStores({ factory: new IDBFactory() });
+  let stalled = false;
+  const refuse = () => Promise.reject(new DOMException('stalled', 'AbortError'));
+  const stores: StoreFactory = {
+    async open(ns, policy) {
+      if (stalled) return refuse();
+      const store = await real.open(ns, policy);
+      return new Proxy(store, {
+        get(target, name: keyof EventStore) {
+          if (name === 'append') return (...args: Parameters<EventStore['append']>) => (stalled ? refuse() : target.append(...args));
+          const value = target[name];
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    },
+    wipePrefix: (prefix) => real.wipePrefix(prefix),
+  };
+  return { stores, stall: (value) => (stalled = value) };
+}
+
+describe('a broker replaced under a tab', () => {
+  it('never delivers an event twice, past the handoff window of 64 events, when the next broker replays what the dead one relayed but never wrote', async () => {
+    const { stores, stall } = stallableStores();
+    world = await createWorld({ stores, backend: { replayCapacity: 500 } });
+    const tab = await world.tab({ patterns: ['*'], resync: { eventsSinceUrl: `${world.backend.httpUrl}/api/events`, replayLimit: 500 } });
+    await until(() => expect(tab.status).toBe('open'));
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'written' });
+    await until(() => expect(tab.events).toHaveLength(1));
+    // Written: the next broker starts its gap from here.
+    await until(async () => expect(await tab.broker.recent()).toHaveLength(1));
+    stall(true);
+    for (let i = 0; i < 100; i++) world.backend.emit('tenant-123', 'goal.created', { goalId: `relayed-${i}` });
+    await until(() => expect(tab.events).toHaveLength(101));
+    // It dies with the 100 in memory only; the next one's log has the first event alone.
+    await world.broker.shutdown();
+    stall(false);
+    await world.restartBroker();
+    await until(() => expect(tab.resyncs).toHaveLength(1), 10_000);
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'after' });
+    await until(() => expect(tab.events.at(-1)?.data).toMatchObject({ goalId: 'after' }));
+    const keys = tab.events.map(eventKey);
+    expect(keys.length - new Set(keys).size).toBe(0);
+    expect(tab.events).toHaveLength(102);
   });
 });
