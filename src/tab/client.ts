@@ -125,7 +125,7 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
     notify(listeners.error, error instanceof TabwireError ? error : new TabwireError(error, { cause }), report);
   warnIfInsecure(env, options.sharing, emitError);
 
-  const router = createRouter(clock, report, () => connection.status === 'closed' && connection.reason === 'logout');
+  const router = createRouter(clock, report, () => connection.status === 'closed' && connection.reason === 'logout', config.replayOverlapMs);
   const connection = connectionState(report, () => router.forgetDelivered());
   // What every part may take from, in one object; the parts built from it are added as they come.
   const tab = {

@@ -188,11 +188,12 @@ describe('router: the handoff window', () => {
     expect(all.got.filter((type) => type !== 'x')).toEqual(['old', 'fresh', 'old']);
   });
 
-  it("gives the last delivered event's server time to resume from", () => {
+  it("gives the newest delivered event's server time to resume from", () => {
     const { router } = world();
     expect(router.lastTimestamp()).toBeUndefined();
-    const last = event('b');
-    router.deliver([event('a'), last], false);
-    expect(router.lastTimestamp()).toBe(last.timestamp);
+    const a = event('a');
+    const b = event('b');
+    router.deliver([a, b], false);
+    expect(router.lastTimestamp()).toBe(b.timestamp);
   });
 });
