@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
-import type { BrokerStats, StoreFactory } from '../../src/broker/broker.ts';
+import type { BrokerDeps, BrokerStats, StoreFactory } from '../../src/broker/broker.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import type { EventStore } from '../../src/broker/ports.ts';
 import { eventKey } from '../../src/link/event-identity.ts';
@@ -110,5 +110,31 @@ describe('a broker replaced under a tab', () => {
     const keys = tab.events.map(eventKey);
     expect(keys.length - new Set(keys).size).toBe(0);
     expect(tab.events).toHaveLength(102);
+  });
+});
+
+describe('a tab that stops reading its stream', () => {
+  it('is sent at most the bound of unread batches, the rest dropped and counted, and told complete: false once when it reads again', async () => {
+    world = await createWorld({ deps: { tabBacklogBatches: 16 } as Partial<BrokerDeps> });
+    const fast = await world.tab({ patterns: ['*'] });
+    const slow = await world.tab({ patterns: ['*'] });
+    await until(() => expect(slow.status).toBe('open'));
+    const thaw = slow.freezeStream();
+    for (let i = 0; i < 60; i++) {
+      world.backend.emit('tenant-123', 'goal.created', { goalId: `e${i}` });
+      // One batch each: the fast tab has it before the next is sent.
+      await until(() => expect(fast.events).toHaveLength(i + 1));
+    }
+    const dropped = (await stats(world)).dropped as BrokerStats['dropped'] & { slowTab?: number };
+    expect(dropped.slowTab).toBeGreaterThanOrEqual(60 - 16);
+    thaw();
+    await until(() => expect(slow.resyncs).toHaveLength(1));
+    expect(slow.resyncs[0]).toMatchObject({ reason: 'slow-tab', complete: false, replayed: 0 });
+    expect(slow.events.length).toBeLessThanOrEqual(16);
+    world.backend.emit('tenant-123', 'goal.created', { goalId: 'after' });
+    await until(() => expect(slow.events.at(-1)?.data).toMatchObject({ goalId: 'after' }));
+    expect(slow.resyncs).toHaveLength(1);
+    expect(fast.resyncs).toEqual([]);
+    expect(fast.events).toHaveLength(61);
   });
 });
