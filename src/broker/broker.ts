@@ -59,6 +59,13 @@ export interface BrokerDeps {
    * still waiting for a hop would reach them only as a resync.
    */
   batchAtTaskEndUpTo?: number;
+  /**
+   * Event batches a tab may leave unread (unacknowledged) before the broker stops posting to it:
+   * a frozen or hung tab that keeps its lock must not grow its port's queue without end. Past it,
+   * what comes is dropped for that tab (counted in `stats().dropped.slowTab`), and the tab is
+   * told `complete: false` (`slow-tab`) once it reads again. At least 16. @default 256
+   */
+  tabBacklogBatches?: number;
 }
 
 export type { BrokerStats };

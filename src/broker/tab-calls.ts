@@ -77,7 +77,7 @@ function messageText(message: unknown, maxFrameBytes: number): string {
 }
 
 export interface TabCallParts {
-  deps: Pick<BrokerDeps, 'clock' | 'brokerId' | 'buildId' | 'brokerLock' | 'locks'>;
+  deps: Pick<BrokerDeps, 'clock' | 'brokerId' | 'buildId' | 'brokerLock' | 'locks' | 'tabBacklogBatches'>;
   tabs: TabRegistry;
   radio: BuildRadio | undefined;
   driver: ConnectionDriver;
@@ -100,7 +100,10 @@ export class TabCalls {
 
   attach(request: AttachRequest, stream: Endpoint, closeControl: () => void): AttachReply {
     const { deps, tabs, driver } = this.#parts;
-    const tab = new Tab(request.tabId, stream, request.tenantId, request.visible, deps.clock.monotonic(), closeControl);
+    const { session } = this.#parts;
+    const serverNow = () => new Date(session.serverNow()).toISOString();
+    const streamOptions = { serverNow, ...(deps.tabBacklogBatches !== undefined ? { backlogBatches: deps.tabBacklogBatches } : {}) };
+    const tab = new Tab(request.tabId, stream, request.tenantId, request.visible, deps.clock.monotonic(), closeControl, streamOptions);
     for (const pattern of request.patterns) if (isValidPattern(pattern)) tab.patterns.add(pattern);
     tabs.add(tab);
     deps.locks.waitFor(request.lockName, () => this.removeTab(tab));

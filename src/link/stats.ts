@@ -28,7 +28,8 @@ export interface BrokerStats {
   pings: number;
   sent: number;
   /** `tooDeep`: frames nested deeper than the edge accepts (see `maxDataDepth`). */
-  dropped: { malformed: number; oversized: number; tooDeep: number; invalid: number; tenant: number; early: number; volatile: number };
+  /** `slowTab`: events not posted to a tab that left too many batches unread (it was told `complete: false`). */
+  dropped: { malformed: number; oversized: number; tooDeep: number; invalid: number; tenant: number; early: number; volatile: number; slowTab: number };
   lastSeen: string | null;
   outbox: number;
   /** `refused`: events the store would not keep (not clonable); they were relayed all the same. */
