@@ -22,7 +22,7 @@ import { randomId } from '../link/random-id.ts';
 import { pickSharing, warnIfInsecure } from './sharing.ts';
 import { type AppListeners, listen, notify } from './listeners.ts';
 import { type ConnectionState, type StateListener, connectionState } from './connection-state.ts';
-import { type Handler, type Router, createRouter } from './router.ts';
+import { type Handler, type Router, createRouter, handoffEventsFor } from './router.ts';
 import { type Call, closedError, createCall } from './calls.ts';
 import { type LinkManager, linkManager } from './link-manager.ts';
 import { type Upgrades, createUpgrades } from './upgrade.ts';
@@ -125,7 +125,7 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
     notify(listeners.error, error instanceof TabwireError ? error : new TabwireError(error, { cause }), report);
   warnIfInsecure(env, options.sharing, emitError);
 
-  const router = createRouter(clock, report, () => connection.status === 'closed' && connection.reason === 'logout', config.replayOverlapMs);
+  const router = createRouter(clock, report, () => connection.status === 'closed' && connection.reason === 'logout', handoffEventsFor(config));
   const connection = connectionState(report, () => router.forgetDelivered());
   // What every part may take from, in one object; the parts built from it are added as they come.
   const tab = {

@@ -42,11 +42,12 @@ type HandlerTable = Pick<Router, 'add' | 'remove' | 'patterns' | 'has' | 'clear'
 
 /**
  * `loggedOut`: the session ended (state `closed` for `logout`); `report`: a handler threw;
- * `overlapMs`: how far out of order events may arrive (`resync.overlapMs`).
+ * `handoffEvents`: how many of the last delivered events a replay after a change of broker is
+ * compared against (what one broker may replay at once, see `handoffEventsFor`).
  */
-export function createRouter(clock: TabClock, report: (error: unknown) => void, loggedOut: () => boolean, overlapMs = 1000): Router {
+export function createRouter(clock: TabClock, report: (error: unknown) => void, loggedOut: () => boolean, handoffEvents = 1024): Router {
   const table = handlerTable(report);
-  const handoff = createHandoff(clock, overlapMs);
+  const handoff = createHandoff(clock, handoffEvents);
   return {
     ...table,
     deliver(events, replayed) {
@@ -63,6 +64,13 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
     forgetDelivered: () => handoff.forget(),
   };
 }
+
+/**
+ * What one broker may replay to a tab at once: its catch-up from the log (`log.maxEvents`) and
+ * a gap's replay (`resync.replayLimit`), twice over; at least 1024, at most 50,000 events.
+ */
+export const handoffEventsFor = (config: { logMaxEvents: number; replayLimit: number }): number =>
+  Math.min(50_000, Math.max(1024, 2 * (config.logMaxEvents + config.replayLimit)));
 
 const takes = (pattern: string, type: string, control: boolean) => (control ? pattern === type : matches(pattern, type));
 

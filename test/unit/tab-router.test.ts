@@ -177,11 +177,11 @@ describe('router: the handoff window', () => {
     expect(all.got).toEqual(['a', 'b', 'c', 'a']);
   });
 
-  it('drops an event both brokers deliver inside the window, and remembers only the last 64', () => {
+  it('drops an event both brokers deliver inside the window, and remembers only the last 1024 (the default)', () => {
     const { router, record } = world();
     const all = record('*');
     const old = event('old');
-    router.deliver([old, ...Array.from({ length: 64 }, () => event('x'))], false);
+    router.deliver([old, ...Array.from({ length: 1024 }, () => event('x'))], false);
     router.openDedupeWindow();
     const fresh = event('fresh');
     router.deliver([fresh, { ...fresh }, { ...old }], false);
