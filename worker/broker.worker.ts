@@ -1,8 +1,8 @@
 /**
  * The SharedWorker entry (`tabwire/worker`). Run as the worker's script, it starts the
- * broker with the dialect the tabs' options describe, when the first tab connects.
+ * broker with the dialect the tabs' options describe, a task after the first tab connects.
  * Imported by an app's own worker entry, it lends `startSharedWorkerBroker` for a
- * dialect written in code: that entry's top-level call comes before any tab connects.
+ * dialect written in code, which wins even after a top-level `await` (docs/protocols.md).
  */
 import { startOnFirstConnect } from '../src/broker/shared-worker.ts';
 

@@ -29,6 +29,11 @@ export interface MockBackendOptions {
   tokenTtlMs?: number;
   /** The gateway closes a socket that received nothing for this long, in ms. @default 600_000 (10 min) */
   idleTimeoutMs?: number;
+  /**
+   * The gateway's clock for the idle limit, in ms: a test's fake clock makes the limit run on the
+   * test's time (the sweep still looks every quarter of the limit, at most every 5 s). @default Date.now
+   */
+  idleClock?: () => number;
   /** Events kept per tenant for GET /api/events. @default 100 */
   replayCapacity?: number;
   /** Delay before a REST write's event is broadcast, in ms (the real backend: up to ~500). @default 0 */

@@ -109,7 +109,7 @@ function openEventsSession(state: MockState, connection: Connection, actor: Acto
 }
 
 function onSocketMessage(state: MockState, connection: Connection, raw: unknown): void {
-  connection.lastReceivedAt = Date.now();
+  connection.lastReceivedAt = state.settings.idleClock();
   let frame: Frame;
   try {
     frame = JSON.parse(String(raw)) as Frame;
@@ -127,7 +127,7 @@ export function createSocketServer(state: MockState): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   // The second argument is the upgrade request, or in the events dialect the cookie's holder.
   wss.on('connection', (socket: WebSocket, from: unknown) => {
-    const connection: Connection = { socket, actor: undefined, connectionId: newId('conn'), lastReceivedAt: Date.now() };
+    const connection: Connection = { socket, actor: undefined, connectionId: newId('conn'), lastReceivedAt: state.settings.idleClock() };
     state.connections.add(connection);
     state.counters.connections++;
     state.counters.connectionTimes.push(Date.now());
@@ -167,9 +167,9 @@ function upgradeWithCookie(state: MockState, wss: WebSocketServer, req: Incoming
 
 /** Closes sockets that received nothing for the idle limit; checks often enough for short limits in tests. */
 export function startIdleSweep(state: MockState): NodeJS.Timeout {
-  const { idleTimeoutMs } = state.settings;
+  const { idleTimeoutMs, idleClock } = state.settings;
   const sweep = setInterval(() => {
-    const now = Date.now();
+    const now = idleClock();
     for (const connection of state.connections) {
       if (now - connection.lastReceivedAt >= idleTimeoutMs) {
         state.counters.idleClosed++;

@@ -32,6 +32,7 @@ export interface Settings {
   host: string;
   tokenTtlMs: number;
   idleTimeoutMs: number;
+  idleClock: () => number;
   replayCapacity: number;
   broadcastDelayMs: number;
   dialect: Dialect;
@@ -88,6 +89,7 @@ export function createState(options: MockBackendOptions): MockState {
       host: options.host ?? '127.0.0.1',
       tokenTtlMs: options.tokenTtlMs ?? 15 * 60_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
+      idleClock: options.idleClock ?? (() => Date.now()),
       replayCapacity: options.replayCapacity ?? 100,
       broadcastDelayMs: options.broadcastDelayMs ?? 0,
       dialect: options.dialect ?? 'purposepath',

@@ -93,7 +93,7 @@ export async function brokerStats(source: StatsSource): Promise<BrokerStats> {
     reason: source.connection.reason,
     tabs: source.tabs,
     ...counters,
-    dropped: { ...counters.dropped },
+    dropped: { ...counters.dropped, slowTab: fanout.slowTab },
     deliveries: fanout.deliveries,
     batches: fanout.batches,
     deliveryFailures: fanout.failures,

@@ -59,6 +59,13 @@ export interface BrokerDeps {
    * still waiting for a hop would reach them only as a resync.
    */
   batchAtTaskEndUpTo?: number;
+  /**
+   * Event batches a tab may leave unread (unacknowledged) before the broker stops posting to it:
+   * a frozen or hung tab that keeps its lock must not grow its port's queue without end. Past it,
+   * what comes is dropped for that tab (counted in `stats().dropped.slowTab`), and the tab is
+   * told `complete: false` (`slow-tab`) once it reads again. At least 16. @default 256
+   */
+  tabBacklogBatches?: number;
 }
 
 export type { BrokerStats };
@@ -67,6 +74,8 @@ export class Broker {
   readonly tabs = new TabRegistry();
   /** The parts that need the config: built when the first tab's config arrives. */
   #running: Running | undefined;
+  /** The config the first tab sent, as it sent it: whose app connection this broker serves (`appIdentity`). */
+  #startedWith: BrokerConfig | undefined;
   #disposed = false;
   readonly #base: BrokerBase;
   readonly #startedMonotonic: number;
@@ -137,7 +146,7 @@ export class Broker {
 
   #attach(request: AttachRequest, stream: Endpoint, closeControl: () => void): AttachReply {
     checkAttach(request, this.#deps);
-    if (this.#running) checkSameConnection(request.config, this.#running.config);
+    if (this.#startedWith) checkSameConnection(request.config, this.#startedWith);
     return this.#start(request.config).calls.attach(request, stream, closeControl);
   }
 
@@ -145,8 +154,10 @@ export class Broker {
   #start(received: BrokerConfig): Running {
     if (this.#running) return this.#running;
     const config = brokerConfigFrom(received);
-    // Builds are announced per endpoint and account: one account's tabs never move to another's worker.
-    this.#base.radio?.listen(config.sessionKey ? `${config.url}#${config.sessionKey}` : config.url);
+    // As the tab sent it, not as checked: the identity is the same one the tabs name the worker by.
+    this.#startedWith = received;
+    // Builds are announced per app connection: one app's or account's tabs never move to another's worker.
+    this.#base.radio?.listen(received);
     const running = new Running(this.#base, config);
     // Shut down before any tab came: it never connects.
     if (this.#disposed) running.driver.dispose();

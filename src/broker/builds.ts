@@ -2,10 +2,12 @@
  * Builds announce themselves (docs/architecture.md, rule 10). Every broker says which build
  * it runs on an origin-wide BroadcastChannel and answers the same question from
  * others; a broker that hears of a newer build for its endpoint tells its tabs,
- * which move over when the app lets them. That is how, after a deploy, the
+ * which move over when the app lets them. Only brokers of one app's
+ * connection (`appIdentity`) hear each other: two apps on one origin never merge. That is how, after a deploy, the
  * browser converges to one socket on the new code without forcing a reload.
  */
-import type { UpgradeNotice } from '../link/messages.ts';
+import { appIdentity } from '../link/app-identity.ts';
+import type { BrokerConfig, UpgradeNotice } from '../link/messages.ts';
 
 /** Who a broker is, as other builds see it. */
 export interface BuildInfo {
@@ -20,8 +22,9 @@ export interface BuildInfo {
   linkVersion: number;
 }
 
-type Announcement = BuildInfo & { k: 'build'; url: string; startedAt: number };
-type Question = { k: 'who'; url: string };
+/** `app`: the app connection a broker serves (`appIdentity`); brokers of other apps' connections ignore it. */
+type Announcement = BuildInfo & { k: 'build'; app: string; startedAt: number };
+type Question = { k: 'who'; app: string };
 
 const channelName = 'tabwire-builds';
 
@@ -30,7 +33,7 @@ export class BuildRadio {
   readonly #startedAt: number;
   readonly #onNewer: (notice: UpgradeNotice) => void;
   #channel: BroadcastChannel | undefined;
-  #url: string | undefined;
+  #app: string | undefined;
   #newest: Announcement | undefined;
 
   constructor(self: BuildInfo, startedAt: number, onNewer: (notice: UpgradeNotice) => void) {
@@ -39,14 +42,18 @@ export class BuildRadio {
     this.#onNewer = onNewer;
   }
 
-  /** Start announcing for `url` (once the first tab said which endpoint this broker serves). */
-  listen(url: string): void {
+  /**
+   * Start announcing for the app connection `config` names (once the first tab said which this
+   * broker serves): builds of one app's connection hear of each other, never of another app's.
+   */
+  listen(config: BrokerConfig): void {
     if (this.#channel || typeof BroadcastChannel !== 'function') return;
-    this.#url = url;
+    const app = appIdentity(config);
+    this.#app = app;
     this.#channel = new BroadcastChannel(channelName);
     this.#channel.onmessage = (event: MessageEvent<Announcement | Question>) => this.#hear(event.data);
     this.#announce();
-    this.#channel.postMessage({ k: 'who', url } satisfies Question);
+    this.#channel.postMessage({ k: 'who', app } satisfies Question);
   }
 
   /** The newest other build heard of, as a notice for tabs attaching late. */
@@ -60,11 +67,11 @@ export class BuildRadio {
   }
 
   #announce(): void {
-    this.#channel?.postMessage({ ...this.#self, k: 'build', url: this.#url!, startedAt: this.#startedAt } satisfies Announcement);
+    this.#channel?.postMessage({ ...this.#self, k: 'build', app: this.#app!, startedAt: this.#startedAt } satisfies Announcement);
   }
 
   #hear(message: Announcement | Question): void {
-    if (message?.url !== this.#url) return;
+    if (message?.app !== this.#app) return;
     if (message.k === 'who') return this.#announce();
     if (message.k !== 'build' || message.buildId === this.#self.buildId) return;
     const newer =

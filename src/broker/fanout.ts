@@ -39,6 +39,8 @@ export interface FanoutCounters {
   batches: number;
   /** Tabs a batch could not be delivered to because delivering threw; the other tabs still got it. */
   failures: number;
+  /** Events not posted to a tab that left too many batches unread (`Tab.postBatch`). */
+  slowTab: number;
 }
 
 export class Fanout {
@@ -47,7 +49,7 @@ export class Fanout {
   /** Bumped by every flush: a hop chain started before one finds itself stale and does nothing. */
   #generation = 0;
   #disposed = false;
-  readonly counters: FanoutCounters = { deliveries: 0, batches: 0, failures: 0 };
+  readonly counters: FanoutCounters = { deliveries: 0, batches: 0, failures: 0, slowTab: 0 };
 
   readonly #tabs: TabRegistry;
   readonly #schedule: Scheduler;
@@ -111,7 +113,10 @@ export class Fanout {
         if (picked.length === 0) continue;
         // Most tabs subscribe to the same things: build the full batch's text once.
         const text = picked.length === batch.length ? (everything ??= join(batch)) : join(picked);
-        tab.post(replayed ? { k: 'ev', d: text, r: 1 } : { k: 'ev', d: text });
+        if (!tab.postBatch(replayed ? { k: 'ev', d: text, r: 1 } : { k: 'ev', d: text }, () => timestampOf(picked[0]!.text))) {
+          this.counters.slowTab += picked.length;
+          continue;
+        }
         if (replayed) tab.replayedSinceSignal += picked.length;
         this.counters.deliveries += picked.length;
         this.counters.batches++;
@@ -130,6 +135,17 @@ function pick(tab: Tab, batch: Pending[]): Pending[] {
     if (event.exactOnly ? tab.patterns.has(event.type) : tab.patterns.matches(event.type)) out.push(event);
   }
   return out;
+}
+
+/** The server time of an event's text (its `timestamp`), read only when a batch is dropped for a slow tab. */
+function timestampOf(text: string): string {
+  try {
+    const timestamp = (JSON.parse(text) as { timestamp?: unknown }).timestamp;
+    if (typeof timestamp === 'string') return timestamp;
+  } catch {
+    // Not readable: the gap is said to start at the earliest instant, never later than it did.
+  }
+  return new Date(0).toISOString();
 }
 
 function join(events: Pending[]): string {

@@ -5,7 +5,7 @@
  * `Broker.accept`; the checks that come before any config are `checkAttach`
  * and `subscribe`.
  */
-import { sanitizeBrokerConfig } from '../link/config.ts';
+import { appIdentity } from '../link/app-identity.ts';
 import { errorData } from '../link/errors.ts';
 import { type AttachReply, type AttachRequest, type BrokerConfig, linkVersion, recentSessionWaitMs } from '../link/messages.ts';
 import { isValidPattern } from '../link/patterns.ts';
@@ -38,14 +38,15 @@ export function checkAttach(request: AttachRequest, deps: Pick<BrokerDeps, 'buil
 }
 
 /**
- * A broker serves one endpoint and one account. A tab of another (a worker factory that did
- * not pass the worker's name on starts one worker for all) is refused like another build's, and
- * falls back to a leader of its own: served here, it would get this account's events and log.
+ * A broker serves one app's connection (`appIdentity`: endpoint, account, replay URL, tenant,
+ * protocol). A tab of another (a worker factory that did not pass the worker's name on starts one
+ * worker for all) is refused like another build's, and falls back to a leader of its own: served
+ * here, it would get this app's events and log, and its token would go to this app's replay endpoint.
  */
+/** `running`: the config the broker was started with, as the first tab sent it. */
 export function checkSameConnection(received: BrokerConfig, running: BrokerConfig): void {
-  const wanted = sanitizeBrokerConfig(received);
-  if (wanted.url !== running.url || wanted.sessionKey !== running.sessionKey) {
-    throw errorData('BUILD_MISMATCH', "this worker serves another endpoint or account; pass the worker factory's name on");
+  if (appIdentity(received) !== appIdentity(running)) {
+    throw errorData('BUILD_MISMATCH', "this worker serves another app's endpoint or account; pass the worker factory's name on");
   }
 }
 
@@ -76,7 +77,7 @@ function messageText(message: unknown, maxFrameBytes: number): string {
 }
 
 export interface TabCallParts {
-  deps: Pick<BrokerDeps, 'clock' | 'brokerId' | 'buildId' | 'brokerLock' | 'locks'>;
+  deps: Pick<BrokerDeps, 'clock' | 'brokerId' | 'buildId' | 'brokerLock' | 'locks' | 'tabBacklogBatches'>;
   tabs: TabRegistry;
   radio: BuildRadio | undefined;
   driver: ConnectionDriver;
@@ -99,7 +100,10 @@ export class TabCalls {
 
   attach(request: AttachRequest, stream: Endpoint, closeControl: () => void): AttachReply {
     const { deps, tabs, driver } = this.#parts;
-    const tab = new Tab(request.tabId, stream, request.tenantId, request.visible, deps.clock.monotonic(), closeControl);
+    const { session } = this.#parts;
+    const serverNow = () => new Date(session.serverNow()).toISOString();
+    const streamOptions = { serverNow, ...(deps.tabBacklogBatches !== undefined ? { backlogBatches: deps.tabBacklogBatches } : {}) };
+    const tab = new Tab(request.tabId, stream, request.tenantId, request.visible, deps.clock.monotonic(), closeControl, streamOptions);
     for (const pattern of request.patterns) if (isValidPattern(pattern)) tab.patterns.add(pattern);
     tabs.add(tab);
     deps.locks.waitFor(request.lockName, () => this.removeTab(tab));

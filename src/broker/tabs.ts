@@ -6,9 +6,10 @@
  */
 import { PatternSet } from './core/pattern-set.ts';
 import type { TabwireErrorData } from '../link/errors.ts';
-import type { StreamMessage, TabAnswer } from '../link/messages.ts';
+import { type StreamMessage, type TabAck, type TabAnswer, streamAckEvery } from '../link/messages.ts';
 import type { Endpoint } from '../link/rpc.ts';
 import type { Clock } from './ports.ts';
+import { TabBacklog, defaultTabBacklogBatches } from './tab-backlog.ts';
 
 /** The slice of the Web Locks API the broker uses; Node tests pass a fake. */
 export interface LockRequester {
@@ -46,7 +47,8 @@ export class Tab {
   readonly #asks = new Map<number, (result: AskResult) => void>();
   #gone = false;
   readonly #onStream = (event: MessageEvent) => {
-    const answer = event.data as TabAnswer | null;
+    const answer = event.data as TabAnswer | TabAck | null;
+    if (answer?.k === 'ack') return this.#acked(answer.n);
     if (!answer || answer.k !== 'ans') return;
     const settle = this.#asks.get(answer.id);
     if (!settle) return;
@@ -58,6 +60,9 @@ export class Tab {
   readonly #stream: Endpoint;
   /** Closes the tab's control channel once it is gone. */
   readonly #closeControl: () => void;
+  readonly #backlog: TabBacklog;
+  /** The server's clock now, ISO: when a tab that fell behind is told so. */
+  readonly #serverNow: () => string;
 
   constructor(
     readonly id: string,
@@ -66,9 +71,13 @@ export class Tab {
     visible: boolean,
     now: number,
     closeControl: () => void = () => {},
+    streamOptions: { backlogBatches?: number; serverNow?: () => string } = {},
   ) {
     this.#stream = stream;
     this.#closeControl = closeControl;
+    // At least two acknowledgements' worth: a tab acknowledging every `streamAckEvery` must never stall.
+    this.#backlog = new TabBacklog(Math.max(streamOptions.backlogBatches ?? defaultTabBacklogBatches, 2 * streamAckEvery));
+    this.#serverNow = streamOptions.serverNow ?? (() => new Date().toISOString());
     this.visible = visible;
     this.activeAt = now;
     stream.addEventListener('message', this.#onStream);
@@ -86,6 +95,22 @@ export class Tab {
     } catch {
       // A port whose other end is gone can throw in some browsers; liveness will remove the tab.
     }
+  }
+
+  /**
+   * Post a batch of events, unless this tab left `TabBacklog.bound` batches unread: then it is
+   * dropped (false), and the tab is told once it reads again. `firstTimestamp`: read only then.
+   */
+  postBatch(message: StreamMessage, firstTimestamp: () => string): boolean {
+    if (this.#gone || !this.#backlog.admit(firstTimestamp)) return false;
+    this.post(message);
+    return true;
+  }
+
+  #acked(count: unknown): void {
+    if (typeof count !== 'number' || !(count >= 0)) return;
+    const signal = this.#backlog.acked(count, this.#serverNow());
+    if (signal) this.post({ k: 'rs', s: signal });
   }
 
   /** Ask this tab to run the app's getToken/refreshToken; settles on answer, timeout or death. */

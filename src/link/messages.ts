@@ -120,6 +120,15 @@ export interface UpgradeNotice {
 }
 
 /** Tab → broker, on the stream port: the answer to an `ask`. */
+/**
+ * A tab processed `n` more event batches of its stream (`n: 0` when its stream opens: it
+ * acknowledges, so the broker bounds what it leaves unread; broker/tab-backlog.ts).
+ */
+export type TabAck = { k: 'ack'; n: number };
+
+/** A tab acknowledges its stream's batches this many at a time. */
+export const streamAckEvery = 8;
+
 export type TabAnswer =
   | { k: 'ans'; id: number; ok: true; token?: string }
   | {

@@ -54,6 +54,11 @@ export type ControlMethod = keyof ControlApi;
 export interface ControlClient {
   attach(request: AttachRequest, stream?: MessagePort): Promise<AttachReply>;
   call<T>(method: ControlMethod, args: unknown[]): Promise<T>;
+  /**
+   * Tell the broker this tab leaves (`closing`: by its `close()`). Settles once the broker
+   * answered, whatever `failAll` does meanwhile, or never when it is gone: the caller bounds it.
+   */
+  detach(closing: boolean): Promise<void>;
   /** Reject every call in flight (the broker is gone, or this tab left it) and refuse new ones. */
   failAll(error: TabwireErrorData): void;
 }
@@ -78,6 +83,15 @@ export function createControlClient(endpoint: Endpoint): ControlClient {
     attach: (request, stream) => settle(() => (stream ? remote.attach(request, transfer(stream, [stream])) : remote.attach(request))),
     call: <T>(method: ControlMethod, args: unknown[]) =>
       settle<T>(() => (remote[method] as unknown as (...args: unknown[]) => Promise<unknown>)(...args)),
+    // Not among the calls `failAll` rejects: leaving is what comes after them, and its answer is
+    // what tells the tab the broker heard it.
+    detach: (closing) => {
+      if (failure) return Promise.resolve();
+      return new Promise<unknown>((answered) => answered(closing ? remote.detach(true) : remote.detach())).then(
+        () => {},
+        () => {},
+      );
+    },
     failAll(error) {
       failure = error;
       const waiting = [...losers];

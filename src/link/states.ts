@@ -47,9 +47,11 @@ export type TransitionReason =
 
 /**
  * `session-changed`: the server authenticated another user or tenant than before; nothing of
- * the previous session's state holds, so it is always `complete: false`.
+ * the previous session's state holds, so it is always `complete: false`. `slow-tab`: this tab
+ * stopped reading its stream (frozen, hung) past the broker's bound, and what came meanwhile was
+ * dropped for it alone; always `complete: false`.
  */
-export type GapReason = 'reconnect' | 'offline' | 'restart' | 'session-changed';
+export type GapReason = 'reconnect' | 'offline' | 'restart' | 'session-changed' | 'slow-tab';
 
 /** What tabs receive, once per gap. Timestamps are ISO 8601 strings. */
 export interface ResyncSignal {

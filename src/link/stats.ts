@@ -29,9 +29,10 @@ export interface BrokerStats {
   sent: number;
   /**
    * `tooDeep`: frames nested deeper than the edge accepts (see `maxDataDepth`). `dialect`: frames the
-   * app's own dialect threw on. Replay entries refused are counted as live frames are.
+   * app's own dialect threw on. Replay entries refused are counted as live frames are. `slowTab`: events
+   * not posted to a tab that left too many batches unread (it was told `complete: false`).
    */
-  dropped: { malformed: number; oversized: number; tooDeep: number; invalid: number; tenant: number; early: number; volatile: number; dialect: number };
+  dropped: { malformed: number; oversized: number; tooDeep: number; invalid: number; tenant: number; early: number; volatile: number; dialect: number; slowTab: number };
   lastSeen: string | null;
   outbox: number;
   /** `refused`: events the store would not keep (not clonable); they were relayed all the same. */

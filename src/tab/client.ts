@@ -22,7 +22,7 @@ import { randomId } from '../link/random-id.ts';
 import { pickSharing, warnIfInsecure } from './sharing.ts';
 import { type AppListeners, listen, notify } from './listeners.ts';
 import { type ConnectionState, type StateListener, connectionState } from './connection-state.ts';
-import { type Handler, type Router, createRouter } from './router.ts';
+import { type Handler, type Router, createRouter, handoffEventsFor } from './router.ts';
 import { type Call, closedError, createCall } from './calls.ts';
 import { type LinkManager, linkManager } from './link-manager.ts';
 import { type Upgrades, createUpgrades } from './upgrade.ts';
@@ -125,7 +125,7 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
     notify(listeners.error, error instanceof TabwireError ? error : new TabwireError(error, { cause }), report);
   warnIfInsecure(env, options.sharing, emitError);
 
-  const router = createRouter(clock, report, () => connection.status === 'closed' && connection.reason === 'logout');
+  const router = createRouter(clock, report, () => connection.status === 'closed' && connection.reason === 'logout', handoffEventsFor(config));
   const connection = connectionState(report, () => router.forgetDelivered());
   // What every part may take from, in one object; the parts built from it are added as they come.
   const tab = {
@@ -237,16 +237,16 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
     close() {
       if (connection.closed) return;
       const last = links.current;
-      if (last) {
-        links.leave(last, true);
-        // What this tab still waits for (a send in the buffer) settles now, not with the broker.
-        last.rpc.failAll({ code: 'CLOSED', message: 'this broker was closed' });
-      }
+      const left = last ? links.leave(last, true) : Promise.resolve();
+      // What this tab still waits for (a send in the buffer) settles now, not with the broker.
+      last?.rpc.failAll({ code: 'CLOSED', message: 'this broker was closed' });
       connection.close();
       links.current = links.connecting = undefined;
       tab.stopSignals();
-      // The released lock tells the broker too, should the detach not reach it.
-      tab.clock.setTimeout(tab.lock.release, 0);
+      // The released lock tells the broker too, should the detach not reach it; only once the broker
+      // answered the detach (or did not in time): the lock first would make this tab one that died,
+      // whose queued sends still go, after the app was told CLOSED for them.
+      void left.then(tab.lock.release);
       tab.logouts.close();
       router.clear();
     },

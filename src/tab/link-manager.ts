@@ -55,8 +55,8 @@ export interface LinkManager {
   connect(): Promise<Link | undefined>;
   /** Make `next` the link in use; `adoptState`: its broker's state becomes this tab's at once (a move). */
   use(next: Link, adoptState?: boolean): void;
-  /** Detach from a broker we are leaving, without waiting on it. */
-  leave(left: Link, closing?: boolean): void;
+  /** Detach from a broker we are leaving, without waiting on it; settles once it answered (bounded). */
+  leave(left: Link, closing?: boolean): Promise<void>;
 }
 
 /** `sharing`: how the first link attaches (see `pickSharing`). */
@@ -111,7 +111,7 @@ export function linkManager(parts: LinkManagerParts, sharing: Sharing): LinkMana
     async connect() {
       if (connection.closed) return undefined;
       const { target } = links;
-      const host = await openHost(env, { target, name: hostName(target.buildId, config.url, config.sessionKey), tabId, buildId }, callTimeoutMs);
+      const host = await openHost(env, { target, name: hostName(target.buildId, config), tabId, buildId }, callTimeoutMs);
       const patterns = [...router.patterns()];
       const link = newLink(host, patterns);
       links.connecting = link;
@@ -174,7 +174,7 @@ async function attachLoop(links: LinkManager, parts: LinkManagerParts, backoffMs
     try {
       const next = await links.connect();
       if (!next) return;
-      if (connection.closed) return links.leave(next, true);
+      if (connection.closed) return void links.leave(next, true);
       return links.use(next);
     } catch (error) {
       if (connection.closed) return;

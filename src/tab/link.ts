@@ -67,13 +67,27 @@ export async function sendAttach(link: Link, request: AttachRequest, clock: TabC
   }
 }
 
-/** Detach from a broker we are leaving, without waiting on it; its channels close a moment later. */
-export function leaveLink(left: Link, clock: TabClock, closing = false): void {
+/** How long a tab leaving a broker waits for it to answer the detach before closing the link anyway, in ms. */
+export const detachAnswerMs = 1000;
+
+/**
+ * Detach from a broker we are leaving, without waiting on it; its channels close once it
+ * answered (or after `detachAnswerMs`). The returned promise settles then: by that time the
+ * broker has taken the detach in, so a lock released afterwards cannot reach it first.
+ */
+export function leaveLink(left: Link, clock: TabClock, closing = false): Promise<void> {
   left.watch.abort();
-  left.rpc.call('detach', closing ? [true] : []).catch(() => {});
-  clock.setTimeout(() => {
+  const answered = left.rpc.detach(closing);
+  const done = new Promise<void>((resolve) => {
+    const timer = clock.setTimeout(resolve, detachAnswerMs);
+    void answered.then(() => {
+      clock.clearTimeout(timer);
+      resolve();
+    });
+  });
+  return done.then(() => {
     // Calls still waiting there are repeated on the broker in use, or fail (send): never left hanging.
     left.rpc.failAll({ code: 'WORKER_LOST', message: 'this tab left that broker' });
     left.host.close();
-  }, 100);
+  });
 }

@@ -1,23 +1,16 @@
 /**
  * Events to the app's handlers, by pattern: an exact type, a prefix (`goal.*`) or
  * everything (`*`); control types (`auth.*`, `*.error`, ping/pong) only to their exact
- * pattern. Also the handoff window: after this tab changed brokers, two of them may
- * deliver the same events for a moment, and the repeats are dropped.
+ * pattern. Repeats two brokers deliver across a change of broker are dropped first (handoff.ts).
  */
 import { matches } from '../link/patterns.ts';
 import { isControlType } from '../link/control-types.ts';
-import { eventKey } from '../link/event-identity.ts';
 import type { RealtimeEvent } from '../link/events.ts';
 import type { TabClock } from './environment.ts';
+import { createHandoff } from './handoff.ts';
 import { notify } from './listeners.ts';
 
 export type Handler = (event: RealtimeEvent) => void;
-
-/** How many of the last delivered events the handoff window compares against. */
-const rememberedEvents = 64;
-
-/** How long after a change of broker repeats are dropped, in ms (monotonic). */
-const dedupeWindowMs = 5000;
 
 /** Event types whose matching handler sets are remembered; past that the cache starts over (types come from the server). */
 const cachedTypes = 256;
@@ -32,9 +25,9 @@ export interface Router {
   has(pattern: string): boolean;
   /** One batch from the stream, in order; `replayed` marks each event. Nothing once logged out. */
   deliver(events: RealtimeEvent[], replayed: boolean): void;
-  /** The broker changed: drop repeats of what was delivered last, and of what comes twice, for a while. */
+  /** The broker changed: drop what this tab has when the next one replays it, and live repeats for a while. */
   openDedupeWindow(): void;
-  /** The server time of the last event delivered, if any. */
+  /** The server time of the newest event delivered, if any: where a re-attaching tab resumes from. */
   lastTimestamp(): string | undefined;
   /** Logout: forget what was delivered, so nothing of the user who left is compared or resumed from. */
   forgetDelivered(): void;
@@ -47,45 +40,37 @@ type HandlerTable = Pick<Router, 'add' | 'remove' | 'patterns' | 'has' | 'clear'
   route(event: RealtimeEvent): void;
 };
 
-/** `loggedOut`: the session ended (state `closed` for `logout`); `report`: a handler threw. */
-export function createRouter(clock: TabClock, report: (error: unknown) => void, loggedOut: () => boolean): Router {
+/**
+ * `loggedOut`: the session ended (state `closed` for `logout`); `report`: a handler threw;
+ * `handoffEvents`: how many of the last delivered events a replay after a change of broker is
+ * compared against (what one broker may replay at once, see `handoffEventsFor`).
+ */
+export function createRouter(clock: TabClock, report: (error: unknown) => void, loggedOut: () => boolean, handoffEvents = 1024): Router {
   const table = handlerTable(report);
-  // After a host change two brokers may deliver the same events for a moment: remember the
-  // last few delivered, and drop repeats until `dedupeUntil`.
-  const lastDelivered: RealtimeEvent[] = [];
-  const seen = new Set<string>();
-  let dedupeUntil = 0;
+  const handoff = createHandoff(clock, handoffEvents);
   return {
     ...table,
     deliver(events, replayed) {
       // Logged out: nothing of the session that ended reaches a handler, whatever was still in flight.
       if (loggedOut()) return;
-      const window = dedupeUntil > clock.monotonic();
-      if (!window && seen.size > 0) seen.clear();
       for (const event of events) {
-        if (window) {
-          const key = eventKey(event);
-          if (seen.has(key)) continue;
-          seen.add(key);
-        }
-        // Trimmed in steps, not shifted per event: the window reads only the newest `rememberedEvents`.
-        if (lastDelivered.push(event) > 2 * rememberedEvents) lastDelivered.splice(0, rememberedEvents);
+        if (handoff.repeat(event, replayed)) continue;
         if (replayed) event.replayed = true;
         table.route(event);
       }
     },
-    openDedupeWindow() {
-      // A duration: a wall clock set back or forward must not stretch or skip it.
-      dedupeUntil = clock.monotonic() + dedupeWindowMs;
-      for (const event of lastDelivered.slice(-rememberedEvents)) seen.add(eventKey(event));
-    },
-    lastTimestamp: () => lastDelivered.at(-1)?.timestamp,
-    forgetDelivered() {
-      lastDelivered.length = 0;
-      seen.clear();
-    },
+    openDedupeWindow: () => handoff.brokerChanged(),
+    lastTimestamp: () => handoff.newest(),
+    forgetDelivered: () => handoff.forget(),
   };
 }
+
+/**
+ * What one broker may replay to a tab at once: its catch-up from the log (`log.maxEvents`) and
+ * a gap's replay (`resync.replayLimit`), twice over; at least 1024, at most 50,000 events.
+ */
+export const handoffEventsFor = (config: { logMaxEvents: number; replayLimit: number }): number =>
+  Math.min(50_000, Math.max(1024, 2 * (config.logMaxEvents + config.replayLimit)));
 
 const takes = (pattern: string, type: string, control: boolean) => (control ? pattern === type : matches(pattern, type));
 

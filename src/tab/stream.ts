@@ -2,7 +2,7 @@
  * What a broker sends a tab on its stream (rule 11: the data plane), dispatched by kind:
  * batches of events, states, resync signals, errors, token asks, newer builds.
  */
-import type { StreamMessage } from '../link/messages.ts';
+import { type StreamMessage, type TabAck, streamAckEvery } from '../link/messages.ts';
 import type { TabwireErrorData } from '../link/errors.ts';
 import type { RealtimeEvent } from '../link/events.ts';
 import type { Endpoint } from '../link/rpc.ts';
@@ -28,12 +28,34 @@ export interface StreamParts {
   upgrades: Pick<Upgrades, 'announce'>;
 }
 
-/** The listener for the stream of link `from`. */
-export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: Link) => (event: MessageEvent) => {
-  const message = event.data as StreamMessage;
+/**
+ * The listener for the stream of link `from`. Batches of events are acknowledged once
+ * processed, `streamAckEvery` at a time, and once at the start: the broker bounds what a tab
+ * leaves unread (broker/tab-backlog.ts), and a tab that stops reading is told when it reads again.
+ */
+export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: Link) => {
+  const ack = (n: number) => {
+    try {
+      stream.postMessage({ k: 'ack', n } satisfies TabAck);
+    } catch {
+      // The channel closed under us (a link being left): nobody is there to bound us.
+    }
+  };
+  ack(0);
+  let unacked = 0;
+  return (event: MessageEvent) => {
+    const message = event.data as StreamMessage;
+    if (message.k !== 'ev') return dispatch(parts, stream, from, message);
+    parts.router.deliver(JSON.parse(message.d) as RealtimeEvent[], message.r === 1);
+    if (++unacked < streamAckEvery) return;
+    ack(unacked);
+    unacked = 0;
+  };
+};
+
+/** Every stream message but a batch of events, by kind. */
+function dispatch(parts: StreamParts, stream: Endpoint, from: Link, message: Exclude<StreamMessage, { k: 'ev' }>): void {
   switch (message.k) {
-    case 'ev':
-      return parts.router.deliver(JSON.parse(message.d) as RealtimeEvent[], message.r === 1);
     case 'st': {
       from.status = message.s;
       from.reason = message.r;
@@ -55,4 +77,4 @@ export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: L
     case 'up':
       return parts.upgrades.announce(message.n);
   }
-};
+}

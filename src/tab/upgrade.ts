@@ -62,7 +62,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
         // Leave the old broker only once the new one is open: until then only the old one relays.
         const open = await withTimeout(clock, next.opened, 'opening the newer build', parts.callTimeoutMs).then(() => true, () => false);
         if (!open || connection.closed) {
-          links.leave(next);
+          void links.leave(next);
           links.target = previousTarget;
           if (!connection.closed) emitError({ code: 'TIMEOUT', message: 'the newer build did not connect; staying' });
           return false;
@@ -84,7 +84,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
         // be behind the new one (tens of ms under load), and an event it had yet to relay would be
         // lost by leaving at once (seen: 1 in ~6 deploys on a loaded machine). Repeats are dropped.
         previous.watch.abort();
-        clock.setTimeout(() => links.leave(previous), handoffOverlapMs);
+        clock.setTimeout(() => void links.leave(previous), handoffOverlapMs);
       }
       return true;
     })());
@@ -92,8 +92,8 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
 
   return {
     announce(notice) {
-      // Builds announce themselves per endpoint: a newer worker of another account is not ours.
-      if (notice.name?.startsWith('tabwire|') && notice.name !== hostName(notice.buildId, config.url, config.sessionKey)) return;
+      // Builds announce themselves per app connection (`appIdentity`): a newer worker of another app or account is not ours.
+      if (notice.name?.startsWith('tabwire|') && notice.name !== hostName(notice.buildId, config)) return;
       if (newest?.buildId === notice.buildId) return;
       newest = notice;
       notify(parts.listeners.upgrade, notice, parts.report);

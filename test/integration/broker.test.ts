@@ -5,6 +5,7 @@ import { linkVersion } from '../../src/link/messages.ts';
 import { createControlClient } from '../../src/link/rpc.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
+import { FakeClock } from '../support/fake-clock.ts';
 
 let world: World;
 afterEach(async () => {
@@ -353,11 +354,17 @@ describe('broker: upstream', () => {
   });
 
   it('keeps a socket alive past the gateway’s idle limit', async () => {
-    // A second of margin between the ping and the gateway's limit: timers run late on a loaded machine.
-    world = await createWorld({ backend: { idleTimeoutMs: 2000 }, config: { keepAliveMs: 1000 } });
+    // The broker and the gateway's idle limit on one fake clock: a loaded machine cannot make a ping late.
+    const clock = new FakeClock();
+    world = await createWorld({ backend: { idleTimeoutMs: 2000, idleClock: () => clock.monotonic() }, config: { keepAliveMs: 1000 }, deps: { clock } });
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
-    await new Promise((resolve) => setTimeout(resolve, 4500));
+    for (let second = 1; second <= 5; second++) {
+      clock.advance(1000);
+      await until(() => expect(world.backend.stats().pings).toBe(second));
+    }
+    // The gateway looks every 500 ms: give it two looks at a socket silent for 1 s of its 2 s limit.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(world.backend.stats()).toMatchObject({ idleClosed: 0, connections: 1 });
   });
 });

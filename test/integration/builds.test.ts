@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { UpgradeNotice } from '../../src/link/messages.ts';
+import type { BrokerConfig, UpgradeNotice } from '../../src/link/messages.ts';
 import { type BuildInfo, BuildRadio } from '../../src/broker/builds.ts';
 
 const radios: BuildRadio[] = [];
@@ -11,7 +11,7 @@ function radio(build: Partial<BuildInfo> & { buildId: string }, startedAt: numbe
   const heard: UpgradeNotice[] = [];
   const instance = new BuildRadio({ builtAt: 1000, mode: 'worker', linkVersion: 1, ...build }, startedAt, (notice) => heard.push(notice));
   radios.push(instance);
-  instance.listen(url);
+  instance.listen({ url } as BrokerConfig);
   return { instance, heard };
 }
 

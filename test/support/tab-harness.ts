@@ -130,6 +130,8 @@ export class TestTab {
   readonly #page: FakePage;
   readonly #seen = new WeakSet<object>();
   #hostsHeld: Promise<void> | undefined;
+  /** While the stream is frozen: its messages, waiting. */
+  #streamFrozen: Array<() => void> | undefined;
   #releaseHosts: (() => void) | undefined;
 
   constructor(
@@ -256,6 +258,24 @@ export class TestTab {
     };
   }
 
+  /**
+   * The page stops reading its stream (frozen, or hung, still holding its lock) until the returned
+   * function is called: what the broker posts meanwhile waits in the port, then comes in order.
+   */
+  freezeStream(): () => void {
+    const waiting: Array<() => void> = [];
+    this.#streamFrozen = waiting;
+    return () => {
+      this.#streamFrozen = undefined;
+      for (const deliver of waiting.splice(0)) deliver();
+    };
+  }
+
+  /** The stream's listener as this page runs it: held back while `freezeStream` holds it. */
+  #readable(listener: (event: MessageEvent) => void): (event: MessageEvent) => void {
+    return (event) => (this.#streamFrozen ? this.#streamFrozen.push(() => listener(event)) : listener(event));
+  }
+
   /** The tab leaves: the client's own `close()`. */
   close(): void {
     this.broker.close();
@@ -324,6 +344,17 @@ export class TestTab {
         if (this.#hostsHeld) await this.#hostsHeld;
         if (this.#dead) return never();
         const host = request.target.mode === 'worker' ? workerHost(wiring.broker()) : ownHost(wiring.ownBroker(request.buildId));
+        const { stream } = host;
+        const listeners = new Map<(event: MessageEvent) => void, (event: MessageEvent) => void>();
+        host.stream = {
+          postMessage: (message, transfer) => stream.postMessage(message, transfer),
+          addEventListener: (_type, listener) => {
+            listeners.set(listener, this.#readable(listener));
+            stream.addEventListener('message', listeners.get(listener)!);
+          },
+          removeEventListener: (_type, listener) => stream.removeEventListener('message', listeners.get(listener) ?? listener),
+          start: () => stream.start?.(),
+        };
         this.#hosts.add(host);
         return host;
       },

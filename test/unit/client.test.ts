@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Broker, connectBroker } from '../../src/tab/client.ts';
 import type { ConnectOptions } from '../../src/tab/options.ts';
+import { hostName } from '../../src/tab/hosts/host.ts';
 import { hashSessionKey } from '../../src/link/session-key.ts';
 import { fakePage } from '../support/fake-page.ts';
 
@@ -135,8 +136,10 @@ describe('connectBroker: sessionKey', () => {
     const names: string[] = [];
     await connect({ sessionKey: 'tenant-1:ada', callTimeoutMs: 5000, worker: (name) => (names.push(name), page.worker()) }).ready;
     const hash = hashSessionKey('tenant-1:ada');
-    expect(names).toEqual([expect.stringMatching(new RegExp(`^tabwire\\|.*\\|wss://x/realtime\\|${hash}$`))]);
     expect(page.brokers[0]!.attaches[0]!.config.sessionKey).toBe(hash);
+    // Keyed by the app's connection, the hashed key in it (appIdentity): the key itself never shows.
+    expect(names).toEqual([hostName(page.brokers[0]!.attaches[0]!.buildId, page.brokers[0]!.attaches[0]!.config)]);
+    expect(names[0]).not.toContain('ada');
     expect(JSON.stringify(page.brokers[0]!.attaches[0])).not.toContain('ada');
   });
 
@@ -147,8 +150,9 @@ describe('connectBroker: sessionKey', () => {
     const notices: unknown[] = [];
     tab.onUpgrade((notice) => notices.push(notice));
     // What the broker's build radio relays: it hears every worker of the endpoint.
-    const other = { buildId: 'b2', mode: 'worker' as const, script: 'w.js', compatible: true, name: `tabwire|b2|wss://x/realtime|${hashSessionKey('tenant-1:bob')}` };
-    const own = { ...other, buildId: 'b3', name: `tabwire|b3|wss://x/realtime|${hashSessionKey('tenant-1:ada')}` };
+    const config = page.brokers[0]!.attaches[0]!.config;
+    const other = { buildId: 'b2', mode: 'worker' as const, script: 'w.js', compatible: true, name: hostName('b2', { ...config, sessionKey: hashSessionKey('tenant-1:bob') }) };
+    const own = { ...other, buildId: 'b3', name: hostName('b3', config) };
     page.brokers[0]!.notify({ k: 'up', n: other });
     page.brokers[0]!.notify({ k: 'up', n: own });
     await vi.waitFor(() => expect(notices).toEqual([own]));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { BrokerConfig } from '../../src/link/messages.ts';
 import { hostName } from '../../src/tab/hosts/host.ts';
 import { hashSessionKey } from '../../src/link/session-key.ts';
 
@@ -19,14 +20,13 @@ describe('sessionKey: one broker per signed-in account', () => {
 
   it('names the worker and the leader by build, endpoint and hashed key', () => {
     const url = 'wss://x/realtime';
-    const a = hostName('b1', url, hashSessionKey('t:alice'));
-    const b = hostName('b1', url, hashSessionKey('t:bob'));
+    const named = (key?: string) => hostName('b1', { url, ...(key ? { sessionKey: hashSessionKey(key) } : {}) } as BrokerConfig);
+    const a = named('t:alice');
+    const b = named('t:bob');
     expect(a).not.toBe(b);
     expect(a).not.toContain('alice');
-    expect(a.startsWith('tabwire|b1|')).toBe(true);
-    expect(a).toBe(hostName('b1', url, hashSessionKey('t:alice')));
-    // Without a key: the name tabs of earlier versions used.
-    expect(hostName('b1', url)).toBe(`tabwire|b1|${url}`);
-    expect(hostName('b1', url, undefined)).not.toBe(a);
+    expect(a.startsWith(`tabwire|b1|${url}|`)).toBe(true);
+    expect(a).toBe(named('t:alice'));
+    expect(named()).not.toBe(a);
   });
 });

@@ -206,7 +206,7 @@ describe('link manager: losing the broker', () => {
     await run(0);
     const left = links.current!;
     links.current = undefined;
-    links.leave(left);
+    void links.leave(left);
     await run(200);
     expect(locks.queued('broker-0')).toBe(0);
     brokers[0]!.die();

@@ -40,7 +40,7 @@ function world(mode: 'auto' | 'manual') {
       links.current = next;
       used.push(next.brokerId);
     },
-    leave: (left: Link) => void leftLinks.push(left.brokerId),
+    leave: async (left: Link) => void leftLinks.push(left.brokerId),
   } as LinkManager;
   const router = createRouter(clock, () => {}, () => false);
   const connection = connectionState(() => {}, () => {});
