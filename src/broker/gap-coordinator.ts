@@ -39,7 +39,12 @@ export interface GapParts {
   protocol: Protocol;
   counters: BrokerCounters;
   report: Report;
+  /** @default `import('./replay.ts')` */
+  loadReplay?: () => Promise<ReplayModule>;
 }
+
+/** What the replay chunk exports. */
+export type ReplayModule = Pick<typeof import('./replay.ts'), 'replayMissed'>;
 
 type Emitted = Extract<GapEffect, { type: 'emit' }>['signal'];
 
@@ -215,10 +220,27 @@ export class GapCoordinator {
     tab.post({ k: 'rs', s: { since: known ? since! : until, until, reason: 'reconnect', replayed, complete: covered } });
   }
 
+  /**
+   * The replay code, loaded on demand; undefined when it could not be (a deploy removed the chunk,
+   * the network blinked): that gap then ends incomplete, held events go out, and the next gap loads again.
+   */
+  async #loadReplay(generation: number): Promise<ReplayModule['replayMissed'] | undefined> {
+    try {
+      return (await (this.#parts.loadReplay ?? (() => import('./replay.ts')))()).replayMissed;
+    } catch {
+      if (generation !== this.#parts.driver.generation) return undefined;
+      this.#parts.ingest.releaseHeld();
+      this.#parts.report({ code: 'REPLAY_FAILED', message: 'could not replay missed events: the replay code failed to load' });
+      this.dispatch({ type: 'replay-finished', ok: false, count: 0, complete: false });
+      return undefined;
+    }
+  }
+
   /** Replay a gap through the events-since endpoint; the code is loaded on demand (replay.ts). */
   async #replay(since: number, generation: number): Promise<void> {
     const { config, session, driver, tokens, log, ingest, fanout, counters } = this.#parts;
-    const { replayMissed } = await import('./replay.ts');
+    const replayMissed = await this.#loadReplay(generation);
+    if (!replayMissed) return;
     const notBefore = session.replayFloor;
     await replayMissed(
       {
