@@ -79,13 +79,19 @@ export class EventLog {
     this.#options = options;
   }
 
-  /** Switch to the log of `ns` (endpoint + tenant + user); returns its stored last-seen. */
+  /**
+   * Switch to the log of `ns` (endpoint + tenant + user); returns its stored last-seen. The log
+   * left behind is deleted: it belonged to a session that ended (docs/architecture.md, rule 13),
+   * and nothing else would ever trim it.
+   */
   async open(ns: string): Promise<LastSeen | null> {
     if (this.#ns === ns && this.#storeReady) {
       await this.#storeReady;
       return this.#seen;
     }
+    const left = this.#ns !== undefined ? this.#storeReady : undefined;
     await this.flush();
+    void left?.then((store) => store.wipe()).catch(() => {});
     this.#ns = ns;
     this.#seen = null;
     this.#floor = undefined;
