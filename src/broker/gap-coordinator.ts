@@ -188,12 +188,12 @@ export class GapCoordinator {
     // the gap's start (none is stored for a start that is only the browser's guess).
     const open = state.phase === 'gap' || state.phase === 'settling';
     this.#parts.log.holdStoredLastSeen(open ? (state.sinceGuessed ? 'unknown' : state.since) : undefined);
-    if (state.phase === 'fresh') {
-      this.#coveredSince = undefined;
+    if (event.type === 'reset') {
       // Logged out: where re-attached tabs were belongs to the session that ended.
       this.#reattached = [];
       this.#uncovered.clear();
     }
+    if (state.phase === 'fresh') this.#coveredSince = undefined;
     // A first connection with nothing stored before it: the record starts here, whole.
     else if (wasFresh && state.phase === 'live' && !state.guessed) this.#coveredSince = state.openedAt;
     for (const effect of effects) this.#perform(effect);
@@ -229,7 +229,7 @@ export class GapCoordinator {
       tab.replayedSinceSignal = 0;
       // A re-attached tab from before the gap's start, whose stretch before it the log does not hold.
       const own = uncovered.get(tab);
-      const since = own === undefined ? signal.since : Number.isNaN(own) ? signal.since : Math.min(own, signal.since);
+      const since = own === undefined || Number.isNaN(own) ? signal.since : Math.min(own, signal.since);
       const complete = signal.complete && own === undefined;
       tab.post({ k: 'rs', s: { ...signal, since: new Date(since).toISOString(), until, replayed, complete } });
     }
