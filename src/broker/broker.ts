@@ -12,6 +12,7 @@ import type { ControlApi, Endpoint } from '../link/rpc.ts';
 import { serveControl } from './control.ts';
 import type { BrokerStats } from '../link/stats.ts';
 import { TransitionHistory, brokerStats, newCounters, rateLimitedReport } from './broker-stats.ts';
+import type { ReplayModule } from './gap-coordinator.ts';
 import { type BuildInfo, BuildRadio } from './builds.ts';
 import { type ConnectionEvent, type ConnectionState, initialConnectionState } from './core/connection.ts';
 import type { LogPolicy } from './core/log-policy.ts';
@@ -66,6 +67,12 @@ export interface BrokerDeps {
    * told `complete: false` (`slow-tab`) once it reads again. At least 16. @default 256
    */
   tabBacklogBatches?: number;
+  /**
+   * Loads the replay code (a chunk of its own, fetched on the first gap with an events-since
+   * endpoint). A failed load closes that gap with `complete: false`; the next gap loads again.
+   * @default `import('./replay.ts')`
+   */
+  loadReplay?: () => Promise<ReplayModule>;
 }
 
 export type { BrokerStats };

@@ -64,7 +64,7 @@ export class EventLog {
    * move the one in memory. A broker that dies before the gap is told leaves it to the next one,
    * which starts its own gap from the stored value.
    */
-  #storedCap: number | undefined;
+  #storedCap: number | 'unknown' | undefined;
   /** See `LastSeen.floor`: kept beside last-seen, which each event replaces. */
   #floor: number | undefined;
   #degradedReason: string | undefined;
@@ -83,14 +83,18 @@ export class EventLog {
 
   /**
    * Switch to the log of `ns` (endpoint + tenant + user); returns its stored last-seen, or null when
-   * none is stored or the stored one cannot be used (`storedLastSeenUnusable` tells them apart).
+   * none is stored or the stored one cannot be used (`storedLastSeenUnusable` tells them apart). The
+   * log left behind is deleted: it belonged to a session that ended (docs/architecture.md, rule 13),
+   * and nothing else would ever trim it.
    */
   async open(ns: string): Promise<LastSeen | null> {
     if (this.#ns === ns && this.#storeReady) {
       await this.#storeReady;
       return this.#seen;
     }
+    const left = this.#ns !== undefined ? this.#storeReady : undefined;
     await this.flush();
+    void left?.then((store) => store.wipe()).catch(() => {});
     this.#ns = ns;
     this.#seen = null;
     this.#storedUnusable = false;
@@ -147,8 +151,12 @@ export class EventLog {
     void this.flush();
   }
 
-  /** A gap opened at `since` (ms), or closed (undefined): see `#storedCap`. */
-  holdStoredLastSeen(since: number | undefined): void {
+  /**
+   * A gap opened at `since` (ms), or closed (undefined): see `#storedCap`. `unknown`: a gap whose
+   * start is no server time: no last-seen is stored until it closes, so a broker that replaces this
+   * one finds none rather than one past the gap.
+   */
+  holdStoredLastSeen(since: number | 'unknown' | undefined): void {
     if (since === this.#storedCap) return;
     // Closed: the last-seen in memory is due to the store, even if no event comes to carry it.
     if (since === undefined) this.#metaDirty = true;
@@ -168,6 +176,7 @@ export class EventLog {
   #storable(): LastSeen | null {
     const seen = this.#seen;
     const cap = this.#storedCap;
+    if (cap === 'unknown') return null;
     const stored = seen && cap !== undefined && seen.at > cap ? { at: cap, keys: [] } : seen;
     return stored && this.#floor !== undefined ? { ...stored, floor: this.#floor } : stored;
   }

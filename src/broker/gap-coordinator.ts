@@ -10,7 +10,7 @@ import type { BrokerConfig } from '../link/messages.ts';
 import type { BrokerCounters, Report } from './broker-stats.ts';
 import type { ConnectionDriver } from './connection-driver.ts';
 import { type GapEffect, type GapReason, type GapEvent, type GapState, gapTransition, initialGapState } from './core/resync.ts';
-import type { LastSeen } from './core/log-policy.ts';
+import { type LastSeen, logHoldsFrom } from './core/log-policy.ts';
 import type { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';
 import type { Ingest } from './ingest.ts';
@@ -39,7 +39,12 @@ export interface GapParts {
   protocol: Protocol;
   counters: BrokerCounters;
   report: Report;
+  /** @default `import('./replay.ts')` */
+  loadReplay?: () => Promise<ReplayModule>;
 }
+
+/** What the replay chunk exports. */
+export type ReplayModule = Pick<typeof import('./replay.ts'), 'replayMissed'>;
 
 type Emitted = Extract<GapEffect, { type: 'emit' }>['signal'];
 
@@ -53,6 +58,17 @@ export class GapCoordinator {
    */
   #coverageDoubt = false;
   #namespaceWaiters: Array<() => void> = [];
+  /**
+   * Tabs that re-attached (after their broker died) before this one's gap machine could judge:
+   * before its first handshake, or while a session's namespace opened. `at`: the last event's
+   * time each saw (ms), NaN when it saw none.
+   */
+  #reattached: Array<{ tab: Tab; at: number }> = [];
+  /**
+   * Re-attached tabs the open gap does not cover, with their own position (ms, NaN: unknown):
+   * its resync tells them `complete: false`, from that position.
+   */
+  readonly #uncovered = new Map<Tab, number>();
   readonly #timers: NamedTimers<'settle'>;
 
   readonly #parts: GapParts;
@@ -108,30 +124,50 @@ export class GapCoordinator {
       if (stored) for (const key of await log.keysSince(stored.at - config.replayOverlapMs)) ingest.remember(key);
       if (generation !== driver.generation) return;
     }
-    // Nothing stored: a first session in this browser, or one after a logout wiped the log (seen by
-    // this broker or one before it). Either way nothing before its start was this session's. Nothing
-    // usable stored: where the record stood is unknown, and the replay floor with it.
-    const floor = opened ? opened.floor : session.openedAt;
-    if (floor !== undefined) session.adoptReplayFloor(floor);
+    const reattached = this.#reattached.splice(0).filter(({ tab }) => tab.alive);
+    this.#adoptReplayFloor(opened, reattached.length > 0);
     for (const wake of this.#namespaceWaiters.splice(0)) wake();
-    log.markConnected(session.openedAt);
+    if (session.openedAt !== undefined) log.markConnected(session.openedAt);
     log.keepReplayFloor(session.replayFloor);
+    // Server time, like the event timestamps the gap is measured against: a browser clock running
+    // ahead must not move the start of a gap past events the server sent in it. Without one from
+    // the handshake, the browser's clock is only told, never replayed from (`guessed`).
+    const at = session.openedAt ?? session.serverNow();
+    const guessed = session.openedAt === undefined ? { guessed: true as const } : {};
     if (previous !== undefined && previous !== ns) {
       // Another user or tenant on this endpoint: every tab refetches; the old gap is not theirs.
-      this.dispatch({ type: 'session-changed', at: session.openedAt });
+      this.dispatch({ type: 'session-changed', at, ...guessed });
       ingest.releaseHeld();
       return;
     }
-    this.dispatch({
-      type: 'opened',
-      // Server time, like the event timestamps the gap is measured against: a browser clock
-      // running ahead must not move the start of a gap past events the server sent in it.
-      at: session.openedAt,
-      storedLastSeenAt: stored?.at ?? null,
-      replay: Boolean(config.eventsSinceUrl),
-    });
+    // A broker before this one served these tabs: with nothing stored (the log off, no IndexedDB),
+    // what they last saw is where this broker's gap starts.
+    const storedLastSeenAt = stored?.at ?? this.#earliestKnown(reattached) ?? null;
+    this.dispatch({ type: 'opened', at, ...guessed, storedLastSeenAt, replay: Boolean(config.eventsSinceUrl) });
     // Without a replay in flight, live events flow now.
     if (this.#gap.phase !== 'settling' || this.#gap.replay !== 'pending') ingest.releaseHeld();
+    for (const { tab, at: position } of reattached) void this.#catchUpFrom(tab, position);
+  }
+
+  /**
+   * Nothing stored: a first session in this browser, or one after a logout wiped the log (seen by
+   * this broker or one before it), and nothing before its start was this session's — unless tabs
+   * re-attached from a broker before this one, whose session it is (its log was off or lost).
+   */
+  #adoptReplayFloor(opened: LastSeen | null, reattached: boolean): void {
+    const { session } = this.#parts;
+    if (opened?.floor !== undefined) session.adoptReplayFloor(opened.floor);
+    else if (!opened && !reattached) session.adoptReplayFloor(session.openedAt ?? 'pending');
+  }
+
+  /** The earliest position (ms) a re-attached tab can vouch for: its last event's own time, not stamped in the future. */
+  #earliestKnown(reattached: Array<{ at: number }>): number | undefined {
+    const known = reattached.map(({ at }) => at).filter((at) => this.#knownPosition(at));
+    return known.length > 0 ? Math.min(...known) : undefined;
+  }
+
+  #knownPosition(at: number): boolean {
+    return !Number.isNaN(at) && !this.#parts.session.inFuture(at);
   }
 
   /**
@@ -144,7 +180,7 @@ export class GapCoordinator {
     const unknown = stored === null && log.storedLastSeenUnusable;
     if (!unknown && (!stored || !session.inFuture(stored.at))) return stored;
     this.#coverageDoubt = true;
-    log.clampLastSeen(session.openedAt);
+    log.clampLastSeen(session.openedAt ?? session.serverNow());
     return log.lastSeen;
   }
 
@@ -153,11 +189,18 @@ export class GapCoordinator {
     const { state, effects } = gapTransition(this.#gap, event, this.#parts.session.serverNow());
     const wasFresh = this.#gap.phase === 'fresh';
     this.#gap = state;
-    // What a broker that replaces this one must still see as missed: the stored last-seen waits at the gap's start.
-    this.#parts.log.holdStoredLastSeen(state.phase === 'gap' || state.phase === 'settling' ? state.since : undefined);
+    // What a broker that replaces this one must still see as missed: the stored last-seen waits at
+    // the gap's start (none is stored for a start that is only the browser's guess).
+    const open = state.phase === 'gap' || state.phase === 'settling';
+    this.#parts.log.holdStoredLastSeen(open ? (state.sinceGuessed ? 'unknown' : state.since) : undefined);
+    if (event.type === 'reset') {
+      // Logged out: where re-attached tabs were belongs to the session that ended.
+      this.#reattached = [];
+      this.#uncovered.clear();
+    }
     if (state.phase === 'fresh') this.#coveredSince = undefined;
     // A first connection with nothing stored before it: the record starts here, whole.
-    else if (wasFresh && state.phase === 'live') this.#coveredSince = state.openedAt;
+    else if (wasFresh && state.phase === 'live' && !state.guessed) this.#coveredSince = state.openedAt;
     for (const effect of effects) this.#perform(effect);
   }
 
@@ -179,52 +222,103 @@ export class GapCoordinator {
     this.#parts.fanout.flush();
     this.#parts.counters.resyncs++;
     this.#coverageDoubt = false;
-    // A gap the replay did not cover breaks the record: it is whole only from its end on.
-    this.#coveredSince = signal.complete ? (this.#coveredSince ?? signal.since) : signal.until;
-    const since = new Date(signal.since).toISOString();
+    // A gap the replay did not cover breaks the record: it is whole only from its end on (when that is the server's time).
+    const untilKnown = this.#parts.session.serverClockKnown ? signal.until : undefined;
+    this.#coveredSince = signal.complete ? (this.#coveredSince ?? signal.since) : untilKnown;
     const until = new Date(signal.until).toISOString();
+    const uncovered = new Map(this.#uncovered);
+    this.#uncovered.clear();
     // Each tab is told what it was sent: a tab that came after the replay went out got none of it.
     for (const tab of this.#parts.tabs.all()) {
       const replayed = signal.replayed > 0 ? tab.replayedSinceSignal : 0;
       tab.replayedSinceSignal = 0;
-      tab.post({ k: 'rs', s: { ...signal, since, until, replayed } });
+      // A re-attached tab from before the gap's start, whose stretch before it the log does not hold.
+      const own = uncovered.get(tab);
+      const since = own === undefined || Number.isNaN(own) ? signal.since : Math.min(own, signal.since);
+      const complete = signal.complete && own === undefined;
+      tab.post({ k: 'rs', s: { ...signal, since: new Date(since).toISOString(), until, replayed, complete } });
     }
   }
 
   /**
-   * A tab that lost its broker and re-attached here may have missed what this
-   * broker relayed before it came: send it what the log holds since its last
-   * event, and a resync of its own. A broker still without a session (just
-   * started) skips this: its own gap handling will reach this tab anyway.
+   * A tab that lost its broker and re-attached here may have missed what this broker relayed
+   * before it came, or what nobody relayed: it is sent what the log holds since its last event
+   * (`since`, ISO; undefined when it saw none), and told once whether that covers it. Before this
+   * broker's gap machine can judge (no handshake yet, or a namespace opening) it waits, and its
+   * position counts for the broker's own gap (`prepareNamespace`).
    */
   async catchUp(tab: Tab, since: string | undefined): Promise<void> {
-    const { log, session, config, fanout } = this.#parts;
+    const { log, session } = this.#parts;
     const at = since === undefined ? Number.NaN : Date.parse(since);
-    if (log.namespace === undefined || log.namespace !== session.namespace()) return;
-    // No usable instant (the tab saw no event, or its last one was stamped in the future): nothing can be
-    // promised from the log; the tab is told to refetch.
-    const known = !Number.isNaN(at) && !session.inFuture(at);
+    if (this.#gap.phase === 'fresh' || log.namespace === undefined || log.namespace !== session.namespace()) {
+      this.#reattached.push({ tab, at });
+      return;
+    }
+    await this.#catchUpFrom(tab, at);
+  }
+
+  async #catchUpFrom(tab: Tab, at: number): Promise<void> {
+    const { log, session, config, fanout } = this.#parts;
+    // No usable instant (the tab saw no event, or its last one was stamped in the future): nothing
+    // can be promised from the log; the tab is told to refetch.
+    const known = this.#knownPosition(at);
     const epoch = session.epoch;
-    // From just before: events sharing the last one's millisecond count too; the tab drops the one it has.
-    const missed = known ? await log.recent({ since: new Date(at - 1).toISOString(), limit: config.logMaxEvents }) : [];
+    const kept = known ? await log.recent({ limit: config.logMaxEvents }) : [];
     if (!tab.alive || epoch !== session.epoch || log.namespace !== session.namespace()) return;
+    // From its millisecond on: events sharing the last one's count too; the tab drops the one it has.
+    const missed = kept.filter((event) => event.at >= at);
     fanout.sendReplayed(
       missed.map((event) => ({ text: JSON.stringify(event.envelope), type: event.envelope.type, tenant: tenantOf(event.envelope) })),
       tab,
     );
-    // In a gap, the broker's own resync will tell this tab once it is over.
-    if (this.#gap.phase !== 'live') return;
-    const covered = known && this.#coveredSince !== undefined && this.#coveredSince <= at;
+    const fromLog = known && logHoldsFrom(kept, at, config.logMaxEvents) && this.#recordWholeFrom(at);
+    const gap = this.#gap;
+    if (gap.phase === 'gap' || gap.phase === 'settling') {
+      // The broker's own resync tells this tab once the gap is over: a replay still to come reaches it.
+      const replayAhead = gap.phase === 'gap' || gap.replay === 'pending';
+      const byGap = known && !gap.sinceGuessed && at >= gap.since && replayAhead;
+      if (!fromLog && !byGap) this.#uncovered.set(tab, known ? at : Number.NaN);
+      return;
+    }
+    if (gap.phase !== 'live') return;
     const replayed = tab.replayedSinceSignal;
     tab.replayedSinceSignal = 0;
     const until = new Date(session.serverNow()).toISOString();
-    tab.post({ k: 'rs', s: { since: known ? since! : until, until, reason: 'reconnect', replayed, complete: covered } });
+    const sinceIso = known ? new Date(at).toISOString() : until;
+    tab.post({ k: 'rs', s: { since: sinceIso, until, reason: 'reconnect', replayed, complete: fromLog } });
+  }
+
+  /**
+   * Whether this broker's record has no hole after `at` (ms): it was whole from before it, or it
+   * is a restarted broker's first gap, whose log up to that gap's start the one before it wrote.
+   */
+  #recordWholeFrom(at: number): boolean {
+    if (this.#coveredSince !== undefined) return this.#coveredSince <= at;
+    const gap = this.#gap;
+    return (gap.phase === 'gap' || gap.phase === 'settling') && gap.reason === 'restart' && !gap.sinceGuessed;
+  }
+
+  /**
+   * The replay code, loaded on demand; undefined when it could not be (a deploy removed the chunk,
+   * the network blinked): that gap then ends incomplete, held events go out, and the next gap loads again.
+   */
+  async #loadReplay(generation: number): Promise<ReplayModule['replayMissed'] | undefined> {
+    try {
+      return (await (this.#parts.loadReplay ?? (() => import('./replay.ts')))()).replayMissed;
+    } catch {
+      if (generation !== this.#parts.driver.generation) return undefined;
+      this.#parts.ingest.releaseHeld();
+      this.#parts.report({ code: 'REPLAY_FAILED', message: 'could not replay missed events: the replay code failed to load' });
+      this.dispatch({ type: 'replay-finished', ok: false, count: 0, complete: false });
+      return undefined;
+    }
   }
 
   /** Replay a gap through the events-since endpoint; the code is loaded on demand (replay.ts). */
   async #replay(since: number, generation: number): Promise<void> {
     const { config, session, driver, tokens, log, ingest, fanout, counters } = this.#parts;
-    const { replayMissed } = await import('./replay.ts');
+    const replayMissed = await this.#loadReplay(generation);
+    if (!replayMissed) return;
     const notBefore = session.replayFloor;
     await replayMissed(
       {

@@ -190,6 +190,8 @@ export class Ingest {
     }
     const event = this.admit(raw, at, text);
     if (!event) return;
+    // A handshake that gave no time leaves the server's clock to the first live event.
+    this.#parts.session.liveEventStamped(event.at);
     this.#parts.counters.eventsReceived++;
     if (this.#held && this.#held.length < maxHeldEvents) this.#held.push(event);
     else {

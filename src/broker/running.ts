@@ -89,7 +89,16 @@ export class Running {
     });
     const shared = { config, clock: deps.clock, counters, report, fanout, log: this.log, session: this.session, driver: this.driver };
     this.ingest = new Ingest({ ...shared, protocol, schemas, doubtCoverage: () => this.gap.doubtCoverage() });
-    this.gap = new GapCoordinator({ ...shared, protocol, baseUrl: deps.baseUrl, fetch: deps.fetch, tabs, ingest: this.ingest, tokens: this.tokens });
+    this.gap = new GapCoordinator({
+      ...shared,
+      protocol,
+      baseUrl: deps.baseUrl,
+      fetch: deps.fetch,
+      tabs,
+      ingest: this.ingest,
+      tokens: this.tokens,
+      ...(deps.loadReplay ? { loadReplay: deps.loadReplay } : {}),
+    });
     this.calls = new TabCalls({
       ...shared,
       deps,

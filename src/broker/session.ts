@@ -36,9 +36,12 @@ export class BrokerSession {
    * started for an older session (a refresh, a catch-up) is void when it finishes.
    */
   #epoch = 0;
-  /** Server time of the handshake that opened the current connection (ms). */
-  #openedAt = 0;
-  /** The server's clock as the handshake told it, against our monotonic clock: bounds last-seen. */
+  /** Server time of the handshake that opened the current connection (ms); undefined when it gave none. */
+  #openedAt: number | undefined;
+  /**
+   * The server's clock against our monotonic clock: bounds last-seen. As the handshake told it;
+   * when it told none, as the first live event's own time gives it; unknown until then.
+   */
   #serverClock: { serverAt: number; monotonicAt: number } | undefined;
   /** From a logout until the next handshake: no session that a queued message could belong to. */
   #loggedOut = false;
@@ -69,8 +72,14 @@ export class BrokerSession {
     return this.#epoch;
   }
 
-  get openedAt(): number {
+  /** Server time the current connection's handshake was accepted; undefined when the server gave no time. */
+  get openedAt(): number | undefined {
     return this.#openedAt;
+  }
+
+  /** Whether the server's time is known (from the handshake, or the first live event after it). */
+  get serverClockKnown(): boolean {
+    return this.#serverClock !== undefined;
   }
 
   get replayFloor(): number | undefined {
@@ -95,15 +104,30 @@ export class BrokerSession {
     this.#current = session;
     this.#loggedOut = false;
     if (previous !== undefined && previous !== sessionIdentity(session)) this.end();
-    // The server's clock where it said (gap bounds are server time), else ours.
-    this.#openedAt = Number.isNaN(at) ? this.#clock.now() : at;
-    this.#serverClock = { serverAt: this.#openedAt, monotonicAt: this.#clock.monotonic() };
-    if (this.#replayFloor === 'pending') this.#replayFloor = this.#openedAt;
+    // Gap bounds and last-seen are server time: without one from the server, the browser's clock
+    // (minutes off, either way) must not stand in for it; the first live event gives it.
+    const known = Number.isFinite(at);
+    this.#openedAt = known ? at : undefined;
+    this.#serverClock = known ? { serverAt: at, monotonicAt: this.#clock.monotonic() } : undefined;
+    if (known && this.#replayFloor === 'pending') this.#replayFloor = at;
   }
 
-  /** A replay floor the log kept for this namespace (a broker before this one saw the session begin). */
-  adoptReplayFloor(floor: number): void {
-    this.#replayFloor ??= floor;
+  /**
+   * A live event stamped `at` by the server arrived. Until then the server's clock was unknown
+   * (the handshake gave no time): from now on it is the event's time, advanced on the monotonic clock.
+   */
+  liveEventStamped(at: number): void {
+    if (this.#serverClock || !Number.isFinite(at)) return;
+    this.#serverClock = { serverAt: at, monotonicAt: this.#clock.monotonic() };
+    if (this.#replayFloor === 'pending') this.#replayFloor = at;
+  }
+
+  /**
+   * A replay floor the log kept for this namespace (a broker before this one saw the session
+   * begin), or `pending`: the session begins here at a server time not known yet.
+   */
+  adoptReplayFloor(floor: number | 'pending'): void {
+    this.#replayFloor ??= floor === 'pending' && this.#serverClock ? this.serverNow() : floor;
   }
 
   /** The session ended (logout, or another user or tenant): void what it started. */
@@ -120,15 +144,21 @@ export class BrokerSession {
     this.#loggedOut = true;
   }
 
-  /** The server's clock now, as the last handshake told it; our wall clock before any. */
+  /**
+   * The server's clock now, as the handshake (or the first live event) told it; while unknown, our
+   * wall clock, good only for what is told, never for what is replayed or judged complete.
+   */
   serverNow(): number {
     const clock = this.#serverClock;
     return clock ? clock.serverAt + (this.#clock.monotonic() - clock.monotonicAt) : this.#clock.now();
   }
 
-  /** Stamped past the server's clock by more than a clock's slack: such an instant must not move last-seen. */
+  /**
+   * Stamped past the server's clock by more than a clock's slack: such an instant must not move
+   * last-seen. Nothing is, while the server's clock is unknown: the browser's proves nothing.
+   */
   inFuture(at: number): boolean {
-    return at > this.serverNow() + futureSlackMs;
+    return this.#serverClock !== undefined && at > this.serverNow() + futureSlackMs;
   }
 
   /** The log's namespace: endpoint (and the app's hashed session key), tenant, user. */

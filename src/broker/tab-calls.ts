@@ -108,7 +108,8 @@ export class TabCalls {
     tabs.add(tab);
     deps.locks.waitFor(request.lockName, () => this.removeTab(tab));
     this.#linger.clear('linger');
-    if (request.since !== undefined || request.resumed) void this.#parts.gap.catchUp(tab, request.since);
+    // A tab logged out there resumes nothing: what it saw belongs to a session that ended.
+    if ((request.since !== undefined || request.resumed) && !request.loggedOut) void this.#parts.gap.catchUp(tab, request.since);
     // A tab arriving after a newer build announced itself is told too.
     const newer = this.#parts.radio?.newer;
     if (newer) tab.post({ k: 'up', n: newer });

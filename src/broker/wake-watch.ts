@@ -36,7 +36,13 @@ export class WakeWatch {
   /** Look from now on, every few seconds. */
   start(): void {
     this.#mark = { wall: this.#clock.now(), monotonic: this.#clock.monotonic() };
-    this.#timers.set('wake', wakeCheckMs, () => this.check());
+    this.#timers.set('wake', wakeCheckMs, () => this.#onTimer());
+  }
+
+  /** A timer may fire before it is due on the monotonic clock: then the look is still owed, one period on. */
+  #onTimer(): void {
+    this.check();
+    if (this.#mark && this.#connected() && !this.#timers.has('wake')) this.#timers.set('wake', wakeCheckMs, () => this.#onTimer());
   }
 
   stop(): void {

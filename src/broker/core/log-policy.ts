@@ -42,6 +42,18 @@ export interface LastSeen {
   floor?: number;
 }
 
+/**
+ * Whether a log provably still holds every event it was given after `at` (ms), judged from
+ * `kept`, the newest `limit` events it holds, oldest first. Trimming (by age or count) takes the
+ * oldest first, so it took nothing after `at` if an older event is still kept. One at exactly `at`
+ * proves it only below the count bound: a count trim may have split that millisecond.
+ */
+export function logHoldsFrom(kept: ReadonlyArray<{ at: number }>, at: number, limit: number): boolean {
+  const oldest = kept[0]?.at;
+  if (oldest === undefined) return false;
+  return oldest < at || (oldest === at && kept.length < limit);
+}
+
 /** Keys kept per instant; beyond this, the overlap window's dedupe set covers it. */
 const maxKeysPerInstant = 64;
 

@@ -15,16 +15,25 @@ export type { GapReason, ResyncSignal };
 
 export type ReplayStatus = 'none' | 'pending' | 'done' | 'failed';
 
+/**
+ * `guessed`: the instant is the browser's clock standing in for the server's, which the handshake
+ * did not give. It is told (a resync needs a `since`), but nothing is replayed from it and a gap
+ * that starts there is never complete.
+ */
+type Guess = { guessed?: true };
+
 export type GapState =
   /** Never connected in this worker's life: the first open checks for a stored last-seen. */
   | { phase: 'fresh' }
-  | { phase: 'live'; openedAt: number }
-  | { phase: 'gap'; since: number; reason: GapReason }
+  | ({ phase: 'live'; openedAt: number } & Guess)
+  | { phase: 'gap'; since: number; reason: GapReason; sinceGuessed?: true }
   | {
       phase: 'settling';
       since: number;
+      sinceGuessed?: true;
       reason: GapReason;
-      openedAt: number;
+      /** The connection that closes the gap: where a gap with no event before it starts. */
+      opened: { at: number } & Guess;
       settled: boolean;
       replay: ReplayStatus;
       replayed: number;
@@ -34,11 +43,11 @@ export type GapState =
 export type GapEvent =
   | { type: 'lost'; at: number; reason: GapReason; lastSeenAt: number | null }
   /** The handshake succeeded; `storedLastSeenAt` matters only on the first open of a worker. */
-  | { type: 'opened'; at: number; storedLastSeenAt: number | null; replay: boolean }
+  | ({ type: 'opened'; at: number; storedLastSeenAt: number | null; replay: boolean } & Guess)
   | { type: 'settled' }
   | { type: 'replay-finished'; ok: boolean; count: number; complete: boolean }
   /** Another user or tenant authenticated at `at`: every tab refetches, no replay of the old gap. */
-  | { type: 'session-changed'; at: number }
+  | ({ type: 'session-changed'; at: number } & Guess)
   /** Logout: forget everything. */
   | { type: 'reset' };
 
@@ -56,14 +65,28 @@ export interface GapTransition {
 
 export const initialGapState: GapState = { phase: 'fresh' };
 
+/** The guess flag of an instant, as a spreadable field. */
+const guessFlag = (guessed: boolean | undefined, field: 'guessed' | 'sinceGuessed') => (guessed ? { [field]: true as const } : {});
+
 function settle(
-  since: number,
-  reason: GapReason,
-  at: number,
-  replay: boolean,
+  gap: { since: number; sinceGuessed?: true; reason: GapReason },
+  opened: Extract<GapEvent, { type: 'opened' }>,
 ): GapTransition {
+  const { since, reason, sinceGuessed } = gap;
+  // Nothing is replayed from the browser's guess of the server's time.
+  const replay = opened.replay && !sinceGuessed;
   return {
-    state: { phase: 'settling', since, reason, openedAt: at, settled: false, replay: replay ? 'pending' : 'none', replayed: 0, complete: false },
+    state: {
+      phase: 'settling',
+      since,
+      ...guessFlag(sinceGuessed, 'sinceGuessed'),
+      reason,
+      opened: { at: opened.at, ...guessFlag(opened.guessed, 'guessed') },
+      settled: false,
+      replay: replay ? 'pending' : 'none',
+      replayed: 0,
+      complete: false,
+    },
     effects: replay ? [{ type: 'start-settle-timer' }, { type: 'start-replay', since }] : [{ type: 'start-settle-timer' }],
   };
 }
@@ -72,7 +95,7 @@ function settle(
 function maybeEmit(state: Extract<GapState, { phase: 'settling' }>, now: number): GapTransition {
   if (!state.settled || state.replay === 'pending') return { state, effects: [] };
   return {
-    state: { phase: 'live', openedAt: state.openedAt },
+    state: { phase: 'live', openedAt: state.opened.at, ...guessFlag(state.opened.guessed, 'guessed') },
     effects: [
       {
         type: 'emit',
@@ -95,13 +118,13 @@ export function gapTransition(state: GapState, event: GapEvent, now: number): Ga
   if (event.type === 'session-changed') {
     const signal = { since: event.at, until: now, reason: 'session-changed' as const, replayed: 0, complete: false };
     const effects: GapEffect[] = state.phase === 'settling' ? [{ type: 'cancel-settle-timer' }] : [];
-    return { state: { phase: 'live', openedAt: event.at }, effects: [...effects, { type: 'emit', signal }] };
+    return { state: { phase: 'live', openedAt: event.at, ...guessFlag(event.guessed, 'guessed') }, effects: [...effects, { type: 'emit', signal }] };
   }
   switch (state.phase) {
     case 'fresh':
       if (event.type === 'opened') {
-        if (event.storedLastSeenAt !== null) return settle(event.storedLastSeenAt, 'restart', event.at, event.replay);
-        return { state: { phase: 'live', openedAt: event.at }, effects: [] };
+        if (event.storedLastSeenAt !== null) return settle({ since: event.storedLastSeenAt, reason: 'restart' }, event);
+        return { state: { phase: 'live', openedAt: event.at, ...guessFlag(event.guessed, 'guessed') }, effects: [] };
       }
       if (event.type === 'lost' && event.lastSeenAt !== null) {
         return { state: { phase: 'gap', since: event.lastSeenAt, reason: 'restart' }, effects: [] };
@@ -111,19 +134,23 @@ export function gapTransition(state: GapState, event: GapEvent, now: number): Ga
     case 'live':
       if (event.type === 'lost') {
         // Nothing seen yet: anything after the connection opened may be missing.
-        return { state: { phase: 'gap', since: event.lastSeenAt ?? state.openedAt, reason: event.reason }, effects: [] };
+        if (event.lastSeenAt !== null) return { state: { phase: 'gap', since: event.lastSeenAt, reason: event.reason }, effects: [] };
+        return { state: { phase: 'gap', since: state.openedAt, reason: event.reason, ...guessFlag(state.guessed, 'sinceGuessed') }, effects: [] };
       }
       return { state, effects: [] };
 
     case 'gap':
-      if (event.type === 'opened') return settle(state.since, state.reason, event.at, event.replay);
+      if (event.type === 'opened') return settle(state, event);
       return { state, effects: [] };
 
     case 'settling':
       switch (event.type) {
         case 'lost':
           // A flap: the same gap goes on, with its first `since` and reason.
-          return { state: { phase: 'gap', since: state.since, reason: state.reason }, effects: [{ type: 'cancel-settle-timer' }] };
+          return {
+            state: { phase: 'gap', since: state.since, reason: state.reason, ...guessFlag(state.sinceGuessed, 'sinceGuessed') },
+            effects: [{ type: 'cancel-settle-timer' }],
+          };
         case 'settled':
           return maybeEmit({ ...state, settled: true }, now);
         case 'replay-finished':
