@@ -6,7 +6,10 @@
  * token every connection authenticated with and what the broker wrote on it,
  * keeps a timeline of every event each tab received, can make the app's token
  * refresh slow, and can make the next replay answer stall half-way through its
- * body. Everything it starts, `dispose` stops.
+ * body or carry extra entries. Its faults of the browser: the log off, IndexedDB
+ * unavailable or failing from some moment on, the broker's wall clock off the
+ * server's, and handshakes without the server's timestamp. Everything it starts,
+ * `dispose` stops.
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
@@ -15,8 +18,8 @@ import { type MockBackend, startMockBackend } from '../../demo/server/mock-backe
 import type { ResyncSignal } from '../../src/broker/core/resync.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { BrokerConfig } from '../../src/link/messages.ts';
-import { type TransportFactory, systemClock } from '../../src/broker/ports.ts';
-import type { Broker } from '../../src/broker/broker.ts';
+import { type EventStore, type TransportFactory, systemClock } from '../../src/broker/ports.ts';
+import type { Broker, StoreFactory } from '../../src/broker/broker.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { webSocketTransport } from '../../src/broker/ws-transport.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
@@ -77,6 +80,23 @@ export const modelConfig: TabConfig = {
   log: { maxEvents: 8 },
 };
 
+/**
+ * Where the broker keeps its log: `on`, IndexedDB; `off`, `log: { enabled: false }`;
+ * `unavailable`, every IndexedDB open fails (a private window).
+ */
+export type StorageMode = 'on' | 'off' | 'unavailable';
+
+export interface ModelWorldOptions {
+  replay: boolean;
+  config?: TabConfig;
+  /** @default 'on' */
+  storage?: StorageMode;
+  /** How far the browser's wall clock (the broker's `now()`) runs ahead of the server's, in ms; negative: behind. @default 0 */
+  clockSkewMs?: number;
+  /** Whether the server's auth.success carries its `timestamp` (docs/protocol.md lets it leave it out). @default true */
+  handshakeTimestamp?: boolean;
+}
+
 export interface ModelWorld {
   readonly backend: MockBackend;
   /** The broker tabs attach to now. */
@@ -100,10 +120,15 @@ export interface ModelWorld {
   setRefreshDelay(ms: number): void;
   /** The next events-since answer sends half its body, then nothing more until disposed. */
   stallNextReplay(): void;
+  /** The next events-since answer that succeeds carries these entries too, after the server's own. */
+  addToNextReplay(entries: unknown[]): void;
+  /** IndexedDB fails from now on (opens, reads and writes): the log degrades to memory. */
+  storageFails(): void;
   dispose(): Promise<void>;
 }
 
-export async function createModelWorld(options: { replay: boolean; config?: TabConfig }): Promise<ModelWorld> {
+export async function createModelWorld(options: ModelWorldOptions): Promise<ModelWorld> {
+  const { storage = 'on', clockSkewMs = 0, handshakeTimestamp = true } = options;
   const backend = await startMockBackend({ replayCapacity: 200 });
   const locks = new FakeLockManager();
   const bus = new ChannelBus();
@@ -114,6 +139,8 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
   const tabs: ModelTab[] = [];
   const stalled: Array<ReadableStreamDefaultController<Uint8Array>> = [];
   let stallNext = false;
+  let addNext: unknown[] | undefined;
+  let storageFailing = storage === 'unavailable';
   let refreshDelayMs = 0;
   let identity: Identity | undefined;
   let session: { accessToken: string; refreshToken: string } | undefined;
@@ -128,22 +155,30 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
     { url: backend.wsUrl },
     modelConfig,
     options.replay ? { resync: { eventsSinceUrl: `${backend.httpUrl}/api/events` } } : undefined,
+    storage === 'off' ? { log: { enabled: false } } : undefined,
     options.config,
   );
   const config = resolveConfig({ ...tabConfig, url: backend.wsUrl, getToken: () => '' });
 
   /** Brokers (SharedWorkers) on the world's IndexedDB, each holding its own lock while it lives. */
+  const stores = failingStores(idbStores({ factory }), () => storageFailing);
   const fleet = brokerFleet(locks, 'broker-model', () => ({
-    clock: systemClock,
+    clock: { ...systemClock, now: () => Date.now() + clockSkewMs },
     random: Math.random,
-    transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners),
-    stores: idbStores({ factory }),
+    transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners, handshakeTimestamp),
+    stores,
     locks,
     fetch: async (input, init) => {
       const response = await fetch(input, init);
-      if (!stallNext || !String(input).includes('/api/events')) return response;
-      stallNext = false;
-      return stallHalfWay(response, stalled);
+      if (!String(input).includes('/api/events')) return response;
+      if (stallNext) {
+        stallNext = false;
+        return stallHalfWay(response, stalled);
+      }
+      if (!addNext || !response.ok) return response;
+      const entries = addNext;
+      addNext = undefined;
+      return withEntries(response, entries);
     },
     buildId: 'test',
     baseUrl: backend.httpUrl,
@@ -235,6 +270,12 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
     stallNextReplay() {
       stallNext = true;
     },
+    addToNextReplay(entries) {
+      addNext = [...(addNext ?? []), ...entries];
+    },
+    storageFails() {
+      storageFailing = true;
+    },
     async dispose() {
       for (const model of tabs) model.tab.crash();
       for (const controller of stalled) controller.error(new Error('world disposed'));
@@ -258,7 +299,7 @@ function timestamp<T>(list: T[], onPush: (item: T) => void): void {
 }
 
 /** Wrap a transport to record, per connection, the tokens and frames the broker wrote and the identity the server accepted. */
-function recordingTransport(inner: TransportFactory, connections: RecordedConnection[], owners: Map<string, Identity>): TransportFactory {
+function recordingTransport(inner: TransportFactory, connections: RecordedConnection[], owners: Map<string, Identity>, handshakeTimestamp: boolean): TransportFactory {
   return (url, handlers) => {
     const record: RecordedConnection = { index: connections.length, openedAt: Date.now(), auths: [], accepted: undefined, acceptedAt: undefined, upstream: [] };
     connections.push(record);
@@ -270,6 +311,10 @@ function recordingTransport(inner: TransportFactory, connections: RecordedConnec
           const data = frame.data as Record<string, unknown>;
           record.accepted = { tenantId: String(data.tenantId), userId: String(data.userId) };
           record.acceptedAt = Date.now();
+          if (!handshakeTimestamp) {
+            delete frame.timestamp;
+            return handlers.onMessage(JSON.stringify(frame));
+          }
         }
         handlers.onMessage(data);
       },
@@ -297,6 +342,35 @@ function parseObject(data: unknown): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The same events-since answer with `entries` after the server's own. */
+async function withEntries(response: Response, entries: unknown[]): Promise<Response> {
+  const listed = (await response.json()) as unknown[];
+  return new Response(JSON.stringify([...listed, ...entries]), { status: response.status, headers: { 'Content-Type': 'application/json' } });
+}
+
+/** Stores that fail, as a broken or missing IndexedDB does, whenever `failing()` says so: opens, reads and writes. */
+function failingStores(inner: StoreFactory, failing: () => boolean): StoreFactory {
+  const refuse = () => Promise.reject(new Error('IndexedDB is not available (model fault)'));
+  const guarded = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => (...args: A): Promise<R> => (failing() ? refuse() : call(...args));
+  const failingStore = (store: EventStore): EventStore => ({
+    append: guarded((...args) => store.append(...args)),
+    recent: guarded((...args) => store.recent(...args)),
+    keysSince: guarded((...args) => store.keysSince(...args)),
+    lastSeen: guarded(() => store.lastSeen()),
+    count: guarded(() => store.count()),
+    wipe: guarded(() => store.wipe()),
+    close: () => store.close(),
+    // What IndexedDB refused to clone, which the log counts.
+    get refused() {
+      return (store as { refused?: number }).refused;
+    },
+  } as EventStore);
+  return {
+    open: guarded(async (ns, policy) => failingStore(await inner.open(ns, policy))),
+    wipePrefix: guarded((prefix) => inner.wipePrefix(prefix)),
+  };
 }
 
 /** The same response, but its body stops half-way and never finishes (until the world is disposed). */

@@ -33,6 +33,7 @@ import type { ConnectionStatus, ResyncSignal, TransitionReason } from '../../src
 import { type Broker as TabBroker, connectTab } from '../../src/tab/client.ts';
 import type { TabChannel, TabEnvironment } from '../../src/tab/environment.ts';
 import type { Host } from '../../src/tab/hosts/host.ts';
+import type { Endpoint } from '../../src/link/rpc.ts';
 import { pageHost } from '../../src/tab/hosts/local.ts';
 import type { ConnectOptions } from '../../src/tab/options.ts';
 import type { ChannelBus, FakePage } from './fake-channels.ts';
@@ -131,6 +132,11 @@ export class TestTab {
   readonly #seen = new WeakSet<object>();
   #hostsHeld: Promise<void> | undefined;
   #releaseHosts: (() => void) | undefined;
+  /** What the broker posted on the stream while this tab was not reading, in order. */
+  readonly #unread: Array<{ event: MessageEvent; deliver: () => void }> = [];
+  #reading = true;
+  /** Most events waiting unread on this tab's stream at once (see `stopReading`). */
+  unreadPeak = 0;
 
   constructor(
     private readonly wiring: TabWiring,
@@ -256,6 +262,23 @@ export class TestTab {
     };
   }
 
+  /**
+   * The tab stops reading its stream (a frozen or hung page that keeps its lock): what the broker
+   * posts waits, as in a port's queue, until `resumeReading`; `unreadEvents` counts the events in it.
+   */
+  stopReading(): void {
+    this.#reading = false;
+  }
+
+  resumeReading(): void {
+    this.#reading = true;
+    for (const { deliver } of this.#unread.splice(0)) deliver();
+  }
+
+  get unreadEvents(): number {
+    return this.#unread.reduce((sum, { event }) => sum + eventsIn(event.data), 0);
+  }
+
   /** The tab leaves: the client's own `close()`. */
   close(): void {
     this.broker.close();
@@ -273,11 +296,22 @@ export class TestTab {
     for (const channel of this.#channels) channel.close();
     this.#page.frozen = true;
     this.#onSignal = undefined;
+    this.#unread.length = 0;
     for (const lock of this.#locks) {
       if (lock.granted) this.wiring.locks.crash(lock.name);
       else lock.abort.abort();
     }
     this.#locks.clear();
+  }
+
+  /** Passes a stream message on now, or keeps it unread while the tab is not reading. */
+  #readingGate(): ReadingGate {
+    return (event, deliver) => {
+      if (this.#reading && this.#unread.length === 0) return deliver();
+      this.#unread.push({ event, deliver });
+      if (this.#reading) this.resumeReading();
+      else this.unreadPeak = Math.max(this.unreadPeak, this.unreadEvents);
+    };
   }
 
   #environment(): TabEnvironment {
@@ -323,7 +357,7 @@ export class TestTab {
         this.tabId = request.tabId;
         if (this.#hostsHeld) await this.#hostsHeld;
         if (this.#dead) return never();
-        const host = request.target.mode === 'worker' ? workerHost(wiring.broker()) : ownHost(wiring.ownBroker(request.buildId));
+        const host = request.target.mode === 'worker' ? workerHost(wiring.broker(), this.#readingGate()) : ownHost(wiring.ownBroker(request.buildId));
         this.#hosts.add(host);
         return host;
       },
@@ -349,14 +383,43 @@ export class TestTab {
   }
 }
 
+/** Decides when a message that came on a tab's stream reaches the client. */
+type ReadingGate = (event: MessageEvent, deliver: () => void) => void;
+
+/** Events in a stream message: a batch's count, else none. */
+function eventsIn(message: unknown): number {
+  const batch = message as { k?: unknown; d?: unknown } | null;
+  if (batch?.k !== 'ev' || typeof batch.d !== 'string') return 0;
+  return (JSON.parse(batch.d) as unknown[]).length;
+}
+
+/** The stream port as the client sees it: its messages pass the tab's reading gate. */
+function gatedStream(port: MessagePort, gate: ReadingGate): Endpoint {
+  const listeners = new Map<(event: MessageEvent) => void, (event: MessageEvent) => void>();
+  return {
+    postMessage: (message, transfer) => port.postMessage(message, transfer ?? []),
+    addEventListener(type, listener) {
+      const gated = (event: MessageEvent) => gate(event, () => listener(event));
+      listeners.set(listener, gated);
+      port.addEventListener(type, gated);
+    },
+    removeEventListener(type, listener) {
+      const gated = listeners.get(listener);
+      if (gated) port.removeEventListener(type, gated);
+      listeners.delete(listener);
+    },
+    start: () => port.start(),
+  };
+}
+
 /** As `workerHost` for a SharedWorker: calls on one channel, the stream on a fresh one whose far end travels with `attach`. */
-function workerHost(broker: Broker): Host {
+function workerHost(broker: Broker, gate: ReadingGate): Host {
   const control = new MessageChannel();
   const stream = new MessageChannel();
   broker.accept(control.port2);
   return {
     control: control.port1,
-    stream: stream.port1,
+    stream: gatedStream(stream.port1, gate),
     transfer: stream.port2,
     close() {
       control.port1.close();
