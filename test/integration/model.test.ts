@@ -21,13 +21,65 @@
  *     call from a tab settles (but a crashed tab's; a tab that left hears CLOSED, a send
  *     in flight when the worker died WORKER_LOST), the outbox and the log stay within their bounds.
  *
- * TABWIRE_MODEL_RUNS sets the number of sequences (default 100: ~20 s when they
- * pass, a short sequence takes ~0.2 s); TABWIRE_MODEL_SEED and TABWIRE_MODEL_PATH replay a
+ * Besides those, fault classes of the browser and the page, each switchable with
+ * TABWIRE_MODEL_FAULTS (a comma list of the names below; default all, `none` for the
+ * base model alone), so a run shows which class finds what:
+ *
+ *  - storage: the log on, off, IndexedDB unavailable, IndexedDB failing mid-run, and a
+ *    tab away (between brokers) while more events than the log holds go by;
+ *  - clock: the browser's clock 5 min ahead of or behind the server's, and handshakes
+ *    with or without the server's timestamp;
+ *  - frames: control-shaped and timestamp-less frames (`{"type":"auth.revoked"}`,
+ *    `{"type":"x"}`) live and in replay answers;
+ *  - replayLoad: the broker's replay chunk (`import('./replay.ts')`) fails to load once;
+ *  - stopReading: a tab stops reading its stream for a while (a frozen page that keeps
+ *    its lock), while a burst goes by: what waits for it unread stays bounded;
+ *  - brokerBurst: the worker dies right after relaying more events than a tab's handoff
+ *    window (64) holds.
+ *
+ * TABWIRE_MODEL_RUNS sets the number of sequences (default 100: ~30 s when they
+ * pass, a short sequence takes ~0.3 s); TABWIRE_MODEL_SEED and TABWIRE_MODEL_PATH replay a
  * reported failure.
  */
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import { type Identity, type ModelTab, type ModelWorld, createModelWorld, sameIdentity } from '../support/model-world.ts';
+import { describe, it, vi } from 'vitest';
+import { type Identity, type ModelTab, type ModelWorld, type StorageMode, createModelWorld, modelConfig, sameIdentity } from '../support/model-world.ts';
+
+// ---- the replay chunk, which can fail to load -------------------------------
+
+/** How many of the next loads of the broker's replay chunk fail, as a chunk a deploy deleted does. */
+const replayChunk = vi.hoisted(() => ({ failures: 0 }));
+
+// A module exporting `then` is a thenable: `import()` of it settles through that `then`, so the
+// broker's own `await import('./replay.ts')` rejects while `failures` lasts. The test loads it once
+// before any sequence, so Vitest has it cached and each later import reads `then` once.
+vi.mock('../../src/broker/replay.ts', (importOriginal) =>
+  importOriginal<Record<string, unknown>>().then(
+    (actual): Record<string, unknown> => ({
+      ...actual,
+      get then() {
+        if (replayChunk.failures === 0) return undefined;
+        replayChunk.failures--;
+        return (_resolve: unknown, reject: (error: Error) => void) => reject(new TypeError('Failed to fetch dynamically imported module: replay.js (model fault)'));
+      },
+    }),
+  ),
+);
+
+// ---- the fault classes ------------------------------------------------------
+
+const faultClasses = ['storage', 'clock', 'frames', 'replayLoad', 'stopReading', 'brokerBurst'] as const;
+type FaultClass = (typeof faultClasses)[number];
+
+const faultsAsked = (process.env.TABWIRE_MODEL_FAULTS ?? 'all').split(',').filter(Boolean);
+for (const name of faultsAsked) {
+  if (name !== 'all' && name !== 'none' && !(faultClasses as readonly string[]).includes(name)) throw new Error(`TABWIRE_MODEL_FAULTS: no fault class ${name} (${faultClasses.join(', ')}, all, none)`);
+}
+const faultsOn = (which: FaultClass) => faultsAsked.includes('all') || faultsAsked.includes(which);
+
+/** Most events a tab that stopped reading may have waiting for it; a burst past it is what the `stopReading` action sends. */
+const unreadEventsBound = 2_000;
+const unreadBurst = 2_500;
 
 // ---- the actions --------------------------------------------------------
 
@@ -53,7 +105,19 @@ type Action =
   | { kind: 'recent'; which: number; then: Then }
   | { kind: 'logout'; which: number; then: Then }
   /** `afterMs`: the user takes a moment to log in again (a refresh started before the logout may finish meanwhile). */
-  | { kind: 'login'; who: UserName; afterMs: number; then: Then };
+  | { kind: 'login'; who: UserName; afterMs: number; then: Then }
+  /** IndexedDB fails from now on: the log degrades to memory (storage). */
+  | { kind: 'storageFails'; then: Then }
+  /** A tab stays between brokers while the worker is replaced and `written` events go by, more than the log holds (storage). */
+  | { kind: 'tabAway'; which: number; written: number; then: Then }
+  /** A control-shaped or timestamp-less frame, live or in the next replay answer (after a drop) (frames). */
+  | { kind: 'oddFrame'; frame: string; where: 'live' | 'replay'; then: Then }
+  /** The next load of the replay chunk fails, and the server drops the socket while an event is written (replayLoad). */
+  | { kind: 'replayChunkFails'; then: Then }
+  /** A tab stops reading its stream while a burst goes by, then reads again (stopReading). */
+  | { kind: 'stopReading'; which: number; then: Then }
+  /** `count` events relayed, then at once the worker dies (brokerBurst). */
+  | { kind: 'burstThenWorkerDies'; count: number; then: Then };
 
 type UserName = 'alice' | 'bob' | 'carol';
 
@@ -75,10 +139,13 @@ const malformedFrames = [
   '{"type":"goal.created","timestamp":"2024-01-01T00:00:00.000Z","data":null}',
 ];
 
+/** Control-shaped (a control type, no timestamp) and timestamp-less frames: neither is an event. */
+const oddFrames = ['{"type":"auth.revoked"}', '{"type":"auth.refreshed","data":{}}', '{"type":"x"}', '{"type":"x","data":{}}'];
+
 const then = fc.constantFrom<Then>('settle', 'settle', 'settle', 'race');
 const which = fc.nat({ max: 3 });
 const excluded = new Set((process.env.TABWIRE_MODEL_EXCLUDE ?? '').split(',').filter(Boolean));
-const actionArbs: Array<{ kind: Action['kind']; weight: number; arbitrary: fc.Arbitrary<Action> }> = [
+const actionArbs: Array<{ kind: Action['kind']; weight: number; arbitrary: fc.Arbitrary<Action>; fault?: FaultClass }> = [
   { kind: 'emit', weight: 4, arbitrary: fc.record({ kind: fc.constant('emit' as const), type: fc.constantFrom('goal.created' as const, 'note.pinned' as const), count: fc.integer({ min: 1, max: 3 }), then }) },
   { kind: 'prototypeNamed', weight: 1, arbitrary: fc.record({ kind: fc.constant('prototypeNamed' as const), type: fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'), then }) },
   { kind: 'skewed', weight: 1, arbitrary: fc.record({ kind: fc.constant('skewed' as const), stamp: fc.constantFrom('year2099' as const, 'hourAhead' as const, 'hourBehind' as const), then }) },
@@ -96,16 +163,26 @@ const actionArbs: Array<{ kind: Action['kind']; weight: number; arbitrary: fc.Ar
   { kind: 'recent', weight: 1, arbitrary: fc.record({ kind: fc.constant('recent' as const), which, then }) },
   { kind: 'logout', weight: 2, arbitrary: fc.record({ kind: fc.constant('logout' as const), which, then }) },
   { kind: 'login', weight: 2, arbitrary: fc.record({ kind: fc.constant('login' as const), who: fc.constantFrom<UserName>('alice', 'bob', 'carol'), afterMs: fc.constantFrom(0, 100), then }) },
+  { kind: 'storageFails', weight: 1, fault: 'storage', arbitrary: fc.record({ kind: fc.constant('storageFails' as const), then }) },
+  { kind: 'tabAway', weight: 1, fault: 'storage', arbitrary: fc.record({ kind: fc.constant('tabAway' as const), which, written: fc.integer({ min: modelConfig.log!.maxEvents! + 1, max: modelConfig.log!.maxEvents! + 6 }), then }) },
+  { kind: 'oddFrame', weight: 2, fault: 'frames', arbitrary: fc.record({ kind: fc.constant('oddFrame' as const), frame: fc.constantFrom(...oddFrames), where: fc.constantFrom('live' as const, 'replay' as const), then }) },
+  { kind: 'replayChunkFails', weight: 1, fault: 'replayLoad', arbitrary: fc.record({ kind: fc.constant('replayChunkFails' as const), then }) },
+  { kind: 'stopReading', weight: 1, fault: 'stopReading', arbitrary: fc.record({ kind: fc.constant('stopReading' as const), which, then }) },
+  { kind: 'burstThenWorkerDies', weight: 1, fault: 'brokerBurst', arbitrary: fc.record({ kind: fc.constant('burstThenWorkerDies' as const), count: fc.integer({ min: 70, max: 100 }), then }) },
 ];
 /** TABWIRE_MODEL_EXCLUDE=stallNextReplay,skewed leaves kinds of action out, to look past a known failure. */
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  ...actionArbs.filter(({ kind }) => !excluded.has(kind)).map(({ weight, arbitrary }) => ({ weight, arbitrary })),
+  ...actionArbs.filter(({ kind, fault }) => !excluded.has(kind) && (fault === undefined || faultsOn(fault))).map(({ weight, arbitrary }) => ({ weight, arbitrary })),
 );
 
 const scenarioArb = fc.record({
   replay: fc.boolean(),
+  storage: faultsOn('storage') ? fc.constantFrom<StorageMode>('on', 'off', 'unavailable') : fc.constant<StorageMode>('on'),
+  clockSkewMs: faultsOn('clock') ? fc.constantFrom(0, 300_000, -300_000) : fc.constant(0),
+  handshakeTimestamp: faultsOn('clock') ? fc.boolean() : fc.constant(true),
   actions: fc.array(actionArb, { minLength: 1, maxLength: 8 }),
 });
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
 // ---- the model ----------------------------------------------------------
 
@@ -232,7 +309,7 @@ async function settle(model: Model, timeoutMs: number): Promise<boolean> {
     const status = world.broker.status.status;
     // Halted (refused, logged out, no tabs): it will not reconnect by itself, waiting would only cost time.
     if (halted.has(status)) return false;
-    const healthy = status === 'open' && ((await world.broker.debug()) as { gap: { phase: string } }).gap.phase === 'live';
+    const healthy = status === 'open' && (await gapPhase(model)) === 'live';
     const count = world.tabs.reduce((sum, tab) => sum + tab.received.length + tab.resyncs.length, 0);
     if (!healthy || count !== lastCount) quietSince = Number.POSITIVE_INFINITY;
     else if (quietSince === Number.POSITIVE_INFINITY) quietSince = Date.now();
@@ -250,8 +327,25 @@ async function settle(model: Model, timeoutMs: number): Promise<boolean> {
 
 const halted = new Set(['idle', 'unauthorized', 'forbidden', 'closed']);
 
+/** The broker's gap phase from `debug()`; a `debug()` that throws is a violation, and the phase unknown. */
+async function gapPhase(model: Model): Promise<string> {
+  try {
+    return ((await model.world.broker.debug()) as { gap: { phase: string } }).gap.phase;
+  } catch (error) {
+    model.violations.push(`calls: the broker's debug() threw ${String(error)}`);
+    return 'unknown';
+  }
+}
+
 async function checkBounds(model: Model, after: string): Promise<void> {
-  const stats = await model.world.broker.stats();
+  for (const tab of model.world.tabs) {
+    if (tab.tab.unreadPeak > unreadEventsBound) model.violations.push(`bounds: ${tab.tab.id} stopped reading and had ${tab.tab.unreadPeak} events waiting for it > ${unreadEventsBound} after ${after}`);
+  }
+  const stats = await model.world.broker.stats().catch((error: unknown) => {
+    model.violations.push(`calls: the broker's stats() threw ${String(error)} after ${after}`);
+    return undefined;
+  });
+  if (!stats) return;
   const { config } = model.world;
   if (stats.outbox > config.maxBufferedMessages) model.violations.push(`bounds: outbox holds ${stats.outbox} > maxBufferedMessages ${config.maxBufferedMessages} after ${after}`);
   if (stats.log.size > config.logMaxEvents) model.violations.push(`bounds: log holds ${stats.log.size} > logMaxEvents ${config.logMaxEvents} after ${after}`);
@@ -391,8 +485,79 @@ async function play(model: Model, action: Action): Promise<void> {
       model.login(users[action.who]);
       const tab = pickTab(world, 0);
       if (tab) await model.track('reconnect', tab, tab.tab.broker.reconnect());
+      return;
+    }
+    case 'storageFails':
+      world.storageFails();
+      return;
+    case 'tabAway':
+      return tabAway(model, action.which, action.written, tenantId);
+    case 'oddFrame':
+      if (action.where === 'live') backend.push(action.frame);
+      else {
+        world.addToNextReplay([JSON.parse(action.frame)]);
+        backend.drop();
+      }
+      return;
+    case 'replayChunkFails': {
+      replayChunk.failures = 1;
+      backend.drop();
+      const mid = model.nextMid();
+      model.record({ mid, type: 'note.pinned', tenantId, otherTenant: false });
+      backend.broadcast(tenantId, envelope('note.pinned', mid));
+      return;
+    }
+    case 'stopReading': {
+      const tab = pickTab(world, action.which);
+      if (!tab) return;
+      tab.tab.stopReading();
+      for (let i = 0; i < unreadBurst; i++) {
+        const mid = model.nextMid();
+        model.record({ mid, type: 'note.pinned', tenantId, otherTenant: false });
+        backend.broadcast(tenantId, envelope('note.pinned', mid));
+        // In waves, as a busy server sends them: the broker relays each before the next.
+        if (i % 100 === 99) await pause(1);
+      }
+      await pause(50);
+      tab.tab.resumeReading();
+      return;
+    }
+    case 'burstThenWorkerDies': {
+      let last = '';
+      for (let i = 0; i < action.count; i++) {
+        last = model.nextMid();
+        model.record({ mid: last, type: 'note.pinned', tenantId, otherTenant: false });
+        backend.broadcast(tenantId, envelope('note.pinned', last));
+      }
+      // Relayed to the tabs (not necessarily written to the log yet), then the worker dies at once.
+      await until(() => openTabs(world).some((tab) => tab.received.some((r) => midOf(r.event.data) === last)), 300);
+      model.workerDeaths.push(Date.now());
+      await world.workerDies();
     }
   }
+}
+
+/**
+ * One tab stays between brokers (its re-attach finds no host) while the worker is replaced and
+ * `written` events go by, more than the log keeps; then it attaches to the new broker, which
+ * catches it up from the log. Another tab stays, so the new broker has a tab to connect for.
+ */
+async function tabAway(model: Model, which: number, written: number, tenantId: string): Promise<void> {
+  const { world } = model;
+  if (openTabs(world).length < 2) await model.track('attach', undefined, world.openTab(['*']));
+  const away = pickTab(world, which);
+  if (!away) return;
+  const back = away.tab.holdHosts();
+  model.workerDeaths.push(Date.now());
+  await world.workerDies();
+  await settle(model, 600);
+  for (let i = 0; i < written; i++) {
+    const mid = model.nextMid();
+    model.record({ mid, type: 'goal.created', tenantId, otherTenant: false });
+    world.backend.emit(tenantId, 'goal.created', { mid });
+  }
+  await settle(model, 600);
+  back();
 }
 
 /** Bring everything back: server accepting, someone logged in, a tab open and asking to connect. */
@@ -402,12 +567,12 @@ async function heal(model: Model): Promise<void> {
   world.backend.setAuthMode('ok');
   world.backend.setRefreshFails(false);
   world.setRefreshDelay(0);
+  for (const tab of openTabs(world)) tab.tab.resumeReading();
   if (!model.session) model.login(users.healer);
   const tab = pickTab(world, 0) ?? (await world.openTab(['*']));
   if (world.broker.status.status !== 'open') await model.track('reconnect', tab, tab.tab.broker.reconnect());
   if (!(await settle(model, 2500))) {
-    const debug = (await world.broker.debug()) as { gap: { phase: string } };
-    model.violations.push(`liveness: healed, the broker did not settle (status ${world.broker.status.status}, gap ${debug.gap.phase})`);
+    model.violations.push(`liveness: healed, the broker did not settle (status ${world.broker.status.status}, gap ${await gapPhase(model)})`);
   }
   await pause(10);
 }
@@ -420,6 +585,11 @@ const midOf = (data: unknown) => (typeof data === 'object' && data !== null ? (d
 function checkDelivery(model: Model): void {
   for (const tab of model.world.tabs) {
     if (tab.closed) continue;
+    const copiesOf = new Map<unknown, number>();
+    for (const r of tab.received) {
+      const mid = midOf(r.event.data);
+      copiesOf.set(mid, (copiesOf.get(mid) ?? 0) + 1);
+    }
     for (const event of model.events) {
       const owed =
         !event.otherTenant &&
@@ -429,9 +599,8 @@ function checkDelivery(model: Model): void {
         matches(tab.patterns, event.type) &&
         connectedBefore(model, event.session, event.emittedAt);
       if (!owed) continue;
-      const copies0 = tab.received.filter((r) => midOf(r.event.data) === event.mid).length;
-      if (event.stampedInThePast && copies0 === 0) continue;
-      const copies = tab.received.filter((r) => midOf(r.event.data) === event.mid).length;
+      const copies = copiesOf.get(event.mid) ?? 0;
+      if (event.stampedInThePast && copies === 0) continue;
       if (copies === 1) continue;
       if (copies > 1) {
         model.violations.push(`delivery: ${tab.tab.id} received ${event.type} ${event.mid} ${copies} times`);
@@ -508,9 +677,11 @@ function checkCalls(model: Model): void {
 
 // ---- the property -------------------------------------------------------
 
-async function runScenario(scenario: { replay: boolean; actions: Action[] }): Promise<void> {
+async function runScenario(scenario: Scenario): Promise<void> {
   const startedAt = Date.now();
-  const world = await createModelWorld({ replay: scenario.replay });
+  replayChunk.failures = 0;
+  const { replay, storage, clockSkewMs, handshakeTimestamp } = scenario;
+  const world = await createModelWorld({ replay, storage, clockSkewMs, handshakeTimestamp });
   const model = new Model(world);
   // The broker throwing where nothing catches it (a timer, a microtask) is a failure of this sequence too.
   const thrown = (error: unknown) => model.violations.push(`crash: the broker threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
@@ -537,6 +708,7 @@ async function runScenario(scenario: { replay: boolean; actions: Action[] }): Pr
   } finally {
     process.off('uncaughtException', thrown);
     process.off('unhandledRejection', thrown);
+    replayChunk.failures = 0;
     await world.dispose();
     if (process.env.TABWIRE_MODEL_VERBOSE) console.log(`${Date.now() - startedAt} ms, ${scenario.actions.length} actions`);
   }
@@ -558,6 +730,7 @@ describe('broker model', () => {
   it(
     'delivers every owed event exactly once or says it may be missing, keeps sessions apart, and stays live and bounded',
     async () => {
+      await import('../../src/broker/replay.ts');
       await fc.assert(fc.asyncProperty(scenarioArb, runScenario), {
         numRuns: runs,
         ...(seed !== undefined ? { seed } : {}),
