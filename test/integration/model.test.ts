@@ -25,8 +25,9 @@
  * TABWIRE_MODEL_FAULTS (a comma list of the names below; default all, `none` for the
  * base model alone), so a run shows which class finds what:
  *
- *  - storage: the log on, off, IndexedDB unavailable, IndexedDB failing mid-run, and a
- *    tab away (between brokers) while more events than the log holds go by;
+ *  - storage (a group): logOff (`log: { enabled: false }`), noIndexedDB (every open fails),
+ *    storageFails (IndexedDB fails mid-run: the log degrades to memory), logTrimmed (a tab
+ *    away, between brokers, while more events than the log holds go by);
  *  - clock: the browser's clock 5 min ahead of or behind the server's, and handshakes
  *    with or without the server's timestamp;
  *  - frames: control-shaped and timestamp-less frames (`{"type":"auth.revoked"}`,
@@ -68,14 +69,23 @@ vi.mock('../../src/broker/replay.ts', (importOriginal) =>
 
 // ---- the fault classes ------------------------------------------------------
 
-const faultClasses = ['storage', 'clock', 'frames', 'replayLoad', 'stopReading', 'brokerBurst'] as const;
+const faultClasses = ['logOff', 'noIndexedDB', 'storageFails', 'logTrimmed', 'clock', 'frames', 'replayLoad', 'stopReading', 'brokerBurst'] as const;
 type FaultClass = (typeof faultClasses)[number];
+/** Names for several classes at once. */
+const faultGroups: Record<string, readonly FaultClass[]> = {
+  all: faultClasses,
+  none: [],
+  storage: ['logOff', 'noIndexedDB', 'storageFails', 'logTrimmed'],
+};
 
-const faultsAsked = (process.env.TABWIRE_MODEL_FAULTS ?? 'all').split(',').filter(Boolean);
-for (const name of faultsAsked) {
-  if (name !== 'all' && name !== 'none' && !(faultClasses as readonly string[]).includes(name)) throw new Error(`TABWIRE_MODEL_FAULTS: no fault class ${name} (${faultClasses.join(', ')}, all, none)`);
-}
-const faultsOn = (which: FaultClass) => faultsAsked.includes('all') || faultsAsked.includes(which);
+const faultsAsked = new Set(
+  (process.env.TABWIRE_MODEL_FAULTS ?? 'all').split(',').filter(Boolean).flatMap((name) => {
+    if (name in faultGroups) return faultGroups[name]!;
+    if ((faultClasses as readonly string[]).includes(name)) return [name as FaultClass];
+    throw new Error(`TABWIRE_MODEL_FAULTS: no fault class ${name} (${[...faultClasses, ...Object.keys(faultGroups)].join(', ')})`);
+  }),
+);
+const faultsOn = (which: FaultClass) => faultsAsked.has(which);
 
 /** Most events a tab that stopped reading may have waiting for it; a burst past it is what the `stopReading` action sends. */
 const unreadEventsBound = 2_000;
@@ -99,17 +109,20 @@ type Action =
   | { kind: 'stallNextReplay'; then: Then }
   | { kind: 'openTab'; patterns: string[]; then: Then }
   | { kind: 'closeTab'; which: number; how: 'leave' | 'crash'; then: Then }
-  /** The SharedWorker is killed: every tab re-attaches to the next one, with what it last saw. */
-  | { kind: 'workerDies'; then: Then }
+  /** The SharedWorker is killed: every tab re-attaches to the next one, with what it last saw; `written` events go by meanwhile. */
+  | { kind: 'workerDies'; written: number; then: Then }
   | { kind: 'send'; which: number; then: Then }
   | { kind: 'recent'; which: number; then: Then }
   | { kind: 'logout'; which: number; then: Then }
   /** `afterMs`: the user takes a moment to log in again (a refresh started before the logout may finish meanwhile). */
   | { kind: 'login'; who: UserName; afterMs: number; then: Then }
-  /** IndexedDB fails from now on: the log degrades to memory (storage). */
-  | { kind: 'storageFails'; then: Then }
-  /** A tab stays between brokers while the worker is replaced and `written` events go by, more than the log holds (storage). */
-  | { kind: 'tabAway'; which: number; written: number; then: Then }
+  /** IndexedDB fails from now on: the log degrades to memory; then the worker may die while `written` events go by (storageFails). */
+  | { kind: 'storageFails'; workerDies: boolean; written: number; then: Then }
+  /**
+   * A tab stays between brokers while the worker is replaced and `written` events go by, more than the
+   * log holds; `sawOne`: an event reached it before it went (logTrimmed).
+   */
+  | { kind: 'tabAway'; which: number; sawOne: boolean; written: number; then: Then }
   /** A control-shaped or timestamp-less frame, live or in the next replay answer (after a drop) (frames). */
   | { kind: 'oddFrame'; frame: string; where: 'live' | 'replay'; then: Then }
   /** The next load of the replay chunk fails, and the server drops the socket while an event is written (replayLoad). */
@@ -158,13 +171,18 @@ const actionArbs: Array<{ kind: Action['kind']; weight: number; arbitrary: fc.Ar
   { kind: 'stallNextReplay', weight: 1, arbitrary: fc.record({ kind: fc.constant('stallNextReplay' as const), then }) },
   { kind: 'openTab', weight: 1, arbitrary: fc.record({ kind: fc.constant('openTab' as const), patterns: fc.constantFrom<string[]>(['*'], ['goal.*']), then }) },
   { kind: 'closeTab', weight: 1, arbitrary: fc.record({ kind: fc.constant('closeTab' as const), which, how: fc.constantFrom('leave' as const, 'crash' as const), then }) },
-  { kind: 'workerDies', weight: 1, arbitrary: fc.record({ kind: fc.constant('workerDies' as const), then }) },
+  { kind: 'workerDies', weight: 1, arbitrary: fc.record({ kind: fc.constant('workerDies' as const), written: fc.integer({ min: 0, max: 2 }), then }) },
   { kind: 'send', weight: 2, arbitrary: fc.record({ kind: fc.constant('send' as const), which, then }) },
   { kind: 'recent', weight: 1, arbitrary: fc.record({ kind: fc.constant('recent' as const), which, then }) },
   { kind: 'logout', weight: 2, arbitrary: fc.record({ kind: fc.constant('logout' as const), which, then }) },
   { kind: 'login', weight: 2, arbitrary: fc.record({ kind: fc.constant('login' as const), who: fc.constantFrom<UserName>('alice', 'bob', 'carol'), afterMs: fc.constantFrom(0, 100), then }) },
-  { kind: 'storageFails', weight: 1, fault: 'storage', arbitrary: fc.record({ kind: fc.constant('storageFails' as const), then }) },
-  { kind: 'tabAway', weight: 1, fault: 'storage', arbitrary: fc.record({ kind: fc.constant('tabAway' as const), which, written: fc.integer({ min: modelConfig.log!.maxEvents! + 1, max: modelConfig.log!.maxEvents! + 6 }), then }) },
+  { kind: 'storageFails', weight: 1, fault: 'storageFails', arbitrary: fc.record({ kind: fc.constant('storageFails' as const), workerDies: fc.boolean(), written: fc.integer({ min: 0, max: 2 }), then }) },
+  {
+    kind: 'tabAway',
+    weight: 1,
+    fault: 'logTrimmed',
+    arbitrary: fc.record({ kind: fc.constant('tabAway' as const), which, sawOne: fc.boolean(), written: fc.integer({ min: modelConfig.log!.maxEvents! + 1, max: modelConfig.log!.maxEvents! + 6 }), then }),
+  },
   { kind: 'oddFrame', weight: 2, fault: 'frames', arbitrary: fc.record({ kind: fc.constant('oddFrame' as const), frame: fc.constantFrom(...oddFrames), where: fc.constantFrom('live' as const, 'replay' as const), then }) },
   { kind: 'replayChunkFails', weight: 1, fault: 'replayLoad', arbitrary: fc.record({ kind: fc.constant('replayChunkFails' as const), then }) },
   { kind: 'stopReading', weight: 1, fault: 'stopReading', arbitrary: fc.record({ kind: fc.constant('stopReading' as const), which, then }) },
@@ -177,7 +195,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
 
 const scenarioArb = fc.record({
   replay: fc.boolean(),
-  storage: faultsOn('storage') ? fc.constantFrom<StorageMode>('on', 'off', 'unavailable') : fc.constant<StorageMode>('on'),
+  storage: fc.constantFrom<StorageMode>('on', ...(faultsOn('logOff') ? ['off' as const] : []), ...(faultsOn('noIndexedDB') ? ['unavailable' as const] : [])),
   clockSkewMs: faultsOn('clock') ? fc.constantFrom(0, 300_000, -300_000) : fc.constant(0),
   handshakeTimestamp: faultsOn('clock') ? fc.boolean() : fc.constant(true),
   actions: fc.array(actionArb, { minLength: 1, maxLength: 8 }),
@@ -200,6 +218,11 @@ interface EmittedEvent {
   tenantId: string;
   /** The server's clock when it emitted the event (not its timestamp, which may be skewed). */
   emittedAt: number;
+  /**
+   * Its timestamp, where the server stamped it as it sent it: a few ms past `emittedAt` when
+   * the server keeps its stamps strictly increasing. A resync covers the event if it holds either.
+   */
+  stampedAt?: number;
   session: Session | undefined;
   /** Pushed to our sockets with another tenant's id: must reach nobody. */
   otherTenant: boolean;
@@ -265,8 +288,10 @@ class Model {
     this.world.login(identity);
   }
 
-  record(event: Omit<EmittedEvent, 'session' | 'committed' | 'emittedAt'>): void {
-    this.events.push({ ...event, emittedAt: Date.now(), session: this.session, committed: false });
+  record(event: Omit<EmittedEvent, 'session' | 'committed' | 'emittedAt'>): EmittedEvent {
+    const emitted = { ...event, emittedAt: Date.now(), session: this.session, committed: false };
+    this.events.push(emitted);
+    return emitted;
   }
 
   /** Track a call from a tab: it must settle, and some errors are never acceptable. */
@@ -339,7 +364,7 @@ async function gapPhase(model: Model): Promise<string> {
 
 async function checkBounds(model: Model, after: string): Promise<void> {
   for (const tab of model.world.tabs) {
-    if (tab.tab.unreadPeak > unreadEventsBound) model.violations.push(`bounds: ${tab.tab.id} stopped reading and had ${tab.tab.unreadPeak} events waiting for it > ${unreadEventsBound} after ${after}`);
+    if (tab.tab.unreadPeak > unreadEventsBound) model.violations.push(`bounds: ${tab.tab.id} stopped reading and had up to ${tab.tab.unreadPeak} events waiting for it > ${unreadEventsBound}`);
   }
   const stats = await model.world.broker.stats().catch((error: unknown) => {
     model.violations.push(`calls: the broker's stats() threw ${String(error)} after ${after}`);
@@ -363,6 +388,24 @@ function sendFrom(model: Model, tab: ModelTab): void {
     });
 }
 
+/** A catalogue event written on the server (stamped by it), recorded as owed to the current session. */
+function emitOne(model: Model, tenantId: string, type = 'goal.created'): string {
+  const mid = model.nextMid();
+  const event = model.record({ mid, type, tenantId, otherTenant: false });
+  event.stampedAt = Date.parse(String(model.world.backend.emit(tenantId, type, { mid }).timestamp));
+  return mid;
+}
+
+/** An event broadcast as given, stamped now, recorded as owed to the current session. */
+function broadcastOne(model: Model, tenantId: string, type = 'note.pinned'): string {
+  const mid = model.nextMid();
+  const event = model.record({ mid, type, tenantId, otherTenant: false });
+  const timestamp = new Date().toISOString();
+  event.stampedAt = Date.parse(timestamp);
+  model.world.backend.broadcast(tenantId, { type, timestamp, data: { tenantId, mid } });
+  return mid;
+}
+
 async function play(model: Model, action: Action): Promise<void> {
   const { world } = model;
   const { backend } = world;
@@ -371,18 +414,13 @@ async function play(model: Model, action: Action): Promise<void> {
   switch (action.kind) {
     case 'emit':
       for (let i = 0; i < action.count; i++) {
-        const mid = model.nextMid();
-        model.record({ mid, type: action.type, tenantId, otherTenant: false });
-        if (action.type === 'goal.created') backend.emit(tenantId, action.type, { mid });
-        else backend.broadcast(tenantId, envelope(action.type, mid));
+        if (action.type === 'goal.created') emitOne(model, tenantId);
+        else broadcastOne(model, tenantId, action.type);
       }
       return;
-    case 'prototypeNamed': {
-      const mid = model.nextMid();
-      model.record({ mid, type: action.type, tenantId, otherTenant: false });
-      backend.broadcast(tenantId, envelope(action.type, mid));
+    case 'prototypeNamed':
+      broadcastOne(model, tenantId, action.type);
       return;
-    }
     case 'skewed': {
       const mid = model.nextMid();
       const offset = { year2099: Date.parse('2099-01-01T00:00:00.000Z') - Date.now(), hourAhead: 3_600_000, hourBehind: -3_600_000 }[action.stamp];
@@ -409,11 +447,7 @@ async function play(model: Model, action: Action): Promise<void> {
     }
     case 'serverDrop':
       backend.drop();
-      for (let i = 0; i < action.emitAfter; i++) {
-        const mid = model.nextMid();
-        model.record({ mid, type: 'note.pinned', tenantId, otherTenant: false });
-        backend.broadcast(tenantId, envelope('note.pinned', mid));
-      }
+      for (let i = 0; i < action.emitAfter; i++) broadcastOne(model, tenantId);
       return;
     case 'outage': {
       backend.setAccepting(false);
@@ -422,11 +456,7 @@ async function play(model: Model, action: Action): Promise<void> {
       while (world.broker.status.status === 'open' && Date.now() < deadline) await pause(5);
       const tab = pickTab(world, 0);
       if (action.sendWhileDown && tab) sendFrom(model, tab);
-      for (let i = 0; i < action.written; i++) {
-        const mid = model.nextMid();
-        model.record({ mid, type: 'goal.created', tenantId, otherTenant: false });
-        backend.emit(tenantId, 'goal.created', { mid });
-      }
+      for (let i = 0; i < action.written; i++) emitOne(model, tenantId);
       await pause(20);
       backend.setAccepting(true);
       return;
@@ -452,9 +482,7 @@ async function play(model: Model, action: Action): Promise<void> {
       return;
     }
     case 'workerDies':
-      model.workerDeaths.push(Date.now());
-      await world.workerDies();
-      return;
+      return workerDies(model, action.written, tenantId);
     case 'send': {
       const tab = pickTab(world, action.which);
       if (tab) sendFrom(model, tab);
@@ -489,9 +517,10 @@ async function play(model: Model, action: Action): Promise<void> {
     }
     case 'storageFails':
       world.storageFails();
+      if (action.workerDies) await workerDies(model, action.written, tenantId);
       return;
     case 'tabAway':
-      return tabAway(model, action.which, action.written, tenantId);
+      return tabAway(model, action, tenantId);
     case 'oddFrame':
       if (action.where === 'live') backend.push(action.frame);
       else {
@@ -502,9 +531,7 @@ async function play(model: Model, action: Action): Promise<void> {
     case 'replayChunkFails': {
       replayChunk.failures = 1;
       backend.drop();
-      const mid = model.nextMid();
-      model.record({ mid, type: 'note.pinned', tenantId, otherTenant: false });
-      backend.broadcast(tenantId, envelope('note.pinned', mid));
+      broadcastOne(model, tenantId);
       return;
     }
     case 'stopReading': {
@@ -512,9 +539,7 @@ async function play(model: Model, action: Action): Promise<void> {
       if (!tab) return;
       tab.tab.stopReading();
       for (let i = 0; i < unreadBurst; i++) {
-        const mid = model.nextMid();
-        model.record({ mid, type: 'note.pinned', tenantId, otherTenant: false });
-        backend.broadcast(tenantId, envelope('note.pinned', mid));
+        broadcastOne(model, tenantId);
         // In waves, as a busy server sends them: the broker relays each before the next.
         if (i % 100 === 99) await pause(1);
       }
@@ -524,11 +549,7 @@ async function play(model: Model, action: Action): Promise<void> {
     }
     case 'burstThenWorkerDies': {
       let last = '';
-      for (let i = 0; i < action.count; i++) {
-        last = model.nextMid();
-        model.record({ mid: last, type: 'note.pinned', tenantId, otherTenant: false });
-        backend.broadcast(tenantId, envelope('note.pinned', last));
-      }
+      for (let i = 0; i < action.count; i++) last = broadcastOne(model, tenantId);
       // Relayed to the tabs (not necessarily written to the log yet), then the worker dies at once.
       await until(() => openTabs(world).some((tab) => tab.received.some((r) => midOf(r.event.data) === last)), 300);
       model.workerDeaths.push(Date.now());
@@ -538,24 +559,35 @@ async function play(model: Model, action: Action): Promise<void> {
 }
 
 /**
+ * The worker is killed, and `written` events go by while its tabs re-attach to the next one.
+ * Written once it is gone: a killed worker relays nothing more, while the harness's dying broker
+ * would still take frames for a tick after its lock went.
+ */
+async function workerDies(model: Model, written: number, tenantId: string): Promise<void> {
+  model.workerDeaths.push(Date.now());
+  await model.world.workerDies();
+  for (let i = 0; i < written; i++) emitOne(model, tenantId);
+}
+
+/**
  * One tab stays between brokers (its re-attach finds no host) while the worker is replaced and
  * `written` events go by, more than the log keeps; then it attaches to the new broker, which
  * catches it up from the log. Another tab stays, so the new broker has a tab to connect for.
  */
-async function tabAway(model: Model, which: number, written: number, tenantId: string): Promise<void> {
+async function tabAway(model: Model, { which, sawOne, written }: Extract<Action, { kind: 'tabAway' }>, tenantId: string): Promise<void> {
   const { world } = model;
   if (openTabs(world).length < 2) await model.track('attach', undefined, world.openTab(['*']));
   const away = pickTab(world, which);
   if (!away) return;
+  if (sawOne) {
+    emitOne(model, tenantId);
+    await settle(model, 600);
+  }
   const back = away.tab.holdHosts();
   model.workerDeaths.push(Date.now());
   await world.workerDies();
   await settle(model, 600);
-  for (let i = 0; i < written; i++) {
-    const mid = model.nextMid();
-    model.record({ mid, type: 'goal.created', tenantId, otherTenant: false });
-    world.backend.emit(tenantId, 'goal.created', { mid });
-  }
+  for (let i = 0; i < written; i++) emitOne(model, tenantId);
   await settle(model, 600);
   back();
 }
@@ -606,7 +638,8 @@ function checkDelivery(model: Model): void {
         model.violations.push(`delivery: ${tab.tab.id} received ${event.type} ${event.mid} ${copies} times`);
         continue;
       }
-      const covered = tab.resyncs.some(({ signal }) => !signal.complete && Date.parse(signal.since) <= event.emittedAt && event.emittedAt <= Date.parse(signal.until));
+      const instants = event.stampedAt === undefined ? [event.emittedAt] : [event.emittedAt, event.stampedAt];
+      const covered = tab.resyncs.some(({ signal }) => !signal.complete && instants.some((at) => Date.parse(signal.since) <= at && at <= Date.parse(signal.until)));
       if (!covered) {
         const told = tab.resyncs.map(({ signal }) => `${signal.reason} ${signal.since}..${signal.until} complete=${signal.complete} replayed=${signal.replayed}`).join('; ') || 'none';
         model.violations.push(`delivery: ${tab.tab.id} never received ${event.type} ${event.mid} (emitted ${new Date(event.emittedAt).toISOString()}), no incomplete resync covers it (resyncs: ${told})`);
