@@ -333,7 +333,9 @@ async function settle(model: Model, timeoutMs: number): Promise<boolean> {
   while (Date.now() < deadline) {
     const status = world.broker.status.status;
     // Halted (refused, logged out, no tabs): it will not reconnect by itself, waiting would only cost time.
-    if (halted.has(status)) return false;
+    // A broker that just replaced a dead one is idle until its tabs re-attach: that is worth waiting for.
+    const reattaching = status === 'idle' && world.broker.tabs.size < openTabs(world).length;
+    if (halted.has(status) && !reattaching) return false;
     const healthy = status === 'open' && (await gapPhase(model)) === 'live';
     const count = world.tabs.reduce((sum, tab) => sum + tab.received.length + tab.resyncs.length, 0);
     if (!healthy || count !== lastCount) quietSince = Number.POSITIVE_INFINITY;
