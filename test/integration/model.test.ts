@@ -36,7 +36,10 @@
  *  - stopReading: a tab stops reading its stream for a while (a frozen page that keeps
  *    its lock), while a burst goes by: what waits for it unread stays bounded;
  *  - brokerBurst: the worker dies right after relaying more events than a tab's handoff
- *    window (64) holds.
+ *    window (64) holds;
+ *  - twoApps: another app on the origin with the same socket URL but its own build, replay
+ *    URL and user, one tab of it open throughout: no tab reaches the other app's broker, no
+ *    token the other app's connections.
  *
  * TABWIRE_MODEL_RUNS sets the number of sequences (default 100: ~30 s when they
  * pass, a short sequence takes ~0.3 s); TABWIRE_MODEL_SEED and TABWIRE_MODEL_PATH replay a
@@ -69,7 +72,7 @@ vi.mock('../../src/broker/replay.ts', (importOriginal) =>
 
 // ---- the fault classes ------------------------------------------------------
 
-const faultClasses = ['logOff', 'noIndexedDB', 'storageFails', 'logTrimmed', 'clock', 'frames', 'replayLoad', 'stopReading', 'brokerBurst'] as const;
+const faultClasses = ['logOff', 'noIndexedDB', 'storageFails', 'logTrimmed', 'clock', 'frames', 'replayLoad', 'stopReading', 'brokerBurst', 'twoApps'] as const;
 type FaultClass = (typeof faultClasses)[number];
 /** Names for several classes at once. */
 const faultGroups: Record<string, readonly FaultClass[]> = {
@@ -198,6 +201,7 @@ const scenarioArb = fc.record({
   storage: fc.constantFrom<StorageMode>('on', ...(faultsOn('logOff') ? ['off' as const] : []), ...(faultsOn('noIndexedDB') ? ['unavailable' as const] : [])),
   clockSkewMs: faultsOn('clock') ? fc.constantFrom(0, 300_000, -300_000) : fc.constant(0),
   handshakeTimestamp: faultsOn('clock') ? fc.boolean() : fc.constant(true),
+  secondApp: faultsOn('twoApps') ? fc.boolean() : fc.constant(false),
   actions: fc.array(actionArb, { minLength: 1, maxLength: 8 }),
 });
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
@@ -702,6 +706,17 @@ function checkIsolation(model: Model): void {
   }
 }
 
+/** Two apps on one origin with one socket URL: neither's tabs reach the other's broker, nor its tokens the other's connections. */
+function checkApps(model: Model): void {
+  const { crossings, otherApp } = model.world;
+  for (const crossing of crossings) model.violations.push(`apps: ${crossing}`);
+  for (const connection of otherApp?.connections ?? []) {
+    for (const auth of connection.auths) {
+      if (!sameIdentity(auth.identity, otherApp!.identity)) model.violations.push(`apps: the other app's connection ${connection.index} authenticated with a token of ${auth.identity?.userId ?? 'nobody'}`);
+    }
+  }
+}
+
 function checkCalls(model: Model): void {
   for (const call of model.calls) {
     // A crashed tab hears nothing more; one that left hears CLOSED for whatever it still waited for.
@@ -715,8 +730,8 @@ function checkCalls(model: Model): void {
 async function runScenario(scenario: Scenario): Promise<void> {
   const startedAt = Date.now();
   replayChunk.failures = 0;
-  const { replay, storage, clockSkewMs, handshakeTimestamp } = scenario;
-  const world = await createModelWorld({ replay, storage, clockSkewMs, handshakeTimestamp });
+  const { replay, storage, clockSkewMs, handshakeTimestamp, secondApp } = scenario;
+  const world = await createModelWorld({ replay, storage, clockSkewMs, handshakeTimestamp, secondApp });
   const model = new Model(world);
   // The broker throwing where nothing catches it (a timer, a microtask) is a failure of this sequence too.
   const thrown = (error: unknown) => model.violations.push(`crash: the broker threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
@@ -739,6 +754,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
     await until(() => model.calls.every((call) => call.settled || call.from?.closedHow === 'crash'), 500);
     checkDelivery(model);
     checkIsolation(model);
+    checkApps(model);
     checkCalls(model);
   } finally {
     process.off('uncaughtException', thrown);

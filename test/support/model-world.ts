@@ -22,6 +22,10 @@ import { type EventStore, type TransportFactory, systemClock } from '../../src/b
 import type { Broker, StoreFactory } from '../../src/broker/broker.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { webSocketTransport } from '../../src/broker/ws-transport.ts';
+import type { BuildInfo } from '../../src/broker/builds.ts';
+import { linkVersion } from '../../src/link/messages.ts';
+import type { HostRequest } from '../../src/tab/environment.ts';
+import { hostName } from '../../src/tab/hosts/host.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 import { ChannelBus } from './fake-channels.ts';
 import { FakeLockManager } from './fake-lock-manager.ts';
@@ -95,6 +99,19 @@ export interface ModelWorldOptions {
   clockSkewMs?: number;
   /** Whether the server's auth.success carries its `timestamp` (docs/protocol.md lets it leave it out). @default true */
   handshakeTimestamp?: boolean;
+  /**
+   * Another app on the same origin and socket URL, with its own build (`app-two`, built later, so it
+   * announces itself as newer), replay URL and user (`otherApp.identity`), one tab of it open throughout.
+   * @default false
+   */
+  secondApp?: boolean;
+}
+
+/** The second app of `ModelWorldOptions.secondApp`, as the checks see it. */
+export interface OtherApp {
+  identity: Identity;
+  /** The sockets its brokers opened. */
+  connections: RecordedConnection[];
 }
 
 export interface ModelWorld {
@@ -105,6 +122,10 @@ export interface ModelWorld {
   readonly config: BrokerConfig;
   readonly tabs: ModelTab[];
   readonly connections: RecordedConnection[];
+  /** The second app, when there is one. */
+  readonly otherApp: OtherApp | undefined;
+  /** Each time a tab of one app attached to the other app's broker. */
+  readonly crossings: string[];
   /** The identity the app is logged in as, or undefined after a logout. */
   readonly identity: Identity | undefined;
   openTab(patterns: string[]): Promise<ModelTab>;
@@ -162,8 +183,13 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
 
   /** Brokers (SharedWorkers) on the world's IndexedDB, each holding its own lock while it lives. */
   const stores = failingStores(idbStores({ factory }), () => storageFailing);
+  const clock = { ...systemClock, now: () => Date.now() + clockSkewMs };
+  const appTwo = 'app-two';
+  /** How a build announces itself when two apps share the origin; the later `builtAt` is the newer. */
+  const buildInfo = (buildId: string, builtAt: number): BuildInfo => ({ buildId, builtAt, mode: 'worker', script: `/${buildId}/worker.js`, name: hostName(buildId, backend.wsUrl), linkVersion });
   const fleet = brokerFleet(locks, 'broker-model', () => ({
-    clock: { ...systemClock, now: () => Date.now() + clockSkewMs },
+    ...(options.secondApp ? { build: buildInfo('test', 1) } : {}),
+    clock,
     random: Math.random,
     transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners, handshakeTimestamp),
     stores,
@@ -206,10 +232,34 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
     return fresh.accessToken;
   };
 
+  const crossings: string[] = [];
+  const otherConnections: RecordedConnection[] = [];
+  // The second app's workers: same origin, IndexedDB, locks and socket URL; its own build and replay URL.
+  const otherFleet = options.secondApp
+    ? brokerFleet(locks, 'broker-app-two', () => ({
+        build: buildInfo(appTwo, 2),
+        clock,
+        random: Math.random,
+        transport: recordingTransport(webSocketTransport(WebSocket as never), otherConnections, owners, handshakeTimestamp),
+        stores,
+        locks,
+        fetch: (input, init) => fetch(input, init),
+        buildId: appTwo,
+        baseUrl: backend.httpUrl,
+        batchAtTaskEndUpTo: 1,
+      }))
+    : undefined;
+  /** A SharedWorker is found by its name, which carries the build: each app's tabs reach their own app's workers, unless they move. */
+  const brokerFor = (request: HostRequest): Broker => {
+    const toOther = otherFleet !== undefined && request.target.buildId === appTwo;
+    if (otherFleet && toOther !== (request.buildId === appTwo)) crossings.push(`a tab of build ${request.buildId} attached to the broker of build ${request.target.buildId}`);
+    return toOther ? otherFleet!.current : fleet.current;
+  };
+
   const wiring: TabWiring = {
     locks,
     bus,
-    broker: () => fleet.current,
+    broker: brokerFor,
     ownBroker: () => {
       throw new Error('the model world has one broker: no tab falls back to its own');
     },
@@ -217,6 +267,14 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
     refresh: refreshToken,
     reports,
   };
+
+  const otherIdentity: Identity = { tenantId: 'tenant-two', userId: 'user-two' };
+  const otherTab = otherFleet ? await openOtherAppTab() : undefined;
+  async function openOtherAppTab(): Promise<TestTab> {
+    const session = issue(otherIdentity);
+    const config = mergeOptions<TabConfig>({ url: backend.wsUrl, buildId: appTwo }, modelConfig, { resync: { eventsSinceUrl: `${backend.httpUrl}/api/events?app=two` } });
+    return attached(new TestTab({ ...wiring, token: () => session.accessToken, refresh: async () => session.accessToken }, config));
+  }
 
   const tokensGiven = (tab: TestTab) => {
     tab.tokenBehaviour = identity ? 'answer' : 'refuse';
@@ -231,6 +289,8 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
     config,
     tabs,
     connections,
+    otherApp: otherFleet ? { identity: otherIdentity, connections: otherConnections } : undefined,
+    crossings,
     get identity() {
       return identity;
     },
@@ -278,8 +338,9 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
     },
     async dispose() {
       for (const model of tabs) model.tab.crash();
+      otherTab?.crash();
       for (const controller of stalled) controller.error(new Error('world disposed'));
-      for (const entry of fleet.all) {
+      for (const entry of [...fleet.all, ...(otherFleet?.all ?? [])]) {
         entry.release();
         await entry.broker.shutdown();
       }

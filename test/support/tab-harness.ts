@@ -31,7 +31,7 @@ import type { TabwireError, TabwireErrorData } from '../../src/link/errors.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { ConnectionStatus, ResyncSignal, TransitionReason } from '../../src/link/states.ts';
 import { type Broker as TabBroker, connectTab } from '../../src/tab/client.ts';
-import type { TabChannel, TabEnvironment } from '../../src/tab/environment.ts';
+import type { HostRequest, TabChannel, TabEnvironment } from '../../src/tab/environment.ts';
 import type { Host } from '../../src/tab/hosts/host.ts';
 import type { Endpoint } from '../../src/link/rpc.ts';
 import { pageHost } from '../../src/tab/hosts/local.ts';
@@ -60,8 +60,8 @@ export interface TabOptions extends TabConfig {
 export interface TabWiring {
   locks: FakeLockManager;
   bus: ChannelBus;
-  /** The broker a SharedWorker host reaches now. */
-  broker(): Broker;
+  /** The broker a SharedWorker host reaches now, for a tab asking for `request.target` (its own build's, or a newer one's). */
+  broker(request: HostRequest): Broker;
   /** A broker of the tab's own (`sharing: 'none'`), stopped by `stop`. */
   ownBroker(buildId: string): { broker: Broker; stop(): void };
   token(): string | undefined | Promise<string | undefined>;
@@ -357,7 +357,7 @@ export class TestTab {
         this.tabId = request.tabId;
         if (this.#hostsHeld) await this.#hostsHeld;
         if (this.#dead) return never();
-        const host = request.target.mode === 'worker' ? workerHost(wiring.broker(), this.#readingGate()) : ownHost(wiring.ownBroker(request.buildId));
+        const host = request.target.mode === 'worker' ? workerHost(wiring.broker(request), this.#readingGate()) : ownHost(wiring.ownBroker(request.buildId));
         this.#hosts.add(host);
         return host;
       },
