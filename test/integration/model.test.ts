@@ -16,10 +16,12 @@
  *     a resync with complete: false whose [since, until] holds the instant the
  *     server emitted it;
  *  2. isolation: no event, recent() row, send() message or token of one session
- *     reaches another session's tabs or connection;
+ *     reaches another session's tabs or connection, and no tab or token of one app
+ *     another app's broker;
  *  3. liveness and bounds: the broker recovers once the world is healed, every
  *     call from a tab settles (but a crashed tab's; a tab that left hears CLOSED, a send
- *     in flight when the worker died WORKER_LOST), the outbox and the log stay within their bounds.
+ *     in flight when the worker died WORKER_LOST), the outbox, the log and what waits for
+ *     a tab that stopped reading stay within their bounds.
  *
  * Besides those, fault classes of the browser and the page, each switchable with
  * TABWIRE_MODEL_FAULTS (a comma list of the names below; default all, `none` for the
@@ -41,9 +43,9 @@
  *    URL and user, one tab of it open throughout: no tab reaches the other app's broker, no
  *    token the other app's connections.
  *
- * TABWIRE_MODEL_RUNS sets the number of sequences (default 100: ~30 s when they
+ * TABWIRE_MODEL_RUNS sets the number of sequences (default 100: under a minute when they
  * pass, a short sequence takes ~0.3 s); TABWIRE_MODEL_SEED and TABWIRE_MODEL_PATH replay a
- * reported failure.
+ * reported failure. docs/testing.md lists the fault classes.
  */
 import fc from 'fast-check';
 import { describe, it, vi } from 'vitest';
@@ -542,26 +544,33 @@ async function play(model: Model, action: Action): Promise<void> {
     }
     case 'stopReading': {
       const tab = pickTab(world, action.which);
-      if (!tab) return;
-      tab.tab.stopReading();
-      for (let i = 0; i < unreadBurst; i++) {
-        broadcastOne(model, tenantId);
-        // In waves, as a busy server sends them: the broker relays each before the next.
-        if (i % 100 === 99) await pause(1);
-      }
-      await pause(50);
-      tab.tab.resumeReading();
+      if (tab) await stopReading(model, tab, tenantId);
       return;
     }
-    case 'burstThenWorkerDies': {
-      let last = '';
-      for (let i = 0; i < action.count; i++) last = broadcastOne(model, tenantId);
-      // Relayed to the tabs (not necessarily written to the log yet), then the worker dies at once.
-      await until(() => openTabs(world).some((tab) => tab.received.some((r) => midOf(r.event.data) === last)), 300);
-      model.workerDeaths.push(Date.now());
-      await world.workerDies();
-    }
+    case 'burstThenWorkerDies':
+      return burstThenWorkerDies(model, action.count, tenantId);
   }
+}
+
+/** `tab` stops reading its stream while a burst larger than `unreadEventsBound` goes by, then reads again. */
+async function stopReading(model: Model, tab: ModelTab, tenantId: string): Promise<void> {
+  tab.tab.stopReading();
+  for (let i = 0; i < unreadBurst; i++) {
+    broadcastOne(model, tenantId);
+    // In waves, as a busy server sends them: the broker relays each before the next.
+    if (i % 100 === 99) await pause(1);
+  }
+  await pause(50);
+  tab.tab.resumeReading();
+}
+
+/** `count` events relayed to the tabs (not necessarily written to the log yet), then the worker dies at once. */
+async function burstThenWorkerDies(model: Model, count: number, tenantId: string): Promise<void> {
+  let last = '';
+  for (let i = 0; i < count; i++) last = broadcastOne(model, tenantId);
+  await until(() => openTabs(model.world).some((tab) => tab.received.some((r) => midOf(r.event.data) === last)), 300);
+  model.workerDeaths.push(Date.now());
+  await model.world.workerDies();
 }
 
 /**

@@ -182,7 +182,8 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
   const config = resolveConfig({ ...tabConfig, url: backend.wsUrl, getToken: () => '' });
 
   /** Brokers (SharedWorkers) on the world's IndexedDB, each holding its own lock while it lives. */
-  const stores = failingStores(idbStores({ factory }), () => storageFailing);
+  // Each broker (a SharedWorker) its own connection to the origin's IndexedDB.
+  const stores = () => failingStores(idbStores({ factory }), () => storageFailing);
   const clock = { ...systemClock, now: () => Date.now() + clockSkewMs };
   const appTwo = 'app-two';
   /** How a build announces itself when two apps share the origin; the later `builtAt` is the newer. */
@@ -192,7 +193,7 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
     clock,
     random: Math.random,
     transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners, handshakeTimestamp),
-    stores,
+    stores: stores(),
     locks,
     fetch: async (input, init) => {
       const response = await fetch(input, init);
@@ -241,7 +242,7 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
         clock,
         random: Math.random,
         transport: recordingTransport(webSocketTransport(WebSocket as never), otherConnections, owners, handshakeTimestamp),
-        stores,
+        stores: stores(),
         locks,
         fetch: (input, init) => fetch(input, init),
         buildId: appTwo,
