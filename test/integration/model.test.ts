@@ -371,6 +371,8 @@ async function gapPhase(model: Model): Promise<string> {
 }
 
 async function checkBounds(model: Model, after: string): Promise<void> {
+  // Sampled here, after every step: a tab of one app attached to the other app's broker.
+  for (const crossing of model.world.crossings()) model.violations.push(`apps: ${crossing}`);
   for (const tab of model.world.tabs) {
     if (tab.tab.unreadPeak > unreadEventsBound) model.violations.push(`bounds: ${tab.tab.id} stopped reading and had up to ${tab.tab.unreadPeak} events waiting for it > ${unreadEventsBound}`);
   }
@@ -717,8 +719,7 @@ function checkIsolation(model: Model): void {
 
 /** Two apps on one origin with one socket URL: neither's tabs reach the other's broker, nor its tokens the other's connections. */
 function checkApps(model: Model): void {
-  const { crossings, otherApp } = model.world;
-  for (const crossing of crossings) model.violations.push(`apps: ${crossing}`);
+  const { otherApp } = model.world;
   for (const connection of otherApp?.connections ?? []) {
     for (const auth of connection.auths) {
       if (!sameIdentity(auth.identity, otherApp!.identity)) model.violations.push(`apps: the other app's connection ${connection.index} authenticated with a token of ${auth.identity?.userId ?? 'nobody'}`);

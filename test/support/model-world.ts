@@ -29,7 +29,7 @@ import { hostName } from '../../src/tab/hosts/host.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 import { ChannelBus } from './fake-channels.ts';
 import { FakeLockManager } from './fake-lock-manager.ts';
-import { brokerFleet } from './broker-fleet.ts';
+import { type FleetEntry, brokerFleet } from './broker-fleet.ts';
 import { type TabConfig, type TabWiring, TestTab, attached, mergeOptions } from './tab-harness.ts';
 
 /** Who a token belongs to. */
@@ -124,8 +124,8 @@ export interface ModelWorld {
   readonly connections: RecordedConnection[];
   /** The second app, when there is one. */
   readonly otherApp: OtherApp | undefined;
-  /** Each time a tab of one app attached to the other app's broker. */
-  readonly crossings: string[];
+  /** Tabs of one app attached to a broker of the other app now (a broker refusing them is not a crossing). */
+  crossings(): string[];
   /** The identity the app is logged in as, or undefined after a logout. */
   readonly identity: Identity | undefined;
   openTab(patterns: string[]): Promise<ModelTab>;
@@ -233,7 +233,6 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
     return fresh.accessToken;
   };
 
-  const crossings: string[] = [];
   const otherConnections: RecordedConnection[] = [];
   // The second app's workers: same origin, IndexedDB, locks and socket URL; its own build and replay URL.
   const otherFleet = options.secondApp
@@ -253,7 +252,6 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
   /** A SharedWorker is found by its name, which carries the build: each app's tabs reach their own app's workers, unless they move. */
   const brokerFor = (request: HostRequest): Broker => {
     const toOther = otherFleet !== undefined && request.target.buildId === appTwo;
-    if (otherFleet && toOther !== (request.buildId === appTwo)) crossings.push(`a tab of build ${request.buildId} attached to the broker of build ${request.target.buildId}`);
     return toOther ? otherFleet!.current : fleet.current;
   };
 
@@ -291,7 +289,13 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
     tabs,
     connections,
     otherApp: otherFleet ? { identity: otherIdentity, connections: otherConnections } : undefined,
-    crossings,
+    crossings() {
+      if (!otherFleet || !otherTab) return [];
+      const appOne = new Set(tabs.map((model) => model.tab.tabId));
+      const across = (entries: readonly FleetEntry[], theirs: (id: string) => boolean, build: string) =>
+        entries.flatMap(({ broker }) => [...broker.tabs.all()].filter((tab) => theirs(tab.id)).map((tab) => `tab ${tab.id} of one app attached to a broker of build ${build}`));
+      return [...across(otherFleet.all, (id) => appOne.has(id), appTwo), ...across(fleet.all, (id) => id === otherTab.tabId, 'test')];
+    },
     get identity() {
       return identity;
     },
