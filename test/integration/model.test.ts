@@ -16,18 +16,92 @@
  *     a resync with complete: false whose [since, until] holds the instant the
  *     server emitted it;
  *  2. isolation: no event, recent() row, send() message or token of one session
- *     reaches another session's tabs or connection;
+ *     reaches another session's tabs or connection, and no tab or token of one app
+ *     another app's broker;
  *  3. liveness and bounds: the broker recovers once the world is healed, every
  *     call from a tab settles (but a crashed tab's; a tab that left hears CLOSED, a send
- *     in flight when the worker died WORKER_LOST), the outbox and the log stay within their bounds.
+ *     in flight when the worker died WORKER_LOST), the outbox, the log and what waits for
+ *     a tab that stopped reading stay within their bounds.
  *
- * TABWIRE_MODEL_RUNS sets the number of sequences (default 100: ~20 s when they
- * pass, a short sequence takes ~0.2 s); TABWIRE_MODEL_SEED and TABWIRE_MODEL_PATH replay a
- * reported failure.
+ * Besides those, fault classes of the browser and the page, each switchable with
+ * TABWIRE_MODEL_FAULTS (a comma list of the names below; default all, `none` for the
+ * base model alone), so a run shows which class finds what:
+ *
+ *  - storage (a group): logOff (`log: { enabled: false }`), noIndexedDB (every open fails),
+ *    storageFails (IndexedDB fails mid-run: the log degrades to memory), logTrimmed (a tab
+ *    away, between brokers, while more events than the log holds go by);
+ *  - clock: the browser's clock 5 min ahead of or behind the server's, and handshakes
+ *    with or without the server's timestamp;
+ *  - frames: control-shaped and timestamp-less frames (`{"type":"auth.revoked"}`,
+ *    `{"type":"x"}`) live and in replay answers;
+ *  - replayLoad: the broker's replay chunk (`import('./replay.ts')`) fails to load once;
+ *  - stopReading: a tab stops reading its stream for a while (a frozen page that keeps
+ *    its lock), while a burst goes by: what waits for it unread stays bounded;
+ *  - brokerBurst: the worker dies right after relaying more events than a tab's handoff
+ *    window (64) holds;
+ *  - twoApps: another app on the origin with the same socket URL but its own build, replay
+ *    URL and user, one tab of it open throughout: no tab reaches the other app's broker, no
+ *    token the other app's connections.
+ *
+ * TABWIRE_MODEL_RUNS sets the number of sequences (default 100: under a minute when they
+ * pass, a short sequence takes ~0.3 s); TABWIRE_MODEL_SEED and TABWIRE_MODEL_PATH replay a
+ * reported failure. docs/testing.md lists the fault classes.
  */
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import { type Identity, type ModelTab, type ModelWorld, createModelWorld, sameIdentity } from '../support/model-world.ts';
+import { describe, it, vi } from 'vitest';
+import { defaultTabBacklogBatches } from '../../src/broker/tab-backlog.ts';
+import { streamAckEvery } from '../../src/link/messages.ts';
+import { type Identity, type ModelTab, type ModelWorld, type StorageMode, createModelWorld, modelConfig, sameIdentity } from '../support/model-world.ts';
+
+// ---- the replay chunk, which can fail to load -------------------------------
+
+/** How many of the next loads of the broker's replay chunk fail, as a chunk a deploy deleted does. */
+const replayChunk = vi.hoisted(() => ({ failures: 0 }));
+
+// A module exporting `then` is a thenable: `import()` of it settles through that `then`, so the
+// broker's own `await import('./replay.ts')` rejects while `failures` lasts. The test loads it once
+// before any sequence, so Vitest has it cached and each later import reads `then` once.
+vi.mock('../../src/broker/replay.ts', (importOriginal) =>
+  importOriginal<Record<string, unknown>>().then(
+    (actual): Record<string, unknown> => ({
+      ...actual,
+      get then() {
+        if (replayChunk.failures === 0) return undefined;
+        replayChunk.failures--;
+        return (_resolve: unknown, reject: (error: Error) => void) => reject(new TypeError('Failed to fetch dynamically imported module: replay.js (model fault)'));
+      },
+    }),
+  ),
+);
+
+// ---- the fault classes ------------------------------------------------------
+
+const faultClasses = ['logOff', 'noIndexedDB', 'storageFails', 'logTrimmed', 'clock', 'frames', 'replayLoad', 'stopReading', 'brokerBurst', 'twoApps'] as const;
+type FaultClass = (typeof faultClasses)[number];
+/** Names for several classes at once. */
+const faultGroups: Record<string, readonly FaultClass[]> = {
+  all: faultClasses,
+  none: [],
+  storage: ['logOff', 'noIndexedDB', 'storageFails', 'logTrimmed'],
+};
+
+const faultsAsked = new Set(
+  (process.env.TABWIRE_MODEL_FAULTS ?? 'all').split(',').filter(Boolean).flatMap((name) => {
+    if (name in faultGroups) return faultGroups[name]!;
+    if ((faultClasses as readonly string[]).includes(name)) return [name as FaultClass];
+    throw new Error(`TABWIRE_MODEL_FAULTS: no fault class ${name} (${[...faultClasses, ...Object.keys(faultGroups)].join(', ')})`);
+  }),
+);
+const faultsOn = (which: FaultClass) => faultsAsked.has(which);
+
+/**
+ * Most stream messages a tab that stopped reading may have waiting for it: the broker's bound in
+ * batches, plus the acknowledgements' granularity and the state and resync messages that are not batches.
+ */
+const unreadMessagesBound = defaultTabBacklogBatches + 2 * streamAckEvery;
+/** The `stopReading` action's burst: in waves small enough that the broker posts a batch for each, past the bound. */
+const unreadBurst = 1_500;
+const unreadWave = 3;
 
 // ---- the actions --------------------------------------------------------
 
@@ -47,13 +121,28 @@ type Action =
   | { kind: 'stallNextReplay'; then: Then }
   | { kind: 'openTab'; patterns: string[]; then: Then }
   | { kind: 'closeTab'; which: number; how: 'leave' | 'crash'; then: Then }
-  /** The SharedWorker is killed: every tab re-attaches to the next one, with what it last saw. */
-  | { kind: 'workerDies'; then: Then }
+  /** The SharedWorker is killed: every tab re-attaches to the next one, with what it last saw; `written` events go by meanwhile. */
+  | { kind: 'workerDies'; written: number; then: Then }
   | { kind: 'send'; which: number; then: Then }
   | { kind: 'recent'; which: number; then: Then }
   | { kind: 'logout'; which: number; then: Then }
   /** `afterMs`: the user takes a moment to log in again (a refresh started before the logout may finish meanwhile). */
-  | { kind: 'login'; who: UserName; afterMs: number; then: Then };
+  | { kind: 'login'; who: UserName; afterMs: number; then: Then }
+  /** IndexedDB fails from now on: the log degrades to memory; then the worker may die while `written` events go by (storageFails). */
+  | { kind: 'storageFails'; workerDies: boolean; written: number; then: Then }
+  /**
+   * A tab stays between brokers while the worker is replaced and `written` events go by, more than the
+   * log holds; `sawOne`: an event reached it before it went (logTrimmed).
+   */
+  | { kind: 'tabAway'; which: number; sawOne: boolean; written: number; then: Then }
+  /** A control-shaped or timestamp-less frame, live or in the next replay answer (after a drop) (frames). */
+  | { kind: 'oddFrame'; frame: string; where: 'live' | 'replay'; then: Then }
+  /** The next load of the replay chunk fails, and the server drops the socket while an event is written (replayLoad). */
+  | { kind: 'replayChunkFails'; then: Then }
+  /** A tab stops reading its stream while a burst goes by, then reads again (stopReading). */
+  | { kind: 'stopReading'; which: number; then: Then }
+  /** `count` events relayed, then at once the worker dies (brokerBurst). */
+  | { kind: 'burstThenWorkerDies'; count: number; then: Then };
 
 type UserName = 'alice' | 'bob' | 'carol';
 
@@ -75,10 +164,13 @@ const malformedFrames = [
   '{"type":"goal.created","timestamp":"2024-01-01T00:00:00.000Z","data":null}',
 ];
 
+/** Control-shaped (a control type, no timestamp) and timestamp-less frames: neither is an event. */
+const oddFrames = ['{"type":"auth.revoked"}', '{"type":"auth.refreshed","data":{}}', '{"type":"x"}', '{"type":"x","data":{}}'];
+
 const then = fc.constantFrom<Then>('settle', 'settle', 'settle', 'race');
 const which = fc.nat({ max: 3 });
 const excluded = new Set((process.env.TABWIRE_MODEL_EXCLUDE ?? '').split(',').filter(Boolean));
-const actionArbs: Array<{ kind: Action['kind']; weight: number; arbitrary: fc.Arbitrary<Action> }> = [
+const actionArbs: Array<{ kind: Action['kind']; weight: number; arbitrary: fc.Arbitrary<Action>; fault?: FaultClass }> = [
   { kind: 'emit', weight: 4, arbitrary: fc.record({ kind: fc.constant('emit' as const), type: fc.constantFrom('goal.created' as const, 'note.pinned' as const), count: fc.integer({ min: 1, max: 3 }), then }) },
   { kind: 'prototypeNamed', weight: 1, arbitrary: fc.record({ kind: fc.constant('prototypeNamed' as const), type: fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'), then }) },
   { kind: 'skewed', weight: 1, arbitrary: fc.record({ kind: fc.constant('skewed' as const), stamp: fc.constantFrom('year2099' as const, 'hourAhead' as const, 'hourBehind' as const), then }) },
@@ -91,21 +183,37 @@ const actionArbs: Array<{ kind: Action['kind']; weight: number; arbitrary: fc.Ar
   { kind: 'stallNextReplay', weight: 1, arbitrary: fc.record({ kind: fc.constant('stallNextReplay' as const), then }) },
   { kind: 'openTab', weight: 1, arbitrary: fc.record({ kind: fc.constant('openTab' as const), patterns: fc.constantFrom<string[]>(['*'], ['goal.*']), then }) },
   { kind: 'closeTab', weight: 1, arbitrary: fc.record({ kind: fc.constant('closeTab' as const), which, how: fc.constantFrom('leave' as const, 'crash' as const), then }) },
-  { kind: 'workerDies', weight: 1, arbitrary: fc.record({ kind: fc.constant('workerDies' as const), then }) },
+  { kind: 'workerDies', weight: 1, arbitrary: fc.record({ kind: fc.constant('workerDies' as const), written: fc.integer({ min: 0, max: 2 }), then }) },
   { kind: 'send', weight: 2, arbitrary: fc.record({ kind: fc.constant('send' as const), which, then }) },
   { kind: 'recent', weight: 1, arbitrary: fc.record({ kind: fc.constant('recent' as const), which, then }) },
   { kind: 'logout', weight: 2, arbitrary: fc.record({ kind: fc.constant('logout' as const), which, then }) },
   { kind: 'login', weight: 2, arbitrary: fc.record({ kind: fc.constant('login' as const), who: fc.constantFrom<UserName>('alice', 'bob', 'carol'), afterMs: fc.constantFrom(0, 100), then }) },
+  { kind: 'storageFails', weight: 1, fault: 'storageFails', arbitrary: fc.record({ kind: fc.constant('storageFails' as const), workerDies: fc.boolean(), written: fc.integer({ min: 0, max: 2 }), then }) },
+  {
+    kind: 'tabAway',
+    weight: 1,
+    fault: 'logTrimmed',
+    arbitrary: fc.record({ kind: fc.constant('tabAway' as const), which, sawOne: fc.boolean(), written: fc.integer({ min: modelConfig.log!.maxEvents! + 1, max: modelConfig.log!.maxEvents! + 6 }), then }),
+  },
+  { kind: 'oddFrame', weight: 2, fault: 'frames', arbitrary: fc.record({ kind: fc.constant('oddFrame' as const), frame: fc.constantFrom(...oddFrames), where: fc.constantFrom('live' as const, 'replay' as const), then }) },
+  { kind: 'replayChunkFails', weight: 1, fault: 'replayLoad', arbitrary: fc.record({ kind: fc.constant('replayChunkFails' as const), then }) },
+  { kind: 'stopReading', weight: 1, fault: 'stopReading', arbitrary: fc.record({ kind: fc.constant('stopReading' as const), which, then }) },
+  { kind: 'burstThenWorkerDies', weight: 1, fault: 'brokerBurst', arbitrary: fc.record({ kind: fc.constant('burstThenWorkerDies' as const), count: fc.integer({ min: 70, max: 100 }), then }) },
 ];
 /** TABWIRE_MODEL_EXCLUDE=stallNextReplay,skewed leaves kinds of action out, to look past a known failure. */
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  ...actionArbs.filter(({ kind }) => !excluded.has(kind)).map(({ weight, arbitrary }) => ({ weight, arbitrary })),
+  ...actionArbs.filter(({ kind, fault }) => !excluded.has(kind) && (fault === undefined || faultsOn(fault))).map(({ weight, arbitrary }) => ({ weight, arbitrary })),
 );
 
 const scenarioArb = fc.record({
   replay: fc.boolean(),
+  storage: fc.constantFrom<StorageMode>('on', ...(faultsOn('logOff') ? ['off' as const] : []), ...(faultsOn('noIndexedDB') ? ['unavailable' as const] : [])),
+  clockSkewMs: faultsOn('clock') ? fc.constantFrom(0, 300_000, -300_000) : fc.constant(0),
+  handshakeTimestamp: faultsOn('clock') ? fc.boolean() : fc.constant(true),
+  secondApp: faultsOn('twoApps') ? fc.boolean() : fc.constant(false),
   actions: fc.array(actionArb, { minLength: 1, maxLength: 8 }),
 });
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
 // ---- the model ----------------------------------------------------------
 
@@ -123,6 +231,11 @@ interface EmittedEvent {
   tenantId: string;
   /** The server's clock when it emitted the event (not its timestamp, which may be skewed). */
   emittedAt: number;
+  /**
+   * Its timestamp, where the server stamped it as it sent it: a few ms past `emittedAt` when
+   * the server keeps its stamps strictly increasing. A resync covers the event if it holds either.
+   */
+  stampedAt?: number;
   session: Session | undefined;
   /** Pushed to our sockets with another tenant's id: must reach nobody. */
   otherTenant: boolean;
@@ -188,8 +301,10 @@ class Model {
     this.world.login(identity);
   }
 
-  record(event: Omit<EmittedEvent, 'session' | 'committed' | 'emittedAt'>): void {
-    this.events.push({ ...event, emittedAt: Date.now(), session: this.session, committed: false });
+  record(event: Omit<EmittedEvent, 'session' | 'committed' | 'emittedAt'>): EmittedEvent {
+    const emitted = { ...event, emittedAt: Date.now(), session: this.session, committed: false };
+    this.events.push(emitted);
+    return emitted;
   }
 
   /** Track a call from a tab: it must settle, and some errors are never acceptable. */
@@ -231,8 +346,10 @@ async function settle(model: Model, timeoutMs: number): Promise<boolean> {
   while (Date.now() < deadline) {
     const status = world.broker.status.status;
     // Halted (refused, logged out, no tabs): it will not reconnect by itself, waiting would only cost time.
-    if (halted.has(status)) return false;
-    const healthy = status === 'open' && ((await world.broker.debug()) as { gap: { phase: string } }).gap.phase === 'live';
+    // A broker that just replaced a dead one is idle until its tabs re-attach: that is worth waiting for.
+    const reattaching = status === 'idle' && world.broker.tabs.size < openTabs(world).length;
+    if (halted.has(status) && !reattaching) return false;
+    const healthy = status === 'open' && (await gapPhase(model)) === 'live';
     const count = world.tabs.reduce((sum, tab) => sum + tab.received.length + tab.resyncs.length, 0);
     if (!healthy || count !== lastCount) quietSince = Number.POSITIVE_INFINITY;
     else if (quietSince === Number.POSITIVE_INFINITY) quietSince = Date.now();
@@ -250,8 +367,27 @@ async function settle(model: Model, timeoutMs: number): Promise<boolean> {
 
 const halted = new Set(['idle', 'unauthorized', 'forbidden', 'closed']);
 
+/** The broker's gap phase from `debug()`; a `debug()` that throws is a violation, and the phase unknown. */
+async function gapPhase(model: Model): Promise<string> {
+  try {
+    return ((await model.world.broker.debug()) as { gap: { phase: string } }).gap.phase;
+  } catch (error) {
+    model.violations.push(`calls: the broker's debug() threw ${String(error)}`);
+    return 'unknown';
+  }
+}
+
 async function checkBounds(model: Model, after: string): Promise<void> {
-  const stats = await model.world.broker.stats();
+  // Sampled here, after every step: a tab of one app attached to the other app's broker.
+  for (const crossing of model.world.crossings()) model.violations.push(`apps: ${crossing}`);
+  for (const tab of model.world.tabs) {
+    if (tab.tab.unreadPeak > unreadMessagesBound) model.violations.push(`bounds: ${tab.tab.id} stopped reading and had up to ${tab.tab.unreadPeak} messages waiting for it > ${unreadMessagesBound}`);
+  }
+  const stats = await model.world.broker.stats().catch((error: unknown) => {
+    model.violations.push(`calls: the broker's stats() threw ${String(error)} after ${after}`);
+    return undefined;
+  });
+  if (!stats) return;
   const { config } = model.world;
   if (stats.outbox > config.maxBufferedMessages) model.violations.push(`bounds: outbox holds ${stats.outbox} > maxBufferedMessages ${config.maxBufferedMessages} after ${after}`);
   if (stats.log.size > config.logMaxEvents) model.violations.push(`bounds: log holds ${stats.log.size} > logMaxEvents ${config.logMaxEvents} after ${after}`);
@@ -269,6 +405,24 @@ function sendFrom(model: Model, tab: ModelTab): void {
     });
 }
 
+/** A catalogue event written on the server (stamped by it), recorded as owed to the current session. */
+function emitOne(model: Model, tenantId: string, type = 'goal.created'): string {
+  const mid = model.nextMid();
+  const event = model.record({ mid, type, tenantId, otherTenant: false });
+  event.stampedAt = Date.parse(String(model.world.backend.emit(tenantId, type, { mid }).timestamp));
+  return mid;
+}
+
+/** An event broadcast as given, stamped now, recorded as owed to the current session. */
+function broadcastOne(model: Model, tenantId: string, type = 'note.pinned'): string {
+  const mid = model.nextMid();
+  const event = model.record({ mid, type, tenantId, otherTenant: false });
+  const timestamp = new Date().toISOString();
+  event.stampedAt = Date.parse(timestamp);
+  model.world.backend.broadcast(tenantId, { type, timestamp, data: { tenantId, mid } });
+  return mid;
+}
+
 async function play(model: Model, action: Action): Promise<void> {
   const { world } = model;
   const { backend } = world;
@@ -277,18 +431,13 @@ async function play(model: Model, action: Action): Promise<void> {
   switch (action.kind) {
     case 'emit':
       for (let i = 0; i < action.count; i++) {
-        const mid = model.nextMid();
-        model.record({ mid, type: action.type, tenantId, otherTenant: false });
-        if (action.type === 'goal.created') backend.emit(tenantId, action.type, { mid });
-        else backend.broadcast(tenantId, envelope(action.type, mid));
+        if (action.type === 'goal.created') emitOne(model, tenantId);
+        else broadcastOne(model, tenantId, action.type);
       }
       return;
-    case 'prototypeNamed': {
-      const mid = model.nextMid();
-      model.record({ mid, type: action.type, tenantId, otherTenant: false });
-      backend.broadcast(tenantId, envelope(action.type, mid));
+    case 'prototypeNamed':
+      broadcastOne(model, tenantId, action.type);
       return;
-    }
     case 'skewed': {
       const mid = model.nextMid();
       const offset = { year2099: Date.parse('2099-01-01T00:00:00.000Z') - Date.now(), hourAhead: 3_600_000, hourBehind: -3_600_000 }[action.stamp];
@@ -315,11 +464,7 @@ async function play(model: Model, action: Action): Promise<void> {
     }
     case 'serverDrop':
       backend.drop();
-      for (let i = 0; i < action.emitAfter; i++) {
-        const mid = model.nextMid();
-        model.record({ mid, type: 'note.pinned', tenantId, otherTenant: false });
-        backend.broadcast(tenantId, envelope('note.pinned', mid));
-      }
+      for (let i = 0; i < action.emitAfter; i++) broadcastOne(model, tenantId);
       return;
     case 'outage': {
       backend.setAccepting(false);
@@ -328,11 +473,7 @@ async function play(model: Model, action: Action): Promise<void> {
       while (world.broker.status.status === 'open' && Date.now() < deadline) await pause(5);
       const tab = pickTab(world, 0);
       if (action.sendWhileDown && tab) sendFrom(model, tab);
-      for (let i = 0; i < action.written; i++) {
-        const mid = model.nextMid();
-        model.record({ mid, type: 'goal.created', tenantId, otherTenant: false });
-        backend.emit(tenantId, 'goal.created', { mid });
-      }
+      for (let i = 0; i < action.written; i++) emitOne(model, tenantId);
       await pause(20);
       backend.setAccepting(true);
       return;
@@ -358,9 +499,7 @@ async function play(model: Model, action: Action): Promise<void> {
       return;
     }
     case 'workerDies':
-      model.workerDeaths.push(Date.now());
-      await world.workerDies();
-      return;
+      return workerDies(model, action.written, tenantId);
     case 'send': {
       const tab = pickTab(world, action.which);
       if (tab) sendFrom(model, tab);
@@ -391,8 +530,90 @@ async function play(model: Model, action: Action): Promise<void> {
       model.login(users[action.who]);
       const tab = pickTab(world, 0);
       if (tab) await model.track('reconnect', tab, tab.tab.broker.reconnect());
+      return;
     }
+    case 'storageFails':
+      world.storageFails();
+      if (action.workerDies) await workerDies(model, action.written, tenantId);
+      return;
+    case 'tabAway':
+      return tabAway(model, action, tenantId);
+    case 'oddFrame':
+      if (action.where === 'live') backend.push(action.frame);
+      else {
+        world.addToNextReplay([JSON.parse(action.frame)]);
+        backend.drop();
+      }
+      return;
+    case 'replayChunkFails': {
+      replayChunk.failures = 1;
+      backend.drop();
+      broadcastOne(model, tenantId);
+      return;
+    }
+    case 'stopReading': {
+      const tab = pickTab(world, action.which);
+      if (tab) await stopReading(model, tab, tenantId);
+      return;
+    }
+    case 'burstThenWorkerDies':
+      return burstThenWorkerDies(model, action.count, tenantId);
   }
+}
+
+/** `tab` stops reading its stream while more batches than `unreadMessagesBound` go by, then reads again. */
+async function stopReading(model: Model, tab: ModelTab, tenantId: string): Promise<void> {
+  tab.tab.stopReading();
+  for (let i = 0; i < unreadBurst; i++) {
+    broadcastOne(model, tenantId);
+    // In waves, as a busy server sends them: the broker relays each before the next.
+    if (i % unreadWave === unreadWave - 1) await pause(0);
+  }
+  await pause(50);
+  tab.tab.resumeReading();
+}
+
+/** `count` events relayed to the tabs (not necessarily written to the log yet), then the worker dies at once. */
+async function burstThenWorkerDies(model: Model, count: number, tenantId: string): Promise<void> {
+  let last = '';
+  for (let i = 0; i < count; i++) last = broadcastOne(model, tenantId);
+  await until(() => openTabs(model.world).some((tab) => tab.received.some((r) => midOf(r.event.data) === last)), 300);
+  model.workerDeaths.push(Date.now());
+  await model.world.workerDies();
+}
+
+/**
+ * The worker is killed, and `written` events go by while its tabs re-attach to the next one.
+ * Written once it is gone: a killed worker relays nothing more, while the harness's dying broker
+ * would still take frames for a tick after its lock went.
+ */
+async function workerDies(model: Model, written: number, tenantId: string): Promise<void> {
+  model.workerDeaths.push(Date.now());
+  await model.world.workerDies();
+  for (let i = 0; i < written; i++) emitOne(model, tenantId);
+}
+
+/**
+ * One tab stays between brokers (its re-attach finds no host) while the worker is replaced and
+ * `written` events go by, more than the log keeps; then it attaches to the new broker, which
+ * catches it up from the log. Another tab stays, so the new broker has a tab to connect for.
+ */
+async function tabAway(model: Model, { which, sawOne, written }: Extract<Action, { kind: 'tabAway' }>, tenantId: string): Promise<void> {
+  const { world } = model;
+  if (openTabs(world).length < 2) await model.track('attach', undefined, world.openTab(['*']));
+  const away = pickTab(world, which);
+  if (!away) return;
+  if (sawOne) {
+    emitOne(model, tenantId);
+    await settle(model, 600);
+  }
+  const back = away.tab.holdHosts();
+  model.workerDeaths.push(Date.now());
+  await world.workerDies();
+  await settle(model, 600);
+  for (let i = 0; i < written; i++) emitOne(model, tenantId);
+  await settle(model, 600);
+  back();
 }
 
 /** Bring everything back: server accepting, someone logged in, a tab open and asking to connect. */
@@ -402,12 +623,12 @@ async function heal(model: Model): Promise<void> {
   world.backend.setAuthMode('ok');
   world.backend.setRefreshFails(false);
   world.setRefreshDelay(0);
+  for (const tab of openTabs(world)) tab.tab.resumeReading();
   if (!model.session) model.login(users.healer);
   const tab = pickTab(world, 0) ?? (await world.openTab(['*']));
   if (world.broker.status.status !== 'open') await model.track('reconnect', tab, tab.tab.broker.reconnect());
   if (!(await settle(model, 2500))) {
-    const debug = (await world.broker.debug()) as { gap: { phase: string } };
-    model.violations.push(`liveness: healed, the broker did not settle (status ${world.broker.status.status}, gap ${debug.gap.phase})`);
+    model.violations.push(`liveness: healed, the broker did not settle (status ${world.broker.status.status}, gap ${await gapPhase(model)})`);
   }
   await pause(10);
 }
@@ -420,6 +641,11 @@ const midOf = (data: unknown) => (typeof data === 'object' && data !== null ? (d
 function checkDelivery(model: Model): void {
   for (const tab of model.world.tabs) {
     if (tab.closed) continue;
+    const copiesOf = new Map<unknown, number>();
+    for (const r of tab.received) {
+      const mid = midOf(r.event.data);
+      copiesOf.set(mid, (copiesOf.get(mid) ?? 0) + 1);
+    }
     for (const event of model.events) {
       const owed =
         !event.otherTenant &&
@@ -429,15 +655,15 @@ function checkDelivery(model: Model): void {
         matches(tab.patterns, event.type) &&
         connectedBefore(model, event.session, event.emittedAt);
       if (!owed) continue;
-      const copies0 = tab.received.filter((r) => midOf(r.event.data) === event.mid).length;
-      if (event.stampedInThePast && copies0 === 0) continue;
-      const copies = tab.received.filter((r) => midOf(r.event.data) === event.mid).length;
+      const copies = copiesOf.get(event.mid) ?? 0;
+      if (event.stampedInThePast && copies === 0) continue;
       if (copies === 1) continue;
       if (copies > 1) {
         model.violations.push(`delivery: ${tab.tab.id} received ${event.type} ${event.mid} ${copies} times`);
         continue;
       }
-      const covered = tab.resyncs.some(({ signal }) => !signal.complete && Date.parse(signal.since) <= event.emittedAt && event.emittedAt <= Date.parse(signal.until));
+      const instants = event.stampedAt === undefined ? [event.emittedAt] : [event.emittedAt, event.stampedAt];
+      const covered = tab.resyncs.some(({ signal }) => !signal.complete && instants.some((at) => Date.parse(signal.since) <= at && at <= Date.parse(signal.until)));
       if (!covered) {
         const told = tab.resyncs.map(({ signal }) => `${signal.reason} ${signal.since}..${signal.until} complete=${signal.complete} replayed=${signal.replayed}`).join('; ') || 'none';
         model.violations.push(`delivery: ${tab.tab.id} never received ${event.type} ${event.mid} (emitted ${new Date(event.emittedAt).toISOString()}), no incomplete resync covers it (resyncs: ${told})`);
@@ -498,6 +724,16 @@ function checkIsolation(model: Model): void {
   }
 }
 
+/** Two apps on one origin with one socket URL: neither's tabs reach the other's broker, nor its tokens the other's connections. */
+function checkApps(model: Model): void {
+  const { otherApp } = model.world;
+  for (const connection of otherApp?.connections ?? []) {
+    for (const auth of connection.auths) {
+      if (!sameIdentity(auth.identity, otherApp!.identity)) model.violations.push(`apps: the other app's connection ${connection.index} authenticated with a token of ${auth.identity?.userId ?? 'nobody'}`);
+    }
+  }
+}
+
 function checkCalls(model: Model): void {
   for (const call of model.calls) {
     // A crashed tab hears nothing more; one that left hears CLOSED for whatever it still waited for.
@@ -508,9 +744,11 @@ function checkCalls(model: Model): void {
 
 // ---- the property -------------------------------------------------------
 
-async function runScenario(scenario: { replay: boolean; actions: Action[] }): Promise<void> {
+async function runScenario(scenario: Scenario): Promise<void> {
   const startedAt = Date.now();
-  const world = await createModelWorld({ replay: scenario.replay });
+  replayChunk.failures = 0;
+  const { replay, storage, clockSkewMs, handshakeTimestamp, secondApp } = scenario;
+  const world = await createModelWorld({ replay, storage, clockSkewMs, handshakeTimestamp, secondApp });
   const model = new Model(world);
   // The broker throwing where nothing catches it (a timer, a microtask) is a failure of this sequence too.
   const thrown = (error: unknown) => model.violations.push(`crash: the broker threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
@@ -533,10 +771,12 @@ async function runScenario(scenario: { replay: boolean; actions: Action[] }): Pr
     await until(() => model.calls.every((call) => call.settled || call.from?.closedHow === 'crash'), 500);
     checkDelivery(model);
     checkIsolation(model);
+    checkApps(model);
     checkCalls(model);
   } finally {
     process.off('uncaughtException', thrown);
     process.off('unhandledRejection', thrown);
+    replayChunk.failures = 0;
     await world.dispose();
     if (process.env.TABWIRE_MODEL_VERBOSE) console.log(`${Date.now() - startedAt} ms, ${scenario.actions.length} actions`);
   }
@@ -558,6 +798,7 @@ describe('broker model', () => {
   it(
     'delivers every owed event exactly once or says it may be missing, keeps sessions apart, and stays live and bounded',
     async () => {
+      await import('../../src/broker/replay.ts');
       await fc.assert(fc.asyncProperty(scenarioArb, runScenario), {
         numRuns: runs,
         ...(seed !== undefined ? { seed } : {}),

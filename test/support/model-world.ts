@@ -6,7 +6,10 @@
  * token every connection authenticated with and what the broker wrote on it,
  * keeps a timeline of every event each tab received, can make the app's token
  * refresh slow, and can make the next replay answer stall half-way through its
- * body. Everything it starts, `dispose` stops.
+ * body or carry extra entries. Its faults of the browser: the log off, IndexedDB
+ * unavailable or failing from some moment on, the broker's wall clock off the
+ * server's, and handshakes without the server's timestamp. Everything it starts,
+ * `dispose` stops.
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
@@ -15,14 +18,18 @@ import { type MockBackend, startMockBackend } from '../../demo/server/mock-backe
 import type { ResyncSignal } from '../../src/broker/core/resync.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { BrokerConfig } from '../../src/link/messages.ts';
-import { type TransportFactory, systemClock } from '../../src/broker/ports.ts';
-import type { Broker } from '../../src/broker/broker.ts';
+import { type EventStore, type TransportFactory, systemClock } from '../../src/broker/ports.ts';
+import type { Broker, StoreFactory } from '../../src/broker/broker.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { webSocketTransport } from '../../src/broker/ws-transport.ts';
+import type { BuildInfo } from '../../src/broker/builds.ts';
+import { linkVersion } from '../../src/link/messages.ts';
+import type { HostRequest } from '../../src/tab/environment.ts';
+import { hostName } from '../../src/tab/hosts/host.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 import { ChannelBus } from './fake-channels.ts';
 import { FakeLockManager } from './fake-lock-manager.ts';
-import { brokerFleet } from './broker-fleet.ts';
+import { type FleetEntry, brokerFleet } from './broker-fleet.ts';
 import { type TabConfig, type TabWiring, TestTab, attached, mergeOptions } from './tab-harness.ts';
 
 /** Who a token belongs to. */
@@ -77,6 +84,36 @@ export const modelConfig: TabConfig = {
   log: { maxEvents: 8 },
 };
 
+/**
+ * Where the broker keeps its log: `on`, IndexedDB; `off`, `log: { enabled: false }`;
+ * `unavailable`, every IndexedDB open fails (a private window).
+ */
+export type StorageMode = 'on' | 'off' | 'unavailable';
+
+export interface ModelWorldOptions {
+  replay: boolean;
+  config?: TabConfig;
+  /** @default 'on' */
+  storage?: StorageMode;
+  /** How far the browser's wall clock (the broker's `now()`) runs ahead of the server's, in ms; negative: behind. @default 0 */
+  clockSkewMs?: number;
+  /** Whether the server's auth.success carries its `timestamp` (docs/protocol.md lets it leave it out). @default true */
+  handshakeTimestamp?: boolean;
+  /**
+   * Another app on the same origin and socket URL, with its own build (`app-two`, built later, so it
+   * announces itself as newer), replay URL and user (`otherApp.identity`), one tab of it open throughout.
+   * @default false
+   */
+  secondApp?: boolean;
+}
+
+/** The second app of `ModelWorldOptions.secondApp`, as the checks see it. */
+export interface OtherApp {
+  identity: Identity;
+  /** The sockets its brokers opened. */
+  connections: RecordedConnection[];
+}
+
 export interface ModelWorld {
   readonly backend: MockBackend;
   /** The broker tabs attach to now. */
@@ -85,6 +122,10 @@ export interface ModelWorld {
   readonly config: BrokerConfig;
   readonly tabs: ModelTab[];
   readonly connections: RecordedConnection[];
+  /** The second app, when there is one. */
+  readonly otherApp: OtherApp | undefined;
+  /** Tabs of one app attached to a broker of the other app now (a broker refusing them is not a crossing). */
+  crossings(): string[];
   /** The identity the app is logged in as, or undefined after a logout. */
   readonly identity: Identity | undefined;
   openTab(patterns: string[]): Promise<ModelTab>;
@@ -100,10 +141,15 @@ export interface ModelWorld {
   setRefreshDelay(ms: number): void;
   /** The next events-since answer sends half its body, then nothing more until disposed. */
   stallNextReplay(): void;
+  /** The next events-since answer that succeeds carries these entries too, after the server's own. */
+  addToNextReplay(entries: unknown[]): void;
+  /** IndexedDB fails from now on (opens, reads and writes): the log degrades to memory. */
+  storageFails(): void;
   dispose(): Promise<void>;
 }
 
-export async function createModelWorld(options: { replay: boolean; config?: TabConfig }): Promise<ModelWorld> {
+export async function createModelWorld(options: ModelWorldOptions): Promise<ModelWorld> {
+  const { storage = 'on', clockSkewMs = 0, handshakeTimestamp = true } = options;
   const backend = await startMockBackend({ replayCapacity: 200 });
   const locks = new FakeLockManager();
   const bus = new ChannelBus();
@@ -114,6 +160,8 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
   const tabs: ModelTab[] = [];
   const stalled: Array<ReadableStreamDefaultController<Uint8Array>> = [];
   let stallNext = false;
+  let addNext: unknown[] | undefined;
+  let storageFailing = storage === 'unavailable';
   let refreshDelayMs = 0;
   let identity: Identity | undefined;
   let session: { accessToken: string; refreshToken: string } | undefined;
@@ -128,22 +176,36 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
     { url: backend.wsUrl },
     modelConfig,
     options.replay ? { resync: { eventsSinceUrl: `${backend.httpUrl}/api/events` } } : undefined,
+    storage === 'off' ? { log: { enabled: false } } : undefined,
     options.config,
   );
   const config = resolveConfig({ ...tabConfig, url: backend.wsUrl, getToken: () => '' });
 
   /** Brokers (SharedWorkers) on the world's IndexedDB, each holding its own lock while it lives. */
+  // Each broker (a SharedWorker) its own connection to the origin's IndexedDB.
+  const stores = () => failingStores(idbStores({ factory }), () => storageFailing);
+  const clock = { ...systemClock, now: () => Date.now() + clockSkewMs };
+  const appTwo = 'app-two';
+  /** How a build announces itself when two apps share the origin; the later `builtAt` is the newer. */
+  const buildInfo = (buildId: string, builtAt: number, app: BrokerConfig): BuildInfo => ({ buildId, builtAt, mode: 'worker', script: `/${buildId}/worker.js`, name: hostName(buildId, app), linkVersion });
   const fleet = brokerFleet(locks, 'broker-model', () => ({
-    clock: systemClock,
+    ...(options.secondApp ? { build: buildInfo('test', 1, config) } : {}),
+    clock,
     random: Math.random,
-    transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners),
-    stores: idbStores({ factory }),
+    transport: recordingTransport(webSocketTransport(WebSocket as never), connections, owners, handshakeTimestamp),
+    stores: stores(),
     locks,
     fetch: async (input, init) => {
       const response = await fetch(input, init);
-      if (!stallNext || !String(input).includes('/api/events')) return response;
-      stallNext = false;
-      return stallHalfWay(response, stalled);
+      if (!String(input).includes('/api/events')) return response;
+      if (stallNext) {
+        stallNext = false;
+        return stallHalfWay(response, stalled);
+      }
+      if (!addNext || !response.ok) return response;
+      const entries = addNext;
+      addNext = undefined;
+      return withEntries(response, entries);
     },
     buildId: 'test',
     baseUrl: backend.httpUrl,
@@ -171,10 +233,33 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
     return fresh.accessToken;
   };
 
+  const otherConnections: RecordedConnection[] = [];
+  const otherTabConfig = mergeOptions<TabConfig>({ url: backend.wsUrl, buildId: appTwo }, modelConfig, { resync: { eventsSinceUrl: `${backend.httpUrl}/api/events?app=two` } });
+  // The second app's workers: same origin, IndexedDB, locks and socket URL; its own build and replay URL.
+  const otherFleet = options.secondApp
+    ? brokerFleet(locks, 'broker-app-two', () => ({
+        build: buildInfo(appTwo, 2, resolveConfig({ ...otherTabConfig, url: backend.wsUrl, getToken: () => '' })),
+        clock,
+        random: Math.random,
+        transport: recordingTransport(webSocketTransport(WebSocket as never), otherConnections, owners, handshakeTimestamp),
+        stores: stores(),
+        locks,
+        fetch: (input, init) => fetch(input, init),
+        buildId: appTwo,
+        baseUrl: backend.httpUrl,
+        batchAtTaskEndUpTo: 1,
+      }))
+    : undefined;
+  /** A SharedWorker is found by its name, which carries the build: each app's tabs reach their own app's workers, unless they move. */
+  const brokerFor = (request: HostRequest): Broker => {
+    const toOther = otherFleet !== undefined && request.target.buildId === appTwo;
+    return toOther ? otherFleet!.current : fleet.current;
+  };
+
   const wiring: TabWiring = {
     locks,
     bus,
-    broker: () => fleet.current,
+    broker: brokerFor,
     ownBroker: () => {
       throw new Error('the model world has one broker: no tab falls back to its own');
     },
@@ -182,6 +267,13 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
     refresh: refreshToken,
     reports,
   };
+
+  const otherIdentity: Identity = { tenantId: 'tenant-two', userId: 'user-two' };
+  const otherTab = otherFleet ? await openOtherAppTab() : undefined;
+  async function openOtherAppTab(): Promise<TestTab> {
+    const session = issue(otherIdentity);
+    return attached(new TestTab({ ...wiring, token: () => session.accessToken, refresh: async () => session.accessToken }, otherTabConfig));
+  }
 
   const tokensGiven = (tab: TestTab) => {
     tab.tokenBehaviour = identity ? 'answer' : 'refuse';
@@ -196,6 +288,14 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
     config,
     tabs,
     connections,
+    otherApp: otherFleet ? { identity: otherIdentity, connections: otherConnections } : undefined,
+    crossings() {
+      if (!otherFleet || !otherTab) return [];
+      const appOne = new Set(tabs.map((model) => model.tab.tabId));
+      const across = (entries: readonly FleetEntry[], theirs: (id: string) => boolean, build: string) =>
+        entries.flatMap(({ broker }) => [...broker.tabs.all()].filter((tab) => theirs(tab.id)).map((tab) => `tab ${tab.id} of one app attached to a broker of build ${build}`));
+      return [...across(otherFleet.all, (id) => appOne.has(id), appTwo), ...across(fleet.all, (id) => id === otherTab.tabId, 'test')];
+    },
     get identity() {
       return identity;
     },
@@ -235,10 +335,17 @@ export async function createModelWorld(options: { replay: boolean; config?: TabC
     stallNextReplay() {
       stallNext = true;
     },
+    addToNextReplay(entries) {
+      addNext = [...(addNext ?? []), ...entries];
+    },
+    storageFails() {
+      storageFailing = true;
+    },
     async dispose() {
       for (const model of tabs) model.tab.crash();
+      otherTab?.crash();
       for (const controller of stalled) controller.error(new Error('world disposed'));
-      for (const entry of fleet.all) {
+      for (const entry of [...fleet.all, ...(otherFleet?.all ?? [])]) {
         entry.release();
         await entry.broker.shutdown();
       }
@@ -258,7 +365,7 @@ function timestamp<T>(list: T[], onPush: (item: T) => void): void {
 }
 
 /** Wrap a transport to record, per connection, the tokens and frames the broker wrote and the identity the server accepted. */
-function recordingTransport(inner: TransportFactory, connections: RecordedConnection[], owners: Map<string, Identity>): TransportFactory {
+function recordingTransport(inner: TransportFactory, connections: RecordedConnection[], owners: Map<string, Identity>, handshakeTimestamp: boolean): TransportFactory {
   return (url, handlers) => {
     const record: RecordedConnection = { index: connections.length, openedAt: Date.now(), auths: [], accepted: undefined, acceptedAt: undefined, upstream: [] };
     connections.push(record);
@@ -270,6 +377,10 @@ function recordingTransport(inner: TransportFactory, connections: RecordedConnec
           const data = frame.data as Record<string, unknown>;
           record.accepted = { tenantId: String(data.tenantId), userId: String(data.userId) };
           record.acceptedAt = Date.now();
+          if (!handshakeTimestamp) {
+            delete frame.timestamp;
+            return handlers.onMessage(JSON.stringify(frame));
+          }
         }
         handlers.onMessage(data);
       },
@@ -297,6 +408,35 @@ function parseObject(data: unknown): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The same events-since answer with `entries` after the server's own. */
+async function withEntries(response: Response, entries: unknown[]): Promise<Response> {
+  const listed = (await response.json()) as unknown[];
+  return new Response(JSON.stringify([...listed, ...entries]), { status: response.status, headers: { 'Content-Type': 'application/json' } });
+}
+
+/** Stores that fail, as a broken or missing IndexedDB does, whenever `failing()` says so: opens, reads and writes. */
+function failingStores(inner: StoreFactory, failing: () => boolean): StoreFactory {
+  const refuse = () => Promise.reject(new Error('IndexedDB is not available (model fault)'));
+  const guarded = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => (...args: A): Promise<R> => (failing() ? refuse() : call(...args));
+  const failingStore = (store: EventStore): EventStore => ({
+    append: guarded((...args) => store.append(...args)),
+    recent: guarded((...args) => store.recent(...args)),
+    keysSince: guarded((...args) => store.keysSince(...args)),
+    lastSeen: guarded(() => store.lastSeen()),
+    count: guarded(() => store.count()),
+    wipe: guarded(() => store.wipe()),
+    close: () => store.close(),
+    // What IndexedDB refused to clone, which the log counts.
+    get refused() {
+      return (store as { refused?: number }).refused;
+    },
+  } as EventStore);
+  return {
+    open: guarded(async (ns, policy) => failingStore(await inner.open(ns, policy))),
+    wipePrefix: guarded((prefix) => inner.wipePrefix(prefix)),
+  };
 }
 
 /** The same response, but its body stops half-way and never finishes (until the world is disposed). */

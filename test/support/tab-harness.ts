@@ -31,8 +31,9 @@ import type { TabwireError, TabwireErrorData } from '../../src/link/errors.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { ConnectionStatus, ResyncSignal, TransitionReason } from '../../src/link/states.ts';
 import { type Broker as TabBroker, connectTab } from '../../src/tab/client.ts';
-import type { TabChannel, TabEnvironment } from '../../src/tab/environment.ts';
+import type { HostRequest, TabChannel, TabEnvironment } from '../../src/tab/environment.ts';
 import type { Host } from '../../src/tab/hosts/host.ts';
+import type { Endpoint } from '../../src/link/rpc.ts';
 import { pageHost } from '../../src/tab/hosts/local.ts';
 import type { ConnectOptions } from '../../src/tab/options.ts';
 import type { ChannelBus, FakePage } from './fake-channels.ts';
@@ -59,8 +60,8 @@ export interface TabOptions extends TabConfig {
 export interface TabWiring {
   locks: FakeLockManager;
   bus: ChannelBus;
-  /** The broker a SharedWorker host reaches now. */
-  broker(): Broker;
+  /** The broker a SharedWorker host reaches now, for a tab asking for `request.target` (its own build's, or a newer one's). */
+  broker(request: HostRequest): Broker;
   /** A broker of the tab's own (`sharing: 'none'`), stopped by `stop`. */
   ownBroker(buildId: string): { broker: Broker; stop(): void };
   token(): string | undefined | Promise<string | undefined>;
@@ -130,9 +131,12 @@ export class TestTab {
   readonly #page: FakePage;
   readonly #seen = new WeakSet<object>();
   #hostsHeld: Promise<void> | undefined;
-  /** While the stream is frozen: its messages, waiting. */
-  #streamFrozen: Array<() => void> | undefined;
   #releaseHosts: (() => void) | undefined;
+  /** What the broker posted on the stream while this tab was not reading, in order. */
+  readonly #unread: Array<{ event: MessageEvent; deliver: () => void }> = [];
+  #reading = true;
+  /** Most messages waiting unread on this tab's stream at once (see `stopReading`). */
+  unreadPeak = 0;
 
   constructor(
     private readonly wiring: TabWiring,
@@ -259,22 +263,27 @@ export class TestTab {
   }
 
   /**
-   * The page stops reading its stream (frozen, or hung, still holding its lock) until the returned
-   * function is called: what the broker posts meanwhile waits in the port, then comes in order.
+   * The page stops reading its stream until the returned function is called (`stopReading` until
+   * `resumeReading`): what the broker posts meanwhile waits in the port, then comes in order.
    */
   freezeStream(): () => void {
-    const waiting: Array<() => void> = [];
-    this.#streamFrozen = waiting;
-    return () => {
-      this.#streamFrozen = undefined;
-      for (const deliver of waiting.splice(0)) deliver();
-    };
+    this.stopReading();
+    return () => this.resumeReading();
   }
 
-  /** The stream's listener as this page runs it: held back while `freezeStream` holds it. */
-  #readable(listener: (event: MessageEvent) => void): (event: MessageEvent) => void {
-    return (event) => (this.#streamFrozen ? this.#streamFrozen.push(() => listener(event)) : listener(event));
+  /**
+   * The tab stops reading its stream (a frozen or hung page that keeps its lock): what the broker
+   * posts waits, as in a port's queue, until `resumeReading`.
+   */
+  stopReading(): void {
+    this.#reading = false;
   }
+
+  resumeReading(): void {
+    this.#reading = true;
+    for (const { deliver } of this.#unread.splice(0)) deliver();
+  }
+
 
   /** The tab leaves: the client's own `close()`. */
   close(): void {
@@ -293,11 +302,22 @@ export class TestTab {
     for (const channel of this.#channels) channel.close();
     this.#page.frozen = true;
     this.#onSignal = undefined;
+    this.#unread.length = 0;
     for (const lock of this.#locks) {
       if (lock.granted) this.wiring.locks.crash(lock.name);
       else lock.abort.abort();
     }
     this.#locks.clear();
+  }
+
+  /** Passes a stream message on now, or keeps it unread while the tab is not reading. */
+  #readingGate(): ReadingGate {
+    return (event, deliver) => {
+      if (this.#reading && this.#unread.length === 0) return deliver();
+      this.#unread.push({ event, deliver });
+      if (this.#reading) this.resumeReading();
+      else this.unreadPeak = Math.max(this.unreadPeak, this.#unread.length);
+    };
   }
 
   #environment(): TabEnvironment {
@@ -343,18 +363,7 @@ export class TestTab {
         this.tabId = request.tabId;
         if (this.#hostsHeld) await this.#hostsHeld;
         if (this.#dead) return never();
-        const host = request.target.mode === 'worker' ? workerHost(wiring.broker()) : ownHost(wiring.ownBroker(request.buildId));
-        const { stream } = host;
-        const listeners = new Map<(event: MessageEvent) => void, (event: MessageEvent) => void>();
-        host.stream = {
-          postMessage: (message, transfer) => stream.postMessage(message, transfer),
-          addEventListener: (_type, listener) => {
-            listeners.set(listener, this.#readable(listener));
-            stream.addEventListener('message', listeners.get(listener)!);
-          },
-          removeEventListener: (_type, listener) => stream.removeEventListener('message', listeners.get(listener) ?? listener),
-          start: () => stream.start?.(),
-        };
+        const host = request.target.mode === 'worker' ? workerHost(wiring.broker(request), this.#readingGate()) : ownHost(wiring.ownBroker(request.buildId));
         this.#hosts.add(host);
         return host;
       },
@@ -380,14 +389,36 @@ export class TestTab {
   }
 }
 
+/** Decides when a message that came on a tab's stream reaches the client. */
+type ReadingGate = (event: MessageEvent, deliver: () => void) => void;
+
+/** The stream port as the client sees it: its messages pass the tab's reading gate. */
+function gatedStream(port: MessagePort, gate: ReadingGate): Endpoint {
+  const listeners = new Map<(event: MessageEvent) => void, (event: MessageEvent) => void>();
+  return {
+    postMessage: (message, transfer) => port.postMessage(message, transfer ?? []),
+    addEventListener(type, listener) {
+      const gated = (event: MessageEvent) => gate(event, () => listener(event));
+      listeners.set(listener, gated);
+      port.addEventListener(type, gated);
+    },
+    removeEventListener(type, listener) {
+      const gated = listeners.get(listener);
+      if (gated) port.removeEventListener(type, gated);
+      listeners.delete(listener);
+    },
+    start: () => port.start(),
+  };
+}
+
 /** As `workerHost` for a SharedWorker: calls on one channel, the stream on a fresh one whose far end travels with `attach`. */
-function workerHost(broker: Broker): Host {
+function workerHost(broker: Broker, gate: ReadingGate): Host {
   const control = new MessageChannel();
   const stream = new MessageChannel();
   broker.accept(control.port2);
   return {
     control: control.port1,
-    stream: stream.port1,
+    stream: gatedStream(stream.port1, gate),
     transfer: stream.port2,
     close() {
       control.port1.close();
