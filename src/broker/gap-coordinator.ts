@@ -9,7 +9,7 @@
 import type { BrokerConfig } from '../link/messages.ts';
 import type { BrokerCounters, Report } from './broker-stats.ts';
 import type { ConnectionDriver } from './connection-driver.ts';
-import { type GapEffect, type GapReason, type GapEvent, type GapState, gapTransition, initialGapState } from './core/resync.ts';
+import { type GapEffect, type GapReason, type GapEvent, type GapState, gapTransition, initialGapState, unplacedSince, unplacedUntil } from './core/resync.ts';
 import { type LastSeen, logHoldsFrom } from './core/log-policy.ts';
 import type { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';
@@ -225,7 +225,8 @@ export class GapCoordinator {
     // A gap the replay did not cover breaks the record: it is whole only from its end on (when that is the server's time).
     const untilKnown = this.#parts.session.serverClockKnown ? signal.until : undefined;
     this.#coveredSince = signal.complete ? (this.#coveredSince ?? signal.since) : untilKnown;
-    const until = new Date(signal.until).toISOString();
+    // An incomplete gap closed before the server's clock is known cannot be placed: the window says so.
+    const until = new Date(signal.complete || untilKnown !== undefined ? signal.until : unplacedUntil).toISOString();
     const uncovered = new Map(this.#uncovered);
     this.#uncovered.clear();
     // Each tab is told what it was sent: a tab that came after the replay went out got none of it.
@@ -234,7 +235,8 @@ export class GapCoordinator {
       tab.replayedSinceSignal = 0;
       // A re-attached tab from before the gap's start, whose stretch before it the log does not hold.
       const own = uncovered.get(tab);
-      const since = own === undefined || Number.isNaN(own) ? signal.since : Math.min(own, signal.since);
+      // A tab that saw no event cannot say where its stretch began: its window is not placed.
+      const since = own === undefined ? signal.since : Number.isNaN(own) ? unplacedSince : Math.min(own, signal.since);
       const complete = signal.complete && own === undefined;
       tab.post({ k: 'rs', s: { ...signal, since: new Date(since).toISOString(), until, replayed, complete } });
     }
@@ -284,7 +286,7 @@ export class GapCoordinator {
     const replayed = tab.replayedSinceSignal;
     tab.replayedSinceSignal = 0;
     const until = new Date(session.serverNow()).toISOString();
-    const sinceIso = known ? new Date(at).toISOString() : until;
+    const sinceIso = new Date(known ? at : unplacedSince).toISOString();
     tab.post({ k: 'rs', s: { since: sinceIso, until, reason: 'reconnect', replayed, complete: fromLog } });
   }
 

@@ -15,6 +15,11 @@ import type { Session } from './protocol/wire.ts';
 
 /** An event stamped this far past the server's clock (as its handshake told it) does not move last-seen, in ms. */
 const futureSlackMs = 60_000;
+/**
+ * How far a browser's clock may be off the server's. While the handshake has given no server time,
+ * a stamp further than this from the browser's clock neither sets the server's clock nor moves last-seen.
+ */
+const unknownClockSkewMs = 24 * 60 * 60 * 1000;
 
 interface Outgoing {
   text: string;
@@ -117,7 +122,7 @@ export class BrokerSession {
    * (the handshake gave no time): from now on it is the event's time, advanced on the monotonic clock.
    */
   liveEventStamped(at: number): void {
-    if (this.#serverClock || !Number.isFinite(at)) return;
+    if (this.#serverClock || !Number.isFinite(at) || Math.abs(at - this.#clock.now()) > unknownClockSkewMs) return;
     this.#serverClock = { serverAt: at, monotonicAt: this.#clock.monotonic() };
     if (this.#replayFloor === 'pending') this.#replayFloor = at;
   }
@@ -155,10 +160,12 @@ export class BrokerSession {
 
   /**
    * Stamped past the server's clock by more than a clock's slack: such an instant must not move
-   * last-seen. Nothing is, while the server's clock is unknown: the browser's proves nothing.
+   * last-seen. While the server's clock is unknown the browser's proves little: only a stamp
+   * further ahead of it than any browser clock is off (`unknownClockSkewMs`) counts.
    */
   inFuture(at: number): boolean {
-    return this.#serverClock !== undefined && at > this.serverNow() + futureSlackMs;
+    if (this.#serverClock === undefined) return at > this.#clock.now() + unknownClockSkewMs;
+    return at > this.serverNow() + futureSlackMs;
   }
 
   /** The log's namespace: endpoint (and the app's hashed session key), tenant, user. */

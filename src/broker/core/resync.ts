@@ -65,6 +65,15 @@ export interface GapTransition {
 
 export const initialGapState: GapState = { phase: 'fresh' };
 
+/**
+ * The `since` of a gap whose start only the browser's clock could place: the epoch, so the window
+ * claims nothing about which events are safe (docs/api.md, `onResync`).
+ */
+export const unplacedSince = 0;
+
+/** Likewise the `until` of an incomplete gap closed while the server's clock is still unknown. */
+export const unplacedUntil = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** The guess flag of an instant, as a spreadable field. */
 const guessFlag = (guessed: boolean | undefined, field: 'guessed' | 'sinceGuessed') => (guessed ? { [field]: true as const } : {});
 
@@ -100,7 +109,7 @@ function maybeEmit(state: Extract<GapState, { phase: 'settling' }>, now: number)
       {
         type: 'emit',
         signal: {
-          since: state.since,
+          since: state.sinceGuessed ? unplacedSince : state.since,
           until: now,
           reason: state.reason,
           replayed: state.replayed,
@@ -116,7 +125,7 @@ export function gapTransition(state: GapState, event: GapEvent, now: number): Ga
     return { state: initialGapState, effects: state.phase === 'settling' ? [{ type: 'cancel-settle-timer' }] : [] };
   }
   if (event.type === 'session-changed') {
-    const signal = { since: event.at, until: now, reason: 'session-changed' as const, replayed: 0, complete: false };
+    const signal = { since: event.guessed ? unplacedSince : event.at, until: now, reason: 'session-changed' as const, replayed: 0, complete: false };
     const effects: GapEffect[] = state.phase === 'settling' ? [{ type: 'cancel-settle-timer' }] : [];
     return { state: { phase: 'live', openedAt: event.at, ...guessFlag(event.guessed, 'guessed') }, effects: [...effects, { type: 'emit', signal }] };
   }
