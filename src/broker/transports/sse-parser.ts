@@ -5,8 +5,9 @@
  * (kept across events; one holding NUL is ignored) and `retry` (digits only) are the fields,
  * an empty line dispatches. Text comes in already decoded, in chunks cut anywhere.
  *
- * Bounded: a line or an event's data longer than `maxChars` is cut just past it, so the frame
- * reader refuses it as oversized instead of this buffer growing with whatever a server sends.
+ * Bounded: an event whose line or data runs past `maxChars` comes out one character past it (cut,
+ * or padded where a cut line kept less), so the frame reader refuses it as oversized instead of
+ * this buffer growing with whatever a server sends.
  */
 
 export interface SseMessage {
@@ -31,6 +32,8 @@ export class SseParser {
   #event = '';
   #data: string[] = [];
   #dataChars = 0;
+  /** A line of this event was cut at the bound: the event is refused whole. */
+  #overflow = false;
   #id = '';
 
   constructor(
@@ -64,8 +67,10 @@ export class SseParser {
       }
       start = i + 1;
     }
-    // Past the bound a line is cut, one character over, so the event it belongs to is refused whole.
-    this.#pending = (this.#pending + text.slice(start)).slice(0, this.maxChars + 1);
+    // Past the bound a line is cut, so the event it belongs to is refused whole.
+    const pending = this.#pending + text.slice(start);
+    if (pending.length > this.maxChars) this.#overflow = true;
+    this.#pending = pending.slice(0, this.maxChars + 1);
   }
 
   #line(line: string): void {
@@ -80,7 +85,10 @@ export class SseParser {
         this.#event = value;
         return;
       case 'data':
-        if (this.#dataChars > this.maxChars) return;
+        if (this.#dataChars > this.maxChars) {
+          this.#overflow = true;
+          return;
+        }
         this.#data.push(value);
         this.#dataChars += value.length + 1;
         return;
@@ -97,10 +105,14 @@ export class SseParser {
     const lines = this.#data;
     const event = this.#event || 'message';
     this.#data = [];
+    const overflow = this.#overflow || this.#dataChars > this.maxChars + 1;
     this.#dataChars = 0;
+    this.#overflow = false;
     this.#event = '';
     // No data line, no event (an id it set stays); `data:` alone is an event with empty data.
     if (lines.length === 0) return;
-    this.sink.message({ event, data: lines.join('\n').slice(0, this.maxChars + 1), id: this.#id });
+    // Over the bound: one character past it, whatever was kept, so the frame reader refuses it.
+    const data = overflow ? lines.join('\n').slice(0, this.maxChars + 1).padEnd(this.maxChars + 1) : lines.join('\n');
+    this.sink.message({ event, data, id: this.#id });
   }
 }
