@@ -25,7 +25,7 @@ async function control(action: string, body: Record<string, unknown> = {}): Prom
 const sseStats = () => control('stats');
 
 /** A world whose tabs read the mock's stream: `cookie` sends the session cookie, else the token goes as `transport.auth` says. */
-async function sseWorld(transport: Omit<SseOptions, 'type'>, options: { cookie?: boolean; dialect?: 'purposepath' | 'events'; config?: TabConfig } = {}): Promise<World> {
+async function sseWorld(options: { cookie?: boolean; dialect?: 'purposepath' | 'events'; config?: TabConfig } = {}): Promise<World> {
   defaultAuth = options.cookie ? 'cookie' : 'bearer';
   world = await createWorld({ cookie: options.cookie ?? false, backend: { dialect: options.dialect ?? 'purposepath' }, config: options.config ?? {} });
   return world;
@@ -41,7 +41,7 @@ const emit = (note: string) => world.backend.emit('tenant-123', 'note.created', 
 
 describe('an SSE stream shared by every tab', () => {
   it('opens one stream for three tabs, authenticated by the cookie, and relays each event once to each', async () => {
-    await sseWorld({}, { cookie: true, dialect: 'events' });
+    await sseWorld({ cookie: true, dialect: 'events' });
     const eventsDialect = { preset: 'json', envelope: { type: 'event', timestamp: 'ts', id: 'id', data: 'payload' }, auth: 'cookie', control: { authSuccess: 'session.ready' } } as const;
     const tabs = [await tabOf({}, { protocol: eventsDialect }), await tabOf({}, { protocol: eventsDialect }), await tabOf({}, { protocol: eventsDialect })];
     await until(() => expect(tabs.every((t) => t.status === 'open')).toBe(true));
@@ -55,7 +55,7 @@ describe('an SSE stream shared by every tab', () => {
   });
 
   it("sends a tab's token as a bearer header, and answers a 401 with one refresh and a new stream", async () => {
-    await sseWorld({ auth: 'bearer' });
+    await sseWorld();
     const tab = await tabOf({ auth: 'bearer', acceptance: 'event' });
     await until(() => expect(tab.status).toBe('open'));
     expect((await sseStats()).auth).toEqual(['bearer']);
@@ -73,7 +73,7 @@ describe('an SSE stream shared by every tab', () => {
   });
 
   it('puts the token in the query parameter the app named, and nowhere in what tabs are told', async () => {
-    await sseWorld({});
+    await sseWorld();
     const tab = await tabOf({ auth: { queryParam: 'access_token' } });
     await until(() => expect(tab.status).toBe('open'));
     expect((await sseStats()).auth).toEqual(['query']);
@@ -85,7 +85,7 @@ describe('an SSE stream shared by every tab', () => {
   });
 
   it('resumes a dropped stream from the Last-Event-ID: what was sent meanwhile comes once, and the gap is complete without an events-since endpoint', async () => {
-    await sseWorld({});
+    await sseWorld();
     const tab = await tabOf({ resume: true }, { reconnect: { minDelayMs: 400, maxDelayMs: 500 } });
     await until(() => expect(tab.status).toBe('open'));
     const first = emit('one');
@@ -106,7 +106,7 @@ describe('an SSE stream shared by every tab', () => {
   });
 
   it('says complete: false for a gap the stream cannot resume (the server was not said to replay, and there is no endpoint)', async () => {
-    await sseWorld({});
+    await sseWorld();
     const tab = await tabOf({}, { reconnect: { minDelayMs: 300, maxDelayMs: 400 } });
     await until(() => expect(tab.status).toBe('open'));
     emit('one');
@@ -117,7 +117,7 @@ describe('an SSE stream shared by every tab', () => {
   });
 
   it("waits at least the server's retry before the next stream, within maxDelayMs", async () => {
-    await sseWorld({});
+    await sseWorld();
     await control('settings', { retryMs: 1500 });
     const tab = await tabOf({}, { reconnect: { minDelayMs: 50, maxDelayMs: 3000 } });
     await until(() => expect(tab.status).toBe('open'));
@@ -135,7 +135,7 @@ describe('an SSE stream shared by every tab', () => {
   });
 
   it('replaces a stream a buffering proxy holds back, once it was silent too long, and the resume brings what was held', async () => {
-    await sseWorld({});
+    await sseWorld();
     await control('settings', { heartbeatMs: 200 });
     const tab = await tabOf({ resume: true, silenceTimeoutMs: 1000 }, { reconnect: { minDelayMs: 50, maxDelayMs: 100 } });
     await until(() => expect(tab.status).toBe('open'));
@@ -154,14 +154,14 @@ describe('an SSE stream shared by every tab', () => {
   });
 
   it('refuses send() with SEND_UNSUPPORTED: the stream has no upstream', async () => {
-    await sseWorld({});
+    await sseWorld();
     const tab = await tabOf({});
     await until(() => expect(tab.status).toBe('open'));
     await expect(tab.broker.send({ action: 'typing' })).rejects.toMatchObject({ code: 'SEND_UNSUPPORTED' });
   });
 
   it('forgets the last event id at logout: the next session starts its stream without one', async () => {
-    await sseWorld({});
+    await sseWorld();
     const tab = await tabOf({ resume: true });
     await until(() => expect(tab.status).toBe('open'));
     emit('before');
@@ -174,7 +174,7 @@ describe('an SSE stream shared by every tab', () => {
   });
 
   it('does not take a resume for the replay of a gap that began before this broker', async () => {
-    await sseWorld({});
+    await sseWorld();
     const tab = await tabOf({ resume: true }, { reconnect: { minDelayMs: 50, maxDelayMs: 100 } });
     await until(() => expect(tab.status).toBe('open'));
     emit('one');
