@@ -1,11 +1,16 @@
 /** The mock backend's control API: what the server sees, and faults to inject. */
-import { backend } from './session.ts';
+import { backend, overSse } from './session.ts';
 
 export interface ServerStats {
+  /** Sockets, or with `?transport=sse` the event streams, the server has open. */
   openSockets: number;
 }
 
 export async function serverStats(): Promise<ServerStats> {
+  if (overSse) {
+    const response = await fetch(`${backend}/__control/sse/stats`, { method: 'POST' });
+    return { openSockets: ((await response.json()) as { open: number }).open };
+  }
   const response = await fetch(`${backend}/__control/stats`);
   return (await response.json()) as ServerStats;
 }
@@ -18,7 +23,7 @@ async function control(action: string, body: unknown = {}): Promise<void> {
   });
 }
 
-export const dropEverySocket = () => control('drop');
+export const dropEverySocket = () => control(overSse ? 'sse/drop' : 'drop');
 
 export const pushMalformedFrame = () => control('push', { frame: '{not json' });
 

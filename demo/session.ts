@@ -55,8 +55,12 @@ export async function rest(method: string, path: string, body: unknown = {}): Pr
   });
 }
 
+/** `?transport=sse`: the mock's Server-Sent Events stream instead of its socket, still one per browser. */
+export const overSse = params.get('transport') === 'sse';
+
 export const connectOptions: ConnectOptions = {
-  url: `${backend.replace(/^http/, 'ws')}/realtime`,
+  url: overSse ? `${backend}/sse` : `${backend.replace(/^http/, 'ws')}/realtime`,
+  ...(overSse ? { transport: { type: 'sse', auth: 'bearer', resume: true } } : {}),
   getToken: async () => (await session()).accessToken,
   refreshToken: refresh,
   resync: { eventsSinceUrl: `${backend}/api/events` },

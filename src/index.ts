@@ -4,6 +4,7 @@ export type { Broker, BrokerState, SendOptions, StateListener, UpgradeNotice } f
 export type { Sharing } from './tab/hosts/host.ts';
 export type { ConnectOptions, CookieConnectOptions } from './tab/options.ts';
 export type { EnvelopeFields, JsonProtocolOptions, KeepAliveSpec, ProtocolOption, TokenAuth, ControlTypes } from './link/protocol-spec.ts';
+export type { SseOptions, TransportOption } from './link/transport-spec.ts';
 export { TabwireError } from './link/errors.ts';
 export type { TabwireErrorCode, TabwireErrorData } from './link/errors.ts';
 export type { ConnectionStatus, TransitionReason } from './link/states.ts';

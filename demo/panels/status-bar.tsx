@@ -1,6 +1,7 @@
 import type { BrokerStats } from '../../src/index.ts';
 import { useConnectionState } from '../../src/react.ts';
 import type { ServerStats } from '../control.ts';
+import { overSse } from '../session.ts';
 
 interface Props {
   stats: BrokerStats | undefined;
@@ -18,7 +19,7 @@ export function StatusBar({ stats, server }: Props) {
         tabs sharing the worker: <strong id="tabs">{stats?.tabs ?? '…'}</strong>
       </span>
       <span className="pill">
-        sockets the server sees: <strong id="sockets">{server?.openSockets ?? '…'}</strong>
+        {overSse ? 'event streams' : 'sockets'} the server sees: <strong id="sockets">{server?.openSockets ?? '…'}</strong>
       </span>
       <span className="pill">
         events relayed: <strong id="relayed">{stats?.eventsRelayed ?? 0}</strong>

@@ -4,6 +4,7 @@
  */
 import { completePayload } from './catalogue.ts';
 import { render } from './dialect.ts';
+import { deliverSse } from './sse.ts';
 import type { Connection, MockState, StoredEnvelope } from './state.ts';
 
 /** A timestamp for a frame, strictly later than the previous one. */
@@ -27,8 +28,9 @@ function remember(state: MockState, tenantId: string, envelope: StoredEnvelope):
   state.history.set(tenantId, list);
 }
 
-/** Sends the serialized envelope to each authenticated socket of the tenant, counting each. */
-function deliver(state: MockState, tenantId: string, text: string): void {
+/** Sends the serialized envelope to each authenticated socket of the tenant, counting each, and to its SSE streams. */
+function deliver(state: MockState, tenantId: string, text: string, envelope: StoredEnvelope): void {
+  deliverSse(state, tenantId, envelope, text);
   for (const connection of state.connections) {
     if (connection.actor?.tenantId === tenantId) {
       sendFrame(connection, text);
@@ -45,15 +47,15 @@ export function emitEvent(state: MockState, tenantId: string, type: string, data
   remember(state, tenantId, envelope);
   const text = JSON.stringify(render(state, envelope));
   const { broadcastDelayMs } = state.settings;
-  if (broadcastDelayMs > 0) setTimeout(() => deliver(state, tenantId, text), broadcastDelayMs);
-  else deliver(state, tenantId, text);
+  if (broadcastDelayMs > 0) setTimeout(() => deliver(state, tenantId, text, envelope), broadcastDelayMs);
+  else deliver(state, tenantId, text, envelope);
   return envelope;
 }
 
 /** An envelope exactly as given, kept and broadcast at once (never delayed). */
 export function broadcastEnvelope(state: MockState, tenantId: string, envelope: StoredEnvelope): void {
   remember(state, tenantId, envelope);
-  deliver(state, tenantId, JSON.stringify(render(state, envelope)));
+  deliver(state, tenantId, JSON.stringify(render(state, envelope)), envelope);
 }
 
 /** A raw frame to every authenticated socket, or those of one tenant; not kept, not counted as broadcast. */

@@ -11,6 +11,7 @@ import { cors, json, jsonHeaders, readBody } from './http.ts';
 import type { MockState, TokenInfo } from './state.ts';
 import { issueTokens, logIn, redeemRefreshToken, verifyBearer } from './tokens.ts';
 import { render, verifyCookie } from './dialect.ts';
+import { handleSse } from './sse.ts';
 
 type Body = Record<string, unknown>;
 
@@ -20,6 +21,7 @@ export type ControlHandler = (action: string, body: Body, res: ServerResponse) =
 const CONTROL_PREFIX = '/__control/';
 
 export async function handleRequest(state: MockState, control: ControlHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (await handleSse(state, req, res)) return;
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (state.settings.dialect === 'events') allowCredentials(req, res);
   if (req.method === 'OPTIONS') {

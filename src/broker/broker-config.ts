@@ -7,6 +7,7 @@
 import { sanitizeBrokerConfig } from '../link/config.ts';
 import type { BrokerConfig } from '../link/messages.ts';
 import { readProtocolSpec, readSchemas } from '../link/protocol-spec.ts';
+import { readTransportSpec } from '../link/transport-spec.ts';
 
 /**
  * Throws `TabwireError` INVALID_ARGUMENT naming the option when the dialect or a schema is
@@ -17,5 +18,6 @@ export function brokerConfigFrom(received: unknown): BrokerConfig {
   const input = received as Record<string, unknown>;
   const protocol = readProtocolSpec(input.protocol);
   const schemas = readSchemas(input.schemas);
-  return { ...config, ...(protocol ? { protocol } : {}), ...(schemas ? { schemas } : {}) };
+  const transport = readTransportSpec(input.transport);
+  return { ...config, ...(protocol ? { protocol } : {}), ...(schemas ? { schemas } : {}), ...(transport ? { transport } : {}) };
 }

@@ -11,6 +11,8 @@ import type { BrokerConfig } from '../link/messages.ts';
 import type { BrokerCounters, Report } from './broker-stats.ts';
 import { type ConnectionConfig, type ConnectionEffect, type ConnectionEvent, type ConnectionState, type TimerName, initialConnectionState, transition } from './core/connection.ts';
 import { keepAliveStep } from './core/keepalive.ts';
+import { jitteredDelayMs } from './core/backoff.ts';
+import { withServerRetry } from './core/server-retry.ts';
 import type { Clock, Transport, TransportFactory } from './ports.ts';
 import type { Protocol } from './protocol/wire.ts';
 import { NamedTimers } from './timers.ts';
@@ -32,14 +34,18 @@ export interface DriverParts {
   /** Cookie auth with no acceptance frame: the socket opened, so the session is accepted. */
   onOpenAccepted: () => void;
   onStateChanged: (prev: ConnectionState, next: ConnectionState) => void;
+  /** The server's own reconnection time (SSE `retry:`), in ms, honoured within the backoff's bounds. @default none */
+  serverRetryMs?: () => number | undefined;
 }
 
 /** The machine's settings from the broker's config. */
-function machineConfig(config: BrokerConfig, random: () => number): ConnectionConfig {
+function machineConfig(config: BrokerConfig, random: () => number, serverRetryMs?: () => number | undefined): ConnectionConfig {
   const delays = config.retryDelaysMs;
+  const backoff = { minDelayMs: config.minDelayMs, maxDelayMs: config.maxDelayMs };
+  const fixed = delays && delays.length > 0 ? (attempt: number) => delays[Math.min(attempt, delays.length) - 1] ?? config.minDelayMs : undefined;
   return {
-    backoff: { minDelayMs: config.minDelayMs, maxDelayMs: config.maxDelayMs },
-    retryDelayMs: delays && delays.length > 0 ? (attempt) => delays[Math.min(attempt, delays.length) - 1] ?? config.minDelayMs : undefined,
+    backoff,
+    retryDelayMs: serverRetryMs ? withServerRetry(fixed ?? ((attempt) => jitteredDelayMs(attempt - 1, random, backoff)), serverRetryMs, backoff) : fixed,
     random,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     healthyAfterMs: config.healthyAfterMs,
@@ -67,7 +73,7 @@ export class ConnectionDriver {
 
   constructor(parts: DriverParts) {
     this.#parts = parts;
-    this.#machine = machineConfig(parts.config, parts.random);
+    this.#machine = machineConfig(parts.config, parts.random, parts.serverRetryMs);
     this.#machineTimers = new NamedTimers(parts.clock);
     this.#keepAlive = new NamedTimers(parts.clock);
     this.#wake = new WakeWatch(parts.clock, () => this.#state.status === 'open', () => this.dispatch({ type: 'wake' }));
@@ -182,7 +188,20 @@ export class ConnectionDriver {
         this.#transport = undefined;
         this.dispatch({ type: 'transport-closed' });
       },
+      // A transport carrying the credential on its request (SSE) answers the handshake itself.
+      onAccepted: () => current() && this.#acceptedByTransport(),
+      onRefused: (code) => {
+        if (!current()) return;
+        this.#transport = undefined;
+        this.#parts.report(errorData('SERVER_ERROR', 'the server refused the stream request', { serverCode: code }));
+        this.dispatch({ type: 'server-error', code, during: 'auth' });
+      },
     });
+  }
+
+  /** The request that carried the credential was answered with a stream: the session, unless the dialect sends its acceptance. */
+  #acceptedByTransport(): void {
+    if (this.#parts.protocol.acceptsOnOpen && this.#state.status === 'authenticating') this.#parts.onOpenAccepted();
   }
 
   #closeTransport(reason: string): void {
@@ -193,7 +212,8 @@ export class ConnectionDriver {
   }
 
   async #authenticate(generation: number): Promise<void> {
-    if (this.#parts.protocol.auth === 'cookie') return this.#authenticateByCookie();
+    const carrier = this.#transport?.authenticate ? this.#transport : undefined;
+    if (this.#parts.protocol.auth === 'cookie') return carrier ? this.#startCarrier(carrier, undefined) : this.#authenticateByCookie();
     const token = await this.#parts.tokens.getToken();
     if (generation !== this.#generation || this.#state.status !== 'authenticating') return;
     if (!token.ok) {
@@ -205,7 +225,17 @@ export class ConnectionDriver {
     // The handshake timer starts now: the wait for the token was bounded per tab.
     this.dispatch({ type: 'token-ready' });
     if (generation !== this.#generation) return;
-    this.write(this.#parts.protocol.authFrame(token.token));
+    if (carrier) this.#startCarrier(carrier, token.token);
+    else this.write(this.#parts.protocol.authFrame(token.token));
+  }
+
+  /** A transport carrying the credential on its own request: the request starts now, bounded by the handshake timer. */
+  #startCarrier(transport: Transport, token: string | undefined): void {
+    if (token === undefined) {
+      this.#parts.counters.handshakes++;
+      this.dispatch({ type: 'token-ready' });
+    }
+    if (transport === this.#transport && this.#state.status === 'authenticating') transport.authenticate!(token);
   }
 
   /** The upgrade request's cookies authenticated: no token to ask, no frame to send. */

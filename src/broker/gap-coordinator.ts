@@ -41,6 +41,16 @@ export interface GapParts {
   report: Report;
   /** @default `import('./replay.ts')` */
   loadReplay?: () => Promise<ReplayModule>;
+  /** A stream the server resumes after the last event id it had (SSE with `resume`): its replay closes a gap. */
+  resume?: StreamResume;
+}
+
+/** What a resumable stream says about the current connection. */
+export interface StreamResume {
+  /** An event id of this session is known to resume from. */
+  hasLastEventId(): boolean;
+  /** The current connection asked the server to resume from that id. */
+  resumed(): boolean;
 }
 
 /** What the replay chunk exports. */
@@ -69,6 +79,11 @@ export class GapCoordinator {
    * its resync tells them `complete: false`, from that position.
    */
   readonly #uncovered = new Map<Tab, number>();
+  /**
+   * The open gap can be closed by the stream resuming: it began on a live connection with an id to
+   * resume from, and every connection since resumed from one. A gap from a stored last-seen cannot.
+   */
+  #resumable = false;
   readonly #timers: NamedTimers<'settle'>;
 
   readonly #parts: GapParts;
@@ -92,6 +107,7 @@ export class GapCoordinator {
 
   /** The connection was lost (not ended): a gap starts at the server's now. */
   lost(reason: GapReason): void {
+    if (this.#gap.phase === 'live') this.#resumable = this.#parts.resume?.hasLastEventId() === true;
     this.dispatch({ type: 'lost', at: this.#parts.session.serverNow(), reason, lastSeenAt: this.#parts.log.lastSeen?.at ?? null });
   }
 
@@ -140,10 +156,12 @@ export class GapCoordinator {
       ingest.releaseHeld();
       return;
     }
+    // A connection that did not resume breaks the chain: what was sent before it came nowhere.
+    if (this.#parts.resume?.resumed() !== true) this.#resumable = false;
     // A broker before this one served these tabs: with nothing stored (the log off, no IndexedDB),
     // what they last saw is where this broker's gap starts.
     const storedLastSeenAt = stored?.at ?? this.#earliestKnown(reattached) ?? null;
-    this.dispatch({ type: 'opened', at, ...guessed, storedLastSeenAt, replay: Boolean(config.eventsSinceUrl) });
+    this.dispatch({ type: 'opened', at, ...guessed, storedLastSeenAt, replay: Boolean(config.eventsSinceUrl) || this.#resumable });
     // Without a replay in flight, live events flow now.
     if (this.#gap.phase !== 'settling' || this.#gap.replay !== 'pending') ingest.releaseHeld();
     for (const { tab, at: position } of reattached) void this.#catchUpFrom(tab, position);
@@ -316,8 +334,20 @@ export class GapCoordinator {
     }
   }
 
+  /**
+   * The server replays what followed the last event id on the resumed stream itself: those events
+   * arrive as live ones, and the gap is covered without the events-since endpoint.
+   */
+  async #resumedByStream(generation: number): Promise<void> {
+    await Promise.resolve();
+    if (generation !== this.#parts.driver.generation) return;
+    this.#parts.ingest.releaseHeld();
+    this.dispatch({ type: 'replay-finished', ok: true, count: 0, complete: !this.#coverageDoubt });
+  }
+
   /** Replay a gap through the events-since endpoint; the code is loaded on demand (replay.ts). */
   async #replay(since: number, generation: number): Promise<void> {
+    if (this.#resumable) return this.#resumedByStream(generation);
     const { config, session, driver, tokens, log, ingest, fanout, counters } = this.#parts;
     const replayMissed = await this.#loadReplay(generation);
     if (!replayMissed) return;

@@ -38,11 +38,22 @@ export interface TransportHandlers {
   onOpen(): void;
   onMessage(data: unknown): void;
   onClose(code: number, reason: string): void;
+  /** A transport that carries the credential on its own request (`authenticate`): the server took it. */
+  onAccepted?(): void;
+  /** …the server refused it (`UNAUTHORIZED`, `FORBIDDEN`, `RATE_LIMIT_EXCEEDED`); no `onClose` follows. */
+  onRefused?(code: string): void;
 }
 
 export interface Transport {
   send(text: string): void;
   close(code?: number, reason?: string): void;
+  /**
+   * Present on a transport that carries the credential on its own request (an SSE stream: a
+   * header, a query parameter, the cookies) instead of an auth frame: the driver hands it the
+   * token (undefined with cookies) where it would send the frame, and the request starts. Its
+   * answer comes as `onAccepted` or `onRefused`. `open` is then only "ready for the credential".
+   */
+  authenticate?(token: string | undefined): void;
 }
 
 export type TransportFactory = (url: string, handlers: TransportHandlers) => Transport;

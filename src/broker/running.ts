@@ -23,6 +23,9 @@ import { BrokerSession } from './session.ts';
 import { TabCalls } from './tab-calls.ts';
 import type { TabRegistry } from './tabs.ts';
 import { TokenSource } from './token-source.ts';
+import { readTransportSpec } from '../link/transport-spec.ts';
+import { overSse, sseFields } from './transports/sse-dialect.ts';
+import { SseStream } from './transports/sse-transport.ts';
 
 /** What the broker has before any config: its deps and the parts every state of it shares. */
 export interface BrokerBase {
@@ -48,13 +51,19 @@ export class Running {
   readonly ingest: Ingest;
   readonly gap: GapCoordinator;
   readonly calls: TabCalls;
+  /** The SSE stream's state across attempts, when the transport is SSE. */
+  readonly sse: SseStream | undefined;
 
   readonly #base: BrokerBase;
 
   constructor(base: BrokerBase, readonly config: BrokerConfig) {
     this.#base = base;
     const { deps, tabs, fanout, counters, report } = base;
-    const protocol = base.protocol ?? protocolFor(config);
+    const sseSpec = readTransportSpec(config.transport);
+    const dialect = base.protocol ?? protocolFor(config);
+    // Over SSE the stream's request carries the credential and nothing keeps it alive from here.
+    const protocol = sseSpec ? overSse(dialect, sseSpec) : dialect;
+    this.sse = sseSpec ? new SseStream({ spec: sseSpec, fields: sseFields(config, sseSpec), clock: deps.clock, fetch: deps.fetch, maxFrameBytes: config.maxFrameBytes }) : undefined;
     // The app's schemas add to (and override) its dialect's: the catalogue is the app's.
     const schemas = new PayloadSchemas({ ...protocol.schemas, ...config.schemas });
     const policy: LogPolicy = { maxEvents: config.logMaxEvents, maxAgeMs: config.logMaxAgeMs };
@@ -72,12 +81,13 @@ export class Running {
     this.session = new BrokerSession(config, deps.clock, () => {
       this.tokens.forget();
       this.ingest.forgetSession();
+      this.sse?.forget();
     });
     this.driver = new ConnectionDriver({
       config,
       clock: deps.clock,
       random: deps.random,
-      transport: deps.transport,
+      transport: this.sse?.factory ?? deps.transport,
       protocol,
       tokens: this.tokens,
       counters,
@@ -86,6 +96,7 @@ export class Running {
       onFrame: (data) => this.ingest.onFrame(data),
       onOpenAccepted: () => this.ingest.acceptedOnOpen(),
       onStateChanged: (prev, next) => this.#onStateChanged(prev, next),
+      ...(this.sse ? { serverRetryMs: () => this.sse?.retryMs() } : {}),
     });
     const shared = { config, clock: deps.clock, counters, report, fanout, log: this.log, session: this.session, driver: this.driver };
     this.ingest = new Ingest({ ...shared, protocol, schemas, doubtCoverage: () => this.gap.doubtCoverage() });
@@ -98,6 +109,7 @@ export class Running {
       ingest: this.ingest,
       tokens: this.tokens,
       ...(deps.loadReplay ? { loadReplay: deps.loadReplay } : {}),
+      ...(sseSpec?.resume && this.sse ? { resume: this.sse } : {}),
     });
     this.calls = new TabCalls({
       ...shared,
@@ -107,6 +119,7 @@ export class Running {
       gap: this.gap,
       maxFrameBytes: config.maxFrameBytes,
       lingerMs: config.lingerMs,
+      noUpstream: sseSpec !== undefined,
     });
   }
 
@@ -152,6 +165,7 @@ export class Running {
     this.driver.dispatch({ type: 'stop', reason: 'logout' });
     this.gap.dispatch({ type: 'reset' });
     this.session.forget();
+    this.sse?.forget();
     const logWiped = await this.log.wipe();
     const endpointWiped = await this.#base.deps.stores.wipePrefix(this.session.endpointPrefix()).then(() => true, () => false);
     if (!logWiped || !endpointWiped) {

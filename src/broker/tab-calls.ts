@@ -87,6 +87,8 @@ export interface TabCallParts {
   counters: BrokerCounters;
   maxFrameBytes: number;
   lingerMs: number;
+  /** The transport only receives (Server-Sent Events): `send()` is refused. */
+  noUpstream?: boolean;
 }
 
 export class TabCalls {
@@ -169,6 +171,8 @@ export class TabCalls {
 
   send(tab: Tab, message: unknown, options: { volatile?: boolean }): Promise<boolean> | boolean {
     const { driver, counters } = this.#parts;
+    // An SSE stream has no way up: refused at once rather than queued for a socket that never comes.
+    if (this.#parts.noUpstream) throw errorData('SEND_UNSUPPORTED', 'send() needs a WebSocket: this broker reads a Server-Sent Events stream, which has no upstream; POST to your API instead');
     const text = messageText(message, this.#parts.maxFrameBytes);
     if (driver.writable) {
       driver.write(text);

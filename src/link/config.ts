@@ -7,6 +7,7 @@
 import { TabwireError } from './errors.ts';
 import type { BrokerConfig } from './messages.ts';
 import { isSessionHash } from './session-key.ts';
+import { isSse } from './transport-spec.ts';
 
 /**
  * setTimeout's largest delay, in ms: a longer one fires at once. Also the
@@ -76,15 +77,19 @@ const credentialParam = (name: string): boolean =>
     name.toLowerCase().replace(/[^a-z0-9]/g, ''),
   );
 
-/** Parse and check an endpoint. Errors name the problem, never the URL: it may hold a credential. */
-export function checkUrl(value: unknown, label: string): URL {
+/**
+ * Parse and check an endpoint: a WebSocket's (ws:, wss:), or with `stream` an event stream's
+ * (http:, https:). Errors name the problem, never the URL: it may hold a credential.
+ */
+export function checkUrl(value: unknown, label: string, stream = false): URL {
+  const [plain, secure] = stream ? ['http', 'https'] : ['ws', 'wss'];
   let url: URL;
   try {
     url = new URL(value as string);
   } catch {
-    throw invalid(`${label} must be an absolute ws:// or wss:// URL`);
+    throw invalid(`${label} must be an absolute ${plain}:// or ${secure}:// URL`);
   }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw invalid(`${label} must use ws: or wss:, got ${url.protocol}`);
+  if (url.protocol !== `${plain}:` && url.protocol !== `${secure}:`) throw invalid(`${label} must use ${plain}: or ${secure}:, got ${url.protocol}`);
   if (url.username || url.password) throw invalid(`${label} must not carry credentials (user:password@)`);
   const param = [...url.searchParams.keys()].find(credentialParam);
   if (param !== undefined) throw invalid(`${label} must not carry credentials or a tenant in its query (parameter ${JSON.stringify(param)})`);
@@ -103,7 +108,7 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
 export function sanitizeBrokerConfig(value: unknown): BrokerConfig {
   if (typeof value !== 'object' || value === null) throw invalid('config must be an object');
   const input = value as Record<string, unknown>;
-  const url = checkUrl(input.url, 'config.url');
+  const url = checkUrl(input.url, 'config.url', isSse(input.transport));
   const text = (key: 'tenantId' | 'eventsSinceUrl') => (typeof input[key] === 'string' ? { [key]: input[key] } : {});
   const delays = Array.isArray(input.retryDelaysMs)
     ? input.retryDelaysMs.filter(finite).slice(0, maxRetryDelays).map((d) => clamp(d, 0, maxTimerMs))

@@ -63,6 +63,8 @@ export type TabwireErrorCode =
   | 'FORBIDDEN'
   /** `connected` rejected: `reconnect.maxAttempts` tries failed in a row before the connection ever opened. */
   | 'RETRIES_EXHAUSTED'
+  /** `send()` on a transport with no upstream (Server-Sent Events): the server only pushes. */
+  | 'SEND_UNSUPPORTED'
   /** Anything else that went wrong inside the worker. */
   | 'INTERNAL';
 

@@ -11,6 +11,7 @@ import type { ConnectionStatus, TransitionReason } from './states.ts';
 import type { ResyncSignal } from './states.ts';
 import type { TabwireErrorData } from './errors.ts';
 import type { JsonProtocolOptions } from './protocol-spec.ts';
+import type { SseOptions } from './transport-spec.ts';
 
 export const linkVersion = 1;
 
@@ -55,6 +56,11 @@ export interface BrokerConfig {
   protocol?: JsonProtocolOptions;
   /** The app's payload schemas by type (compact form), on top of the dialect's own. */
   schemas?: Record<string, string>;
+  /**
+   * A Server-Sent Events stream instead of a WebSocket (`url` is then http: or https:): as the app
+   * gave it, every default filled in once the broker checked it. Absent: a WebSocket.
+   */
+  transport?: SseOptions;
 }
 
 export interface AttachRequest {

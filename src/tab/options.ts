@@ -6,9 +6,13 @@ import { checkRange, checkUrl, inRange, invalid, maxTimerMs, numericOptions } fr
 import type { BrokerConfig } from '../link/messages.ts';
 import type { JsonProtocolOptions, ProtocolOption } from '../link/protocol-spec.ts';
 import { hashSessionKey } from '../link/session-key.ts';
+import { type SseOptions, type TransportOption, isSse } from '../link/transport-spec.ts';
 
 export interface ConnectOptions {
-  /** WebSocket endpoint, `ws://` or `wss://`. Never put credentials in it (docs/protocol.md). */
+  /**
+   * WebSocket endpoint, `ws://` or `wss://`; with `transport: 'sse'`, the event stream's `http://`
+   * or `https://`. Never put credentials in it (docs/protocol.md).
+   */
   url: string;
   /**
    * Returns the current access token. Runs in a tab, asked by the worker before
@@ -124,6 +128,15 @@ export interface ConnectOptions {
    * Either way `onUpgrade` tells. @default 'auto'
    */
   upgrade?: 'auto' | 'manual';
+
+  // ── Transport ────────────────────────────────────────────────────────────────
+  /**
+   * How the broker reaches the server: `'websocket'`, or a Server-Sent Events stream, one per
+   * browser like the socket (`'sse'`, or `{ type: 'sse', reader, auth, resume, … }`,
+   * docs/protocols.md "Server-Sent Events"). Over SSE nothing goes upstream: `send()` rejects with
+   * `SEND_UNSUPPORTED`. Plain data: it travels to the worker, which checks it. @default 'websocket'
+   */
+  transport?: TransportOption;
 }
 
 /**
@@ -131,10 +144,16 @@ export interface ConnectOptions {
  * `getToken` is not needed (the broker never asks for a token), nor `refreshToken` (without it a
  * refusal ends in state `unauthorized`).
  */
-export type CookieConnectOptions = Omit<ConnectOptions, 'getToken' | 'protocol'> & {
-  getToken?: ConnectOptions['getToken'];
-  protocol: JsonProtocolOptions & { auth: 'cookie' };
-};
+export type CookieConnectOptions =
+  | (Omit<ConnectOptions, 'getToken' | 'protocol'> & {
+      getToken?: ConnectOptions['getToken'];
+      protocol: JsonProtocolOptions & { auth: 'cookie' };
+    })
+  /** An SSE stream authenticated by the browser's cookies (its default). */
+  | (Omit<ConnectOptions, 'getToken' | 'transport'> & {
+      getToken?: ConnectOptions['getToken'];
+      transport: 'sse' | (SseOptions & { auth?: 'cookie' });
+    });
 
 export interface ReconnectOptions {
   /** First and smallest delay before a retry, in ms: the floor of the jittered exponential backoff. @default 1000 */
@@ -197,15 +216,25 @@ function retryDelays({ delayMs: strategy, delaysMs }: ReconnectOptions): number[
   return delays;
 }
 
+/** The browser's cookies authenticate: no token is ever asked. */
+function cookieSession(options: ConnectOptions | CookieConnectOptions, sse: boolean): boolean {
+  if (sse) {
+    const auth = typeof options.transport === 'object' ? options.transport.auth : undefined;
+    return auth === undefined || auth === 'cookie';
+  }
+  return (options.protocol as JsonProtocolOptions | undefined)?.auth === 'cookie';
+}
+
 /** Check the options and fill in defaults. Throws `TabwireError` INVALID_ARGUMENT naming the option. */
 export function resolveConfig(options: ConnectOptions | CookieConnectOptions): BrokerConfig {
   if (typeof options !== 'object' || options === null) throw invalid('connectBroker needs an options object');
-  const url = checkUrl(options.url, 'url');
+  const sse = isSse(options.transport);
+  const url = checkUrl(options.url, 'url', sse);
   // Checked in full where it is used, in the broker (an attach with a bad one fails INVALID_ARGUMENT,
   // naming the option): the check and its defaults would otherwise weigh on every app's page.
   const { protocol, schemas, getToken } = options;
   // A cookie session needs no token; a getToken given anyway must still be a function.
-  if (typeof getToken !== 'function' && (getToken || (protocol as JsonProtocolOptions | undefined)?.auth !== 'cookie')) throw invalid('getToken must be a function returning the access token');
+  if (typeof getToken !== 'function' && (getToken || !cookieSession(options, sse))) throw invalid('getToken must be a function returning the access token');
   if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
   if (options.sharing !== undefined && !['auto', 'worker', 'leader', 'none'].includes(options.sharing)) {
     throw invalid(`sharing must be 'auto', 'worker', 'leader' or 'none', got ${JSON.stringify(options.sharing)}`);
@@ -229,6 +258,7 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
     // 'purposepath' is the default, what the broker reads an absent protocol as; anything else it checks.
     ...(protocol !== undefined && protocol !== 'purposepath' && { protocol }),
     ...(schemas && { schemas }),
+    ...(sse && { transport: options.transport === 'sse' ? { type: 'sse' } : options.transport }),
   } as BrokerConfig;
   // The reconnect group as the app meant it, whichever names it used.
   const given = { ...options, reconnect };

@@ -71,6 +71,39 @@ function blockIndexedDb(tab: Tab): Promise<void> {
   );
 }
 
+/** The mock's SSE counters (demo/server/sse.ts). */
+async function sseStats(world: World): Promise<{ open: number; streams: number; lastEventIds: string[] }> {
+  const response = await fetch(`${world.backend.httpUrl}/__control/sse/stats`, { method: 'POST' });
+  return (await response.json()) as { open: number; streams: number; lastEventIds: string[] };
+}
+
+/** Connects a harness tab opened with connect=0 to the mock's SSE stream, the token in a query parameter. */
+function connectSse(tab: Tab, reconnect: { minDelayMs: number; maxDelayMs: number }): Promise<void> {
+  return tab.evaluate(
+    (delays) =>
+      window.harness.connect({
+        url: `${window.harness.backend}/sse`,
+        transport: { type: 'sse', auth: { queryParam: 'access_token' }, resume: true },
+        reconnect: delays,
+      }),
+    reconnect,
+  );
+}
+
+/** Whether the engine's SharedWorkers have an `EventSource` (else tabwire reads the stream with fetch). */
+function eventSourceInSharedWorker(tab: Tab): Promise<string> {
+  return tab.evaluate(
+    () =>
+      new Promise<string>((resolve) => {
+        if (typeof SharedWorker === 'undefined') return resolve('no SharedWorker');
+        const script = 'onconnect = (e) => e.ports[0].postMessage(typeof EventSource)';
+        const worker = new SharedWorker(URL.createObjectURL(new Blob([script], { type: 'text/javascript' })));
+        worker.port.onmessage = (event) => resolve(event.data === 'function' ? 'yes' : 'no');
+        setTimeout(() => resolve('unknown (no answer)'), 3000);
+      }),
+  );
+}
+
 export const scenarios: Scenario[] = [
   {
     name: 'four tabs share one socket and one handshake',
@@ -272,6 +305,50 @@ export const scenarios: Scenario[] = [
         expect([...seen].sort((a, b) => a - b), 'no event missing').toEqual(Array.from({ length: n - first + 1 }, (_, i) => first + i));
         expect(await tab.evaluate(() => window.harness.upgrades)).toEqual([expect.objectContaining({ buildId: nextBuild, mode: 'worker' })]);
       }
+    },
+  },
+  {
+    name: 'SSE: four tabs share one stream, and every event reaches each once',
+    async run(world) {
+      const tabs = await world.open(4, { connect: '0' });
+      world.note(`EventSource in a SharedWorker: ${await eventSourceInSharedWorker(tabs[0]!)}`);
+      for (const tab of tabs) await connectSse(tab, { minDelayMs: 200, maxDelayMs: 400 });
+      await allInState(tabs, 'open');
+      expect(await sseStats(world)).toMatchObject({ open: 1, streams: 1 });
+      expect(world.backend.stats().connections).toBe(0);
+      world.backend.emit('tenant-123', 'goal.created', { goalId: 'g1' });
+      world.backend.emit('tenant-123', 'goal.created', { goalId: 'g2' });
+      await eventually(async () => {
+        for (const tab of tabs) expect(await goalIds(tab)).toEqual(['g1', 'g2']);
+      });
+      await pause(300);
+      for (const tab of tabs) expect(await goalIds(tab)).toEqual(['g1', 'g2']);
+    },
+  },
+  {
+    name: 'SSE: a dropped stream resumes from the last event id, nothing lost or doubled',
+    async run(world) {
+      const tabs = await world.open(2, { connect: '0' });
+      for (const tab of tabs) await connectSse(tab, { minDelayMs: 600, maxDelayMs: 800 });
+      await allInState(tabs, 'open');
+      world.backend.emit('tenant-123', 'goal.created', { goalId: 'before' });
+      await eventually(async () => {
+        for (const tab of tabs) expect(await goalIds(tab)).toEqual(['before']);
+      });
+      await fetch(`${world.backend.httpUrl}/__control/sse/drop`, { method: 'POST' });
+      // Sent while the broker waits out its backoff: only the resumed stream brings them.
+      world.backend.emit('tenant-123', 'goal.created', { goalId: 'm1' });
+      world.backend.emit('tenant-123', 'goal.created', { goalId: 'm2' });
+      await eventually(async () => {
+        for (const tab of tabs) expect(await tab.evaluate(() => window.harness.resyncs.length)).toBe(1);
+      });
+      for (const tab of tabs) {
+        expect(await goalIds(tab)).toEqual(['before', 'm1', 'm2']);
+        expect(await tab.evaluate(() => window.harness.resyncs[0])).toMatchObject({ reason: 'reconnect', complete: true });
+      }
+      const stream = await sseStats(world);
+      expect(stream.streams).toBe(2);
+      expect(stream.lastEventIds[1]).toMatch(/^\d+$/);
     },
   },
 ];
