@@ -299,10 +299,15 @@ export class EventLog {
     }
   }
 
+  /** Reads that IndexedDB refuses fall back to memory, as writes do: what only IndexedDB held is then not answered. */
   async recent(query: RecentQuery): Promise<StoredEvent[]> {
     await this.flush();
     if (!this.#storeReady) return [];
-    return (await this.#storeReady).recent(query);
+    try {
+      return await (await this.#storeReady).recent(query);
+    } catch (error) {
+      return (await this.degrade(`IndexedDB read failed: ${(error as Error)?.name ?? 'error'}`)).recent(query);
+    }
   }
 
   async keysSince(since: number): Promise<string[]> {

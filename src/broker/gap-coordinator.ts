@@ -303,7 +303,7 @@ export class GapCoordinator {
     if (gap.phase !== 'live') return;
     const replayed = tab.replayedSinceSignal;
     tab.replayedSinceSignal = 0;
-    const until = new Date(session.serverNow()).toISOString();
+    const until = new Date(fromLog || session.serverClockKnown ? session.serverNow() : unplacedUntil).toISOString();
     const sinceIso = new Date(known ? at : unplacedSince).toISOString();
     tab.post({ k: 'rs', s: { since: sinceIso, until, reason: 'reconnect', replayed, complete: fromLog } });
   }

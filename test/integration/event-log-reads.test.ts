@@ -27,10 +27,10 @@ describe('event log reads when IndexedDB fails mid-run', () => {
     const eventLog = new EventLog({ policy: defaultLogPolicy, enabled: true, openStore: async () => store, clock: new FakeClock(t0), onDegraded: (reason) => degraded.push(reason) });
     await eventLog.open('ns');
     store.readsFail = true;
-    eventLog.append(event(1), null);
+    eventLog.append(event(1));
     await expect(eventLog.recent({ limit: 10 })).resolves.toEqual(expect.any(Array));
     expect(degraded).toEqual([expect.stringContaining('IndexedDB read failed')]);
-    eventLog.append(event(2), null);
+    eventLog.append(event(2));
     await expect(eventLog.recent({ limit: 10 })).resolves.toEqual([event(2)]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { logHoldsFrom } from '../../src/broker/core/log-policy.ts';
-import { type GapEffect, type GapEvent, type GapState, gapTransition, initialGapState } from '../../src/broker/core/resync.ts';
+import { type GapEffect, type GapEvent, type GapState, gapTransition, initialGapState, unplacedSince } from '../../src/broker/core/resync.ts';
 
 function run(script: Array<[number, GapEvent]>, start: GapState = initialGapState) {
   let state = start;
@@ -18,11 +18,11 @@ const openedGuessing = (at: number): [number, GapEvent] => [at, { type: 'opened'
 const lost = (at: number, lastSeenAt: number | null): [number, GapEvent] => [at, { type: 'lost', at, reason: 'reconnect', lastSeenAt }];
 
 describe('a gap whose start is only the browser’s guess of the server’s time', () => {
-  it('replays nothing from it and is never complete', () => {
+  it('replays nothing from it, is never complete, and tells a start it cannot place as the epoch', () => {
     const { effects } = run([openedGuessing(1000), lost(2000, null), openedGuessing(3000), [4000, { type: 'settled' }]]);
     expect(effects.some((e) => e.type === 'start-replay')).toBe(false);
     expect(effects.filter((e) => e.type === 'emit')).toEqual([
-      { type: 'emit', signal: { since: 1000, until: 4000, reason: 'reconnect', replayed: 0, complete: false } },
+      { type: 'emit', signal: { since: unplacedSince, until: 4000, reason: 'reconnect', replayed: 0, complete: false } },
     ]);
   });
 
