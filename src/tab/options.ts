@@ -84,14 +84,6 @@ export interface ConnectOptions {
   keepAliveMs?: number;
   /** How the broker retries a lost or refused connection (one group; the shared broker takes the first tab's). */
   reconnect?: ReconnectOptions;
-  /** @deprecated Use `reconnect.minDelayMs`; accepted until 1.0. */
-  minDelayMs?: number;
-  /** @deprecated Use `reconnect.maxDelayMs`; accepted until 1.0. */
-  maxDelayMs?: number;
-  /** @deprecated Use `reconnect.delaysMs`; accepted until 1.0. */
-  retryDelaysMs?: number[];
-  /** @deprecated Use `reconnect.delayMs`; accepted until 1.0. */
-  retryDelayMs?: (attempt: number) => number;
   /** Bound on each of connecting and authenticating, in ms. @default 10_000 */
   handshakeTimeoutMs?: number;
   /** A connection open this long resets the retry count, in ms. @default 5000 */
@@ -161,27 +153,6 @@ export interface ReconnectOptions {
   maxAttempts?: number;
 }
 
-/** The `reconnect` options' old top-level names, accepted until 1.0. */
-const renamedOptions = { minDelayMs: 'minDelayMs', maxDelayMs: 'maxDelayMs', retryDelaysMs: 'delaysMs', retryDelayMs: 'delayMs' } as const;
-/** Deprecations already told on this page: each once, however many brokers are made. */
-const warnedDeprecations = new Set<string>();
-
-/** The `reconnect` group with what was given under an old name folded in (errors then name the new one). */
-function readReconnect(options: ConnectOptions | CookieConnectOptions): ReconnectOptions {
-  const group: Record<string, unknown> = { ...options.reconnect };
-  for (const [old, key] of Object.entries(renamedOptions)) {
-    const value = options[old as keyof typeof renamedOptions];
-    if (value === undefined) continue;
-    if (group[key] !== undefined) throw invalid(`give reconnect.${key} or ${old}, not both`);
-    if (!warnedDeprecations.has(old)) {
-      warnedDeprecations.add(old);
-      console.warn(`tabwire: ${old} is deprecated (accepted until 1.0), use reconnect.${key}`);
-    }
-    group[key] = value;
-  }
-  return group;
-}
-
 /** How many attempts of a `delayMs` strategy are sampled; the last repeats. */
 const strategySamples = 32;
 
@@ -212,7 +183,7 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
   }
   const resync = options.resync ?? {};
   if (resync.eventsSinceUrl !== undefined && typeof resync.eventsSinceUrl !== 'string') throw invalid('resync.eventsSinceUrl must be a URL string');
-  const reconnect = readReconnect(options);
+  const reconnect = options.reconnect ?? {};
   const delays = retryDelays(reconnect);
   if (options.callTimeoutMs !== undefined) checkRange('callTimeoutMs', options.callTimeoutMs, 1);
   // Never echoed: the key names an account.
@@ -230,11 +201,9 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
     ...(protocol !== undefined && protocol !== 'purposepath' && { protocol }),
     ...(schemas && { schemas }),
   } as BrokerConfig;
-  // The reconnect group as the app meant it, whichever names it used.
-  const given = { ...options, reconnect };
   for (const [key, path, fallback, min, max] of numericOptions) {
     // `resync.settleMs` is read from options.resync.settleMs, and so on.
-    const value = path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], given);
+    const value = path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], options);
     if (value !== undefined) checkRange(path, value, min, max);
     config[key] = (value as number | undefined) ?? fallback;
   }
