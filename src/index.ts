@@ -1,6 +1,9 @@
 // Public exports only.
-export { connectBroker, tabwireBuild } from './tab/client.ts';
-export type { Broker, BrokerState, SendOptions, StateListener, UpgradeNotice } from './tab/client.ts';
+export { connectBroker } from './tab/client.ts';
+export type { Broker, SendOptions } from './tab/client.ts';
+export type { StateListener } from './tab/connection-state.ts';
+export { tabwireBuild } from './link/build-id.ts';
+export type { UpgradeNotice } from './link/messages.ts';
 export type { Sharing } from './tab/hosts/host.ts';
 export type { ConnectOptions, CookieConnectOptions } from './tab/options.ts';
 export type { EnvelopeFields, JsonProtocolOptions, KeepAliveSpec, ProtocolOption, TokenAuth, ControlTypes } from './link/protocol-spec.ts';

@@ -17,8 +17,9 @@ import { type ConnectionEvent, type ConnectionState, initialConnectionState } fr
 import type { LogPolicy } from './core/log-policy.ts';
 import { initialGapState } from './core/resync.ts';
 import { Fanout } from './fanout.ts';
-import type { Clock, EventStore, RecentQuery, TransportFactory } from './ports.ts';
-import type { Envelope } from './protocol/envelope.ts';
+import type { Clock, EventStore, TransportFactory } from './ports.ts';
+import type { RecentQuery } from '../link/messages.ts';
+import type { Envelope } from '../link/envelope.ts';
 import type { Protocol } from './protocol/wire.ts';
 import { type BrokerBase, Running } from './running.ts';
 import { checkAttach, checkSameConnection, subscribe } from './tab-calls.ts';
@@ -60,8 +61,6 @@ export interface BrokerDeps {
    */
   batchAtTaskEndUpTo?: number;
 }
-
-export type { BrokerStats };
 
 export class Broker {
   readonly tabs = new TabRegistry();

@@ -33,12 +33,6 @@ import { type LogoutChannel, logoutChannel } from './logout-channel.ts';
 import { type TabLock, holdTabLock } from './tab-lock.ts';
 import { checkRecentQuery } from './recent-query.ts';
 
-export type { StateListener };
-export { tabwireBuild };
-
-export type BrokerState = ConnectionStatus;
-export type { UpgradeNotice } from '../link/messages.ts';
-
 export interface SendOptions {
   /** Drop the message instead of buffering it while disconnected (typing indicators, presence). */
   volatile?: boolean;

@@ -18,7 +18,8 @@ import {
   useState,
   useSyncExternalStore,
 } from 'react';
-import { type Broker, type UpgradeNotice, connectBroker } from './client.ts';
+import { type Broker, connectBroker } from './client.ts';
+import type { UpgradeNotice } from '../link/messages.ts';
 import { useLatest } from './react-latest.ts';
 import type { ConnectionStatus } from '../link/states.ts';
 import type { ResyncSignal } from '../link/states.ts';

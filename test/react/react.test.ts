@@ -1,11 +1,11 @@
 import { StrictMode, act, createElement, useState } from 'react';
 import { type Root, createRoot } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { UpgradeNotice } from '../../src/tab/client.ts';
+import type { UpgradeNotice } from '../../src/link/messages.ts';
 import { TabwireError, type TabwireErrorData } from '../../src/link/errors.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { ConnectOptions } from '../../src/tab/options.ts';
-import type { RecentQuery } from '../../src/broker/ports.ts';
+import type { RecentQuery } from '../../src/link/messages.ts';
 import {
   TabwireProvider,
   useBroker,
