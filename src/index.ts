@@ -17,3 +17,4 @@ export type { Envelope } from './link/envelope.ts';
 export type { EventMap, EventOf, PatternOf, RealtimeEvent, AnyEventOf, DefaultEvents, DomainTypes } from './link/events.ts';
 export type * from './link/catalogue.ts';
 export type { BrokerStats } from './link/stats.ts';
+export type { BrokerDebug, GapSnapshot } from './link/debug.ts';

@@ -11,6 +11,7 @@ import { errorData } from '../link/errors.ts';
 import type { ControlApi, Endpoint } from '../link/rpc.ts';
 import { serveControl } from './control.ts';
 import type { BrokerStats } from '../link/stats.ts';
+import type { BrokerDebug } from '../link/debug.ts';
 import { TransitionHistory, brokerStats, newCounters, rateLimitedReport } from './broker-stats.ts';
 import { type BuildInfo, BuildRadio } from './builds.ts';
 import { type ConnectionEvent, type ConnectionState, initialConnectionState } from './core/connection.ts';
@@ -209,7 +210,7 @@ export class Broker {
     });
   }
 
-  async debug(): Promise<Record<string, unknown>> {
+  async debug(): Promise<BrokerDebug> {
     return {
       stats: await this.stats(),
       // The config holds no secrets: tokens never reach the worker's options.

@@ -17,6 +17,7 @@ import { browserEnvironment } from './browser-environment.ts';
 import { type RecentQuery, type UpgradeNotice, recentSessionWaitMs } from '../link/messages.ts';
 import { type ConnectOptions, type CookieConnectOptions, resolveConfig } from './options.ts';
 import type { BrokerStats } from '../link/stats.ts';
+import type { BrokerDebug } from '../link/debug.ts';
 import { tabwireBuild } from '../link/build-id.ts';
 import { randomId } from '../link/random-id.ts';
 import { pickSharing, warnIfInsecure } from './sharing.ts';
@@ -99,7 +100,7 @@ export interface Broker<M extends object = DefaultEvents> {
   send(message: object, options?: SendOptions): Promise<boolean>;
   stats(): Promise<BrokerStats>;
   /** A snapshot of the broker for debugging: state, tabs, subscriptions, counters, recent transitions. No tokens. */
-  debug(): Promise<Record<string, unknown>>;
+  debug(): Promise<BrokerDebug>;
   /** End the session in every tab: socket closed, log wiped. */
   logout(): Promise<void>;
   /** Connect again now: after a new login (from `unauthorized`), or to skip a backoff wait. */
