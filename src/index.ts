@@ -3,6 +3,7 @@ export { connectBroker } from './tab/client.ts';
 export type { Broker, SendOptions } from './tab/client.ts';
 export type { StateListener } from './tab/connection-state.ts';
 export type { ListenOptions } from './tab/listeners.ts';
+export type { LogLevel, Logger } from './tab/logger.ts';
 export { tabwireBuild } from './link/build-id.ts';
 export type { UpgradeNotice } from './link/messages.ts';
 export type { Sharing } from './tab/hosts/host.ts';

@@ -33,6 +33,7 @@ import type { Endpoint } from '../link/rpc.ts';
 import { type LogoutChannel, logoutChannel } from './logout-channel.ts';
 import { type TabLock, holdTabLock } from './tab-lock.ts';
 import { checkRecentQuery } from './recent-query.ts';
+import { attachLogger } from './logger.ts';
 
 export interface SendOptions {
   /** Drop the message instead of buffering it while disconnected (typing indicators, presence). */
@@ -165,7 +166,9 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
   const stopSignals = env.watchSignals((signal) => {
     if (links.current) call('signal', [signal]).catch(() => {});
   });
-  return brokerHandle<M>({ ...tab, links, call, upgrades, logouts, lock, stopSignals });
+  const broker = brokerHandle<M>({ ...tab, links, call, upgrades, logouts, lock, stopSignals });
+  if (options.logger) attachLogger(broker, options.logger, options.logLevel ?? 'warn');
+  return broker;
 }
 
 /** What the handle an app holds is made of. */

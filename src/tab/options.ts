@@ -6,6 +6,7 @@ import { checkRange, checkUrl, inRange, invalid, maxTimerMs, numericOptions } fr
 import type { BrokerConfig } from '../link/messages.ts';
 import type { JsonProtocolOptions, ProtocolOption } from '../link/protocol-spec.ts';
 import { hashSessionKey } from '../link/session-key.ts';
+import { type LogLevel, type Logger, logLevels } from './logger.ts';
 
 export interface ConnectOptions {
   /** WebSocket endpoint, `ws://` or `wss://`. Never put credentials in it (docs/protocol.md). */
@@ -116,6 +117,14 @@ export interface ConnectOptions {
    * Either way `onUpgrade` tells. @default 'auto'
    */
   upgrade?: 'auto' | 'manual';
+  /**
+   * Where this tab writes tabwire's lines: the broker's (connection changes, gaps, dropped frames,
+   * errors: the same in every tab, so a SharedWorker's story can be read where its console cannot)
+   * and this tab's (the broker it attached to). `console` fits. Never a token. @default none
+   */
+  logger?: Logger;
+  /** The least a line must weigh to reach `logger`: 'debug', 'info', 'warn', 'error' or 'silent'. @default 'warn' */
+  logLevel?: LogLevel;
 }
 
 /**
@@ -178,6 +187,7 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
   // A cookie session needs no token; a getToken given anyway must still be a function.
   if (typeof getToken !== 'function' && (getToken || (protocol as JsonProtocolOptions | undefined)?.auth !== 'cookie')) throw invalid('getToken must be a function returning the access token');
   if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
+  if (options.logLevel !== undefined && !logLevels.includes(options.logLevel)) throw invalid(`logLevel must be 'debug', 'info', 'warn', 'error' or 'silent', got ${JSON.stringify(options.logLevel)}`);
   if (options.sharing !== undefined && !['auto', 'worker', 'leader', 'none'].includes(options.sharing)) {
     throw invalid(`sharing must be 'auto', 'worker', 'leader' or 'none', got ${JSON.stringify(options.sharing)}`);
   }
