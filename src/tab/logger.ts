@@ -5,7 +5,6 @@
  * the app's own listeners get: no token ever reaches them.
  */
 import type { ConnectionStatus, TransitionReason } from '../link/states.ts';
-import type { TabwireErrorCode } from '../link/errors.ts';
 import type { Broker } from './client.ts';
 
 /** Where tabwire's lines go. Any of the four; `console` is one. */
@@ -21,10 +20,12 @@ export type LogLevel = keyof Logger | 'silent';
 
 export const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
-/** Frames and stores the broker dropped or fell back from: it carries on, so a warning. */
-const droppedCodes = new Set<TabwireErrorCode>(['MALFORMED_FRAME', 'OVERSIZED_FRAME', 'TOO_DEEP', 'INVALID_PAYLOAD', 'TENANT_MISMATCH', 'FUTURE_TIMESTAMP', 'LOG_DEGRADED', 'WORKER_UNAVAILABLE']);
-
-/** How much a state change weighs: stopped for good is an error, a lost connection a warning. */
+/**
+ * How much a line weighs. `error`: the connection stopped and will not come back by itself;
+ * `warn`: it was lost, or the broker reported something it got past (`onError`: a dropped frame,
+ * a degraded log, a failed replay) or a gap it could not fully replay; `info`: it opened, went
+ * offline, idled or closed as asked; `debug`: the steps of a handshake.
+ */
 function stateLevel(next: ConnectionStatus, reason: TransitionReason): keyof Logger {
   if (next === 'unauthorized' || next === 'forbidden' || reason === 'retries-exhausted') return 'error';
   if (next === 'backoff' || reason === 'worker-lost' || reason === 'woke-up') return 'warn';
@@ -33,17 +34,12 @@ function stateLevel(next: ConnectionStatus, reason: TransitionReason): keyof Log
 
 /** Writes `broker`'s lines at `level` and above to `logger`. */
 export function attachLogger(broker: Pick<Broker, 'ready' | 'sharing' | 'onState' | 'onResync' | 'onError' | 'onUpgrade'>, logger: Logger, level: LogLevel): void {
-  const least = logLevels.indexOf(level);
   const write = (at: keyof Logger, message: string, detail?: object) => {
-    if (logLevels.indexOf(at) >= least) logger[at]?.(`tabwire: ${message}`, detail);
+    if (logLevels.indexOf(at) >= logLevels.indexOf(level)) logger[at]?.(`tabwire: ${message}`, detail);
   };
   void broker.ready.then(() => write('info', `attached to a broker (${broker.sharing})`));
   broker.onState((next, prev, reason) => write(stateLevel(next, reason), `connection ${next} (${reason})`, { next, prev, reason }));
-  broker.onResync((signal) =>
-    signal.complete
-      ? write('info', `missed events since ${signal.since} replayed: ${signal.replayed} (${signal.reason})`, signal)
-      : write('warn', `missed events since ${signal.since} may not all have been replayed (${signal.reason}): refetch`, signal),
-  );
-  broker.onError((error) => write(droppedCodes.has(error.code) ? 'warn' : 'error', `${error.code}: ${error.message}`, error));
-  broker.onUpgrade((notice) => write('info', `build ${notice.buildId} is live${notice.compatible ? '' : ' (needs a reload)'}`, notice));
+  broker.onResync((signal) => write(signal.complete ? 'info' : 'warn', `missed events since ${signal.since} (${signal.reason}): ${signal.complete ? `${signal.replayed} replayed` : 'not all replayed, refetch'}`, signal));
+  broker.onError((error) => write('warn', `${error.code}: ${error.message}`, error));
+  broker.onUpgrade((notice) => write('info', `build ${notice.buildId} is live`, notice));
 }
