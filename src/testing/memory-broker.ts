@@ -177,8 +177,16 @@ export function createMemoryBroker<M extends object = DefaultEvents>(options: Me
 async function readLog<E>(log: RealtimeEvent[], query: RecentQuery): Promise<E[]> {
   const checked = checkRecentQuery(query);
   if ('problem' in checked) throw new TabwireError({ code: 'INVALID_ARGUMENT', message: checked.problem });
+  // Once each, as the broker logs them; events of one instant in the order emitted (keys that sort so).
+  const seen = new Set<string>();
+  const rows = log.flatMap((envelope, index) => {
+    const identity = eventKey(envelope);
+    if (seen.has(identity)) return [];
+    seen.add(identity);
+    return [{ key: String(index).padStart(12, '0'), at: Date.parse(envelope.timestamp), envelope }];
+  });
   const store = new MemoryEventStore(keepAll);
-  await store.append(log.map((envelope) => ({ key: eventKey(envelope), at: Date.parse(envelope.timestamp), envelope })), null, 0);
+  await store.append(rows, null, 0);
   // Typed by the pattern as the client's answer is: what was emitted under that type.
   return (await store.recent(checked.query)).map((stored) => stored.envelope as E);
 }

@@ -4,13 +4,21 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { ConnectOptions } from '../../src/tab/options.ts';
 
 const connected: Array<{ sessionKey?: string; closed: boolean }> = [];
-vi.mock('../../src/tab/client.ts', () => ({
-  connectBroker: (options: ConnectOptions) => {
-    const broker = { sessionKey: options.sessionKey, closed: false };
-    connected.push(broker);
-    return { close: () => void (broker.closed = true) };
-  },
-}));
+vi.mock('../../src/tab/client.ts', async () => {
+  const { createMemoryBroker } = await import('../../src/testing.ts');
+  return {
+    connectBroker: (options: ConnectOptions) => {
+      const broker = createMemoryBroker();
+      connected.push({
+        sessionKey: options.sessionKey,
+        get closed() {
+          return broker.closed;
+        },
+      });
+      return broker;
+    },
+  };
+});
 const { TabwireProvider } = await import('../../src/tab/react.ts');
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;

@@ -60,6 +60,10 @@ describe('createMemoryBroker', () => {
     expect(await data({ type: 'goal.*', limit: 2 })).toEqual([{ n: 3 }, { n: 4 }]);
     expect(await data({ since: '2025-01-01T00:00:02.000Z' })).toEqual([{ n: 3 }, { n: 4 }]);
     await expect(broker.recent({ type: 'goal*' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // Events of one instant in the order emitted; one emitted twice, once.
+    const at = { timestamp: '2025-01-01T00:00:05.000Z' };
+    for (const n of [5, 6, 7, 6]) broker.emit('action.created', { n }, at);
+    expect(await data({ type: 'action.created' })).toEqual([{ n: 5 }, { n: 6 }, { n: 7 }]);
     await broker.logout();
     expect([broker.state, broker.reason]).toEqual(['closed', 'logout']);
     expect(await broker.recent()).toEqual([]);
