@@ -110,6 +110,11 @@ export interface Broker<M extends object = DefaultEvents> {
   close(): void;
 }
 
+/** Throws INVALID_ARGUMENT unless `pattern` is a type, `prefix.*` or `*`: every `Broker`'s `on` checks it so. */
+export function checkPattern(pattern: string): void {
+  if (!isValidPattern(pattern)) throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `pattern must be a type, prefix.* or *, got ${JSON.stringify(pattern)}` });
+}
+
 export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions | CookieConnectOptions): Broker<M> {
   return connectTab<M>(options, browserEnvironment(options.worker));
 }
@@ -209,9 +214,7 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
     connected: connection.connected,
     on(pattern, handler, options) {
       if (connection.closed) throw closedError();
-      if (!isValidPattern(pattern)) {
-        throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `pattern must be a type, prefix.* or *, got ${JSON.stringify(pattern)}` });
-      }
+      checkPattern(pattern);
       const own = handler as Handler;
       return untilAborted(() => {
         // The attach request carries every pattern, so a subscribe lost with a broker is not lost.

@@ -5,12 +5,11 @@
  * `idle`; its listeners wait and move with it from one bound broker to the next, so the tree never
  * resubscribes; its calls wait for a broker (a child's effect runs before the provider's).
  */
-import { TabwireError } from '../link/errors.ts';
-import { isValidPattern } from '../link/patterns.ts';
+import type { TabwireError } from '../link/errors.ts';
 import type { ResyncSignal } from '../link/states.ts';
 import type { UpgradeNotice } from '../link/messages.ts';
 import { closedError } from './calls.ts';
-import type { Broker } from './client.ts';
+import { type Broker, checkPattern } from './client.ts';
 import { connectionState } from './connection-state.ts';
 import { listen, nextEvent, untilAborted } from './listeners.ts';
 
@@ -62,7 +61,7 @@ export function bindableBroker(report: (error: unknown) => void): BindableBroker
     },
     connected: connection.connected,
     on(pattern, handler, options) {
-      if (!isValidPattern(pattern)) throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `pattern must be a type, prefix.* or *, got ${JSON.stringify(pattern)}` });
+      checkPattern(pattern);
       return keep((to) => to.on(pattern, handler), options?.signal);
     },
     once: (pattern, options) => nextEvent((handler) => broker.on(pattern, handler), [options?.signal, lifetime.signal]),

@@ -12,13 +12,13 @@ import { TabwireError, type TabwireErrorData } from '../link/errors.ts';
 import { eventKey } from '../link/event-identity.ts';
 import type { DefaultEvents, RealtimeEvent } from '../link/events.ts';
 import type { RecentQuery, UpgradeNotice } from '../link/messages.ts';
-import { isValidPattern, matches } from '../link/patterns.ts';
+import { matches } from '../link/patterns.ts';
 import type { ConnectionStatus, GapReason, ResyncSignal, TransitionReason } from '../link/states.ts';
 import type { BrokerStats } from '../link/stats.ts';
 import { MemoryEventStore } from '../broker/memory-store.ts';
 import type { Sharing } from '../tab/hosts/host.ts';
 import { closedError } from '../tab/calls.ts';
-import type { Broker, SendOptions } from '../tab/client.ts';
+import { type Broker, type SendOptions, checkPattern } from '../tab/client.ts';
 import { connectionState } from '../tab/connection-state.ts';
 import { listen, nextEvent, notify, untilAborted } from '../tab/listeners.ts';
 import { checkRecentQuery } from '../tab/recent-query.ts';
@@ -104,7 +104,7 @@ export function createMemoryBroker<M extends object = DefaultEvents>(options: Me
     on(pattern, handler, listenOptions) {
       calls.on++;
       if (connection.closed) throw closedError();
-      if (!isValidPattern(pattern)) throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `pattern must be a type, prefix.* or *, got ${JSON.stringify(pattern)}` });
+      checkPattern(pattern);
       const entry = { pattern, handler: handler as Handler };
       return untilAborted(() => {
         handlers.add(entry);

@@ -64,9 +64,12 @@ describe('package exports', () => {
     expect(declared).toMatch(/import [^;]*\bBroker\b[^;]* from '\.\/index\.js'/);
     expect(declared).not.toMatch(/interface Broker\b|interface TabwireEvents/);
     expect(declared).toMatch(/export \{[^}]*\bcreateMemoryBroker\b/);
-    // What it imports: no SharedWorker, no socket, no IndexedDB.
-    const code = [...closure('testing.js')].map((file) => readFileSync(resolve(repo, 'dist', file), 'utf8')).join('\n');
-    expect(code).not.toMatch(/new SharedWorker|new WebSocket|indexedDB\.open/);
+    // It loads the client's chunk (the same TabwireError as the app's), never the engine: no socket, no IndexedDB.
+    const files = [...closure('testing.js')];
+    expect(files.some((file) => file.startsWith('client-'))).toBe(true);
+    expect(files.join(' ')).not.toMatch(/browser-broker|leader|local/);
+    const code = files.map((file) => readFileSync(resolve(repo, 'dist', file), 'utf8')).join('\n');
+    expect(code).not.toMatch(/new WebSocket|indexedDB\.open/);
   });
 
   it("marks only the React entries as client modules ('use client' first)", () => {

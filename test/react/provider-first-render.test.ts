@@ -8,22 +8,22 @@ import { type Root, createRoot } from 'react-dom/client';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { Broker } from '../../src/tab/client.ts';
 import type { ConnectOptions } from '../../src/tab/options.ts';
-import type { MemoryBroker } from '../../src/testing.ts';
+import { type MemoryBroker, createMemoryBroker } from '../../src/testing.ts';
 import { TabwireProvider, useBroker, useConnectionState } from '../../src/tab/react.ts';
 
-/** Every broker the provider connected, in order: connectBroker is played by memory brokers. */
+/**
+ * Every broker the provider connected, in order: connectBroker is played by memory brokers (made by
+ * the test's own import: tabwire/testing imports the client).
+ */
 const connected = vi.hoisted(() => [] as MemoryBroker[]);
-vi.mock('../../src/tab/client.ts', async (importOriginal) => {
-  const { createMemoryBroker } = await import('../../src/testing.ts');
-  return {
-    ...(await importOriginal<object>()),
-    connectBroker: (_options: ConnectOptions) => {
-      const broker = createMemoryBroker({ state: 'connecting' });
-      connected.push(broker);
-      return broker;
-    },
-  };
-});
+vi.mock('../../src/tab/client.ts', async (importOriginal) => ({
+  ...(await importOriginal<object>()),
+  connectBroker: (_options: ConnectOptions) => {
+    const broker = createMemoryBroker({ state: 'connecting' });
+    connected.push(broker);
+    return broker;
+  },
+}));
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 

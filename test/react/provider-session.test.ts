@@ -2,23 +2,22 @@ import { act, createElement } from 'react';
 import { type Root, createRoot } from 'react-dom/client';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { ConnectOptions } from '../../src/tab/options.ts';
+import { createMemoryBroker } from '../../src/testing.ts';
 
 const connected: Array<{ sessionKey?: string; closed: boolean }> = [];
-vi.mock('../../src/tab/client.ts', async () => {
-  const { createMemoryBroker } = await import('../../src/testing.ts');
-  return {
-    connectBroker: (options: ConnectOptions) => {
-      const broker = createMemoryBroker();
-      connected.push({
-        sessionKey: options.sessionKey,
-        get closed() {
-          return broker.closed;
-        },
-      });
-      return broker;
-    },
-  };
-});
+vi.mock('../../src/tab/client.ts', async (importOriginal) => ({
+  ...(await importOriginal<object>()),
+  connectBroker: (options: ConnectOptions) => {
+    const broker = createMemoryBroker();
+    connected.push({
+      sessionKey: options.sessionKey,
+      get closed() {
+        return broker.closed;
+      },
+    });
+    return broker;
+  },
+}));
 const { TabwireProvider } = await import('../../src/tab/react.ts');
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;

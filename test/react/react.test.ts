@@ -18,21 +18,21 @@ import {
 } from '../../src/tab/react.ts';
 import { type MemoryBroker, createMemoryBroker } from '../../src/testing.ts';
 
-/** Every broker the provider connected, in order, with the options it was given: connectBroker is played by memory brokers. */
+/**
+ * Every broker the provider connected, in order, with the options it was given: connectBroker is
+ * played by memory brokers (made by the test's own import: tabwire/testing imports the client).
+ */
 const connected = vi.hoisted(() => [] as MemoryBroker[]);
 const optionsOf = vi.hoisted(() => new Map<object, ConnectOptions>());
-vi.mock('../../src/tab/client.ts', async (importOriginal) => {
-  const { createMemoryBroker } = await import('../../src/testing.ts');
-  return {
-    ...(await importOriginal<object>()),
-    connectBroker: (options: ConnectOptions) => {
-      const broker = createMemoryBroker({ state: 'idle' });
-      optionsOf.set(broker, options);
-      connected.push(broker);
-      return broker;
-    },
-  };
-});
+vi.mock('../../src/tab/client.ts', async (importOriginal) => ({
+  ...(await importOriginal<object>()),
+  connectBroker: (options: ConnectOptions) => {
+    const broker = createMemoryBroker({ state: 'idle' });
+    optionsOf.set(broker, options);
+    connected.push(broker);
+    return broker;
+  },
+}));
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
