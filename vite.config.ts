@@ -1,6 +1,6 @@
 /**
  * One config, three uses:
- *  - `vite build`               the library: dist/index.js, dist/react.js, dist/worker.js (+ types by tsc)
+ *  - `vite build`               the library: dist/index.js, react.js, purposepath-react.js, testing.js, worker.js (+ types)
  *  - `vite` / `vite build --mode demo`   the demo and the e2e harness pages (demo/)
  *  - `vitest`                   unit and integration tests (Node, fake-indexeddb, fake clocks)
  */
@@ -140,6 +140,7 @@ export default defineConfig(({ mode, command }) => {
           index: resolve(root, 'src/index.ts'),
           react: resolve(root, 'src/react.ts'),
           'purposepath-react': resolve(root, 'src/purposepath-react.ts'),
+          testing: resolve(root, 'src/testing.ts'),
         },
         formats: ['es'],
       },

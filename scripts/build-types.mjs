@@ -1,7 +1,7 @@
 /**
  * Emit the public type declarations: one bundled file per entry, next to its
  * JavaScript (dist/index.d.ts, dist/react.d.ts, dist/purposepath-react.d.ts,
- * dist/worker.d.ts), holding only
+ * dist/testing.d.ts, dist/worker.d.ts), holding only
  * what the entry exports. Internals (the RPC, the hosts, the broker) never reach a
  * consumer's editor, and nothing but the entries can be imported from types.
  *
@@ -14,7 +14,8 @@
  *
  * The PurposePath React entry does the same, one step further: the core hooks and the
  * provider it builds on come from the React entry's file (`./react.js`), the rest from
- * the main entry's.
+ * the main entry's. The testing entry keeps its own files and takes the rest from the main entry's,
+ * so its memory broker is the very `Broker` type the app's code is written against.
  */
 import { resolve } from 'node:path';
 import { rollup } from 'rollup';
@@ -45,10 +46,15 @@ function fromEntries(name, entryOf) {
   };
 }
 
+/** For the testing entry: its own files stay; the rest are the main entry's. */
+const testingOwn = (id) => id === resolve(root, 'src/testing.ts') || id.startsWith(resolve(root, 'src/testing') + '/');
+const fromMainEntryForTesting = fromEntries('tabwire:testing-types-from-main-entry', (id) => (testingOwn(id) ? undefined : 'tabwire'));
+
 const entries = [
   { input: 'src/index.ts', output: 'dist/index.d.ts', plugins: [] },
   { input: 'src/react.ts', output: 'dist/react.d.ts', plugins: [fromMainEntry] },
   { input: 'src/purposepath-react.ts', output: 'dist/purposepath-react.d.ts', plugins: [fromReactEntry] },
+  { input: 'src/testing.ts', output: 'dist/testing.d.ts', plugins: [fromMainEntryForTesting] },
   { input: 'worker/broker.worker.ts', output: 'dist/worker.d.ts', plugins: [] },
 ];
 

@@ -1,6 +1,11 @@
 // Public exports only.
-export { connectBroker, tabwireBuild } from './tab/client.ts';
-export type { Broker, BrokerState, SendOptions, StateListener, UpgradeNotice } from './tab/client.ts';
+export { connectBroker } from './tab/client.ts';
+export type { Broker, SendOptions } from './tab/client.ts';
+export type { StateListener } from './tab/connection-state.ts';
+export type { ListenOptions } from './tab/listeners.ts';
+export type { LogLevel, Logger } from './tab/logger.ts';
+export { tabwireBuild } from './link/build-id.ts';
+export type { UpgradeNotice } from './link/messages.ts';
 export type { Sharing } from './tab/hosts/host.ts';
 export type { ConnectOptions, CookieConnectOptions } from './tab/options.ts';
 export type { EnvelopeFields, JsonProtocolOptions, KeepAliveSpec, ProtocolOption, TokenAuth, ControlTypes } from './link/protocol-spec.ts';
@@ -14,3 +19,4 @@ export type { Envelope } from './link/envelope.ts';
 export type { EventMap, EventOf, PatternOf, RealtimeEvent, AnyEventOf, DefaultEvents, DomainTypes } from './link/events.ts';
 export type * from './link/catalogue.ts';
 export type { BrokerStats } from './link/stats.ts';
+export type { BrokerDebug, GapSnapshot } from './link/debug.ts';

@@ -6,7 +6,7 @@
  * at a time. The events are made before the clock starts, so both figures are
  * storage work only (the broker computes keys on ingest, not in the log).
  */
-import { eventKey } from '../../src/broker/core/log-policy.ts';
+import { eventKey } from '../../src/link/event-identity.ts';
 import { systemClock } from '../../src/broker/ports.ts';
 import type { StoredEvent } from '../../src/broker/ports.ts';
 import { EventLog } from '../../src/broker/event-log.ts';

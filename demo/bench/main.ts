@@ -69,6 +69,8 @@ function tabwire(sharing: 'worker' | 'leader'): BenchClient {
     sharing,
     resync: { eventsSinceUrl: `${httpUrl}/api/events` },
     ...options,
+    // The bench's options name the delays as every client here takes them; tabwire's are a group.
+    reconnect: { minDelayMs: context.minDelayMs, maxDelayMs: context.maxDelayMs },
   });
   broker.on('measure.reading.created', (event) => handler(event as BenchEvent));
   broker.onResync(() => resyncs++);

@@ -5,7 +5,7 @@
  */
 import type { TabwireErrorData } from '../link/errors.ts';
 import type { BrokerStats, Session } from '../link/stats.ts';
-import type { TransitionReason } from '../link/states.ts';
+import type { ConnectionStatus, TransitionReason } from '../link/states.ts';
 import type { ConnectionState } from './core/connection.ts';
 import type { EventLog } from './event-log.ts';
 import type { FanoutCounters } from './fanout.ts';
@@ -48,8 +48,8 @@ export function rateLimitedReport(clock: Clock, tabs: TabRegistry): Report {
 
 export interface Transition {
   at: number;
-  from: string;
-  to: string;
+  from: ConnectionStatus;
+  to: ConnectionStatus;
   reason: TransitionReason;
 }
 

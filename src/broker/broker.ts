@@ -11,6 +11,7 @@ import { errorData } from '../link/errors.ts';
 import type { ControlApi, Endpoint } from '../link/rpc.ts';
 import { serveControl } from './control.ts';
 import type { BrokerStats } from '../link/stats.ts';
+import type { BrokerDebug } from '../link/debug.ts';
 import { TransitionHistory, brokerStats, newCounters, rateLimitedReport } from './broker-stats.ts';
 import type { ReplayModule } from './gap-coordinator.ts';
 import { type BuildInfo, BuildRadio } from './builds.ts';
@@ -18,8 +19,9 @@ import { type ConnectionEvent, type ConnectionState, initialConnectionState } fr
 import type { LogPolicy } from './core/log-policy.ts';
 import { initialGapState } from './core/resync.ts';
 import { Fanout } from './fanout.ts';
-import type { Clock, EventStore, RecentQuery, TransportFactory } from './ports.ts';
-import type { Envelope } from './protocol/envelope.ts';
+import type { Clock, EventStore, TransportFactory } from './ports.ts';
+import type { RecentQuery } from '../link/messages.ts';
+import type { Envelope } from '../link/envelope.ts';
 import type { Protocol } from './protocol/wire.ts';
 import { type BrokerBase, Running } from './running.ts';
 import { checkAttach, checkSameConnection, subscribe } from './tab-calls.ts';
@@ -74,8 +76,6 @@ export interface BrokerDeps {
    */
   loadReplay?: () => Promise<ReplayModule>;
 }
-
-export type { BrokerStats };
 
 export class Broker {
   readonly tabs = new TabRegistry();
@@ -228,7 +228,7 @@ export class Broker {
     });
   }
 
-  async debug(): Promise<Record<string, unknown>> {
+  async debug(): Promise<BrokerDebug> {
     return {
       stats: await this.stats(),
       // The config holds no secrets: tokens never reach the worker's options.

@@ -9,7 +9,8 @@
 import type { BrokerConfig } from '../link/messages.ts';
 import type { BrokerCounters, Report } from './broker-stats.ts';
 import type { ConnectionDriver } from './connection-driver.ts';
-import { type GapEffect, type GapReason, type GapEvent, type GapState, gapTransition, initialGapState, unplacedSince, unplacedUntil } from './core/resync.ts';
+import { type GapEffect, type GapEvent, type GapState, gapTransition, initialGapState, unplacedSince, unplacedUntil } from './core/resync.ts';
+import type { GapReason } from '../link/states.ts';
 import { type LastSeen, logHoldsFrom } from './core/log-policy.ts';
 import type { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';

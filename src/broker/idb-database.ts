@@ -6,7 +6,7 @@
  */
 import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction, type OpenDBCallbacks, type StoreNames, wrap } from 'idb';
 import type { LastSeen } from './core/log-policy.ts';
-import type { Envelope } from './protocol/envelope.ts';
+import type { Envelope } from '../link/envelope.ts';
 
 export interface MetaRow {
   ns: string;

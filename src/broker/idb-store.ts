@@ -14,10 +14,9 @@ import { unwrap } from 'idb';
 import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from './core/log-policy.ts';
 import { matches } from '../link/patterns.ts';
 import { parseIsoTimestamp } from './protocol/envelope.ts';
-import { type Clock, type EventStore, type RecentQuery, type StoredEvent, systemClock } from './ports.ts';
+import { type Clock, type EventStore, type StoredEvent, systemClock } from './ports.ts';
+import type { RecentQuery } from '../link/messages.ts';
 import { type EventsStore, type TabwireDatabase, commit, isEnvelopeRow, isOpen, markWipe, namespaceRange, openTabwireDatabase, performPendingWipes, queued, wipeAll } from './idb-database.ts';
-export { databaseName, databaseVersion, openTabwireDatabase } from './idb-database.ts';
-export type { IdbFailure, TabwireDatabase } from './idb-database.ts';
 
 /** A row's key within its namespace: [at ms, event key]. */
 type RowKey = [at: number, key: string];

@@ -6,7 +6,8 @@
 import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from './core/log-policy.ts';
 import { matches } from '../link/patterns.ts';
 import { parseIsoTimestamp } from './protocol/envelope.ts';
-import type { EventStore, RecentQuery, StoredEvent } from './ports.ts';
+import type { EventStore, StoredEvent } from './ports.ts';
+import type { RecentQuery } from '../link/messages.ts';
 
 function compare(a: StoredEvent, b: StoredEvent): number {
   return a.at - b.at || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);

@@ -3,7 +3,7 @@
  * the socket, the event store. Real adapters live in `worker/`; tests pass fakes.
  */
 import type { RecentQuery } from '../link/messages.ts';
-import type { Envelope } from './protocol/envelope.ts';
+import type { Envelope } from '../link/envelope.ts';
 import type { LastSeen } from './core/log-policy.ts';
 
 export type TimerHandle = unknown;
@@ -32,7 +32,6 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-export type { RecentQuery };
 
 export interface TransportHandlers {
   onOpen(): void;

@@ -10,7 +10,8 @@ import type { TabwireErrorData } from '../link/errors.ts';
 import type { BrokerConfig } from '../link/messages.ts';
 import { exponentialDelayMs } from '../link/exponential-delay.ts';
 import type { Clock } from './ports.ts';
-import { type Envelope, type ParsedFrame, validateEnvelope } from './protocol/envelope.ts';
+import { type ParsedFrame, validateEnvelope } from './protocol/envelope.ts';
+import type { Envelope } from '../link/envelope.ts';
 import type { TokenResult } from './token-source.ts';
 
 /** An event on its way to tabs. */

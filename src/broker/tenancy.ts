@@ -4,7 +4,8 @@
  * event that names no tenant, or a reader that expects none, passes; an event
  * naming another tenant does not.
  */
-import { type Envelope, tenantOf } from './protocol/envelope.ts';
+import { tenantOf } from './protocol/envelope.ts';
+import type { Envelope } from '../link/envelope.ts';
 
 /** Whether an event naming `tenant` may reach a reader expecting `expected`. */
 export function tenantAllows(expected: string | undefined, tenant: unknown): boolean {

@@ -51,7 +51,7 @@ export interface BrokerConfig {
   normalizeKeys: boolean;
   /**
    * The backend's dialect when it is not PurposePath's (the default): as the app gave it from a
-   * tab, every default filled in once the broker checked it (`sanitizeBrokerConfig`).
+   * tab, every default filled in once the broker checked it.
    */
   protocol?: JsonProtocolOptions;
   /** The app's payload schemas by type (compact form), on top of the dialect's own. */

@@ -21,6 +21,7 @@ import { TabwireError, type TabwireErrorData, toErrorData } from './errors.ts';
 import type { Envelope } from './envelope.ts';
 import type { AttachReply, AttachRequest, RecentQuery } from './messages.ts';
 import type { BrokerStats } from './stats.ts';
+import type { BrokerDebug } from './debug.ts';
 
 /** Anything with postMessage and message listeners: a MessagePort, a SharedWorker port, a BroadcastChannel. */
 export interface Endpoint {
@@ -44,7 +45,7 @@ export interface ControlApi {
   send(message: unknown, options?: { volatile?: boolean }): Answer<boolean>;
   recent(query?: RecentQuery): Answer<Envelope[]>;
   stats(): Answer<BrokerStats>;
-  debug(): Answer<Record<string, unknown>>;
+  debug(): Answer<BrokerDebug>;
   logout(): Answer<void>;
   reconnect(): void;
 }

@@ -11,6 +11,7 @@ import { useRealtimeError, useRecentEvents, useResync } from '../tab/react.ts';
 import type { ResyncSignal } from '../link/states.ts';
 import { useRealtimeConnection } from './connection.ts';
 import { useBrokerFor } from './provider.ts';
+import type { Broker } from '../tab/client.ts';
 
 export interface RealtimeDebugPanelProps {
   className?: string;
@@ -41,7 +42,7 @@ export function RealtimeDebugPanel({ className, maxItems = 20, defaultOpen = fal
         <h4>Connection</h4>
         <p>
           {isEnabled ? connectionState : 'off (feature flag)'} · tabwire {tabwireState}
-          {broker ? ` (${broker.reason}) · ${broker.sharing}` : ''}
+          {` (${broker.reason}) · ${broker.sharing}`}
         </p>
         {broker ? (
           <button type="button" onClick={() => void broker.reconnect().catch(() => {})}>
@@ -84,13 +85,12 @@ function useKept<T>(listen: (handler: (item: T) => void) => void, max: number): 
 }
 
 /** The broker's last transitions (`debug()`), newest first, read again whenever its stats change. */
-function useTransitions(broker: { debug(): Promise<Record<string, unknown>> } | null, stats: unknown, max: number): Transition[] {
+function useTransitions(broker: Pick<Broker<object>, 'debug'>, stats: unknown, max: number): Transition[] {
   const [transitions, setTransitions] = useState<Transition[]>([]);
   useEffect(() => {
-    if (!broker) return;
     let live = true;
     broker.debug().then(
-      (debug) => live && setTransitions(((debug.transitions as Transition[] | undefined) ?? []).slice(-max).reverse()),
+      (debug) => live && setTransitions(debug.transitions.slice(-max).reverse()),
       () => {},
     );
     return () => {

@@ -17,10 +17,11 @@ import { browserEnvironment } from './browser-environment.ts';
 import { type RecentQuery, type UpgradeNotice, recentSessionWaitMs } from '../link/messages.ts';
 import { type ConnectOptions, type CookieConnectOptions, resolveConfig } from './options.ts';
 import type { BrokerStats } from '../link/stats.ts';
+import type { BrokerDebug } from '../link/debug.ts';
 import { tabwireBuild } from '../link/build-id.ts';
 import { randomId } from '../link/random-id.ts';
 import { pickSharing, warnIfInsecure } from './sharing.ts';
-import { type AppListeners, listen, notify } from './listeners.ts';
+import { type AppListeners, type ListenOptions, listen, nextEvent, notify, untilAborted } from './listeners.ts';
 import { type ConnectionState, type StateListener, connectionState } from './connection-state.ts';
 import { type Handler, type Router, createRouter, handoffEventsFor } from './router.ts';
 import { type Call, closedError, createCall } from './calls.ts';
@@ -32,12 +33,7 @@ import type { Endpoint } from '../link/rpc.ts';
 import { type LogoutChannel, logoutChannel } from './logout-channel.ts';
 import { type TabLock, holdTabLock } from './tab-lock.ts';
 import { checkRecentQuery } from './recent-query.ts';
-
-export type { StateListener };
-export { tabwireBuild };
-
-export type BrokerState = ConnectionStatus;
-export type { UpgradeNotice } from '../link/messages.ts';
+import { attachLogger } from './logger.ts';
 
 export interface SendOptions {
   /** Drop the message instead of buffering it while disconnected (typing indicators, presence). */
@@ -67,23 +63,32 @@ export interface Broker<M extends object = DefaultEvents> {
    * Stays pending through `offline` and `backoff`, and after `logout()` until the next `open`.
    */
   readonly connected: Promise<void>;
-  /** Subscribe to an exact type, a prefix (`goal.*`) or everything (`*`). Returns the unsubscribe function. */
-  on<P extends PatternOf<M>>(pattern: P, handler: (event: EventOf<M, P>) => void): () => void;
+  /**
+   * Subscribe to an exact type, a prefix (`goal.*`) or everything (`*`) until the returned
+   * function is called or `options.signal` aborts (a signal already aborted subscribes nothing).
+   */
+  on<P extends PatternOf<M>>(pattern: P, handler: (event: EventOf<M, P>) => void, options?: ListenOptions): () => void;
+  /**
+   * The next event matching `pattern`. Rejects with `options.signal`'s reason when it aborts first
+   * (at once when it already has), with `TabwireError` `CLOSED` when this tab closes first.
+   */
+  once<P extends PatternOf<M>>(pattern: P, options?: ListenOptions): Promise<EventOf<M, P>>;
   /**
    * Every transition, in every tab: `(next, prev, reason)`, positional by contract (the README's
-   * connection states). Returns the unsubscribe function.
+   * connection states). Until the returned function is called or `options.signal` aborts, as for
+   * each `on…` listener below.
    */
-  onState(listener: StateListener): () => void;
+  onState(listener: StateListener, options?: ListenOptions): () => void;
   /** Once per tab per gap, after the connection is back and settled. */
-  onResync(listener: (signal: ResyncSignal) => void): () => void;
+  onResync(listener: (signal: ResyncSignal) => void, options?: ListenOptions): () => void;
   /**
    * Dropped frames, server error frames, a degraded log, a failed replay… Each a `TabwireError`
    * (`code`, `message`, `stack`; `serverCode` for server errors, `type` for frame errors, `cause`
    * when something in this tab failed underneath), the same instance for every listener.
    */
-  onError(listener: (error: TabwireError) => void): () => void;
+  onError(listener: (error: TabwireError) => void, options?: ListenOptions): () => void;
   /** A newer build is live; with `upgrade: 'auto'` a compatible one is moved to by itself. */
-  onUpgrade(listener: (notice: UpgradeNotice) => void): () => void;
+  onUpgrade(listener: (notice: UpgradeNotice) => void, options?: ListenOptions): () => void;
   /** Move to the newest build's broker now (with `upgrade: 'manual'`); false when there is none or it needs a reload. */
   upgrade(): Promise<boolean>;
   /** Recent events from the log, oldest first. */
@@ -96,13 +101,18 @@ export interface Broker<M extends object = DefaultEvents> {
   send(message: object, options?: SendOptions): Promise<boolean>;
   stats(): Promise<BrokerStats>;
   /** A snapshot of the broker for debugging: state, tabs, subscriptions, counters, recent transitions. No tokens. */
-  debug(): Promise<Record<string, unknown>>;
+  debug(): Promise<BrokerDebug>;
   /** End the session in every tab: socket closed, log wiped. */
   logout(): Promise<void>;
   /** Connect again now: after a new login (from `unauthorized`), or to skip a backoff wait. */
   reconnect(): Promise<void>;
   /** This tab leaves; the others carry on. */
   close(): void;
+}
+
+/** Throws INVALID_ARGUMENT unless `pattern` is a type, `prefix.*` or `*`: every `Broker`'s `on` checks it so. */
+export function checkPattern(pattern: string): void {
+  if (!isValidPattern(pattern)) throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `pattern must be a type, prefix.* or *, got ${JSON.stringify(pattern)}` });
 }
 
 export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions | CookieConnectOptions): Broker<M> {
@@ -161,7 +171,9 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
   const stopSignals = env.watchSignals((signal) => {
     if (links.current) call('signal', [signal]).catch(() => {});
   });
-  return brokerHandle<M>({ ...tab, links, call, upgrades, logouts, lock, stopSignals });
+  const broker = brokerHandle<M>({ ...tab, links, call, upgrades, logouts, lock, stopSignals });
+  if (options.logger) attachLogger(broker, options.logger, options.logLevel ?? 'warn');
+  return broker;
 }
 
 /** What the handle an app holds is made of. */
@@ -184,7 +196,9 @@ interface HandleParts {
 /** The `Broker` an app holds: its methods, over the parts `connectTab` put together. */
 function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
   const { connection, router, links, call, listeners } = tab;
-  return {
+  // Aborted by close(): what waits on this tab (`once`) is told CLOSED.
+  const lifetime = new AbortController();
+  const broker: Broker<M> = {
     get state() {
       return connection.status;
     },
@@ -198,22 +212,23 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
       return links.ready;
     },
     connected: connection.connected,
-    on(pattern, handler) {
+    on(pattern, handler, options) {
       if (connection.closed) throw closedError();
-      if (!isValidPattern(pattern)) {
-        throw new TabwireError({ code: 'INVALID_ARGUMENT', message: `pattern must be a type, prefix.* or *, got ${JSON.stringify(pattern)}` });
-      }
+      checkPattern(pattern);
       const own = handler as Handler;
-      // The attach request carries every pattern, so a subscribe lost with a broker is not lost.
-      if (router.add(pattern, own) && links.current) tab.subscribe(pattern);
-      return () => {
-        if (router.remove(pattern, own) && links.current && !connection.closed) tab.unsubscribe(pattern);
-      };
+      return untilAborted(() => {
+        // The attach request carries every pattern, so a subscribe lost with a broker is not lost.
+        if (router.add(pattern, own) && links.current) tab.subscribe(pattern);
+        return () => {
+          if (router.remove(pattern, own) && links.current && !connection.closed) tab.unsubscribe(pattern);
+        };
+      }, options?.signal);
     },
-    onState: (listener) => listen(connection.listeners, listener),
-    onResync: (listener) => listen(listeners.resync, listener),
-    onError: (listener) => listen(listeners.error, listener),
-    onUpgrade: (listener) => listen(listeners.upgrade, listener),
+    once: (pattern, options) => nextEvent((handler) => broker.on(pattern, handler), [options?.signal, lifetime.signal]),
+    onState: (listener, options) => listen(connection.listeners, listener, options),
+    onResync: (listener, options) => listen(listeners.resync, listener, options),
+    onError: (listener, options) => listen(listeners.error, listener, options),
+    onUpgrade: (listener, options) => listen(listeners.upgrade, listener, options),
     upgrade: () => tab.upgrades.upgrade(),
     recent(query = {}) {
       const checked = checkRecentQuery(query);
@@ -249,6 +264,8 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
       void left.then(tab.lock.release);
       tab.logouts.close();
       router.clear();
+      lifetime.abort(closedError());
     },
   };
+  return broker;
 }

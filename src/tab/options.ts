@@ -7,6 +7,7 @@ import type { BrokerConfig } from '../link/messages.ts';
 import type { JsonProtocolOptions, ProtocolOption } from '../link/protocol-spec.ts';
 import { hashSessionKey } from '../link/session-key.ts';
 import { type SseOptions, type TransportOption, isSse } from '../link/transport-spec.ts';
+import { type LogLevel, type Logger, logLevels } from './logger.ts';
 
 export interface ConnectOptions {
   /**
@@ -88,14 +89,6 @@ export interface ConnectOptions {
   keepAliveMs?: number;
   /** How the broker retries a lost or refused connection (one group; the shared broker takes the first tab's). */
   reconnect?: ReconnectOptions;
-  /** @deprecated Use `reconnect.minDelayMs`; accepted until 1.0. */
-  minDelayMs?: number;
-  /** @deprecated Use `reconnect.maxDelayMs`; accepted until 1.0. */
-  maxDelayMs?: number;
-  /** @deprecated Use `reconnect.delaysMs`; accepted until 1.0. */
-  retryDelaysMs?: number[];
-  /** @deprecated Use `reconnect.delayMs`; accepted until 1.0. */
-  retryDelayMs?: (attempt: number) => number;
   /** Bound on each of connecting and authenticating, in ms. @default 10_000 */
   handshakeTimeoutMs?: number;
   /** A connection open this long resets the retry count, in ms. @default 5000 */
@@ -137,6 +130,15 @@ export interface ConnectOptions {
    * `SEND_UNSUPPORTED`. Plain data: it travels to the worker, which checks it. @default 'websocket'
    */
   transport?: TransportOption;
+
+  /**
+   * Where this tab writes tabwire's lines: the broker's (connection changes, gaps, dropped frames,
+   * errors: the same in every tab, so a SharedWorker's story can be read where its console cannot)
+   * and this tab's (the broker it attached to). `console` fits. Never a token. @default none
+   */
+  logger?: Logger;
+  /** The least a line must weigh to reach `logger`: 'debug', 'info', 'warn', 'error' or 'silent'. @default 'warn' */
+  logLevel?: LogLevel;
 }
 
 /**
@@ -180,27 +182,6 @@ export interface ReconnectOptions {
   maxAttempts?: number;
 }
 
-/** The `reconnect` options' old top-level names, accepted until 1.0. */
-const renamedOptions = { minDelayMs: 'minDelayMs', maxDelayMs: 'maxDelayMs', retryDelaysMs: 'delaysMs', retryDelayMs: 'delayMs' } as const;
-/** Deprecations already told on this page: each once, however many brokers are made. */
-const warnedDeprecations = new Set<string>();
-
-/** The `reconnect` group with what was given under an old name folded in (errors then name the new one). */
-function readReconnect(options: ConnectOptions | CookieConnectOptions): ReconnectOptions {
-  const group: Record<string, unknown> = { ...options.reconnect };
-  for (const [old, key] of Object.entries(renamedOptions)) {
-    const value = options[old as keyof typeof renamedOptions];
-    if (value === undefined) continue;
-    if (group[key] !== undefined) throw invalid(`give reconnect.${key} or ${old}, not both`);
-    if (!warnedDeprecations.has(old)) {
-      warnedDeprecations.add(old);
-      console.warn(`tabwire: ${old} is deprecated (accepted until 1.0), use reconnect.${key}`);
-    }
-    group[key] = value;
-  }
-  return group;
-}
-
 /** How many attempts of a `delayMs` strategy are sampled; the last repeats. */
 const strategySamples = 32;
 
@@ -236,12 +217,13 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
   // A cookie session needs no token; a getToken given anyway must still be a function.
   if (typeof getToken !== 'function' && (getToken || !cookieSession(options, sse))) throw invalid('getToken must be a function returning the access token');
   if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
+  if (options.logLevel !== undefined && !logLevels.includes(options.logLevel)) throw invalid(`logLevel must be 'debug', 'info', 'warn', 'error' or 'silent', got ${JSON.stringify(options.logLevel)}`);
   if (options.sharing !== undefined && !['auto', 'worker', 'leader', 'none'].includes(options.sharing)) {
     throw invalid(`sharing must be 'auto', 'worker', 'leader' or 'none', got ${JSON.stringify(options.sharing)}`);
   }
   const resync = options.resync ?? {};
   if (resync.eventsSinceUrl !== undefined && typeof resync.eventsSinceUrl !== 'string') throw invalid('resync.eventsSinceUrl must be a URL string');
-  const reconnect = readReconnect(options);
+  const reconnect = options.reconnect ?? {};
   const delays = retryDelays(reconnect);
   if (options.callTimeoutMs !== undefined) checkRange('callTimeoutMs', options.callTimeoutMs, 1);
   // Never echoed: the key names an account.
@@ -260,11 +242,9 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
     ...(schemas && { schemas }),
     ...(sse && { transport: options.transport === 'sse' ? { type: 'sse' } : options.transport }),
   } as BrokerConfig;
-  // The reconnect group as the app meant it, whichever names it used.
-  const given = { ...options, reconnect };
   for (const [key, path, fallback, min, max] of numericOptions) {
     // `resync.settleMs` is read from options.resync.settleMs, and so on.
-    const value = path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], given);
+    const value = path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], options);
     if (value !== undefined) checkRange(path, value, min, max);
     config[key] = (value as number | undefined) ?? fallback;
   }

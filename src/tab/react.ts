@@ -18,7 +18,9 @@ import {
   useState,
   useSyncExternalStore,
 } from 'react';
-import { type Broker, type UpgradeNotice, connectBroker } from './client.ts';
+import { type Broker, connectBroker } from './client.ts';
+import { type BindableBroker, bindableBroker } from './react-broker.ts';
+import type { UpgradeNotice } from '../link/messages.ts';
 import { useLatest } from './react-latest.ts';
 import type { ConnectionStatus } from '../link/states.ts';
 import type { ResyncSignal } from '../link/states.ts';
@@ -29,8 +31,6 @@ import type { RecentQuery } from '../link/messages.ts';
 
 type AnyBroker = Broker<object>;
 
-/** `undefined`: no provider above (a mistake); `null`: a provider that has not connected yet. */
-const BrokerContext = createContext<AnyBroker | null | undefined>(undefined);
 
 /**
  * A broker of any event map. The map appears in both argument and result
@@ -40,16 +40,19 @@ const BrokerContext = createContext<AnyBroker | null | undefined>(undefined);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type BrokerOfAnyMap = Broker<any>;
 
+/** `undefined`: no provider above (a mistake). */
+const BrokerContext = createContext<BrokerOfAnyMap | undefined>(undefined);
 
-/** The provider's broker (null until it has connected); throws, naming `hook`, without a provider. */
-function useProvidedBroker<M extends object>(hook: string): Broker<M> | null {
+
+/** The provider's broker; throws, naming `hook`, without a provider. */
+function useProvidedBroker<M extends object>(hook: string): Broker<M> {
   const broker = useContext(BrokerContext);
   if (broker === undefined) {
     throw new Error(
       `${hook} must be used inside <TabwireProvider>: wrap the components that use it in <TabwireProvider options={…}> or <TabwireProvider broker={…}>.`,
     );
   }
-  return broker as Broker<M> | null;
+  return broker;
 }
 
 export interface TabwireProviderProps {
@@ -67,9 +70,10 @@ export interface TabwireProviderProps {
 }
 
 /**
- * Owns one broker for the tree below. With `options` it connects in an effect
- * and closes on unmount (so StrictMode's double mount never leaves a second
- * broker attached); with `broker` it only provides it.
+ * Owns one broker for the tree below, there from the first render (on the server too): with
+ * `options` it connects in an effect and closes on unmount (so nothing connects on the server,
+ * and StrictMode's double mount never leaves a second broker attached); with `broker` it only
+ * provides it.
  */
 export function TabwireProvider({ options, broker, children }: TabwireProviderProps): ReactElement {
   const given = broker as AnyBroker | undefined;
@@ -81,27 +85,37 @@ export function TabwireProvider({ options, broker, children }: TabwireProviderPr
 const reconnectingOptions = ['url', 'tenantId', 'sessionKey'] as const;
 
 
-/** A broker for `options`, replaced when a reconnecting option changes; null without options. */
-function useOwnedBroker(options: ConnectOptions | undefined): AnyBroker | null {
-  const [owned, setOwned] = useState<AnyBroker | null>(null);
+/**
+ * The broker for `options`, from the first render: bound on mount to one it connects, which is
+ * closed on unmount; a new one when a reconnecting option changes. Never bound without options.
+ */
+function useOwnedBroker(options: ConnectOptions | undefined): BindableBroker {
   const latest = useLatest(options);
   const connectedWith = useRef<ConnectOptions | undefined>(undefined);
   const url = options?.url;
   const tenantId = options?.tenantId;
   const sessionKey = options?.sessionKey;
+  const owned = useMemo(() => bindableBroker(reportLater), [url, tenantId, sessionKey]);
   useEffect(() => {
     const current = latest.current;
     if (!current) return;
     connectedWith.current = current;
     const broker = connectBroker(withLatestTokenFunctions(current, latest)) as AnyBroker;
-    setOwned(broker);
+    const unbind = owned.bind(broker);
     return () => {
+      unbind();
       broker.close();
-      setOwned(null);
     };
-  }, [url, tenantId, sessionKey, latest]);
+  }, [owned, latest]);
   useWarnOnIgnoredChange(options, connectedWith);
   return owned;
+}
+
+/** A listener of the provider's broker threw: reported as the browser reports an uncaught error, the others still called. */
+function reportLater(error: unknown): void {
+  setTimeout(() => {
+    throw error;
+  });
 }
 
 /**
@@ -164,8 +178,8 @@ function sameValue(a: unknown, b: unknown): boolean {
   return [...new Set([...Object.keys(x), ...Object.keys(y)])].every((key) => sameValue(x[key], y[key]));
 }
 
-/** The broker of the nearest provider; null until it has connected. */
-export function useBroker<M extends object = DefaultEvents>(): Broker<M> | null {
+/** The broker of the nearest provider, from the first render (`idle` until the provider connected it). */
+export function useBroker<M extends object = DefaultEvents>(): Broker<M> {
   return useProvidedBroker<M>('useBroker');
 }
 
@@ -176,17 +190,15 @@ export function useRealtimeEvent<M extends object = DefaultEvents, P extends Pat
 ): void {
   const broker = useProvidedBroker<M>('useRealtimeEvent');
   const latest = useLatest(handler);
-  useEffect(() => broker?.on(pattern, (event) => latest.current(event)), [broker, pattern, latest]);
+  useEffect(() => broker.on(pattern, (event) => latest.current(event)), [broker, pattern, latest]);
 }
 
 type Subscribe = (notify: () => void) => () => void;
 
 /** One subscribe function per broker: useSyncExternalStore resubscribes whenever it gets a new one. */
 const stateSubscribers = new WeakMap<AnyBroker, Subscribe>();
-const noSubscription: Subscribe = () => () => {};
 
-function subscribeToStateOf(broker: AnyBroker | null): Subscribe {
-  if (!broker) return noSubscription;
+function subscribeToStateOf(broker: AnyBroker): Subscribe {
   let subscribe = stateSubscribers.get(broker);
   if (!subscribe) {
     subscribe = (notify) => broker.onState(notify);
@@ -200,7 +212,7 @@ export function useConnectionState(): ConnectionStatus {
   const broker = useProvidedBroker<object>('useConnectionState');
   return useSyncExternalStore(
     subscribeToStateOf(broker),
-    () => broker?.state ?? 'idle',
+    () => broker.state,
     () => 'idle',
   );
 }
@@ -209,14 +221,14 @@ export function useConnectionState(): ConnectionStatus {
 export function useResync(handler: (signal: ResyncSignal) => void): void {
   const broker = useProvidedBroker<object>('useResync');
   const latest = useLatest(handler);
-  useEffect(() => broker?.onResync((signal) => latest.current(signal)), [broker, latest]);
+  useEffect(() => broker.onResync((signal) => latest.current(signal)), [broker, latest]);
 }
 
 /** Call `handler` with each `TabwireError` the broker reports (see `onError`): dropped frames, server errors, a degraded log… */
 export function useRealtimeError(handler: (error: TabwireError) => void): void {
   const broker = useProvidedBroker<object>('useRealtimeError');
   const latest = useLatest(handler);
-  useEffect(() => broker?.onError((error) => latest.current(error)), [broker, latest]);
+  useEffect(() => broker.onError((error) => latest.current(error)), [broker, latest]);
 }
 
 export interface Upgrade {
@@ -231,8 +243,8 @@ export function useUpgrade(): Upgrade {
   const broker = useProvidedBroker<object>('useUpgrade');
   // Tagged with its broker, so a new broker never shows the old one's notice.
   const [announced, setAnnounced] = useState<{ broker: AnyBroker; notice: UpgradeNotice }>();
-  useEffect(() => broker?.onUpgrade((notice) => setAnnounced({ broker, notice })), [broker]);
-  const upgrade = useCallback(() => (broker ? broker.upgrade() : Promise.resolve(false)), [broker]);
+  useEffect(() => broker.onUpgrade((notice) => setAnnounced({ broker, notice })), [broker]);
+  const upgrade = useCallback(() => broker.upgrade(), [broker]);
   const notice = announced?.broker === broker ? announced.notice : undefined;
   return useMemo(() => ({ notice, upgrade }), [notice, upgrade]);
 }
@@ -274,7 +286,6 @@ export function useRecentEvents<M extends object = DefaultEvents, P extends Patt
   // a change never shows the previous query's events as current.
   const [shown, setShown] = useState<{ broker: Broker<M>; key: string; view: RecentEvents<EventOf<M, P>> }>();
   useEffect(() => {
-    if (!broker) return;
     const query = { type, limit, ...(since !== undefined ? { since: typeof since === 'number' ? new Date(since) : since } : {}) };
     return followRecent<M, P>(broker, query, limit, (view) => setShown({ broker, key, view }));
   }, [broker, key, type, since, limit]);

@@ -260,7 +260,7 @@ export const scenarios: Scenario[] = [
     name: 'going offline parks the connection and coming back reconnects at once',
     needs: 'offline',
     async run(world) {
-      const tabs = await world.open(2, { options: JSON.stringify({ minDelayMs: 10_000, maxDelayMs: 10_000 }) });
+      const tabs = await world.open(2, { options: JSON.stringify({ reconnect: { minDelayMs: 10_000, maxDelayMs: 10_000 } }) });
       await allInState(tabs, 'open');
       await world.session.setOffline(true);
       await allInState(tabs, 'offline');

@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import { killSharedWorker, sharedWorkerTargets, workerHeapAfterGc } from './cdp.ts';
 import { allInState, eventually, expect, received, test } from './fixtures.ts';
 
-const fast = (extra: Record<string, unknown> = {}) => ({ options: JSON.stringify({ minDelayMs: 200, maxDelayMs: 1000, ...extra }) });
+const fast = (extra: Record<string, unknown> = {}) => ({ options: JSON.stringify({ reconnect: { minDelayMs: 200, maxDelayMs: 1000 }, ...extra }) });
 /** A stopped connection stays stopped: no handshake for a while. */
 const expectNoMoreHandshakes = async (page: Page, backend: { stats(): { handshakes: number } }) => {
   const handshakes = backend.stats().handshakes;
@@ -104,10 +104,10 @@ test.describe('the connection survives faults, in every tab', () => {
     expect(reasons.filter((r) => r === 'rate-limited')).toHaveLength(3);
   });
 
-  test('a retryDelayMs strategy given in the tab spaces the retries', async ({ tabs, backend }) => {
+  test('a reconnect.delayMs strategy given in the tab spaces the retries', async ({ tabs, backend }) => {
     const [page] = await tabs.open(1, { connect: '0' });
     // A function cannot travel to the worker as an option; the tab samples it.
-    await page!.evaluate(() => window.harness.connect({ retryDelayMs: (attempt) => [700, 1500, 2500][attempt - 1] ?? 2500 }));
+    await page!.evaluate(() => window.harness.connect({ reconnect: { delayMs: (attempt) => [700, 1500, 2500][attempt - 1] ?? 2500 } }));
     await allInState([page!], 'open');
     backend.setAuthMode('INTERNAL_ERROR', 2);
     backend.drop();
@@ -122,7 +122,7 @@ test.describe('the connection survives faults, in every tab', () => {
   });
 
   test('the network going offline parks the connection; back online it reconnects at once', async ({ tabs, backend, context }) => {
-    const pages = await tabs.open(3, fast({ minDelayMs: 10_000, maxDelayMs: 10_000 }));
+    const pages = await tabs.open(3, fast({ reconnect: { minDelayMs: 10_000, maxDelayMs: 10_000 } }));
     await allInState(pages, 'open');
     await context.setOffline(true);
     await allInState(pages, 'offline');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { completePayload } from '../../demo/server/catalogue.ts';
-import type { BrokerStats } from '../../src/broker/broker.ts';
+import type { BrokerStats } from '../../src/link/stats.ts';
 import { linkVersion } from '../../src/link/messages.ts';
 import { createControlClient } from '../../src/link/rpc.ts';
 import { resolveConfig } from '../../src/tab/options.ts';

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/broker/ports.ts';
-import type { BrokerStats } from '../../src/broker/broker.ts';
+import type { BrokerStats } from '../../src/link/stats.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 
 let world: World;

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { defaultLogPolicy, eventKey } from '../../src/broker/core/log-policy.ts';
+import type { LogPolicy } from '../../src/broker/core/log-policy.ts';
+import { optionDefaults } from '../../src/link/config.ts';
+import { eventKey } from '../../src/link/event-identity.ts';
 import { EventLog } from '../../src/broker/event-log.ts';
 import type { StoredEvent } from '../../src/broker/ports.ts';
 import { MemoryEventStore } from '../../src/broker/memory-store.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
+const defaultLogPolicy: LogPolicy = { maxEvents: optionDefaults.logMaxEvents, maxAgeMs: optionDefaults.logMaxAgeMs };
 const t0 = Date.UTC(2025, 10, 3, 14, 30);
 function event(n: number): StoredEvent {
   const envelope = { type: 'goal.created', timestamp: new Date(t0 + n).toISOString(), data: { n } };

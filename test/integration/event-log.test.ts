@@ -1,12 +1,17 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { defaultLogPolicy, eventKey } from '../../src/broker/core/log-policy.ts';
+import type { LogPolicy } from '../../src/broker/core/log-policy.ts';
+import { optionDefaults } from '../../src/link/config.ts';
+
+import { eventKey } from '../../src/link/event-identity.ts';
 import type { EventStore, StoredEvent } from '../../src/broker/ports.ts';
 import { EventLog } from '../../src/broker/event-log.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { MemoryEventStore } from '../../src/broker/memory-store.ts';
 import { FakeClock } from '../support/fake-clock.ts';
+
+const defaultLogPolicy: LogPolicy = { maxEvents: optionDefaults.logMaxEvents, maxAgeMs: optionDefaults.logMaxAgeMs };
 
 const t0 = Date.UTC(2025, 10, 3, 14, 30);
 function event(n: number, at = t0 + n): StoredEvent {

@@ -4,7 +4,7 @@
  * server pings expecting a pong, no tenant. Configured only through the `protocol` option.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerStats } from '../../src/broker/broker.ts';
+import type { BrokerStats } from '../../src/link/stats.ts';
 import type { JsonProtocolOptions } from '../../src/link/protocol-spec.ts';
 import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
 import type { TabConfig } from '../support/tab-harness.ts';

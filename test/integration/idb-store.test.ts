@@ -3,9 +3,10 @@ import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
 import { unwrap } from 'idb';
 import { describe, expect, it, vi } from 'vitest';
 import type { LogPolicy } from '../../src/broker/core/log-policy.ts';
-import { eventKey } from '../../src/broker/core/log-policy.ts';
+import { eventKey } from '../../src/link/event-identity.ts';
 import type { StoredEvent } from '../../src/broker/ports.ts';
-import { IdbEventStore, idbStores, openTabwireDatabase } from '../../src/broker/idb-store.ts';
+import { IdbEventStore, idbStores } from '../../src/broker/idb-store.ts';
+import { openTabwireDatabase } from '../../src/broker/idb-database.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 /** The browser closing a connection abnormally (fake-indexeddb's types want the class, not a connection). */

@@ -1,6 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerStats } from '../../src/broker/broker.ts';
+import type { BrokerStats } from '../../src/link/stats.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { idbStores } from '../../src/broker/idb-store.ts';
-import type { BrokerStats } from '../../src/broker/broker.ts';
+import type { BrokerStats } from '../../src/link/stats.ts';
 import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
 import type { TabConfig } from '../support/tab-harness.ts';
 

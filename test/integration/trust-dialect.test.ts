@@ -4,7 +4,7 @@
  * and reported; the connection stays up and the traffic around it flows.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerStats } from '../../src/broker/broker.ts';
+import type { BrokerStats } from '../../src/link/stats.ts';
 import { validateEnvelope } from '../../src/broker/protocol/envelope.ts';
 import { purposepathProtocol } from '../../src/broker/protocol/purposepath.ts';
 import type { Protocol } from '../../src/broker/protocol/wire.ts';

@@ -5,7 +5,8 @@
  * still replayed or told, and `stats()` answers.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerStats, StoreFactory } from '../../src/broker/broker.ts';
+import type { StoreFactory } from '../../src/broker/broker.ts';
+import type { BrokerStats } from '../../src/link/stats.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
 

@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
-import type { BrokerDeps, BrokerStats, StoreFactory } from '../../src/broker/broker.ts';
+import type { BrokerDeps, StoreFactory } from '../../src/broker/broker.ts';
+import type { BrokerStats } from '../../src/link/stats.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import type { EventStore } from '../../src/broker/ports.ts';
 import { eventKey } from '../../src/link/event-identity.ts';

@@ -5,7 +5,7 @@
  * nothing thrown away uncounted.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BrokerStats } from '../../src/broker/broker.ts';
+import type { BrokerStats } from '../../src/link/stats.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 
 let world: World;

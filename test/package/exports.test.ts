@@ -24,10 +24,11 @@ describe('package exports', () => {
 
   it('declares each entry in one bundled file holding only the public surface', () => {
     const declarations = readdirSync(resolve(repo, 'dist'), { recursive: true }).map(String).filter((name) => name.endsWith('.d.ts'));
-    expect(declarations.sort()).toEqual(['index.d.ts', 'purposepath-react.d.ts', 'react.d.ts', 'worker.d.ts']);
+    expect(declarations.sort()).toEqual(['index.d.ts', 'purposepath-react.d.ts', 'react.d.ts', 'testing.d.ts', 'worker.d.ts']);
     const index = readFileSync(resolve(repo, 'dist/index.d.ts'), 'utf8');
-    // Internals: the RPC, the hosts, the broker, the link's messages.
-    for (const internal of ['RpcClient', 'createRpcClient', 'Host', 'AttachRequest', 'StreamMessage', 'BrokerConfig', 'resolveConfig', 'sanitizeBrokerConfig']) {
+    // Internals: the RPC, the hosts, the broker, the link's messages. (`BrokerConfig` is declared:
+    // `debug()` shows the config the broker runs with, typed by `BrokerDebug`.)
+    for (const internal of ['RpcClient', 'createRpcClient', 'Host', 'AttachRequest', 'StreamMessage', 'resolveConfig', 'sanitizeBrokerConfig']) {
       expect(index, internal).not.toMatch(new RegExp(`\\b${internal}\\b`));
     }
     // The React entry shares the main entry's declarations (so an augmented TabwireEvents reaches the hooks).
@@ -58,6 +59,20 @@ describe('package exports', () => {
     }
   });
 
+  it('offers the memory broker at tabwire/testing, typed as the main entry\'s Broker, without the client or the engine', () => {
+    expect(pkg.exports['./testing']).toEqual({ types: './dist/testing.d.ts', default: './dist/testing.js' });
+    const declared = readFileSync(resolve(repo, 'dist/testing.d.ts'), 'utf8');
+    expect(declared).toMatch(/import [^;]*\bBroker\b[^;]* from '\.\/index\.js'/);
+    expect(declared).not.toMatch(/interface Broker\b|interface TabwireEvents/);
+    expect(declared).toMatch(/export \{[^}]*\bcreateMemoryBroker\b/);
+    // It loads the client's chunk (the same TabwireError as the app's), never the engine: no socket, no IndexedDB.
+    const files = [...closure('testing.js')];
+    expect(files.some((file) => file.startsWith('client-'))).toBe(true);
+    expect(files.join(' ')).not.toMatch(/browser-broker|leader|local/);
+    const code = files.map((file) => readFileSync(resolve(repo, 'dist', file), 'utf8')).join('\n');
+    expect(code).not.toMatch(/new WebSocket|indexedDB\.open/);
+  });
+
   it("marks only the React entries as client modules ('use client' first)", () => {
     // Next.js's App Router needs the directive as the file's first statement to import the hooks from a server component.
     const directive = /^\s*['"]use client['"];?/;
@@ -72,4 +87,12 @@ function readdirText(dir: string): string {
     .filter((name) => name.endsWith('.js'))
     .map((name) => readFileSync(resolve(repo, dir, name), 'utf8'))
     .join('\n');
+}
+
+/** The files an entry of dist/ loads statically: itself and the chunks it imports. */
+function closure(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const match of readFileSync(resolve(repo, 'dist', file), 'utf8').matchAll(/from "\.\/([^"]+)"/g)) closure(match[1]!, seen);
+  return seen;
 }

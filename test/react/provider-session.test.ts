@@ -2,13 +2,20 @@ import { act, createElement } from 'react';
 import { type Root, createRoot } from 'react-dom/client';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { ConnectOptions } from '../../src/tab/options.ts';
+import { createMemoryBroker } from '../../src/testing.ts';
 
 const connected: Array<{ sessionKey?: string; closed: boolean }> = [];
-vi.mock('../../src/tab/client.ts', () => ({
+vi.mock('../../src/tab/client.ts', async (importOriginal) => ({
+  ...(await importOriginal<object>()),
   connectBroker: (options: ConnectOptions) => {
-    const broker = { sessionKey: options.sessionKey, closed: false };
-    connected.push(broker);
-    return { close: () => void (broker.closed = true) };
+    const broker = createMemoryBroker();
+    connected.push({
+      sessionKey: options.sessionKey,
+      get closed() {
+        return broker.closed;
+      },
+    });
+    return broker;
   },
 }));
 const { TabwireProvider } = await import('../../src/tab/react.ts');

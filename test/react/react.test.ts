@@ -1,11 +1,11 @@
 import { StrictMode, act, createElement, useState } from 'react';
 import { type Root, createRoot } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { UpgradeNotice } from '../../src/tab/client.ts';
+import type { UpgradeNotice } from '../../src/link/messages.ts';
 import { TabwireError, type TabwireErrorData } from '../../src/link/errors.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { ConnectOptions } from '../../src/tab/options.ts';
-import type { RecentQuery } from '../../src/broker/ports.ts';
+import type { RecentQuery } from '../../src/link/messages.ts';
 import {
   TabwireProvider,
   useBroker,
@@ -16,13 +16,23 @@ import {
   useResync,
   useUpgrade,
 } from '../../src/tab/react.ts';
-import { MemoryBroker } from '../support/memory-broker.ts';
+import { type MemoryBroker, createMemoryBroker } from '../../src/testing.ts';
 
-/** Every broker the provider connected, in order: connectBroker is played by memory brokers. */
+/**
+ * Every broker the provider connected, in order, with the options it was given: connectBroker is
+ * played by memory brokers (made by the test's own import: tabwire/testing imports the client).
+ */
 const connected = vi.hoisted(() => [] as MemoryBroker[]);
-vi.mock('../../src/tab/client.ts', async (importOriginal) =>
-  (await import('../support/memory-broker.ts')).clientOfMemoryBrokers(await importOriginal<typeof import('../../src/tab/client.ts')>(), connected),
-);
+const optionsOf = vi.hoisted(() => new Map<object, ConnectOptions>());
+vi.mock('../../src/tab/client.ts', async (importOriginal) => ({
+  ...(await importOriginal<object>()),
+  connectBroker: (options: ConnectOptions) => {
+    const broker = createMemoryBroker({ state: 'idle' });
+    optionsOf.set(broker, options);
+    connected.push(broker);
+    return broker;
+  },
+}));
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -34,7 +44,7 @@ beforeEach(() => {
   container = document.createElement('div');
   document.body.append(container);
   root = createRoot(container);
-  broker = new MemoryBroker();
+  broker = createMemoryBroker({ state: 'idle' });
   connected.length = 0;
 });
 afterEach(() => {
@@ -44,7 +54,7 @@ afterEach(() => {
 
 function render(component: () => unknown, strict = false): void {
   const Component = () => component() as ReturnType<typeof createElement>;
-  const tree = createElement(TabwireProvider, { broker: broker.asBroker() }, createElement(Component));
+  const tree = createElement(TabwireProvider, { broker }, createElement(Component));
   act(() => root.render(strict ? createElement(StrictMode, null, tree) : tree));
 }
 
@@ -65,9 +75,9 @@ describe('tabwire/react', () => {
     act(() => void broker.emit('goal.created', { title: 'b' }));
     act(() => void broker.emit('issue.created', { title: 'ignored' }));
     expect(seen).toEqual(['0:a', '2:b']);
-    expect(broker.onCalls).toBe(1);
+    expect(broker.calls.on).toBe(1);
     act(() => root.unmount());
-    expect(broker.subscriptions).toBe(0);
+    expect(broker.listeners('event')).toBe(0);
     root = createRoot(container);
   });
 
@@ -77,7 +87,7 @@ describe('tabwire/react', () => {
       useRealtimeEvent('*', (event) => seen.push(event.type));
       return null;
     }, true);
-    expect(broker.subscriptions).toBe(1);
+    expect(broker.listeners('event')).toBe(1);
     act(() => void broker.emit('goal.created', {}));
     expect(seen).toEqual(['goal.created']);
   });
@@ -130,9 +140,7 @@ describe('tabwire/react', () => {
     broker.recent = async (query) => {
       const answer = await recent(query);
       // The same event also arrives live before the log's answer is used.
-      for (const handler of [(broker as unknown as { handlers: Set<{ handler: (e: RealtimeEvent) => void }> }).handlers]) {
-        for (const entry of handler) entry.handler(event);
-      }
+      broker.emit(event.type, event.data, { timestamp: event.timestamp });
       return answer;
     };
     render(() => {
@@ -192,9 +200,9 @@ describe('tabwire/react', () => {
     expect(received[1]).toBe(sent);
     expect(received[1]).toBeInstanceOf(TabwireError);
     expect(received[1]).toMatchObject({ code: 'SERVER_ERROR', message: 'y', serverCode: 'VALIDATION_ERROR' });
-    expect(broker.errorSubscriptions).toBe(1);
+    expect(broker.listeners('error')).toBe(1);
     act(() => root.unmount());
-    expect(broker.errorSubscriptions).toBe(0);
+    expect(broker.listeners('error')).toBe(0);
     root = createRoot(container);
   });
 
@@ -210,9 +218,10 @@ describe('tabwire/react', () => {
     expect(view.notice).toEqual(notice);
     act(() => broker.announce({ ...notice, buildId: 'b3', compatible: false }));
     expect(view.notice?.buildId).toBe('b3');
-    await expect(view.upgrade()).resolves.toBe(true);
-    expect(broker.upgradeCalls).toBe(1);
-    expect(broker.upgradeSubscriptions).toBe(1);
+    // The broker's answer: b3 needs a reload.
+    await expect(view.upgrade()).resolves.toBe(false);
+    expect(broker.calls.upgrade).toBe(1);
+    expect(broker.listeners('upgrade')).toBe(1);
   });
 });
 
@@ -226,13 +235,13 @@ describe('useConnectionState', () => {
       return null;
     });
     for (let n = 1; n <= 5; n++) act(() => rerender(n));
-    expect(broker.onStateCalls).toBe(1);
-    expect(broker.stateSubscriptions).toBe(1);
+    expect(broker.calls.onState).toBe(1);
+    expect(broker.listeners('state')).toBe(1);
   });
 
   it('leaves exactly one state subscription under StrictMode', () => {
     render(() => useConnectionState() && null, true);
-    expect(broker.stateSubscriptions).toBe(1);
+    expect(broker.listeners('state')).toBe(1);
   });
 });
 
@@ -268,8 +277,8 @@ describe('useRecentEvents and changing queries', () => {
   const titles = (view: View) => view.events.map((event) => event.data.title);
 
   it('does not loop with an inline new Date(…), and asks again when the date’s value changes', async () => {
-    broker.emit('goal.created', { title: 'old' }, '2020-01-01T00:00:00.000Z');
-    broker.emit('goal.created', { title: 'new' }, '2024-01-01T00:00:00.000Z');
+    broker.emit('goal.created', { title: 'old' }, { timestamp: '2020-01-01T00:00:00.000Z' });
+    broker.emit('goal.created', { title: 'new' }, { timestamp: '2024-01-01T00:00:00.000Z' });
     const recent = broker.recent.bind(broker);
     let calls = 0;
     // Stops answering after a few calls, so a loop fails the test instead of hanging it.
@@ -381,8 +390,8 @@ describe('TabwireProvider with options', () => {
   it('leaves exactly one broker attached, with one subscription, under StrictMode', () => {
     show({ ...base }, true);
     expect(live()).toHaveLength(1);
-    expect(live()[0]!.subscriptions).toBe(1);
-    for (const closed of connected.filter((broker) => broker.closed)) expect(closed.subscriptions).toBe(0);
+    expect(live()[0]!.listeners('event')).toBe(1);
+    for (const closed of connected.filter((broker) => broker.closed)) expect(closed.listeners('event')).toBe(0);
     act(() => root.unmount());
     expect(live()).toHaveLength(0);
     root = createRoot(container);
@@ -408,11 +417,14 @@ describe('TabwireProvider with options', () => {
     show({ ...base, tenantId: 't1', sessionKey: 's1', ...change } as ConnectOptions);
     expect(connected).toHaveLength(2);
     expect(first.closed).toBe(true);
-    expect(first.subscriptions).toBe(0);
+    expect(first.listeners('event')).toBe(0);
     const second = connected[1]!;
-    expect(second.options).toMatchObject(change);
-    expect(second.subscriptions).toBe(1);
-    expect(seen.at(-1)).toBe(second.asBroker());
+    expect(optionsOf.get(second)).toMatchObject(change);
+    expect(second.listeners('event')).toBe(1);
+    // A new broker for the new connection, from the render that changed it, speaking for the second.
+    expect(seen.at(-1) === seen[0]).toBe(false);
+    act(() => second.setState('open', 'auth-accepted'));
+    expect(seen.at(-1)!.state).toBe('open');
   });
 
   it('warns once, naming the option, when another option changes, and keeps the broker', () => {
@@ -431,6 +443,6 @@ describe('TabwireProvider with options', () => {
   it('asks the latest getToken, so a token function closing over new state needs no reconnect', async () => {
     show({ ...base, getToken: () => 'first' });
     show({ ...base, getToken: () => 'second' });
-    expect(await connected[0]!.options!.getToken()).toBe('second');
+    expect(await optionsOf.get(connected[0]!)!.getToken()).toBe('second');
   });
 });

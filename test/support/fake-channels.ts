@@ -6,7 +6,7 @@
  * belong to a page; a frozen page's channels neither send nor receive, as when
  * the browser froze the tab.
  */
-import type { LeaderChannel } from '../../src/tab/hosts/leader.ts';
+import type { LeaderChannel } from '../../src/tab/hosts/leader-deps.ts';
 
 type Listener = (event: MessageEvent) => void;
 

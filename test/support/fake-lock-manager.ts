@@ -10,7 +10,7 @@
  * locks of a page that died.
  */
 import type { LockRequester } from '../../src/broker/tabs.ts';
-import type { LeaderLocks } from '../../src/tab/hosts/leader.ts';
+import type { LeaderLocks } from '../../src/tab/hosts/leader-deps.ts';
 
 interface Request {
   callback: () => Promise<void> | void;

@@ -7,7 +7,8 @@
  */
 import { type AttachReply, type AttachRequest, linkVersion } from '../../src/link/messages.ts';
 import type { Host } from '../../src/tab/hosts/host.ts';
-import { type LeaderBroker, type LeaderDeps, leaderHost } from '../../src/tab/hosts/leader.ts';
+import { leaderHost } from '../../src/tab/hosts/leader.ts';
+import type { LeaderBroker, LeaderDeps } from '../../src/tab/hosts/leader-deps.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 import { createControlClient } from '../../src/link/rpc.ts';
 import { Broker } from '../../src/broker/broker.ts';

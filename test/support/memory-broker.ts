@@ -4,14 +4,16 @@
  * play the worker's notices, and `subscriptions`/`stateSubscriptions` count live
  * handlers so tests can see resubscribing and leaks.
  */
-import type { Broker, StateListener, UpgradeNotice } from '../../src/tab/client.ts';
-import type { ConnectionStatus, TransitionReason } from '../../src/broker/core/connection.ts';
+import type { Broker } from '../../src/tab/client.ts';
+import type { StateListener } from '../../src/tab/connection-state.ts';
+import type { UpgradeNotice } from '../../src/link/messages.ts';
+import type { ConnectionStatus, TransitionReason } from '../../src/link/states.ts';
 import { matches } from '../../src/link/patterns.ts';
-import type { ResyncSignal } from '../../src/broker/core/resync.ts';
+import type { ResyncSignal } from '../../src/link/states.ts';
 import { TabwireError, type TabwireErrorData } from '../../src/link/errors.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { ConnectOptions } from '../../src/tab/options.ts';
-import type { RecentQuery } from '../../src/broker/ports.ts';
+import type { RecentQuery } from '../../src/link/messages.ts';
 
 export class MemoryBroker {
   state: ConnectionStatus = 'idle';

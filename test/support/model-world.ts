@@ -15,7 +15,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { WebSocket } from 'ws';
 import { type MockBackend, startMockBackend } from '../../demo/server/mock-backend.ts';
-import type { ResyncSignal } from '../../src/broker/core/resync.ts';
+import type { ResyncSignal } from '../../src/link/states.ts';
 import type { RealtimeEvent } from '../../src/link/events.ts';
 import type { BrokerConfig } from '../../src/link/messages.ts';
 import { type EventStore, type TransportFactory, systemClock } from '../../src/broker/ports.ts';

@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  type ConnectionConfig,
-  type ConnectionEvent,
-  type ConnectionState,
-  type ConnectionStatus,
-  initialConnectionState,
-  transition,
-  transitionTable,
-} from '../../src/broker/core/connection.ts';
+import { type ConnectionConfig, type ConnectionEvent, type ConnectionState, initialConnectionState, transition } from '../../src/broker/core/connection.ts';
+import { transitionTable } from '../support/transition-table.ts';
+import type { ConnectionStatus } from '../../src/link/states.ts';
 
 const config: ConnectionConfig = {
   backoff: { minDelayMs: 1000, maxDelayMs: 30_000 },

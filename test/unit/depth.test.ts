@@ -4,7 +4,7 @@
  * event keys never throws, whatever it is given.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, eventKey } from '../../src/broker/core/log-policy.ts';
+import { canonicalJson, eventKey } from '../../src/link/event-identity.ts';
 import { maxDataDepth, parseFrame, validateEnvelope } from '../../src/broker/protocol/envelope.ts';
 
 const timestamp = '2025-11-03T14:30:00.000Z';

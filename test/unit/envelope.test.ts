@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isControlType } from '../../src/link/control-types.ts';
 import { parseFrame, parseIsoTimestamp, tenantOf } from '../../src/broker/protocol/envelope.ts';
-import { defaultWireProtocol } from '../../src/broker/protocol/wire.ts';
+import { purposepathProtocol } from '../../src/broker/protocol/purposepath.ts';
 
 const valid = { type: 'goal.created', timestamp: '2025-11-03T14:30:00.000Z', data: { goalId: 'g1', tenantId: 't1' } };
 
@@ -57,7 +57,7 @@ describe('frame validation', () => {
       fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v)), fc.anything()), (input) => {
         const parsed = parseFrame(input);
         expect(typeof parsed.ok).toBe('boolean');
-        if (parsed.ok) defaultWireProtocol.classify(parsed.envelope);
+        if (parsed.ok) purposepathProtocol.classify(parsed.envelope);
       }),
       { numRuns: 3000 },
     );
@@ -78,7 +78,7 @@ describe('frame validation', () => {
       fc.property(hostile, (frame) => {
         const parsed = parseFrame(JSON.stringify(frame));
         if (parsed.ok) {
-          defaultWireProtocol.classify(parsed.envelope);
+          purposepathProtocol.classify(parsed.envelope);
           expect(typeof parsed.envelope.type).toBe('string');
           expect(typeof parsed.envelope.data).toBe('object');
           // Only control frames may lack a timestamp.
@@ -97,7 +97,7 @@ describe('terse control frames', () => {
       expect(parsed.ok).toBe(true);
       if (parsed.ok) {
         expect(parsed.envelope.data).toEqual({});
-        expect(defaultWireProtocol.classify(parsed.envelope).kind).toBe(type);
+        expect(purposepathProtocol.classify(parsed.envelope).kind).toBe(type);
       }
     }
   });
@@ -105,7 +105,7 @@ describe('terse control frames', () => {
   it('acts on an auth.error without a timestamp', () => {
     const parsed = parseFrame(JSON.stringify({ type: 'auth.error', data: { error: 'Invalid authentication token', code: 'UNAUTHORIZED' } }));
     expect(parsed.ok).toBe(true);
-    if (parsed.ok) expect(defaultWireProtocol.classify(parsed.envelope)).toMatchObject({ kind: 'error', code: 'UNAUTHORIZED', during: 'auth' });
+    if (parsed.ok) expect(purposepathProtocol.classify(parsed.envelope)).toMatchObject({ kind: 'error', code: 'UNAUTHORIZED', during: 'auth' });
   });
 
   it('still rejects a domain event without a timestamp or data', () => {
@@ -116,29 +116,29 @@ describe('terse control frames', () => {
 
 describe('default wire protocol', () => {
   it('builds the auth, ping and pong frames of docs/protocol.md', () => {
-    expect(JSON.parse(defaultWireProtocol.authFrame('tok'))).toEqual({ action: 'auth', token: 'tok' });
-    expect(JSON.parse(defaultWireProtocol.pingFrame())).toEqual({ action: 'ping' });
-    expect(JSON.parse(defaultWireProtocol.pongFrame('2025-01-01T00:00:00.000Z'))).toEqual({ type: 'pong', timestamp: '2025-01-01T00:00:00.000Z' });
+    expect(JSON.parse(purposepathProtocol.authFrame('tok'))).toEqual({ action: 'auth', token: 'tok' });
+    expect(JSON.parse(purposepathProtocol.pingFrame())).toEqual({ action: 'ping' });
+    expect(JSON.parse(purposepathProtocol.pongFrame('2025-01-01T00:00:00.000Z'))).toEqual({ type: 'pong', timestamp: '2025-01-01T00:00:00.000Z' });
   });
 
   it('sorts frames into handshake answers, errors by context, pings and events', () => {
     const at = '2025-11-03T14:30:00.000Z';
-    expect(defaultWireProtocol.classify({ type: 'auth.success', timestamp: at, data: { tenantId: 't', userId: 'u', connectionId: 'c' } })).toEqual({
+    expect(purposepathProtocol.classify({ type: 'auth.success', timestamp: at, data: { tenantId: 't', userId: 'u', connectionId: 'c' } })).toEqual({
       kind: 'auth-accepted',
       session: { tenantId: 't', userId: 'u', connectionId: 'c' },
     });
-    expect(defaultWireProtocol.classify({ type: 'auth.error', timestamp: at, data: { error: 'bad', code: 'UNAUTHORIZED' } })).toEqual({
+    expect(purposepathProtocol.classify({ type: 'auth.error', timestamp: at, data: { error: 'bad', code: 'UNAUTHORIZED' } })).toEqual({
       kind: 'error',
       code: 'UNAUTHORIZED',
       message: 'bad',
       during: 'auth',
     });
-    expect(defaultWireProtocol.classify({ type: 'connection.error', timestamp: at, data: { code: 'FORBIDDEN' } })).toMatchObject({ during: 'connection' });
-    expect(defaultWireProtocol.classify({ type: 'broadcast.error', timestamp: at, data: {} })).toMatchObject({ code: 'UNKNOWN', during: 'request' });
+    expect(purposepathProtocol.classify({ type: 'connection.error', timestamp: at, data: { code: 'FORBIDDEN' } })).toMatchObject({ during: 'connection' });
+    expect(purposepathProtocol.classify({ type: 'broadcast.error', timestamp: at, data: {} })).toMatchObject({ code: 'UNKNOWN', during: 'request' });
     // An expired token reported under another context is still the connection's.
-    expect(defaultWireProtocol.classify({ type: 'session.error', timestamp: at, data: { code: 'UNAUTHORIZED' } })).toMatchObject({ during: 'connection' });
-    expect(defaultWireProtocol.classify({ type: 'broadcast.error', timestamp: at, data: { code: 'FORBIDDEN' } })).toMatchObject({ during: 'request' });
-    expect(defaultWireProtocol.classify({ type: 'ping', timestamp: at, data: {} })).toEqual({ kind: 'ping' });
-    expect(defaultWireProtocol.classify({ type: 'goal.created', timestamp: at, data: {} })).toEqual({ kind: 'event' });
+    expect(purposepathProtocol.classify({ type: 'session.error', timestamp: at, data: { code: 'UNAUTHORIZED' } })).toMatchObject({ during: 'connection' });
+    expect(purposepathProtocol.classify({ type: 'broadcast.error', timestamp: at, data: { code: 'FORBIDDEN' } })).toMatchObject({ during: 'request' });
+    expect(purposepathProtocol.classify({ type: 'ping', timestamp: at, data: {} })).toEqual({ kind: 'ping' });
+    expect(purposepathProtocol.classify({ type: 'goal.created', timestamp: at, data: {} })).toEqual({ kind: 'event' });
   });
 });

@@ -3,7 +3,8 @@
  * its tab leaves the broker, or when no attach followed the join in time.
  */
 import { describe, expect, it } from 'vitest';
-import { FollowerChannels, type LeaderBroker } from '../../src/tab/hosts/leader.ts';
+import { FollowerChannels } from '../../src/tab/hosts/follower-channels.ts';
+import type { LeaderBroker } from '../../src/tab/hosts/leader-deps.ts';
 import { ChannelBus } from '../support/fake-channels.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 

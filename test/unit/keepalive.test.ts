@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defaultKeepAliveMs, keepAliveStep } from '../../src/broker/core/keepalive.ts';
+import { keepAliveStep } from '../../src/broker/core/keepalive.ts';
+import { optionDefaults } from '../../src/link/config.ts';
+
+const defaultKeepAliveMs = optionDefaults.keepAliveMs;
 
 const minute = 60_000;
 

@@ -7,6 +7,8 @@
  *    rest of tab/ loads the hosts that do lazily (dynamic import), so the client entry stays small;
  *  - purposepath/ (the PurposePath hooks) imports purposepath/, the core React bindings
  *    (tab/react.ts) and link/: it is built on the public hooks, never on the broker;
+ *  - testing/ (`tabwire/testing`'s memory broker) imports testing/, tab/, link/ and, of the
+ *    broker, only its in-memory log;
  *  - worker/ (the SharedWorker entry) imports broker/ and link/.
  * docs/architecture.md draws the same picture.
  */
@@ -60,6 +62,9 @@ function broken(edge: Import): string | undefined {
     const react = to === 'src/tab/react.ts' || to === 'src/tab/react-latest.ts';
     return within(to, 'src/purposepath', 'src/link') || react ? undefined : 'purposepath/ imports purposepath/, the React bindings of tab/ and link/';
   }
+  if (within(from, 'src/testing')) {
+    return within(to, 'src/testing', 'src/tab', 'src/link') || to === 'src/broker/memory-store.ts' ? undefined : "testing/ imports testing/, tab/, link/ and the broker's in-memory log";
+  }
   if (within(from, 'worker')) return within(to, 'src/broker', 'src/link') ? undefined : 'worker/ imports broker/ and link/';
   return undefined;
 }
@@ -88,6 +93,6 @@ describe('layout', () => {
 
   it('has no file left where the old layout put it', () => {
     expect(sources('worker')).toEqual(['worker/broker.worker.ts']);
-    expect(readdirSync(join(repo, 'src')).sort()).toEqual(['broker', 'index.ts', 'link', 'purposepath', 'purposepath-react.ts', 'react.ts', 'tab']);
+    expect(readdirSync(join(repo, 'src')).sort()).toEqual(['broker', 'index.ts', 'link', 'purposepath', 'purposepath-react.ts', 'react.ts', 'tab', 'testing', 'testing.ts']);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RecentKeys, advanceLastSeen, ageCutoff, eventKey, excessByCount, fnv1a } from '../../src/broker/core/log-policy.ts';
+import { RecentKeys, advanceLastSeen, ageCutoff, excessByCount } from '../../src/broker/core/log-policy.ts';
+import { eventKey, fnv1a } from '../../src/link/event-identity.ts';
 
 const envelope = (data: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   type: 'goal.created',

@@ -1,15 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/tab/options.ts';
 
 const base = { url: 'wss://api.example.app/realtime', getToken: () => 't' };
-
-// Cases with the old names warn: kept out of the output, and checked where it matters.
-beforeEach(() => {
-  vi.spyOn(console, 'warn').mockImplementation(() => {});
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe('options', () => {
   it('fills in documented defaults', () => {
@@ -46,14 +38,9 @@ describe('options', () => {
     [{ keepAliveMs: -1 }, 'keepAliveMs must be a number from 1000 to 599999 (ms), got -1'],
     [{ keepAliveMs: 600_000 }, 'keepAliveMs must be a number from 1000 to 599999 (ms), got 600000'],
     [{ reconnect: { minDelayMs: Number.NaN } }, 'reconnect.minDelayMs must be a number from 1 to 2147483647 (ms), got NaN'],
-    // Given under an old name, named as the new one (the deprecation warning tells which).
-    [{ minDelayMs: Number.NaN }, 'reconnect.minDelayMs must be a number from 1 to 2147483647 (ms), got NaN'],
     [{ reconnect: { maxAttempts: 0 } }, 'reconnect.maxAttempts must be a number from 1 to Infinity, got 0'],
     [{ reconnect: { maxAttempts: '3' } }, 'reconnect.maxAttempts must be a number from 1 to Infinity, got 3'],
     [{ reconnect: { minDelayMs: 500, maxDelayMs: 100 } }, 'reconnect.maxDelayMs must be ≥ reconnect.minDelayMs (500), got 100'],
-    [{ reconnect: { minDelayMs: 500 }, minDelayMs: 500 }, 'give reconnect.minDelayMs or minDelayMs, not both'],
-    [{ reconnect: { delaysMs: [1] }, retryDelaysMs: [1] }, 'give reconnect.delaysMs or retryDelaysMs, not both'],
-    [{ reconnect: { delayMs: (): number => 1 }, retryDelayMs: (): number => 1 }, 'give reconnect.delayMs or retryDelayMs, not both'],
     [{ reconnect: { delayMs: (): number => 1, delaysMs: [1] } }, 'give reconnect.delayMs or reconnect.delaysMs, not both'],
     [{ reconnect: { delaysMs: [100, -5] } }, 'reconnect.delaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
     [{ reconnect: { delayMs: (): number => -1 } }, 'reconnect.delayMs(1) must return a number of ms from 0 to 2147483647, got -1'],
@@ -61,20 +48,18 @@ describe('options', () => {
     [{ handshakeTimeoutMs: 2 ** 31 }, 'handshakeTimeoutMs must be a number from 100 to 2147483647 (ms), got 2147483648'],
     [{ tokenTimeoutMs: 2 ** 40 }, 'tokenTimeoutMs must be a number from 100 to 2147483647 (ms)'],
     [{ healthyAfterMs: 2 ** 31 }, 'healthyAfterMs must be a number from 0 to 2147483647 (ms)'],
-    [{ maxDelayMs: 2 ** 31 }, 'reconnect.maxDelayMs must be a number from 1 to 2147483647 (ms)'],
+    [{ reconnect: { maxDelayMs: 2 ** 31 } }, 'reconnect.maxDelayMs must be a number from 1 to 2147483647 (ms)'],
     [{ resync: { settleMs: 2 ** 31 } }, 'resync.settleMs must be a number from 0 to 2147483647 (ms)'],
     [{ resync: { overlapMs: 2 ** 31 } }, 'resync.overlapMs must be a number from 0 to 2147483647 (ms)'],
     [{ callTimeoutMs: 2 ** 31 }, 'callTimeoutMs must be a number from 1 to 2147483647 (ms), got 2147483648'],
     [{ callTimeoutMs: 0 }, 'callTimeoutMs must be a number from 1 to 2147483647 (ms), got 0'],
-    [{ retryDelaysMs: [100, -5] }, 'reconnect.delaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
-    [{ retryDelaysMs: [100, 2 ** 31] }, 'reconnect.delaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
+    [{ reconnect: { delaysMs: [100, 2 ** 31] } }, 'reconnect.delaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
     [{ reconnect: { delaysMs: 'fast' } }, 'reconnect.delaysMs must be an array of numbers from 0 to 2147483647 (ms)'],
-    [{ retryDelayMs: () => 2 ** 31 }, 'reconnect.delayMs(1) must return a number of ms from 0 to 2147483647, got 2147483648'],
+    [{ reconnect: { delayMs: () => 2 ** 31 } }, 'reconnect.delayMs(1) must return a number of ms from 0 to 2147483647, got 2147483648'],
     [{ sessionKey: '' }, 'sessionKey must be a non-empty string'],
     [{ sessionKey: 42 }, 'sessionKey must be a non-empty string'],
-    [{ retryDelayMs: 250 }, 'reconnect.delayMs must be a function (attempt) => ms'],
-    [{ retryDelayMs: () => 1, retryDelaysMs: [1] }, 'give reconnect.delayMs or reconnect.delaysMs, not both'],
-    [{ retryDelayMs: (attempt: number) => (attempt < 3 ? 100 : Number.NaN) }, 'reconnect.delayMs(3) must return a number of ms from 0 to 2147483647, got NaN'],
+    [{ reconnect: { delayMs: 250 } }, 'reconnect.delayMs must be a function (attempt) => ms'],
+        [{ reconnect: { delayMs: (attempt: number) => (attempt < 3 ? 100 : Number.NaN) } }, 'reconnect.delayMs(3) must return a number of ms from 0 to 2147483647, got NaN'],
   ])('refuses %o with a clear INVALID_ARGUMENT', (override, message) => {
     expect(() => resolveConfig({ ...base, ...(override as object) } as never)).toThrowError(message);
     try {
@@ -128,7 +113,7 @@ describe('options', () => {
 
   it('accepts the largest delays setTimeout can take, and a keep-alive just under the gateway idle limit', () => {
     const max = 2 ** 31 - 1;
-    const config = resolveConfig({ ...base, lingerMs: max, maxDelayMs: max, keepAliveMs: 599_999, retryDelaysMs: [0, max], callTimeoutMs: max });
+    const config = resolveConfig({ ...base, lingerMs: max, reconnect: { maxDelayMs: max, delaysMs: [0, max] }, keepAliveMs: 599_999, callTimeoutMs: max });
     expect(config).toMatchObject({ lingerMs: max, maxDelayMs: max, keepAliveMs: 599_999, retryDelaysMs: [0, max] });
   });
 
@@ -148,31 +133,5 @@ describe('options', () => {
   it('never lets a token into the config that travels to the worker', () => {
     const config = resolveConfig({ ...base, getToken: () => 'secret-token-123' });
     expect(JSON.stringify(config)).not.toContain('secret-token-123');
-  });
-});
-
-describe('the reconnect options\' old names (accepted until 1.0)', () => {
-  it('mean the same as the new ones, each told once per page with the name to use', async () => {
-    vi.resetModules();
-    const { resolveConfig: fresh } = await import('../../src/tab/options.ts');
-    const warn = vi.mocked(console.warn);
-    const strategy = (attempt: number) => attempt * 10;
-    const old = { ...base, minDelayMs: 200, maxDelayMs: 900, retryDelayMs: strategy };
-    const renamed = { ...base, reconnect: { minDelayMs: 200, maxDelayMs: 900, delayMs: strategy } };
-    expect(fresh(old)).toEqual(fresh(renamed));
-    fresh(old);
-    fresh({ ...base, retryDelaysMs: [5] });
-    expect(warn.mock.calls.map(([message]) => message)).toEqual([
-      'tabwire: minDelayMs is deprecated (accepted until 1.0), use reconnect.minDelayMs',
-      'tabwire: maxDelayMs is deprecated (accepted until 1.0), use reconnect.maxDelayMs',
-      'tabwire: retryDelayMs is deprecated (accepted until 1.0), use reconnect.delayMs',
-      'tabwire: retryDelaysMs is deprecated (accepted until 1.0), use reconnect.delaysMs',
-    ]);
-  });
-
-  it('are not warned about when only the new names are used', () => {
-    const warn = vi.mocked(console.warn);
-    resolveConfig({ ...base, reconnect: { minDelayMs: 10, maxDelayMs: 20, delaysMs: [1], maxAttempts: 2 } });
-    expect(warn).not.toHaveBeenCalled();
   });
 });

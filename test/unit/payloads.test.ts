@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { completePayload, routes } from '../../demo/server/catalogue.ts';
-import { isKnownType, normalizeEnvelope, payloadProblem } from '../../src/broker/protocol/payloads.ts';
+import { normalizeEnvelope, purposepathSchemas } from '../../src/broker/protocol/payloads.ts';
+import { PayloadSchemas } from '../../src/broker/protocol/schemas.ts';
+import type { Envelope } from '../../src/link/envelope.ts';
+
+/** PurposePath's catalogue, as the broker checks it. */
+const catalogue = new PayloadSchemas(purposepathSchemas);
+const payloadProblem = (envelope: Envelope) => catalogue.problem(envelope);
+const isKnownType = (type: string) => catalogue.knows(type);
 
 const at = '2025-11-03T14:30:00.000Z';
 const actor = { tenantId: 'tenant-123', userId: 'user-456' };

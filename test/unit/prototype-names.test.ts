@@ -5,13 +5,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PatternSet } from '../../src/broker/core/pattern-set.ts';
-import { eventKey } from '../../src/broker/core/log-policy.ts';
+import { eventKey } from '../../src/link/event-identity.ts';
 import { parseFrame } from '../../src/broker/protocol/envelope.ts';
-import { isKnownType, normalizeEnvelope, payloadProblem } from '../../src/broker/protocol/payloads.ts';
+import { normalizeEnvelope, purposepathSchemas } from '../../src/broker/protocol/payloads.ts';
+import { PayloadSchemas } from '../../src/broker/protocol/schemas.ts';
+import type { Envelope } from '../../src/link/envelope.ts';
+
 import type { Endpoint } from '../../src/link/rpc.ts';
 import { Fanout } from '../../src/broker/fanout.ts';
 import { MemoryEventStore } from '../../src/broker/memory-store.ts';
 import { Tab, TabRegistry } from '../../src/broker/tabs.ts';
+
+/** PurposePath's catalogue, as the broker checks it. */
+const catalogue = new PayloadSchemas(purposepathSchemas);
+const payloadProblem = (envelope: Envelope) => catalogue.problem(envelope);
+const isKnownType = (type: string) => catalogue.knows(type);
 
 const prototypeNames = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
 const at = '2025-11-03T14:30:00.000Z';

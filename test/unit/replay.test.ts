@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BrokerConfig } from '../../src/link/messages.ts';
-import type { Envelope } from '../../src/broker/protocol/envelope.ts';
+import type { Envelope } from '../../src/link/envelope.ts';
 import { type RelayedEvent, type ReplayPort, ReplayError, fetchMissedEvents, maxBodyBytesFor, replayMissed } from '../../src/broker/replay.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 

@@ -4,18 +4,17 @@
  * performs the effects and feeds back what happened as events (docs/architecture.md, rule 1).
  *
  * Every state carries the reason it was entered, so tabs can be told why
- * (`onState(next, prev, reason)`), and the README's transition table is checked
- * against `transitionTable` below by a test.
+ * (`onState(next, prev, reason)`); the README's transition table is checked
+ * against this function, row by row, by test/unit/connection.test.ts.
  */
 import type { ConnectionStatus, TransitionReason } from '../../link/states.ts';
-import { type BackoffPolicy, defaultBackoff, jitteredDelayMs, rateLimitDelayMs } from './backoff.ts';
+import { type BackoffPolicy, jitteredDelayMs, rateLimitDelayMs } from './backoff.ts';
 
 
 
 /** Which token the current handshake uses: a refreshed one that fails again is final. */
 export type Credential = 'current' | 'refreshed';
 
-export type { ConnectionStatus, TransitionReason };
 
 export type ConnectionState =
   | { status: 'idle'; reason: TransitionReason }
@@ -97,13 +96,6 @@ export interface ConnectionConfig {
    */
   maxAttempts?: number | undefined;
 }
-
-export const defaultConnectionConfig: ConnectionConfig = {
-  backoff: defaultBackoff,
-  random: () => Math.random(),
-  handshakeTimeoutMs: 10_000,
-  healthyAfterMs: 5_000,
-};
 
 export interface Transition {
   state: ConnectionState;
@@ -323,51 +315,8 @@ function everywhere(state: ConnectionState, event: ConnectionEvent, config: Conn
 export function transition(
   state: ConnectionState,
   event: ConnectionEvent,
-  config: ConnectionConfig = defaultConnectionConfig,
+  config: ConnectionConfig,
 ): Transition {
   const handle = byStatus[state.status] as Handler<ConnectionStatus>;
   return everywhere(state, event, config) ?? handle(state, event, config);
 }
-
-/**
- * The transition table the README documents: from-status, event, to-status, reason.
- * Kept next to the code; a test runs each row through `transition` and another
- * checks the README's table is this one.
- */
-export const transitionTable: ReadonlyArray<readonly [ConnectionStatus, string, ConnectionStatus, TransitionReason]> = [
-  ['idle', 'start (online)', 'connecting', 'tab-attached'],
-  ['idle', 'start (offline)', 'offline', 'went-offline'],
-  ['connecting', 'transport-open', 'authenticating', 'socket-opened'],
-  ['authenticating', 'token ready', 'authenticating', 'socket-opened'],
-  ['connecting', 'transport-closed', 'backoff', 'socket-closed'],
-  ['connecting', 'handshake timer', 'backoff', 'handshake-timeout'],
-  ['authenticating', 'auth.success', 'open', 'auth-accepted'],
-  ['authenticating', 'UNAUTHORIZED (current token)', 'authenticating', 'token-refresh'],
-  ['authenticating', 'token refreshed', 'connecting', 'token-refreshed'],
-  ['authenticating', 'UNAUTHORIZED (refreshed token)', 'unauthorized', 'token-rejected'],
-  ['authenticating', 'refresh failed', 'unauthorized', 'refresh-failed'],
-  ['authenticating', 'every getToken rejected', 'unauthorized', 'token-unavailable'],
-  ['authenticating', 'no tab answered getToken', 'backoff', 'token-unavailable'],
-  ['authenticating', 'FORBIDDEN', 'forbidden', 'forbidden'],
-  ['authenticating', 'RATE_LIMIT_EXCEEDED', 'backoff', 'rate-limited'],
-  ['authenticating', 'other auth error', 'backoff', 'server-error'],
-  ['authenticating', 'handshake timer', 'backoff', 'handshake-timeout'],
-  ['open', 'transport-closed', 'backoff', 'socket-closed'],
-  ['open', 'UNAUTHORIZED', 'authenticating', 'token-refresh'],
-  ['open', 'UNAUTHORIZED (refreshed token, within 1 s)', 'unauthorized', 'token-rejected'],
-  ['open', 'FORBIDDEN', 'forbidden', 'forbidden'],
-  ['open', 'RATE_LIMIT_EXCEEDED', 'backoff', 'rate-limited'],
-  ['open', 'woke up (timers late)', 'connecting', 'woke-up'],
-  ['backoff', 'retry timer', 'connecting', 'retry'],
-  ['backoff', 'online', 'connecting', 'back-online'],
-  ['backoff', 'reconnect()', 'connecting', 'reconnect-requested'],
-  ['open', 'offline', 'offline', 'went-offline'],
-  ['offline', 'online', 'connecting', 'back-online'],
-  ['unauthorized', 'reconnect()', 'connecting', 'reconnect-requested'],
-  ['forbidden', 'reconnect()', 'connecting', 'reconnect-requested'],
-  ['open', 'last tab gone', 'idle', 'no-tabs'],
-  ['open', 'logout()', 'closed', 'logout'],
-  ['closed', 'start (online)', 'connecting', 'tab-attached'],
-  ['connecting', 'transport-closed (maxAttempts-th failure in a row)', 'closed', 'retries-exhausted'],
-  ['closed', 'reconnect()', 'connecting', 'reconnect-requested'],
-];

@@ -4,11 +4,6 @@
  * pings when it has sent nothing for `keepAliveMs`. Pure: the caller owns the one
  * timer (per browser, in the worker) and the clock.
  */
-import { optionDefaults } from '../../link/config.ts';
-
-/** Default idle time before a ping, in ms: 8 min, under the gateway's 10 min limit. */
-export const defaultKeepAliveMs: number = optionDefaults.keepAliveMs;
-
 /** When the next ping is due, given when the last frame was sent (ms since epoch). */
 export function pingDueAt(lastSentAt: number, keepAliveMs: number): number {
   return lastSentAt + keepAliveMs;

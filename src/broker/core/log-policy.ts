@@ -2,19 +2,12 @@
  * What the event log keeps. Pure: the IndexedDB
  * adapter asks these functions and performs the answer in one transaction.
  */
-import { optionDefaults } from '../../link/config.ts';
-
-// Event identity is shared with the tab (its handoff de-duplication): one home in link/.
-export { canonicalJson, eventKey, fnv1a } from '../../link/event-identity.ts';
-
 export interface LogPolicy {
   /** Most events kept per namespace. @default 500 */
   maxEvents: number;
   /** Oldest event kept, in ms before now. @default 86_400_000 (24 h) */
   maxAgeMs: number;
 }
-
-export const defaultLogPolicy: LogPolicy = { maxEvents: optionDefaults.logMaxEvents, maxAgeMs: optionDefaults.logMaxAgeMs };
 
 /** How many of the oldest events to delete so that `count` fits the policy. */
 export function excessByCount(count: number, policy: LogPolicy): number {

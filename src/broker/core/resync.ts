@@ -11,7 +11,6 @@
 
 import type { GapReason, ResyncSignal } from '../../link/states.ts';
 
-export type { GapReason, ResyncSignal };
 
 export type ReplayStatus = 'none' | 'pending' | 'done' | 'failed';
 

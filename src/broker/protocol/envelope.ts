@@ -8,7 +8,6 @@ import { optionDefaults } from '../../link/config.ts';
 import { isControlType } from '../../link/control-types.ts';
 
 
-export type { Envelope };
 
 /** `DIALECT_FAILED`: the dialect's own `read`, `classify` or `normalize` threw on the frame. */
 export type FrameRejectionCode = 'MALFORMED_FRAME' | 'OVERSIZED_FRAME' | 'TOO_DEEP' | 'DIALECT_FAILED';

@@ -9,8 +9,10 @@ import type { Protocol } from './wire.ts';
 
 export { purposepathProtocol } from './purposepath.ts';
 export { validateEnvelope } from './envelope.ts';
-export type { Envelope, ParsedFrame } from './envelope.ts';
-export type { Protocol, ServerFrame, Session } from './wire.ts';
+export type { ParsedFrame } from './envelope.ts';
+export type { Envelope } from '../../link/envelope.ts';
+export type { Session } from '../../link/stats.ts';
+export type { Protocol, ServerFrame } from './wire.ts';
 
 /** The JSON preset as an object, to start from and override (`{ ...jsonProtocol(options), classify }`). */
 export function jsonProtocol(options: JsonProtocolOptions): Protocol {

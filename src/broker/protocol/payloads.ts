@@ -5,10 +5,8 @@
  * Enumerated values are not enforced: a backend that adds a status must not make
  * its events invalid.
  */
-import type { Envelope } from './envelope.ts';
-import { type PayloadProblem, PayloadSchemas } from './schemas.ts';
+import type { Envelope } from '../../link/envelope.ts';
 
-export type { PayloadProblem };
 
 const schema: Record<string, string> = {
   'goal.created': 'goalId tenantId userId title description status createdAt createdBy',
@@ -38,23 +36,8 @@ export const typeAliases: ReadonlyMap<string, string> = new Map([
   ['kpi.reading_created', 'measure.reading.created'],
 ]);
 
-/** Checks against PurposePath's catalogue (the default dialect's own). */
-const catalogue = new PayloadSchemas(schema);
-
 /** PurposePath's payload schemas, by type, in the compact form. */
 export const purposepathSchemas: Readonly<Record<string, string>> = schema;
-
-/**
- * Check a known type's payload against PurposePath's catalogue (`PayloadSchemas.problem`).
- * Unknown types flow untyped: undefined.
- */
-export function payloadProblem(envelope: Envelope): PayloadProblem | undefined {
-  return catalogue.problem(envelope);
-}
-
-export function isKnownType(type: string): boolean {
-  return catalogue.knows(type);
-}
 
 const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 

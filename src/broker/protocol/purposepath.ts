@@ -4,7 +4,7 @@
  * snake_case keys of an older draft).
  */
 import type { BrokerConfig } from '../../link/messages.ts';
-import type { Envelope } from './envelope.ts';
+import type { Envelope } from '../../link/envelope.ts';
 import type { Protocol, ServerFrame } from './wire.ts';
 import { normalizeEnvelope, purposepathSchemas } from './payloads.ts';
 

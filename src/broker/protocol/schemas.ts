@@ -8,7 +8,7 @@
  * for optional (left out or null) — because it travels to and ships in the worker,
  * where bytes count.
  */
-import type { Envelope } from './envelope.ts';
+import type { Envelope } from '../../link/envelope.ts';
 
 /**
  * Server values index these tables: only their own entries count, so a type

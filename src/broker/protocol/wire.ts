@@ -7,10 +7,10 @@
  */
 import type { BrokerConfig } from '../../link/messages.ts';
 import type { Session } from '../../link/stats.ts';
-import type { Envelope, ParsedFrame } from './envelope.ts';
+import type { ParsedFrame } from './envelope.ts';
+import type { Envelope } from '../../link/envelope.ts';
 
 
-export type { Session };
 
 export type ServerFrame =
   | { kind: 'auth-accepted'; session: Session }
@@ -61,7 +61,3 @@ export interface Protocol {
   relayControl?: boolean;
 }
 
-/** @deprecated The former name of `Protocol`. */
-export type WireProtocol = Protocol;
-
-export { purposepathProtocol as defaultWireProtocol } from './purposepath.ts';

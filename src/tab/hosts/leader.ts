@@ -19,8 +19,6 @@ import type { Clock, TimerHandle } from '../../broker/ports.ts';
 import { FollowerChannels } from './follower-channels.ts';
 import { type LeaderChannel, type LeaderDeps, browserLeaderDeps } from './leader-deps.ts';
 
-export { FollowerChannels } from './follower-channels.ts';
-export type { LeaderBroker, LeaderChannel, LeaderDeps, LeaderLocks } from './leader-deps.ts';
 
 type Hello =
   /** The leader: on start, every heartbeat, and in answer to a probe. */
