@@ -17,9 +17,12 @@ import type { Session } from '../link/stats.ts';
 const futureSlackMs = 60_000;
 /**
  * How far a browser's clock may be off the server's. While the handshake has given no server time,
- * a stamp further than this from the browser's clock neither sets the server's clock nor moves last-seen.
+ * a stamp further than this from the browser's clock neither sets the server's clock nor moves
+ * last-seen: an event stamped ahead cannot be told from a server clock that is, and trusting it would
+ * start the next gap too late. A browser clock further off than this still loses nothing: its gaps
+ * are told `complete: false` from an unplaced start.
  */
-const unknownClockSkewMs = 24 * 60 * 60 * 1000;
+const unknownClockSkewMs = 10 * 60 * 1000;
 
 interface Outgoing {
   text: string;

@@ -68,8 +68,8 @@ export function useBrokerFor<M extends object>(hook: string) {
 
 /** What `useRealtime()` gives: the guide's context value. */
 export interface RealtimeContextValue {
-  /** tabwire's broker: `on`, `send`, `recent`, `stats`, `logout`…; null while off or not yet connected. */
-  connection: ReturnType<typeof useBroker<DefaultEvents>>;
+  /** tabwire's broker: `on`, `send`, `recent`, `stats`, `logout`…; null while the flag is off. */
+  connection: ReturnType<typeof useBroker<DefaultEvents>> | null;
   status: ConnectionStatus;
   isEnabled: boolean;
 }
@@ -78,8 +78,9 @@ export interface RealtimeContextValue {
 export function useRealtime(): RealtimeContextValue {
   const flag = useContext(FlagContext);
   if (flag === undefined) throw new Error('useRealtime must be within RealtimeProvider: wrap the app (below its auth provider) in <RealtimeProvider>.');
-  const connection = useBroker<DefaultEvents>();
+  const broker = useBroker<DefaultEvents>();
+  const connection = flag ? broker : null;
   const state = useConnectionState();
-  const status = guideStatus(state, connection?.reason ?? 'initial');
+  const status = guideStatus(state, broker.reason);
   return useMemo(() => ({ connection, status, isEnabled: flag }), [connection, status, flag]);
 }

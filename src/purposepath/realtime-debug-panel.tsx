@@ -11,7 +11,6 @@ import { useRealtimeError, useRecentEvents, useResync } from '../tab/react.ts';
 import type { ResyncSignal } from '../link/states.ts';
 import { useRealtimeConnection } from './connection.ts';
 import { useBrokerFor } from './provider.ts';
-import type { Broker } from '../tab/client.ts';
 
 export interface RealtimeDebugPanelProps {
   className?: string;
@@ -85,7 +84,7 @@ function useKept<T>(listen: (handler: (item: T) => void) => void, max: number): 
 }
 
 /** The broker's last transitions (`debug()`), newest first, read again whenever its stats change. */
-function useTransitions(broker: Pick<Broker<object>, 'debug'>, stats: unknown, max: number): Transition[] {
+function useTransitions(broker: Pick<ReturnType<typeof useBrokerFor>, 'debug'>, stats: unknown, max: number): Transition[] {
   const [transitions, setTransitions] = useState<Transition[]>([]);
   useEffect(() => {
     let live = true;
