@@ -150,6 +150,40 @@ describe('sessions never mix', () => {
     expect(await sent).toBe('CLOSED');
   });
 
+  it('refuses a send made after logout when a tab opened since started a connection and the worker was then replaced', async () => {
+    // Found by the model test (seed -107365212): the tab opened after the logout moved the broker on
+    // to `connecting`, so the tabs no longer said they were logged out when they re-attached.
+    world = await createWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    await tab.broker.logout();
+    tab.tokenBehaviour = 'refuse';
+    tab.refreshBehaviour = 'refuse';
+    const later = await world.tab();
+    later.tokenBehaviour = 'refuse';
+    later.refreshBehaviour = 'refuse';
+    await until(() => expect(tab.status).not.toBe('closed'));
+    world.backend.setAccepting(false);
+    await world.restartBroker();
+    await until(() => expect(world.broker.tabs.size).toBe(2));
+    const sent = tab.broker.send({ action: 'broadcast', data: { from: 'nobody' } }).then(
+      () => 'sent',
+      (error: { code?: string }) => error.code,
+    );
+    await pause(100);
+    world.login('tenant-123', 'user-next');
+    for (const each of [tab, later]) {
+      each.tokenBehaviour = 'answer';
+      each.refreshBehaviour = 'answer';
+    }
+    world.backend.setAccepting(true);
+    await later.broker.reconnect();
+    await until(async () => expect((await stats(world)).session?.userId).toBe('user-next'), 5000);
+    await pause(100);
+    expect(world.backend.stats().received).toEqual([]);
+    expect(await sent).toBe('CLOSED');
+  });
+
   it('discards a token refresh that finishes after logout instead of using it for the next login', async () => {
     world = await createWorld();
     const alice = world.backend.login('tenant-123', 'user-alice');
