@@ -248,7 +248,10 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
         if (!connection.closed) tab.logouts.announce(brokerId);
       }
     },
-    reconnect: () => call('reconnect', []),
+    reconnect() {
+      connection.sessionWanted();
+      return call('reconnect', []);
+    },
     close() {
       if (connection.closed) return;
       const last = links.current;

@@ -28,6 +28,13 @@ export interface ConnectionState {
   readonly connected: Promise<void>;
   /** The broker refused this tab's options (INVALID_ARGUMENT): it will never attach, and says why to every call. */
   readonly refused: TabwireError | undefined;
+  /**
+   * The session this tab knew ended with a logout, and none opened since nor did this tab ask for
+   * one (`sessionWanted`): what it tells a broker it re-attaches to, whatever state came in between.
+   */
+  readonly loggedOut: boolean;
+  /** This tab's app asked to connect again (`reconnect()`): a new session is its own to start. */
+  sessionWanted(): void;
   /** The app's `onState` listeners. */
   readonly listeners: Set<StateListener>;
   /** Moves to `next` for `why` and tells the listeners; a repeat, or any change once closed, is ignored. */
@@ -57,18 +64,23 @@ export function connectionState(report: (error: unknown) => void, onLogout: () =
     settleConnected = undefined;
   };
 
-  const state: ConnectionState & { status: ConnectionStatus; reason: TransitionReason; closed: boolean; refused?: TabwireError } = {
+  const state: ConnectionState & { status: ConnectionStatus; reason: TransitionReason; closed: boolean; refused?: TabwireError; loggedOut: boolean } = {
     status: 'idle',
     reason: 'initial',
     closed: false,
     refused: undefined,
+    loggedOut: false,
     connected,
     listeners: new Set(),
     set(next, why) {
       // Once closed, a link still attaching or a late state message must not revive this broker.
       if ((next === state.status && why === state.reason) || state.closed) return;
       // Nothing of the user who left stays in this tab either.
-      if (next === 'closed' && why === 'logout') onLogout();
+      if (next === 'closed' && why === 'logout') {
+        state.loggedOut = true;
+        onLogout();
+      }
+      if (next === 'open') state.loggedOut = false;
       const prev = state.status;
       state.status = next;
       state.reason = why;
@@ -80,6 +92,9 @@ export function connectionState(report: (error: unknown) => void, onLogout: () =
           report(error);
         }
       }
+    },
+    sessionWanted() {
+      state.loggedOut = false;
     },
     refuse(error) {
       state.refused = error;

@@ -146,7 +146,7 @@ function resumeAfterLoss(router: Router, connection: ConnectionState): Resume {
   return {
     ...(since !== undefined ? { since } : { resumed: true }),
     // Logged out there: the next broker must not queue a send for whoever logs in next.
-    ...(connection.status === 'closed' && connection.reason === 'logout' ? { loggedOut: true } : {}),
+    ...(connection.loggedOut ? { loggedOut: true } : {}),
   };
 }
 

@@ -23,6 +23,21 @@ function world() {
 }
 
 describe('connection state', () => {
+  it('remembers a logout through later states until a session opens or the app asks for one', () => {
+    const { state } = world();
+    state.set('open', 'auth-accepted');
+    state.set('closed', 'logout');
+    state.set('connecting', 'tab-attached');
+    state.set('backoff', 'token-unavailable');
+    expect(state.loggedOut).toBe(true);
+    state.sessionWanted();
+    expect(state.loggedOut).toBe(false);
+    state.set('closed', 'logout');
+    state.set('connecting', 'reconnect-requested');
+    state.set('open', 'auth-accepted');
+    expect(state.loggedOut).toBe(false);
+  });
+
   it('tells every transition (next, prev, reason), and no repeat', () => {
     const { state, seen } = world();
     state.set('connecting', 'tab-attached');
