@@ -207,11 +207,13 @@ export class GapCoordinator {
     // Gap bounds are the server's time, like the timestamps they are compared with.
     const { state, effects } = gapTransition(this.#gap, event, this.#parts.session.serverNow());
     const wasFresh = this.#gap.phase === 'fresh';
+    const wasLive = this.#gap.phase === 'live';
     this.#gap = state;
     // What a broker that replaces this one must still see as missed: the stored last-seen waits at
     // the gap's start (none is stored for a start that is only the browser's guess).
     const open = state.phase === 'gap' || state.phase === 'settling';
     this.#parts.log.holdStoredLastSeen(open ? (state.sinceGuessed ? 'unknown' : state.since) : undefined);
+    if (open && state.phase === 'gap' && wasLive) this.#tellOpenGap([...this.#parts.tabs.all()]);
     if (event.type === 'reset') {
       // Logged out: where re-attached tabs were belongs to the session that ended.
       this.#reattached = [];
@@ -234,6 +236,23 @@ export class GapCoordinator {
       case 'emit':
         return this.#emit(effect.signal);
     }
+  }
+
+  /**
+   * Tell `tabs` where the open gap began, so that one re-attaching to another broker before its
+   * resync resumes from there (the stored last-seen does this where there is a log; rule 4).
+   */
+  #tellOpenGap(tabs: Tab[]): void {
+    const gap = this.#gap;
+    if (gap.phase !== 'gap' && gap.phase !== 'settling') return;
+    this.#parts.fanout.flush();
+    const since = new Date(gap.sinceGuessed ? unplacedSince : gap.since).toISOString();
+    for (const tab of tabs) tab.post({ k: 'gap', s: since });
+  }
+
+  /** A tab attached: while a gap is open, it hears where it began. */
+  attached(tab: Tab): void {
+    this.#tellOpenGap([tab]);
   }
 
   #emit(signal: Emitted): void {

@@ -112,6 +112,7 @@ export class TabCalls {
     this.#linger.clear('linger');
     // A tab logged out there resumes nothing: what it saw belongs to a session that ended.
     if ((request.since !== undefined || request.resumed) && !request.loggedOut) void this.#parts.gap.catchUp(tab, request.since);
+    this.#parts.gap.attached(tab);
     // A tab arriving after a newer build announced itself is told too.
     const newer = this.#parts.radio?.newer;
     if (newer) tab.post({ k: 'up', n: newer });

@@ -107,6 +107,12 @@ export type StreamMessage =
   | { k: 'ev'; d: string; r?: 1 }
   | { k: 'st'; s: ConnectionStatus; p: ConnectionStatus; r: TransitionReason }
   | { k: 'rs'; s: ResyncSignal }
+  /**
+   * A gap opened at `s` (ISO, server time; the epoch when only the browser's clock could place it):
+   * until its resync comes, a tab re-attaching to another broker resumes from there, not from the
+   * live events after it. What a stored last-seen does for a broker with a log, for one without.
+   */
+  | { k: 'gap'; s: string }
   | { k: 'er'; e: TabwireErrorData }
   /** Ask this tab to run the app's `getToken` or `refreshToken`; answered with `TabAnswer`. */
   | { k: 'ask'; id: number; fn: 'getToken' | 'refreshToken' }

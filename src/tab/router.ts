@@ -27,8 +27,15 @@ export interface Router {
   deliver(events: RealtimeEvent[], replayed: boolean): void;
   /** The broker changed: drop what this tab has when the next one replays it, and live repeats for a while. */
   openDedupeWindow(): void;
-  /** The server time of the newest event delivered, if any: where a re-attaching tab resumes from. */
+  /**
+   * Where a re-attaching tab resumes from (server time): the newest event delivered, or the start of
+   * a gap its broker opened and has not told yet, whichever is earlier; undefined when neither is known.
+   */
   lastTimestamp(): string | undefined;
+  /** The broker opened a gap at `since` (ISO): resume from there until it is told (`gapClosed`). */
+  gapOpened(since: string): void;
+  /** The broker's resync for its open gap came. */
+  gapClosed(): void;
   /** Logout: forget what was delivered, so nothing of the user who left is compared or resumed from. */
   forgetDelivered(): void;
   /** `close()`: no handler is called again. */
@@ -48,6 +55,14 @@ type HandlerTable = Pick<Router, 'add' | 'remove' | 'patterns' | 'has' | 'clear'
 export function createRouter(clock: TabClock, report: (error: unknown) => void, loggedOut: () => boolean, handoffEvents = 1024): Router {
   const table = handlerTable(report);
   const handoff = createHandoff(clock, handoffEvents);
+  /** The start of the broker's open gap, when it told one; `at` 0: one it could not place (unknown). */
+  let openGap: { since: string; at: number } | undefined;
+  const resumeFrom = () => {
+    const newest = handoff.newest();
+    if (!openGap) return newest;
+    if (openGap.at === 0) return undefined;
+    return newest !== undefined && Date.parse(newest) < openGap.at ? newest : openGap.since;
+  };
   return {
     ...table,
     deliver(events, replayed) {
@@ -60,8 +75,18 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
       }
     },
     openDedupeWindow: () => handoff.brokerChanged(),
-    lastTimestamp: () => handoff.newest(),
-    forgetDelivered: () => handoff.forget(),
+    lastTimestamp: resumeFrom,
+    gapOpened(since) {
+      const at = Date.parse(since);
+      if (Number.isFinite(at) && (!openGap || at < openGap.at)) openGap = { since, at };
+    },
+    gapClosed() {
+      openGap = undefined;
+    },
+    forgetDelivered() {
+      handoff.forget();
+      openGap = undefined;
+    },
   };
 }
 

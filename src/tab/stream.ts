@@ -69,7 +69,10 @@ function dispatch(parts: StreamParts, stream: Endpoint, from: Link, message: Exc
       return;
     }
     case 'rs':
+      if (message.s.reason !== 'slow-tab') parts.router.gapClosed();
       return notify(parts.listeners.resync, message.s, parts.report);
+    case 'gap':
+      return parts.router.gapOpened(message.s);
     case 'er':
       return parts.emitError(message.e);
     case 'ask':
