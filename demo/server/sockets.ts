@@ -146,6 +146,8 @@ export function acceptUpgrade(state: MockState, wss: WebSocketServer, req: Incom
   if (url.search) state.counters.socketQueries.push(url.search);
   if (!state.faults.accepting || (url.pathname !== '/realtime' && url.pathname !== '/')) {
     state.counters.refused++;
+    // A client that gives up on the refusal resets the socket: that is no error of the server's.
+    socket.on('error', () => {});
     socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
     return;
   }
