@@ -7,7 +7,9 @@
  *
  * Bounded: an event whose line or data runs past `maxChars` comes out one character past it (cut,
  * or padded where a cut line kept less), so the frame reader refuses it as oversized instead of
- * this buffer growing with whatever a server sends.
+ * this buffer growing with whatever a server sends. That policy is why this is not
+ * eventsource-parser: its `maxBufferSize` ends the whole stream, where an oversized event must cost
+ * only itself, counted, as an oversized WebSocket frame does.
  */
 
 export interface SseMessage {
