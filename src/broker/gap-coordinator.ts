@@ -7,9 +7,10 @@
  * re-attached after its broker died, and the wait of a `recent()` for a namespace.
  */
 import type { BrokerConfig } from '../link/messages.ts';
+import type { GapSnapshot } from '../link/debug.ts';
 import type { BrokerCounters, Report } from './broker-stats.ts';
 import type { ConnectionDriver } from './connection-driver.ts';
-import { type GapEffect, type GapEvent, type GapState, gapTransition, initialGapState, unplacedSince, unplacedUntil } from './core/resync.ts';
+import { type GapEffect, type GapEvent, gapTransition, initialGapState, unplacedSince, unplacedUntil } from './core/resync.ts';
 import type { GapReason } from '../link/states.ts';
 import { type LastSeen, logHoldsFrom } from './core/log-policy.ts';
 import type { EventLog } from './event-log.ts';
@@ -60,7 +61,7 @@ export type ReplayModule = Pick<typeof import('./replay.ts'), 'replayMissed'>;
 type Emitted = Extract<GapEffect, { type: 'emit' }>['signal'];
 
 export class GapCoordinator {
-  #gap: GapState = initialGapState;
+  #gap: GapSnapshot = initialGapState;
   /** Since when (ms) the log holds every event without a gap: what a late tab's catch-up can promise. */
   #coveredSince: number | undefined;
   /**
@@ -94,7 +95,7 @@ export class GapCoordinator {
     this.#timers = new NamedTimers(parts.clock);
   }
 
-  get state(): GapState {
+  get state(): GapSnapshot {
     return this.#gap;
   }
 

@@ -8,6 +8,7 @@ import type { ConnectionStatus, GapReason, TransitionReason } from './states.ts'
  * gap, or settling after one (its replay and what it found). Times are ms since the epoch.
  */
 export type GapSnapshot =
+  /** Never connected in this worker's life: the first open checks for a stored last-seen. */
   | { phase: 'fresh' }
   | { phase: 'live'; openedAt: number; guessed?: true }
   | { phase: 'gap'; since: number; reason: GapReason; sinceGuessed?: true }

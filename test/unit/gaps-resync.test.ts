@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { logHoldsFrom } from '../../src/broker/core/log-policy.ts';
-import { type GapEffect, type GapEvent, type GapState, gapTransition, initialGapState, unplacedSince } from '../../src/broker/core/resync.ts';
+import type { GapSnapshot } from '../../src/link/debug.ts';
+import { type GapEffect, type GapEvent, gapTransition, initialGapState, unplacedSince } from '../../src/broker/core/resync.ts';
 
-function run(script: Array<[number, GapEvent]>, start: GapState = initialGapState) {
+function run(script: Array<[number, GapEvent]>, start: GapSnapshot = initialGapState) {
   let state = start;
   const effects: GapEffect[] = [];
   for (const [now, event] of script) {

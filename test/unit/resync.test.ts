@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type GapEffect, type GapEvent, type GapState, gapTransition, initialGapState } from '../../src/broker/core/resync.ts';
+import { type GapEffect, type GapEvent, gapTransition, initialGapState } from '../../src/broker/core/resync.ts';
+import type { GapSnapshot } from '../../src/link/debug.ts';
 
 /** Run a script of (time, event) through the reducer, collecting emitted signals and other effects. */
-function run(script: Array<[number, GapEvent]>, start: GapState = initialGapState) {
+function run(script: Array<[number, GapEvent]>, start: GapSnapshot = initialGapState) {
   let state = start;
   const effects: GapEffect[] = [];
   for (const [now, event] of script) {

@@ -8,11 +8,8 @@
  * (ms since epoch) and performs the effects.
  */
 
-
+import type { GapSnapshot } from '../../link/debug.ts';
 import type { GapReason, ResyncSignal } from '../../link/states.ts';
-
-
-export type ReplayStatus = 'none' | 'pending' | 'done' | 'failed';
 
 /**
  * `guessed`: the instant is the browser's clock standing in for the server's, which the handshake
@@ -20,24 +17,6 @@ export type ReplayStatus = 'none' | 'pending' | 'done' | 'failed';
  * that starts there is never complete.
  */
 type Guess = { guessed?: true };
-
-export type GapState =
-  /** Never connected in this worker's life: the first open checks for a stored last-seen. */
-  | { phase: 'fresh' }
-  | ({ phase: 'live'; openedAt: number } & Guess)
-  | { phase: 'gap'; since: number; reason: GapReason; sinceGuessed?: true }
-  | {
-      phase: 'settling';
-      since: number;
-      sinceGuessed?: true;
-      reason: GapReason;
-      /** The connection that closes the gap: where a gap with no event before it starts. */
-      opened: { at: number } & Guess;
-      settled: boolean;
-      replay: ReplayStatus;
-      replayed: number;
-      complete: boolean;
-    };
 
 export type GapEvent =
   | { type: 'lost'; at: number; reason: GapReason; lastSeenAt: number | null }
@@ -58,11 +37,11 @@ export type GapEffect =
   | { type: 'emit'; signal: Omit<ResyncSignal, 'since' | 'until'> & { since: number; until: number } };
 
 export interface GapTransition {
-  state: GapState;
+  state: GapSnapshot;
   effects: GapEffect[];
 }
 
-export const initialGapState: GapState = { phase: 'fresh' };
+export const initialGapState: GapSnapshot = { phase: 'fresh' };
 
 /**
  * The `since` of a gap whose start only the browser's clock could place: the epoch, so the window
@@ -100,7 +79,7 @@ function settle(
 }
 
 /** Close the gap when both the settle time passed and the replay is over. */
-function maybeEmit(state: Extract<GapState, { phase: 'settling' }>, now: number): GapTransition {
+function maybeEmit(state: Extract<GapSnapshot, { phase: 'settling' }>, now: number): GapTransition {
   if (!state.settled || state.replay === 'pending') return { state, effects: [] };
   return {
     state: { phase: 'live', openedAt: state.opened.at, ...guessFlag(state.opened.guessed, 'guessed') },
@@ -119,7 +98,7 @@ function maybeEmit(state: Extract<GapState, { phase: 'settling' }>, now: number)
   };
 }
 
-export function gapTransition(state: GapState, event: GapEvent, now: number): GapTransition {
+export function gapTransition(state: GapSnapshot, event: GapEvent, now: number): GapTransition {
   if (event.type === 'reset') {
     return { state: initialGapState, effects: state.phase === 'settling' ? [{ type: 'cancel-settle-timer' }] : [] };
   }
