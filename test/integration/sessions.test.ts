@@ -121,6 +121,37 @@ describe('sessions never mix', () => {
     expect(world.backend.stats().received).toEqual([]);
   });
 
+  /**
+   * Logged out (the app has no token to give), `tabs` re-attached to a new worker that cannot
+   * connect yet: the first tab sends, then the next user logs in and `reconnecting` reconnects.
+   * Nothing may reach the server, and the send is refused CLOSED.
+   */
+  async function sendWhileLoggedOutAcrossAWorker(tabs: TestTab[], reconnecting: TestTab): Promise<void> {
+    for (const each of tabs) {
+      each.tokenBehaviour = 'refuse';
+      each.refreshBehaviour = 'refuse';
+    }
+    world.backend.setAccepting(false);
+    await world.restartBroker();
+    await until(() => expect(world.broker.tabs.size).toBe(tabs.length));
+    const sent = tabs[0]!.broker.send({ action: 'broadcast', data: { from: 'nobody' } }).then(
+      () => 'sent',
+      (error: { code?: string }) => error.code,
+    );
+    await pause(100);
+    world.login('tenant-123', 'user-next');
+    for (const each of tabs) {
+      each.tokenBehaviour = 'answer';
+      each.refreshBehaviour = 'answer';
+    }
+    world.backend.setAccepting(true);
+    await reconnecting.broker.reconnect();
+    await until(async () => expect((await stats(world)).session?.userId).toBe('user-next'), 5000);
+    await pause(100);
+    expect(world.backend.stats().received).toEqual([]);
+    expect(await sent).toBe('CLOSED');
+  }
+
   it('refuses a send made after logout also when the worker was replaced meanwhile, instead of sending it as the next user', async () => {
     // Found by the model test over real tabs (seed 883517078): the new worker does not know of the
     // logout, queues the send as made before any handshake, and the next user's handshake flushes it.
@@ -128,26 +159,7 @@ describe('sessions never mix', () => {
     const tab = await world.tab();
     await until(() => expect(tab.status).toBe('open'));
     await tab.broker.logout();
-    // Logged out, the app has no token to give.
-    tab.tokenBehaviour = 'refuse';
-    tab.refreshBehaviour = 'refuse';
-    world.backend.setAccepting(false);
-    await world.restartBroker();
-    await until(() => expect(world.broker.tabs.size).toBe(1));
-    const sent = tab.broker.send({ action: 'broadcast', data: { from: 'nobody' } }).then(
-      () => 'sent',
-      (error: { code?: string }) => error.code,
-    );
-    await pause(100);
-    world.login('tenant-123', 'user-next');
-    tab.tokenBehaviour = 'answer';
-    tab.refreshBehaviour = 'answer';
-    world.backend.setAccepting(true);
-    await tab.broker.reconnect();
-    await until(async () => expect((await stats(world)).session?.userId).toBe('user-next'), 5000);
-    await pause(100);
-    expect(world.backend.stats().received).toEqual([]);
-    expect(await sent).toBe('CLOSED');
+    await sendWhileLoggedOutAcrossAWorker([tab], tab);
   });
 
   it('refuses a send made after logout when a tab opened since started a connection and the worker was then replaced', async () => {
@@ -158,30 +170,10 @@ describe('sessions never mix', () => {
     await until(() => expect(tab.status).toBe('open'));
     await tab.broker.logout();
     tab.tokenBehaviour = 'refuse';
-    tab.refreshBehaviour = 'refuse';
     const later = await world.tab();
     later.tokenBehaviour = 'refuse';
-    later.refreshBehaviour = 'refuse';
     await until(() => expect(tab.status).not.toBe('closed'));
-    world.backend.setAccepting(false);
-    await world.restartBroker();
-    await until(() => expect(world.broker.tabs.size).toBe(2));
-    const sent = tab.broker.send({ action: 'broadcast', data: { from: 'nobody' } }).then(
-      () => 'sent',
-      (error: { code?: string }) => error.code,
-    );
-    await pause(100);
-    world.login('tenant-123', 'user-next');
-    for (const each of [tab, later]) {
-      each.tokenBehaviour = 'answer';
-      each.refreshBehaviour = 'answer';
-    }
-    world.backend.setAccepting(true);
-    await later.broker.reconnect();
-    await until(async () => expect((await stats(world)).session?.userId).toBe('user-next'), 5000);
-    await pause(100);
-    expect(world.backend.stats().received).toEqual([]);
-    expect(await sent).toBe('CLOSED');
+    await sendWhileLoggedOutAcrossAWorker([tab, later], later);
   });
 
   it('discards a token refresh that finishes after logout instead of using it for the next login', async () => {
