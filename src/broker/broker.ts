@@ -66,9 +66,13 @@ export interface BrokerDeps {
    * Event batches a tab may leave unread (unacknowledged) before the broker stops posting to it:
    * a frozen or hung tab that keeps its lock must not grow its port's queue without end. Past it,
    * what comes is dropped for that tab (counted in `stats().dropped.slowTab`), and the tab is
-   * told `complete: false` (`slow-tab`) once it reads again. At least 16. @default 256
+   * told `complete: false` (`slow-tab`) once it reads again. Only a tab that also acknowledged
+   * nothing for `tabStallMs` is cut there; one that still reads, slowly, at 16 times the bound. At
+   * least 16. @default 256
    */
   tabBacklogBatches?: number;
+  /** How long a tab with a full backlog may acknowledge nothing before it counts as stalled, in ms. @default 2000 */
+  tabStallMs?: number;
   /**
    * Loads the replay code (a chunk of its own, fetched on the first gap with an events-since
    * endpoint). A failed load closes that gap with `complete: false`; the next gap loads again.

@@ -77,7 +77,7 @@ function messageText(message: unknown, maxFrameBytes: number): string {
 }
 
 export interface TabCallParts {
-  deps: Pick<BrokerDeps, 'clock' | 'brokerId' | 'buildId' | 'brokerLock' | 'locks' | 'tabBacklogBatches'>;
+  deps: Pick<BrokerDeps, 'clock' | 'brokerId' | 'buildId' | 'brokerLock' | 'locks' | 'tabBacklogBatches' | 'tabStallMs'>;
   tabs: TabRegistry;
   radio: BuildRadio | undefined;
   driver: ConnectionDriver;
@@ -104,7 +104,12 @@ export class TabCalls {
     const { deps, tabs, driver } = this.#parts;
     const { session } = this.#parts;
     const serverNow = () => new Date(session.serverNow()).toISOString();
-    const streamOptions = { serverNow, ...(deps.tabBacklogBatches !== undefined ? { backlogBatches: deps.tabBacklogBatches } : {}) };
+    const streamOptions = {
+      serverNow,
+      monotonic: () => deps.clock.monotonic(),
+      ...(deps.tabBacklogBatches !== undefined ? { backlogBatches: deps.tabBacklogBatches } : {}),
+      ...(deps.tabStallMs !== undefined ? { stallMs: deps.tabStallMs } : {}),
+    };
     const tab = new Tab(request.tabId, stream, request.tenantId, request.visible, deps.clock.monotonic(), closeControl, streamOptions);
     for (const pattern of request.patterns) if (isValidPattern(pattern)) tab.patterns.add(pattern);
     tabs.add(tab);

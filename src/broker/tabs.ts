@@ -9,7 +9,7 @@ import type { TabwireErrorData } from '../link/errors.ts';
 import { type StreamMessage, type TabAck, type TabAnswer, streamAckEvery } from '../link/messages.ts';
 import type { Endpoint } from '../link/rpc.ts';
 import type { Clock } from './ports.ts';
-import { TabBacklog, defaultTabBacklogBatches } from './tab-backlog.ts';
+import { TabBacklog, defaultTabBacklogBatches, defaultTabStallMs } from './tab-backlog.ts';
 
 /** The slice of the Web Locks API the broker uses; Node tests pass a fake. */
 export interface LockRequester {
@@ -63,6 +63,8 @@ export class Tab {
   readonly #backlog: TabBacklog;
   /** The server's clock now, ISO: when a tab that fell behind is told so. */
   readonly #serverNow: () => string;
+  /** The broker's monotonic clock (ms): how long a tab has acknowledged nothing. */
+  readonly #monotonic: () => number;
 
   constructor(
     readonly id: string,
@@ -71,12 +73,14 @@ export class Tab {
     visible: boolean,
     now: number,
     closeControl: () => void = () => {},
-    streamOptions: { backlogBatches?: number; serverNow?: () => string } = {},
+    streamOptions: { backlogBatches?: number; stallMs?: number; serverNow?: () => string; monotonic?: () => number } = {},
   ) {
     this.#stream = stream;
     this.#closeControl = closeControl;
     // At least two acknowledgements' worth: a tab acknowledging every `streamAckEvery` must never stall.
-    this.#backlog = new TabBacklog(Math.max(streamOptions.backlogBatches ?? defaultTabBacklogBatches, 2 * streamAckEvery));
+    const bound = Math.max(streamOptions.backlogBatches ?? defaultTabBacklogBatches, 2 * streamAckEvery);
+    this.#backlog = new TabBacklog(bound, streamOptions.stallMs ?? defaultTabStallMs);
+    this.#monotonic = streamOptions.monotonic ?? (() => performance.now());
     this.#serverNow = streamOptions.serverNow ?? (() => new Date().toISOString());
     this.visible = visible;
     this.activeAt = now;
@@ -98,18 +102,18 @@ export class Tab {
   }
 
   /**
-   * Post a batch of events, unless this tab left `TabBacklog.bound` batches unread: then it is
-   * dropped (false), and the tab is told once it reads again. `firstTimestamp`: read only then.
+   * Post a batch of events, unless this tab stalled with `TabBacklog.bound` batches unread (or left
+   * the hard bound unread): then it is dropped (false), and the tab is told once it reads again. `firstTimestamp`: read only then.
    */
   postBatch(message: StreamMessage, firstTimestamp: () => string): boolean {
-    if (this.#gone || !this.#backlog.admit(firstTimestamp)) return false;
+    if (this.#gone || !this.#backlog.admit(firstTimestamp, this.#monotonic())) return false;
     this.post(message);
     return true;
   }
 
   #acked(count: unknown): void {
     if (typeof count !== 'number' || !(count >= 0)) return;
-    const signal = this.#backlog.acked(count, this.#serverNow());
+    const signal = this.#backlog.acked(count, this.#serverNow(), this.#monotonic());
     if (signal) this.post({ k: 'rs', s: signal });
   }
 

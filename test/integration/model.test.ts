@@ -49,7 +49,7 @@
  */
 import fc from 'fast-check';
 import { describe, it, vi } from 'vitest';
-import { defaultTabBacklogBatches } from '../../src/broker/tab-backlog.ts';
+import { defaultTabBacklogBatches, tabBacklogHardFactor } from '../../src/broker/tab-backlog.ts';
 import { streamAckEvery } from '../../src/link/messages.ts';
 import { type Identity, type ModelTab, type ModelWorld, type StorageMode, createModelWorld, modelConfig, sameIdentity } from '../support/model-world.ts';
 
@@ -95,10 +95,11 @@ const faultsAsked = new Set(
 const faultsOn = (which: FaultClass) => faultsAsked.has(which);
 
 /**
- * Most stream messages a tab that stopped reading may have waiting for it: the broker's bound in
- * batches, plus the acknowledgements' granularity and the state and resync messages that are not batches.
+ * Most stream messages a tab that stopped reading may have waiting for it: the broker's hard bound
+ * in batches (a stall cuts it off sooner, after `tabStallMs`), plus the acknowledgements' granularity
+ * and the state and resync messages that are not batches.
  */
-const unreadMessagesBound = defaultTabBacklogBatches + 2 * streamAckEvery;
+const unreadMessagesBound = defaultTabBacklogBatches * tabBacklogHardFactor + 2 * streamAckEvery;
 /** The `stopReading` action's burst: in waves small enough that the broker posts a batch for each, past the bound. */
 const unreadBurst = 1_500;
 const unreadWave = 3;

@@ -116,7 +116,8 @@ describe('a broker replaced under a tab', () => {
 
 describe('a tab that stops reading its stream', () => {
   it('is sent at most the bound of unread batches, the rest dropped and counted, and told complete: false once when it reads again', async () => {
-    world = await createWorld({ deps: { tabBacklogBatches: 16 } as Partial<BrokerDeps> });
+    // A stall time of 0: a full backlog alone marks the frozen tab (a busy one that still acknowledges is the unit tests').
+    world = await createWorld({ deps: { tabBacklogBatches: 16, tabStallMs: 0 } as Partial<BrokerDeps> });
     const fast = await world.tab({ patterns: ['*'] });
     const slow = await world.tab({ patterns: ['*'] });
     await until(() => expect(slow.status).toBe('open'));

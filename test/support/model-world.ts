@@ -32,6 +32,9 @@ import { FakeLockManager } from './fake-lock-manager.ts';
 import { type FleetEntry, brokerFleet } from './broker-fleet.ts';
 import { type TabConfig, type TabWiring, TestTab, attached, mergeOptions } from './tab-harness.ts';
 
+/** A tab that stopped reading counts as stalled after this long without an acknowledgement, in ms: short, so the model reaches the drop. */
+const modelTabStallMs = 100;
+
 /** Who a token belongs to. */
 export interface Identity {
   tenantId: string;
@@ -211,6 +214,7 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
     baseUrl: backend.httpUrl,
     // As the SharedWorker batches: events wait two task hops from two tabs up.
     batchAtTaskEndUpTo: 1,
+    tabStallMs: modelTabStallMs,
   }));
 
   // The app's token functions, as a tab would run them: the current session's token, and a
@@ -248,6 +252,7 @@ export async function createModelWorld(options: ModelWorldOptions): Promise<Mode
         buildId: appTwo,
         baseUrl: backend.httpUrl,
         batchAtTaskEndUpTo: 1,
+        tabStallMs: modelTabStallMs,
       }))
     : undefined;
   /** A SharedWorker is found by its name, which carries the build: each app's tabs reach their own app's workers, unless they move. */
