@@ -10,7 +10,7 @@ import type { Host } from '../../src/tab/hosts/host.ts';
 import { leaderHost } from '../../src/tab/hosts/leader.ts';
 import type { LeaderBroker, LeaderDeps } from '../../src/tab/hosts/leader-deps.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
-import { createControlClient } from '../../src/link/rpc.ts';
+import { createControlClient } from '../../src/tab/control-client.ts';
 import { Broker } from '../../src/broker/broker.ts';
 import { MemoryEventStore } from '../../src/broker/memory-store.ts';
 import { ChannelBus, type FakePage } from './fake-channels.ts';

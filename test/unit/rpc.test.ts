@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { serveControl } from '../../src/broker/control.ts';
 import { TabwireError, errorData } from '../../src/link/errors.ts';
 import { type AttachReply, type AttachRequest, linkVersion } from '../../src/link/messages.ts';
-import { createControlClient } from '../../src/link/rpc.ts';
+import { createControlClient } from '../../src/tab/control-client.ts';
 import { ChannelBus } from '../support/fake-channels.ts';
 
 const channels: MessageChannel[] = [];

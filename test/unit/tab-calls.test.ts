@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createCall, withTimeout } from '../../src/tab/calls.ts';
 import { TabwireError } from '../../src/link/errors.ts';
-import type { ControlClient, ControlMethod } from '../../src/link/rpc.ts';
+import type { ControlClient } from '../../src/tab/control-client.ts';
+import type { ControlMethod } from '../../src/link/rpc.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const never = () => new Promise<never>(() => {});
