@@ -8,7 +8,7 @@ export { tabwireBuild } from './link/build-id.ts';
 export type { UpgradeNotice } from './link/messages.ts';
 export type { Sharing } from './tab/hosts/host.ts';
 export type { ConnectOptions, CookieConnectOptions } from './tab/options.ts';
-export type { EnvelopeFields, JsonProtocolOptions, KeepAliveSpec, ProtocolOption, TokenAuth, ControlTypes } from './link/protocol-spec.ts';
+export type { EnvelopeFields, JsonProtocolOptions, KeepAliveSpec, ProtocolOption, TokenAuth, ControlTypes } from './link/protocol-option.ts';
 export type { SseOptions, TransportOption } from './link/transport-spec.ts';
 export { TabwireError } from './link/errors.ts';
 export type { TabwireErrorCode, TabwireErrorData } from './link/errors.ts';

@@ -6,7 +6,7 @@
  */
 import { sanitizeBrokerConfig } from '../link/config.ts';
 import type { BrokerConfig } from '../link/messages.ts';
-import { readProtocolSpec, readSchemas } from '../link/protocol-spec.ts';
+import { readProtocolSpec, readSchemas } from './protocol/protocol-spec.ts';
 import { readTransportSpec } from '../link/transport-spec.ts';
 
 /**

@@ -1,7 +1,7 @@
 /** The backend's dialect as data: the JSON preset's options, its reading of frames, and schemas as the app's. */
 import { describe, expect, it } from 'vitest';
 import { brokerConfigFrom as sanitizeBrokerConfig } from '../../src/broker/broker-config.ts';
-import { readProtocolSpec, readSchemas } from '../../src/link/protocol-spec.ts';
+import { readProtocolSpec, readSchemas } from '../../src/broker/protocol/protocol-spec.ts';
 import { parseFrame } from '../../src/broker/protocol/envelope.ts';
 import { jsonProtocol } from '../../src/broker/protocol/json-preset.ts';
 import { protocolFor } from '../../src/broker/protocol/presets.ts';
