@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sanitizeBrokerConfig } from '../../src/link/config.ts';
+import { sanitizeBrokerConfig } from '../../src/broker/broker-config.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 
 const url = 'wss://api.example.app/realtime';
