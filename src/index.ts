@@ -9,7 +9,7 @@ export type { UpgradeNotice } from './link/messages.ts';
 export type { Sharing } from './tab/hosts/host.ts';
 export type { ConnectOptions, CookieConnectOptions } from './tab/options.ts';
 export type { EnvelopeFields, JsonProtocolOptions, KeepAliveSpec, ProtocolOption, TokenAuth, ControlTypes } from './link/protocol-option.ts';
-export type { SseOptions, TransportOption } from './link/transport-spec.ts';
+export type { SseOptions, TransportOption } from './link/transport-option.ts';
 export { TabwireError } from './link/errors.ts';
 export type { TabwireErrorCode, TabwireErrorData } from './link/errors.ts';
 export type { ConnectionStatus, TransitionReason } from './link/states.ts';

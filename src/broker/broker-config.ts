@@ -8,8 +8,9 @@
 import { checkUrl, invalid, maxTimerMs, numericOptions } from '../link/config.ts';
 import type { BrokerConfig } from '../link/messages.ts';
 import { isSessionHash } from '../link/session-key.ts';
-import { isSse, readTransportSpec } from '../link/transport-spec.ts';
+import { isSse } from '../link/transport-option.ts';
 import { readProtocolSpec, readSchemas } from './protocol/protocol-spec.ts';
+import { readTransportSpec } from './transports/transport-spec.ts';
 
 /** The broker keeps at most this many fixed retry delays (a strategy is sampled 32 times). */
 const maxRetryDelays = 256;

@@ -6,7 +6,7 @@ import { checkRange, checkUrl, inRange, invalid, maxTimerMs, numericOptions } fr
 import type { BrokerConfig } from '../link/messages.ts';
 import type { JsonProtocolOptions, ProtocolOption } from '../link/protocol-option.ts';
 import { hashSessionKey } from '../link/session-key.ts';
-import { type SseOptions, type TransportOption, isSse } from '../link/transport-spec.ts';
+import { type SseOptions, type TransportOption, isSse } from '../link/transport-option.ts';
 import { type LogLevel, type Logger, logLevels } from './logger.ts';
 
 export interface ConnectOptions {

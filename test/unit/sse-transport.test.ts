@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { serverRetryDelayMs } from '../../src/broker/core/server-retry.ts';
 import { frameOf } from '../../src/broker/transports/sse-transport.ts';
-import { readTransportSpec } from '../../src/link/transport-spec.ts';
+import { readTransportSpec } from '../../src/broker/transports/transport-spec.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 
 describe('the transport option', () => {
