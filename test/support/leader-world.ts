@@ -16,7 +16,6 @@ import { MemoryEventStore } from '../../src/broker/memory-store.ts';
 import { ChannelBus, type FakePage } from './fake-channels.ts';
 import { FakeClock } from './fake-clock.ts';
 import { FakeLockManager } from './fake-lock-manager.ts';
-import { FakeLocks } from './fake-locks.ts';
 
 export const hostName = 'tabwire|b1|wss://api.test/realtime';
 export const leaderLock = `${hostName}|leader`;
@@ -35,7 +34,7 @@ export class LeaderWorld {
   readonly locks = new FakeLockManager();
   readonly bus = new ChannelBus();
   /** The tab locks brokers watch to learn that a tab died. */
-  readonly tabLocks = new FakeLocks();
+  readonly tabLocks = new FakeLockManager();
   readonly pages: Page[] = [];
 
   /** A page; `random` places its jitter (followers that suspect together spread out by it). */
