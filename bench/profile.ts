@@ -3,7 +3,7 @@
  * browser context): V8's sampling profiler (CDP `Profiler`) on the SharedWorker and on one tab, the
  * top functions by self time printed for each. Run from the repository root:
  *
- *   node node_modules/tsx/dist/cli.mjs test/bench/profile.ts
+ *   node node_modules/tsx/dist/cli.mjs bench/profile.ts
  *
  * It builds the demo unminified into dist-demo-profile/ first (so function names are the sources'),
  * unless PROFILE_NO_BUILD=1. PROFILE_MODE=relay profiles the bare relay instead of tabwire;
@@ -12,11 +12,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { type Browser, type CDPSession, type Page, chromium } from 'playwright';
-import { completePayload } from '../../demo/server/catalogue.ts';
-import { type MockBackend, startMockBackend } from '../../demo/server/mock-backend.ts';
+import { completePayload } from '../demo/server/catalogue.ts';
+import { type MockBackend, startMockBackend } from '../demo/server/mock-backend.ts';
 // @ts-expect-error plain ESM helpers without types
-import { chromiumArgs, ensureChromium } from '../../scripts/chromium.mjs';
-import { startStaticServer } from '../support/static-server.ts';
+import { chromiumArgs, ensureChromium } from '../scripts/chromium.mjs';
+import { startStaticServer } from '../test/support/static-server.ts';
 
 const mode = process.env.PROFILE_MODE ?? 'tabwire';
 const tabs = Number(process.env.PROFILE_TABS ?? 4);

@@ -5,20 +5,20 @@
  *   leader    tabwire's leader-tab fallback             (c)
  *   peer      broadcast-channel leader election + relay (a peer from npm, for reference)
  * in real headless Chromium against the mock backend on loopback. Several
- * rounds, medians, ratios against (b). Writes test/bench/results/*.json, the
+ * rounds, medians, ratios against (b). Writes bench/results/*.json, the
  * chart, and BENCHMARKS.md. BENCH_QUICK=1 runs a short version.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright';
-import { completePayload } from '../../demo/server/catalogue.ts';
-import { type MockBackend, startMockBackend } from '../../demo/server/mock-backend.ts';
+import { completePayload } from '../demo/server/catalogue.ts';
+import { type MockBackend, startMockBackend } from '../demo/server/mock-backend.ts';
 // @ts-expect-error plain ESM helpers without types
-import { chromiumArgs, ensureChromium } from '../../scripts/chromium.mjs';
+import { chromiumArgs, ensureChromium } from '../scripts/chromium.mjs';
 // @ts-expect-error plain ESM helpers without types
-import { bundleSizes, targets } from '../../scripts/sizes.mjs';
-import { startStaticServer } from '../support/static-server.ts';
+import { bundleSizes, targets } from '../scripts/sizes.mjs';
+import { startStaticServer } from '../test/support/static-server.ts';
 import { cpuSeconds, pssBytes } from './procs.ts';
 import { writeReport } from './report.ts';
 import { median, percentile, round } from './stats.ts';
@@ -661,7 +661,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'memory64') return memory64();
   // BENCH_REPORT_ONLY=1: write BENCHMARKS.md and the chart again from the last results (after editing notes.md).
   if (process.env.BENCH_REPORT_ONLY === '1') {
-    const last = JSON.parse(readFileSync('test/bench/results/bench-results.json', 'utf8')) as Results;
+    const last = JSON.parse(readFileSync('bench/results/bench-results.json', 'utf8')) as Results;
     return writeReport(last, Object.keys(last.latency.tabwire).map(Number));
   }
   const results = { sockets: {}, latency: {}, cpu: {}, throughput: {}, memory: {}, recovery: {} } as Results;
@@ -687,10 +687,10 @@ async function main(): Promise<void> {
     quick: quick ? 'yes' : 'no',
   };
   if (runModes.length < modes.length) return log('a subset of the clients ran: no report written');
-  mkdirSync('test/bench/results', { recursive: true });
-  writeFileSync('test/bench/results/bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
   writeReport(results, tabCounts);
-  log('wrote test/bench/results/bench-results.json, test/bench/results/chart.svg and BENCHMARKS.md');
+  log('wrote bench/results/bench-results.json, bench/results/chart.svg and BENCHMARKS.md');
 }
 
 /**

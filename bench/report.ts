@@ -1,7 +1,7 @@
 /**
  * BENCHMARKS.md and the chart from a run's results: every table with ratios
  * against a socket per tab, and each target of issue 15 marked met or missed.
- * The notes (test/bench/notes.md) are appended with every `{{name}}` filled
+ * The notes (bench/notes.md) are appended with every `{{name}}` filled
  * from this run's results (see `figures`), so they cannot contradict the
  * tables; a figure of an earlier run is written there with its date.
  */
@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Column, Mode, Results } from './run.ts';
 import { stormShape } from './storm.ts';
 // @ts-expect-error plain ESM helpers without types
-import { budgets } from '../../scripts/sizes.mjs';
+import { budgets } from '../scripts/sizes.mjs';
 
 const label: Record<Column, string> = {
   tabwire: 'tabwire (SharedWorker)',
@@ -303,15 +303,15 @@ ${legend}
 }
 
 export function writeReport(r: Results, tabCounts: number[]): void {
-  writeFileSync('test/bench/results/chart.svg', chart(r, tabCounts));
+  writeFileSync('bench/results/chart.svg', chart(r, tabCounts));
   const env = r.environment;
   const out: string[] = [
     '# Benchmarks',
     '',
     'tabwire against one plain WebSocket per tab, in one run, in real headless Chromium against the',
     'mock backend on loopback. Reproduce with `npm run bench` (about 40 minutes with 64 tabs and the deploy storm; `BENCH_QUICK=1 npm run bench`',
-    'for a short run). The runner is `test/bench/run.ts`; raw numbers are in',
-    '`test/bench/results/bench-results.json`. These machines are noisy: read ratios and medians, not absolutes.',
+    'for a short run). The runner is `bench/run.ts`; raw numbers are in',
+    '`bench/results/bench-results.json`. These machines are noisy: read ratios and medians, not absolutes.',
     '',
     `Run: ${env.date}, ${env.cpu}, ${env.cores} cores, Node ${env.node}, Chromium ${env.chromium}, ${env.rounds} rounds per measurement.`,
     '',
@@ -321,7 +321,7 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     '- **broadcast-channel peer**: a leader-election peer from npm (`broadcast-channel` 7): the leader tab holds a socket as in (b) and relays every frame over BroadcastChannel.',
     '- **bare relay (reference)**, latency and CPU only: a SharedWorker that holds one socket, parses each frame, batches the frames of a task and posts the batch to each tab\'s port; no validation, dedupe, filtering, log or reconnects. The least a shared connection can cost.',
     '',
-    '![latency and CPU by tab count](test/bench/results/chart.svg)',
+    '![latency and CPU by tab count](bench/results/chart.svg)',
     '',
     '## Targets (issue 15: ratios to the other clients and the reference columns, all from this run)',
     '',
@@ -424,7 +424,7 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     ...Object.entries(r.sizes).map(([name, s]) => `| ${name} | ${kb(s.minified)} | ${kb(s.gzip)} | ${kb(s.brotli)} |`),
     '',
   );
-  const notes = 'test/bench/notes.md';
+  const notes = 'bench/notes.md';
   if (existsSync(notes)) out.push(fillNotes(readFileSync(notes, 'utf8').trim(), r), '');
   writeFileSync('BENCHMARKS.md', out.join('\n'));
 }
