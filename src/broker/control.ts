@@ -1,6 +1,6 @@
 /**
- * The broker's side of the control plane (link/rpc.ts): comlink's `expose`
- * over one tab's control channel. Whatever a call throws goes back as plain
+ * The broker's side of the control plane (`ControlApi`, link/rpc.ts): comlink's
+ * `expose` over one tab's control channel. Whatever a call throws goes back as plain
  * data with a `code` (docs/architecture.md, rule 6), never as an Error, whose
  * class would not survive and whose stack comlink would send along.
  */

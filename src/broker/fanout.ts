@@ -8,19 +8,12 @@
  * with two tabs or more the flush runs two task hops later
  * (MessageChannel posts, not a timer: no clamping), so socket messages already
  * queued or arriving meanwhile are taken too and a burst leaves as one batch.
- * Every batch costs a postMessage per tab and wakes every tab once. Measured
- * side by side at 500 events/s in bursts of 5, 4 tabs (BENCH_ONLY=levers in
- * docs/testing.md; 2026-12-02, 3-4 rounds a run, test/bench/notes.md has them
- * all): a flush at the end of the task that brought the event gave 1 event per
- * batch and 0.19-0.29 cores of the whole browser; one hop 1.5-2.2 events and
- * mostly 0.19-0.26; two hops 2.1-2.3 events and 0.19-0.21. Waiting while the
- * queue grows (a hop more each time it did) did as one hop at 4 tabs and worse
- * than two at 16 (0.47-0.56 cores against 0.35-0.51): frames of a burst reach
- * the worker spread out, so a hop that finds none new does not mean the burst
- * is over. A lone tab's batch leaves at the end of the task that brought it:
- * its posts cost least, and a hop can only add to its latency (median p50 at
- * 1 tab of ten rounds in three runs: 0.41 ms at the task's end, 0.49 ms after
- * one hop, inside the clock alignment's noise).
+ * Every batch costs a postMessage per tab and wakes every tab once: two hops batch a burst
+ * for the least CPU of the whole browser, and waiting on while the queue grows does no
+ * better, since a burst's frames reach the worker spread out and a hop that finds none new
+ * does not mean it is over. A lone tab's batch leaves at the end of the task that brought
+ * it: its posts cost least, and a hop could only add to its latency. The measurements
+ * behind both are in bench/notes.md (`BENCH_ONLY=levers`, docs/testing.md).
  * `schedule` is injectable for tests.
  */
 import type { Tab, TabRegistry } from './tabs.ts';

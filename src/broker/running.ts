@@ -23,7 +23,7 @@ import { BrokerSession } from './session.ts';
 import { TabCalls } from './tab-calls.ts';
 import type { TabRegistry } from './tabs.ts';
 import { TokenSource } from './token-source.ts';
-import { readTransportSpec } from '../link/transport-spec.ts';
+import { readTransportSpec } from './transports/transport-spec.ts';
 import { overSse, sseFields } from './transports/sse-dialect.ts';
 import { SseStream } from './transports/sse-transport.ts';
 

@@ -1,13 +1,10 @@
 /**
  * The defaults and bounds of the broker's options, shared by the tab's check of what the app
- * passed (`resolveConfig`) and the worker's check of what arrived over a port
- * (`sanitizeBrokerConfig`): a port can carry anything, an older tab's config
- * or a broken one, and the broker must still run with bounded timers.
+ * passed (`resolveConfig`) and the broker's check of what arrived over a port
+ * (`sanitizeBrokerConfig`, broker/broker-config.ts).
  */
 import { TabwireError } from './errors.ts';
 import type { BrokerConfig } from './messages.ts';
-import { isSessionHash } from './session-key.ts';
-import { isSse } from './transport-spec.ts';
 
 /**
  * setTimeout's largest delay, in ms: a longer one fires at once. Also the
@@ -16,8 +13,6 @@ import { isSse } from './transport-spec.ts';
 export const maxTimerMs = 2 ** 31 - 1;
 /** The gateway closes a socket idle for 10 min: the keep-alive must come before. */
 const maxKeepAliveMs = 10 * 60_000 - 1;
-/** The worker keeps at most this many fixed retry delays (a strategy is sampled 32 times). */
-const maxRetryDelays = 256;
 
 export function invalid(message: string): TabwireError {
   return new TabwireError({ code: 'INVALID_ARGUMENT', message });
@@ -94,39 +89,4 @@ export function checkUrl(value: unknown, label: string, stream = false): URL {
   const param = [...url.searchParams.keys()].find(credentialParam);
   if (param !== undefined) throw invalid(`${label} must not carry credentials or a tenant in its query (parameter ${JSON.stringify(param)})`);
   return url;
-}
-
-const finite = (value: unknown): value is number => Number.isFinite(value);
-const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
-
-/**
- * The config a broker runs with, from whatever a tab sent: fields of the wrong
- * type or not finite take their default, numbers out of range are clamped,
- * unknown fields are dropped. Throws `TabwireError` INVALID_ARGUMENT when there
- * is no usable endpoint (`url`), since there is nothing to connect to then.
- */
-export function sanitizeBrokerConfig(value: unknown): BrokerConfig {
-  if (typeof value !== 'object' || value === null) throw invalid('config must be an object');
-  const input = value as Record<string, unknown>;
-  const url = checkUrl(input.url, 'config.url', isSse(input.transport));
-  const text = (key: 'tenantId' | 'eventsSinceUrl') => (typeof input[key] === 'string' ? { [key]: input[key] } : {});
-  const delays = Array.isArray(input.retryDelaysMs)
-    ? input.retryDelaysMs.filter(finite).slice(0, maxRetryDelays).map((d) => clamp(d, 0, maxTimerMs))
-    : [];
-  const config = {
-    url: url.href,
-    ...text('tenantId'),
-    ...text('eventsSinceUrl'),
-    ...(isSessionHash(input.sessionKey) ? { sessionKey: input.sessionKey } : {}),
-    ...(delays.length > 0 ? { retryDelaysMs: delays } : {}),
-    logEnabled: typeof input.logEnabled === 'boolean' ? input.logEnabled : true,
-    invalidPayloads: input.invalidPayloads === 'pass' ? 'pass' : 'drop',
-    normalizeKeys: input.normalizeKeys === true,
-  } as BrokerConfig;
-  for (const [key, , fallback, min, max = maxTimerMs] of numericOptions) {
-    const given = input[key];
-    config[key] = finite(given) ? clamp(given, min, max) : fallback;
-  }
-  config.maxDelayMs = Math.max(config.maxDelayMs, config.minDelayMs);
-  return config;
 }

@@ -10,8 +10,8 @@
 import type { ConnectionStatus, TransitionReason } from './states.ts';
 import type { ResyncSignal } from './states.ts';
 import type { TabwireErrorData } from './errors.ts';
-import type { JsonProtocolOptions } from './protocol-spec.ts';
-import type { SseOptions } from './transport-spec.ts';
+import type { JsonProtocolOptions } from './protocol-option.ts';
+import type { SseOptions } from './transport-option.ts';
 
 export const linkVersion = 1;
 

@@ -2,9 +2,9 @@
  * The names the guide and the backend give one event type. The guide writes
  * `kpi.reading_created`, its migration analysis `kpi.reading.created`, the backend
  * `measure.reading.created`; PurposePath's dialect in the worker hands on the last
- * (src/broker/protocol/payloads.ts, `typeAliases`, which test/unit/purposepath-names.test.ts
- * keeps equal to this table). Subscriptions match exactly, so a handler of any of
- * the names is subscribed to all three.
+ * (src/broker/protocol/payloads.ts, `typeAliases`, which
+ * test/unit/purposepath/purposepath-names.test.ts keeps equal to this table).
+ * Subscriptions match exactly, so a handler of any of the names is subscribed to all three.
  */
 import type { MeasureReadingCreated } from '../link/catalogue.ts';
 import type { RealtimeEvent } from '../link/events.ts';

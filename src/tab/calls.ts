@@ -4,7 +4,8 @@
  * the next broker when one died under a call that is safe to repeat.
  */
 import { TabwireError } from '../link/errors.ts';
-import type { ControlClient, ControlMethod } from '../link/rpc.ts';
+import type { ControlClient } from './control-client.ts';
+import type { ControlMethod } from '../link/rpc.ts';
 import type { TabClock } from './environment.ts';
 
 /** `promise`, or TIMEOUT (naming `what`) once `ms` have passed on `clock`. */

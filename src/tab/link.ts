@@ -6,7 +6,7 @@
 import type { ConnectionStatus, TransitionReason } from '../link/states.ts';
 import { TabwireError } from '../link/errors.ts';
 import type { AttachReply, AttachRequest } from '../link/messages.ts';
-import { type ControlClient, createControlClient } from '../link/rpc.ts';
+import { type ControlClient, createControlClient } from './control-client.ts';
 import type { Host } from './hosts/host.ts';
 import type { HostRequest, TabClock, TabEnvironment } from './environment.ts';
 import { withTimeout } from './calls.ts';

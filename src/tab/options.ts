@@ -4,9 +4,9 @@
  */
 import { checkRange, checkUrl, inRange, invalid, maxTimerMs, numericOptions } from '../link/config.ts';
 import type { BrokerConfig } from '../link/messages.ts';
-import type { JsonProtocolOptions, ProtocolOption } from '../link/protocol-spec.ts';
+import type { JsonProtocolOptions, ProtocolOption } from '../link/protocol-option.ts';
 import { hashSessionKey } from '../link/session-key.ts';
-import { type SseOptions, type TransportOption, isSse } from '../link/transport-spec.ts';
+import { type SseOptions, type TransportOption, isSse } from '../link/transport-option.ts';
 import { type LogLevel, type Logger, logLevels } from './logger.ts';
 
 export interface ConnectOptions {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { completePayload } from '../../demo/server/catalogue.ts';
 import type { BrokerStats } from '../../src/link/stats.ts';
 import { linkVersion } from '../../src/link/messages.ts';
-import { createControlClient } from '../../src/link/rpc.ts';
+import { createControlClient } from '../../src/tab/control-client.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 import { FakeClock } from '../support/fake-clock.ts';

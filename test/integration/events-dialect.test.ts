@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerStats } from '../../src/link/stats.ts';
-import type { JsonProtocolOptions } from '../../src/link/protocol-spec.ts';
+import type { JsonProtocolOptions } from '../../src/link/protocol-option.ts';
 import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
 import type { TabConfig } from '../support/tab-harness.ts';
 

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SseStats } from '../../demo/server/sse.ts';
-import type { SseOptions } from '../../src/link/transport-spec.ts';
+import type { SseOptions } from '../../src/link/transport-option.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 import type { TabConfig } from '../support/tab-harness.ts';
 

@@ -1,13 +1,13 @@
 /**
- * The Web Locks API's `request(name, options, callback)` in memory, for Node
- * tests of the leader election (Node has no navigator.locks): exclusive locks,
- * a FIFO queue per name, `signal` withdrawing a queued request, and `steal`
- * taking a held lock at once — the holder's request rejects with AbortError
- * while its callback runs on, as in browsers. One manager also serves a whole
- * test world of real tabs and in-process brokers (test/support/tab-harness.ts):
- * it is the brokers' `LockRequester` (`waitFor`), the world holds each
- * broker's own lock with `hold`, and `crash` is what the browser does to the
- * locks of a page that died.
+ * The Web Locks API's `request(name, options, callback)` in memory, the one fake of it
+ * for every Node test (Node has no navigator.locks): exclusive locks, a FIFO queue per
+ * name, `signal` withdrawing a queued request, and `steal` taking a held lock at once —
+ * the holder's request rejects with AbortError while its callback runs on, as in
+ * browsers. It is the leader election's locks (test/support/leader-world.ts), a fake
+ * page's `navigator.locks` (test/support/fake-page.ts), and the brokers' `LockRequester`
+ * (`waitFor`) in a world of real tabs and in-process brokers (test/support/tab-harness.ts);
+ * `hold` keeps a lock for as long as a tab or broker lives, and `crash` is what the
+ * browser does to the locks of a page that died.
  */
 import type { LockRequester } from '../../src/broker/tabs.ts';
 import type { LeaderLocks } from '../../src/tab/hosts/leader-deps.ts';

@@ -1,39 +1,14 @@
 /**
- * Just enough of a browser page for unit tests of `connectBroker` in Node: Web
- * Locks in memory, no-op window listeners, and a fake SharedWorker whose far end
- * is a scripted broker (a control plane whose calls the test decides).
+ * Just enough of a browser page for unit tests of `connectBroker` in Node: Web Locks
+ * in memory (`FakeLockManager`), no-op window listeners, and a fake SharedWorker whose
+ * far end is a scripted broker (a control plane whose calls the test decides).
  */
 import { vi } from 'vitest';
 import type { AttachReply, AttachRequest, StreamMessage, TabAnswer } from '../../src/link/messages.ts';
 import { serveControl } from '../../src/broker/control.ts';
 import type { ControlApi } from '../../src/link/rpc.ts';
 import type { ConnectionStatus, TransitionReason } from '../../src/link/states.ts';
-
-/** Web Locks in memory: `hold` keeps a name taken until released, as a live broker does. */
-export class PageLocks {
-  private readonly released = new Map<string, Promise<void>>();
-  readonly requested: string[] = [];
-
-  hold(name: string): () => void {
-    let release!: () => void;
-    this.released.set(name, new Promise<void>((resolve) => (release = resolve)));
-    return () => {
-      this.released.delete(name);
-      release();
-    };
-  }
-
-  request(name: string, ...rest: unknown[]): Promise<unknown> {
-    this.requested.push(name);
-    const callback = rest.at(-1) as () => unknown;
-    const options = (rest.length > 1 ? rest[0] : {}) as { signal?: AbortSignal };
-    const free = this.released.get(name) ?? Promise.resolve();
-    return new Promise((resolve, reject) => {
-      options.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
-      void free.then(() => (options.signal?.aborted ? undefined : resolve(callback())));
-    });
-  }
-}
+import { FakeLockManager } from './fake-lock-manager.ts';
 
 export interface ScriptedBroker {
   /** The attach requests received. */
@@ -52,7 +27,7 @@ export function fakePage(
   /** `attached`: the state the broker's attach reply tells (default `open`, `auth-accepted`). */
   page: { locks?: boolean; attached?: { status: ConnectionStatus; reason: TransitionReason } } = {},
 ) {
-  const locks = new PageLocks();
+  const locks = new FakeLockManager();
   const ports: MessagePort[] = [];
   vi.stubGlobal('navigator', { onLine: true, ...(page.locks === false ? {} : { locks }) });
   vi.stubGlobal('addEventListener', () => {});

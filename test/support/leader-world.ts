@@ -10,13 +10,12 @@ import type { Host } from '../../src/tab/hosts/host.ts';
 import { leaderHost } from '../../src/tab/hosts/leader.ts';
 import type { LeaderBroker, LeaderDeps } from '../../src/tab/hosts/leader-deps.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
-import { createControlClient } from '../../src/link/rpc.ts';
+import { createControlClient } from '../../src/tab/control-client.ts';
 import { Broker } from '../../src/broker/broker.ts';
 import { MemoryEventStore } from '../../src/broker/memory-store.ts';
 import { ChannelBus, type FakePage } from './fake-channels.ts';
 import { FakeClock } from './fake-clock.ts';
 import { FakeLockManager } from './fake-lock-manager.ts';
-import { FakeLocks } from './fake-locks.ts';
 
 export const hostName = 'tabwire|b1|wss://api.test/realtime';
 export const leaderLock = `${hostName}|leader`;
@@ -35,7 +34,7 @@ export class LeaderWorld {
   readonly locks = new FakeLockManager();
   readonly bus = new ChannelBus();
   /** The tab locks brokers watch to learn that a tab died. */
-  readonly tabLocks = new FakeLocks();
+  readonly tabLocks = new FakeLockManager();
   readonly pages: Page[] = [];
 
   /** A page; `random` places its jitter (followers that suspect together spread out by it). */

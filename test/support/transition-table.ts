@@ -1,7 +1,7 @@
 /**
- * The transition table the README documents: from-status, event, to-status, reason.
- * test/unit/connection.test.ts runs each row through `transition` (src/broker/core/connection.ts)
- * and checks the README's table is this one.
+ * The transition table docs/states.md documents: from-status, event, to-status, reason.
+ * test/unit/broker/core/connection.test.ts runs each row through `transition`
+ * (src/broker/core/connection.ts) and checks docs/states.md's table is this one.
  */
 import type { ConnectionStatus, TransitionReason } from '../../src/link/states.ts';
 

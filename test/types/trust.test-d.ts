@@ -6,7 +6,7 @@
 import { expectTypeOf } from 'vitest';
 import type { ConnectOptions } from '../../src/index.ts';
 import type { BrokerConfig, TabAnswer } from '../../src/link/messages.ts';
-import { sanitizeBrokerConfig } from '../../src/link/config.ts';
+import { sanitizeBrokerConfig } from '../../src/broker/broker-config.ts';
 
 expectTypeOf<ConnectOptions['sessionKey']>().toEqualTypeOf<string | undefined>();
 expectTypeOf<BrokerConfig['sessionKey']>().toEqualTypeOf<string | undefined>();

@@ -4,8 +4,8 @@
  * performs the effects and feeds back what happened as events (docs/architecture.md, rule 1).
  *
  * Every state carries the reason it was entered, so tabs can be told why
- * (`onState(next, prev, reason)`); the README's transition table is checked
- * against this function, row by row, by test/unit/connection.test.ts.
+ * (`onState(next, prev, reason)`); the transition table of docs/states.md is checked
+ * against this function, row by row, by test/unit/broker/core/connection.test.ts.
  */
 import type { ConnectionStatus, TransitionReason } from '../../link/states.ts';
 import { type BackoffPolicy, jitteredDelayMs, rateLimitDelayMs } from './backoff.ts';

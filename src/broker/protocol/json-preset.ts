@@ -3,7 +3,7 @@
  * (`JsonProtocolSpec`, docs/protocols.md). Frames are read into the normalised
  * envelope the engine knows; nothing of PurposePath's dialect applies.
  */
-import type { JsonProtocolSpec } from '../../link/protocol-spec.ts';
+import type { JsonProtocolSpec } from './protocol-spec.ts';
 import { type ParsedFrame, validateEnvelope } from './envelope.ts';
 import type { Protocol, ServerFrame } from './wire.ts';
 

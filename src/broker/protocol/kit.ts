@@ -2,8 +2,8 @@
  * What an app's own worker entry needs to write a dialect in code: the `Protocol`
  * interface, the two built-in dialects to start from, and the envelope check.
  */
-import type { JsonProtocolOptions } from '../../link/protocol-spec.ts';
-import { readProtocolSpec } from '../../link/protocol-spec.ts';
+import type { JsonProtocolOptions } from '../../link/protocol-option.ts';
+import { readProtocolSpec } from './protocol-spec.ts';
 import { jsonProtocol as fromSpec } from './json-preset.ts';
 import type { Protocol } from './wire.ts';
 

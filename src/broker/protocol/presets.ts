@@ -3,7 +3,7 @@
  * config describes as data, PurposePath's by default.
  */
 import type { BrokerConfig } from '../../link/messages.ts';
-import { readProtocolSpec } from '../../link/protocol-spec.ts';
+import { readProtocolSpec } from './protocol-spec.ts';
 import { jsonProtocol } from './json-preset.ts';
 import { purposepathProtocol } from './purposepath.ts';
 import type { Protocol } from './wire.ts';

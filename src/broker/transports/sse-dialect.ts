@@ -5,7 +5,7 @@
  * the session is accepted by the stream opening unless the app awaits the dialect's acceptance event.
  */
 import type { BrokerConfig } from '../../link/messages.ts';
-import type { SseSpec } from '../../link/transport-spec.ts';
+import type { SseSpec } from './transport-spec.ts';
 import type { Protocol } from '../protocol/wire.ts';
 import type { SseFields } from './sse-transport.ts';
 

@@ -10,7 +10,7 @@
  * whether the current stream resumed from an id. A silence timer on the stream's bytes replaces
  * a stream that went quiet (a dead connection, or a proxy buffering it).
  */
-import type { SseSpec } from '../../link/transport-spec.ts';
+import type { SseSpec } from './transport-spec.ts';
 import type { Clock, TimerHandle, Transport, TransportFactory, TransportHandlers } from '../ports.ts';
 import type { SseMessage } from './sse-parser.ts';
 import { type EventSourceConstructor, type StreamReader, type StreamRequest, eventSourceReader, fetchReader } from './sse-readers.ts';
