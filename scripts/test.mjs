@@ -17,9 +17,14 @@ let passed = 0;
 let failed = 0;
 const failures = [];
 
+/** Each step's wall time, for the summary. */
+const stepTimes = [];
+
 function run(label, command, args, env = {}) {
   console.log(`\n▶ ${label}`);
+  const stepStarted = Date.now();
   const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  stepTimes.push([label, Math.round((Date.now() - stepStarted) / 1000)]);
   return result.status === 0;
 }
 
@@ -118,6 +123,8 @@ if (built) {
 
 const seconds = Math.round((Date.now() - started) / 1000);
 if (failures.length > 0) console.log(`\nfailed steps: ${failures.join(', ')}`);
+console.log('\nsteps:');
+for (const [label, stepSeconds] of stepTimes) console.log(`  ${String(stepSeconds).padStart(4)} s  ${label}`);
 console.log(`\ntook ${seconds} s`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
