@@ -804,8 +804,9 @@ describe('broker model', () => {
         numRuns: runs,
         ...(seed !== undefined ? { seed } : {}),
         ...(path ? { path, endOnFailure: true } : {}),
-        // Shrinking real sockets is slow: cap it so a failure is still reported in reasonable time.
-        interruptAfterTimeLimit: Number(process.env.TABWIRE_MODEL_BUDGET_MS ?? 120_000),
+        // Shrinking real sockets is slow: cap the whole run so a failure is still reported in
+        // reasonable time, with room for every sequence asked for to run first (~0.3–1 s each).
+        interruptAfterTimeLimit: Number(process.env.TABWIRE_MODEL_BUDGET_MS ?? runs * 2_000 + 60_000),
         markInterruptAsFailure: false,
       });
     },
