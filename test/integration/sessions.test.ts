@@ -176,6 +176,39 @@ describe('sessions never mix', () => {
     await sendWhileLoggedOutAcrossAWorker([tab, later], later);
   });
 
+  it('refuses a logged-out tab\'s send when a tab that asked for a session re-attached to the new worker first (found by review)', async () => {
+    world = await createWorld();
+    const out = await world.tab();
+    await until(() => expect(out.status).toBe('open'));
+    await out.broker.logout();
+    out.tokenBehaviour = 'refuse';
+    out.refreshBehaviour = 'refuse';
+    const wants = await world.tab();
+    wants.tokenBehaviour = 'refuse';
+    wants.refreshBehaviour = 'refuse';
+    world.backend.setAccepting(false);
+    await wants.broker.reconnect();
+    // `wants` re-attaches first: the new worker starts connecting for it.
+    const held = out.holdHosts();
+    await world.restartBroker();
+    await until(() => expect(world.broker.tabs.size).toBe(1));
+    held();
+    await until(() => expect(world.broker.tabs.size).toBe(2));
+    const sent = out.broker.send({ action: 'broadcast', data: { from: 'nobody' } }).then(
+      () => 'sent',
+      (error: { code?: string }) => error.code,
+    );
+    await pause(100);
+    world.login('tenant-123', 'user-next');
+    wants.tokenBehaviour = 'answer';
+    world.backend.setAccepting(true);
+    await wants.broker.reconnect();
+    await until(async () => expect((await stats(world)).session?.userId).toBe('user-next'), 5000);
+    await pause(100);
+    expect(world.backend.stats().received).toEqual([]);
+    expect(await sent).toBe('CLOSED');
+  });
+
   it('discards a token refresh that finishes after logout instead of using it for the next login', async () => {
     world = await createWorld();
     const alice = world.backend.login('tenant-123', 'user-alice');

@@ -88,6 +88,29 @@ describe('a gap still open when its broker dies, with nothing stored', () => {
   }, 20_000);
 });
 
+describe('a restart gap still settling when its broker dies, with nothing stored', () => {
+  it('is where the third broker starts (found by review)', async () => {
+    world = await createWorld({ config: { log: { enabled: false }, resync: { settleMs: 3000 } } });
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    emit(world, 'seen');
+    await until(() => expect(ids(tab)).toEqual(['seen']));
+    world.backend.setAccepting(false);
+    await world.restartBroker();
+    await until(() => expect(tab.status).not.toBe('open'));
+    const missedAt = Date.parse(String(emit(world, 'missed').timestamp));
+    world.backend.setAccepting(true);
+    await until(() => expect(tab.status).toBe('open'), 5000);
+    emit(world, 'after');
+    await until(() => expect(ids(tab)).toEqual(['seen', 'after']));
+    expect(tab.resyncs).toEqual([]);
+    await world.restartBroker();
+    await until(() => expect(tab.resyncs.length).toBeGreaterThan(0), 10_000);
+    const told = tab.resyncs.filter((signal) => Date.parse(signal.since) <= missedAt && missedAt <= Date.parse(signal.until));
+    expect(told).toMatchObject([{ complete: false }]);
+  }, 20_000);
+});
+
 describe('the catch-up of a tab that re-attached late', () => {
   it('is not complete when the log was trimmed past the tab’s last event', async () => {
     world = await createWorld({ config: { log: { maxEvents: 20 } } });
