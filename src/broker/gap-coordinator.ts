@@ -208,13 +208,14 @@ export class GapCoordinator {
     // Gap bounds are the server's time, like the timestamps they are compared with.
     const { state, effects } = gapTransition(this.#gap, event, this.#parts.session.serverNow());
     const wasFresh = this.#gap.phase === 'fresh';
-    const wasLive = this.#gap.phase === 'live';
+    const wasOpen = this.#gap.phase === 'gap' || this.#gap.phase === 'settling';
     this.#gap = state;
     // What a broker that replaces this one must still see as missed: the stored last-seen waits at
     // the gap's start (none is stored for a start that is only the browser's guess).
     const open = state.phase === 'gap' || state.phase === 'settling';
     this.#parts.log.holdStoredLastSeen(open ? (state.sinceGuessed ? 'unknown' : state.since) : undefined);
-    if (open && state.phase === 'gap' && wasLive) this.#tellOpenGap([...this.#parts.tabs.all()]);
+    // A gap that opens (lost live, or a restart found one): every tab hears where it began.
+    if (open && !wasOpen) this.#tellOpenGap([...this.#parts.tabs.all()]);
     if (event.type === 'reset') {
       // Logged out: where re-attached tabs were belongs to the session that ended.
       this.#reattached = [];
@@ -276,7 +277,8 @@ export class GapCoordinator {
       const own = uncovered.get(tab);
       // A tab that saw no event cannot say where its stretch began: its window is not placed.
       const since = own === undefined ? signal.since : Number.isNaN(own) ? unplacedSince : Math.min(own, signal.since);
-      const complete = signal.complete && own === undefined;
+      // A tab whose replayed batches were dropped (it stopped reading) has not got them.
+      const complete = signal.complete && own === undefined && !tab.behind;
       tab.post({ k: 'rs', s: { ...signal, since: new Date(since).toISOString(), until, replayed, complete } });
     }
   }

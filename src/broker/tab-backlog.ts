@@ -38,15 +38,16 @@ export class TabBacklog {
     readonly stallMs = defaultTabStallMs,
   ) {}
 
-  /** Whether a batch may be posted at `now` (monotonic ms); false: drop it. `firstTimestamp`: its first event's time, read only when it is dropped. */
+  /** Whether a batch may be posted at `now` (monotonic ms); false: drop it. `firstTimestamp`: its earliest event's time, read only when it is dropped. */
   admit(firstTimestamp: () => string, now: number): boolean {
-    if (this.#droppedSince !== undefined) return false;
-    if (this.#acking && this.#overBound(now)) {
-      this.#droppedSince = firstTimestamp();
-      return false;
+    if (this.#droppedSince === undefined && !(this.#acking && this.#overBound(now))) {
+      this.#unacked++;
+      return true;
     }
-    this.#unacked++;
-    return true;
+    // The earliest event dropped, whatever order batches came in (a replay brings older ones).
+    const at = firstTimestamp();
+    if (this.#droppedSince === undefined || Date.parse(at) < Date.parse(this.#droppedSince)) this.#droppedSince = at;
+    return false;
   }
 
   #overBound(now: number): boolean {

@@ -19,6 +19,7 @@ import type { GapCoordinator } from './gap-coordinator.ts';
 import type { Envelope } from '../link/envelope.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import type { BrokerSession } from './session.ts';
+import { unplacedUntil } from './core/resync.ts';
 import { Tab, type TabRegistry } from './tabs.ts';
 import { tabMayRead } from './tenancy.ts';
 import { NamedTimers } from './timers.ts';
@@ -103,7 +104,8 @@ export class TabCalls {
   attach(request: AttachRequest, stream: Endpoint, closeControl: () => void): AttachReply {
     const { deps, tabs, driver } = this.#parts;
     const { session } = this.#parts;
-    const serverNow = () => new Date(session.serverNow()).toISOString();
+    // Where a slow tab's window ends: the server's time, or unplaced while that is unknown.
+    const serverNow = () => new Date(session.serverClockKnown ? session.serverNow() : unplacedUntil).toISOString();
     const streamOptions = {
       serverNow,
       monotonic: () => deps.clock.monotonic(),
@@ -142,8 +144,11 @@ export class TabCalls {
     const { session, driver } = this.#parts;
     const { status, reason } = driver.state;
     if (status === 'closed' && reason === 'logout') return true;
-    if (session.current !== undefined || status !== 'idle') return false;
+    if (session.current !== undefined) return false;
+    // No session yet: none that a send could be queued for, whoever logs in next.
     session.forget();
+    // Connecting already for a tab that asked for a session: let it; else stay logged out.
+    if (status !== 'idle') return false;
     driver.dispatch({ type: 'stop', reason: 'logout' });
     return true;
   }

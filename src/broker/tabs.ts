@@ -92,6 +92,11 @@ export class Tab {
     return !this.#gone;
   }
 
+  /** Batches are being dropped for this tab until it reads again (it will be told `complete: false`). */
+  get behind(): boolean {
+    return this.#backlog.behind;
+  }
+
   post(message: StreamMessage): void {
     if (this.#gone) return;
     try {

@@ -1,7 +1,7 @@
 /**
  * Which app's connection a broker serves: the options that say whose data it is and how the
  * wire is read (the socket URL, the hashed `sessionKey`, the events-since URL, the tenant, the
- * protocol). Two apps on one origin that reach the same socket URL differ in one of these; a
+ * protocol, the transport: an SSE request's method, body or auth is another subscription). Two apps on one origin that reach the same socket URL differ in one of these; a
  * broker, its worker's name and the builds it hears of are keyed by it, so neither app's tabs
  * attach to, or move to, the other's broker, and no token goes to the other's replay endpoint.
  * Timers, bounds and payload policy are left out: tabs of one app may differ there, and a
@@ -13,7 +13,7 @@ import { hashSessionKey } from './session-key.ts';
 
 /** The identity of the app whose config this is, as 16 hex digits (a hash: nothing of the config is readable in it). */
 export function appIdentity(config: BrokerConfig): string {
-  const { url, sessionKey, eventsSinceUrl, tenantId, protocol } = (typeof config === 'object' && config !== null ? config : {}) as Partial<BrokerConfig>;
+  const { url, sessionKey, eventsSinceUrl, tenantId, protocol, transport } = (typeof config === 'object' && config !== null ? config : {}) as Partial<BrokerConfig>;
   // 64-bit FNV-1a (the session key's hash) over the fields in a canonical order.
-  return hashSessionKey(canonicalJson({ url, sessionKey, eventsSinceUrl, tenantId, protocol }));
+  return hashSessionKey(canonicalJson({ url, sessionKey, eventsSinceUrl, tenantId, protocol, transport }));
 }

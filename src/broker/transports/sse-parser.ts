@@ -18,6 +18,8 @@ export interface SseMessage {
   data: string;
   /** The last event id as of this event ('' for none): what a reconnect sends as `Last-Event-ID`. */
   id: string;
+  /** The event carried an `id:` line of its own: `id` is this event's, not only the stream's last. */
+  ownId: boolean;
 }
 
 export interface SseSink {
@@ -37,6 +39,8 @@ export class SseParser {
   /** A line of this event was cut at the bound: the event is refused whole. */
   #overflow = false;
   #id = '';
+  /** This event set the id itself. */
+  #ownId = false;
 
   constructor(
     readonly sink: SseSink,
@@ -95,7 +99,10 @@ export class SseParser {
         this.#dataChars += value.length + 1;
         return;
       case 'id':
-        if (!value.includes('\u0000')) this.#id = value;
+        if (!value.includes('\u0000')) {
+          this.#id = value;
+          this.#ownId = true;
+        }
         return;
       case 'retry':
         if (/^\d+$/.test(value)) this.sink.retry(Number(value));
@@ -111,10 +118,12 @@ export class SseParser {
     this.#dataChars = 0;
     this.#overflow = false;
     this.#event = '';
+    const ownId = this.#ownId;
+    this.#ownId = false;
     // No data line, no event (an id it set stays); `data:` alone is an event with empty data.
     if (lines.length === 0) return;
     // Over the bound: one character past it, whatever was kept, so the frame reader refuses it.
     const data = overflow ? lines.join('\n').slice(0, this.maxChars + 1).padEnd(this.maxChars + 1) : lines.join('\n');
-    this.sink.message({ event, data, id: this.#id });
+    this.sink.message({ event, data, id: this.#id, ownId });
   }
 }

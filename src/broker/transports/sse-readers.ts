@@ -111,10 +111,14 @@ export function eventSourceReader(Impl: EventSourceConstructor, names: readonly 
     let stopped = false;
     const source = new Impl(request.url, { withCredentials: request.credentials === 'include' });
     let opened = false;
+    let previousId = '';
     const onEvent = (event: MessageEvent) => {
       if (stopped) return;
       callbacks.alive();
-      callbacks.message({ event: event.type, data: typeof event.data === 'string' ? event.data : '', id: event.lastEventId ?? '' });
+      const id = event.lastEventId ?? '';
+      // EventSource says only the last id: an event that did not change it is taken not to have its own.
+      callbacks.message({ event: event.type, data: typeof event.data === 'string' ? event.data : '', id, ownId: id !== previousId });
+      previousId = id;
     };
     source.onopen = () => {
       if (stopped) return;

@@ -44,7 +44,8 @@ const hasOwn = (record: object, key: string) => Object.prototype.hasOwnProperty.
  */
 export function frameOf(message: SseMessage, fields: SseFields): string {
   const named = message.event !== 'message';
-  const idField = message.id !== '' ? fields.id : undefined;
+  // The standard keeps the last id for events without one: only an event's own id is its identity.
+  const idField = message.ownId && message.id !== '' ? fields.id : undefined;
   if (!named && idField === undefined) return message.data;
   let value: unknown;
   try {

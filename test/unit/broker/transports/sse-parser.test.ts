@@ -18,8 +18,9 @@ describe('the SSE parser', () => {
   it('reads event, multi-line data and id, and names an unnamed event message', () => {
     const { messages } = parse(['event: order.shipped\nid: 7\ndata: {"a":\ndata: 1}\n\ndata: plain\n\n']);
     expect(messages).toEqual([
-      { event: 'order.shipped', data: '{"a":\n1}', id: '7' },
-      { event: 'message', data: 'plain', id: '7' },
+      { event: 'order.shipped', data: '{"a":\n1}', id: '7', ownId: true },
+      // The id stays the stream's last; this event did not set it.
+      { event: 'message', data: 'plain', id: '7', ownId: false },
     ]);
   });
 
@@ -30,13 +31,13 @@ describe('the SSE parser', () => {
 
   it('puts lines cut across chunks back together, and drops a leading BOM', () => {
     const { messages } = parse(['\ufeffda', 'ta: hel', 'lo\n', '\n']);
-    expect(messages).toEqual([{ event: 'message', data: 'hello', id: '' }]);
+    expect(messages).toEqual([{ event: 'message', data: 'hello', id: '', ownId: false }]);
   });
 
   it('skips comments, unknown fields and events without data; keeps the id they set', () => {
     const { messages, parser } = parse([': heartbeat\n\nfoo: bar\nid: 9\n\nevent: x\n\ndata\n\n']);
     // `data` without a colon is a data line with an empty value: an event with empty data.
-    expect(messages).toEqual([{ event: 'message', data: '', id: '9' }]);
+    expect(messages).toEqual([{ event: 'message', data: '', id: '9', ownId: false }]);
     expect(parser.lastEventId).toBe('9');
   });
 
@@ -48,7 +49,7 @@ describe('the SSE parser', () => {
   it('reads retry only when it is digits, and ignores an id holding NUL', () => {
     const { retries, messages } = parse(['retry: 1500\nretry: 2s\nretry: -1\nid: 1\n\nid: a\u0000b\ndata: x\n\n']);
     expect(retries).toEqual([1500]);
-    expect(messages).toEqual([{ event: 'message', data: 'x', id: '1' }]);
+    expect(messages).toEqual([{ event: 'message', data: 'x', id: '1', ownId: false }]);
   });
 
   it('resets the id with an empty id field', () => {

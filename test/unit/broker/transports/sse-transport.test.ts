@@ -68,22 +68,22 @@ describe('an event as a frame', () => {
 
   it('is its data as sent when unnamed and without an id to keep', () => {
     const data = '{"type":"a","timestamp":"2026-01-01T00:00:00.000Z","data":{}}';
-    expect(frameOf({ event: 'message', data, id: '' }, fields)).toBe(data);
-    expect(frameOf({ event: 'message', data, id: '7' }, { type: 'type' })).toBe(data);
+    expect(frameOf({ event: 'message', data, id: '', ownId: false }, fields)).toBe(data);
+    expect(frameOf({ event: 'message', data, id: '7', ownId: true }, { type: 'type' })).toBe(data);
   });
 
   it('takes its type from the event name and its id from `id:` where the JSON lacks them', () => {
-    const frame = frameOf({ event: 'order.shipped', data: '{"timestamp":1,"data":{"x":1}}', id: '42' }, fields);
+    const frame = frameOf({ event: 'order.shipped', data: '{"timestamp":1,"data":{"x":1}}', id: '42', ownId: true }, fields);
     expect(JSON.parse(frame)).toEqual({ type: 'order.shipped', eventId: '42', timestamp: 1, data: { x: 1 } });
   });
 
   it("keeps the JSON's own type and id, and leaves data that is not a JSON object to the frame reader", () => {
     const data = '{"type":"own","eventId":"e1","timestamp":1}';
-    expect(frameOf({ event: 'named', data, id: '42' }, fields)).toBe(data);
-    expect(frameOf({ event: 'named', data: 'not json', id: '' }, fields)).toBe('not json');
-    expect(frameOf({ event: 'named', data: '[1]', id: '' }, fields)).toBe('[1]');
+    expect(frameOf({ event: 'named', data, id: '42', ownId: true }, fields)).toBe(data);
+    expect(frameOf({ event: 'named', data: 'not json', id: '', ownId: false }, fields)).toBe('not json');
+    expect(frameOf({ event: 'named', data: '[1]', id: '', ownId: false }, fields)).toBe('[1]');
     // An inherited name is not the JSON's own field.
-    expect(JSON.parse(frameOf({ event: 'named', data: '{}', id: '' }, { type: 'constructor' }))).toEqual({ constructor: 'named' });
+    expect(JSON.parse(frameOf({ event: 'named', data: '{}', id: '', ownId: false }, { type: 'constructor' }))).toEqual({ constructor: 'named' });
   });
 });
 
