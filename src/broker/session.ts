@@ -51,6 +51,8 @@ export class BrokerSession {
    * when it told none, as the first live event's own time gives it; unknown until then.
    */
   #serverClock: { serverAt: number; monotonicAt: number } | undefined;
+  /** The server's clock was taken from live events, the handshake having given none. */
+  #clockFromEvents = false;
   /** From a logout until the next handshake: no session that a queued message could belong to. */
   #loggedOut = false;
   /**
@@ -117,6 +119,7 @@ export class BrokerSession {
     const known = Number.isFinite(at);
     this.#openedAt = known ? at : undefined;
     this.#serverClock = known ? { serverAt: at, monotonicAt: this.#clock.monotonic() } : undefined;
+    this.#clockFromEvents = false;
     if (known && this.#replayFloor === 'pending') this.#replayFloor = at;
   }
 
@@ -125,8 +128,12 @@ export class BrokerSession {
    * (the handshake gave no time): from now on it is the event's time, advanced on the monotonic clock.
    */
   liveEventStamped(at: number): void {
-    if (this.#serverClock || !Number.isFinite(at) || Math.abs(at - this.#clock.now()) > unknownClockSkewMs) return;
+    if (!Number.isFinite(at) || Math.abs(at - this.#clock.now()) > unknownClockSkewMs) return;
+    // The handshake's time is the server's word; one taken from events only moves forward with them
+    // (a resumed stream's first event may be an old one).
+    if (this.#serverClock && (!this.#clockFromEvents || at <= this.serverNow())) return;
     this.#serverClock = { serverAt: at, monotonicAt: this.#clock.monotonic() };
+    this.#clockFromEvents = true;
     if (this.#replayFloor === 'pending') this.#replayFloor = at;
   }
 
