@@ -25,6 +25,8 @@ export interface Handoff {
   newest(): string | undefined;
   /** Logout: nothing of the user who left is compared or resumed from. */
   forget(): void;
+  /** How many identities it holds (bounded: at most four times what it remembers). */
+  held(): number;
 }
 
 /** `remembered`: how many of the last delivered events a replay is compared against (what one broker replays at most). */
@@ -56,6 +58,9 @@ export function createHandoff(clock: TabClock, remembered: number): Handoff {
         delivered.add(key);
       }
       keep(event);
+      // Every gap's replay adds to it: past four times what one broker replays at once, it is
+      // what was delivered last again, which still holds anything a broker could replay twice.
+      if (delivered && delivered.size > 4 * remembered) delivered = new Set(kept.slice(-remembered).map(eventKey));
       return false;
     },
     brokerChanged() {
@@ -66,6 +71,7 @@ export function createHandoff(clock: TabClock, remembered: number): Handoff {
       for (const key of delivered) seen.add(key);
     },
     newest: () => newest?.event.timestamp,
+    held: () => (delivered?.size ?? 0) + seen.size,
     forget() {
       kept = [];
       newest = undefined;
