@@ -57,12 +57,22 @@ const otherRequests = new Set(['GET', 'SET', 'CONSTRUCT', 'ENDPOINT']);
 function onlyServedCalls(event: MessageEvent, answering: Answering): MessageEvent {
   const request = event.data as { id?: unknown; type?: unknown; path?: unknown } | null;
   if (typeof request !== 'object' || request === null) return event;
-  const { type, path } = request;
-  const served = type === 'APPLY' && Array.isArray(path) && path.length === 1 && typeof path[0] === 'string' && Object.hasOwn(answering, path[0]);
+  const { type, path, argumentList } = request as { type?: unknown; path?: unknown; argumentList?: unknown };
+  const served =
+    type === 'APPLY' && Array.isArray(path) && path.length === 1 && typeof path[0] === 'string' && Object.hasOwn(answering, path[0]) && wireValues(argumentList);
   if (served || (type !== 'APPLY' && !otherRequests.has(type as string))) return event;
   const named = Array.isArray(path) ? path.map(String).join('.').slice(0, 100) : '';
   const refused = { id: request.id, type: 'APPLY', path: [refuse], argumentList: [{ type: 'RAW', value: named }] };
   return { data: refused } as MessageEvent;
+}
+
+/** comlink's transfer handlers: an argument naming another one would throw inside comlink, outside its reply. */
+const handlerNames = new Set(['proxy', 'throw']);
+
+/** Arguments as comlink sends them: raw values, or values of a handler it has. */
+function wireValues(list: unknown): boolean {
+  if (!Array.isArray(list)) return false;
+  return list.every((value: { type?: unknown; name?: unknown } | null) => value?.type === 'RAW' || (value?.type === 'HANDLER' && handlerNames.has(value.name as string)));
 }
 
 type Answering = Record<string, Call> & { [refuse]: Call };

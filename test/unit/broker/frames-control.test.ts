@@ -77,4 +77,17 @@ describe('serveControl', () => {
     expect(await answer).toMatchObject({ type: 'HANDLER', name: 'throw', value: { isError: false, value: { code: 'INVALID_ARGUMENT' } } });
     expect(await remote.send({ c: 3 })).toBe(true);
   });
+
+  it('refuses a call whose arguments comlink cannot read, instead of throwing inside it (found by review)', async () => {
+    served();
+    const port = channel!.port2;
+    const answers: unknown[] = [];
+    port.addEventListener('message', (event) => answers.push(event.data));
+    port.start();
+    port.postMessage({ id: 'a', type: 'APPLY', path: ['send'], argumentList: 'x' });
+    port.postMessage({ id: 'b', type: 'APPLY', path: ['send'], argumentList: [{ type: 'HANDLER', name: 'nope', value: 1 }] });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answers.map((answer) => (answer as { id: string }).id).sort()).toEqual(['a', 'b']);
+  });
 });
+
