@@ -25,7 +25,8 @@ import type { Envelope } from '../link/envelope.ts';
 import type { Protocol } from './protocol/wire.ts';
 import { type BrokerBase, Running } from './running.ts';
 import { checkAttach, checkSameConnection, subscribe } from './tab-calls.ts';
-import { type LockRequester, type Tab, TabRegistry } from './tabs.ts';
+import { type Tab, TabRegistry } from './tabs.ts';
+import type { LockRequester } from '../link/web-locks.ts';
 
 export interface StoreFactory {
   /** The persistent log of one namespace; rejects when IndexedDB cannot be used. */

@@ -7,7 +7,7 @@
 import type { TabwireErrorData } from '../link/errors.ts';
 import type { BrokerConfig, UpgradeNotice } from '../link/messages.ts';
 import { hostName } from './hosts/host.ts';
-import type { TabClock } from './environment.ts';
+import type { TabClock } from '../link/clock.ts';
 import type { ConnectOptions } from './options.ts';
 import type { ConnectionState } from './connection-state.ts';
 import type { Router } from './router.ts';

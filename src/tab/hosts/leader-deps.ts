@@ -5,11 +5,10 @@
 import { type BrowserBroker, startBrowserBroker } from '../../broker/browser-broker.ts';
 import { type Clock, systemClock } from '../../broker/ports.ts';
 import type { Endpoint } from '../../link/rpc.ts';
+import type { WebLocks } from '../../link/web-locks.ts';
 
-/** The slice of the Web Locks API the election uses. */
-export interface LeaderLocks {
-  request(name: string, options: { steal?: boolean; signal?: AbortSignal }, callback: () => Promise<void> | void): Promise<unknown>;
-}
+/** The locks the election takes: Web Locks, under the name its tests' fakes implement. */
+export type { WebLocks as LeaderLocks } from '../../link/web-locks.ts';
 
 /** A BroadcastChannel, as far as the election uses one. */
 export interface LeaderChannel extends Endpoint {
@@ -30,7 +29,7 @@ export interface LeaderBroker {
 
 /** What the election reaches for. */
 export interface LeaderDeps {
-  locks: LeaderLocks;
+  locks: WebLocks;
   Channel: new (name: string) => LeaderChannel;
   /** Every duration uses `monotonic()`: a wall clock set back must not stall a take-over. */
   clock: Clock;
