@@ -7,7 +7,7 @@
  * `reopenIntervalMs`; when it works, what memory kept meanwhile is written
  * there and the log is `ok` again.
  */
-import { type LastSeen, type LogPolicy, advanceLastSeen, usableLastSeen } from './core/log-policy.ts';
+import { type LastSeen, type LogPolicy, advanceLastSeen, storeReopenIntervalMs, usableLastSeen } from './core/log-policy.ts';
 import type { Clock, EventStore, StoreStatus, StoredEvent } from './ports.ts';
 import type { RecentQuery } from '../link/messages.ts';
 
@@ -35,7 +35,7 @@ export interface EventLogOptions {
   minWriteIntervalMs?: number;
   /** A batch this large is written at once. @default 250 */
   flushBatchSize?: number;
-  /** Least time between two attempts to return to IndexedDB after it failed, in ms. @default 30_000 */
+  /** Least time between two attempts to return to IndexedDB after it failed, in ms. @default storeReopenIntervalMs (30 s) */
   reopenIntervalMs?: number;
 }
 
@@ -279,7 +279,7 @@ export class EventLog {
     const ns = this.#ns;
     const clock = this.#options.clock;
     if (ns === undefined || clock.monotonic() < this.#retryAt) return false;
-    this.#retryAt = clock.monotonic() + (this.#options.reopenIntervalMs ?? 30_000);
+    this.#retryAt = clock.monotonic() + (this.#options.reopenIntervalMs ?? storeReopenIntervalMs);
     // Taken now: by the time the store opens, memory may hold another namespace's events.
     const memoryOfNs = this.#memory;
     const seen = this.#storable();
@@ -358,7 +358,7 @@ export class EventLog {
       this.#options.onDegraded(reason);
     }
     const monotonic = this.#options.clock.monotonic();
-    this.#retryAt = Math.max(this.#retryAt, monotonic + (this.#options.reopenIntervalMs ?? 30_000));
+    this.#retryAt = Math.max(this.#retryAt, monotonic + (this.#options.reopenIntervalMs ?? storeReopenIntervalMs));
     return this.#fallBack();
   }
 

@@ -11,7 +11,7 @@
  * awaited, or it commits early.
  */
 import { unwrap } from 'idb';
-import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from './core/log-policy.ts';
+import { type LastSeen, type LogPolicy, ageCutoff, excessByCount, recentLimit, storeReopenIntervalMs } from './core/log-policy.ts';
 import { matches } from '../link/patterns.ts';
 import { parseIsoTimestamp } from './protocol/envelope.ts';
 import { type Clock, type EventStore, type StoredEvent, systemClock } from './ports.ts';
@@ -39,7 +39,7 @@ export interface IdbStoresOptions {
   factory?: IDBFactory;
   /** For the reopen backoff. @default systemClock */
   clock?: Pick<Clock, 'monotonic'>;
-  /** After a failed open, the least time before the next attempt, in ms: a broken IndexedDB is not hammered. @default 30_000 */
+  /** After a failed open, the least time before the next attempt, in ms: a broken IndexedDB is not hammered. @default storeReopenIntervalMs (30 s) */
   reopenIntervalMs?: number;
 }
 
@@ -51,7 +51,7 @@ export interface IdbStoresOptions {
  */
 export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, policy: LogPolicy): Promise<EventStore>; wipePrefix(prefix: string): Promise<void> } {
   const clock = options.clock ?? systemClock;
-  const reopenIntervalMs = options.reopenIntervalMs ?? 30_000;
+  const reopenIntervalMs = options.reopenIntervalMs ?? storeReopenIntervalMs;
   let current: Promise<TabwireDatabase> | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
   /** Prefixes whose wipe failed and whose marker may not have been written either. */
@@ -202,7 +202,7 @@ export class IdbEventStore implements EventStore {
   }
 
   async recent(query: RecentQuery): Promise<StoredEvent[]> {
-    const limit = Math.max(0, Math.min(query.limit ?? 100, 10_000));
+    const limit = recentLimit(query);
     const sinceAt = query.since === undefined ? undefined : parseIsoTimestamp(query.since);
     const range = namespaceRange(this.#ns, sinceAt === undefined || Number.isNaN(sinceAt) ? undefined : sinceAt);
     const out: StoredEvent[] = [];
