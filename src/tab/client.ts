@@ -7,7 +7,7 @@
  * wiring; each of those is a module of its own (docs/architecture.md, "The parts").
  */
 import type { ConnectionStatus, TransitionReason } from '../link/states.ts';
-import type { ResyncSignal } from '../link/states.ts';
+import { type ResyncSignal, isLoggedOut } from '../link/states.ts';
 import { isValidPattern } from '../link/patterns.ts';
 import { TabwireError, type TabwireErrorData } from '../link/errors.ts';
 import type { DefaultEvents, EventOf, PatternOf } from '../link/events.ts';
@@ -17,6 +17,7 @@ import type { TabEnvironment } from './environment.ts';
 import { browserEnvironment } from './browser-environment.ts';
 import { type RecentQuery, type UpgradeNotice, recentSessionWaitMs } from '../link/messages.ts';
 import { type ConnectOptions, type CookieConnectOptions, resolveConfig } from './options.ts';
+import { optionDefaults } from '../link/config.ts';
 import type { BrokerStats } from '../link/stats.ts';
 import type { BrokerDebug } from '../link/debug.ts';
 import { tabwireBuild } from '../link/build-id.ts';
@@ -127,7 +128,7 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
   const config = resolveConfig(options);
   const buildId = options.buildId ?? tabwireBuild;
   const sharing = pickSharing(options.sharing, env.available);
-  const callTimeoutMs = options.callTimeoutMs ?? 10_000;
+  const callTimeoutMs = options.callTimeoutMs ?? optionDefaults.callTimeoutMs;
   const tabId = randomId();
   const lockName = `tabwire-tab:${tabId}`;
   const listeners: AppListeners = { resync: new Set(), error: new Set(), upgrade: new Set() };
@@ -136,7 +137,7 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
     notify(listeners.error, error instanceof TabwireError ? error : new TabwireError(error, { cause }), report);
   warnIfInsecure(env, options.sharing, emitError);
 
-  const router = createRouter(clock, report, () => connection.status === 'closed' && connection.reason === 'logout', handoffEventsFor(config));
+  const router = createRouter(clock, report, () => isLoggedOut(connection.status, connection.reason), handoffEventsFor(config));
   const connection = connectionState(report, () => router.forgetDelivered());
   // What every part may take from, in one object; the parts built from it are added as they come.
   const tab = {
