@@ -19,14 +19,14 @@ import { type ConnectionEvent, type ConnectionState, initialConnectionState } fr
 import type { LogPolicy } from './core/log-policy.ts';
 import { initialGapState } from './core/resync.ts';
 import { Fanout } from './fanout.ts';
-import type { Clock, EventStore, TransportFactory } from './ports.ts';
+import type { EventStore, TransportFactory } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import type { Envelope } from '../link/envelope.ts';
 import type { Protocol } from './protocol/wire.ts';
 import { type BrokerBase, Running } from './running.ts';
 import { checkAttach, checkSameConnection, subscribe } from './tab-calls.ts';
-import { type Tab, TabRegistry } from './tabs.ts';
-import type { LockRequester } from '../link/web-locks.ts';
+import { type LockRequester, type Tab, TabRegistry } from './tabs.ts';
 
 export interface StoreFactory {
   /** The persistent log of one namespace; rejects when IndexedDB cannot be used. */

@@ -8,7 +8,8 @@
  * there and the log is `ok` again.
  */
 import { type LastSeen, type LogPolicy, advanceLastSeen, storeReopenIntervalMs, usableLastSeen } from './core/log-policy.ts';
-import type { Clock, EventStore, StoreStatus, StoredEvent } from './ports.ts';
+import type { EventStore, StoreStatus, StoredEvent } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import type { RecentQuery } from '../link/messages.ts';
 
 /** The memory store is only needed when IndexedDB fails or the log is off: loaded on demand. */

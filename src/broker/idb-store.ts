@@ -14,7 +14,8 @@ import { unwrap } from 'idb';
 import { type LastSeen, type LogPolicy, ageCutoff, excessByCount, recentLimit, storeReopenIntervalMs } from './core/log-policy.ts';
 import { matches } from '../link/patterns.ts';
 import { parseIsoTimestamp } from './protocol/envelope.ts';
-import { type Clock, type EventStore, type StoredEvent, systemClock } from './ports.ts';
+import { type EventStore, type StoredEvent, systemClock } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import { type EventsStore, type TabwireDatabase, commit, isEnvelopeRow, isOpen, markWipe, namespaceRange, openTabwireDatabase, performPendingWipes, queued, wipeAll } from './idb-database.ts';
 

@@ -7,8 +7,6 @@ import type { Envelope } from '../link/envelope.ts';
 import type { LastSeen } from './core/log-policy.ts';
 import type { Clock } from '../link/clock.ts';
 
-export type { Clock, TimerHandle } from '../link/clock.ts';
-
 /**
  * The default clock calls the globals inside arrow functions, so a test's
  * `vi.useFakeTimers()` installed after this module loaded still applies.

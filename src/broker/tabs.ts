@@ -8,14 +8,15 @@ import { PatternSet } from './core/pattern-set.ts';
 import type { TabwireErrorData } from '../link/errors.ts';
 import { type StreamMessage, type TabAck, type TabAnswer, streamAckEvery } from '../link/messages.ts';
 import type { Endpoint } from '../link/rpc.ts';
-import type { Clock } from './ports.ts';
-import type { LockRequester } from '../link/web-locks.ts';
+import type { Clock } from '../link/clock.ts';
 import { TabBacklog, defaultTabBacklogBatches } from './tab-backlog.ts';
 
-/** The broker's slice of Web Locks, where its fakes import it from. */
-export type { LockRequester } from '../link/web-locks.ts';
+/** What the broker asks of Web Locks; Node tests pass a fake. */
+export interface LockRequester {
+  /** Resolves `onGranted` once the lock named `name` is free (its holder released it or died). */
+  waitFor(name: string, onGranted: () => void): void;
+}
 
-/** `LockRequester` over the browser's Web Locks. */
 export const webLocks: LockRequester = {
   waitFor(name, onGranted) {
     // The callback returns at once, releasing the lock: we only wanted to know it was free.

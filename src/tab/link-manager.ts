@@ -8,7 +8,8 @@ import { type AttachReply, type AttachRequest, type BrokerConfig, linkVersion } 
 import { TabwireError, type TabwireErrorData } from '../link/errors.ts';
 import type { Endpoint } from '../link/rpc.ts';
 import { exponentialDelayMs } from '../link/exponential-delay.ts';
-import { type Sharing, type Target, hostName } from './hosts/host.ts';
+import type { Sharing, Target } from './hosts/host.ts';
+import { hostName } from '../link/host-name.ts';
 import type { TabEnvironment } from './environment.ts';
 import type { ConnectOptions, CookieConnectOptions } from './options.ts';
 import type { ConnectionState } from './connection-state.ts';

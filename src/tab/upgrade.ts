@@ -6,7 +6,7 @@
  */
 import type { TabwireErrorData } from '../link/errors.ts';
 import type { BrokerConfig, UpgradeNotice } from '../link/messages.ts';
-import { hostName } from './hosts/host.ts';
+import { hostName, isHostName } from '../link/host-name.ts';
 import type { TabClock } from '../link/clock.ts';
 import type { ConnectOptions } from './options.ts';
 import type { ConnectionState } from './connection-state.ts';
@@ -93,7 +93,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
   return {
     announce(notice) {
       // Builds announce themselves per app connection (`appIdentity`): a newer worker of another app or account is not ours.
-      if (notice.name?.startsWith('tabwire|') && notice.name !== hostName(notice.buildId, config)) return;
+      if (notice.name !== undefined && isHostName(notice.name) && notice.name !== hostName(notice.buildId, config)) return;
       if (newest?.buildId === notice.buildId) return;
       newest = notice;
       notify(parts.listeners.upgrade, notice, parts.report);

@@ -3,12 +3,10 @@
  * the broker it runs — as interfaces: the browser's by default, fakes in Node tests.
  */
 import { type BrowserBroker, startBrowserBroker } from '../../broker/browser-broker.ts';
-import { type Clock, systemClock } from '../../broker/ports.ts';
+import { systemClock } from '../../broker/ports.ts';
+import type { Clock } from '../../link/clock.ts';
 import type { Endpoint } from '../../link/rpc.ts';
 import type { WebLocks } from '../../link/web-locks.ts';
-
-/** The locks the election takes: Web Locks, under the name its tests' fakes implement. */
-export type { WebLocks as LeaderLocks } from '../../link/web-locks.ts';
 
 /** A BroadcastChannel, as far as the election uses one. */
 export interface LeaderChannel extends Endpoint {
