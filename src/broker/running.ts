@@ -72,11 +72,16 @@ export class Running {
     // calls one built after it (they need each other), it calls through a hook, bound below once
     // the later part exists, before any tab is served: nothing connects or ends a session before.
     const back = {
-      sessionEnded: lateBound<[]>("the session's end, to the ingest"),
-      frame: lateBound<[data: unknown]>("the driver's frames, to the ingest"),
-      openAccepted: lateBound<[]>("the driver's open accepted, to the ingest"),
-      stateChanged: lateBound<[prev: ConnectionState, next: ConnectionState]>("the driver's state changes, to the broker"),
-      doubtCoverage: lateBound<[]>("the ingest's doubt, to the gap coordinator"),
+      /** The session's end, to the ingest. */
+      sessionEnded: lateBound<[]>(),
+      /** The driver's frames, to the ingest. */
+      frame: lateBound<[data: unknown]>(),
+      /** The driver's open accepted without a frame, to the ingest. */
+      openAccepted: lateBound<[]>(),
+      /** The driver's state changes, to this broker's sequences. */
+      stateChanged: lateBound<[prev: ConnectionState, next: ConnectionState]>(),
+      /** The ingest's doubt that a gap is covered, to the gap coordinator. */
+      doubtCoverage: lateBound<[]>(),
     };
     const tokens = new TokenSource(tabs, clock, () => config.tokenTimeoutMs);
     // Another user or tenant authenticated: void what the previous session started.
