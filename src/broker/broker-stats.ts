@@ -9,7 +9,7 @@ import type { ConnectionStatus, TransitionReason } from '../link/states.ts';
 import type { ConnectionState } from './core/connection.ts';
 import type { EventLog } from './event-log.ts';
 import type { FanoutCounters } from './fanout.ts';
-import type { Clock } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import type { TabRegistry } from './tabs.ts';
 
 export type BrokerCounters = ReturnType<typeof newCounters>;

@@ -19,7 +19,8 @@ import { type ConnectionEvent, type ConnectionState, initialConnectionState } fr
 import type { LogPolicy } from './core/log-policy.ts';
 import { initialGapState } from './core/resync.ts';
 import { Fanout } from './fanout.ts';
-import type { Clock, EventStore, TransportFactory } from './ports.ts';
+import type { EventStore, TransportFactory } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import type { Envelope } from '../link/envelope.ts';
 import type { Protocol } from './protocol/wire.ts';

@@ -13,7 +13,8 @@ import { type ConnectionConfig, type ConnectionEffect, type ConnectionEvent, typ
 import { keepAliveStep } from './core/keepalive.ts';
 import { jitteredDelayMs } from './core/backoff.ts';
 import { withServerRetry } from './core/server-retry.ts';
-import type { Clock, Transport, TransportFactory } from './ports.ts';
+import type { Transport, TransportFactory } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import type { Protocol } from './protocol/wire.ts';
 import { NamedTimers } from './timers.ts';
 import type { TokenSource } from './token-source.ts';

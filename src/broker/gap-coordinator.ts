@@ -16,7 +16,7 @@ import { type LastSeen, logHoldsFrom } from './core/log-policy.ts';
 import type { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';
 import type { Ingest } from './ingest.ts';
-import type { Clock } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import { tenantOf } from './protocol/envelope.ts';
 import type { BrokerSession } from './session.ts';
 import type { Tab, TabRegistry } from './tabs.ts';

@@ -11,10 +11,11 @@
  * awaited, or it commits early.
  */
 import { unwrap } from 'idb';
-import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from './core/log-policy.ts';
+import { type LastSeen, type LogPolicy, ageCutoff, excessByCount, recentLimit, storeReopenIntervalMs } from './core/log-policy.ts';
 import { matches } from '../link/patterns.ts';
 import { parseIsoTimestamp } from './protocol/envelope.ts';
-import { type Clock, type EventStore, type StoredEvent, systemClock } from './ports.ts';
+import { type EventStore, type StoredEvent, systemClock } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import { type EventsStore, type TabwireDatabase, commit, isEnvelopeRow, isOpen, markWipe, namespaceRange, openTabwireDatabase, performPendingWipes, queued, wipeAll } from './idb-database.ts';
 
@@ -39,7 +40,7 @@ export interface IdbStoresOptions {
   factory?: IDBFactory;
   /** For the reopen backoff. @default systemClock */
   clock?: Pick<Clock, 'monotonic'>;
-  /** After a failed open, the least time before the next attempt, in ms: a broken IndexedDB is not hammered. @default 30_000 */
+  /** After a failed open, the least time before the next attempt, in ms: a broken IndexedDB is not hammered. @default storeReopenIntervalMs (30 s) */
   reopenIntervalMs?: number;
 }
 
@@ -51,7 +52,7 @@ export interface IdbStoresOptions {
  */
 export function idbStores(options: IdbStoresOptions = {}): { open(ns: string, policy: LogPolicy): Promise<EventStore>; wipePrefix(prefix: string): Promise<void> } {
   const clock = options.clock ?? systemClock;
-  const reopenIntervalMs = options.reopenIntervalMs ?? 30_000;
+  const reopenIntervalMs = options.reopenIntervalMs ?? storeReopenIntervalMs;
   let current: Promise<TabwireDatabase> | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
   /** Prefixes whose wipe failed and whose marker may not have been written either. */
@@ -202,7 +203,7 @@ export class IdbEventStore implements EventStore {
   }
 
   async recent(query: RecentQuery): Promise<StoredEvent[]> {
-    const limit = Math.max(0, Math.min(query.limit ?? 100, 10_000));
+    const limit = recentLimit(query);
     const sinceAt = query.since === undefined ? undefined : parseIsoTimestamp(query.since);
     const range = namespaceRange(this.#ns, sinceAt === undefined || Number.isNaN(sinceAt) ? undefined : sinceAt);
     const out: StoredEvent[] = [];

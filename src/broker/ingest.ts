@@ -15,7 +15,7 @@ import { RecentKeys } from './core/log-policy.ts';
 import { eventKey } from '../link/event-identity.ts';
 import type { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';
-import type { Clock } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import { type FrameRejection, type FrameRejectionCode, type ParsedFrame, parseFrame, tenantOf, validateEnvelope } from './protocol/envelope.ts';
 import type { Envelope } from '../link/envelope.ts';
 import type { PayloadSchemas } from './protocol/schemas.ts';

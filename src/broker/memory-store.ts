@@ -3,7 +3,7 @@
  * (the broker keeps relaying and reports a degraded log), and by unit tests.
  * Same policy and semantics as the IndexedDB store, lost with the worker.
  */
-import { type LastSeen, type LogPolicy, ageCutoff, excessByCount } from './core/log-policy.ts';
+import { type LastSeen, type LogPolicy, ageCutoff, excessByCount, recentLimit } from './core/log-policy.ts';
 import { matches } from '../link/patterns.ts';
 import { parseIsoTimestamp } from './protocol/envelope.ts';
 import type { EventStore, StoredEvent } from './ports.ts';
@@ -39,7 +39,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async recent(query: RecentQuery): Promise<StoredEvent[]> {
-    const limit = Math.max(0, Math.min(query.limit ?? 100, 10_000));
+    const limit = recentLimit(query);
     const sinceAt = query.since === undefined ? Number.NEGATIVE_INFINITY : parseIsoTimestamp(query.since);
     const out: StoredEvent[] = [];
     for (let i = this.#events.length - 1; i >= 0 && out.length < limit; i--) {

@@ -5,21 +5,7 @@
 import type { RecentQuery } from '../link/messages.ts';
 import type { Envelope } from '../link/envelope.ts';
 import type { LastSeen } from './core/log-policy.ts';
-
-export type TimerHandle = unknown;
-
-export interface Clock {
-  /** Wall-clock ms since epoch: for instants compared with the server's timestamps, never for durations. */
-  now(): number;
-  /**
-   * Monotonic ms from an arbitrary origin (`performance.now()`): for every duration —
-   * keep-alive, pacing, windows, liveness. A wall clock set back or forward must not
-   * stretch or skip them.
-   */
-  monotonic(): number;
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
+import type { Clock } from '../link/clock.ts';
 
 /**
  * The default clock calls the globals inside arrow functions, so a test's

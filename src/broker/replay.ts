@@ -9,7 +9,7 @@
 import type { TabwireErrorData } from '../link/errors.ts';
 import type { BrokerConfig } from '../link/messages.ts';
 import { exponentialDelayMs } from '../link/exponential-delay.ts';
-import type { Clock } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import { type ParsedFrame, validateEnvelope } from './protocol/envelope.ts';
 import type { Envelope } from '../link/envelope.ts';
 import type { TokenResult } from './token-source.ts';

@@ -26,6 +26,7 @@ import { TokenSource } from './token-source.ts';
 import { readTransportSpec } from './transports/transport-spec.ts';
 import { overSse, sseFields } from './transports/sse-dialect.ts';
 import { SseStream } from './transports/sse-transport.ts';
+import { lateBound } from './late-bound.ts';
 
 /** What the broker has before any config: its deps and the parts every state of it shares. */
 export interface BrokerBase {
@@ -59,68 +60,79 @@ export class Running {
   constructor(base: BrokerBase, readonly config: BrokerConfig) {
     this.#base = base;
     const { deps, tabs, fanout, counters, report } = base;
+    const { clock } = deps;
     const sseSpec = readTransportSpec(config.transport);
     const dialect = base.protocol ?? protocolFor(config);
     // Over SSE the stream's request carries the credential and nothing keeps it alive from here.
     const protocol = sseSpec ? overSse(dialect, sseSpec) : dialect;
-    this.sse = sseSpec ? new SseStream({ spec: sseSpec, fields: sseFields(config, sseSpec), clock: deps.clock, fetch: deps.fetch, maxFrameBytes: config.maxFrameBytes }) : undefined;
+    const sse = sseSpec ? new SseStream({ spec: sseSpec, fields: sseFields(config, sseSpec), clock, fetch: deps.fetch, maxFrameBytes: config.maxFrameBytes }) : undefined;
     // The app's schemas add to (and override) its dialect's: the catalogue is the app's.
     const schemas = new PayloadSchemas({ ...protocol.schemas, ...config.schemas });
-    const policy: LogPolicy = { maxEvents: config.logMaxEvents, maxAgeMs: config.logMaxAgeMs };
-    this.log = new EventLog({
-      policy,
-      enabled: config.logEnabled,
-      openStore: (ns) => deps.stores.open(ns, policy),
-      clock: deps.clock,
-      // Age is measured in the server's time, like the timestamps it is measured on.
-      serverNow: () => this.session.serverNow(),
-      onDegraded: (reason) => report(errorData('LOG_DEGRADED', `event log kept in memory only: ${reason}`)),
-    });
-    this.tokens = new TokenSource(tabs, deps.clock, () => config.tokenTimeoutMs);
+    // The parts are built in dependency order, each given those built before it. Where a part
+    // calls one built after it (they need each other), it calls through a hook, bound below once
+    // the later part exists, before any tab is served: nothing connects or ends a session before.
+    const back = {
+      /** The session's end, to the ingest. */
+      sessionEnded: lateBound<[]>(),
+      /** The driver's frames, to the ingest. */
+      frame: lateBound<[data: unknown]>(),
+      /** The driver's open accepted without a frame, to the ingest. */
+      openAccepted: lateBound<[]>(),
+      /** The driver's state changes, to this broker's sequences. */
+      stateChanged: lateBound<[prev: ConnectionState, next: ConnectionState]>(),
+      /** The ingest's doubt that a gap is covered, to the gap coordinator. */
+      doubtCoverage: lateBound<[]>(),
+    };
+    const tokens = new TokenSource(tabs, clock, () => config.tokenTimeoutMs);
     // Another user or tenant authenticated: void what the previous session started.
-    this.session = new BrokerSession(config, deps.clock, () => {
-      this.tokens.forget();
-      this.ingest.forgetSession();
-      this.sse?.forget();
+    const session = new BrokerSession(config, clock, () => {
+      tokens.forget();
+      back.sessionEnded.call();
+      sse?.forget();
     });
-    this.driver = new ConnectionDriver({
+    const log = eventLogFor(config, deps, session, report);
+    const driver = new ConnectionDriver({
       config,
-      clock: deps.clock,
+      clock,
       random: deps.random,
-      transport: this.sse?.factory ?? deps.transport,
+      transport: sse?.factory ?? deps.transport,
       protocol,
-      tokens: this.tokens,
+      tokens,
       counters,
       report,
-      sessionEpoch: () => this.session.epoch,
-      onFrame: (data) => this.ingest.onFrame(data),
-      onOpenAccepted: () => this.ingest.acceptedOnOpen(),
-      onStateChanged: (prev, next) => this.#onStateChanged(prev, next),
-      ...(this.sse ? { serverRetryMs: () => this.sse?.retryMs() } : {}),
+      sessionEpoch: () => session.epoch,
+      onFrame: back.frame.call,
+      onOpenAccepted: back.openAccepted.call,
+      onStateChanged: back.stateChanged.call,
+      ...(sse ? { serverRetryMs: () => sse.retryMs() } : {}),
     });
-    const shared = { config, clock: deps.clock, counters, report, fanout, log: this.log, session: this.session, driver: this.driver };
-    this.ingest = new Ingest({ ...shared, protocol, schemas, doubtCoverage: () => this.gap.doubtCoverage() });
-    this.gap = new GapCoordinator({
+    const shared = { config, clock, counters, report, fanout, log, session, driver };
+    const ingest = new Ingest({ ...shared, protocol, schemas, doubtCoverage: back.doubtCoverage.call });
+    const gap = new GapCoordinator({
       ...shared,
       protocol,
       baseUrl: deps.baseUrl,
       fetch: deps.fetch,
       tabs,
-      ingest: this.ingest,
-      tokens: this.tokens,
+      ingest,
+      tokens,
       ...(deps.loadReplay ? { loadReplay: deps.loadReplay } : {}),
-      ...(sseSpec?.resume && this.sse ? { resume: this.sse } : {}),
+      ...(sseSpec?.resume && sse ? { resume: sse } : {}),
     });
-    this.calls = new TabCalls({
-      ...shared,
-      deps,
-      tabs,
-      radio: base.radio,
-      gap: this.gap,
-      maxFrameBytes: config.maxFrameBytes,
-      lingerMs: config.lingerMs,
-      noUpstream: sseSpec !== undefined,
-    });
+    const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined });
+    back.sessionEnded.bind(() => ingest.forgetSession());
+    back.frame.bind((data) => ingest.onFrame(data));
+    back.openAccepted.bind(() => ingest.acceptedOnOpen());
+    back.stateChanged.bind((prev, next) => this.#onStateChanged(prev, next));
+    back.doubtCoverage.bind(() => gap.doubtCoverage());
+    this.sse = sse;
+    this.tokens = tokens;
+    this.session = session;
+    this.log = log;
+    this.driver = driver;
+    this.ingest = ingest;
+    this.gap = gap;
+    this.calls = calls;
   }
 
   #onStateChanged(prev: ConnectionState, next: ConnectionState): void {
@@ -180,4 +192,18 @@ export class Running {
     this.calls.stop();
     this.session.rejectOutbox('CLOSED', 'the broker shut down before the message could be sent');
   }
+}
+
+/** The session's event log, with the policy the config sets; age is measured in the server's time. */
+function eventLogFor(config: BrokerConfig, deps: BrokerDeps, session: BrokerSession, report: Report): EventLog {
+  const policy: LogPolicy = { maxEvents: config.logMaxEvents, maxAgeMs: config.logMaxAgeMs };
+  return new EventLog({
+    policy,
+    enabled: config.logEnabled,
+    openStore: (ns) => deps.stores.open(ns, policy),
+    clock: deps.clock,
+    // Age is measured in the server's time, like the timestamps it is measured on.
+    serverNow: () => session.serverNow(),
+    onDegraded: (reason) => report(errorData('LOG_DEGRADED', `event log kept in memory only: ${reason}`)),
+  });
 }

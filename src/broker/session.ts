@@ -10,7 +10,7 @@ import { type TabwireErrorData, errorData } from '../link/errors.ts';
 import type { BrokerConfig } from '../link/messages.ts';
 import type { ConnectionStatus } from '../link/states.ts';
 import { Outbox } from './core/outbox.ts';
-import type { Clock } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import type { Session } from '../link/stats.ts';
 
 /** An event stamped this far past the server's clock (as its handshake told it) does not move last-seen, in ms. */

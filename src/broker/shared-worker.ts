@@ -4,6 +4,7 @@
  * on it and learn at once when the browser kills it (they then start a new one).
  */
 import { tabwireBuild } from '../link/build-id.ts';
+import { buildOfHostName } from '../link/host-name.ts';
 import { type BrowserBroker, startBrowserBroker } from './browser-broker.ts';
 import type { Protocol } from './protocol/wire.ts';
 
@@ -78,12 +79,11 @@ async function startBroker(options: SharedWorkerBrokerOptions, explicit: boolean
 
 /** A broker for this worker. */
 function startHere(scope: SharedWorkerScope, protocol: Protocol | undefined): BrowserBroker {
-  // The worker name is `tabwire|<buildId>|<url>|<app>` (tab/hosts/host.ts): the build comes from the tab that started us
-  // (an app's own `buildId` included). A factory that did not pass the name on (the documented `worker: () =>
-  // SharedWorker`) started us for tabs of the library's build, the build this file was compiled from.
-  const named = scope.name.startsWith('tabwire|');
+  // The worker's name (`hostName`) carries the build of the tab that started us (an app's own `buildId`
+  // included). A factory that did not pass the name on (the documented `worker: () => SharedWorker`)
+  // started us for tabs of the library's build, the build this file was compiled from.
   return startBrowserBroker(
-    { buildId: named ? scope.name.split('|')[1]! : tabwireBuild, mode: 'worker', script: scope.location.href, name: scope.name },
+    { buildId: buildOfHostName(scope.name) ?? tabwireBuild, mode: 'worker', script: scope.location.href, name: scope.name },
     scope.location.href,
     protocol,
   );

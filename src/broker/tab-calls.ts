@@ -9,6 +9,7 @@ import { appIdentity } from '../link/app-identity.ts';
 import { errorData } from '../link/errors.ts';
 import { type AttachReply, type AttachRequest, type BrokerConfig, linkVersion, recentSessionWaitMs } from '../link/messages.ts';
 import { isValidPattern } from '../link/patterns.ts';
+import { isLoggedOut } from '../link/states.ts';
 import type { Endpoint } from '../link/rpc.ts';
 import type { BrokerDeps } from './broker.ts';
 import type { BrokerCounters } from './broker-stats.ts';
@@ -143,7 +144,7 @@ export class TabCalls {
   #stayLoggedOut(): boolean {
     const { session, driver } = this.#parts;
     const { status, reason } = driver.state;
-    if (status === 'closed' && reason === 'logout') return true;
+    if (isLoggedOut(status, reason)) return true;
     if (session.current !== undefined) return false;
     // No session yet: none that a send could be queued for, whoever logs in next.
     session.forget();

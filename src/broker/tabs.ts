@@ -8,10 +8,10 @@ import { PatternSet } from './core/pattern-set.ts';
 import type { TabwireErrorData } from '../link/errors.ts';
 import { type StreamMessage, type TabAck, type TabAnswer, streamAckEvery } from '../link/messages.ts';
 import type { Endpoint } from '../link/rpc.ts';
-import type { Clock } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import { TabBacklog, defaultTabBacklogBatches, defaultTabStallMs } from './tab-backlog.ts';
 
-/** The slice of the Web Locks API the broker uses; Node tests pass a fake. */
+/** What the broker asks of Web Locks; Node tests pass a fake. */
 export interface LockRequester {
   /** Resolves `onGranted` once the lock named `name` is free (its holder released it or died). */
   waitFor(name: string, onGranted: () => void): void;

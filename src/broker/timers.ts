@@ -1,5 +1,5 @@
 /** Named one-shot timers over an injected clock: setting a name again replaces it. */
-import type { Clock, TimerHandle } from './ports.ts';
+import type { Clock, TimerHandle } from '../link/clock.ts';
 
 export class NamedTimers<Name extends string> {
   readonly #handles = new Map<Name, TimerHandle>();

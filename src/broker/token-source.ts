@@ -9,7 +9,7 @@
  * Everything here belongs to one session: `forget()` (logout, another user)
  * starts a new epoch, and a refresh that finishes in an older epoch is void.
  */
-import type { Clock } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import type { Tab, TabRegistry } from './tabs.ts';
 
 export type TokenResult = { ok: true; token: string } | { ok: false; cause: 'rejected' | 'timeout' };

@@ -4,7 +4,7 @@
  * compares the wall clock, which runs on through a sleep, with the monotonic one, which
  * does not where it counts no sleep; elsewhere the look itself comes far too late.
  */
-import type { Clock } from './ports.ts';
+import type { Clock } from '../link/clock.ts';
 import { NamedTimers } from './timers.ts';
 
 /** How often the worker looks for a sleep it woke from while connected, in ms. */

@@ -50,8 +50,14 @@ export const numericOptions: Array<[key: NumericKey, path: string, fallback: num
   ['lingerMs', 'lingerMs', 5000, 0],
 ];
 
-/** The default of each numeric option, by name (for the pure policies' own defaults). */
-export const optionDefaults = Object.fromEntries(numericOptions.map(([key, , fallback]) => [key, fallback])) as Record<NumericKey, number>;
+/**
+ * The default of each numeric option, by name (for the pure policies' own defaults), and of the
+ * tab's own, which no broker reads: `callTimeoutMs`.
+ */
+export const optionDefaults = {
+  ...(Object.fromEntries(numericOptions.map(([key, , fallback]) => [key, fallback])) as Record<NumericKey, number>),
+  callTimeoutMs: 10_000,
+};
 
 /** Whether `value` is a number in [min, max] (not NaN, not infinite). */
 export const inRange = (value: unknown, min: number, max = maxTimerMs): value is number =>

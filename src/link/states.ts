@@ -69,3 +69,6 @@ export interface ResyncSignal {
    */
   complete: boolean;
 }
+
+/** The state a logout leaves (`closed`, `logout`): the session ended, and nothing of it may reach a tab. */
+export const isLoggedOut = (status: ConnectionStatus, reason: TransitionReason): boolean => status === 'closed' && reason === 'logout';

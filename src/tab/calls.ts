@@ -6,7 +6,7 @@
 import { TabwireError } from '../link/errors.ts';
 import type { ControlClient } from './control-client.ts';
 import type { ControlMethod } from '../link/rpc.ts';
-import type { TabClock } from './environment.ts';
+import type { TabClock } from '../link/clock.ts';
 
 /** `promise`, or TIMEOUT (naming `what`) once `ms` have passed on `clock`. */
 export function withTimeout<T>(clock: TabClock, promise: Promise<T>, what: string, ms: number): Promise<T> {

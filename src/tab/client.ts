@@ -7,15 +7,16 @@
  * wiring; each of those is a module of its own (docs/architecture.md, "The parts").
  */
 import type { ConnectionStatus, TransitionReason } from '../link/states.ts';
-import type { ResyncSignal } from '../link/states.ts';
+import { type ResyncSignal, isLoggedOut } from '../link/states.ts';
 import { isValidPattern } from '../link/patterns.ts';
 import { TabwireError, type TabwireErrorData } from '../link/errors.ts';
 import type { DefaultEvents, EventOf, PatternOf } from '../link/events.ts';
 import type { Sharing } from './hosts/host.ts';
-import type { TabClock, TabEnvironment } from './environment.ts';
+import type { TabEnvironment } from './environment.ts';
 import { browserEnvironment } from './browser-environment.ts';
 import { type RecentQuery, type UpgradeNotice, recentSessionWaitMs } from '../link/messages.ts';
 import { type ConnectOptions, type CookieConnectOptions, resolveConfig } from './options.ts';
+import { optionDefaults } from '../link/config.ts';
 import type { BrokerStats } from '../link/stats.ts';
 import type { BrokerDebug } from '../link/debug.ts';
 import { tabwireBuild } from '../link/build-id.ts';
@@ -28,8 +29,6 @@ import { type Call, closedError, createCall } from './calls.ts';
 import { type LinkManager, linkManager } from './link-manager.ts';
 import { type Upgrades, createUpgrades } from './upgrade.ts';
 import { streamListener } from './stream.ts';
-import type { Link } from './link.ts';
-import type { Endpoint } from '../link/rpc.ts';
 import { type LogoutChannel, logoutChannel } from './logout-channel.ts';
 import { type TabLock, holdTabLock } from './tab-lock.ts';
 import { checkRecentQuery } from './recent-query.ts';
@@ -126,7 +125,7 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
   const config = resolveConfig(options);
   const buildId = options.buildId ?? tabwireBuild;
   const sharing = pickSharing(options.sharing, env.available);
-  const callTimeoutMs = options.callTimeoutMs ?? 10_000;
+  const callTimeoutMs = options.callTimeoutMs ?? optionDefaults.callTimeoutMs;
   const tabId = randomId();
   const lockName = `tabwire-tab:${tabId}`;
   const listeners: AppListeners = { resync: new Set(), error: new Set(), upgrade: new Set() };
@@ -135,35 +134,24 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
     notify(listeners.error, error instanceof TabwireError ? error : new TabwireError(error, { cause }), report);
   warnIfInsecure(env, options.sharing, emitError);
 
-  const router = createRouter(clock, report, () => connection.status === 'closed' && connection.reason === 'logout', handoffEventsFor(config));
-  const connection = connectionState(report, () => router.forgetDelivered());
-  // What every part may take from, in one object; the parts built from it are added as they come.
-  const tab = {
-    env,
-    clock,
-    options,
-    config,
-    tabId,
-    lockName,
-    buildId,
-    callTimeoutMs,
-    report,
-    emitError,
-    listeners,
-    connection,
-    router,
-    onStream: (stream: Endpoint, from: Link) => onStream(stream, from),
-    subscribe: (pattern: string) =>
-      void call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emitError(error)),
-    unsubscribe: (pattern: string) => void call('unsubscribe', [pattern], false).catch(() => {}),
-  };
-  const links = linkManager(tab, sharing);
+  // The state and the router need each other: the router drops what comes while logged out, and
+  // forgets what it delivered at a logout. The state comes first; its logout reaches the router
+  // through `forgetDelivered`, bound once the router exists (just below), before anything can log out.
+  let forgetDelivered = () => {};
+  const connection = connectionState(report, () => forgetDelivered());
+  const router = createRouter(clock, report, () => isLoggedOut(connection.status, connection.reason), handoffEventsFor(config));
+  forgetDelivered = () => router.forgetDelivered();
+  const links = linkManager({ env, options, config, tabId, lockName, buildId, callTimeoutMs, connection, router, emitError }, sharing);
   const call = createCall(clock, callTimeoutMs, links, connection);
-  const upgrades = createUpgrades({ ...tab, links });
-  const onStream = streamListener({ ...tab, links, upgrades });
-
+  const subscriptions: Subscriptions = {
+    subscribe: (pattern) => void call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emitError(error)),
+    unsubscribe: (pattern) => void call('unsubscribe', [pattern], false).catch(() => {}),
+  };
+  const upgrades = createUpgrades({ clock, config, options, callTimeoutMs, links, connection, router, listeners, emitError, report });
+  const onStream = streamListener({ options, router, connection, links, listeners, report, emitError, upgrades });
   const lock = holdTabLock(env.locks, lockName, () => connection.closed);
-  links.start(lock.held);
+  // The links' wiring reaches for the calls and the stream's parts, which reach for the links.
+  links.start(lock.held, { onStream, ...subscriptions });
   const logouts = logoutChannel(env, config, (brokerId) => {
     const link = links.current;
     if (link && link.brokerId !== brokerId && connection.status !== 'closed') call('logout', []).catch(() => {});
@@ -171,21 +159,25 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
   const stopSignals = env.watchSignals((signal) => {
     if (links.current) call('signal', [signal]).catch(() => {});
   });
-  const broker = brokerHandle<M>({ ...tab, links, call, upgrades, logouts, lock, stopSignals });
+  const broker = brokerHandle<M>({ callTimeoutMs, connection, router, links, call, subscriptions, upgrades, listeners, logouts, lock, stopSignals });
   if (options.logger) attachLogger(broker, options.logger, options.logLevel ?? 'warn');
   return broker;
 }
 
+/** Telling the broker in use of a pattern this tab's handlers take, or no longer take. */
+interface Subscriptions {
+  subscribe(pattern: string): void;
+  unsubscribe(pattern: string): void;
+}
+
 /** What the handle an app holds is made of. */
 interface HandleParts {
-  clock: TabClock;
   callTimeoutMs: number;
   connection: ConnectionState;
   router: Router;
   links: LinkManager;
   call: Call;
-  subscribe(pattern: string): void;
-  unsubscribe(pattern: string): void;
+  subscriptions: Subscriptions;
   upgrades: Upgrades;
   listeners: AppListeners;
   logouts: LogoutChannel;
@@ -218,9 +210,9 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
       const own = handler as Handler;
       return untilAborted(() => {
         // The attach request carries every pattern, so a subscribe lost with a broker is not lost.
-        if (router.add(pattern, own) && links.current) tab.subscribe(pattern);
+        if (router.add(pattern, own) && links.current) tab.subscriptions.subscribe(pattern);
         return () => {
-          if (router.remove(pattern, own) && links.current && !connection.closed) tab.unsubscribe(pattern);
+          if (router.remove(pattern, own) && links.current && !connection.closed) tab.subscriptions.unsubscribe(pattern);
         };
       }, options?.signal);
     },
@@ -254,12 +246,7 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
     },
     close() {
       if (connection.closed) return;
-      const last = links.current;
-      const left = last ? links.leave(last, true) : Promise.resolve();
-      // What this tab still waits for (a send in the buffer) settles now, not with the broker.
-      last?.rpc.failAll({ code: 'CLOSED', message: 'this broker was closed' });
-      connection.close();
-      links.current = links.connecting = undefined;
+      const left = links.close();
       tab.stopSignals();
       // The released lock tells the broker too, should the detach not reach it; only once the broker
       // answered the detach (or did not in time): the lock first would make this tab one that died,

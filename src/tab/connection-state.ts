@@ -3,7 +3,7 @@
  * transition): what its broker last told, the `connected` promise that follows it, and
  * whether this tab closed, after which nothing changes it any more.
  */
-import type { ConnectionStatus, TransitionReason } from '../link/states.ts';
+import { type ConnectionStatus, type TransitionReason, isLoggedOut } from '../link/states.ts';
 import { TabwireError, type TabwireErrorCode } from '../link/errors.ts';
 
 export type StateListener = (next: ConnectionStatus, prev: ConnectionStatus, reason: TransitionReason) => void;
@@ -76,7 +76,7 @@ export function connectionState(report: (error: unknown) => void, onLogout: () =
       // Once closed, a link still attaching or a late state message must not revive this broker.
       if ((next === state.status && why === state.reason) || state.closed) return;
       // Nothing of the user who left stays in this tab either.
-      if (next === 'closed' && why === 'logout') {
+      if (isLoggedOut(next, why)) {
         state.loggedOut = true;
         onLogout();
       }

@@ -4,23 +4,10 @@
  * channel — as one interface: the browser's in `connectBroker`, an in-process
  * broker and fakes in Node tests (test/support/tab-harness.ts).
  */
+import type { TabClock } from '../link/clock.ts';
 import type { Endpoint } from '../link/rpc.ts';
+import type { WebLocks } from '../link/web-locks.ts';
 import type { Host, Sharing, Target } from './hosts/host.ts';
-
-export type TimerHandle = unknown;
-
-/** Durations only: a wall clock set back or forward must not stretch or skip them. */
-export interface TabClock {
-  /** Monotonic ms from an arbitrary origin (`performance.now()`). */
-  monotonic(): number;
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-
-/** The slice of the Web Locks API a tab uses: its own lock for its lifetime, and the broker's to hear it die. */
-export interface TabLocks {
-  request(name: string, options: { signal?: AbortSignal }, callback: () => unknown): Promise<unknown>;
-}
 
 /** A BroadcastChannel, as far as the logout notice uses one. */
 export interface TabChannel extends Endpoint {
@@ -40,7 +27,7 @@ export interface HostRequest {
 export interface TabEnvironment {
   clock: TabClock;
   /** Web Locks; undefined outside secure contexts, where every tab keeps a broker of its own. */
-  locks: TabLocks | undefined;
+  locks: WebLocks | undefined;
   /** Which ways of sharing a connection exist here. */
   available: Record<Exclude<Sharing, 'none'>, boolean>;
   /** Opens (or joins) the broker a target names. */

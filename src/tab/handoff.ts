@@ -11,7 +11,7 @@
  */
 import { eventKey } from '../link/event-identity.ts';
 import type { RealtimeEvent } from '../link/events.ts';
-import type { TabClock } from './environment.ts';
+import type { TabClock } from '../link/clock.ts';
 
 /** How long after a change of broker live repeats are dropped by identity, in ms (monotonic). */
 const liveRepeatWindowMs = 5000;

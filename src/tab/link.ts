@@ -8,7 +8,8 @@ import { TabwireError } from '../link/errors.ts';
 import type { AttachReply, AttachRequest } from '../link/messages.ts';
 import { type ControlClient, createControlClient } from './control-client.ts';
 import type { Host } from './hosts/host.ts';
-import type { HostRequest, TabClock, TabEnvironment } from './environment.ts';
+import type { TabClock } from '../link/clock.ts';
+import type { HostRequest, TabEnvironment } from './environment.ts';
 import { withTimeout } from './calls.ts';
 
 /** One attachment to one host. */

@@ -22,7 +22,7 @@ import { type Broker, connectBroker } from './client.ts';
 import { type BindableBroker, bindableBroker } from './react-broker.ts';
 import type { UpgradeNotice } from '../link/messages.ts';
 import { useLatest } from './react-latest.ts';
-import type { ConnectionStatus } from '../link/states.ts';
+import { type ConnectionStatus, isLoggedOut } from '../link/states.ts';
 import type { ResyncSignal } from '../link/states.ts';
 import type { TabwireError } from '../link/errors.ts';
 import type { DefaultEvents, EventOf, PatternOf, RealtimeEvent } from '../link/events.ts';
@@ -323,7 +323,7 @@ function followRecent<M extends object, P extends PatternOf<M>>(
   // A log read still in flight when the user logs out must not bring the old user's events back.
   let loggedOut = false;
   const offState = broker.onState((next, _prev, reason) => {
-    if (next === 'closed' && reason === 'logout') {
+    if (isLoggedOut(next, reason)) {
       loggedOut = true;
       live = undefined;
       failure = undefined;

@@ -6,7 +6,7 @@
 import { matches } from '../link/patterns.ts';
 import { isControlType } from '../link/control-types.ts';
 import type { RealtimeEvent } from '../link/events.ts';
-import type { TabClock } from './environment.ts';
+import type { TabClock } from '../link/clock.ts';
 import { createHandoff } from './handoff.ts';
 import { notify } from './listeners.ts';
 

@@ -2,7 +2,7 @@
  * The Web Lock a tab holds for its lifetime (rule 7): the broker waits on it, and is
  * granted it when the tab dies, without polling.
  */
-import type { TabLocks } from './environment.ts';
+import type { WebLocks } from '../link/web-locks.ts';
 
 export interface TabLock {
   /** Resolves once the lock is held, or at once without Web Locks. */
@@ -12,7 +12,7 @@ export interface TabLock {
 }
 
 /** `closed`: the tab closed before the lock came (StrictMode mounts, unmounts, mounts). */
-export function holdTabLock(locks: TabLocks | undefined, name: string, closed: () => boolean): TabLock {
+export function holdTabLock(locks: WebLocks | undefined, name: string, closed: () => boolean): TabLock {
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => {
     // Without Web Locks there is no other broker to tell of this tab's death: nothing to hold.

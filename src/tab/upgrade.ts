@@ -6,8 +6,8 @@
  */
 import type { TabwireErrorData } from '../link/errors.ts';
 import type { BrokerConfig, UpgradeNotice } from '../link/messages.ts';
-import { hostName } from './hosts/host.ts';
-import type { TabClock } from './environment.ts';
+import { hostName, isHostName } from '../link/host-name.ts';
+import type { TabClock } from '../link/clock.ts';
 import type { ConnectOptions } from './options.ts';
 import type { ConnectionState } from './connection-state.ts';
 import type { Router } from './router.ts';
@@ -49,21 +49,19 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
   /** Move to a newer build's broker: attach there first, then leave the old one, dropping events both deliver. */
   const move = (notice: UpgradeNotice): Promise<boolean> => {
     if (moving) return moving;
-    // Decided before a move starts: one that returned from here used to stay "under way" for good.
+    // Decided before a move starts: a move that never starts is never under way.
     if (!notice.compatible || connection.closed || notice.buildId === links.target.buildId) return Promise.resolve(false);
     return (moving = (async () => {
       await links.ready;
       const previous = links.current;
-      const previousTarget = links.target;
-      links.target = { mode: notice.mode, buildId: notice.buildId, ...(notice.script ? { script: notice.script } : {}), ...(notice.name ? { name: notice.name } : {}) };
+      const target = { mode: notice.mode, buildId: notice.buildId, ...(notice.script ? { script: notice.script } : {}), ...(notice.name ? { name: notice.name } : {}) };
       try {
-        const next = await links.connect();
+        const next = await links.moveTo(target);
         if (!next) return false;
         // Leave the old broker only once the new one is open: until then only the old one relays.
         const open = await withTimeout(clock, next.opened, 'opening the newer build', parts.callTimeoutMs).then(() => true, () => false);
         if (!open || connection.closed) {
-          void links.leave(next);
-          links.target = previousTarget;
+          links.stay(next);
           if (!connection.closed) emitError({ code: 'TIMEOUT', message: 'the newer build did not connect; staying' });
           return false;
         }
@@ -71,9 +69,8 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
         // (Still within the task that said "open", so no event of the new link slipped by.)
         parts.router.openDedupeWindow();
         // The new broker's state: its messages were not ours to follow until now.
-        links.use(next, true);
+        links.adopt(next);
       } catch (error) {
-        links.target = previousTarget;
         emitError({ code: toTabwireError(error).code, message: 'could not move to the newer build; staying' }, error);
         return false;
       } finally {
@@ -93,7 +90,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
   return {
     announce(notice) {
       // Builds announce themselves per app connection (`appIdentity`): a newer worker of another app or account is not ours.
-      if (notice.name?.startsWith('tabwire|') && notice.name !== hostName(notice.buildId, config)) return;
+      if (notice.name !== undefined && isHostName(notice.name) && notice.name !== hostName(notice.buildId, config)) return;
       if (newest?.buildId === notice.buildId) return;
       newest = notice;
       notify(parts.listeners.upgrade, notice, parts.report);

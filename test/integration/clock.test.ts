@@ -4,7 +4,7 @@
  * monotonic one) is noticed and answered with one new handshake and a resync.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/broker/ports.ts';
+import type { Clock } from '../../src/link/clock.ts';
 import type { BrokerStats } from '../../src/link/stats.ts';
 import { type World, createWorld, until } from '../support/broker-world.ts';
 

@@ -6,7 +6,8 @@
  */
 import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock, TransportFactory } from '../../src/broker/ports.ts';
+import type { TransportFactory } from '../../src/broker/ports.ts';
+import type { Clock } from '../../src/link/clock.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { webSocketTransport } from '../../src/broker/ws-transport.ts';
 import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';

@@ -3,7 +3,7 @@
  * with `advance`; `jumpWall` moves only the wall clock (the user set the time),
  * which must stretch or skip no duration.
  */
-import type { Clock, TimerHandle } from '../../src/broker/ports.ts';
+import type { Clock, TimerHandle } from '../../src/link/clock.ts';
 
 export class FakeClock implements Clock {
   private time: number;

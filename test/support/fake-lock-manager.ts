@@ -10,7 +10,7 @@
  * browser does to the locks of a page that died.
  */
 import type { LockRequester } from '../../src/broker/tabs.ts';
-import type { LeaderLocks } from '../../src/tab/hosts/leader-deps.ts';
+import type { WebLocks } from '../../src/link/web-locks.ts';
 
 interface Request {
   callback: () => Promise<void> | void;
@@ -20,7 +20,7 @@ interface Request {
 
 const abortError = () => new DOMException('the lock request was aborted', 'AbortError');
 
-export class FakeLockManager implements LeaderLocks, LockRequester {
+export class FakeLockManager implements WebLocks, LockRequester {
   readonly #held = new Map<string, Request>();
   readonly #queues = new Map<string, Request[]>();
   /** Every steal, in order, by lock name: what the tests count. */

@@ -25,7 +25,7 @@ import { webSocketTransport } from '../../src/broker/ws-transport.ts';
 import type { BuildInfo } from '../../src/broker/builds.ts';
 import { linkVersion } from '../../src/link/messages.ts';
 import type { HostRequest } from '../../src/tab/environment.ts';
-import { hostName } from '../../src/tab/hosts/host.ts';
+import { hostName } from '../../src/link/host-name.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 import { ChannelBus } from './fake-channels.ts';
 import { FakeLockManager } from './fake-lock-manager.ts';

@@ -36,8 +36,13 @@ export type ConnectionState =
   | { status: 'backoff'; reason: TransitionReason; attempt: number; delayMs: number }
   | { status: 'offline' | 'unauthorized' | 'forbidden' | 'closed'; reason: TransitionReason };
 
-/** Server error codes the machine reacts to (docs/protocol.md "Errors"); others are surfaced only. */
-export type ServerErrorCode = string;
+/**
+ * The code of an error frame as the dialect read it: any string. The machine reacts to
+ * `UNAUTHORIZED`, `FORBIDDEN` and `RATE_LIMIT_EXCEEDED` (docs/protocol.md "Errors"); any other
+ * code retries a refused handshake later, and mid-connection is surfaced only. Not the catalogue's
+ * `ServerErrorCode`, which types the payload apps receive.
+ */
+export type ErrorFrameCode = string;
 
 export type ConnectionEvent =
   /** A tab attached; `online` is what the tabs last reported. */
@@ -49,7 +54,7 @@ export type ConnectionEvent =
   | { type: 'transport-closed' }
   | { type: 'auth-accepted' }
   /** An error frame; `during` says whether it answered the handshake or came mid-connection. */
-  | { type: 'server-error'; code: ServerErrorCode; during: 'auth' | 'connection' }
+  | { type: 'server-error'; code: ErrorFrameCode; during: 'auth' | 'connection' }
   /** No token: every live tab's `getToken` rejected (`rejected`) or none answered in time (`timeout`). */
   | { type: 'token-unavailable'; cause: 'rejected' | 'timeout' }
   /** A tab gave a token: the auth frame goes out now and the handshake timer starts. */
@@ -177,7 +182,7 @@ const unchanged = (state: ConnectionState): Transition => ({ state, effects: [] 
 /** What the machine does with an error frame while a transport is live. */
 function onServerError(
   state: ConnectionState & { attempt: number },
-  code: ServerErrorCode,
+  code: ErrorFrameCode,
   during: 'auth' | 'connection',
   config: ConnectionConfig,
 ): Transition {

@@ -9,6 +9,17 @@ export interface LogPolicy {
   maxAgeMs: number;
 }
 
+/**
+ * After IndexedDB failed (to open, or the log's writes), the least time before it is tried again,
+ * in ms: a broken IndexedDB is not hammered.
+ */
+export const storeReopenIntervalMs = 30_000;
+
+/** How many events a `recent()` query answers at most: its `limit` (default 100), from 0 to 10,000. */
+export function recentLimit(query: { limit?: number }): number {
+  return Math.max(0, Math.min(query.limit ?? 100, 10_000));
+}
+
 /** How many of the oldest events to delete so that `count` fits the policy. */
 export function excessByCount(count: number, policy: LogPolicy): number {
   return Math.max(0, count - policy.maxEvents);

@@ -11,7 +11,8 @@
  * a stream that went quiet (a dead connection, or a proxy buffering it).
  */
 import type { SseSpec } from './transport-spec.ts';
-import type { Clock, TimerHandle, Transport, TransportFactory, TransportHandlers } from '../ports.ts';
+import type { Transport, TransportFactory, TransportHandlers } from '../ports.ts';
+import type { Clock, TimerHandle } from '../../link/clock.ts';
 import type { SseMessage } from './sse-parser.ts';
 import { type EventSourceConstructor, type StreamReader, type StreamRequest, eventSourceReader, fetchReader } from './sse-readers.ts';
 

@@ -3,8 +3,6 @@
  * a stream channel (events in, token answers out). A SharedWorker, a leader
  * tab over BroadcastChannel, or a broker in this very page.
  */
-import { appIdentity } from '../../link/app-identity.ts';
-import type { BrokerConfig } from '../../link/messages.ts';
 import type { Endpoint } from '../../link/rpc.ts';
 
 export type Sharing = 'worker' | 'leader' | 'none';
@@ -28,12 +26,6 @@ export interface Target {
   name?: string;
 }
 
-/**
- * The worker, channel and lock names of the broker of one build and one app's connection
- * (`appIdentity`: endpoint, account, replay URL, tenant, protocol, as a hash: never the
- * session key nor the tenant in clear). The build comes second: the worker reads it there.
- */
-export const hostName = (buildId: string, config: BrokerConfig): string => `tabwire|${buildId}|${config.url}|${appIdentity(config)}`;
 
 /**
  * Options every tab passes when starting or joining the worker. They must be

@@ -3,13 +3,10 @@
  * the broker it runs — as interfaces: the browser's by default, fakes in Node tests.
  */
 import { type BrowserBroker, startBrowserBroker } from '../../broker/browser-broker.ts';
-import { type Clock, systemClock } from '../../broker/ports.ts';
+import { systemClock } from '../../broker/ports.ts';
+import type { Clock } from '../../link/clock.ts';
 import type { Endpoint } from '../../link/rpc.ts';
-
-/** The slice of the Web Locks API the election uses. */
-export interface LeaderLocks {
-  request(name: string, options: { steal?: boolean; signal?: AbortSignal }, callback: () => Promise<void> | void): Promise<unknown>;
-}
+import type { WebLocks } from '../../link/web-locks.ts';
 
 /** A BroadcastChannel, as far as the election uses one. */
 export interface LeaderChannel extends Endpoint {
@@ -30,7 +27,7 @@ export interface LeaderBroker {
 
 /** What the election reaches for. */
 export interface LeaderDeps {
-  locks: LeaderLocks;
+  locks: WebLocks;
   Channel: new (name: string) => LeaderChannel;
   /** Every duration uses `monotonic()`: a wall clock set back must not stall a take-over. */
   clock: Clock;

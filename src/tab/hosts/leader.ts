@@ -15,7 +15,7 @@
  */
 import { TabwireError } from '../../link/errors.ts';
 import type { Host } from './host.ts';
-import type { Clock, TimerHandle } from '../../broker/ports.ts';
+import type { Clock, TimerHandle } from '../../link/clock.ts';
 import { FollowerChannels } from './follower-channels.ts';
 import { type LeaderChannel, type LeaderDeps, browserLeaderDeps } from './leader-deps.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TimerHandle } from '../../../src/broker/ports.ts';
+import type { TimerHandle } from '../../../src/link/clock.ts';
 import { WakeWatch } from '../../../src/broker/wake-watch.ts';
 import { FakeClock } from '../../support/fake-clock.ts';
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BuildRadio } from '../../../src/broker/builds.ts';
 import { checkSameConnection } from '../../../src/broker/tab-calls.ts';
 import type { BrokerConfig, UpgradeNotice } from '../../../src/link/messages.ts';
-import { hostName } from '../../../src/tab/hosts/host.ts';
+import { hostName } from '../../../src/link/host-name.ts';
 import { resolveConfig } from '../../../src/tab/options.ts';
 
 const base = { url: 'wss://api.example/realtime', getToken: () => 't' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BrokerConfig } from '../../../src/link/messages.ts';
-import { hostName } from '../../../src/tab/hosts/host.ts';
+import { hostName } from '../../../src/link/host-name.ts';
 import { hashSessionKey } from '../../../src/link/session-key.ts';
 
 describe('sessionKey: one broker per signed-in account', () => {

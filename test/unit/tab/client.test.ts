@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Broker, connectBroker } from '../../../src/tab/client.ts';
 import type { ConnectOptions } from '../../../src/tab/options.ts';
-import { hostName } from '../../../src/tab/hosts/host.ts';
+import { hostName } from '../../../src/link/host-name.ts';
 import { hashSessionKey } from '../../../src/link/session-key.ts';
 import { fakePage } from '../../support/fake-page.ts';
 

@@ -90,9 +90,6 @@ function world(script: Script, { sharing = 'worker', available = { worker: true,
       connection,
       router,
       emitError: (error) => errors.push(error),
-      onStream: () => () => {},
-      subscribe: () => {},
-      unsubscribe: () => {},
     },
     sharing === 'auto' ? 'worker' : sharing,
   );
@@ -108,12 +105,15 @@ function world(script: Script, { sharing = 'worker', available = { worker: true,
   return { clock, locks, links, router, connection, opened, attaches, brokers, errors, states, run };
 }
 
+/** The links' wiring: no stream listener, no subscriptions to tell. */
+const wiring = { onStream: () => () => {}, subscribe: () => {}, unsubscribe: () => {} };
+
 const event = (timestamp: string): RealtimeEvent => ({ type: 'goal.created', timestamp, data: {} }) as RealtimeEvent;
 
 describe('link manager: attaching', () => {
   it('attaches to the broker and takes the state its reply tells', async () => {
     const { links, attaches, states, run } = world(() => ({ attach: 'ok' }));
-    links.start(Promise.resolve());
+    links.start(Promise.resolve(), wiring);
     await run(0);
     expect(links.current?.brokerId).toBe('broker-0');
     expect(attaches).toMatchObject([{ tabId: 'tab-1', lockName: 'tabwire-tab:tab-1', buildId: 'build-1', online: true, visible: true }]);
@@ -122,7 +122,7 @@ describe('link manager: attaching', () => {
 
   it('falls back from a SharedWorker that will not start to a leader tab, and says so once', async () => {
     const { links, opened, errors, run } = world((request) => (request.target.mode === 'worker' ? { fail: 'WORKER_UNAVAILABLE' } : { attach: 'ok' }), { sharing: 'auto' });
-    links.start(Promise.resolve());
+    links.start(Promise.resolve(), wiring);
     await run(0);
     expect(opened.map((host) => host.mode)).toEqual(['worker', 'leader']);
     expect(links.target.mode).toBe('leader');
@@ -135,14 +135,14 @@ describe('link manager: attaching', () => {
       sharing: 'auto',
       available: { worker: true, leader: false },
     });
-    links.start(Promise.resolve());
+    links.start(Promise.resolve(), wiring);
     await run(0);
     expect(opened.map((host) => host.mode)).toEqual(['worker', 'none']);
   });
 
   it('retries a broker that cannot start after 0.5, 1, 2, 4 s … on the clock, when the app insisted on it', async () => {
     const { links, opened, errors, run } = world((_request, n) => (n < 4 ? { fail: 'WORKER_UNAVAILABLE' } : { attach: 'ok' }), { sharing: 'worker' });
-    links.start(Promise.resolve());
+    links.start(Promise.resolve(), wiring);
     await run(10_000);
     expect(opened.map((host) => host.at)).toEqual([0, 500, 1500, 3500, 7500]);
     expect(opened.every((host) => host.mode === 'worker')).toBe(true);
@@ -152,7 +152,7 @@ describe('link manager: attaching', () => {
 
   it('gives up when the broker refuses the options: trying again cannot help', async () => {
     const { links, attaches, errors, run } = world(() => ({ attach: 'INVALID_ARGUMENT' }));
-    links.start(Promise.resolve());
+    links.start(Promise.resolve(), wiring);
     await run(60_000);
     await links.ready;
     expect(attaches).toHaveLength(1);
@@ -164,7 +164,7 @@ describe('link manager: attaching', () => {
 describe('link manager: losing the broker', () => {
   it("re-attaches when the broker's lock is released, asking for what came since the last event", async () => {
     const { links, router, brokers, attaches, states, run } = world(() => ({ attach: 'ok' }));
-    links.start(Promise.resolve());
+    links.start(Promise.resolve(), wiring);
     await run(0);
     router.deliver([event('2025-11-03T14:30:00.000Z'), event('2025-11-03T14:30:05.000Z')], false);
     brokers[0]!.die();
@@ -177,7 +177,7 @@ describe('link manager: losing the broker', () => {
 
   it('says it resumed with nothing received when no event came before the broker died', async () => {
     const { links, brokers, attaches, run } = world(() => ({ attach: 'ok' }));
-    links.start(Promise.resolve());
+    links.start(Promise.resolve(), wiring);
     await run(0);
     brokers[0]!.die();
     await run(0);
@@ -187,12 +187,12 @@ describe('link manager: losing the broker', () => {
 
   it('asks for nothing since once attached again: a later attach (a move) is a fresh one', async () => {
     const { links, router, brokers, attaches, run } = world(() => ({ attach: 'ok' }));
-    links.start(Promise.resolve());
+    links.start(Promise.resolve(), wiring);
     await run(0);
     router.deliver([event('2025-11-03T14:30:00.000Z')], false);
     brokers[0]!.die();
     await run(0);
-    await links.connect();
+    await links.moveTo(links.target);
     expect(attaches.map((request) => [request.since, request.resumed])).toEqual([
       [undefined, undefined],
       ['2025-11-03T14:30:00.000Z', undefined],
@@ -202,15 +202,15 @@ describe('link manager: losing the broker', () => {
 
   it('does not follow a broker it left: its death changes nothing', async () => {
     const { links, locks, brokers, attaches, run } = world(() => ({ attach: 'ok' }));
-    links.start(Promise.resolve());
+    links.start(Promise.resolve(), wiring);
     await run(0);
     const left = links.current!;
-    links.current = undefined;
+    links.adopt((await links.moveTo(links.target))!);
     void links.leave(left);
     await run(200);
     expect(locks.queued('broker-0')).toBe(0);
     brokers[0]!.die();
     await run(0);
-    expect(attaches).toHaveLength(1);
+    expect(attaches).toHaveLength(2);
   });
 });

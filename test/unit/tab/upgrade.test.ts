@@ -4,6 +4,7 @@ import { createRouter } from '../../../src/tab/router.ts';
 import { connectionState } from '../../../src/tab/connection-state.ts';
 import type { LinkManager } from '../../../src/tab/link-manager.ts';
 import type { Link } from '../../../src/tab/link.ts';
+import type { Target } from '../../../src/tab/hosts/host.ts';
 import type { BrokerConfig, UpgradeNotice } from '../../../src/link/messages.ts';
 import type { TabwireErrorData } from '../../../src/link/errors.ts';
 import { FakeClock } from '../../support/fake-clock.ts';
@@ -26,22 +27,31 @@ function world(mode: 'auto' | 'manual') {
   const used: string[] = [];
   const leftLinks: string[] = [];
   let connects = 0;
-  const links = {
-    current: openLink('old').link,
+  let current = openLink('old').link;
+  let target: Target = { mode: 'worker', buildId: 'a' };
+  const links: LinkManager = {
+    get current() {
+      return current;
+    },
     connecting: undefined,
-    target: { mode: 'worker', buildId: 'a' },
+    get target() {
+      return target;
+    },
     ready: Promise.resolve(),
     start: () => {},
-    async connect() {
+    async moveTo(next) {
       connects++;
-      return openLink(`broker-${links.target.buildId}`).link;
+      target = next;
+      return openLink(`broker-${next.buildId}`).link;
     },
-    use(next: Link) {
-      links.current = next;
+    adopt(next) {
+      current = next;
       used.push(next.brokerId);
     },
-    leave: async (left: Link) => void leftLinks.push(left.brokerId),
-  } as LinkManager;
+    stay: (next) => void leftLinks.push(next.brokerId),
+    leave: async (left) => void leftLinks.push(left.brokerId),
+    close: async () => {},
+  };
   const router = createRouter(clock, () => {}, () => false);
   const connection = connectionState(() => {}, () => {});
   const upgrades = createUpgrades({
