@@ -164,3 +164,19 @@ describe('calls to the broker', () => {
     expect(broker.calls).toEqual([]);
   });
 });
+
+describe('a call waiting for a broker to attach', () => {
+  it('fails CLOSED as soon as the tab closes, not after callTimeoutMs (found by the model test, seed -293001393)', async () => {
+    const clock = new FakeClock();
+    let close!: () => void;
+    const tab = { closed: false, whenClosed: new Promise<void>((resolve) => (close = resolve)) };
+    const links = { current: undefined, ready: never() };
+    const sent = outcome(createCall(clock, 10_000, links, tab)('send', [{}], true, null));
+    await flush();
+    tab.closed = true;
+    close();
+    await flush();
+    expect(sent.code).toBe('CLOSED');
+  });
+});
+
