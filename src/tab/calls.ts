@@ -37,16 +37,27 @@ export interface CallTarget {
  */
 export type Call = <T>(method: ControlMethod, args: unknown[], retry?: boolean, boundMs?: number | null) => Promise<T>;
 
+/** What a call needs of its tab: whether it closed (and when), and a refusal of its options. */
+export interface ClosingTab {
+  readonly closed: boolean;
+  /** Resolves when the tab closes. */
+  readonly whenClosed: Promise<void>;
+  readonly refused?: TabwireError | undefined;
+}
+
 /**
  * Calls to the broker `links` has in use, each bounded by `timeoutMs` (the `callTimeoutMs` option)
  * unless it says otherwise; all fail with CLOSED once `tab` closed.
  */
-export function createCall(clock: TabClock, timeoutMs: number, links: CallTarget, tab: { readonly closed: boolean; readonly refused?: TabwireError | undefined }): Call {
+export function createCall(clock: TabClock, timeoutMs: number, links: CallTarget, tab: ClosingTab): Call {
+  // A tab that closes while a call waits for a broker: the call fails CLOSED now, not at its bound.
+  const closing = tab.whenClosed.then(() => Promise.reject(closedError()));
+  closing.catch(() => {});
   const call: Call = async <T>(method: ControlMethod, args: unknown[], retry = true, boundMs: number | null = timeoutMs): Promise<T> => {
     if (tab.closed) throw closedError();
     // Waiting for a broker counts against the call's timeout, even for calls that may then wait
     // longer in it (send, recent): one that cannot start is retried forever.
-    await withTimeout(clock, links.ready, method, timeoutMs);
+    await Promise.race([withTimeout(clock, links.ready, method, timeoutMs), closing]);
     if (tab.closed) throw closedError();
     // The broker refused this tab's options: no broker will take them, say why.
     if (tab.refused) throw tab.refused;

@@ -24,6 +24,8 @@ export interface ConnectionState {
   readonly reason: TransitionReason;
   /** This tab called `close()`: its state is final, whatever a link still attaching or a late message says. */
   readonly closed: boolean;
+  /** Resolves when this tab calls `close()`. */
+  readonly whenClosed: Promise<void>;
   /** Resolves at the first `open`; rejects at the first state that will not open by itself (see `Broker.connected`). */
   readonly connected: Promise<void>;
   /** The broker refused this tab's options (INVALID_ARGUMENT): it will never attach, and says why to every call. */
@@ -64,6 +66,8 @@ export function connectionState(report: (error: unknown) => void, onLogout: () =
     settleConnected = undefined;
   };
 
+  let markClosed!: () => void;
+  const whenClosed = new Promise<void>((resolve) => (markClosed = resolve));
   const state: ConnectionState & { status: ConnectionStatus; reason: TransitionReason; closed: boolean; refused?: TabwireError; loggedOut: boolean } = {
     status: 'idle',
     reason: 'initial',
@@ -71,6 +75,7 @@ export function connectionState(report: (error: unknown) => void, onLogout: () =
     refused: undefined,
     loggedOut: false,
     connected,
+    whenClosed,
     listeners: new Set(),
     set(next, why) {
       // Once closed, a link still attaching or a late state message must not revive this broker.
@@ -104,6 +109,7 @@ export function connectionState(report: (error: unknown) => void, onLogout: () =
     close() {
       state.set('closed', 'closed-by-tab');
       state.closed = true;
+      markClosed();
     },
   };
   return state;

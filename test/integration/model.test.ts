@@ -510,7 +510,11 @@ async function play(model: Model, action: Action): Promise<void> {
       const tab = pickTab(world, action.which);
       if (!tab) return;
       const session = model.session;
-      void model.track('recent', tab, tab.tab.broker.recent({}) as Promise<Array<{ data: { mid?: unknown } }>>, (code) => code === 'NOT_READY').then((rows) => {
+      const askedAt = Date.now();
+      // A call is repeated once on the next broker: one that outlives two brokers fails WORKER_LOST.
+      const workersDied = () => model.workerDeaths.filter((at) => at >= askedAt).length >= 2;
+      const accepted = (code: string | undefined) => code === 'NOT_READY' || (code === 'WORKER_LOST' && workersDied());
+      void model.track('recent', tab, tab.tab.broker.recent({}) as Promise<Array<{ data: { mid?: unknown } }>>, accepted).then((rows) => {
         if (!rows || model.session !== session) return;
         model.recentRows.push({ at: Date.now(), session, mids: rows.map((row) => String(row.data.mid)) });
       });

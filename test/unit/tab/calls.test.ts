@@ -36,7 +36,7 @@ function link(answer: (method: ControlMethod) => Promise<unknown>) {
 function world(timeoutMs = 1000) {
   const clock = new FakeClock();
   const links: { current: { rpc: ControlClient } | undefined; ready: Promise<void> } = { current: undefined, ready: Promise.resolve() };
-  const tab = { closed: false };
+  const tab = { closed: false, whenClosed: never() as Promise<void> };
   return { clock, links, tab, call: createCall(clock, timeoutMs, links, tab) };
 }
 
