@@ -2,8 +2,8 @@
  * Gaps and what closes them (docs/architecture.md rule 14, "Sessions and time"):
  * after each handshake the log's namespace is opened for the session and the
  * pure gap machine (`core/resync.ts`) is fed; its effects are performed here —
- * the settle timer, the replay through the events-since endpoint (`replay.ts`,
- * loaded on demand), one resync per tab. Also the catch-up of a tab that
+ * the settle timer, the replay (through the events-since endpoint: `gap-replay.ts`),
+ * one resync per tab. Also the catch-up of a tab that
  * re-attached after its broker died, and the wait of a `recent()` for a namespace.
  */
 import type { BrokerConfig } from '../link/messages.ts';
@@ -15,6 +15,7 @@ import type { GapReason } from '../link/states.ts';
 import { type LastSeen, logHoldsFrom } from './core/log-policy.ts';
 import type { EventLog } from './event-log.ts';
 import type { Fanout } from './fanout.ts';
+import { replayThroughEndpoint } from './gap-replay.ts';
 import type { Ingest } from './ingest.ts';
 import type { Clock } from '../link/clock.ts';
 import { tenantOf } from './protocol/envelope.ts';
@@ -342,22 +343,6 @@ export class GapCoordinator {
   }
 
   /**
-   * The replay code, loaded on demand; undefined when it could not be (a deploy removed the chunk,
-   * the network blinked): that gap then ends incomplete, held events go out, and the next gap loads again.
-   */
-  async #loadReplay(generation: number): Promise<ReplayModule['replayMissed'] | undefined> {
-    try {
-      return (await (this.#parts.loadReplay ?? (() => import('./replay.ts')))()).replayMissed;
-    } catch {
-      if (generation !== this.#parts.driver.generation) return undefined;
-      this.#parts.ingest.releaseHeld();
-      this.#parts.report({ code: 'REPLAY_FAILED', message: 'could not replay missed events: the replay code failed to load' });
-      this.dispatch({ type: 'replay-finished', ok: false, count: 0, complete: false });
-      return undefined;
-    }
-  }
-
-  /**
    * The server replays what followed the last event id on the resumed stream itself: those events
    * arrive as live ones, and the gap is covered without the events-since endpoint.
    */
@@ -368,46 +353,11 @@ export class GapCoordinator {
     this.dispatch({ type: 'replay-finished', ok: true, count: 0, complete: !this.#coverageDoubt });
   }
 
-  /** Replay a gap through the events-since endpoint; the code is loaded on demand (replay.ts). */
+  /** Replay a gap: the resumed stream did (SSE with `resume`), or the events-since endpoint (gap-replay.ts). */
   async #replay(since: number, generation: number): Promise<void> {
     if (this.#resumable) return this.#resumedByStream(generation);
-    const { config, session, driver, tokens, log, ingest, fanout, counters } = this.#parts;
-    const replayMissed = await this.#loadReplay(generation);
-    if (!replayMissed) return;
-    const notBefore = session.replayFloor;
-    await replayMissed(
-      {
-        config,
-        baseUrl: this.#parts.baseUrl,
-        fetch: this.#parts.fetch,
-        clock: this.#parts.clock,
-        tenantId: () => session.tenantId,
-        ...(notBefore !== undefined ? { notBefore } : {}),
-        current: () => generation === driver.generation,
-        token: () => tokens.getToken(),
-        cookie: this.#parts.protocol.auth === 'cookie',
-        // Each entry held to what a live frame is held to, and counted when refused.
-        read: (value) => ingest.readReplayed(value),
-        refresh: () => tokens.refresh(),
-        known: async (from) => new Set(await log.keysSince(from)),
-        // Checked here, remembered only once delivered: a failed attempt leaves its events to the next.
-        admit: (envelope, at) => {
-          const event = ingest.admit(envelope, at, undefined);
-          return event && !ingest.seen(event.key) ? event : undefined;
-        },
-        deliver: (gathered) => {
-          const missed = gathered.filter((event) => ingest.remember(event.key));
-          fanout.sendReplayed(missed.map((event) => ({ text: event.text, type: event.envelope.type, tenant: event.tenant })));
-          for (const event of missed) ingest.record(event);
-          counters.replayed += missed.length;
-          counters.eventsRelayed += missed.length;
-          return missed.length;
-        },
-        release: () => ingest.releaseHeld(),
-        finished: (ok, count, complete) => this.dispatch({ type: 'replay-finished', ok, count, complete: complete && !this.#coverageDoubt }),
-        report: this.#parts.report,
-      },
-      since,
+    await replayThroughEndpoint(this.#parts, since, generation, (ok, count, complete) =>
+      this.dispatch({ type: 'replay-finished', ok, count, complete: complete && !this.#coverageDoubt }),
     );
   }
 }
