@@ -4,7 +4,7 @@ import type { BrokerStats } from '../../src/link/stats.ts';
 import { linkVersion } from '../../src/link/messages.ts';
 import { createControlClient } from '../../src/tab/control-client.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
-import { type World, createWorld, until } from '../support/broker-world.ts';
+import { type World, createWorld, until, worldStats as stats } from '../support/broker-world.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 let world: World;
@@ -12,7 +12,6 @@ afterEach(async () => {
   await world?.dispose();
 });
 
-const stats = (w: World) => w.broker.stats() as Promise<BrokerStats>;
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 
 describe('broker: connection and relay', () => {

@@ -2,15 +2,13 @@ import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerStats } from '../../src/link/stats.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
-import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
+import { type TestTab, type World, createWorld, until, replayConfig, goalIds as ids } from '../support/broker-world.ts';
 
 let world: World;
 afterEach(async () => {
   await world?.dispose();
 });
 
-const replayConfig = (w: World) => ({ resync: { eventsSinceUrl: `${w.backend.httpUrl}/api/events` } });
-const ids = (tab: TestTab) => tab.events.map((e) => `${String(e.data.goalId)}${e.replayed ? '*' : ''}`);
 
 /** Take the server away, let `whileDown` write events nobody receives, bring it back. */
 async function outage(w: World, tabs: TestTab[], whileDown: () => void): Promise<void> {

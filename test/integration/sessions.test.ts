@@ -4,8 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { idbStores } from '../../src/broker/idb-store.ts';
-import type { BrokerStats } from '../../src/link/stats.ts';
-import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
+import { type TestTab, type World, createWorld, until, replayConfig, worldStats as stats } from '../support/broker-world.ts';
 import type { TabConfig } from '../support/tab-harness.ts';
 
 let world: World;
@@ -13,9 +12,7 @@ afterEach(async () => {
   await world?.dispose();
 });
 
-const stats = (w: World) => w.broker.stats() as Promise<BrokerStats>;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const replayConfig = (w: World) => ({ resync: { eventsSinceUrl: `${w.backend.httpUrl}/api/events` } });
 const goalIds = (tab: TestTab) => tab.events.filter((e) => e.type === 'goal.created').map((e) => `${String(e.data.goalId)}${e.replayed ? '*' : ''}`);
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {

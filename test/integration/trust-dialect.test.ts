@@ -4,20 +4,16 @@
  * and reported; the connection stays up and the traffic around it flows.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerStats } from '../../src/link/stats.ts';
 import { validateEnvelope } from '../../src/broker/protocol/envelope.ts';
 import { purposepathProtocol } from '../../src/broker/protocol/purposepath.ts';
 import type { Protocol } from '../../src/broker/protocol/wire.ts';
-import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
+import { type TestTab, type World, createWorld, until, replayConfig, goalIds as ids, worldStats as stats } from '../support/broker-world.ts';
 
 let world: World;
 afterEach(async () => {
   await world?.dispose();
 });
 
-const stats = (w: World) => w.broker.stats() as Promise<BrokerStats>;
-const replayConfig = (w: World) => ({ resync: { eventsSinceUrl: `${w.backend.httpUrl}/api/events` } });
-const ids = (tab: TestTab) => tab.events.map((e) => `${String(e.data.goalId)}${e.replayed ? '*' : ''}`);
 const secret = 'at_SECRET-in-the-error-message';
 
 /** PurposePath's dialect, with a `read`, `classify` and `normalize` that throw on `boom.<step>` frames. */

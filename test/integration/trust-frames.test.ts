@@ -6,18 +6,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoreFactory } from '../../src/broker/broker.ts';
-import type { BrokerStats } from '../../src/link/stats.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
-import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
+import { type TestTab, type World, createWorld, until, replayConfig, goalIds as ids, worldStats as stats } from '../support/broker-world.ts';
 
 let world: World;
 afterEach(async () => {
   await world?.dispose();
 });
 
-const stats = (w: World) => w.broker.stats() as Promise<BrokerStats>;
-const replayConfig = (w: World) => ({ resync: { eventsSinceUrl: `${w.backend.httpUrl}/api/events` } });
-const ids = (tab: TestTab) => tab.events.map((e) => `${String(e.data.goalId)}${e.replayed ? '*' : ''}`);
 
 /** Answer within `ms` or fail: a call that never settles must fail the test, not time it out. */
 function within<T>(promise: Promise<T>, ms = 3000): Promise<T> {

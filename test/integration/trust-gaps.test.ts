@@ -10,15 +10,13 @@ import type { TransportFactory } from '../../src/broker/ports.ts';
 import type { Clock } from '../../src/link/clock.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import { webSocketTransport } from '../../src/broker/ws-transport.ts';
-import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
+import { type TestTab, type World, createWorld, until, replayConfig, goalIds as ids } from '../support/broker-world.ts';
 
 let world: World;
 afterEach(async () => {
   await world?.dispose();
 });
 
-const replayConfig = (w: World) => ({ resync: { eventsSinceUrl: `${w.backend.httpUrl}/api/events` } });
-const ids = (tab: TestTab) => tab.events.map((e) => `${String(e.data.goalId)}${e.replayed ? '*' : ''}`);
 const emit = (w: World, goalId: string) => w.backend.emit('tenant-123', 'goal.created', { goalId });
 
 /** The worker dies and the next one cannot connect until `whileDown` wrote what nobody receives. */

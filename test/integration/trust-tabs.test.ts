@@ -11,14 +11,13 @@ import type { BrokerStats } from '../../src/link/stats.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
 import type { EventStore } from '../../src/broker/ports.ts';
 import { eventKey } from '../../src/link/event-identity.ts';
-import { type World, createWorld, until } from '../support/broker-world.ts';
+import { type World, createWorld, until, worldStats as stats } from '../support/broker-world.ts';
 
 let world: World;
 afterEach(async () => {
   await world?.dispose();
 });
 
-const stats = (w: World) => w.broker.stats() as Promise<BrokerStats>;
 
 describe('a tab that closes with a send queued', () => {
   it.each([1, 3])('is told CLOSED, and the message never goes out once the socket is back (%i tabs leaving)', async (count) => {

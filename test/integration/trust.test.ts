@@ -5,15 +5,13 @@
  * nothing thrown away uncounted.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BrokerStats } from '../../src/link/stats.ts';
-import { type World, createWorld, until } from '../support/broker-world.ts';
+import { type World, createWorld, until, worldStats as stats } from '../support/broker-world.ts';
 
 let world: World;
 afterEach(async () => {
   await world?.dispose();
 });
 
-const stats = (w: World) => w.broker.stats() as Promise<BrokerStats>;
 const prototypeNames = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
 
 /** Answer within `ms` or fail: a hung `recent()` must fail the test, not time it out. */

@@ -18,6 +18,7 @@ import { webSocketTransport } from '../../src/broker/ws-transport.ts';
 import { ChannelBus } from './fake-channels.ts';
 import { FakeLockManager } from './fake-lock-manager.ts';
 import { brokerFleet } from './broker-fleet.ts';
+import type { BrokerStats } from '../../src/link/stats.ts';
 import { type TabConfig, type TabOptions, type TabWiring, TestTab, attached, mergeOptions } from './tab-harness.ts';
 
 export { TestTab };
@@ -170,3 +171,13 @@ export async function until(check: () => void | Promise<void>, timeoutMs = 5000)
     }
   }
 }
+
+/** The world's broker's `stats()`, typed. */
+export const worldStats = (w: World): Promise<BrokerStats> => w.broker.stats() as Promise<BrokerStats>;
+
+/** Tab options that replay gaps through the mock's events-since endpoint. */
+export const replayConfig = (w: World) => ({ resync: { eventsSinceUrl: `${w.backend.httpUrl}/api/events` } });
+
+/** The goal ids a tab received, in order, a replayed one marked `*`. */
+export const goalIds = (tab: TestTab): string[] => tab.events.map((e) => `${String(e.data.goalId)}${e.replayed ? '*' : ''}`);
+
