@@ -1,0 +1,106 @@
+/**
+ * The protocol seam for backends that multiplex channels on one socket (GraphQL over
+ * WebSocket, Socket.IO, Centrifugo-like): raw frames in (text that need not be JSON, binary),
+ * several messages per frame, a handshake in several steps, channel subscribe/unsubscribe and
+ * their answers, request–response by id, replay by position. One `DialectConnection` lives per
+ * socket and keeps that socket's protocol state (ids, handshake step); the engine keeps the
+ * channels, their tabs and their positions, and asks the connection to frame what it sends.
+ *
+ * A `Protocol` (wire.ts) that has `connect` is driven through this seam; one without is read
+ * frame by frame as JSON envelopes, as PurposePath's and the JSON preset are.
+ */
+import type { Session } from '../../link/stats.ts';
+
+/** A frame as the socket gave it: text, or binary as an ArrayBuffer. */
+export type RawFrame = string | ArrayBuffer;
+
+/** What a tab subscribes to: a name, and what the protocol needs beside it (a query and variables, a room). */
+export interface ChannelSpec {
+  /** The channel's name: a topic, a room, a GraphQL operation name or `'graphql'`. 1–200 characters. */
+  name: string;
+  /** JSON data the dialect frames with the name (variables, a document); part of the channel's identity. */
+  params?: unknown;
+}
+
+/**
+ * Where a channel stands in its stream, to resume from after a gap: the server's time of the
+ * last message (ISO), and/or the protocol's own offset (Socket.IO's recovery offset, a
+ * Centrifugo offset with its epoch). Opaque to the engine beyond being stored and given back.
+ */
+export interface ChannelPosition {
+  timestamp?: string;
+  offset?: string;
+  epoch?: string;
+}
+
+/** What the engine gives a connection: the socket to write to, and the session's token when it has one. */
+export interface DialectContext {
+  /** Writes a frame on this socket (dropped once it closed). */
+  send(frame: RawFrame): void;
+  /** The token a tab gave for this socket; undefined with cookie auth. */
+  token?: string;
+  /** The server's time now, in ms since the epoch, as far as the broker knows it. */
+  now(): number;
+}
+
+/** What one frame said, in order. A frame may say several things, or nothing the engine needs. */
+export type DialectMessage =
+  /** The handshake is done: the socket is open for channels and events. */
+  | { kind: 'accepted'; session?: Session; serverTime?: number; position?: ChannelPosition }
+  /** The handshake or the session was refused (`UNAUTHORIZED` refreshes the token and reconnects). */
+  | { kind: 'refused'; code: string; message: string }
+  /** An event of the browser-wide stream (the channel with no name), as a JSON object the dialect read. */
+  | { kind: 'event'; value: unknown }
+  /** A message of one channel, by the key the engine gave it in `subscribe`. */
+  | { kind: 'channel-message'; key: string; data: unknown; position?: ChannelPosition }
+  /**
+   * The server took the subscription. `recovered`: it replayed (or will replay, before live messages)
+   * everything since the position asked for; false: it could not, so the channel's tabs are told
+   * `complete: false`.
+   */
+  | { kind: 'channel-subscribed'; key: string; recovered?: boolean; position?: ChannelPosition }
+  /** The server refused or ended the channel with an error: its tabs alone are told, with the server's code. */
+  | { kind: 'channel-error'; key: string; code: string; message: string }
+  /** The server ended the channel (GraphQL `complete`): its tabs are told it ended. */
+  | { kind: 'channel-complete'; key: string }
+  /** The answer to `request(id, …)`. */
+  | { kind: 'response'; id: string; ok: true; data: unknown }
+  | { kind: 'response'; id: string; ok: false; code: string; message: string }
+  /** The server pinged (`reply` is written back by the engine, counted as sending) or ponged. */
+  | { kind: 'ping'; reply?: RawFrame }
+  | { kind: 'pong' }
+  /** An error concerning the connection (not one channel or request): reported to every tab. */
+  | { kind: 'error'; code: string; message: string }
+  /** A frame the dialect could not read: dropped and counted, the connection goes on. */
+  | { kind: 'malformed'; message: string };
+
+/** One socket's protocol state. Every method is synchronous and must not throw for a server's frame. */
+export interface DialectConnection {
+  /** The socket opened: send the handshake's first frame(s) through the context. */
+  open(): void;
+  /** A frame arrived: what it said, in order. */
+  read(frame: RawFrame): DialectMessage[];
+  /**
+   * Subscribe `key` (unique per distinct channel while it is held) to `channel`, resuming after
+   * `from` when given. Called only after `accepted`, and again for every held channel after a reconnect.
+   */
+  subscribe(key: string, channel: ChannelSpec, from?: ChannelPosition): void;
+  /** The last tab left `key` (after the linger): tell the server. */
+  unsubscribe(key: string, channel: ChannelSpec): void;
+  /** Send `message` as a request whose answer comes back as a `response` with this `id`. */
+  request(id: string, message: unknown): void;
+  /** A message a tab sent with `send()`, framed for this protocol. */
+  send?(message: unknown): void;
+  /** The frame the engine sends after `keepAliveMs` without sending; undefined: the client never pings. */
+  ping?(): RawFrame | undefined;
+}
+
+/** A protocol that multiplexes channels: one `DialectConnection` per socket. */
+export interface ChannelProtocol {
+  /** Starts a connection's protocol state when its socket is created. */
+  connect(context: DialectContext): DialectConnection;
+  /** Whether channels resume from a position after a gap (else every gap tells the channel's tabs `complete: false`). */
+  recovers: boolean;
+  /** The socket's frames are binary as well as text: the engine asks for `ArrayBuffer`s. @default false */
+  binary?: boolean;
+}
