@@ -68,6 +68,8 @@ export function fetchReader(fetchImpl: typeof fetch, maxChars: number): StreamRe
           ...(request.body !== undefined ? { body: request.body } : {}),
           credentials: request.credentials,
           cache: 'no-store',
+          // A token goes only to the endpoint named, as with replay; a cookie stream follows, as EventSource does.
+          redirect: 'Authorization' in request.headers ? 'error' : 'follow',
           signal: abort.signal,
         });
       } catch {
