@@ -42,6 +42,36 @@ function count(label, ok, numbers) {
   }
 }
 
+/** Each failed test's name and the start of its error, so the summary at the end names them. */
+const failedTests = [];
+
+function firstLines(text) {
+  return String(text ?? '').replace(/\u001b\[[0-9;]*m/g, '').split('\n').slice(0, 4).join(' | ').slice(0, 400);
+}
+
+function noteVitestFailures(report) {
+  for (const file of report?.testResults ?? []) {
+    for (const test of file.assertionResults ?? []) {
+      if (test.status === 'failed') failedTests.push(`${file.name.replace(process.cwd() + '/', '')} › ${test.fullName}: ${firstLines(test.failureMessages?.[0])}`);
+    }
+  }
+}
+
+function notePlaywrightFailures(report) {
+  const walk = (suite) => {
+    for (const child of suite.suites ?? []) walk(child);
+    for (const spec of suite.specs ?? []) {
+      for (const test of spec.tests) {
+        const last = test.results.at(-1);
+        if (last && last.status !== 'passed' && last.status !== 'skipped') {
+          failedTests.push(`[${test.projectName}] ${spec.file} › ${spec.title}: ${last.status} ${firstLines(last.error?.message)}`);
+        }
+      }
+    }
+  };
+  if (report) walk(report);
+}
+
 function readJson(path) {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
@@ -70,6 +100,7 @@ function vitest(label, projects, output) {
     '--reporter=default', '--reporter=json', `--outputFile.json=${output}`,
   ]);
   const report = readJson(output);
+  noteVitestFailures(report);
   count(label, ok, report ? { passed: report.numPassedTests, failed: report.numFailedTests } : undefined);
 }
 
@@ -86,6 +117,7 @@ if (built) vitest('the built package: exports, consumer types, size budget (Vite
 if (built) {
   const ok = run('end-to-end tests in Chromium (Playwright)', node, [bin('@playwright/test', 'cli.js'), 'test'], { CI: '1', CHROMIUM_PATH: chromium });
   const report = readJson('.tmp/e2e-results.json');
+  notePlaywrightFailures(report);
   const stats = report?.stats;
   count('e2e', ok, stats ? { passed: stats.expected + (stats.flaky ?? 0), failed: stats.unexpected } : undefined);
 }
@@ -101,6 +133,7 @@ if (built) {
   ], { ...engines.env, CHROMIUM_PATH: chromium });
   console.log(`conformance took ${Math.round((Date.now() - stepStarted) / 1000)} s`);
   const report = readJson(output);
+  noteVitestFailures(report);
   if (report) console.log(`conformance: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped (each named above with its reason)`);
   // Each engine that ran in full rewrote test/conformance/results/<engine>.json; the README table is rendered from them on request.
   console.log('conformance results: test/conformance/results/ (docs/deploys.md table: npm run browser-support)');
@@ -117,12 +150,15 @@ if (built) {
     NEXT_TELEMETRY_DISABLED: '1',
   });
   console.log(`consumer apps took ${Math.round((Date.now() - stepStarted) / 1000)} s`);
-  const stats = readJson('.tmp/consumers-results.json')?.stats;
+  const consumers = readJson('.tmp/consumers-results.json');
+  notePlaywrightFailures(consumers);
+  const stats = consumers?.stats;
   count('consumers', ok, stats ? { passed: stats.expected + (stats.flaky ?? 0), failed: stats.unexpected } : undefined);
 }
 
 const seconds = Math.round((Date.now() - started) / 1000);
 if (failures.length > 0) console.log(`\nfailed steps: ${failures.join(', ')}`);
+for (const test of failedTests) console.log(`  ✘ ${test}`);
 console.log('\nsteps:');
 for (const [label, stepSeconds] of stepTimes) console.log(`  ${String(stepSeconds).padStart(4)} s  ${label}`);
 console.log(`\ntook ${seconds} s`);
