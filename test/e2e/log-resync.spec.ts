@@ -12,22 +12,30 @@ const withReplay = (backendUrl: string, extra: Record<string, unknown> = {}) => 
 });
 const goalIds = (page: Page) =>
   page.evaluate(() => window.harness.events.map((e) => `${String(e.data.goalId)}${e.replayed ? '*' : ''}`));
-/** Count the rows of the worker's IndexedDB log, read from the page (same origin, same database). */
+/**
+ * Count the rows of the worker's IndexedDB log, read from the page (same origin, same database).
+ * It never creates the database (an empty one, held open, would block the worker's upgrade and
+ * send its log to memory) and always closes its connection.
+ */
 const storedEvents = (page: Page) =>
   page.evaluate(
     () =>
       new Promise<number>((resolve, reject) => {
         const request = indexedDB.open('tabwire');
+        request.onupgradeneeded = () => request.transaction!.abort();
         request.onsuccess = () => {
           const db = request.result;
-          if (!db.objectStoreNames.contains('events')) return resolve(0);
+          if (!db.objectStoreNames.contains('events')) {
+            db.close();
+            return resolve(0);
+          }
           const count = db.transaction('events').objectStore('events').count();
           count.onsuccess = () => {
             resolve(count.result);
             db.close();
           };
         };
-        request.onerror = () => reject(request.error);
+        request.onerror = () => (request.error?.name === 'AbortError' ? resolve(0) : reject(request.error));
       }),
   );
 
@@ -144,7 +152,10 @@ test.describe('nothing missed: the log, last-seen and resync', () => {
           const request = indexedDB.open('tabwire');
           request.onsuccess = () => {
             const all = request.result.transaction('meta').objectStore('meta').getAll();
-            all.onsuccess = () => resolve(all.result);
+            all.onsuccess = () => {
+              resolve(all.result);
+              request.result.close();
+            };
           };
         }),
     );
