@@ -139,6 +139,12 @@ test.describe('without SharedWorker: a leader tab', () => {
     await allInState(pages, 'open');
     const leader = await leaderOf(pages);
     const followers = pages.filter((page) => page !== leader);
+    // Every tab has seen an event, so the thawed one can say where it stands: a tab that saw none is told
+    // `complete: false` instead, as it cannot say since when it may have missed events.
+    backend.emit('tenant-123', 'goal.created', { goalId: 'before' });
+    await eventually(async () => {
+      for (const page of pages) expect(await goalIds(page)).toEqual(['before']);
+    });
     // Headless pages are always visible, and Chromium freezes only hidden ones (Page.setWebLifecycleState
     // is ignored), so the freeze is CDP's debugger pausing the leader's JavaScript: no timers, no
     // messages handled, its locks still held — what a frozen tab looks like to the others.
@@ -147,12 +153,12 @@ test.describe('without SharedWorker: a leader tab', () => {
     await cdp.send('Debugger.pause');
     backend.emit('tenant-123', 'goal.created', { goalId: 'while-frozen' });
     await eventually(async () => {
-      for (const page of followers) expect(await goalIds(page)).toEqual(['while-frozen']);
+      for (const page of followers) expect(await goalIds(page)).toEqual(['before', 'while-frozen']);
     }, 20_000);
     await eventually(async () => expect(await Promise.all(followers.map((page) => page.evaluate(() => window.harness.leads())))).toContain(true));
     backend.emit('tenant-123', 'goal.created', { goalId: 'new-leader' });
     await eventually(async () => {
-      for (const page of followers) expect(await goalIds(page)).toEqual(['while-frozen', 'new-leader']);
+      for (const page of followers) expect(await goalIds(page)).toEqual(['before', 'while-frozen', 'new-leader']);
     });
     await cdp.send('Debugger.resume');
     await cdp.send('Debugger.disable');
@@ -169,7 +175,7 @@ test.describe('without SharedWorker: a leader tab', () => {
         expect(new Set(ids).size).toBe(ids.length);
       }
     });
-    expect(new Set(await goalIds(leader))).toEqual(new Set(['while-frozen', 'new-leader', 'all-again']));
+    expect(new Set(await goalIds(leader))).toEqual(new Set(['before', 'while-frozen', 'new-leader', 'all-again']));
     await context.close();
   });
 
