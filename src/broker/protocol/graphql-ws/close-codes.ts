@@ -6,7 +6,7 @@
  * library sends only for a `subscribe` before the `connection_ack` (this dialect never sends one),
  * so a 4401 here comes from the app's own auth and is read like 4403, a refused credential.
  */
-import { CloseCode } from 'graphql-ws';
+import { CloseCode } from 'graphql-ws/client';
 import type { DialectMessage } from '../channel-dialect.ts';
 
 /** The server closed with a standard code that is no error, or one graphql-ws retries: reconnect after a backoff. */

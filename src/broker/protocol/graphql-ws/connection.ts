@@ -3,7 +3,7 @@
  * socket stands for which channel key or request. Ids are this socket's own (graphql-ws servers
  * keep them per socket); the engine's keys and request ids never reach the wire.
  */
-import { MessageType, stringifyMessage, type Message, type NextMessage, type SubscribePayload } from 'graphql-ws';
+import { MessageType, stringifyMessage, type Message, type NextMessage, type SubscribePayload } from 'graphql-ws/client';
 import type { ChannelPosition, ChannelSpec, DialectContext, DialectConnection, DialectMessage, RawFrame } from '../channel-dialect.ts';
 import { closeRefusal } from './close-codes.ts';
 import { summarizeErrors } from './graphql-errors.ts';

@@ -3,7 +3,7 @@
  * a request's caller are told. The code is the first error's `extensions.code` when the server
  * gives one (Apollo's and Yoga's habit: `BAD_USER_INPUT`, `FORBIDDEN`), else `GRAPHQL_ERROR`.
  */
-import type { ErrorMessage } from 'graphql-ws';
+import type { ErrorMessage } from 'graphql-ws/client';
 
 const codeShape = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const messageChars = 500;

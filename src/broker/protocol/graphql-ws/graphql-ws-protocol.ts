@@ -5,7 +5,7 @@
  * `request()` runs a query or mutation and answers with its result. GraphQL has no replay:
  * every gap tells a channel's tabs `complete: false`.
  */
-import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws/client';
 import type { ChannelProtocol, DialectContext } from '../channel-dialect.ts';
 import { errorData } from '../../../link/errors.ts';
 import { GraphqlWsSocketState, type GraphqlWsConnection } from './connection.ts';

@@ -3,7 +3,7 @@
  * here, before framing, so a bad one is the caller's error and never a frame the server would
  * answer by closing the socket with 4400 (which would end every channel on it).
  */
-import type { SubscribePayload } from 'graphql-ws';
+import type { SubscribePayload } from 'graphql-ws/client';
 import { errorData } from '../../../link/errors.ts';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

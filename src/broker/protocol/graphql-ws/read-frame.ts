@@ -3,7 +3,7 @@
  * the field it found wrong), or why it cannot be one. Never throws. A message only a client
  * sends (`subscribe`) passes here; the connection refuses it.
  */
-import { parseMessage, type Message } from 'graphql-ws';
+import { parseMessage, type Message } from 'graphql-ws/client';
 import type { RawFrame } from '../channel-dialect.ts';
 
 export type ReadFrame = { ok: true; message: Message } | { ok: false; reason: string };
