@@ -130,6 +130,19 @@ describe('graphqlWsProtocol', () => {
     expect((said[0] as { message: string }).message.length).toBeLessThanOrEqual(200);
   });
 
+  it.each([
+    ['not JSON', 'private-words{'],
+    ['an unknown type', '{"type":"private-words"}'],
+    ['errors that are no GraphQL errors', '{"type":"error","id":"1","payload":[{"text":"private-words"}]}'],
+    ['a ping payload that is no object', '{"type":"ping","payload":"private-words"}'],
+    ['an id of the wrong type', '{"type":"next","id":["private-words"],"payload":{}}'],
+  ])('says why %s is malformed without quoting the frame', (_, sent: string) => {
+    const { connection } = acknowledged();
+    const said = connection.read(sent) as [{ kind: string; message: string }];
+    expect(said[0].kind).toBe('malformed');
+    expect(said[0].message).not.toContain('private-words');
+  });
+
   it('never throws on any text a server sends', () => {
     const { connection } = acknowledged();
     connection.subscribe('k', spec);
