@@ -28,22 +28,31 @@ export interface GraphqlWsOptions {
    * socket is found by its missing `pong`. graphql-ws servers answer it. @default true
    */
   ping?: boolean;
+  /**
+   * With `ping`, how long to wait for the server's `pong` before the socket counts as dead and is
+   * replaced, in ms. The protocol requires a server to answer every ping. @default 10000
+   */
+  pongTimeoutMs?: number;
 }
 
 export interface GraphqlWsProtocol extends ChannelProtocol {
   auth: 'token' | 'cookie';
+  pongTimeoutMs?: number;
   /** The WebSocket subprotocol the upgrade must offer: graphql-ws servers close any other socket with 4406. */
   subprotocols: readonly string[];
   connect(context: DialectContext): GraphqlWsConnection;
 }
 
 export function graphqlWsProtocol(options: GraphqlWsOptions = {}): GraphqlWsProtocol {
-  const { auth = 'token', tokenField = 'authorization', tokenPrefix = '', connectionParams = {}, ping = true } = options;
+  const { auth = 'token', tokenField = 'authorization', tokenPrefix = '', connectionParams = {}, ping = true, pongTimeoutMs = 10_000 } = options;
   if (typeof connectionParams !== 'object' || connectionParams === null || Array.isArray(connectionParams)) {
     throw errorData('INVALID_ARGUMENT', 'graphqlWsProtocol: `connectionParams` must be an object');
   }
   if (typeof tokenField !== 'string' || tokenField.length === 0) {
     throw errorData('INVALID_ARGUMENT', 'graphqlWsProtocol: `tokenField` must be a non-empty string');
+  }
+  if (typeof pongTimeoutMs !== 'number' || !Number.isFinite(pongTimeoutMs) || pongTimeoutMs <= 0) {
+    throw errorData('INVALID_ARGUMENT', 'graphqlWsProtocol: `pongTimeoutMs` must be a positive number of ms');
   }
   const initPayload = (token: string | undefined) => {
     const payload = auth === 'token' && token !== undefined ? { ...connectionParams, [tokenField]: `${tokenPrefix}${token}` } : { ...connectionParams };
@@ -52,6 +61,7 @@ export function graphqlWsProtocol(options: GraphqlWsOptions = {}): GraphqlWsProt
   return {
     auth,
     subprotocols: [GRAPHQL_TRANSPORT_WS_PROTOCOL],
+    ...(ping ? { pongTimeoutMs } : {}),
     recovers: false,
     binary: false,
     connect: (context) => new GraphqlWsSocketState(context, () => initPayload(context.token), ping),

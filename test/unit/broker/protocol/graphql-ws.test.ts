@@ -107,6 +107,9 @@ describe('graphqlWsProtocol', () => {
     expect(connection.read('{"type":"pong"}')).toEqual([{ kind: 'pong' }]);
     expect(connection.ping?.()).toBe('{"type":"ping"}');
     expect(connect({ ping: false }).connection.ping?.()).toBeUndefined();
+    expect(graphqlWsProtocol().pongTimeoutMs).toBe(10_000);
+    expect(graphqlWsProtocol({ pongTimeoutMs: 3_000 }).pongTimeoutMs).toBe(3_000);
+    expect(graphqlWsProtocol({ ping: false }).pongTimeoutMs).toBeUndefined();
   });
 
   it.each([
@@ -163,6 +166,16 @@ describe('graphqlWsProtocol', () => {
     const closing = connection as typeof connection & { closed(code: number, reason: string): DialectMessage[] };
     expect(closing.closed(1006, '')).toEqual([{ kind: 'response', id: 'r2', ok: false, code: 'CONNECTION_CLOSED', message: 'the socket closed (1006) before the answer came' }]);
     expect(connection.read(frame({ type: 'next', id: '1', payload: {} }))).toEqual([]);
+  });
+});
+
+describe('graphqlWsProtocol options', () => {
+  it.each([
+    ['connectionParams that are no object', { connectionParams: [] as unknown as Record<string, unknown> }],
+    ['an empty tokenField', { tokenField: '' }],
+    ['a pongTimeoutMs that is no positive number', { pongTimeoutMs: 0 }],
+  ])('refuses %s', (_, options: GraphqlWsOptions) => {
+    expect(() => graphqlWsProtocol(options)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });
 
