@@ -55,7 +55,7 @@ export function openDialectSocket(url: string, protocol: ChannelProtocol & { sub
       resolve({ code, reason: reason.toString() });
     }),
   );
-  const next: DialectSocket['next'] = (kind, match = () => true, timeoutMs = 5_000) =>
+  const next: DialectSocket['next'] = (kind, match = () => true, timeoutMs = 10_000) =>
     new Promise((resolve, reject) => {
       type Wanted = Extract<DialectMessage, { kind: typeof kind }>;
       let seen = 0;
