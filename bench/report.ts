@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Column, Mode, Results } from './run.ts';
+import { sseFigures, sseSection } from './sse.ts';
 import { stormShape } from './storm.ts';
 // @ts-expect-error plain ESM helpers without types
 import { budgets } from '../scripts/sizes.mjs';
@@ -116,6 +117,7 @@ function figures(r: Results): Record<string, string> {
     leaderRecoveryHandshakes: String(r.recovery.leader?.handshakes ?? '—'),
     leaderRecoveryRefetches: String(r.recovery.leader?.refetches ?? '—'),
     ...stormFigures(r),
+    ...sseFigures(r),
     clientGzip: kb(r.sizes.client!.gzip),
     workerGzip: kb(r.sizes.worker!.gzip),
     clientTarget: kb(r.targets.client),
@@ -403,6 +405,8 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     }),
     '',
     ...stormSection(r),
+    '',
+    ...sseSection(r),
     '',
     '## The IndexedDB log',
     '',

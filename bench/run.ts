@@ -21,6 +21,7 @@ import { bundleSizes, targets } from '../scripts/sizes.mjs';
 import { startStaticServer } from '../test/support/static-server.ts';
 import { cpuSeconds, pssBytes } from './procs.ts';
 import { writeReport } from './report.ts';
+import { type SseResults, type SseRunner, measureSse } from './sse.ts';
 import { median, percentile, round } from './stats.ts';
 import { type Storm, stormShape } from './storm.ts';
 
@@ -352,6 +353,8 @@ export interface Results {
     p99OffRounds: number[];
   };
   sizes: Record<string, { gzip: number; brotli: number; minified: number }>;
+  /** Server-Sent Events (bench/sse.ts); absent from results before it was measured. */
+  sse?: SseResults;
   targets: { client: number; worker: number };
 }
 
@@ -654,8 +657,25 @@ async function measureLog({ browser, backend, web, executablePath, log }: Bench,
   );
 }
 
+/** The SSE columns (bench/sse.ts) get this file's latency round (which does not read a session's mode) and CPU window. */
+const sseRunner = ({ browser, backend }: Bench): SseRunner => ({
+  rounds,
+  cpuWindows: quick ? 1 : 2,
+  latency: (context, pages, events, rate) => latencyRound(backend, { mode: 'tabwire', context, pages }, events, rate),
+  cpuWindow: () => cpuAtSteadyRate(browser, backend),
+});
+
+/** BENCH_ONLY=sse: the SSE columns alone, put into the last results (with their own date) and the report written again. */
+async function sseOnly(): Promise<void> {
+  const last = JSON.parse(readFileSync('bench/results/bench-results.json', 'utf8')) as Results;
+  last.sse = await withBench((bench) => measureSse(bench, sseRunner(bench)));
+  writeFileSync('bench/results/bench-results.json', `${JSON.stringify(last, null, 2)}\n`);
+  writeReport(last, Object.keys(last.latency.tabwire).map(Number));
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'levers') return levers();
+  if (process.env.BENCH_ONLY === 'sse') return sseOnly();
   if (process.env.BENCH_ONLY === 'storm') return stormOnly();
   if (process.env.BENCH_ONLY === 'log') return logOnly();
   if (process.env.BENCH_ONLY === 'memory64') return memory64();
@@ -674,6 +694,7 @@ async function main(): Promise<void> {
     await measureClients(bench, results);
     await measureReferenceAndStorm(bench, results);
     await measureLog(bench, results);
+    results.sse = await measureSse(bench, sseRunner(bench));
   });
   results.sizes = bundleSizes();
   results.targets = targets;

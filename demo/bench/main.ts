@@ -2,7 +2,8 @@
  * A benchmark tab. `?mode=` picks the client: tabwire (SharedWorker), leader
  * (tabwire's leader-tab fallback), socket (a plain WebSocket per tab), peer
  * (broadcast-channel leader election + relay), relay (the bare relay, a
- * reference for latency and CPU). It records, for every event it
+ * reference for latency and CPU), eventsource (an EventSource per tab; tabwire
+ * over Server-Sent Events is `tabwire` with the transport in `options`). It records, for every event it
  * handles, when it arrived — on the server's clock, corrected by an offset
  * measured against the mock's /__control/clock — so the runner can compute
  * server → handler latency, losses and duplicates.
@@ -10,6 +11,7 @@
 import { connectBroker } from '../../src/index.ts';
 import { BareRelay } from './bare-relay.ts';
 import type { BenchClient, BenchEvent, ClientContext } from './client.ts';
+import { PerTabEventSource } from './event-source.ts';
 import { bareRate, logRate, makeEvents } from './idb-ceiling.ts';
 import { PeerRelay } from './peer-relay.ts';
 import { PlainSocket } from './plain-socket.ts';
@@ -96,7 +98,7 @@ const context: ClientContext = {
 };
 
 const client: BenchClient =
-  mode === 'socket' ? new PlainSocket(context) : mode === 'relay' ? new BareRelay(context) : mode === 'peer' ? new PeerRelay(context) : tabwire(mode === 'leader' ? 'leader' : 'worker');
+  mode === 'eventsource' ? new PerTabEventSource(context) : mode === 'socket' ? new PlainSocket(context) : mode === 'relay' ? new BareRelay(context) : mode === 'peer' ? new PeerRelay(context) : tabwire(mode === 'leader' ? 'leader' : 'worker');
 
 const bench = {
   mode,

@@ -8,6 +8,7 @@ declare global {
     app: {
       broker: { sharing: string; state: string };
       received: string[];
+      resyncs: Array<{ reason: string; complete: boolean }>;
       errors: Array<{ code: string; message: string }>;
       openAfterMs?: number;
     };

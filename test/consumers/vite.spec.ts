@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type StaticServer, startStaticServer } from '../support/static-server.ts';
 import { expect, test } from '../e2e/fixtures.ts';
 import { type Running, freePort, prepareApp, run, startServer } from './apps.ts';
+import { expectDropResumed, expectOneStreamForAll, sseTabs } from './sse.ts';
 import { appUrl, errorsOf, expectOneSocketForAll, openTabs } from './tabs.ts';
 
 /** A Vite app (the registry's Vite) built and served, and on Vite's dev server. */
@@ -24,6 +25,13 @@ test.afterAll(async () => {
 test('vite build: three tabs share one socket through the SharedWorker', async ({ context, backend }) => {
   const pages = await openTabs(context, appUrl(`${site!.url}/index.html`, backend));
   await expectOneSocketForAll(pages, backend);
+  expect((await errorsOf(pages)).flat()).toEqual([]);
+});
+
+test(`vite build, Server-Sent Events (EventSource, cookie): ${sseTabs} tabs share one stream, and a dropped stream resumes with nothing lost or doubled`, async ({ context, backend }) => {
+  const pages = await openTabs(context, appUrl(`${site!.url}/index.html`, backend, { transport: 'sse' }), sseTabs);
+  await expectOneStreamForAll(pages, backend, 'cookie');
+  await expectDropResumed(pages, backend);
   expect((await errorsOf(pages)).flat()).toEqual([]);
 });
 

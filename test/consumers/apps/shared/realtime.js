@@ -1,5 +1,8 @@
 // What every consumer app does with tabwire, as an app would: log in, connect, record what arrives.
 // ?backend=<mock backend URL>; ?worker=404|silent|throw swaps in a worker that cannot start.
+// ?transport=sse reads the mock's Server-Sent Events stream instead of its WebSocket, resuming from the
+// last event id: with EventSource and the session cookie (set here, as the app's login would), or with
+// &auth=bearer the fetch reader and the token in a header.
 import { connectBroker } from 'tabwire';
 
 const failingWorkers = {
@@ -13,6 +16,13 @@ const failingWorkers = {
   },
 };
 
+function endpoint(params, backend, session) {
+  if (params.get('transport') !== 'sse') return { url: `${backend.replace(/^http/, 'ws')}/realtime` };
+  const bearer = params.get('auth') === 'bearer';
+  if (!bearer) document.cookie = `session=${session.accessToken}; path=/; SameSite=Lax`;
+  return { url: `${backend}/sse`, transport: { type: 'sse', resume: true, ...(bearer ? { auth: 'bearer' } : {}) } };
+}
+
 export async function startRealtime(show) {
   const params = new URLSearchParams(location.search);
   const backend = params.get('backend');
@@ -20,12 +30,13 @@ export async function startRealtime(show) {
   const worker = failingWorkers[params.get('worker')];
   const started = performance.now();
   const broker = connectBroker({
-    url: `${backend.replace(/^http/, 'ws')}/realtime`,
+    ...endpoint(params, backend, session),
     getToken: () => session.accessToken,
     ...(worker ? { worker } : {}),
   });
-  const app = (window.app = { broker, received: [], errors: [], openAfterMs: undefined });
+  const app = (window.app = { broker, received: [], resyncs: [], errors: [], openAfterMs: undefined });
   broker.on('*', (event) => app.received.push(event.data.goalId));
+  broker.onResync((resync) => app.resyncs.push({ reason: resync.reason, complete: resync.complete }));
   broker.onError((error) => app.errors.push({ code: error.code, message: error.message }));
   broker.onState((state) => {
     if (state === 'open') app.openAfterMs ??= Math.round(performance.now() - started);
