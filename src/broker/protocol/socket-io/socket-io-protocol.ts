@@ -1,0 +1,33 @@
+/**
+ * The Socket.IO v4 preset (docs/protocols-socket-io.md): Engine.IO v4 over WebSocket only,
+ * Socket.IO v5 packets in one namespace, rooms as channels, acks as requests, connection
+ * state recovery as the replay. Text frames only: binary attachments are not read.
+ */
+import type { ChannelProtocol } from '../channel-dialect.ts';
+import { socketIoConnection } from './connection.ts';
+import { socketIoSettings, type SocketIoOptions } from './options.ts';
+import { newRecoverySession } from './recovery-session.ts';
+
+export function socketIoProtocol(options?: SocketIoOptions): ChannelProtocol {
+  const settings = socketIoSettings(options);
+  // One per broker: the next socket recovers the previous one's session.
+  const session = newRecoverySession();
+  return {
+    connect: (context) => socketIoConnection(context, settings, session),
+    recovers: true,
+    binary: false,
+  };
+}
+
+/**
+ * The WebSocket URL of a Socket.IO server: `https://host` becomes
+ * `wss://host/socket.io/?EIO=4&transport=websocket`. `path` is the server's `path` option.
+ * @default path '/socket.io/'
+ */
+export function socketIoUrl(base: string, path = '/socket.io/'): string {
+  const url = new URL(path, base);
+  url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
+  url.searchParams.set('EIO', '4');
+  url.searchParams.set('transport', 'websocket');
+  return url.toString();
+}
