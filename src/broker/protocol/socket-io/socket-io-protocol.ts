@@ -8,7 +8,8 @@ import { socketIoConnection } from './connection.ts';
 import { socketIoSettings, type SocketIoOptions } from './options.ts';
 import { newRecoverySession } from './recovery-session.ts';
 
-export function socketIoProtocol(options?: SocketIoOptions): ChannelProtocol {
+/** `auth`: with `'cookie'` the engine asks no tab for a token before the socket opens. */
+export function socketIoProtocol(options?: SocketIoOptions): ChannelProtocol & { auth: 'token' | 'cookie' } {
   const settings = socketIoSettings(options);
   // One per broker: the next socket recovers the previous one's session.
   const session = newRecoverySession();
@@ -16,6 +17,7 @@ export function socketIoProtocol(options?: SocketIoOptions): ChannelProtocol {
     connect: (context) => socketIoConnection(context, settings, session),
     recovers: true,
     binary: false,
+    auth: settings.auth,
   };
 }
 

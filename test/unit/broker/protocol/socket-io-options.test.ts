@@ -23,6 +23,8 @@ describe('socketIoProtocol options', () => {
 
   it('sends no token with cookie auth', () => {
     expect(accepted({ auth: 'cookie' }).sent).toEqual(['40{}']);
+    expect(socketIoProtocol({ auth: 'cookie' }).auth).toBe('cookie');
+    expect(socketIoProtocol().auth).toBe('token');
   });
 
   it('joins and leaves with the app’s events, with the params when the channel has them', () => {
