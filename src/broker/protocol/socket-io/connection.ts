@@ -32,6 +32,11 @@ export function socketIoConnection(context: DialectContext, settings: SocketIoSe
   let resumeFrom: { pid: string; offset: string } | undefined;
   /** Events read before the CONNECT answer: a recovered session's missed events come first. */
   let early: DialectMessage[] = [];
+  /**
+   * Offsets of the events the recovery replayed. A node of a cluster may deliver one of them again
+   * live, when the socket rejoined the room before that node's stream reader reached the entry.
+   */
+  const replayedOffsets = new Set<string>();
 
   const write = (type: 0 | 1 | 2, data?: unknown, id?: number) => context.send(engineMessage(writeSocketPacket(type, namespace, data, id)));
   const emitWithAck = (args: unknown[], ack: PendingAck) => {
@@ -54,6 +59,8 @@ export function socketIoConnection(context: DialectContext, settings: SocketIoSe
     if (session.pid !== undefined && packet.id === undefined && typeof args.at(-1) === 'string') {
       offset = args.at(-1) as string;
       args = args.slice(0, -1);
+      if (accepted && replayedOffsets.delete(offset)) return [];
+      if (!accepted) replayedOffsets.add(offset);
       session.offset = offset;
     }
     const data = args.length === 1 ? args[0] : args;
@@ -86,6 +93,7 @@ export function socketIoConnection(context: DialectContext, settings: SocketIoSe
     const sid = typeof packet.data.sid === 'string' ? packet.data.sid : undefined;
     const replayed = recovered ? early : [];
     early = [];
+    if (!recovered) replayedOffsets.clear();
     // The position recovered from; the replayed events that follow carry their own.
     const position = recovered ? { offset: resumeFrom!.offset, epoch: pid } : undefined;
     return [{ kind: 'accepted', session: { connectionId: sid }, ...(position ? { position } : {}) }, ...replayed];
