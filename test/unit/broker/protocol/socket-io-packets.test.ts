@@ -75,6 +75,14 @@ describe('Socket.IO preset reading what a server may send', () => {
     expect(read('2probe')).toEqual([{ kind: 'ping', reply: '3probe' }]);
   });
 
+  it("reads the server's namespace disconnect as a refusal, Engine.IO's close as an error, a noop as nothing", () => {
+    const { read } = connected();
+    expect(read('6')).toEqual([]);
+    expect(read('3')).toEqual([{ kind: 'pong' }]);
+    expect(read('1')).toEqual([expect.objectContaining({ kind: 'error', code: 'CLOSED' })]);
+    expect(read('41')).toEqual([expect.objectContaining({ kind: 'refused', code: 'DISCONNECTED' })]);
+  });
+
   it('says malformed for any frame it cannot read, and never throws', () => {
     const { read } = connected();
     const bad = ['', 'x', '9', '0', '0{"sid":1}', '4', '4x', '49', '42', '42not json', '42{"a":1}', '42[1]', '42[]', '43[1]', '41{"a":1}', '43', '4/other,2["x"]', '451-["x",{"_placeholder":true,"num":0}]', '4012', '43999[1]'];
