@@ -87,11 +87,12 @@ describe('Socket.IO preset against socket.io', () => {
   });
 
   it("answers the server's pings, so the server keeps the socket past its ping timeout", async () => {
-    const socket = await connect(socketIoProtocol(), SOCKET_IO_TOKEN, { pingInterval: 100, pingTimeout: 200 });
+    // A client that did not answer would be closed 600 ms in; eight pings take 800 ms at least.
+    const socket = await connect(socketIoProtocol(), SOCKET_IO_TOKEN, { pingInterval: 100, pingTimeout: 500 });
     await socket.waitFor('accepted');
-    expect((socket.connection as SocketIoConnection).silenceLimitMs).toBe(300);
-    await until(() => socket.messages.filter((m) => m.kind === 'ping').length >= 4, 'four pings');
-    expect(socket.sent.filter((frame) => frame === '3').length).toBeGreaterThanOrEqual(3);
+    expect((socket.connection as SocketIoConnection).silenceLimitMs).toBe(600);
+    await until(() => socket.messages.filter((m) => m.kind === 'ping').length >= 8, 'eight pings');
+    expect(socket.sent.filter((frame) => frame === '3').length).toBeGreaterThanOrEqual(7);
     expect(server!.io.sockets.sockets.size).toBe(1);
     expect(server!.counters.engineSockets).toBe(1);
   });
