@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChannelPosition, DialectMessage } from '../../src/broker/protocol/channel-dialect.ts';
 import { socketIoProtocol } from '../../src/broker/protocol/socket-io/socket-io-protocol.ts';
-import { openDialectSocket, type DialectSocket } from '../support/dialect-socket.ts';
+import { openDialectSocket, type DialectSocket } from '../support/socketio-client.ts';
 import { redisServerPath, startSocketIoCluster, type NodeEnd, type SocketIoCluster } from '../support/socketio-cluster.ts';
 import { SOCKET_IO_TOKEN } from '../support/socketio-server.ts';
 

@@ -1,12 +1,12 @@
 /**
  * The Socket.IO preset against the real `socket.io` server: the dialect driven over a real
- * WebSocket by test/support/dialect-socket.ts, as the engine drives it.
+ * WebSocket by te../support/socketio-client.ts, as the engine drives it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DialectMessage } from '../../src/broker/protocol/channel-dialect.ts';
 import type { SocketIoConnection } from '../../src/broker/protocol/socket-io/connection.ts';
 import { socketIoProtocol } from '../../src/broker/protocol/socket-io/socket-io-protocol.ts';
-import { openDialectSocket, type DialectSocket } from '../support/dialect-socket.ts';
+import { openDialectSocket, type DialectSocket } from '../support/socketio-client.ts';
 import { SOCKET_IO_TOKEN, startSocketIoServer, type SocketIoTestServer } from '../support/socketio-server.ts';
 
 let server: SocketIoTestServer | undefined;
