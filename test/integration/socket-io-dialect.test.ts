@@ -1,6 +1,6 @@
 /**
  * The Socket.IO preset against the real `socket.io` server: the dialect driven over a real
- * WebSocket by te../support/socketio-client.ts, as the engine drives it.
+ * WebSocket by test/support/socketio-client.ts, as the engine drives it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DialectMessage } from '../../src/broker/protocol/channel-dialect.ts';
