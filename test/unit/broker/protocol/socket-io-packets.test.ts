@@ -100,11 +100,23 @@ describe('Socket.IO preset reading what a server may send', () => {
     fc.assert(fc.property(fc.string(), (frame) => Array.isArray(read(`42${frame}`))));
   });
 
+  it("never quotes a frame, nor the app's routing error, in a malformed frame's reason (a frame may carry user data)", () => {
+    const { read } = connected();
+    const secret = 'SeCrEt';
+    for (const frame of [secret, `4/${secret},2["x"]`, `4/${secret}`, `42["${secret}"`, `4${secret}`]) {
+      for (const message of read(frame)) expect(JSON.stringify(message), frame).not.toContain(secret);
+    }
+    const connection = socketIoProtocol({ route: () => { throw new Error(secret); } }).connect({ send: () => {}, now: () => 0 });
+    connection.read('0{"sid":"e","pingInterval":1,"pingTimeout":1}');
+    connection.read('40{"sid":"s"}');
+    expect(JSON.stringify(connection.read('42["x",{}]'))).not.toContain(secret);
+  });
+
   it('reads a route that throws as a malformed frame', () => {
     const sent: string[] = [];
     const connection = socketIoProtocol({ route: () => { throw new Error('app bug'); } }).connect({ send: (f) => sent.push(String(f)), now: () => 0 });
     connection.read('0{"sid":"e","pingInterval":1,"pingTimeout":1}');
     connection.read('40{"sid":"s"}');
-    expect(connection.read('42["x",{}]')).toEqual([{ kind: 'malformed', message: expect.stringContaining('app bug') }]);
+    expect(connection.read('42["x",{}]')).toEqual([{ kind: 'malformed', message: expect.stringContaining('Error') }]);
   });
 });
