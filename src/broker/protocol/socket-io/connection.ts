@@ -100,7 +100,7 @@ export function socketIoConnection(context: DialectContext, settings: SocketIoSe
   }
 
   function readPacket(packet: SocketPacket): DialectMessage[] {
-    if (packet.nsp !== namespace) return [{ kind: 'malformed', message: `Socket.IO packet for namespace ${packet.nsp}` }];
+    if (packet.nsp !== namespace) return [{ kind: 'malformed', message: 'Socket.IO packet for another namespace' }];
     switch (packet.type) {
       case 'connect':
         return readConnect(packet);
@@ -155,8 +155,9 @@ export function socketIoConnection(context: DialectContext, settings: SocketIoSe
       try {
         return read(frame);
       } catch (error) {
-        // `route` is the app's code: its throw is this frame's fault, not the connection's.
-        return [{ kind: 'malformed', message: `Socket.IO frame could not be read: ${error instanceof Error ? error.message : String(error)}` }];
+        // `route` is the app's code: its throw costs this frame alone. Named by class only: its
+        // message could quote the event.
+        return [{ kind: 'malformed', message: `Socket.IO event could not be routed: route threw ${errorClass(error)}` }];
       }
     },
     subscribe(key: string, channel: ChannelSpec, from?: ChannelPosition) {
@@ -176,6 +177,12 @@ export function socketIoConnection(context: DialectContext, settings: SocketIoSe
     },
     ping: () => undefined,
   };
+}
+
+/** A thrown value named by its class only. */
+function errorClass(error: unknown): string {
+  const name = (error as Error | undefined)?.name;
+  return typeof name === 'string' && /^\w{1,40}$/.test(name) ? name : 'an exception';
 }
 
 /** A tab's message as an event's arguments: `['event', ...args]`, or an event name alone. */

@@ -45,7 +45,7 @@ export function readEnginePacket(frame: string): EnginePacket | { error: string 
     case '6':
       return { type: 'noop' };
     default:
-      return { error: `not an Engine.IO v4 packet (type ${JSON.stringify(frame.slice(0, 1))})` };
+      return { error: 'not an Engine.IO v4 packet' };
   }
 }
 
