@@ -4,7 +4,7 @@
  * state recovery as the replay. Text frames only: binary attachments are not read.
  */
 import type { ChannelProtocol } from '../channel-dialect.ts';
-import { socketIoConnection } from './connection.ts';
+import { SocketIoConnection } from './connection.ts';
 import { socketIoSettings, type SocketIoOptions } from './options.ts';
 import { newRecoverySession } from './recovery-session.ts';
 
@@ -14,7 +14,7 @@ export function socketIoProtocol(options?: SocketIoOptions): ChannelProtocol & {
   // One per broker: the next socket recovers the previous one's session.
   const session = newRecoverySession();
   return {
-    connect: (context) => socketIoConnection(context, settings, session),
+    connect: (context) => new SocketIoConnection(context, settings, session),
     recovers: true,
     binary: false,
     auth: settings.auth,
