@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureChromium } from './chromium.mjs';
 import { ensureEngines } from './engines.mjs';
+import { ensureRedisServer } from './redis.mjs';
 import { ensureDependencies } from './setup.mjs';
 
 const started = Date.now();
@@ -86,6 +87,10 @@ console.log(`tabwire: Chromium at ${chromium}`);
 // Firefox and WebKitGTK for the conformance step; an engine that cannot be had is skipped, by name.
 const engines = ensureEngines();
 for (const reason of Object.values(engines.skipped)) console.log(`tabwire: conformance skips ${reason}`);
+// Redis for the Socket.IO two-node tests; without it they skip, by name.
+const redisServer = ensureRedisServer();
+if (redisServer) process.env.REDIS_SERVER_PATH = redisServer;
+else console.log('tabwire: the Socket.IO two-node tests skip: no redis-server (sudo apt-get install -y redis-server)');
 rmSync('.tmp', { recursive: true, force: true });
 mkdirSync('.tmp', { recursive: true });
 
