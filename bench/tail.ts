@@ -18,7 +18,7 @@ import type { Browser, BrowserContext, Page } from 'playwright';
 import type { MockBackend } from '../demo/server/mock-backend.ts';
 import type { Column } from './run.ts';
 import { median, percentile, round } from './stats.ts';
-import { type TraceSummary, summariseTrace, traceCategories } from './trace.ts';
+import { type LateDelivery, type TailAttribution, type TraceSummary, attributeTail, summariseTrace, traceCategories } from './trace.ts';
 
 export interface TailSession {
   context: BrowserContext;
@@ -45,6 +45,8 @@ export interface TailRound {
   lastTab: number;
   lost: number;
   trace?: TraceSummary;
+  /** What the deliveries past the p99 overlapped on the trace. */
+  attribution?: TailAttribution;
 }
 
 export interface TailResults {
@@ -109,19 +111,41 @@ const rotate = <T>(list: readonly T[], by: number): T[] => list.map((_, i) => li
 const numbers = (text: string) => text.split(',').map(Number);
 
 /** The medians of a list of rounds, for printing. */
-export function medianRound(rounds: TailRound[]): Omit<TailRound, 'trace'> {
+export function medianRound(rounds: TailRound[]): Omit<TailRound, 'trace' | 'attribution'> {
   const of = (key: 'p50' | 'p99' | 'firstTabP99' | 'spreadP99' | 'lastTab') => round(median(rounds.map((r) => r[key])));
   return { p50: of('p50'), p99: of('p99'), firstTabP99: of('firstTabP99'), spreadP99: of('spreadP99'), lastTab: of('lastTab'), lost: rounds.reduce((sum, r) => sum + r.lost, 0) };
 }
 
-/** A measured round, traced when BENCH_TRACE=1. */
-async function measuredRound(deps: TailDeps, browser: Browser, backend: MockBackend, session: TailSession, measured: number[], events: number): Promise<TailRound> {
+/**
+ * A measured round, traced when BENCH_TRACE=1: each tab marks the trace with its server clock
+ * (`offsets`: from its calibration), so every delivery past the p99 is placed on the trace and
+ * what overlapped it counted.
+ */
+async function measuredRound(deps: TailDeps, browser: Browser, backend: MockBackend, session: TailSession, offsets: number[], events: number): Promise<TailRound> {
   const trace = process.env.BENCH_TRACE === '1';
-  if (trace) await browser.startTracing(undefined, { categories: traceCategories });
+  if (trace) {
+    await browser.startTracing(undefined, { categories: traceCategories });
+    for (const [tab, page] of session.pages.entries()) {
+      await page.evaluate(([i, offset]) => console.timeStamp(`tail-align ${i} ${performance.timeOrigin + performance.now() + offset!}`), [tab, offsets[tab]]);
+    }
+  }
   const { sent, arrivals } = await rawRound(deps, backend, session.pages, events, 100);
-  const round = analyse(sent, arrivals, measured);
-  if (trace) round.trace = summariseTrace(JSON.parse((await browser.stopTracing()).toString('utf8')));
-  return round;
+  const measured = analyse(sent, arrivals, [...session.pages.keys()]);
+  if (trace) {
+    const events = JSON.parse((await browser.stopTracing()).toString('utf8')) as Parameters<typeof attributeTail>[0];
+    measured.trace = summariseTrace(events);
+    measured.attribution = attributeTail(events, lateDeliveries(sent, arrivals, measured.p99));
+  }
+  return measured;
+}
+
+/** The deliveries at or past `p99`, for placing on a trace. */
+function lateDeliveries(sent: number[], arrivals: number[][], p99: number): LateDelivery[] {
+  const late: LateDelivery[] = [];
+  for (const [tab, times] of arrivals.entries()) {
+    for (const [seq, at] of times.entries()) if (at && at - sent[seq]! >= p99) late.push({ tab, sentMs: sent[seq]!, arrivedMs: at });
+  }
+  return late;
 }
 
 interface Column_ {
@@ -154,8 +178,9 @@ async function tailRounds(deps: TailDeps, bench: { browser: Browser; backend: Mo
         backend.reset();
         const session = await deps.openSession(browser, column.site, backend, column.mode, tabs, { minDelayMs: 250, maxDelayMs: 1000 });
         await deps.warm(backend, session);
-        for (const page of session.pages) await page.evaluate(() => window.bench.calibrate());
-        const measured = await measuredRound(deps, browser, backend, session, [...session.pages.keys()], 200);
+        const offsets: number[] = [];
+        for (const page of session.pages) offsets.push(await page.evaluate(() => window.bench.calibrate()));
+        const measured = await measuredRound(deps, browser, backend, session, offsets, 200);
         await session.context.close();
         const byTabs = (results.latency[column.name] ??= {});
         (byTabs[tabs] ??= []).push(measured);
