@@ -17,13 +17,13 @@ type Figure = 'p50' | 'p99' | 'lastTab';
 interface Latencies {
   source: string;
   of(column: string, tabs: number): Partial<Record<Figure, number>> | undefined;
-  /** Largest over smallest of a column's p99 over its rounds (undefined without rounds). */
-  roundSpread(column: string, tabs: number): number | undefined;
+  /** Largest over smallest of a column's figure over its rounds (undefined without rounds). */
+  roundSpread(column: string, tabs: number, figure?: Figure): number | undefined;
   tabs: number[];
 }
 
 /**
- * A p99 whose rounds differ by more than this factor is noise for a 1.2× target: no verdict
+ * A figure whose rounds differ by more than this factor is noise for a ratio target: no verdict
  * (earlier quiet runs moved p99 by about ±30 % between runs, see the notes).
  */
 const decidableSpread = 2;
@@ -38,9 +38,9 @@ function latencies(main: Results, tail: TailResults | undefined): Latencies {
         const rounds: TailRound[] | undefined = tail.latency[column]?.[tabs];
         return rounds?.length ? medianRound(rounds) : undefined;
       },
-      roundSpread: (column, tabs) => {
-        const p99s = tail.latency[column]?.[tabs]?.map((r) => r.p99) ?? [];
-        return p99s.length > 1 ? Math.max(...p99s) / Math.min(...p99s) : undefined;
+      roundSpread: (column, tabs, figure = 'p99') => {
+        const values = tail.latency[column]?.[tabs]?.map((r) => r[figure]) ?? [];
+        return values.length > 1 ? Math.max(...values) / Math.min(...values) : undefined;
       },
       tabs: Object.keys(tail.latency.tabwire!).map(Number),
     };
@@ -85,7 +85,9 @@ function socketRows(l: Latencies): Row[] {
     const sock = l.of('socket', tabs)?.[figure];
     const target = `${name} at ${tabs} tabs ≤ ${limit === 1 ? '' : `${limit}× `}a socket per tab`;
     if (tw === undefined || !sock) return rows.push([target, `not measured (${l.source})`, undefined]);
-    return rows.push([target, `${(tw / sock).toFixed(2)}× (${ms(tw)} vs ${ms(sock)}; ${l.source})`, tw / sock <= limit]);
+    const spread = Math.max(l.roundSpread('tabwire', tabs, figure) ?? 1, l.roundSpread('socket', tabs, figure) ?? 1);
+    const noise = spread > decidableSpread ? `; rounds of one client differ up to ${spread.toFixed(1)}×: noise` : '';
+    return rows.push([target, `${(tw / sock).toFixed(2)}× (${ms(tw)} vs ${ms(sock)}${noise}; ${l.source})`, noise ? undefined : tw / sock <= limit]);
   };
   against(4, 'p50', 1, 'p50');
   against(16, 'p50', 0.6, 'p50');
