@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Column, Mode, Results } from './run.ts';
 import { sseFigures, sseSection } from './sse.ts';
 import { stormShape } from './storm.ts';
+import { tailFigures, tailTargetSection } from './report-tail.ts';
 // @ts-expect-error plain ESM helpers without types
 import { budgets } from '../scripts/sizes.mjs';
 
@@ -19,7 +20,7 @@ const label: Record<Column, string> = {
   peer: 'broadcast-channel peer',
   relay: 'bare relay (reference)',
 };
-const colour: Record<Mode, string> = { tabwire: '#2f6fdb', socket: '#d9822b', leader: '#4a9d5b', peer: '#8e5bb5' };
+const colour: Record<Column, string> = { tabwire: '#2f6fdb', socket: '#d9822b', leader: '#4a9d5b', peer: '#8e5bb5', relay: '#888888' };
 const modes: Mode[] = ['tabwire', 'socket', 'leader', 'peer'];
 /** The tab counts the run measured CPU at (4 and 16; 64 too in full runs since issue 15's part 5). */
 const cpuTabs = (r: Results): number[] => Object.keys(r.cpu.tabwire ?? {}).map(Number).sort((a, b) => a - b);
@@ -149,9 +150,10 @@ function stormFigures(r: Results): Record<string, string> {
 
 /** The notes with every `{{name}}` filled; an unknown name fails the report rather than print a stale or empty figure. */
 export function fillNotes(notes: string, r: Results): string {
-  const known = figures(r);
+  const known = { ...figures(r), ...tailFigures() };
   return notes.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
-    const value = known[name];
+    // The tail run's figures: a column or tab count it did not measure reads as not measured.
+    const value = known[name] ?? (/^(tail|slow)_/.test(name) ? '—' : undefined);
     if (value === undefined) throw new Error(`notes.md: no figure named {{${name}}}`);
     return value;
   });
@@ -255,12 +257,12 @@ function targetRows(r: Results): string[] {
 }
 
 function chart(r: Results, tabCounts: number[]): string {
-  const width = 960;
+  const width = 1280;
   const height = 340;
   const panel = { w: 280, h: 220, top: 60 };
   const xs = (i: number, left: number) => left + 30 + (i * (panel.w - 50)) / Math.max(1, tabCounts.length - 1);
-  const lines = (metric: 'p50' | 'lastTab', left: number, title: string) => {
-    const max = Math.max(...modes.flatMap((m) => tabCounts.map((t) => r.latency[m]?.[t]?.[metric] ?? 0))) * 1.1 || 1;
+  const lines = (metric: 'p50' | 'p99' | 'lastTab', left: number, title: string) => {
+    const max = Math.max(...withReference(r).flatMap((m) => tabCounts.map((t) => r.latency[m]?.[t]?.[metric] ?? 0))) * 1.1 || 1;
     const ys = (v: number) => panel.top + panel.h - (v / max) * panel.h;
     let svg = `<text x="${left}" y="${panel.top - 28}" font-size="14" font-weight="600">${title}</text>`;
     svg += `<line x1="${left + 30}" y1="${panel.top + panel.h}" x2="${left + panel.w}" y2="${panel.top + panel.h}" stroke="#999"/>`;
@@ -269,9 +271,9 @@ function chart(r: Results, tabCounts: number[]): string {
     for (const tick of [0, 0.5, 1]) {
       svg += `<text x="${left + 24}" y="${ys(max * tick) + 4}" font-size="10" text-anchor="end">${(max * tick).toFixed(1)}</text>`;
     }
-    for (const mode of modes) {
+    for (const mode of withReference(r)) {
       const points = tabCounts.map((t, i) => `${xs(i, left)},${ys(r.latency[mode]?.[t]?.[metric] ?? 0)}`).join(' ');
-      svg += `<polyline points="${points}" fill="none" stroke="${colour[mode]}" stroke-width="2"/>`;
+      svg += `<polyline points="${points}" fill="none" stroke="${colour[mode]}" stroke-width="2"${mode === 'relay' ? ' stroke-dasharray="5 4"' : ''}/>`;
       for (const [i, t] of tabCounts.entries()) svg += `<circle cx="${xs(i, left)}" cy="${ys(r.latency[mode]?.[t]?.[metric] ?? 0)}" r="3" fill="${colour[mode]}"/>`;
     }
     return svg;
@@ -291,14 +293,15 @@ function chart(r: Results, tabCounts: number[]): string {
     return svg;
   };
   let legend = '';
-  for (const [i, mode] of modes.entries()) {
+  for (const [i, mode] of withReference(r).entries()) {
     legend += `<rect x="${20 + i * 230}" y="${height - 22}" width="12" height="12" fill="${colour[mode]}"/><text x="${38 + i * 230}" y="${height - 12}" font-size="12">${label[mode]}</text>`;
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui, sans-serif" viewBox="0 0 ${width} ${height}">
 <rect width="100%" height="100%" fill="white"/>
 ${lines('p50', 20, 'Latency p50, server → handler (ms)')}
-${lines('lastTab', 340, 'Until the last tab has it (ms)')}
-${bars(660)}
+${lines('p99', 340, 'Latency p99 (ms)')}
+${lines('lastTab', 660, 'Until the last tab has it (ms)')}
+${bars(980)}
 ${legend}
 </svg>
 `;
@@ -323,11 +326,13 @@ export function writeReport(r: Results, tabCounts: number[]): void {
     '- **broadcast-channel peer**: a leader-election peer from npm (`broadcast-channel` 7): the leader tab holds a socket as in (b) and relays every frame over BroadcastChannel.',
     '- **bare relay (reference)**, latency and CPU only: a SharedWorker that holds one socket, parses each frame, batches the frames of a task and posts the batch to each tab\'s port; no validation, dedupe, filtering, log or reconnects. The least a shared connection can cost.',
     '',
-    '![latency and CPU by tab count](bench/results/chart.svg)',
+    '![latency p50, p99 and until the last tab, by tab count, and CPU](bench/results/chart.svg)',
     '',
     '## Targets (issue 15: ratios to the other clients and the reference columns, all from this run)',
     '',
     ...targetRows(r),
+    '',
+    ...tailTargetSection(r),
     '',
     '## Server-side sockets and handshakes',
     '',

@@ -24,6 +24,7 @@ import { writeReport } from './report.ts';
 import { type SseResults, type SseRunner, measureSse } from './sse.ts';
 import { median, percentile, round } from './stats.ts';
 import { type Storm, stormShape } from './storm.ts';
+import { type TailSession, tailOnly } from './tail.ts';
 
 export type Mode = 'tabwire' | 'socket' | 'leader' | 'peer';
 export const modes: Mode[] = ['tabwire', 'socket', 'leader', 'peer'];
@@ -62,6 +63,7 @@ declare global {
       logRate(total: number): Promise<number>;
       bareIdbRate(total: number): Promise<number>;
       arrivals(from: number, to: number): number[];
+      busy(busyMs: number, everyMs?: number): void;
     };
   }
 }
@@ -673,9 +675,16 @@ async function sseOnly(): Promise<void> {
   writeReport(last, Object.keys(last.latency.tabwire).map(Number));
 }
 
+/** When and where a run ran. */
+const runEnvironment = () => ({ date: new Date().toISOString(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version });
+
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'levers') return levers();
   if (process.env.BENCH_ONLY === 'sse') return sseOnly();
+  if (process.env.BENCH_ONLY === 'tail') {
+    const warm = async (backend: MockBackend, session: TailSession) => void (await latencyRound(backend, session as Session, 300, 300));
+    return tailOnly({ withBench, openSession, send, warm }, runEnvironment);
+  }
   if (process.env.BENCH_ONLY === 'storm') return stormOnly();
   if (process.env.BENCH_ONLY === 'log') return logOnly();
   if (process.env.BENCH_ONLY === 'memory64') return memory64();
@@ -698,15 +707,7 @@ async function main(): Promise<void> {
   });
   results.sizes = bundleSizes();
   results.targets = targets;
-  results.environment = {
-    date: new Date().toISOString(),
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    node: process.version,
-    chromium: chromiumVersion,
-    rounds,
-    quick: quick ? 'yes' : 'no',
-  };
+  results.environment = { ...runEnvironment(), chromium: chromiumVersion, rounds, quick: quick ? 'yes' : 'no' };
   if (runModes.length < modes.length) return log('a subset of the clients ran: no report written');
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/bench-results.json', `${JSON.stringify(results, null, 2)}\n`);

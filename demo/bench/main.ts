@@ -100,6 +100,14 @@ const context: ClientContext = {
 const client: BenchClient =
   mode === 'eventsource' ? new PerTabEventSource(context) : mode === 'socket' ? new PlainSocket(context) : mode === 'relay' ? new BareRelay(context) : mode === 'peer' ? new PeerRelay(context) : tabwire(mode === 'leader' ? 'leader' : 'worker');
 
+let busyTimer: ReturnType<typeof setInterval> | undefined;
+const spin = (ms: number) => {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // busy on purpose
+  }
+};
+
 const bench = {
   mode,
   ready: false,
@@ -120,6 +128,14 @@ const bench = {
   async calibrate() {
     offsetMs = await measureOffset();
     return offsetMs;
+  },
+  /**
+   * Keep this tab's main thread busy `busyMs` in every `everyMs` (a slow tab: heavy rendering, a
+   * long script); `busy(0)` stops it.
+   */
+  busy(busyMs: number, everyMs = 1000) {
+    clearInterval(busyTimer);
+    if (busyMs > 0) busyTimer = setInterval(() => spin(busyMs), everyMs);
   },
   /** Arrival times of events `from` … `to` (exclusive), 0 for those that never came. */
   arrivals: (from: number, to: number) => Array.from(arrivals.subarray(from, to)),

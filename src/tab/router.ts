@@ -23,8 +23,11 @@ export interface Router {
   /** The patterns that have handlers, in the order they were first subscribed. */
   patterns(): Iterable<string>;
   has(pattern: string): boolean;
-  /** One batch from the stream, in order; `replayed` marks each event. Nothing once logged out. */
-  deliver(events: RealtimeEvent[], replayed: boolean): void;
+  /**
+   * One batch from the stream, in order; `replayed` marks each event. Nothing once logged out.
+   * `text`: the JSON the batch was parsed from, kept for the handoff (without it, the events are written again).
+   */
+  deliver(events: RealtimeEvent[], replayed: boolean, text?: string): void;
   /** The broker changed: drop what this tab has when the next one replays it, and live repeats for a while. */
   openDedupeWindow(): void;
   /**
@@ -65,11 +68,13 @@ export function createRouter(clock: TabClock, report: (error: unknown) => void, 
   };
   return {
     ...table,
-    deliver(events, replayed) {
+    deliver(events, replayed, text) {
       // Logged out: nothing of the session that ended reaches a handler, whatever was still in flight.
       if (loggedOut()) return;
-      for (const event of events) {
-        if (handoff.repeat(event, replayed)) continue;
+      const fresh = events.filter((event) => !handoff.repeat(event, replayed));
+      // Before any handler runs: they may change the objects they are given.
+      handoff.delivered(text !== undefined && fresh.length === events.length ? text : JSON.stringify(fresh), fresh.length);
+      for (const event of fresh) {
         if (replayed) event.replayed = true;
         table.route(event);
       }

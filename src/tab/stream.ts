@@ -46,7 +46,7 @@ export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: L
   return (event: MessageEvent) => {
     const message = event.data as StreamMessage;
     if (message.k !== 'ev') return dispatch(parts, stream, from, message);
-    parts.router.deliver(JSON.parse(message.d) as RealtimeEvent[], message.r === 1);
+    parts.router.deliver(JSON.parse(message.d) as RealtimeEvent[], message.r === 1, message.d);
     if (++unacked < streamAckEvery) return;
     ack(unacked);
     unacked = 0;
