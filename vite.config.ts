@@ -141,11 +141,14 @@ export default defineConfig(({ mode, command }) => {
           react: resolve(root, 'src/react.ts'),
           'purposepath-react': resolve(root, 'src/purposepath-react.ts'),
           testing: resolve(root, 'src/testing.ts'),
+          'graphql-ws': resolve(root, 'src/graphql-ws.ts'),
+          'socket-io': resolve(root, 'src/socket-io.ts'),
         },
         formats: ['es'],
       },
       rollupOptions: {
-        external: ['react', 'react/jsx-runtime'],
+        // graphql-ws is the app's (an optional peer): the GraphQL preset imports its validator from there.
+        external: ['react', 'react/jsx-runtime', 'graphql-ws/client'],
         // The bundler drops directives from sources, so the React entries get their
         // 'use client' back here: Next.js's App Router needs it first in the file.
         // Only those entries: the client itself is usable from any module.

@@ -56,6 +56,8 @@ const entries = [
   { input: 'src/purposepath-react.ts', output: 'dist/purposepath-react.d.ts', plugins: [fromReactEntry] },
   { input: 'src/testing.ts', output: 'dist/testing.d.ts', plugins: [fromMainEntryForTesting] },
   { input: 'worker/broker.worker.ts', output: 'dist/worker.d.ts', plugins: [] },
+  { input: 'src/graphql-ws.ts', output: 'dist/graphql-ws.d.ts', plugins: [] },
+  { input: 'src/socket-io.ts', output: 'dist/socket-io.d.ts', plugins: [] },
 ];
 
 for (const entry of entries) {

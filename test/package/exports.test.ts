@@ -24,7 +24,7 @@ describe('package exports', () => {
 
   it('declares each entry in one bundled file holding only the public surface', () => {
     const declarations = readdirSync(resolve(repo, 'dist'), { recursive: true }).map(String).filter((name) => name.endsWith('.d.ts'));
-    expect(declarations.sort()).toEqual(['index.d.ts', 'purposepath-react.d.ts', 'react.d.ts', 'testing.d.ts', 'worker.d.ts']);
+    expect(declarations.sort()).toEqual(['graphql-ws.d.ts', 'index.d.ts', 'purposepath-react.d.ts', 'react.d.ts', 'socket-io.d.ts', 'testing.d.ts', 'worker.d.ts']);
     const index = readFileSync(resolve(repo, 'dist/index.d.ts'), 'utf8');
     // Internals: the RPC, the hosts, the broker, the link's messages. (`BrokerConfig` is declared:
     // `debug()` shows the config the broker runs with, typed by `BrokerDebug`.)
@@ -71,6 +71,20 @@ describe('package exports', () => {
     expect(files.join(' ')).not.toMatch(/browser-broker|leader|local/);
     const code = files.map((file) => readFileSync(resolve(repo, 'dist', file), 'utf8')).join('\n');
     expect(code).not.toMatch(/new WebSocket|indexedDB\.open/);
+  });
+
+  it.each([
+    ['graphql-ws', 'graphqlWsProtocol', /from ["']graphql-ws\/client["']/],
+    ['socket-io', 'socketIoProtocol', undefined],
+  ] as const)("offers the %s preset for an app's worker entry, apart from the client and the worker", (entry, factory, external) => {
+    expect(pkg.exports[`./${entry}`]).toEqual({ types: `./dist/${entry}.d.ts`, default: `./dist/${entry}.js` });
+    expect(readFileSync(resolve(repo, `dist/${entry}.d.ts`), 'utf8')).toMatch(new RegExp(`export \\{[^}]*\\b${factory}\\b`));
+    const files = [...closure(`${entry}.js`)];
+    const code = files.map((file) => readFileSync(resolve(repo, 'dist', file), 'utf8')).join('\n');
+    // A dialect is frames in and out: no client, no socket, no IndexedDB, and graphql-ws is the app's own copy.
+    expect(files.join(' ')).not.toMatch(/client-|browser-broker|worker/);
+    expect(code).not.toMatch(/new WebSocket|indexedDB\.open|new SharedWorker/);
+    if (external) expect(code).toMatch(external);
   });
 
   it("marks only the React entries as client modules ('use client' first)", () => {

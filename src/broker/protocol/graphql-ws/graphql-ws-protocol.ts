@@ -7,7 +7,7 @@
  */
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws/client';
 import type { ChannelProtocol, DialectContext } from '../channel-dialect.ts';
-import { errorData } from '../../../link/errors.ts';
+import { invalidArgument } from '../preset-errors.ts';
 import { GraphqlWsSocketState, type GraphqlWsConnection } from './connection.ts';
 
 export interface GraphqlWsOptions {
@@ -46,13 +46,13 @@ export interface GraphqlWsProtocol extends ChannelProtocol {
 export function graphqlWsProtocol(options: GraphqlWsOptions = {}): GraphqlWsProtocol {
   const { auth = 'token', tokenField = 'authorization', tokenPrefix = '', connectionParams = {}, ping = true, pongTimeoutMs = 10_000 } = options;
   if (typeof connectionParams !== 'object' || connectionParams === null || Array.isArray(connectionParams)) {
-    throw errorData('INVALID_ARGUMENT', 'graphqlWsProtocol: `connectionParams` must be an object');
+    throw invalidArgument('graphqlWsProtocol: `connectionParams` must be an object');
   }
   if (typeof tokenField !== 'string' || tokenField.length === 0) {
-    throw errorData('INVALID_ARGUMENT', 'graphqlWsProtocol: `tokenField` must be a non-empty string');
+    throw invalidArgument('graphqlWsProtocol: `tokenField` must be a non-empty string');
   }
   if (typeof pongTimeoutMs !== 'number' || !Number.isFinite(pongTimeoutMs) || pongTimeoutMs <= 0) {
-    throw errorData('INVALID_ARGUMENT', 'graphqlWsProtocol: `pongTimeoutMs` must be a positive number of ms');
+    throw invalidArgument('graphqlWsProtocol: `pongTimeoutMs` must be a positive number of ms');
   }
   const initPayload = (token: string | undefined) => {
     const payload = auth === 'token' && token !== undefined ? { ...connectionParams, [tokenField]: `${tokenPrefix}${token}` } : { ...connectionParams };

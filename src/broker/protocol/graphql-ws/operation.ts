@@ -4,7 +4,7 @@
  * answer by closing the socket with 4400 (which would end every channel on it).
  */
 import type { SubscribePayload } from 'graphql-ws/client';
-import { errorData } from '../../../link/errors.ts';
+import { invalidArgument } from '../preset-errors.ts';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -14,13 +14,13 @@ const optionalRecord = (value: unknown) => value === undefined || value === null
 /** The fields graphql-ws's `subscribe` payload takes, and only those. */
 export function readOperation(value: unknown): SubscribePayload {
   if (!isRecord(value) || typeof value.query !== 'string' || value.query.length === 0) {
-    throw errorData('INVALID_ARGUMENT', 'a GraphQL operation needs a non-empty `query` string');
+    throw invalidArgument('a GraphQL operation needs a non-empty `query` string');
   }
   const { query, variables, operationName, extensions } = value;
-  if (!optionalRecord(variables)) throw errorData('INVALID_ARGUMENT', 'a GraphQL operation\'s `variables` must be an object');
-  if (!optionalRecord(extensions)) throw errorData('INVALID_ARGUMENT', 'a GraphQL operation\'s `extensions` must be an object');
+  if (!optionalRecord(variables)) throw invalidArgument('a GraphQL operation\'s `variables` must be an object');
+  if (!optionalRecord(extensions)) throw invalidArgument('a GraphQL operation\'s `extensions` must be an object');
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
-    throw errorData('INVALID_ARGUMENT', 'a GraphQL operation\'s `operationName` must be a string');
+    throw invalidArgument('a GraphQL operation\'s `operationName` must be a string');
   }
   return {
     query,
