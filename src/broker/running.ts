@@ -17,8 +17,11 @@ import type { Fanout } from './fanout.ts';
 import { GapCoordinator } from './gap-coordinator.ts';
 import { Ingest } from './ingest.ts';
 import { protocolFor } from './protocol/presets.ts';
+import { isChannelProtocol } from './protocol/channel-dialect.ts';
+import { DialectLink, engineProtocolOf } from './dialect-link.ts';
+import { DialectIngest } from './dialect-ingest.ts';
 import { PayloadSchemas } from './protocol/schemas.ts';
-import type { Protocol } from './protocol/wire.ts';
+import type { BackendProtocol } from './protocol/wire.ts';
 import { BrokerSession } from './session.ts';
 import { TabCalls } from './tab-calls.ts';
 import type { TabRegistry } from './tabs.ts';
@@ -34,7 +37,7 @@ export interface BrokerBase {
   tabs: TabRegistry;
   fanout: Fanout;
   /** A dialect given in code; else the config's decides. */
-  protocol?: Protocol;
+  protocol?: BackendProtocol;
   radio: BuildRadio | undefined;
   counters: BrokerCounters;
   report: Report;
@@ -56,13 +59,18 @@ export class Running {
   readonly sse: SseStream | undefined;
 
   readonly #base: BrokerBase;
+  /** Writes what a tab sent (its JSON text) on the socket. */
+  readonly #upstream: (text: string) => void;
 
   constructor(base: BrokerBase, readonly config: BrokerConfig) {
     this.#base = base;
     const { deps, tabs, fanout, counters, report } = base;
     const { clock } = deps;
     const sseSpec = readTransportSpec(config.transport);
-    const dialect = base.protocol ?? protocolFor(config);
+    const given = base.protocol ?? protocolFor(config);
+    // A channel dialect is driven through its seam; the other parts ask what they ask of any dialect.
+    const channelDialect = isChannelProtocol(given) && !sseSpec ? given : undefined;
+    const dialect = isChannelProtocol(given) ? engineProtocolOf(given) : given;
     // Over SSE the stream's request carries the credential and nothing keeps it alive from here.
     const protocol = sseSpec ? overSse(dialect, sseSpec) : dialect;
     const sse = sseSpec ? new SseStream({ spec: sseSpec, fields: sseFields(config, sseSpec), clock, fetch: deps.fetch, maxFrameBytes: config.maxFrameBytes }) : undefined;
@@ -91,6 +99,7 @@ export class Running {
       sse?.forget();
     });
     const log = eventLogFor(config, deps, session, report);
+    const link = channelDialect && new DialectLink({ protocol: channelDialect, counters, report, serverNow: () => session.serverNow() });
     const driver = new ConnectionDriver({
       config,
       clock,
@@ -105,6 +114,7 @@ export class Running {
       onOpenAccepted: back.openAccepted.call,
       onStateChanged: back.stateChanged.call,
       ...(sse ? { serverRetryMs: () => sse.retryMs() } : {}),
+      ...(link ? { dialect: link } : {}),
     });
     const shared = { config, clock, counters, report, fanout, log, session, driver };
     const ingest = new Ingest({ ...shared, protocol, schemas, doubtCoverage: back.doubtCoverage.call });
@@ -119,9 +129,12 @@ export class Running {
       ...(deps.loadReplay ? { loadReplay: deps.loadReplay } : {}),
       ...(sseSpec?.resume && sse ? { resume: sse } : {}),
     });
-    const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined });
+    // A tab's send() goes out framed by a channel dialect, as its JSON text otherwise.
+    this.#upstream = link ? (text) => void link.send(JSON.parse(text)) : (text) => driver.write(text);
+    const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined, upstream: this.#upstream });
     back.sessionEnded.bind(() => ingest.forgetSession());
-    back.frame.bind((data) => ingest.onFrame(data));
+    const frames = link ? new DialectIngest({ link, ingest, driver, counters, report, maxFrameBytes: config.maxFrameBytes, onChannel: () => {}, onResponse: () => {} }) : ingest;
+    back.frame.bind((data) => frames.onFrame(data));
     back.openAccepted.bind(() => ingest.acceptedOnOpen());
     back.stateChanged.bind((prev, next) => this.#onStateChanged(prev, next));
     back.doubtCoverage.bind(() => gap.doubtCoverage());
@@ -152,7 +165,7 @@ export class Running {
   #onOpened(): void {
     this.driver.opened();
     const { tabs, counters } = this.#base;
-    counters.sent += this.session.flushOutbox((tabId) => tabs.get(tabId)?.alive === true, (text) => this.driver.write(text));
+    counters.sent += this.session.flushOutbox((tabId) => tabs.get(tabId)?.alive === true, this.#upstream);
     this.ingest.hold();
     void this.gap.prepareNamespace(this.driver.generation);
   }

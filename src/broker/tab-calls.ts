@@ -91,6 +91,8 @@ export interface TabCallParts {
   lingerMs: number;
   /** The transport only receives (Server-Sent Events): `send()` is refused. */
   noUpstream?: boolean;
+  /** Writes a message's JSON text on the open socket (framed by a channel dialect where there is one). */
+  upstream: (text: string) => void;
 }
 
 export class TabCalls {
@@ -187,7 +189,7 @@ export class TabCalls {
     if (this.#parts.noUpstream) throw errorData('SEND_UNSUPPORTED', 'send() needs a WebSocket: this broker reads a Server-Sent Events stream, which has no upstream; POST to your API instead');
     const text = messageText(message, this.#parts.maxFrameBytes);
     if (driver.writable) {
-      driver.write(text);
+      this.#parts.upstream(text);
       counters.sent++;
       return true;
     }

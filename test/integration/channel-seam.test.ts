@@ -85,4 +85,12 @@ describe('a channel dialect in the engine', () => {
     server.raw(JSON.stringify({ op: 'ping' }));
     await until(() => expect(server.count('pong')).toBe(1));
   });
+
+  it("frames a tab's send() through the dialect", async () => {
+    const { server, world } = await channelWorld();
+    const tab = await world.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    await expect(tab.broker.send({ hi: 1 })).resolves.toBe(true);
+    await until(() => expect(server.received.filter((op) => op.op === 'app')).toEqual([{ op: 'app', data: { hi: 1 } }]));
+  });
 });
