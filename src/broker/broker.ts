@@ -24,6 +24,7 @@ import type { Clock } from '../link/clock.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import type { Envelope } from '../link/envelope.ts';
 import type { BackendProtocol } from './protocol/wire.ts';
+import type { ChannelPosition, ChannelSpec } from '../link/channels.ts';
 import { type BrokerBase, Running } from './running.ts';
 import { checkAttach, checkSameConnection, subscribe } from './tab-calls.ts';
 import { type LockRequester, type Tab, TabRegistry } from './tabs.ts';
@@ -151,6 +152,9 @@ export class Broker {
       debug: () => (attached(), this.debug()),
       logout: () => (attached(), this.#logout()),
       reconnect: () => (attached(), this.#dispatch({ type: 'reconnect', online: this.#online })),
+      channel: (spec: ChannelSpec, from?: ChannelPosition) => this.#calls().channels.hold(attached(), { ...spec, ...(from ? { from } : {}) }),
+      unchannel: (key: string) => this.#calls().channels.release(attached(), String(key)),
+      request: (message: unknown, timeoutMs: number) => (attached(), this.#calls().requests.request(message, Number(timeoutMs))),
     } satisfies ControlApi);
   }
 

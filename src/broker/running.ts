@@ -19,7 +19,10 @@ import { Ingest } from './ingest.ts';
 import { protocolFor } from './protocol/presets.ts';
 import { isChannelProtocol } from './protocol/channel-dialect.ts';
 import { DialectLink, engineProtocolOf } from './dialect-link.ts';
-import { DialectIngest } from './dialect-ingest.ts';
+import { type ChannelAnswer, DialectIngest, type RequestAnswer } from './dialect-ingest.ts';
+import { ChannelFanout } from './channel-fanout.ts';
+import { ChannelRegistry } from './channels.ts';
+import { Requests } from './requests.ts';
 import { PayloadSchemas } from './protocol/schemas.ts';
 import type { BackendProtocol } from './protocol/wire.ts';
 import { BrokerSession } from './session.ts';
@@ -55,6 +58,11 @@ export class Running {
   readonly ingest: Ingest;
   readonly gap: GapCoordinator;
   readonly calls: TabCalls;
+  /** The channels the tabs hold, one server subscription each. */
+  readonly channels: ChannelRegistry;
+  /** Requests over the socket in flight. */
+  readonly requests: Requests;
+  readonly #channelFanout = new ChannelFanout();
   /** The SSE stream's state across attempts, when the transport is SSE. */
   readonly sse: SseStream | undefined;
 
@@ -129,11 +137,16 @@ export class Running {
       ...(deps.loadReplay ? { loadReplay: deps.loadReplay } : {}),
       ...(sseSpec?.resume && sse ? { resume: sse } : {}),
     });
+    const open = () => driver.state.status === 'open';
+    const channels = new ChannelRegistry({ link, recovers: channelDialect?.recovers === true, clock, fanout: this.#channelFanout, open, lingerMs: config.channelLingerMs, maxFrameBytes: config.maxFrameBytes });
+    const requests = new Requests({ link, driver, clock, maxFrameBytes: config.maxFrameBytes });
     // A tab's send() goes out framed by a channel dialect, as its JSON text otherwise.
     this.#upstream = link ? (text) => void link.send(JSON.parse(text)) : (text) => driver.write(text);
-    const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined, upstream: this.#upstream });
+    const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined, upstream: this.#upstream, channels });
     back.sessionEnded.bind(() => ingest.forgetSession());
-    const frames = link ? new DialectIngest({ link, ingest, driver, counters, report, maxFrameBytes: config.maxFrameBytes, onChannel: () => {}, onResponse: () => {} }) : ingest;
+    const onChannel = (answer: ChannelAnswer) => channels.onAnswer(answer);
+    const onResponse = (answer: RequestAnswer) => requests.onResponse(answer);
+    const frames = link ? new DialectIngest({ link, ingest, driver, counters, report, maxFrameBytes: config.maxFrameBytes, onChannel, onResponse }) : ingest;
     back.frame.bind((data) => frames.onFrame(data));
     back.openAccepted.bind(() => ingest.acceptedOnOpen());
     back.stateChanged.bind((prev, next) => this.#onStateChanged(prev, next));
@@ -146,6 +159,8 @@ export class Running {
     this.ingest = ingest;
     this.gap = gap;
     this.calls = calls;
+    this.channels = channels;
+    this.requests = requests;
   }
 
   #onStateChanged(prev: ConnectionState, next: ConnectionState): void {
@@ -153,6 +168,7 @@ export class Running {
     history.add({ at: deps.clock.now(), from: prev.status, to: next.status, reason: next.reason });
     // Events the socket brought before this change reach tabs before it (the fan-out may hold them for hops).
     this.#base.fanout.flush();
+    this.#channelFanout.flush();
     tabs.broadcast({ k: 'st', s: next.status, p: prev.status, r: next.reason });
     if (next.status === 'open' && prev.status !== 'open') this.#onOpened();
     if (prev.status === 'open' && next.status !== 'open') this.#onLost(next);
@@ -168,10 +184,13 @@ export class Running {
     counters.sent += this.session.flushOutbox((tabId) => tabs.get(tabId)?.alive === true, this.#upstream);
     this.ingest.hold();
     void this.gap.prepareNamespace(this.driver.generation);
+    this.channels.opened();
   }
 
   #onLost(next: ConnectionState): void {
     this.driver.lost();
+    this.channels.lost();
+    this.requests.failAll();
     // After logout nothing of the session that ended reaches a tab.
     if (next.status === 'closed') {
       this.ingest.dropHeld();
@@ -203,6 +222,8 @@ export class Running {
     this.driver.shutdown();
     this.gap.stop();
     this.calls.stop();
+    this.channels.stop();
+    this.requests.failAll('the broker shut down before the answer came');
     this.session.rejectOutbox('CLOSED', 'the broker shut down before the message could be sent');
   }
 }
