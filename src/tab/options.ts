@@ -101,6 +101,11 @@ export interface ConnectOptions {
   maxFrameBytes?: number;
   /** How long the worker keeps the socket after the last tab left (a reload comes back), in ms. @default 5000 */
   lingerMs?: number;
+  /**
+   * How long a channel stays subscribed at the server after the last tab let go of it, in ms: a
+   * tab that reloads takes it back without an unsubscribe and a subscribe. @default 1000
+   */
+  channelLingerMs?: number;
   /** Events of a known type with a payload of the wrong shape: dropped and reported, or passed on and reported. @default 'drop' */
   invalidPayloads?: 'drop' | 'pass';
   /** Rename snake_case payload keys to camelCase (an older draft of the backend). @default false */
