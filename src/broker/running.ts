@@ -23,6 +23,7 @@ import { type ChannelAnswer, DialectIngest, type RequestAnswer } from './dialect
 import { ChannelFanout } from './channel-fanout.ts';
 import { ChannelRegistry } from './channels.ts';
 import { Requests } from './requests.ts';
+import { defaultChannelLingerMs } from '../link/channels.ts';
 import { PayloadSchemas } from './protocol/schemas.ts';
 import type { BackendProtocol } from './protocol/wire.ts';
 import { BrokerSession } from './session.ts';
@@ -138,7 +139,7 @@ export class Running {
       ...(sseSpec?.resume && sse ? { resume: sse } : {}),
     });
     const open = () => driver.state.status === 'open';
-    const channels = new ChannelRegistry({ link, recovers: channelDialect?.recovers === true, clock, fanout: this.#channelFanout, open, lingerMs: config.channelLingerMs, maxFrameBytes: config.maxFrameBytes });
+    const channels = new ChannelRegistry({ link, recovers: channelDialect?.recovers === true, clock, fanout: this.#channelFanout, open, lingerMs: config.channelLingerMs ?? defaultChannelLingerMs, maxFrameBytes: config.maxFrameBytes });
     const requests = new Requests({ link, driver, clock, maxFrameBytes: config.maxFrameBytes });
     // A tab's send() goes out framed by a channel dialect, as its JSON text otherwise.
     this.#upstream = link ? (text) => void link.send(JSON.parse(text)) : (text) => driver.write(text);

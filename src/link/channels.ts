@@ -5,6 +5,9 @@
  */
 import { errorData } from './errors.ts';
 
+/** How long a channel stays subscribed after its last tab let go, unless `channelLingerMs` says, in ms. */
+export const defaultChannelLingerMs = 1000;
+
 /** The longest channel name, in characters. */
 export const maxChannelNameLength = 200;
 

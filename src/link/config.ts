@@ -48,7 +48,6 @@ export const numericOptions: Array<[key: NumericKey, path: string, fallback: num
   // 1 MiB
   ['maxFrameBytes', 'maxFrameBytes', 1024 * 1024, 64],
   ['lingerMs', 'lingerMs', 5000, 0],
-  ['channelLingerMs', 'channelLingerMs', 1000, 0],
 ];
 
 /**

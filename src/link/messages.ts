@@ -48,8 +48,8 @@ export interface BrokerConfig {
   maxBufferedMessages: number;
   maxFrameBytes: number;
   lingerMs: number;
-  /** How long a channel stays subscribed at the server after its last tab let go, in ms. */
-  channelLingerMs: number;
+  /** How long a channel stays subscribed at the server after its last tab let go, in ms. @default `defaultChannelLingerMs` */
+  channelLingerMs?: number;
   invalidPayloads: 'drop' | 'pass';
   normalizeKeys: boolean;
   /**

@@ -253,6 +253,11 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
     if (value !== undefined) checkRange(path, value, min, max);
     config[key] = (value as number | undefined) ?? fallback;
   }
+  // Only when given: a config without channels stays as it was.
+  if (options.channelLingerMs !== undefined) {
+    checkRange('channelLingerMs', options.channelLingerMs, 0);
+    config.channelLingerMs = options.channelLingerMs;
+  }
   if (config.maxDelayMs < config.minDelayMs) {
     if (reconnect.maxDelayMs !== undefined) throw invalid(`reconnect.maxDelayMs must be ≥ reconnect.minDelayMs (${config.minDelayMs}), got ${config.maxDelayMs}`);
     config.maxDelayMs = config.minDelayMs;
