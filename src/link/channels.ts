@@ -46,7 +46,8 @@ function stableJson(value: unknown): string {
     const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort();
     return `{${keys.map((key) => `${JSON.stringify(key)}:${stableJson(record[key])}`).join(',')}}`;
   }
-  throw new TypeError(`a ${typeof value} (not JSON)`);
+  const what = typeof value === 'object' ? `an instance of ${String((value as object).constructor?.name || 'a class')}` : `a ${typeof value}`;
+  throw new TypeError(`${what} (not JSON)`);
 }
 
 /**
