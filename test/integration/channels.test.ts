@@ -20,7 +20,8 @@ afterEach(async () => {
   world = server = undefined;
 });
 
-const lingerMs = 150;
+/** Wide enough that a tab attaching on a loaded machine comes back within it. */
+const lingerMs = 1000;
 
 async function channelWorld(serverOptions: ChannelServerOptions = {}, recovers = true) {
   server = await startChannelServer(serverOptions);
@@ -72,7 +73,7 @@ describe('channels shared by the tabs of a browser', () => {
     await until(() => expect(second.state).toBe('subscribed'));
     first.unsubscribe();
     expect(first.state).toBe('closed');
-    await sleep(lingerMs * 2);
+    await sleep(lingerMs + 300);
     expect([server.count('sub'), server.count('unsub')]).toEqual([1, 0]);
     second.unsubscribe();
     await until(() => expect(server.count('unsub')).toBe(1));
@@ -86,14 +87,15 @@ describe('channels shared by the tabs of a browser', () => {
     const h2 = t2.broker.channel('news');
     await until(() => expect(h2.state).toBe('subscribed'));
     h1.unsubscribe();
-    await sleep(lingerMs * 2);
+    await sleep(lingerMs + 300);
     expect(server.count('unsub')).toBe(0);
     // The last holder reloads: its page dies, the new one takes the channel back within the linger.
-    t2.crash();
     const t3 = await world.tab();
+    await open([t3]);
+    t2.crash();
     const h3 = t3.broker.channel('news');
     await until(() => expect(h3.state).toBe('subscribed'));
-    await sleep(lingerMs * 2);
+    await sleep(lingerMs + 300);
     expect([server.count('sub'), server.count('unsub')]).toEqual([1, 0]);
     // A tab that dies lets go of its channels.
     t3.crash();
