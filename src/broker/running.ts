@@ -17,15 +17,16 @@ import type { Fanout } from './fanout.ts';
 import { GapCoordinator } from './gap-coordinator.ts';
 import { Ingest } from './ingest.ts';
 import { protocolFor } from './protocol/presets.ts';
-import { isChannelProtocol } from './protocol/channel-dialect.ts';
+import { type ChannelProtocol, isChannelProtocol } from './protocol/channel-dialect.ts';
+import type { Clock } from '../link/clock.ts';
 import { DialectLink, engineProtocolOf } from './dialect-link.ts';
-import { type ChannelAnswer, DialectIngest, type RequestAnswer } from './dialect-ingest.ts';
+import { type ChannelAnswer, DialectIngest } from './dialect-ingest.ts';
 import { ChannelFanout } from './channel-fanout.ts';
 import { ChannelRegistry } from './channels.ts';
 import { Requests } from './requests.ts';
 import { defaultChannelLingerMs } from '../link/channels.ts';
 import { PayloadSchemas } from './protocol/schemas.ts';
-import type { BackendProtocol } from './protocol/wire.ts';
+import type { BackendProtocol, Protocol } from './protocol/wire.ts';
 import { BrokerSession } from './session.ts';
 import { TabCalls } from './tab-calls.ts';
 import type { TabRegistry } from './tabs.ts';
@@ -76,10 +77,7 @@ export class Running {
     const { deps, tabs, fanout, counters, report } = base;
     const { clock } = deps;
     const sseSpec = readTransportSpec(config.transport);
-    const given = base.protocol ?? protocolFor(config);
-    // A channel dialect is driven through its seam; the other parts ask what they ask of any dialect.
-    const channelDialect = isChannelProtocol(given) && !sseSpec ? given : undefined;
-    const dialect = isChannelProtocol(given) ? engineProtocolOf(given) : given;
+    const { channelDialect, dialect } = dialectsOf(base.protocol ?? protocolFor(config), sseSpec !== undefined);
     // Over SSE the stream's request carries the credential and nothing keeps it alive from here.
     const protocol = sseSpec ? overSse(dialect, sseSpec) : dialect;
     const sse = sseSpec ? new SseStream({ spec: sseSpec, fields: sseFields(config, sseSpec), clock, fetch: deps.fetch, maxFrameBytes: config.maxFrameBytes }) : undefined;
@@ -138,16 +136,13 @@ export class Running {
       ...(deps.loadReplay ? { loadReplay: deps.loadReplay } : {}),
       ...(sseSpec?.resume && sse ? { resume: sse } : {}),
     });
-    const open = () => driver.state.status === 'open';
-    const channels = new ChannelRegistry({ link, recovers: channelDialect?.recovers === true, clock, fanout: this.#channelFanout, open, lingerMs: config.channelLingerMs ?? defaultChannelLingerMs, maxFrameBytes: config.maxFrameBytes });
-    const requests = new Requests({ link, driver, clock, maxFrameBytes: config.maxFrameBytes });
+    const { channels, requests } = channelPartsOf(config, clock, driver, link, channelDialect, this.#channelFanout);
     // A tab's send() goes out framed by a channel dialect, as its JSON text otherwise.
     this.#upstream = link ? (text) => void link.send(JSON.parse(text)) : (text) => driver.write(text);
     const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined, upstream: this.#upstream, channels });
     back.sessionEnded.bind(() => ingest.forgetSession());
     const onChannel = (answer: ChannelAnswer) => channels.onAnswer(answer);
-    const onResponse = (answer: RequestAnswer) => requests.onResponse(answer);
-    const frames = link ? new DialectIngest({ link, ingest, driver, counters, report, maxFrameBytes: config.maxFrameBytes, onChannel, onResponse }) : ingest;
+    const frames = link ? new DialectIngest({ link, ingest, driver, counters, report, maxFrameBytes: config.maxFrameBytes, onChannel, onResponse: (answer) => requests.onResponse(answer) }) : ingest;
     back.frame.bind((data) => frames.onFrame(data));
     back.openAccepted.bind(() => ingest.acceptedOnOpen());
     back.stateChanged.bind((prev, next) => this.#onStateChanged(prev, next));
@@ -227,6 +222,23 @@ export class Running {
     this.requests.failAll('the broker shut down before the answer came');
     this.session.rejectOutbox('CLOSED', 'the broker shut down before the message could be sent');
   }
+}
+
+/**
+ * A channel dialect is driven through its seam (`channelDialect`; not over SSE, which has no
+ * upstream); the other parts ask of it what they ask of any dialect (`dialect`).
+ */
+function dialectsOf(given: BackendProtocol, sse: boolean): { channelDialect: ChannelProtocol | undefined; dialect: Protocol } {
+  if (!isChannelProtocol(given)) return { channelDialect: undefined, dialect: given };
+  return { channelDialect: sse ? undefined : given, dialect: engineProtocolOf(given) };
+}
+
+/** The channels tabs hold and the requests in flight, over the channel dialect's link when there is one. */
+function channelPartsOf(config: BrokerConfig, clock: Clock, driver: ConnectionDriver, link: DialectLink | undefined, dialect: ChannelProtocol | undefined, fanout: ChannelFanout) {
+  const open = () => driver.state.status === 'open';
+  const lingerMs = config.channelLingerMs ?? defaultChannelLingerMs;
+  const channels = new ChannelRegistry({ link, recovers: dialect?.recovers === true, clock, fanout, open, lingerMs, maxFrameBytes: config.maxFrameBytes });
+  return { channels, requests: new Requests({ link, driver, clock, maxFrameBytes: config.maxFrameBytes }) };
 }
 
 /** The session's event log, with the policy the config sets; age is measured in the server's time. */
