@@ -132,6 +132,21 @@ const harness = {
 
   upgrades: [] as unknown[],
 
+  /** Messages of the channel `connectChannel` holds. */
+  channelMessages: [] as unknown[],
+
+  /**
+   * Connect through the channels worker entry (demo/channels.worker.ts) to the fake channel backend
+   * at `url`, and hold one channel; resolves once the server took it.
+   */
+  async connectChannel(url: string, name: string, channelParams?: unknown): Promise<void> {
+    const worker = (workerName: string) => new SharedWorker(new URL('./channels.worker.ts', import.meta.url), { type: 'module', name: workerName });
+    await harness.connect({ url, worker, sharing: 'worker', patterns: [] });
+    const handle = harness.broker!.channel(name, channelParams);
+    handle.on((message) => harness.channelMessages.push(message));
+    await new Promise<void>((resolve) => (handle.state === 'subscribed' ? resolve() : handle.onState((state) => state === 'subscribed' && resolve())));
+  },
+
   /** Whether this page holds the leader lock (sharing: 'leader'). */
   async leads(): Promise<boolean> {
     // A page cannot see its own lock client id directly: take a lock of our own and look it up.

@@ -1,6 +1,8 @@
 // Public exports only.
 export { connectBroker } from './tab/client.ts';
-export type { Broker, SendOptions } from './tab/client.ts';
+export type { Broker, RequestOptions, SendOptions } from './tab/client.ts';
+export type { ChannelHandle, ChannelMeta, ChannelResync } from './tab/channels.ts';
+export type { ChannelPosition, ChannelState } from './link/channels.ts';
 export type { StateListener } from './tab/connection-state.ts';
 export type { ListenOptions } from './tab/listeners.ts';
 export type { LogLevel, Logger } from './tab/logger.ts';

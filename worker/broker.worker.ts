@@ -9,5 +9,6 @@ import { startOnFirstConnect } from '../src/broker/shared-worker.ts';
 export { startSharedWorkerBroker, type SharedWorkerBrokerOptions } from '../src/broker/shared-worker.ts';
 export { jsonProtocol, purposepathProtocol, validateEnvelope } from '../src/broker/protocol/kit.ts';
 export type { Envelope, ParsedFrame, Protocol, ServerFrame, Session } from '../src/broker/protocol/kit.ts';
+export type { BackendProtocol, ChannelPosition, ChannelProtocol, ChannelSpec, DialectConnection, DialectContext, DialectMessage, RawFrame } from '../src/broker/protocol/kit.ts';
 
 startOnFirstConnect();

@@ -60,5 +60,6 @@ export function sanitizeBrokerConfig(value: unknown): BrokerConfig {
     config[key] = finite(given) ? clamp(given, min, max) : fallback;
   }
   config.maxDelayMs = Math.max(config.maxDelayMs, config.minDelayMs);
+  if (finite(input.channelLingerMs)) config.channelLingerMs = clamp(input.channelLingerMs, 0, maxTimerMs);
   return config;
 }

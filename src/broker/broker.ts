@@ -23,7 +23,8 @@ import type { EventStore, TransportFactory } from './ports.ts';
 import type { Clock } from '../link/clock.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import type { Envelope } from '../link/envelope.ts';
-import type { Protocol } from './protocol/wire.ts';
+import type { BackendProtocol } from './protocol/wire.ts';
+import type { ChannelPosition, ChannelSpec } from '../link/channels.ts';
 import { type BrokerBase, Running } from './running.ts';
 import { checkAttach, checkSameConnection, subscribe } from './tab-calls.ts';
 import { type LockRequester, type Tab, TabRegistry } from './tabs.ts';
@@ -52,7 +53,7 @@ export interface BrokerDeps {
    * The backend's dialect in code, for an app's own worker entry: the config's `protocol` (data)
    * is then ignored. @default the dialect the config describes, PurposePath's when it names none
    */
-  protocol?: Protocol;
+  protocol?: BackendProtocol;
   /** Who this broker is among builds; without it, it neither announces itself nor hears of newer builds. */
   build?: BuildInfo;
   /**
@@ -151,6 +152,9 @@ export class Broker {
       debug: () => (attached(), this.debug()),
       logout: () => (attached(), this.#logout()),
       reconnect: () => (attached(), this.#dispatch({ type: 'reconnect', online: this.#online })),
+      channel: (spec: ChannelSpec, from?: ChannelPosition) => this.#calls().channels.hold(attached(), { ...spec, ...(from ? { from } : {}) }),
+      unchannel: (key: string) => this.#calls().channels.release(attached(), String(key)),
+      request: (message: unknown, timeoutMs: number) => (attached(), this.#calls().requests.request(message, Number(timeoutMs))),
     } satisfies ControlApi);
   }
 

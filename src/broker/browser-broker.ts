@@ -9,7 +9,7 @@ import { systemClock } from './ports.ts';
 import { Broker } from './broker.ts';
 import type { BuildInfo } from './builds.ts';
 import { idbStores } from './idb-store.ts';
-import type { Protocol } from './protocol/wire.ts';
+import type { BackendProtocol } from './protocol/wire.ts';
 import { webLocks } from './tabs.ts';
 import { webSocketTransport } from './ws-transport.ts';
 
@@ -33,7 +33,7 @@ export function startBrowserBroker(
   build: { buildId: string; mode: BuildInfo['mode'] | 'none'; script?: string; name?: string },
   baseUrl: string,
   /** The backend's dialect in code (an app's own worker entry); else the config's. */
-  protocol?: Protocol,
+  protocol?: BackendProtocol,
 ): BrowserBroker {
   const brokerId = randomId();
   const brokerLock = `tabwire-broker:${brokerId}`;

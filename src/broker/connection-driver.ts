@@ -15,6 +15,7 @@ import { jitteredDelayMs } from './core/backoff.ts';
 import { withServerRetry } from './core/server-retry.ts';
 import type { Transport, TransportFactory } from './ports.ts';
 import type { Clock } from '../link/clock.ts';
+import type { RawFrame } from './protocol/channel-dialect.ts';
 import type { Protocol } from './protocol/wire.ts';
 import { NamedTimers } from './timers.ts';
 import type { TokenSource } from './token-source.ts';
@@ -37,6 +38,17 @@ export interface DriverParts {
   onStateChanged: (prev: ConnectionState, next: ConnectionState) => void;
   /** The server's own reconnection time (SSE `retry:`), in ms, honoured within the backoff's bounds. @default none */
   serverRetryMs?: () => number | undefined;
+  /**
+   * A channel dialect (dialect-link.ts) drives the socket: told of each socket made, with a writer
+   * that drops frames once that socket is replaced; starts the handshake where an auth frame would
+   * go (`token` undefined with cookie auth); frames its keep-alive ping. @default none
+   */
+  dialect?: {
+    readonly binary: boolean;
+    socketCreated(write: (frame: RawFrame) => void): void;
+    open(token: string | undefined): void;
+    ping(): RawFrame | undefined;
+  };
 }
 
 /** The machine's settings from the broker's config. */
@@ -121,8 +133,8 @@ export class ConnectionDriver {
     }
   }
 
-  write(text: string): void {
-    this.#transport?.send(text);
+  write(frame: RawFrame): void {
+    this.#transport?.send(frame);
     this.#lastSentAt = this.#parts.clock.monotonic();
   }
 
@@ -181,6 +193,7 @@ export class ConnectionDriver {
     counters.socketsOpened++;
     if (this.#everOpened) counters.reconnects++;
     const current = () => generation === this.#generation;
+    const dialect = this.#parts.dialect;
     this.#transport = this.#parts.transport(this.#parts.config.url, {
       onOpen: () => current() && this.dispatch({ type: 'transport-open' }),
       onMessage: (data) => current() && this.#parts.onFrame(data),
@@ -197,7 +210,8 @@ export class ConnectionDriver {
         this.#parts.report(errorData('SERVER_ERROR', 'the server refused the stream request', { serverCode: code }));
         this.dispatch({ type: 'server-error', code, during: 'auth' });
       },
-    });
+    }, dialect?.binary ? { binary: true } : undefined);
+    dialect?.socketCreated((frame) => current() && this.write(frame));
   }
 
   /** The request that carried the credential was answered with a stream: the session, unless the dialect sends its acceptance. */
@@ -227,6 +241,7 @@ export class ConnectionDriver {
     this.dispatch({ type: 'token-ready' });
     if (generation !== this.#generation) return;
     if (carrier) this.#startCarrier(carrier, token.token);
+    else if (this.#parts.dialect) this.#parts.dialect.open(token.token);
     else this.write(this.#parts.protocol.authFrame(token.token));
   }
 
@@ -243,7 +258,9 @@ export class ConnectionDriver {
   #authenticateByCookie(): void {
     this.#parts.counters.handshakes++;
     this.dispatch({ type: 'token-ready' });
-    if (this.#parts.protocol.acceptsOnOpen && this.#state.status === 'authenticating') this.#parts.onOpenAccepted();
+    if (this.#state.status !== 'authenticating') return;
+    if (this.#parts.dialect) this.#parts.dialect.open(undefined);
+    else if (this.#parts.protocol.acceptsOnOpen) this.#parts.onOpenAccepted();
   }
 
   /** The server answered a ping: the socket is alive. */
@@ -276,7 +293,7 @@ export class ConnectionDriver {
     const { nextCheckInMs } = keepAliveStep(clock.monotonic(), this.#lastSentAt, config.keepAliveMs);
     this.#keepAlive.set('keepalive', nextCheckInMs, () => {
       if (this.#state.status !== 'open') return;
-      const frame = protocol.pingFrame();
+      const frame = this.#parts.dialect ? this.#parts.dialect.ping() : protocol.pingFrame();
       if (frame !== undefined && keepAliveStep(clock.monotonic(), this.#lastSentAt, config.keepAliveMs).ping) {
         this.write(frame);
         counters.pings++;

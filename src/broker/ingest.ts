@@ -51,15 +51,15 @@ function dialectFailure(step: string, error: unknown): FrameRejection {
  * Measured once the dialect read it (the default reader refuses a hostile depth first); an entry too
  * deep to serialise at all is refused as such.
  */
-function oversizedEntry(value: unknown, maxFrameBytes: number, type: string): ParsedFrame | undefined {
+function oversizedEntry(value: unknown, maxFrameBytes: number, type: string, where = 'in an events-since answer'): ParsedFrame | undefined {
   let length: number;
   try {
     length = JSON.stringify(value)?.length ?? 0;
   } catch {
-    return { ok: false, rejection: { code: 'TOO_DEEP', message: `${type} in an events-since answer nests too deep to measure`, type } };
+    return { ok: false, rejection: { code: 'TOO_DEEP', message: `${type} ${where} nests too deep to measure`, type } };
   }
   if (length <= maxFrameBytes) return undefined;
-  return { ok: false, rejection: { code: 'OVERSIZED_FRAME', message: `${type} in an events-since answer is ${length} bytes, over maxFrameBytes ${maxFrameBytes}`, type } };
+  return { ok: false, rejection: { code: 'OVERSIZED_FRAME', message: `${type} ${where} is ${length} bytes, over maxFrameBytes ${maxFrameBytes}`, type } };
 }
 
 export interface IngestParts {
@@ -170,11 +170,34 @@ export class Ingest {
   }
 
   #onAuthenticated(session: Session, at: number, type: string, text: string): void {
-    const { driver, fanout } = this.#parts;
-    if (driver.state.status !== 'authenticating') return;
+    if (!this.accept(session, at)) return;
+    if (this.#parts.protocol.relayControl) this.#parts.fanout.enqueue(text, type, session.tenantId, true);
+  }
+
+  /** The handshake's acceptance, however the dialect said it; false when no handshake was under way. */
+  accept(session: Session, at: number): boolean {
+    const { driver } = this.#parts;
+    if (driver.state.status !== 'authenticating') return false;
     this.#parts.session.authenticated(session, at);
     driver.dispatch({ type: 'auth-accepted' });
-    if (this.#parts.protocol.relayControl) fanout.enqueue(text, type, session.tenantId, true);
+    return true;
+  }
+
+  /**
+   * An event a channel dialect read from a frame, as a JSON value: held to what a live frame is held
+   * to (an envelope within `maxFrameBytes` as JSON, with a valid timestamp), then the event path.
+   */
+  onValue(value: unknown): void {
+    const { config } = this.#parts;
+    const read = this.#understand(() => {
+      const parsed = validateEnvelope(value);
+      return parsed.ok ? (oversizedEntry(value, config.maxFrameBytes, parsed.envelope.type, 'from the channel dialect') ?? parsed) : parsed;
+    });
+    if (!read.ok) {
+      this.#drop(read.rejection);
+      return;
+    }
+    this.#onEvent(read.envelope, read.at, undefined);
   }
 
   /** Cookie auth with no acceptance frame: the open socket is the session, on our clock. */
@@ -185,7 +208,7 @@ export class Ingest {
     driver.dispatch({ type: 'auth-accepted' });
   }
 
-  #onEvent(raw: Envelope, at: number, text: string): void {
+  #onEvent(raw: Envelope, at: number, text: string | undefined): void {
     if (this.#parts.driver.state.status !== 'open') {
       // The server sends events only after auth.success (docs/protocol.md "Handshake").
       this.#parts.counters.dropped.early++;

@@ -30,7 +30,8 @@ export interface TransportHandlers {
 }
 
 export interface Transport {
-  send(text: string): void;
+  /** A frame: text, or binary where the transport was opened with `binary`. */
+  send(frame: string | ArrayBuffer): void;
   close(code?: number, reason?: string): void;
   /**
    * Present on a transport that carries the credential on its own request (an SSE stream: a
@@ -41,7 +42,12 @@ export interface Transport {
   authenticate?(token: string | undefined): void;
 }
 
-export type TransportFactory = (url: string, handlers: TransportHandlers) => Transport;
+export interface TransportOptions {
+  /** Binary frames reach `onMessage` as `ArrayBuffer`s (a WebSocket's `binaryType`). @default false */
+  binary?: boolean;
+}
+
+export type TransportFactory = (url: string, handlers: TransportHandlers, options?: TransportOptions) => Transport;
 
 /** One stored event. `key` identifies it (see `eventKey`), `at` is its timestamp in ms. */
 export interface StoredEvent {

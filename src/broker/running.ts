@@ -17,8 +17,16 @@ import type { Fanout } from './fanout.ts';
 import { GapCoordinator } from './gap-coordinator.ts';
 import { Ingest } from './ingest.ts';
 import { protocolFor } from './protocol/presets.ts';
+import { type ChannelProtocol, isChannelProtocol } from './protocol/channel-dialect.ts';
+import type { Clock } from '../link/clock.ts';
+import { DialectLink, engineProtocolOf } from './dialect-link.ts';
+import { type ChannelAnswer, DialectIngest } from './dialect-ingest.ts';
+import { ChannelFanout } from './channel-fanout.ts';
+import { ChannelRegistry } from './channels.ts';
+import { Requests } from './requests.ts';
+import { defaultChannelLingerMs } from '../link/channels.ts';
 import { PayloadSchemas } from './protocol/schemas.ts';
-import type { Protocol } from './protocol/wire.ts';
+import type { BackendProtocol, Protocol } from './protocol/wire.ts';
 import { BrokerSession } from './session.ts';
 import { TabCalls } from './tab-calls.ts';
 import type { TabRegistry } from './tabs.ts';
@@ -34,7 +42,7 @@ export interface BrokerBase {
   tabs: TabRegistry;
   fanout: Fanout;
   /** A dialect given in code; else the config's decides. */
-  protocol?: Protocol;
+  protocol?: BackendProtocol;
   radio: BuildRadio | undefined;
   counters: BrokerCounters;
   report: Report;
@@ -52,17 +60,24 @@ export class Running {
   readonly ingest: Ingest;
   readonly gap: GapCoordinator;
   readonly calls: TabCalls;
+  /** The channels the tabs hold, one server subscription each. */
+  readonly channels: ChannelRegistry;
+  /** Requests over the socket in flight. */
+  readonly requests: Requests;
+  readonly #channelFanout = new ChannelFanout();
   /** The SSE stream's state across attempts, when the transport is SSE. */
   readonly sse: SseStream | undefined;
 
   readonly #base: BrokerBase;
+  /** Writes what a tab sent (its JSON text) on the socket. */
+  readonly #upstream: (text: string) => void;
 
   constructor(base: BrokerBase, readonly config: BrokerConfig) {
     this.#base = base;
     const { deps, tabs, fanout, counters, report } = base;
     const { clock } = deps;
     const sseSpec = readTransportSpec(config.transport);
-    const dialect = base.protocol ?? protocolFor(config);
+    const { channelDialect, dialect } = dialectsOf(base.protocol ?? protocolFor(config), sseSpec !== undefined);
     // Over SSE the stream's request carries the credential and nothing keeps it alive from here.
     const protocol = sseSpec ? overSse(dialect, sseSpec) : dialect;
     const sse = sseSpec ? new SseStream({ spec: sseSpec, fields: sseFields(config, sseSpec), clock, fetch: deps.fetch, maxFrameBytes: config.maxFrameBytes }) : undefined;
@@ -91,6 +106,7 @@ export class Running {
       sse?.forget();
     });
     const log = eventLogFor(config, deps, session, report);
+    const link = channelDialect && new DialectLink({ protocol: channelDialect, counters, report, serverNow: () => session.serverNow() });
     const driver = new ConnectionDriver({
       config,
       clock,
@@ -105,6 +121,7 @@ export class Running {
       onOpenAccepted: back.openAccepted.call,
       onStateChanged: back.stateChanged.call,
       ...(sse ? { serverRetryMs: () => sse.retryMs() } : {}),
+      ...(link ? { dialect: link } : {}),
     });
     const shared = { config, clock, counters, report, fanout, log, session, driver };
     const ingest = new Ingest({ ...shared, protocol, schemas, doubtCoverage: back.doubtCoverage.call });
@@ -119,9 +136,14 @@ export class Running {
       ...(deps.loadReplay ? { loadReplay: deps.loadReplay } : {}),
       ...(sseSpec?.resume && sse ? { resume: sse } : {}),
     });
-    const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined });
+    const { channels, requests } = channelPartsOf(config, clock, driver, link, channelDialect, this.#channelFanout);
+    // A tab's send() goes out framed by a channel dialect, as its JSON text otherwise.
+    this.#upstream = link ? (text) => void link.send(JSON.parse(text)) : (text) => driver.write(text);
+    const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined, upstream: this.#upstream, channels });
     back.sessionEnded.bind(() => ingest.forgetSession());
-    back.frame.bind((data) => ingest.onFrame(data));
+    const onChannel = (answer: ChannelAnswer) => channels.onAnswer(answer);
+    const frames = link ? new DialectIngest({ link, ingest, driver, counters, report, maxFrameBytes: config.maxFrameBytes, onChannel, onResponse: (answer) => requests.onResponse(answer) }) : ingest;
+    back.frame.bind((data) => frames.onFrame(data));
     back.openAccepted.bind(() => ingest.acceptedOnOpen());
     back.stateChanged.bind((prev, next) => this.#onStateChanged(prev, next));
     back.doubtCoverage.bind(() => gap.doubtCoverage());
@@ -133,6 +155,8 @@ export class Running {
     this.ingest = ingest;
     this.gap = gap;
     this.calls = calls;
+    this.channels = channels;
+    this.requests = requests;
   }
 
   #onStateChanged(prev: ConnectionState, next: ConnectionState): void {
@@ -140,6 +164,7 @@ export class Running {
     history.add({ at: deps.clock.now(), from: prev.status, to: next.status, reason: next.reason });
     // Events the socket brought before this change reach tabs before it (the fan-out may hold them for hops).
     this.#base.fanout.flush();
+    this.#channelFanout.flush();
     tabs.broadcast({ k: 'st', s: next.status, p: prev.status, r: next.reason });
     if (next.status === 'open' && prev.status !== 'open') this.#onOpened();
     if (prev.status === 'open' && next.status !== 'open') this.#onLost(next);
@@ -152,13 +177,16 @@ export class Running {
   #onOpened(): void {
     this.driver.opened();
     const { tabs, counters } = this.#base;
-    counters.sent += this.session.flushOutbox((tabId) => tabs.get(tabId)?.alive === true, (text) => this.driver.write(text));
+    counters.sent += this.session.flushOutbox((tabId) => tabs.get(tabId)?.alive === true, this.#upstream);
     this.ingest.hold();
     void this.gap.prepareNamespace(this.driver.generation);
+    this.channels.opened();
   }
 
   #onLost(next: ConnectionState): void {
     this.driver.lost();
+    this.channels.lost();
+    this.requests.failAll();
     // After logout nothing of the session that ended reaches a tab.
     if (next.status === 'closed') {
       this.ingest.dropHeld();
@@ -190,8 +218,27 @@ export class Running {
     this.driver.shutdown();
     this.gap.stop();
     this.calls.stop();
+    this.channels.stop();
+    this.requests.failAll('the broker shut down before the answer came');
     this.session.rejectOutbox('CLOSED', 'the broker shut down before the message could be sent');
   }
+}
+
+/**
+ * A channel dialect is driven through its seam (`channelDialect`; not over SSE, which has no
+ * upstream); the other parts ask of it what they ask of any dialect (`dialect`).
+ */
+function dialectsOf(given: BackendProtocol, sse: boolean): { channelDialect: ChannelProtocol | undefined; dialect: Protocol } {
+  if (!isChannelProtocol(given)) return { channelDialect: undefined, dialect: given };
+  return { channelDialect: sse ? undefined : given, dialect: engineProtocolOf(given) };
+}
+
+/** The channels tabs hold and the requests in flight, over the channel dialect's link when there is one. */
+function channelPartsOf(config: BrokerConfig, clock: Clock, driver: ConnectionDriver, link: DialectLink | undefined, dialect: ChannelProtocol | undefined, fanout: ChannelFanout) {
+  const open = () => driver.state.status === 'open';
+  const lingerMs = config.channelLingerMs ?? defaultChannelLingerMs;
+  const channels = new ChannelRegistry({ link, recovers: dialect?.recovers === true, clock, fanout, open, lingerMs, maxFrameBytes: config.maxFrameBytes });
+  return { channels, requests: new Requests({ link, driver, clock, maxFrameBytes: config.maxFrameBytes }) };
 }
 
 /** The session's event log, with the policy the config sets; age is measured in the server's time. */

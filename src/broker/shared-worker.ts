@@ -6,7 +6,7 @@
 import { tabwireBuild } from '../link/build-id.ts';
 import { buildOfHostName } from '../link/host-name.ts';
 import { type BrowserBroker, startBrowserBroker } from './browser-broker.ts';
-import type { Protocol } from './protocol/wire.ts';
+import type { BackendProtocol } from './protocol/wire.ts';
 
 interface SharedWorkerScope {
   name: string;
@@ -20,7 +20,7 @@ export interface SharedWorkerBrokerOptions {
    * The tabs' `protocol` option is then ignored; their `schemas` still apply.
    * @default the dialect the tabs' `protocol` option describes (PurposePath's when none)
    */
-  protocol?: Protocol;
+  protocol?: BackendProtocol;
 }
 
 /** The broker serving this worker's tabs; `explicit`: started by the entry's own `startSharedWorkerBroker`. */
@@ -78,7 +78,7 @@ async function startBroker(options: SharedWorkerBrokerOptions, explicit: boolean
 }
 
 /** A broker for this worker. */
-function startHere(scope: SharedWorkerScope, protocol: Protocol | undefined): BrowserBroker {
+function startHere(scope: SharedWorkerScope, protocol: BackendProtocol | undefined): BrowserBroker {
   // The worker's name (`hostName`) carries the build of the tab that started us (an app's own `buildId`
   // included). A factory that did not pass the name on (the documented `worker: () => SharedWorker`)
   // started us for tabs of the library's build, the build this file was compiled from.

@@ -20,6 +20,7 @@ import type { GapCoordinator } from './gap-coordinator.ts';
 import type { Envelope } from '../link/envelope.ts';
 import type { RecentQuery } from '../link/messages.ts';
 import type { BrokerSession } from './session.ts';
+import type { ChannelRegistry } from './channels.ts';
 import { unplacedUntil } from './core/resync.ts';
 import { Tab, type TabRegistry } from './tabs.ts';
 import { tabMayRead } from './tenancy.ts';
@@ -91,6 +92,10 @@ export interface TabCallParts {
   lingerMs: number;
   /** The transport only receives (Server-Sent Events): `send()` is refused. */
   noUpstream?: boolean;
+  /** Writes a message's JSON text on the open socket (framed by a channel dialect where there is one). */
+  upstream: (text: string) => void;
+  /** The channels tabs hold: a re-attaching tab's are held again, a leaving tab's let go. */
+  channels: Pick<ChannelRegistry, 'hold' | 'tabGone'>;
 }
 
 export class TabCalls {
@@ -117,6 +122,7 @@ export class TabCalls {
     for (const pattern of request.patterns) if (isValidPattern(pattern)) tab.patterns.add(pattern);
     tabs.add(tab);
     deps.locks.waitFor(request.lockName, () => this.removeTab(tab));
+    this.#holdAgain(tab, request.channels);
     this.#linger.clear('linger');
     // A tab logged out there resumes nothing: what it saw belongs to a session that ended.
     if ((request.since !== undefined || request.resumed) && !request.loggedOut) void this.#parts.gap.catchUp(tab, request.since);
@@ -133,6 +139,18 @@ export class TabCalls {
       status: driver.state.status,
       reason: driver.state.reason,
     };
+  }
+
+  /** The channels a re-attaching tab holds, from where it last saw each (a bad entry is skipped: the tab's handle stays subscribing). */
+  #holdAgain(tab: Tab, channels: AttachRequest['channels']): void {
+    if (!Array.isArray(channels)) return;
+    for (const held of channels) {
+      try {
+        this.#parts.channels.hold(tab, held);
+      } catch {
+        // Not a channel this broker takes (or no channel seam): the others still are.
+      }
+    }
   }
 
   /**
@@ -158,6 +176,7 @@ export class TabCalls {
     const { tabs } = this.#parts;
     if (tabs.get(tab.id) !== tab) return;
     tabs.remove(tab.id);
+    this.#parts.channels.tabGone(tab);
     // Its client told the app CLOSED for what it had queued: that must not go out later. A tab that
     // died was told nothing, and one that moved to a newer build was told WORKER_LOST: theirs still go.
     if (tab.closedByApp) this.#parts.session.dropQueuedBy(tab.id);
@@ -187,7 +206,7 @@ export class TabCalls {
     if (this.#parts.noUpstream) throw errorData('SEND_UNSUPPORTED', 'send() needs a WebSocket: this broker reads a Server-Sent Events stream, which has no upstream; POST to your API instead');
     const text = messageText(message, this.#parts.maxFrameBytes);
     if (driver.writable) {
-      driver.write(text);
+      this.#parts.upstream(text);
       counters.sent++;
       return true;
     }

@@ -2,11 +2,12 @@
  * The WebSocket adapter: the only place the engine touches a socket.
  * `WebSocketImpl` is injectable so Node tests can pass the `ws` package.
  */
-import type { Transport, TransportFactory, TransportHandlers } from './ports.ts';
+import type { Transport, TransportFactory, TransportHandlers, TransportOptions } from './ports.ts';
 
 interface WebSocketLike {
   readonly readyState: number;
-  send(data: string): void;
+  binaryType: string;
+  send(data: string | ArrayBuffer): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
@@ -19,7 +20,7 @@ type WebSocketConstructor = new (url: string) => WebSocketLike;
 const OPEN = 1;
 
 export function webSocketTransport(WebSocketImpl?: WebSocketConstructor): TransportFactory {
-  return (url: string, handlers: TransportHandlers): Transport => {
+  return (url: string, handlers: TransportHandlers, options: TransportOptions = {}): Transport => {
     const Impl = WebSocketImpl ?? (globalThis.WebSocket as unknown as WebSocketConstructor);
     let socket: WebSocketLike;
     let closed = false;
@@ -35,14 +36,16 @@ export function webSocketTransport(WebSocketImpl?: WebSocketConstructor): Transp
       queueMicrotask(() => finish(1006, error instanceof Error ? error.name : 'invalid url'));
       return { send() {}, close() {} };
     }
+    // A channel dialect reads binary frames as ArrayBuffers (a Blob would need an await per frame).
+    if (options.binary) socket.binaryType = 'arraybuffer';
     socket.onopen = () => handlers.onOpen();
     socket.onmessage = (event) => handlers.onMessage(event.data);
     socket.onclose = (event) => finish(event.code, event.reason);
     // An error is always followed by close in browsers; close is what we act on.
     socket.onerror = () => {};
     return {
-      send(text) {
-        if (socket.readyState === OPEN) socket.send(text);
+      send(frame) {
+        if (socket.readyState === OPEN) socket.send(frame);
       },
       close(code = 1000, reason = '') {
         socket.onopen = null;

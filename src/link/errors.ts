@@ -65,6 +65,14 @@ export type TabwireErrorCode =
   | 'RETRIES_EXHAUSTED'
   /** `send()` on a transport with no upstream (Server-Sent Events): the server only pushes. */
   | 'SEND_UNSUPPORTED'
+  /** The server refused or ended one channel with an error; `serverCode` holds its code. Other channels go on. */
+  | 'CHANNEL_ERROR'
+  /** `request()` was answered with an error by the server; `serverCode` holds its code. */
+  | 'REQUEST_FAILED'
+  /** `request()` was in flight when the socket dropped: its answer cannot come (the request may or may not have reached the server). */
+  | 'CONNECTION_LOST'
+  /** `channel()` or `request()` on a broker whose dialect has no channel seam (PurposePath's, the JSON preset, SSE). */
+  | 'UNSUPPORTED'
   /** Anything else that went wrong inside the worker. */
   | 'INTERNAL';
 
@@ -113,10 +121,11 @@ export function errorData(code: TabwireErrorCode, message: string, extra: Partia
 /** Turn anything thrown into plain data; keeps a known `code`, never the original object. */
 export function toErrorData(error: unknown): TabwireErrorData {
   if (typeof error === 'object' && error !== null) {
-    const { code, message } = error as { code?: unknown; message?: unknown };
+    const { code, message, serverCode } = error as { code?: unknown; message?: unknown; serverCode?: unknown };
     return {
       code: typeof code === 'string' ? (code as TabwireErrorCode) : 'INTERNAL',
       message: typeof message === 'string' ? message : 'unknown error',
+      ...(typeof serverCode === 'string' ? { serverCode } : {}),
     };
   }
   return { code: 'INTERNAL', message: typeof error === 'string' ? error : 'unknown error' };

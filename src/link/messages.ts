@@ -12,6 +12,7 @@ import type { ResyncSignal } from './states.ts';
 import type { TabwireErrorData } from './errors.ts';
 import type { JsonProtocolOptions } from './protocol-option.ts';
 import type { SseOptions } from './transport-option.ts';
+import type { ChannelPosition, HeldChannel } from './channels.ts';
 
 export const linkVersion = 1;
 
@@ -47,6 +48,8 @@ export interface BrokerConfig {
   maxBufferedMessages: number;
   maxFrameBytes: number;
   lingerMs: number;
+  /** How long a channel stays subscribed at the server after its last tab let go, in ms. @default `defaultChannelLingerMs` */
+  channelLingerMs?: number;
   invalidPayloads: 'drop' | 'pass';
   normalizeKeys: boolean;
   /**
@@ -90,6 +93,11 @@ export interface AttachRequest {
    * broker that has no session yet stays logged out too, as the one that died would have.
    */
   loggedOut?: true;
+  /**
+   * The channels this tab holds, each with the position of the last message it saw: a broker that
+   * does not hold them yet subscribes them from there (a tab moving to a new worker, leader or build).
+   */
+  channels?: HeldChannel[];
 }
 
 export interface AttachReply {
@@ -117,7 +125,19 @@ export type StreamMessage =
   /** Ask this tab to run the app's `getToken` or `refreshToken`; answered with `TabAnswer`. */
   | { k: 'ask'; id: number; fn: 'getToken' | 'refreshToken' }
   /** A newer build of this endpoint's broker exists; the tab may move to it. */
-  | { k: 'up'; n: UpgradeNotice };
+  | { k: 'up'; n: UpgradeNotice }
+  /**
+   * A batch of channel messages: `d` is the JSON text of `ChannelDelivery[]` (one parse per batch).
+   * Only to the tabs holding each channel.
+   */
+  | { k: 'cm'; d: string }
+  /** A channel's state changed for this tab: subscribed, refused or ended with an error (`e`), or complete. */
+  | { k: 'cs'; c: string; s: 'subscribed' | 'error' | 'complete'; e?: TabwireErrorData }
+  /** A gap of one channel closed: `complete` false when messages may be missing. */
+  | { k: 'cr'; c: string; s: { complete: boolean } };
+
+/** One channel message in a `cm` batch: the channel's key, the data, its position, and 1 when replayed after a gap. */
+export type ChannelDelivery = [key: string, data: unknown, position?: ChannelPosition | null, replayed?: 1];
 
 /** What a tab needs to know to move to the broker of a newer build. */
 export interface UpgradeNotice {

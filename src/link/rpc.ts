@@ -7,6 +7,7 @@ import type { Envelope } from './envelope.ts';
 import type { AttachReply, AttachRequest, RecentQuery } from './messages.ts';
 import type { BrokerStats } from './stats.ts';
 import type { BrokerDebug } from './debug.ts';
+import type { ChannelPosition, ChannelSpec } from './channels.ts';
 
 /** Anything with postMessage and message listeners: a MessagePort, a SharedWorker port, a BroadcastChannel. */
 export interface Endpoint {
@@ -33,6 +34,12 @@ export interface ControlApi {
   debug(): Answer<BrokerDebug>;
   logout(): Answer<void>;
   reconnect(): void;
+  /** Hold a channel (from `from`, when the broker does not hold it yet); answers its key. */
+  channel(spec: ChannelSpec, from?: ChannelPosition): Answer<string>;
+  /** Let go of a channel by its key. */
+  unchannel(key: string): void;
+  /** A request over the shared socket, answered by the server's answer; `timeoutMs` bounds it in the broker. */
+  request(message: unknown, timeoutMs: number): Answer<unknown>;
 }
 
 export type ControlMethod = keyof ControlApi;

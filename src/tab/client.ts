@@ -33,6 +33,15 @@ import { type LogoutChannel, logoutChannel } from './logout-channel.ts';
 import { type TabLock, holdTabLock } from './tab-lock.ts';
 import { checkRecentQuery } from './recent-query.ts';
 import { attachLogger } from './logger.ts';
+import { type ChannelHandle, type TabChannels, tabChannels } from './channels.ts';
+import { requestOverSocket } from './request.ts';
+
+export interface RequestOptions {
+  /** How long to wait for the server's answer, in ms. @default callTimeoutMs */
+  timeoutMs?: number;
+  /** Aborting it rejects the request with the signal's reason (the answer, if it comes, is dropped). */
+  signal?: AbortSignal;
+}
 
 export interface SendOptions {
   /** Drop the message instead of buffering it while disconnected (typing indicators, presence). */
@@ -90,6 +99,20 @@ export interface Broker<M extends object = DefaultEvents> {
   onUpgrade(listener: (notice: UpgradeNotice) => void, options?: ListenOptions): () => void;
   /** Move to the newest build's broker now (with `upgrade: 'manual'`); false when there is none or it needs a reload. */
   upgrade(): Promise<boolean>;
+  /**
+   * Hold a server-side channel (a topic, a room, a GraphQL subscription) shared by every tab of the
+   * browser: one subscription at the server per distinct `name` and `params`. Needs a dialect with a
+   * channel seam (docs/protocols.md, "Channels"); else the handle ends in `error` (`UNSUPPORTED`).
+   */
+  channel<T = unknown>(name: string, params?: unknown): ChannelHandle<T>;
+  /**
+   * Send `message` as a request over the shared socket and resolve with the server's answer (only
+   * this tab gets it). Rejects `TIMEOUT` after `timeoutMs` (default `callTimeoutMs`), with the
+   * signal's reason on abort, `REQUEST_FAILED` (`serverCode`) when the server answered an error,
+   * `CONNECTION_LOST` when the socket dropped first, `NOT_READY` while not open, `CLOSED` after the
+   * session ended, `UNSUPPORTED` without a channel seam.
+   */
+  request<R = unknown>(message: unknown, options?: RequestOptions): Promise<R>;
   /** Recent events from the log, oldest first. */
   recent<P extends PatternOf<M> = '*'>(query?: RecentQuery & { type?: P }): Promise<Array<EventOf<M, P>>>;
   /**
@@ -147,11 +170,12 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
     subscribe: (pattern) => void call('subscribe', [pattern], false).catch((error: TabwireError) => error.code !== 'WORKER_LOST' && emitError(error)),
     unsubscribe: (pattern) => void call('unsubscribe', [pattern], false).catch(() => {}),
   };
+  const channels = tabChannels(call, config.maxFrameBytes, report);
   const upgrades = createUpgrades({ clock, config, options, callTimeoutMs, links, connection, router, listeners, emitError, report });
-  const onStream = streamListener({ options, router, connection, links, listeners, report, emitError, upgrades });
+  const onStream = streamListener({ options, router, connection, links, listeners, report, emitError, upgrades, channels });
   const lock = holdTabLock(env.locks, lockName, () => connection.closed);
   // The links' wiring reaches for the calls and the stream's parts, which reach for the links.
-  links.start(lock.held, { onStream, ...subscriptions });
+  links.start(lock.held, { onStream, ...subscriptions, heldChannels: () => channels.held() });
   const logouts = logoutChannel(env, config, (brokerId) => {
     const link = links.current;
     if (link && link.brokerId !== brokerId && connection.status !== 'closed') call('logout', []).catch(() => {});
@@ -159,7 +183,7 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
   const stopSignals = env.watchSignals((signal) => {
     if (links.current) call('signal', [signal]).catch(() => {});
   });
-  const broker = brokerHandle<M>({ callTimeoutMs, connection, router, links, call, subscriptions, upgrades, listeners, logouts, lock, stopSignals });
+  const broker = brokerHandle<M>({ callTimeoutMs, connection, router, links, call, subscriptions, upgrades, listeners, logouts, lock, stopSignals, channels });
   if (options.logger) attachLogger(broker, options.logger, options.logLevel ?? 'warn');
   return broker;
 }
@@ -183,6 +207,7 @@ interface HandleParts {
   logouts: LogoutChannel;
   lock: TabLock;
   stopSignals(): void;
+  channels: TabChannels;
 }
 
 /** The `Broker` an app holds: its methods, over the parts `connectTab` put together. */
@@ -229,6 +254,11 @@ function brokerHandle<M extends object>(tab: HandleParts): Broker<M> {
       return call('recent', [checked.query], true, tab.callTimeoutMs + recentSessionWaitMs);
     },
     send: (message, sendOptions = {}) => call<boolean>('send', [message, sendOptions], false, null),
+    channel(name, params) {
+      if (connection.closed) throw closedError();
+      return tab.channels.open(name, params);
+    },
+    request: (message, requestOptions = {}) => requestOverSocket(call, tab.callTimeoutMs, message, requestOptions),
     stats: () => call('stats', []),
     debug: () => call('debug', []),
     async logout() {

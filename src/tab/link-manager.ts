@@ -4,6 +4,7 @@
  * the broker's Web Lock to hear it die (rule 7), and re-attach then, asking the next
  * broker for what its log holds since the last event this tab received.
  */
+import type { HeldChannel } from '../link/channels.ts';
 import { type AttachReply, type AttachRequest, type BrokerConfig, linkVersion } from '../link/messages.ts';
 import { TabwireError, type TabwireErrorData } from '../link/errors.ts';
 import type { Endpoint } from '../link/rpc.ts';
@@ -46,6 +47,8 @@ export interface LinkWiring {
   onStream(stream: Endpoint, from: Link): (event: MessageEvent) => void;
   subscribe(pattern: string): void;
   unsubscribe(pattern: string): void;
+  /** The channels this tab holds, with their last positions: an attach request carries them. */
+  heldChannels?(): HeldChannel[];
 }
 
 export interface LinkManager {
@@ -171,7 +174,7 @@ class Links implements LinkManager {
     this.#connecting = link;
     host.stream.addEventListener('message', wiring.onStream(host.stream, link));
     host.stream.start?.();
-    const request = attachRequest(this.#parts, this.#target, patterns, this.#resume);
+    const request = attachRequest(this.#parts, this.#target, patterns, this.#resume, this.#wiring?.heldChannels?.() ?? []);
     this.#follow(link, await sendAttach(link, request, env.clock, callTimeoutMs));
     return link;
   }
@@ -284,7 +287,7 @@ function resumeAfterLoss(router: Router, connection: ConnectionState): Resume {
 }
 
 /** What a tab tells the broker it attaches to; `resume`: after a broker was lost. */
-function attachRequest(parts: LinkManagerParts, target: Target, patterns: string[], resume: Resume): AttachRequest {
+function attachRequest(parts: LinkManagerParts, target: Target, patterns: string[], resume: Resume, channels: HeldChannel[]): AttachRequest {
   const { env, options, config, tabId, lockName } = parts;
   return {
     tabId,
@@ -297,5 +300,6 @@ function attachRequest(parts: LinkManagerParts, target: Target, patterns: string
     visible: env.visible(),
     ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
     ...resume,
+    ...(channels.length > 0 ? { channels } : {}),
   };
 }

@@ -101,6 +101,11 @@ export interface ConnectOptions {
   maxFrameBytes?: number;
   /** How long the worker keeps the socket after the last tab left (a reload comes back), in ms. @default 5000 */
   lingerMs?: number;
+  /**
+   * How long a channel stays subscribed at the server after the last tab let go of it, in ms: a
+   * tab that reloads takes it back without an unsubscribe and a subscribe. @default 1000
+   */
+  channelLingerMs?: number;
   /** Events of a known type with a payload of the wrong shape: dropped and reported, or passed on and reported. @default 'drop' */
   invalidPayloads?: 'drop' | 'pass';
   /** Rename snake_case payload keys to camelCase (an older draft of the backend). @default false */
@@ -247,6 +252,11 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
     const value = path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], options);
     if (value !== undefined) checkRange(path, value, min, max);
     config[key] = (value as number | undefined) ?? fallback;
+  }
+  // Only when given: a config without channels stays as it was.
+  if (options.channelLingerMs !== undefined) {
+    checkRange('channelLingerMs', options.channelLingerMs, 0);
+    config.channelLingerMs = options.channelLingerMs;
   }
   if (config.maxDelayMs < config.minDelayMs) {
     if (reconnect.maxDelayMs !== undefined) throw invalid(`reconnect.maxDelayMs must be ≥ reconnect.minDelayMs (${config.minDelayMs}), got ${config.maxDelayMs}`);

@@ -12,6 +12,7 @@ import { closedError } from './calls.ts';
 import { type Broker, checkPattern } from './client.ts';
 import { connectionState } from './connection-state.ts';
 import { listen, nextEvent, untilAborted } from './listeners.ts';
+import { movingChannel } from './moving-channel.ts';
 
 type AnyBroker = Broker<object>;
 
@@ -72,6 +73,8 @@ export function bindableBroker(report: (error: unknown) => void): BindableBroker
     upgrade: () => bound().then((to) => to.upgrade()),
     recent: (query) => bound().then((to) => to.recent(query)),
     send: (message, options) => bound().then((to) => to.send(message, options)),
+    channel: (name, params) => movingChannel(keep as (attach: (to: AnyBroker) => () => void) => () => void, name, params, report),
+    request: (message, options) => bound().then((to) => to.request(message, options)),
     stats: () => bound().then((to) => to.stats()),
     debug: () => bound().then((to) => to.debug()),
     logout: () => bound().then((to) => to.logout()),

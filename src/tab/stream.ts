@@ -13,6 +13,8 @@ import { answerTokenAsk } from './token-answers.ts';
 import { type AppListeners, notify } from './listeners.ts';
 import type { ConnectOptions, CookieConnectOptions } from './options.ts';
 import type { Upgrades } from './upgrade.ts';
+import type { ChannelDelivery } from '../link/messages.ts';
+import type { TabChannels } from './channels.ts';
 
 export interface StreamParts {
   /** The app's options: its `getToken` and `refreshToken` answer the broker's asks. */
@@ -26,6 +28,8 @@ export interface StreamParts {
   emitError(error: TabwireErrorData): void;
   /** Told when a newer build of this endpoint's broker is live. */
   upgrades: Pick<Upgrades, 'announce'>;
+  /** This tab's channels: their messages, states and resyncs. */
+  channels: Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced'>;
 }
 
 /**
@@ -79,5 +83,11 @@ function dispatch(parts: StreamParts, stream: Endpoint, from: Link, message: Exc
       return void answerTokenAsk(stream, message.id, message.fn, parts.options);
     case 'up':
       return parts.upgrades.announce(message.n);
+    case 'cm':
+      return parts.channels.deliver(JSON.parse(message.d) as ChannelDelivery[]);
+    case 'cs':
+      return parts.channels.stateChanged(message.c, message.s, message.e);
+    case 'cr':
+      return parts.channels.resynced(message.c, message.s);
   }
 }

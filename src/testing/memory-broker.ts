@@ -22,9 +22,15 @@ import { type Broker, type SendOptions, checkPattern } from '../tab/client.ts';
 import { connectionState } from '../tab/connection-state.ts';
 import { listen, nextEvent, notify, untilAborted } from '../tab/listeners.ts';
 import { checkRecentQuery } from '../tab/recent-query.ts';
+import type { ChannelDelivery } from '../link/messages.ts';
+import { type ChannelPosition, channelKey } from '../link/channels.ts';
+import { type RequestOptions } from '../tab/client.ts';
+import { tabChannels } from '../tab/channels.ts';
+import type { Call } from '../tab/calls.ts';
+import type { ConnectionState } from '../tab/connection-state.ts';
 
 /** What a test reads back: each method's calls, by name. */
-export type MemoryBrokerCalls = Record<'on' | 'once' | 'onState' | 'onResync' | 'onError' | 'onUpgrade' | 'upgrade' | 'recent' | 'send' | 'stats' | 'debug' | 'logout' | 'reconnect' | 'close', number>;
+export type MemoryBrokerCalls = Record<'on' | 'once' | 'onState' | 'onResync' | 'onError' | 'onUpgrade' | 'upgrade' | 'recent' | 'send' | 'request' | 'channel' | 'stats' | 'debug' | 'logout' | 'reconnect' | 'close', number>;
 
 export interface MemoryBroker<M extends object = DefaultEvents> extends Broker<M> {
   /** The server sends an event: every matching handler gets it now, and `recent()` finds it. */
@@ -44,6 +50,16 @@ export interface MemoryBroker<M extends object = DefaultEvents> extends Broker<M
   listeners(kind: 'event' | 'state' | 'resync' | 'error' | 'upgrade'): number;
   /** True once `close()` was called. */
   readonly closed: boolean;
+  /** The keys of the channels the app holds now (`channel()` handles not unsubscribed). */
+  channels(): string[];
+  /** The server publishes on a channel: the handles on it get `message` (with `meta`) now. */
+  publish(name: string, params: unknown, message: unknown, meta?: { position?: ChannelPosition; replayed?: boolean }): void;
+  /** A channel ends for its handles: `'complete'`, or refused or failed with this error (`CHANNEL_ERROR` unless given). */
+  endChannel(name: string, params: unknown, how: 'complete' | Partial<TabwireErrorData>): void;
+  /** A channel's gap closed: its handles' `onResync` listeners get `{ complete }`. */
+  resyncChannel(name: string, params: unknown, complete: boolean): void;
+  /** Every `request()`, in order. */
+  readonly requests: ReadonlyArray<{ message: unknown; options: RequestOptions }>;
 }
 
 export interface MemoryBrokerOptions {
@@ -51,6 +67,11 @@ export interface MemoryBrokerOptions {
   state?: ConnectionStatus;
   /** What `sharing` says. @default 'none' */
   sharing?: Sharing;
+  /**
+   * The server's answer to `request()`: a value (or a promise of one) resolves it, a throw rejects
+   * it. @default none: every request rejects `UNSUPPORTED`, as a broker without a channel seam does
+   */
+  answerRequest?: (message: unknown) => unknown;
 }
 
 /** The reason a real broker most likely gives for entering each state. */
@@ -82,9 +103,11 @@ export function createMemoryBroker<M extends object = DefaultEvents>(options: Me
   const handlers = new Set<{ pattern: string; handler: Handler }>();
   const sets = { resync: new Set<(signal: ResyncSignal) => void>(), error: new Set<(error: TabwireError) => void>(), upgrade: new Set<(notice: UpgradeNotice) => void>() };
   const sent: Array<{ message: object; options: SendOptions }> = [];
-  const calls = Object.fromEntries(['on', 'once', 'onState', 'onResync', 'onError', 'onUpgrade', 'upgrade', 'recent', 'send', 'stats', 'debug', 'logout', 'reconnect', 'close'].map((name) => [name, 0])) as MemoryBrokerCalls;
+  const calls = Object.fromEntries(['on', 'once', 'onState', 'onResync', 'onError', 'onUpgrade', 'upgrade', 'recent', 'send', 'request', 'channel', 'stats', 'debug', 'logout', 'reconnect', 'close'].map((name) => [name, 0])) as MemoryBrokerCalls;
   const lifetime = new AbortController();
   let newest: UpgradeNotice | undefined;
+  const requests: Array<{ message: unknown; options: RequestOptions }> = [];
+  const channels = memoryChannels(connection, fail);
   /** A call as the client makes it: CLOSED once closed, counted either way. */
   const answer = <T>(name: keyof MemoryBrokerCalls, result: () => T | Promise<T>): Promise<T> => {
     calls[name]++;
@@ -127,6 +150,18 @@ export function createMemoryBroker<M extends object = DefaultEvents>(options: Me
         sent.push({ message, options: sendOptions });
         return !(sendOptions.volatile && connection.status !== 'open');
       }),
+    channel(name, params) {
+      calls.channel++;
+      if (connection.closed) throw closedError();
+      return channels.open(name, params);
+    },
+    request: (message, requestOptions = {}) =>
+      answer('request', () => {
+        requests.push({ message, options: requestOptions });
+        if (requestOptions.signal?.aborted) throw requestOptions.signal.reason;
+        if (!options.answerRequest) throw new TabwireError({ code: 'UNSUPPORTED', message: 'this memory broker answers no requests (answerRequest)' });
+        return options.answerRequest(message);
+      }) as Promise<never>,
     stats: () => answer('stats', () => statsOf(connection, log.length, sent.length)),
     debug: () => answer('debug', async () => debugOf(await statsOf(connection, log.length, sent.length), handlers)),
     logout: () => answer('logout', () => connection.set('closed', 'logout')),
@@ -164,6 +199,19 @@ export function createMemoryBroker<M extends object = DefaultEvents>(options: Me
       notify(sets.upgrade, notice, fail);
     },
     sent,
+    requests,
+    channels: () => channels.keys(),
+    publish(name, params, message, meta = {}) {
+      const delivery: ChannelDelivery = [channels.keyOf(name, params), message, meta.position ?? null];
+      if (meta.replayed) delivery[3] = 1;
+      channels.registry.deliver([delivery]);
+    },
+    endChannel(name, params, how) {
+      const key = channels.keyOf(name, params);
+      if (how === 'complete') return channels.registry.stateChanged(key, 'complete');
+      channels.registry.stateChanged(key, 'error', { code: 'CHANNEL_ERROR', message: 'the channel failed', ...how });
+    },
+    resyncChannel: (name, params, complete) => channels.registry.resynced(channels.keyOf(name, params), { complete }),
     calls,
     listeners: (kind) => (kind === 'event' ? handlers.size : kind === 'state' ? connection.listeners.size : sets[kind].size),
     get closed() {
@@ -216,4 +264,27 @@ async function statsOf(connection: { status: ConnectionStatus; reason: Transitio
 function debugOf(stats: BrokerStats, handlers: Set<{ pattern: string }>): BrokerDebug {
   const patterns = [...new Set([...handlers].map((entry) => entry.pattern))];
   return { stats, config: null, gap: { phase: 'fresh' }, tabs: [{ id: 'memory', visible: true, patterns }], transitions: [] };
+}
+
+/**
+ * The client's own channel registrations over a broker that is this object: a channel is
+ * subscribed at once while the state is `open` (else when it next opens), and held keys are read back.
+ */
+function memoryChannels(connection: ConnectionState, fail: (error: unknown) => void) {
+  const held = new Set<string>();
+  const keyOf = (name: string, params: unknown) => channelKey({ name, params }, Number.POSITIVE_INFINITY);
+  const call = (async (method: string, args: unknown[]) => {
+    if (method === 'unchannel') return void held.delete(args[0] as string);
+    const spec = args[0] as { name: string; params?: unknown };
+    const key = keyOf(spec.name, spec.params);
+    held.add(key);
+    const subscribed = () => held.has(key) && registry.stateChanged(key, 'subscribed');
+    if (connection.status === 'open') queueMicrotask(subscribed);
+    else {
+      const off = listen(connection.listeners, (status) => status === 'open' && (off(), subscribed()));
+    }
+    return key;
+  }) as Call;
+  const registry = tabChannels(call, Number.POSITIVE_INFINITY, fail);
+  return { registry, keyOf, open: registry.open, keys: () => [...held] };
 }

@@ -6,7 +6,8 @@
  * socket and keeps that socket's protocol state (ids, handshake step); the engine keeps the
  * channels, their tabs and their positions, and asks the connection to frame what it sends.
  *
- * A `Protocol` (wire.ts) that has `connect` is driven through this seam; one without is read
+ * A `ChannelProtocol` is given where a `Protocol` (wire.ts) is (`BrokerDeps.protocol`, the worker
+ * entry's `protocol`): one that has `connect` is driven through this seam; one without is read
  * frame by frame as JSON envelopes, as PurposePath's and the JSON preset are.
  */
 import type { Session } from '../../link/stats.ts';
@@ -103,4 +104,19 @@ export interface ChannelProtocol {
   recovers: boolean;
   /** The socket's frames are binary as well as text: the engine asks for `ArrayBuffer`s. @default false */
   binary?: boolean;
+  /**
+   * `'token'`: a tab's token is asked before `open()` and given in `DialectContext.token`;
+   * `'cookie'`: the upgrade request's cookies authenticate, no token is asked. @default 'token'
+   */
+  auth?: 'token' | 'cookie';
+  /**
+   * How long to wait for a `pong` after the engine sent `ping()`'s frame before the socket counts as
+   * dead and is replaced, in ms; undefined: no answer is awaited. @default undefined
+   */
+  pongTimeoutMs?: number;
+}
+
+/** Whether a dialect given in code is driven through this seam (it has `connect`). */
+export function isChannelProtocol(protocol: object): protocol is ChannelProtocol {
+  return typeof (protocol as Partial<ChannelProtocol>).connect === 'function';
 }

@@ -18,3 +18,13 @@ export type { Protocol, ServerFrame } from './wire.ts';
 export function jsonProtocol(options: JsonProtocolOptions): Protocol {
   return fromSpec(readProtocolSpec(options)!);
 }
+export type { BackendProtocol } from './wire.ts';
+export type {
+  ChannelPosition,
+  ChannelProtocol,
+  ChannelSpec,
+  DialectConnection,
+  DialectContext,
+  DialectMessage,
+  RawFrame,
+} from './channel-dialect.ts';

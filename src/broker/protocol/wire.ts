@@ -9,6 +9,10 @@ import type { BrokerConfig } from '../../link/messages.ts';
 import type { Session } from '../../link/stats.ts';
 import type { ParsedFrame } from './envelope.ts';
 import type { Envelope } from '../../link/envelope.ts';
+import type { ChannelProtocol } from './channel-dialect.ts';
+
+/** A dialect given in code: read frame by frame as JSON envelopes, or driven through the channel seam. */
+export type BackendProtocol = Protocol | ChannelProtocol;
 
 
 

@@ -1,0 +1,148 @@
+/**
+ * The engine's hold on a channel dialect (protocol/channel-dialect.ts): one `DialectConnection`
+ * per socket, made when the socket is, and every call into it guarded. A method that throws
+ * costs that frame or that call alone: counted in `stats().dropped.dialect`, reported once per
+ * connection (naming the step and the error's class only: its message could quote a frame), and
+ * never the worker.
+ */
+import { errorData } from '../link/errors.ts';
+import type { BrokerCounters, Report } from './broker-stats.ts';
+import type { ChannelPosition, ChannelProtocol, ChannelSpec, DialectConnection, DialectMessage, RawFrame } from './protocol/channel-dialect.ts';
+import type { Protocol } from './protocol/wire.ts';
+
+export interface DialectLinkParts {
+  protocol: ChannelProtocol;
+  counters: BrokerCounters;
+  report: Report;
+  /** The server's time now, in ms since the epoch, as far as the broker knows it. */
+  serverNow: () => number;
+}
+
+/** A thrown value named by its class only. */
+function className(error: unknown): string {
+  const name = (error as Error | undefined)?.name;
+  return typeof name === 'string' && /^\w{1,40}$/.test(name) ? name : 'an exception';
+}
+
+export class DialectLink {
+  #connection: DialectConnection | undefined;
+  /** The token the current socket's handshake was given (never stored beyond this socket). */
+  #token: string | undefined;
+  #reported = false;
+  readonly #parts: DialectLinkParts;
+
+  constructor(parts: DialectLinkParts) {
+    this.#parts = parts;
+  }
+
+  get binary(): boolean {
+    return this.#parts.protocol.binary === true;
+  }
+
+  /** A socket was created: its own connection, writing through `write` (which drops frames of a socket no longer current). */
+  socketCreated(write: (frame: RawFrame) => void): void {
+    this.#connection = undefined;
+    this.#token = undefined;
+    this.#reported = false;
+    const link = this;
+    const context = {
+      send: write,
+      get token() {
+        return link.#token;
+      },
+      now: () => this.#parts.serverNow(),
+    };
+    this.#guarded('connect', () => {
+      this.#connection = this.#parts.protocol.connect(context);
+    });
+  }
+
+  /** The socket is open and the token (if any) is known: the handshake's first frames. */
+  open(token: string | undefined): void {
+    this.#token = token;
+    this.#guard('open', (c) => c.open());
+  }
+
+  /** What a frame said, in order; nothing when the dialect threw (counted). */
+  read(frame: RawFrame): DialectMessage[] {
+    let messages: DialectMessage[] = [];
+    this.#guard('read', (c) => {
+      const read = c.read(frame);
+      messages = Array.isArray(read) ? read : [];
+    });
+    return messages;
+  }
+
+  subscribe(key: string, channel: ChannelSpec, from?: ChannelPosition): boolean {
+    return this.#guard('subscribe', (c) => c.subscribe(key, channel, from));
+  }
+
+  unsubscribe(key: string, channel: ChannelSpec): boolean {
+    return this.#guard('unsubscribe', (c) => c.unsubscribe(key, channel));
+  }
+
+  request(id: string, message: unknown): boolean {
+    return this.#guard('request', (c) => c.request(id, message));
+  }
+
+  /** A tab's `send()`: false when the dialect cannot frame it (no `send`) or threw. */
+  send(message: unknown): boolean {
+    return this.#guard('send', (c) => {
+      if (!c.send) throw new TypeError('no send');
+      c.send(message);
+    });
+  }
+
+  /** The keep-alive frame, if the dialect pings. */
+  ping(): RawFrame | undefined {
+    let frame: RawFrame | undefined;
+    this.#guard('ping', (c) => {
+      frame = c.ping?.();
+    });
+    return frame;
+  }
+
+  /** A message the engine could not act on (a field of the wrong type): counted and reported like a throw. */
+  failed(step: string, error: unknown): void {
+    this.#failed(step, error);
+  }
+
+  /** `run` on the current socket's connection; false when there is none or it threw. */
+  #guard(step: string, run: (connection: DialectConnection) => void): boolean {
+    const connection = this.#connection;
+    return connection !== undefined && this.#guarded(step, () => run(connection));
+  }
+
+  #guarded(step: string, run: () => void): boolean {
+    try {
+      run();
+      return true;
+    } catch (error) {
+      this.#failed(step, error);
+      return false;
+    }
+  }
+
+  #failed(step: string, error: unknown): void {
+    this.#parts.counters.dropped.dialect++;
+    if (this.#reported) return;
+    this.#reported = true;
+    this.#parts.report(errorData('DIALECT_FAILED', `the channel dialect's ${step} threw ${className(error)}; that frame or call was dropped`));
+  }
+}
+
+/**
+ * What the engine's other parts (the driver's handshake options, the events-since reader) ask of a
+ * dialect, for one driven through the channel seam: its auth and pong wait; frames go to the
+ * `DialectLink`, so the frame methods here are never used for it; replayed entries are envelopes.
+ */
+export function engineProtocolOf(protocol: ChannelProtocol): Protocol {
+  return {
+    auth: protocol.auth ?? 'token',
+    authFrame: () => '',
+    pingFrame: () => undefined,
+    ...(protocol.pongTimeoutMs !== undefined ? { pongTimeoutMs: protocol.pongTimeoutMs } : {}),
+    pongFrame: () => '',
+    classify: () => ({ kind: 'event' }),
+  };
+}
