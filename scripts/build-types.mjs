@@ -22,7 +22,7 @@ import { rollup } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
 
 const root = resolve(import.meta.dirname, '..');
-const reactFiles = new Set([resolve(root, 'src/react.ts'), resolve(root, 'src/tab/react.ts')]);
+const reactFiles = new Set(['src/react.ts', 'src/tab/react.ts', 'src/tab/react-channels.ts'].map((file) => resolve(root, file)));
 
 /** For the React entry: anything but its own two files is the main entry's. */
 const fromMainEntry = fromEntries('tabwire:react-types-from-main-entry', (id) => (reactFiles.has(id) ? undefined : 'tabwire'));
