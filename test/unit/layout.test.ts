@@ -93,6 +93,6 @@ describe('layout', () => {
 
   it('has no file left where the old layout put it', () => {
     expect(sources('worker')).toEqual(['worker/broker.worker.ts']);
-    expect(readdirSync(join(repo, 'src')).sort()).toEqual(['broker', 'index.ts', 'link', 'purposepath', 'purposepath-react.ts', 'react.ts', 'tab', 'testing', 'testing.ts']);
+    expect(readdirSync(join(repo, 'src')).sort()).toEqual(['broker', 'graphql-ws.ts', 'index.ts', 'link', 'purposepath', 'purposepath-react.ts', 'react.ts', 'socket-io.ts', 'tab', 'testing', 'testing.ts']);
   });
 });
