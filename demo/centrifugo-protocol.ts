@@ -1,4 +1,4 @@
-// docs:start (docs/protocols.md "A channel protocol in code: a Centrifugo-like example" shows this file as is)
+// docs:start — docs/protocols.md "A channel protocol in code: a Centrifugo-like example" shows the lines to docs:end, importing from 'tabwire/worker'.
 // src/centrifugo-protocol.ts: a Centrifugo-like client protocol (JSON over WebSocket) for tabwire.
 import type { ChannelPosition, ChannelProtocol, DialectContext, DialectConnection, DialectMessage } from '../worker/broker.worker.ts';
 
