@@ -147,6 +147,26 @@ const harness = {
     await new Promise<void>((resolve) => (handle.state === 'subscribed' ? resolve() : handle.onState((state) => state === 'subscribed' && resolve())));
   },
 
+  /** Resyncs and message metadata of the channel `connectCentrifugo` holds. */
+  channelResyncs: [] as unknown[],
+  channelMetas: [] as unknown[],
+
+  /**
+   * Connect through the Centrifugo-like worker entry of docs/protocols.md (demo/centrifugo.worker.ts)
+   * to the backend at `url`, and hold channel `name`; resolves once the server took it.
+   */
+  async connectCentrifugo(url: string, name: string): Promise<void> {
+    const worker = (workerName: string) => new SharedWorker(new URL('./centrifugo.worker.ts', import.meta.url), { type: 'module', name: workerName });
+    await harness.connect({ url, worker, sharing: 'worker', patterns: [] });
+    const handle = harness.broker!.channel(name);
+    handle.on((message, meta) => {
+      harness.channelMessages.push(message);
+      harness.channelMetas.push(meta);
+    });
+    handle.onResync((signal) => harness.channelResyncs.push(signal));
+    await new Promise<void>((resolve) => (handle.state === 'subscribed' ? resolve() : handle.onState((state) => state === 'subscribed' && resolve())));
+  },
+
   /** Whether this page holds the leader lock (sharing: 'leader'). */
   async leads(): Promise<boolean> {
     // A page cannot see its own lock client id directly: take a lock of our own and look it up.
