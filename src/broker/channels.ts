@@ -133,6 +133,17 @@ export class ChannelRegistry {
     }
   }
 
+  /**
+   * The session ended: no position of it is asked from again. Every held channel is subscribed
+   * afresh under the next session, and its tabs are told `complete: false` then.
+   */
+  forget(): void {
+    for (const held of this.#byKey.values()) {
+      held.position = undefined;
+      held.gap = true;
+    }
+  }
+
   /** Stop for good: lingers cleared (the socket closes with the broker). */
   stop(): void {
     for (const held of this.#byKey.values()) if (held.linger !== undefined) this.#parts.clock.clearTimeout(held.linger);

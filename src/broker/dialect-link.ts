@@ -102,6 +102,12 @@ export class DialectLink {
     return frame;
   }
 
+  /** The session ended: the protocol keeps nothing of it for the next socket. */
+  forget(): void {
+    const { protocol } = this.#parts;
+    if (protocol.forget) this.#guarded('forget', () => protocol.forget!());
+  }
+
   /** A message the engine could not act on (a field of the wrong type): counted and reported like a throw. */
   failed(step: string, error: unknown): void {
     this.#failed(step, error);

@@ -71,6 +71,8 @@ export class Running {
   readonly #base: BrokerBase;
   /** Writes what a tab sent (its JSON text) on the socket. */
   readonly #upstream: (text: string) => void;
+  /** The session ended: no channel position of it is asked from, and the protocol forgets it too. */
+  readonly #forgetChannels: () => void;
 
   constructor(base: BrokerBase, readonly config: BrokerConfig) {
     this.#base = base;
@@ -137,10 +139,17 @@ export class Running {
       ...(sseSpec?.resume && sse ? { resume: sse } : {}),
     });
     const { channels, requests } = channelPartsOf(config, clock, driver, link, channelDialect, this.#channelFanout);
+    this.#forgetChannels = () => {
+      channels.forget();
+      link?.forget();
+    };
     // A tab's send() goes out framed by a channel dialect, as its JSON text otherwise.
     this.#upstream = link ? (text) => void link.send(JSON.parse(text)) : (text) => driver.write(text);
     const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined, upstream: this.#upstream, channels });
-    back.sessionEnded.bind(() => ingest.forgetSession());
+    back.sessionEnded.bind(() => {
+      ingest.forgetSession();
+      this.#forgetChannels();
+    });
     const onChannel = (answer: ChannelAnswer) => channels.onAnswer(answer);
     const frames = link ? new DialectIngest({ link, ingest, driver, counters, report, maxFrameBytes: config.maxFrameBytes, onChannel, onResponse: (answer) => requests.onResponse(answer) }) : ingest;
     back.frame.bind((data) => frames.onFrame(data));

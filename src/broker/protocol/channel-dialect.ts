@@ -105,6 +105,11 @@ export interface ChannelProtocol {
   /** The socket's frames are binary as well as text: the engine asks for `ArrayBuffer`s. @default false */
   binary?: boolean;
   /**
+   * The session ended (`logout()`, another user or tenant authenticated): keep nothing of it for
+   * the next socket (a recovery session id would hand the next user the previous one's stream).
+   */
+  forget?(): void;
+  /**
    * `'token'`: a tab's token is asked before `open()` and given in `DialectContext.token`;
    * `'cookie'`: the upgrade request's cookies authenticate, no token is asked. @default 'token'
    */

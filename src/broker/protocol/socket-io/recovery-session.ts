@@ -15,6 +15,12 @@ export interface RecoverySession {
 
 export const newRecoverySession = (): RecoverySession => ({ roomKeys: new Map() });
 
+/** The broker's session ended: nothing of it is asked from again. The rooms held stay (the engine keeps its channels). */
+export function forgetRecovery(session: RecoverySession): void {
+  delete session.pid;
+  delete session.offset;
+}
+
 export function holdRoom(session: RecoverySession, room: string, key: string): void {
   const keys = session.roomKeys.get(room) ?? new Set<string>();
   keys.add(key);

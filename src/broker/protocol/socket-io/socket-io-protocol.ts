@@ -6,7 +6,7 @@
 import type { ChannelProtocol } from '../channel-dialect.ts';
 import { SocketIoConnection } from './connection.ts';
 import { socketIoSettings, type SocketIoOptions } from './options.ts';
-import { newRecoverySession } from './recovery-session.ts';
+import { forgetRecovery, newRecoverySession } from './recovery-session.ts';
 
 /** `auth`: with `'cookie'` the engine asks no tab for a token before the socket opens. */
 export function socketIoProtocol(options?: SocketIoOptions): ChannelProtocol & { auth: 'token' | 'cookie' } {
@@ -15,6 +15,7 @@ export function socketIoProtocol(options?: SocketIoOptions): ChannelProtocol & {
   const session = newRecoverySession();
   return {
     connect: (context) => new SocketIoConnection(context, settings, session),
+    forget: () => forgetRecovery(session),
     recovers: true,
     binary: false,
     auth: settings.auth,
