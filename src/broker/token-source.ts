@@ -14,10 +14,17 @@ import type { Tab, TabRegistry } from './tabs.ts';
 
 export type TokenResult = { ok: true; token: string } | { ok: false; cause: 'rejected' | 'timeout' };
 
+/**
+ * How a refresh ended: `refused` (a tab's refreshToken threw, or no tab has one), or `unanswered`
+ * (a tab was still refreshing when its time ran out, and no other tab could): the latter says
+ * nothing about the credentials.
+ */
+export type RefreshOutcome = 'refreshed' | 'refused' | 'unanswered';
+
 export class TokenSource {
   /** A token handed back by `refreshToken`, used for the next handshake instead of asking. */
   #fresh: string | undefined;
-  #refreshing: Promise<boolean> | undefined;
+  #refreshing: Promise<RefreshOutcome> | undefined;
   #epoch = 0;
   /** Tabs that did not answer in time: asked after every other tab until they answer again. */
   readonly #slow = new Set<string>();
@@ -51,8 +58,13 @@ export class TokenSource {
     return { ok: false, cause: asked > 0 && declined === asked ? 'rejected' : 'timeout' };
   }
 
-  /** Single flight: concurrent callers share one refresh in one tab. */
-  refresh(): Promise<boolean> {
+  /** Single flight: concurrent callers share one refresh in one tab. True once a tab refreshed. */
+  async refresh(): Promise<boolean> {
+    return (await this.refreshOutcome()) === 'refreshed';
+  }
+
+  /** As `refresh()`, telling a refusal from a refresh no tab finished in time. */
+  refreshOutcome(): Promise<RefreshOutcome> {
     if (this.#refreshing) return this.#refreshing;
     const running = this.#runRefresh(this.#epoch).finally(() => {
       if (this.#refreshing === running) this.#refreshing = undefined;
@@ -68,21 +80,24 @@ export class TokenSource {
     this.#refreshing = undefined;
   }
 
-  async #runRefresh(epoch: number): Promise<boolean> {
+  async #runRefresh(epoch: number): Promise<RefreshOutcome> {
+    let timedOut = false;
     for (const tab of this.#askOrder()) {
       if (!tab.alive) continue;
       const answer = await this.#ask(tab, 'refreshToken');
       // Logged out (or another user came) while this tab refreshed: its token belongs to nobody now.
-      if (epoch !== this.#epoch) return false;
+      if (epoch !== this.#epoch) return 'refused';
       if (answer.ok) {
         if (typeof answer.token === 'string' && answer.token.length > 0) this.#fresh = answer.token;
-        return true;
+        return 'refreshed';
       }
       // The refresh itself was refused: asking another tab would only refresh twice.
-      if (answer.why === 'rejected') return false;
+      if (answer.why === 'rejected') return 'refused';
       // The tab died, hung, or has no refreshToken: the next one tries.
+      if (answer.why === 'timeout') timedOut = true;
     }
-    return false;
+    // A tab still refreshing may yet succeed (its app then gives the new token): not a refusal.
+    return timedOut ? 'unanswered' : 'refused';
   }
 
   /** Preferred tabs first, tabs that hung before last. */
