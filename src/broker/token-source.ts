@@ -3,7 +3,8 @@
  * asks the preferred live tab and moves on to the next when one dies, hangs or
  * has none to offer; a tab that hung is asked last from then on, so one frozen
  * tab (an `alert()`, a paused debugger) cannot keep the browser offline. A
- * refresh runs in exactly one tab at a time.
+ * refresh runs in exactly one tab at a time: one that hangs ends the round
+ * (`unanswered`) rather than moving on, as it may still land.
  *
  * Tokens are held only for the moment they are used: never logged or stored.
  * Everything here belongs to one session: `forget()` (logout, another user)
@@ -16,8 +17,7 @@ export type TokenResult = { ok: true; token: string } | { ok: false; cause: 'rej
 
 /**
  * How a refresh ended: `refused` (a tab's refreshToken threw, or no tab has one), or `unanswered`
- * (a tab was still refreshing when its time ran out, and no other tab could): the latter says
- * nothing about the credentials.
+ * (the tab was still refreshing when its time ran out): the latter says nothing about the credentials.
  */
 export type RefreshOutcome = 'refreshed' | 'refused' | 'unanswered';
 
@@ -81,7 +81,6 @@ export class TokenSource {
   }
 
   async #runRefresh(epoch: number): Promise<RefreshOutcome> {
-    let timedOut = false;
     for (const tab of this.#askOrder()) {
       if (!tab.alive) continue;
       const answer = await this.#ask(tab, 'refreshToken');
@@ -93,11 +92,13 @@ export class TokenSource {
       }
       // The refresh itself was refused: asking another tab would only refresh twice.
       if (answer.why === 'rejected') return 'refused';
-      // The tab died, hung, or has no refreshToken: the next one tries.
-      if (answer.why === 'timeout') timedOut = true;
+      // Still refreshing, maybe only slow: another tab now would refresh twice (a single-use refresh
+      // token would end the session). The next try asks the tabs for their token again, and should
+      // it be refused, a refresh goes to another tab first (this one is asked last).
+      if (answer.why === 'timeout') return 'unanswered';
+      // The tab died or has no refreshToken: the next one tries.
     }
-    // A tab still refreshing may yet succeed (its app then gives the new token): not a refusal.
-    return timedOut ? 'unanswered' : 'refused';
+    return 'refused';
   }
 
   /** Preferred tabs first, tabs that hung before last. */

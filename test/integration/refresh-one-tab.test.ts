@@ -32,4 +32,25 @@ describe('a refresh slower than tokenTimeoutMs', () => {
     await until(() => expect(tabs.every((t) => t.status === 'open')).toBe(true), 8000);
     expect(tabs.reduce((sum, t) => sum + t.refreshCalls, 0)).toBe(1);
   });
+
+  it('does not keep the browser offline when it never lands: the next try refreshes in another tab', async () => {
+    world = await createWorld({ config: { tokenTimeoutMs: 200 } });
+    const current = world;
+    let frozen = false;
+    // The first tab asked is frozen mid-refresh (an alert(), a paused debugger) and never answers.
+    const refresh = async () => {
+      if (!frozen) {
+        frozen = true;
+        return new Promise<undefined>(() => {});
+      }
+      current.login();
+      return undefined;
+    };
+    const tabs = await Promise.all([1, 2].map(() => current.tab({ refresh })));
+    await until(() => expect(tabs.every((t) => t.status === 'open')).toBe(true));
+    current.backend.expireTokens();
+    await until(() => expect(frozen).toBe(true));
+    await until(() => expect(tabs.every((t) => t.status === 'open')).toBe(true), 8000);
+    expect(tabs.map((t) => t.refreshCalls)).toEqual([1, 1]);
+  });
 });

@@ -49,7 +49,7 @@ const cases: Record<string, { state?: ConnectionState; event: ConnectionEvent; c
     state: { status: 'authenticating', reason: 'token-refresh', attempt: 0, credential: 'current', step: 'refresh' },
     event: { type: 'refresh-failed' },
   },
-  'no tab answered refreshToken': {
+  'refreshToken not answered in time': {
     state: { status: 'authenticating', reason: 'token-refresh', attempt: 0, credential: 'current', step: 'refresh' },
     event: { type: 'refresh-unanswered' },
   },
