@@ -270,10 +270,11 @@ export class ConnectionDriver {
 
   async #refreshToken(): Promise<void> {
     const epoch = this.#parts.sessionEpoch();
-    const ok = await this.#parts.tokens.refresh();
+    const outcome = await this.#parts.tokens.refreshOutcome();
     // A refresh of a session that ended meanwhile decides nothing for the next one.
     if (epoch !== this.#parts.sessionEpoch()) return;
-    this.dispatch(ok ? { type: 'token-refreshed' } : { type: 'refresh-failed' });
+    const events = { refreshed: 'token-refreshed', refused: 'refresh-failed', unanswered: 'refresh-unanswered' } as const;
+    this.dispatch({ type: events[outcome] });
   }
 
   /** Where the dialect has the server answer pings: no answer in time means a dead socket, replaced. */

@@ -3,7 +3,8 @@
  * asks the preferred live tab and moves on to the next when one dies, hangs or
  * has none to offer; a tab that hung is asked last from then on, so one frozen
  * tab (an `alert()`, a paused debugger) cannot keep the browser offline. A
- * refresh runs in exactly one tab at a time.
+ * refresh runs in exactly one tab at a time: one that hangs ends the round
+ * (`unanswered`) rather than moving on, as it may still land.
  *
  * Tokens are held only for the moment they are used: never logged or stored.
  * Everything here belongs to one session: `forget()` (logout, another user)
@@ -14,10 +15,16 @@ import type { Tab, TabRegistry } from './tabs.ts';
 
 export type TokenResult = { ok: true; token: string } | { ok: false; cause: 'rejected' | 'timeout' };
 
+/**
+ * How a refresh ended: `refused` (a tab's refreshToken threw, or no tab has one), or `unanswered`
+ * (the tab was still refreshing when its time ran out): the latter says nothing about the credentials.
+ */
+export type RefreshOutcome = 'refreshed' | 'refused' | 'unanswered';
+
 export class TokenSource {
   /** A token handed back by `refreshToken`, used for the next handshake instead of asking. */
   #fresh: string | undefined;
-  #refreshing: Promise<boolean> | undefined;
+  #refreshing: Promise<RefreshOutcome> | undefined;
   #epoch = 0;
   /** Tabs that did not answer in time: asked after every other tab until they answer again. */
   readonly #slow = new Set<string>();
@@ -51,8 +58,13 @@ export class TokenSource {
     return { ok: false, cause: asked > 0 && declined === asked ? 'rejected' : 'timeout' };
   }
 
-  /** Single flight: concurrent callers share one refresh in one tab. */
-  refresh(): Promise<boolean> {
+  /** Single flight: concurrent callers share one refresh in one tab. True once a tab refreshed. */
+  async refresh(): Promise<boolean> {
+    return (await this.refreshOutcome()) === 'refreshed';
+  }
+
+  /** As `refresh()`, telling a refusal from a refresh no tab finished in time. */
+  refreshOutcome(): Promise<RefreshOutcome> {
     if (this.#refreshing) return this.#refreshing;
     const running = this.#runRefresh(this.#epoch).finally(() => {
       if (this.#refreshing === running) this.#refreshing = undefined;
@@ -68,21 +80,25 @@ export class TokenSource {
     this.#refreshing = undefined;
   }
 
-  async #runRefresh(epoch: number): Promise<boolean> {
+  async #runRefresh(epoch: number): Promise<RefreshOutcome> {
     for (const tab of this.#askOrder()) {
       if (!tab.alive) continue;
       const answer = await this.#ask(tab, 'refreshToken');
       // Logged out (or another user came) while this tab refreshed: its token belongs to nobody now.
-      if (epoch !== this.#epoch) return false;
+      if (epoch !== this.#epoch) return 'refused';
       if (answer.ok) {
         if (typeof answer.token === 'string' && answer.token.length > 0) this.#fresh = answer.token;
-        return true;
+        return 'refreshed';
       }
       // The refresh itself was refused: asking another tab would only refresh twice.
-      if (answer.why === 'rejected') return false;
-      // The tab died, hung, or has no refreshToken: the next one tries.
+      if (answer.why === 'rejected') return 'refused';
+      // Still refreshing, maybe only slow: another tab now would refresh twice (a single-use refresh
+      // token would end the session). The next try asks the tabs for their token again, and should
+      // it be refused, a refresh goes to another tab first (this one is asked last).
+      if (answer.why === 'timeout') return 'unanswered';
+      // The tab died or has no refreshToken: the next one tries.
     }
-    return false;
+    return 'refused';
   }
 
   /** Preferred tabs first, tabs that hung before last. */

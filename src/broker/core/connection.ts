@@ -61,6 +61,8 @@ export type ConnectionEvent =
   | { type: 'token-ready' }
   | { type: 'token-refreshed' }
   | { type: 'refresh-failed' }
+  /** The refreshing tab did not answer within its time: the credentials may be fine, and it may still land. */
+  | { type: 'refresh-unanswered' }
   /** Timers fired far later than scheduled: the socket may have died silently (sleep, network change). */
   | { type: 'wake' }
   | { type: 'timer'; timer: TimerName }
@@ -254,6 +256,8 @@ function fromAuthenticating(state: StateOf<'authenticating'>, event: ConnectionE
   if (state.step === 'refresh') {
     if (event.type === 'token-refreshed') return connect(state, 'token-refreshed', state.attempt, 'refreshed', config);
     if (event.type === 'refresh-failed') return halt(state, 'unauthorized', 'refresh-failed', config);
+    // As a getToken nobody answered: try again later, when the slow refresh may have landed.
+    if (event.type === 'refresh-unanswered') return retryLater(state, 'token-unavailable', config);
     return unchanged(state);
   }
   // Same status and reason: tabs see no change, only the handshake timer starts.

@@ -49,6 +49,10 @@ const cases: Record<string, { state?: ConnectionState; event: ConnectionEvent; c
     state: { status: 'authenticating', reason: 'token-refresh', attempt: 0, credential: 'current', step: 'refresh' },
     event: { type: 'refresh-failed' },
   },
+  'refreshToken not answered in time': {
+    state: { status: 'authenticating', reason: 'token-refresh', attempt: 0, credential: 'current', step: 'refresh' },
+    event: { type: 'refresh-unanswered' },
+  },
   'every getToken rejected': { event: { type: 'token-unavailable', cause: 'rejected' } },
   'no tab answered getToken': { event: { type: 'token-unavailable', cause: 'timeout' } },
   FORBIDDEN: { event: { type: 'server-error', code: 'FORBIDDEN', during: 'auth' } },
