@@ -13,7 +13,7 @@ import { type ConnectionConfig, type ConnectionEffect, type ConnectionEvent, typ
 import { keepAliveStep } from './core/keepalive.ts';
 import { jitteredDelayMs } from './core/backoff.ts';
 import { withServerRetry } from './core/server-retry.ts';
-import type { Transport, TransportFactory } from './ports.ts';
+import type { Transport, TransportFactory, TransportOptions } from './ports.ts';
 import type { Clock } from '../link/clock.ts';
 import type { RawFrame } from './protocol/channel-dialect.ts';
 import type { Protocol } from './protocol/wire.ts';
@@ -45,6 +45,7 @@ export interface DriverParts {
    */
   dialect?: {
     readonly binary: boolean;
+    readonly subprotocols?: readonly string[] | undefined;
     socketCreated(write: (frame: RawFrame) => void): void;
     open(token: string | undefined): void;
     ping(): RawFrame | undefined;
@@ -64,6 +65,11 @@ function machineConfig(config: BrokerConfig, random: () => number, serverRetryMs
     healthyAfterMs: config.healthyAfterMs,
     maxAttempts: config.maxAttempts,
   };
+}
+
+/** What a channel dialect asks of the socket it is driven on. */
+function transportOptionsOf(dialect: NonNullable<DriverParts['dialect']>): TransportOptions {
+  return { ...(dialect.binary ? { binary: true } : {}), ...(dialect.subprotocols?.length ? { subprotocols: dialect.subprotocols } : {}) };
 }
 
 export class ConnectionDriver {
@@ -210,7 +216,7 @@ export class ConnectionDriver {
         this.#parts.report(errorData('SERVER_ERROR', 'the server refused the stream request', { serverCode: code }));
         this.dispatch({ type: 'server-error', code, during: 'auth' });
       },
-    }, dialect?.binary ? { binary: true } : undefined);
+    }, dialect ? transportOptionsOf(dialect) : undefined);
     dialect?.socketCreated((frame) => current() && this.write(frame));
   }
 

@@ -39,6 +39,11 @@ export class DialectLink {
     return this.#parts.protocol.binary === true;
   }
 
+  /** The subprotocols the socket's upgrade offers, if the dialect names any. */
+  get subprotocols(): readonly string[] | undefined {
+    return this.#parts.protocol.subprotocols;
+  }
+
   /** A socket was created: its own connection, writing through `write` (which drops frames of a socket no longer current). */
   socketCreated(write: (frame: RawFrame) => void): void {
     this.#connection = undefined;

@@ -104,6 +104,8 @@ export interface ChannelProtocol {
   recovers: boolean;
   /** The socket's frames are binary as well as text: the engine asks for `ArrayBuffer`s. @default false */
   binary?: boolean;
+  /** WebSocket subprotocols the socket's upgrade offers (graphql-ws servers close any other socket with 4406). @default none */
+  subprotocols?: readonly string[];
   /**
    * `'token'`: a tab's token is asked before `open()` and given in `DialectContext.token`;
    * `'cookie'`: the upgrade request's cookies authenticate, no token is asked. @default 'token'
