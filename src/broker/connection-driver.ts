@@ -33,6 +33,11 @@ export interface DriverParts {
   /** The current session's epoch: a refresh finished for an older one decides nothing. */
   sessionEpoch: () => number;
   onFrame: (data: unknown) => void;
+  /**
+   * The socket closed by the server's or network's doing, before the machine hears of it: a channel
+   * dialect reads what its close code means (a refusal moves the machine itself). @default none
+   */
+  onClosed?: (code: number, reason: string) => void;
   /** Cookie auth with no acceptance frame: the socket opened, so the session is accepted. */
   onOpenAccepted: () => void;
   onStateChanged: (prev: ConnectionState, next: ConnectionState) => void;
@@ -203,10 +208,12 @@ export class ConnectionDriver {
     this.#transport = this.#parts.transport(this.#parts.config.url, {
       onOpen: () => current() && this.dispatch({ type: 'transport-open' }),
       onMessage: (data) => current() && this.#parts.onFrame(data),
-      onClose: () => {
+      onClose: (code, reason) => {
         if (!current()) return;
         this.#transport = undefined;
-        this.dispatch({ type: 'transport-closed' });
+        this.#parts.onClosed?.(code, reason);
+        // A refusal read from the close already moved the machine (and replaced this socket).
+        if (current()) this.dispatch({ type: 'transport-closed' });
       },
       // A transport carrying the credential on its request (SSE) answers the handshake itself.
       onAccepted: () => current() && this.#acceptedByTransport(),

@@ -78,6 +78,16 @@ export class DialectLink {
     return messages;
   }
 
+  /** What the socket's close meant, per the dialect; nothing when it has no `closed` or threw. */
+  closed(code: number, reason: string): DialectMessage[] {
+    let messages: DialectMessage[] = [];
+    this.#guard('closed', (c) => {
+      const said = c.closed?.(code, reason);
+      messages = Array.isArray(said) ? said : [];
+    });
+    return messages;
+  }
+
   subscribe(key: string, channel: ChannelSpec, from?: ChannelPosition): boolean {
     return this.#guard('subscribe', (c) => c.subscribe(key, channel, from));
   }

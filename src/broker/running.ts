@@ -91,6 +91,8 @@ export class Running {
       sessionEnded: lateBound<[]>(),
       /** The driver's frames, to the ingest. */
       frame: lateBound<[data: unknown]>(),
+      /** The socket's close, to the channel dialect's ingest. */
+      closed: lateBound<[code: number, reason: string]>(),
       /** The driver's open accepted without a frame, to the ingest. */
       openAccepted: lateBound<[]>(),
       /** The driver's state changes, to this broker's sequences. */
@@ -118,6 +120,7 @@ export class Running {
       report,
       sessionEpoch: () => session.epoch,
       onFrame: back.frame.call,
+      ...(link ? { onClosed: back.closed.call } : {}),
       onOpenAccepted: back.openAccepted.call,
       onStateChanged: back.stateChanged.call,
       ...(sse ? { serverRetryMs: () => sse.retryMs() } : {}),
@@ -144,6 +147,7 @@ export class Running {
     const onChannel = (answer: ChannelAnswer) => channels.onAnswer(answer);
     const frames = link ? new DialectIngest({ link, ingest, driver, counters, report, maxFrameBytes: config.maxFrameBytes, onChannel, onResponse: (answer) => requests.onResponse(answer) }) : ingest;
     back.frame.bind((data) => frames.onFrame(data));
+    if (frames instanceof DialectIngest) back.closed.bind((code, reason) => frames.onClosed(code, reason));
     back.openAccepted.bind(() => ingest.acceptedOnOpen());
     back.stateChanged.bind((prev, next) => this.#onStateChanged(prev, next));
     back.doubtCoverage.bind(() => gap.doubtCoverage());

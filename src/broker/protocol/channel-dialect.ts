@@ -92,6 +92,12 @@ export interface DialectConnection {
   request(id: string, message: unknown): void;
   /** A message a tab sent with `send()`, framed for this protocol. */
   send?(message: unknown): void;
+  /**
+   * The socket closed with this code and reason: what that means (a refusal the close code carries,
+   * failed `response`s for requests left unanswered), acted on before the engine reconnects, so a
+   * refusal during the handshake refreshes the token as a refusal frame would. @default none
+   */
+  closed?(code: number, reason: string): DialectMessage[];
   /** The frame the engine sends after `keepAliveMs` without sending; undefined: the client never pings. */
   ping?(): RawFrame | undefined;
 }
