@@ -5,7 +5,7 @@
  * connection (naming the step and the error's class only: its message could quote a frame), and
  * never the worker.
  */
-import { errorData } from '../link/errors.ts';
+import { type TabwireErrorData, errorData } from '../link/errors.ts';
 import type { BrokerCounters, Report } from './broker-stats.ts';
 import type { ChannelPosition, ChannelProtocol, ChannelSpec, DialectConnection, DialectMessage, RawFrame } from './protocol/channel-dialect.ts';
 import type { Protocol } from './protocol/wire.ts';
@@ -16,6 +16,20 @@ export interface DialectLinkParts {
   report: Report;
   /** The server's time now, in ms since the epoch, as far as the broker knows it. */
   serverNow: () => number;
+}
+
+/** How much of a dialect's INVALID_ARGUMENT message reaches the tab. */
+const refusalChars = 300;
+
+/**
+ * A dialect's refusal of what a tab asked (`TabwireError` data with code `INVALID_ARGUMENT`: bad
+ * params, a message of the wrong shape), as plain data for that call; undefined for any other throw.
+ */
+function refusalOf(error: unknown): TabwireErrorData | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code !== 'INVALID_ARGUMENT' || typeof message !== 'string') return undefined;
+  return errorData('INVALID_ARGUMENT', message.slice(0, refusalChars));
 }
 
 /** A thrown value named by its class only. */
@@ -88,21 +102,23 @@ export class DialectLink {
     return messages;
   }
 
+  /** Throws the dialect's INVALID_ARGUMENT (as data) for params it cannot use. */
   subscribe(key: string, channel: ChannelSpec, from?: ChannelPosition): boolean {
-    return this.#guard('subscribe', (c) => c.subscribe(key, channel, from));
+    return this.#guardCall('subscribe', (c) => c.subscribe(key, channel, from));
   }
 
   unsubscribe(key: string, channel: ChannelSpec): boolean {
     return this.#guard('unsubscribe', (c) => c.unsubscribe(key, channel));
   }
 
+  /** Throws the dialect's INVALID_ARGUMENT (as data) for a message it cannot frame. */
   request(id: string, message: unknown): boolean {
-    return this.#guard('request', (c) => c.request(id, message));
+    return this.#guardCall('request', (c) => c.request(id, message));
   }
 
-  /** A tab's `send()`: false when the dialect cannot frame it (no `send`) or threw. */
+  /** A tab's `send()`: false when the dialect cannot frame it (no `send`) or threw; throws its INVALID_ARGUMENT (as data). */
   send(message: unknown): boolean {
-    return this.#guard('send', (c) => {
+    return this.#guardCall('send', (c) => {
       if (!c.send) throw new TypeError('no send');
       c.send(message);
     });
@@ -126,6 +142,21 @@ export class DialectLink {
   #guard(step: string, run: (connection: DialectConnection) => void): boolean {
     const connection = this.#connection;
     return connection !== undefined && this.#guarded(step, () => run(connection));
+  }
+
+  /** As `#guard`, for a tab's call: the dialect's refusal of what was asked is that call's error, not a failure. */
+  #guardCall(step: string, run: (connection: DialectConnection) => void): boolean {
+    const connection = this.#connection;
+    if (connection === undefined) return false;
+    try {
+      run(connection);
+      return true;
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal) throw refusal;
+      this.#failed(step, error);
+      return false;
+    }
   }
 
   #guarded(step: string, run: () => void): boolean {

@@ -141,6 +141,7 @@ export class Running {
     });
     const { channels, requests } = channelPartsOf(config, clock, driver, link, channelDialect, this.#channelFanout);
     // A tab's send() goes out framed by a channel dialect, as its JSON text otherwise.
+    // The dialect's refusal of a message (INVALID_ARGUMENT) is thrown to the send() it came from.
     this.#upstream = link ? (text) => void link.send(JSON.parse(text)) : (text) => driver.write(text);
     const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined, upstream: this.#upstream, channels });
     back.sessionEnded.bind(() => ingest.forgetSession());
