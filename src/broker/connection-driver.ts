@@ -54,6 +54,8 @@ export interface DriverParts {
     socketCreated(write: (frame: RawFrame) => void): void;
     open(token: string | undefined): void;
     ping(): RawFrame | undefined;
+    /** How long the server may stay silent before the socket counts as dead, in ms; undefined: no limit. */
+    silenceLimitMs(): number | undefined;
   };
 }
 
@@ -90,7 +92,7 @@ export class ConnectionDriver {
   #dispatching = false;
   #disposed = false;
   readonly #machineTimers: NamedTimers<TimerName>;
-  readonly #keepAlive: NamedTimers<'keepalive' | 'pong'>;
+  readonly #keepAlive: NamedTimers<'keepalive' | 'pong' | 'silence'>;
   readonly #wake: WakeWatch;
 
   readonly #parts: DriverParts;
@@ -159,6 +161,7 @@ export class ConnectionDriver {
   lost(): void {
     this.#keepAlive.clear('keepalive');
     this.#keepAlive.clear('pong');
+    this.#keepAlive.clear('silence');
     this.#wake.stop();
   }
 
@@ -207,7 +210,11 @@ export class ConnectionDriver {
     const dialect = this.#parts.dialect;
     this.#transport = this.#parts.transport(this.#parts.config.url, {
       onOpen: () => current() && this.dispatch({ type: 'transport-open' }),
-      onMessage: (data) => current() && this.#parts.onFrame(data),
+      onMessage: (data) => {
+        if (!current()) return;
+        this.#parts.onFrame(data);
+        this.#watchSilence(generation);
+      },
       onClose: (code, reason) => {
         if (!current()) return;
         this.#transport = undefined;
@@ -297,6 +304,20 @@ export class ConnectionDriver {
     this.#keepAlive.set('pong', timeoutMs, () => {
       if (generation !== this.#generation || this.#state.status !== 'open') return;
       this.#closeTransport('no pong');
+      this.dispatch({ type: 'transport-closed' });
+    });
+  }
+
+  /**
+   * Where the server pings and the client only answers, silence is how a dead socket shows: a
+   * frame restarts the wait, and an open socket silent past the dialect's limit is replaced.
+   */
+  #watchSilence(generation: number): void {
+    const limitMs = this.#parts.dialect?.silenceLimitMs();
+    if (limitMs === undefined || generation !== this.#generation) return;
+    this.#keepAlive.set('silence', limitMs, () => {
+      if (generation !== this.#generation || this.#state.status !== 'open') return;
+      this.#closeTransport('silent');
       this.dispatch({ type: 'transport-closed' });
     });
   }

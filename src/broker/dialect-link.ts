@@ -124,6 +124,15 @@ export class DialectLink {
     });
   }
 
+  /** How long the server may stay silent, per the current socket's connection; undefined when it does not say (or says nonsense). */
+  silenceLimitMs(): number | undefined {
+    let limit: unknown;
+    this.#guard('silenceLimitMs', (c) => {
+      limit = c.silenceLimitMs;
+    });
+    return typeof limit === 'number' && Number.isFinite(limit) && limit > 0 ? limit : undefined;
+  }
+
   /** The keep-alive frame, if the dialect pings. */
   ping(): RawFrame | undefined {
     let frame: RawFrame | undefined;

@@ -98,6 +98,13 @@ export interface DialectConnection {
    * refusal during the handshake refreshes the token as a refusal frame would. @default none
    */
   closed?(code: number, reason: string): DialectMessage[];
+  /**
+   * How long the server may stay silent before the socket counts as dead and is replaced, in ms,
+   * for protocols whose server pings and whose client only answers (Socket.IO: pingInterval +
+   * pingTimeout); read after each frame, so it may be learnt from the handshake. Undefined: silence
+   * is never a sign of death (the engine's own ping and `pongTimeoutMs` may watch instead). @default undefined
+   */
+  readonly silenceLimitMs?: number | undefined;
   /** The frame the engine sends after `keepAliveMs` without sending; undefined: the client never pings. */
   ping?(): RawFrame | undefined;
 }
