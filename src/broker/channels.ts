@@ -13,6 +13,7 @@ import type { ChannelFanout } from './channel-fanout.ts';
 import { gapOutcome, resumeFrom } from './core/channel-gap.ts';
 import type { ChannelAnswer } from './dialect-ingest.ts';
 import type { DialectLink } from './dialect-link.ts';
+import type { HeldOnSocket } from './protocol/channel-dialect.ts';
 import { serverCodeForTabs, serverMessageForTabs } from './protocol/server-text.ts';
 import type { Tab } from './tabs.ts';
 
@@ -56,6 +57,15 @@ export class ChannelRegistry {
   /** Keys held, for `debug()` and the tests. */
   get keys(): string[] {
     return [...this.#byKey.keys()];
+  }
+
+  /** The channels some tab holds, by the dialect's keys, with the positions they resume from. */
+  heldNow(): HeldOnSocket[] {
+    const held: HeldOnSocket[] = [];
+    for (const { wireKey, spec, position, tabs } of this.#byKey.values()) {
+      if (tabs.size > 0) held.push({ key: wireKey, channel: spec, ...(position ? { from: position } : {}) });
+    }
+    return held;
   }
 
   /** `tab` holds `spec` (from `from` when the channel is new here); returns its key. */

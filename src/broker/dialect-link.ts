@@ -7,7 +7,7 @@
  */
 import { type TabwireErrorData, errorData } from '../link/errors.ts';
 import type { BrokerCounters, Report } from './broker-stats.ts';
-import type { ChannelPosition, ChannelProtocol, ChannelSpec, DialectConnection, DialectMessage, RawFrame } from './protocol/channel-dialect.ts';
+import type { ChannelPosition, ChannelProtocol, ChannelSpec, DialectConnection, DialectMessage, HeldOnSocket, RawFrame } from './protocol/channel-dialect.ts';
 import type { Protocol } from './protocol/wire.ts';
 
 export interface DialectLinkParts {
@@ -16,6 +16,8 @@ export interface DialectLinkParts {
   report: Report;
   /** The server's time now, in ms since the epoch, as far as the broker knows it. */
   serverNow: () => number;
+  /** The channels held now (the channel registry's). */
+  held: () => HeldOnSocket[];
 }
 
 /** How much of a dialect's INVALID_ARGUMENT message reaches the tab. */
@@ -70,6 +72,7 @@ export class DialectLink {
         return link.#token;
       },
       now: () => this.#parts.serverNow(),
+      held: () => this.#parts.held(),
     };
     this.#guarded('connect', () => {
       this.#connection = this.#parts.protocol.connect(context);

@@ -17,7 +17,7 @@ import type { Fanout } from './fanout.ts';
 import { GapCoordinator } from './gap-coordinator.ts';
 import { Ingest } from './ingest.ts';
 import { protocolFor } from './protocol/presets.ts';
-import { type ChannelProtocol, isChannelProtocol } from './protocol/channel-dialect.ts';
+import { type ChannelProtocol, type HeldOnSocket, isChannelProtocol } from './protocol/channel-dialect.ts';
 import type { Clock } from '../link/clock.ts';
 import { DialectLink, engineProtocolOf } from './dialect-link.ts';
 import { type ChannelAnswer, DialectIngest } from './dialect-ingest.ts';
@@ -99,6 +99,8 @@ export class Running {
       stateChanged: lateBound<[prev: ConnectionState, next: ConnectionState]>(),
       /** The ingest's doubt that a gap is covered, to the gap coordinator. */
       doubtCoverage: lateBound<[]>(),
+      /** The channel registry's held channels, to the channel dialect's connections. */
+      held: lateBound<[], HeldOnSocket[]>(),
     };
     const tokens = new TokenSource(tabs, clock, () => config.tokenTimeoutMs);
     // Another user or tenant authenticated: void what the previous session started.
@@ -108,7 +110,7 @@ export class Running {
       sse?.forget();
     });
     const log = eventLogFor(config, deps, session, report);
-    const link = channelDialect && new DialectLink({ protocol: channelDialect, counters, report, serverNow: () => session.serverNow() });
+    const link = channelDialect && new DialectLink({ protocol: channelDialect, counters, report, serverNow: () => session.serverNow(), held: back.held.call });
     const driver = new ConnectionDriver({
       config,
       clock,
@@ -152,6 +154,7 @@ export class Running {
     back.openAccepted.bind(() => ingest.acceptedOnOpen());
     back.stateChanged.bind((prev, next) => this.#onStateChanged(prev, next));
     back.doubtCoverage.bind(() => gap.doubtCoverage());
+    back.held.bind(() => channels.heldNow());
     this.sse = sse;
     this.tokens = tokens;
     this.session = session;

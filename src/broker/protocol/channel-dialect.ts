@@ -34,6 +34,13 @@ export interface ChannelPosition {
   epoch?: string;
 }
 
+/** A channel the browser holds, as the engine will subscribe it: its key, the channel, and the position it resumes from. */
+export interface HeldOnSocket {
+  key: string;
+  channel: ChannelSpec;
+  from?: ChannelPosition;
+}
+
 /** What the engine gives a connection: the socket to write to, and the session's token when it has one. */
 export interface DialectContext {
   /** Writes a frame on this socket (dropped once it closed). */
@@ -42,6 +49,13 @@ export interface DialectContext {
   token?: string;
   /** The server's time now, in ms since the epoch, as far as the broker knows it. */
   now(): number;
+  /**
+   * The channels held when asked, with the positions they resume from: a protocol that resumes
+   * its session at connect time, before any `subscribe` (Socket.IO's recovery), reads it in
+   * `open()` or when the handshake's next step goes out. After a worker restart these are the
+   * channels the tabs re-attached with so far, from the positions they last saw.
+   */
+  held?(): HeldOnSocket[];
 }
 
 /** What one frame said, in order. A frame may say several things, or nothing the engine needs. */
