@@ -167,6 +167,12 @@ const harness = {
     await new Promise<void>((resolve) => (handle.state === 'subscribed' ? resolve() : handle.onState((state) => state === 'subscribed' && resolve())));
   },
 
+  /** Connect through the GraphQL worker entry (demo/graphql.worker.ts) to the graphql-ws server at `url`. */
+  async connectGraphql(url: string): Promise<void> {
+    const worker = (workerName: string) => new SharedWorker(new URL('./graphql.worker.ts', import.meta.url), { type: 'module', name: workerName });
+    await harness.connect({ url, worker, sharing: 'worker', patterns: [] });
+  },
+
   /** Whether this page holds the leader lock (sharing: 'leader'). */
   async leads(): Promise<boolean> {
     // A page cannot see its own lock client id directly: take a lock of our own and look it up.

@@ -1,7 +1,8 @@
 /**
  * Channel messages to the tabs holding each channel, batched like events: what arrives in one
  * task leaves as one `cm` message per tab, at the task's end. Flushed before anything that must
- * come after them (a channel's state or resync, a connection state).
+ * come after them (a channel's state or resync, a connection state). A tab that stopped reading
+ * is bounded as for events (tab-backlog.ts), and told which channels lost messages.
  */
 import type { ChannelDelivery, StreamMessage } from '../link/messages.ts';
 import type { Tab } from './tabs.ts';
@@ -27,7 +28,7 @@ export class ChannelFanout {
     if (this.#pending.size === 0) return;
     const pending = this.#pending;
     this.#pending = new Map();
-    for (const [tab, batch] of pending) tab.post({ k: 'cm', d: JSON.stringify(batch) });
+    for (const [tab, batch] of pending) tab.postChannelBatch({ k: 'cm', d: JSON.stringify(batch) }, new Set(batch.map(([key]) => key)));
   }
 
   /** Post `message` to `tabs`, after what was queued for them. */

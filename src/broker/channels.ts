@@ -7,12 +7,13 @@
  * position (from its messages and answers), to resubscribe from after a gap.
  */
 import { type ChannelPosition, type ChannelSpec, type HeldChannel, channelKey } from '../link/channels.ts';
-import { errorData } from '../link/errors.ts';
+import { type TabwireErrorData, errorData } from '../link/errors.ts';
 import type { Clock } from '../link/clock.ts';
 import type { ChannelFanout } from './channel-fanout.ts';
 import { gapOutcome, resumeFrom } from './core/channel-gap.ts';
 import type { ChannelAnswer } from './dialect-ingest.ts';
 import type { DialectLink } from './dialect-link.ts';
+import type { HeldOnSocket } from './protocol/channel-dialect.ts';
 import { serverCodeForTabs, serverMessageForTabs } from './protocol/server-text.ts';
 import type { Tab } from './tabs.ts';
 
@@ -58,6 +59,15 @@ export class ChannelRegistry {
     return [...this.#byKey.keys()];
   }
 
+  /** The channels some tab holds, by the dialect's keys, with the positions they resume from. */
+  heldNow(): HeldOnSocket[] {
+    const held: HeldOnSocket[] = [];
+    for (const { wireKey, spec, position, tabs } of this.#byKey.values()) {
+      if (tabs.size > 0) held.push({ key: wireKey, channel: spec, ...(position ? { from: position } : {}) });
+    }
+    return held;
+  }
+
   /** `tab` holds `spec` (from `from` when the channel is new here); returns its key. */
   hold(tab: Tab, spec: HeldChannel): string {
     if (!this.#parts.link) throw errorData('UNSUPPORTED', "channels need a dialect with a channel seam (a ChannelProtocol in the worker's entry)");
@@ -71,8 +81,15 @@ export class ChannelRegistry {
     if (held.linger !== undefined) this.#parts.clock.clearTimeout(held.linger);
     held.linger = undefined;
     held.tabs.add(tab);
-    if (!held.sent && this.#parts.open()) this.#subscribe(held);
-    else if (held.answered) tab.post({ k: 'cs', c: key, s: 'subscribed' });
+    if (!held.sent && this.#parts.open()) {
+      const refusal = this.#subscribe(held);
+      // The dialect refused the params: this call fails with it, the channel's other tabs are told.
+      if (refusal) {
+        held.tabs.delete(tab);
+        this.#refused(held, refusal);
+        throw refusal;
+      }
+    } else if (held.answered) tab.post({ k: 'cs', c: key, s: 'subscribed' });
     return key;
   }
 
@@ -98,7 +115,8 @@ export class ChannelRegistry {
         this.#drop(held, false);
         continue;
       }
-      this.#subscribe(held);
+      const refusal = this.#subscribe(held);
+      if (refusal) this.#refused(held, refusal);
     }
   }
 
@@ -149,13 +167,26 @@ export class ChannelRegistry {
     for (const held of this.#byKey.values()) if (held.linger !== undefined) this.#parts.clock.clearTimeout(held.linger);
   }
 
-  #subscribe(held: Held): void {
+  /** Subscribes on the current socket; the dialect's INVALID_ARGUMENT for the params, if it refused them. */
+  #subscribe(held: Held): TabwireErrorData | undefined {
     const { link, recovers } = this.#parts;
     held.sent = true;
     held.answered = false;
-    link!.subscribe(held.wireKey, held.spec, resumeFrom(recovers, held.position));
+    try {
+      link!.subscribe(held.wireKey, held.spec, resumeFrom(recovers, held.position));
+    } catch (error) {
+      held.sent = false;
+      return error as TabwireErrorData;
+    }
     // A protocol that does not recover replays nothing: the gap is told at once.
     if (held.gap && gapOutcome(recovers, undefined) === false) this.#tellGap(held, false);
+    return undefined;
+  }
+
+  /** The dialect refused the channel's params: its tabs are told with its error, and it is forgotten. */
+  #refused(held: Held, refusal: TabwireErrorData): void {
+    if (held.tabs.size > 0) this.#parts.fanout.post(held.tabs, { k: 'cs', c: held.key, s: 'error', e: refusal });
+    this.#drop(held, false);
   }
 
   #subscribed(held: Held, answer: Extract<ChannelAnswer, { kind: 'channel-subscribed' }>): void {

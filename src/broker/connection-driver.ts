@@ -13,7 +13,7 @@ import { type ConnectionConfig, type ConnectionEffect, type ConnectionEvent, typ
 import { keepAliveStep } from './core/keepalive.ts';
 import { jitteredDelayMs } from './core/backoff.ts';
 import { withServerRetry } from './core/server-retry.ts';
-import type { Transport, TransportFactory } from './ports.ts';
+import type { Transport, TransportFactory, TransportOptions } from './ports.ts';
 import type { Clock } from '../link/clock.ts';
 import type { RawFrame } from './protocol/channel-dialect.ts';
 import type { Protocol } from './protocol/wire.ts';
@@ -33,6 +33,11 @@ export interface DriverParts {
   /** The current session's epoch: a refresh finished for an older one decides nothing. */
   sessionEpoch: () => number;
   onFrame: (data: unknown) => void;
+  /**
+   * The socket closed by the server's or network's doing, before the machine hears of it: a channel
+   * dialect reads what its close code means (a refusal moves the machine itself). @default none
+   */
+  onClosed?: (code: number, reason: string) => void;
   /** Cookie auth with no acceptance frame: the socket opened, so the session is accepted. */
   onOpenAccepted: () => void;
   onStateChanged: (prev: ConnectionState, next: ConnectionState) => void;
@@ -45,9 +50,12 @@ export interface DriverParts {
    */
   dialect?: {
     readonly binary: boolean;
+    readonly subprotocols?: readonly string[] | undefined;
     socketCreated(write: (frame: RawFrame) => void): void;
     open(token: string | undefined): void;
     ping(): RawFrame | undefined;
+    /** How long the server may stay silent before the socket counts as dead, in ms; undefined: no limit. */
+    silenceLimitMs(): number | undefined;
   };
 }
 
@@ -66,6 +74,11 @@ function machineConfig(config: BrokerConfig, random: () => number, serverRetryMs
   };
 }
 
+/** What a channel dialect asks of the socket it is driven on. */
+function transportOptionsOf(dialect: NonNullable<DriverParts['dialect']>): TransportOptions {
+  return { ...(dialect.binary ? { binary: true } : {}), ...(dialect.subprotocols?.length ? { subprotocols: dialect.subprotocols } : {}) };
+}
+
 export class ConnectionDriver {
   #state: ConnectionState = initialConnectionState;
   readonly #machine: ConnectionConfig;
@@ -79,7 +92,7 @@ export class ConnectionDriver {
   #dispatching = false;
   #disposed = false;
   readonly #machineTimers: NamedTimers<TimerName>;
-  readonly #keepAlive: NamedTimers<'keepalive' | 'pong'>;
+  readonly #keepAlive: NamedTimers<'keepalive' | 'pong' | 'silence'>;
   readonly #wake: WakeWatch;
 
   readonly #parts: DriverParts;
@@ -148,6 +161,7 @@ export class ConnectionDriver {
   lost(): void {
     this.#keepAlive.clear('keepalive');
     this.#keepAlive.clear('pong');
+    this.#keepAlive.clear('silence');
     this.#wake.stop();
   }
 
@@ -196,11 +210,17 @@ export class ConnectionDriver {
     const dialect = this.#parts.dialect;
     this.#transport = this.#parts.transport(this.#parts.config.url, {
       onOpen: () => current() && this.dispatch({ type: 'transport-open' }),
-      onMessage: (data) => current() && this.#parts.onFrame(data),
-      onClose: () => {
+      onMessage: (data) => {
+        if (!current()) return;
+        this.#parts.onFrame(data);
+        this.#watchSilence(generation);
+      },
+      onClose: (code, reason) => {
         if (!current()) return;
         this.#transport = undefined;
-        this.dispatch({ type: 'transport-closed' });
+        this.#parts.onClosed?.(code, reason);
+        // A refusal read from the close already moved the machine (and replaced this socket).
+        if (current()) this.dispatch({ type: 'transport-closed' });
       },
       // A transport carrying the credential on its request (SSE) answers the handshake itself.
       onAccepted: () => current() && this.#acceptedByTransport(),
@@ -210,7 +230,7 @@ export class ConnectionDriver {
         this.#parts.report(errorData('SERVER_ERROR', 'the server refused the stream request', { serverCode: code }));
         this.dispatch({ type: 'server-error', code, during: 'auth' });
       },
-    }, dialect?.binary ? { binary: true } : undefined);
+    }, dialect ? transportOptionsOf(dialect) : undefined);
     dialect?.socketCreated((frame) => current() && this.write(frame));
   }
 
@@ -285,6 +305,20 @@ export class ConnectionDriver {
     this.#keepAlive.set('pong', timeoutMs, () => {
       if (generation !== this.#generation || this.#state.status !== 'open') return;
       this.#closeTransport('no pong');
+      this.dispatch({ type: 'transport-closed' });
+    });
+  }
+
+  /**
+   * Where the server pings and the client only answers, silence is how a dead socket shows: a
+   * frame restarts the wait, and an open socket silent past the dialect's limit is replaced.
+   */
+  #watchSilence(generation: number): void {
+    const limitMs = this.#parts.dialect?.silenceLimitMs();
+    if (limitMs === undefined || generation !== this.#generation) return;
+    this.#keepAlive.set('silence', limitMs, () => {
+      if (generation !== this.#generation || this.#state.status !== 'open') return;
+      this.#closeTransport('silent');
       this.dispatch({ type: 'transport-closed' });
     });
   }

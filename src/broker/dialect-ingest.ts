@@ -52,11 +52,20 @@ export class DialectIngest {
       report(errorData('OVERSIZED_FRAME', `frame of ${bytes} bytes exceeds maxFrameBytes ${maxFrameBytes}`));
       return;
     }
-    for (const message of link.read(data)) {
+    this.#actOn(link.read(data));
+  }
+
+  /** The socket closed: what the dialect reads from its close code, acted on before the driver reconnects. */
+  onClosed(code: number, reason: string): void {
+    this.#actOn(this.#parts.link.closed(code, reason));
+  }
+
+  #actOn(messages: DialectMessage[]): void {
+    for (const message of messages) {
       try {
         this.#act(message);
       } catch (error) {
-        link.failed(`message (${String((message as { kind?: unknown } | null)?.kind).slice(0, 40)})`, error);
+        this.#parts.link.failed(`message (${String((message as { kind?: unknown } | null)?.kind).slice(0, 40)})`, error);
       }
     }
   }

@@ -5,9 +5,9 @@
  * connection (naming the step and the error's class only: its message could quote a frame), and
  * never the worker.
  */
-import { errorData } from '../link/errors.ts';
+import { type TabwireErrorData, errorData } from '../link/errors.ts';
 import type { BrokerCounters, Report } from './broker-stats.ts';
-import type { ChannelPosition, ChannelProtocol, ChannelSpec, DialectConnection, DialectMessage, RawFrame } from './protocol/channel-dialect.ts';
+import type { ChannelPosition, ChannelProtocol, ChannelSpec, DialectConnection, DialectMessage, HeldOnSocket, RawFrame } from './protocol/channel-dialect.ts';
 import type { Protocol } from './protocol/wire.ts';
 
 export interface DialectLinkParts {
@@ -16,6 +16,22 @@ export interface DialectLinkParts {
   report: Report;
   /** The server's time now, in ms since the epoch, as far as the broker knows it. */
   serverNow: () => number;
+  /** The channels held now (the channel registry's). */
+  held: () => HeldOnSocket[];
+}
+
+/** How much of a dialect's INVALID_ARGUMENT message reaches the tab. */
+const refusalChars = 300;
+
+/**
+ * A dialect's refusal of what a tab asked (`TabwireError` data with code `INVALID_ARGUMENT`: bad
+ * params, a message of the wrong shape), as plain data for that call; undefined for any other throw.
+ */
+function refusalOf(error: unknown): TabwireErrorData | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code !== 'INVALID_ARGUMENT' || typeof message !== 'string') return undefined;
+  return errorData('INVALID_ARGUMENT', message.slice(0, refusalChars));
 }
 
 /** A thrown value named by its class only. */
@@ -39,6 +55,11 @@ export class DialectLink {
     return this.#parts.protocol.binary === true;
   }
 
+  /** The subprotocols the socket's upgrade offers, if the dialect names any. */
+  get subprotocols(): readonly string[] | undefined {
+    return this.#parts.protocol.subprotocols;
+  }
+
   /** A socket was created: its own connection, writing through `write` (which drops frames of a socket no longer current). */
   socketCreated(write: (frame: RawFrame) => void): void {
     this.#connection = undefined;
@@ -51,6 +72,7 @@ export class DialectLink {
         return link.#token;
       },
       now: () => this.#parts.serverNow(),
+      held: () => this.#parts.held(),
     };
     this.#guarded('connect', () => {
       this.#connection = this.#parts.protocol.connect(context);
@@ -73,24 +95,45 @@ export class DialectLink {
     return messages;
   }
 
+  /** What the socket's close meant, per the dialect; nothing when it has no `closed` or threw. */
+  closed(code: number, reason: string): DialectMessage[] {
+    let messages: DialectMessage[] = [];
+    this.#guard('closed', (c) => {
+      const said = c.closed?.(code, reason);
+      messages = Array.isArray(said) ? said : [];
+    });
+    return messages;
+  }
+
+  /** Throws the dialect's INVALID_ARGUMENT (as data) for params it cannot use. */
   subscribe(key: string, channel: ChannelSpec, from?: ChannelPosition): boolean {
-    return this.#guard('subscribe', (c) => c.subscribe(key, channel, from));
+    return this.#guardCall('subscribe', (c) => c.subscribe(key, channel, from));
   }
 
   unsubscribe(key: string, channel: ChannelSpec): boolean {
     return this.#guard('unsubscribe', (c) => c.unsubscribe(key, channel));
   }
 
+  /** Throws the dialect's INVALID_ARGUMENT (as data) for a message it cannot frame. */
   request(id: string, message: unknown): boolean {
-    return this.#guard('request', (c) => c.request(id, message));
+    return this.#guardCall('request', (c) => c.request(id, message));
   }
 
-  /** A tab's `send()`: false when the dialect cannot frame it (no `send`) or threw. */
+  /** A tab's `send()`: false when the dialect cannot frame it (no `send`) or threw; throws its INVALID_ARGUMENT (as data). */
   send(message: unknown): boolean {
-    return this.#guard('send', (c) => {
+    return this.#guardCall('send', (c) => {
       if (!c.send) throw new TypeError('no send');
       c.send(message);
     });
+  }
+
+  /** How long the server may stay silent, per the current socket's connection; undefined when it does not say (or says nonsense). */
+  silenceLimitMs(): number | undefined {
+    let limit: unknown;
+    this.#guard('silenceLimitMs', (c) => {
+      limit = c.silenceLimitMs;
+    });
+    return typeof limit === 'number' && Number.isFinite(limit) && limit > 0 ? limit : undefined;
   }
 
   /** The keep-alive frame, if the dialect pings. */
@@ -117,6 +160,21 @@ export class DialectLink {
   #guard(step: string, run: (connection: DialectConnection) => void): boolean {
     const connection = this.#connection;
     return connection !== undefined && this.#guarded(step, () => run(connection));
+  }
+
+  /** As `#guard`, for a tab's call: the dialect's refusal of what was asked is that call's error, not a failure. */
+  #guardCall(step: string, run: (connection: DialectConnection) => void): boolean {
+    const connection = this.#connection;
+    if (connection === undefined) return false;
+    try {
+      run(connection);
+      return true;
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal) throw refusal;
+      this.#failed(step, error);
+      return false;
+    }
   }
 
   #guarded(step: string, run: () => void): boolean {

@@ -45,6 +45,8 @@ export interface Transport {
 export interface TransportOptions {
   /** Binary frames reach `onMessage` as `ArrayBuffer`s (a WebSocket's `binaryType`). @default false */
   binary?: boolean;
+  /** WebSocket subprotocols the upgrade offers (`Sec-WebSocket-Protocol`); none when undefined or empty. @default undefined */
+  subprotocols?: readonly string[];
 }
 
 export type TransportFactory = (url: string, handlers: TransportHandlers, options?: TransportOptions) => Transport;

@@ -52,7 +52,14 @@ export class Requests {
       const bound = Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 0;
       const timer = clock.setTimeout(() => this.#settle(id, (p) => p.reject(errorData('TIMEOUT', `request() had no answer within ${bound} ms`))), bound);
       this.#pending.set(id, { resolve, reject, timer });
-      if (!link.request(id, message)) this.#settle(id, (p) => p.reject(errorData('DIALECT_FAILED', "the channel dialect's request threw; nothing was sent")));
+      let refusal: TabwireErrorData | undefined;
+      let sent = false;
+      try {
+        sent = link.request(id, message);
+      } catch (error) {
+        refusal = error as TabwireErrorData;
+      }
+      if (!sent) this.#settle(id, (p) => p.reject(refusal ?? errorData('DIALECT_FAILED', "the channel dialect's request threw; nothing was sent")));
     });
   }
 

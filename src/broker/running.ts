@@ -17,7 +17,7 @@ import type { Fanout } from './fanout.ts';
 import { GapCoordinator } from './gap-coordinator.ts';
 import { Ingest } from './ingest.ts';
 import { protocolFor } from './protocol/presets.ts';
-import { type ChannelProtocol, isChannelProtocol } from './protocol/channel-dialect.ts';
+import { type ChannelProtocol, type HeldOnSocket, isChannelProtocol } from './protocol/channel-dialect.ts';
 import type { Clock } from '../link/clock.ts';
 import { DialectLink, engineProtocolOf } from './dialect-link.ts';
 import { type ChannelAnswer, DialectIngest } from './dialect-ingest.ts';
@@ -93,12 +93,16 @@ export class Running {
       sessionEnded: lateBound<[]>(),
       /** The driver's frames, to the ingest. */
       frame: lateBound<[data: unknown]>(),
+      /** The socket's close, to the channel dialect's ingest. */
+      closed: lateBound<[code: number, reason: string]>(),
       /** The driver's open accepted without a frame, to the ingest. */
       openAccepted: lateBound<[]>(),
       /** The driver's state changes, to this broker's sequences. */
       stateChanged: lateBound<[prev: ConnectionState, next: ConnectionState]>(),
       /** The ingest's doubt that a gap is covered, to the gap coordinator. */
       doubtCoverage: lateBound<[]>(),
+      /** The channel registry's held channels, to the channel dialect's connections. */
+      held: lateBound<[], HeldOnSocket[]>(),
     };
     const tokens = new TokenSource(tabs, clock, () => config.tokenTimeoutMs);
     // Another user or tenant authenticated: void what the previous session started.
@@ -108,7 +112,7 @@ export class Running {
       sse?.forget();
     });
     const log = eventLogFor(config, deps, session, report);
-    const link = channelDialect && new DialectLink({ protocol: channelDialect, counters, report, serverNow: () => session.serverNow() });
+    const link = channelDialect && new DialectLink({ protocol: channelDialect, counters, report, serverNow: () => session.serverNow(), held: back.held.call });
     const driver = new ConnectionDriver({
       config,
       clock,
@@ -120,6 +124,7 @@ export class Running {
       report,
       sessionEpoch: () => session.epoch,
       onFrame: back.frame.call,
+      ...(link ? { onClosed: back.closed.call } : {}),
       onOpenAccepted: back.openAccepted.call,
       onStateChanged: back.stateChanged.call,
       ...(sse ? { serverRetryMs: () => sse.retryMs() } : {}),
@@ -144,6 +149,7 @@ export class Running {
       link?.forget();
     };
     // A tab's send() goes out framed by a channel dialect, as its JSON text otherwise.
+    // The dialect's refusal of a message (INVALID_ARGUMENT) is thrown to the send() it came from.
     this.#upstream = link ? (text) => void link.send(JSON.parse(text)) : (text) => driver.write(text);
     const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined, upstream: this.#upstream, channels });
     back.sessionEnded.bind(() => {
@@ -153,9 +159,11 @@ export class Running {
     const onChannel = (answer: ChannelAnswer) => channels.onAnswer(answer);
     const frames = link ? new DialectIngest({ link, ingest, driver, counters, report, maxFrameBytes: config.maxFrameBytes, onChannel, onResponse: (answer) => requests.onResponse(answer) }) : ingest;
     back.frame.bind((data) => frames.onFrame(data));
+    if (frames instanceof DialectIngest) back.closed.bind((code, reason) => frames.onClosed(code, reason));
     back.openAccepted.bind(() => ingest.acceptedOnOpen());
     back.stateChanged.bind((prev, next) => this.#onStateChanged(prev, next));
     back.doubtCoverage.bind(() => gap.doubtCoverage());
+    back.held.bind(() => channels.heldNow());
     this.sse = sse;
     this.tokens = tokens;
     this.session = session;

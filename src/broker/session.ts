@@ -6,7 +6,7 @@
  * while the socket was down. What else a session's end voids (held events,
  * dedupe, tokens) belongs to other parts: `onEnd` reaches them.
  */
-import { type TabwireErrorData, errorData } from '../link/errors.ts';
+import { type TabwireErrorData, errorData, toErrorData } from '../link/errors.ts';
 import type { BrokerConfig } from '../link/messages.ts';
 import type { ConnectionStatus } from '../link/states.ts';
 import { Outbox } from './core/outbox.ts';
@@ -219,7 +219,13 @@ export class BrokerSession {
         item.reject(errorData('SESSION_CHANGED', 'not sent: another user or tenant authenticated before it could go out'));
         continue;
       }
-      write(item.text);
+      try {
+        write(item.text);
+      } catch (error) {
+        // A channel dialect refused the message (INVALID_ARGUMENT): that send() alone fails.
+        item.reject(toErrorData(error));
+        continue;
+      }
       sent++;
       item.resolve(true);
     }

@@ -38,12 +38,17 @@ export class TabBacklog {
     readonly stallMs = defaultTabStallMs,
   ) {}
 
-  /** Whether a batch may be posted at `now` (monotonic ms); false: drop it. `firstTimestamp`: its earliest event's time, read only when it is dropped. */
-  admit(firstTimestamp: () => string, now: number): boolean {
+  /**
+   * Whether a batch may be posted at `now` (monotonic ms); false: drop it. `firstTimestamp`: its
+   * earliest event's time, read only when it is dropped; undefined for a batch of channel messages,
+   * whose loss the tab's channels are told of instead (`Tab`), not the browser-wide stream.
+   */
+  admit(firstTimestamp: (() => string) | undefined, now: number): boolean {
     if (this.#droppedSince === undefined && !(this.#acking && this.#overBound(now))) {
       this.#unacked++;
       return true;
     }
+    if (!firstTimestamp) return false;
     // The earliest event dropped, whatever order batches came in (a replay brings older ones).
     const at = firstTimestamp();
     if (this.#droppedSince === undefined || Date.parse(at) < Date.parse(this.#droppedSince)) this.#droppedSince = at;

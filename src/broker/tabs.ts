@@ -61,6 +61,8 @@ export class Tab {
   /** Closes the tab's control channel once it is gone. */
   readonly #closeControl: () => void;
   readonly #backlog: TabBacklog;
+  /** Channels whose messages were dropped while the tab did not read: each owed one `complete: false`. */
+  readonly #channelsBehind = new Set<string>();
   /** The server's clock now, ISO: when a tab that fell behind is told so. */
   readonly #serverNow: () => string;
   /** The broker's monotonic clock (ms): how long a tab has acknowledged nothing. */
@@ -116,10 +118,26 @@ export class Tab {
     return true;
   }
 
+  /**
+   * Post a batch of channel messages within the same bound as event batches; false: dropped, and
+   * each of its channels is told `complete: false` at the tab's next acknowledgement.
+   */
+  postChannelBatch(message: StreamMessage, keys: Iterable<string>): boolean {
+    if (this.#gone) return false;
+    if (this.#backlog.admit(undefined, this.#monotonic())) {
+      this.post(message);
+      return true;
+    }
+    for (const key of keys) this.#channelsBehind.add(key);
+    return false;
+  }
+
   #acked(count: unknown): void {
     if (typeof count !== 'number' || !(count >= 0)) return;
     const signal = this.#backlog.acked(count, this.#serverNow(), this.#monotonic());
     if (signal) this.post({ k: 'rs', s: signal });
+    for (const key of this.#channelsBehind) this.post({ k: 'cr', c: key, s: { complete: false } });
+    this.#channelsBehind.clear();
   }
 
   /** Ask this tab to run the app's getToken/refreshToken; settles on answer, timeout or death. */

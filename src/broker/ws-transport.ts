@@ -15,7 +15,7 @@ interface WebSocketLike {
   onerror: ((event: unknown) => void) | null;
 }
 
-type WebSocketConstructor = new (url: string) => WebSocketLike;
+type WebSocketConstructor = new (url: string, protocols?: string[]) => WebSocketLike;
 
 const OPEN = 1;
 
@@ -30,7 +30,8 @@ export function webSocketTransport(WebSocketImpl?: WebSocketConstructor): Transp
       handlers.onClose(code, reason);
     };
     try {
-      socket = new Impl(url);
+      const subprotocols = options.subprotocols ?? [];
+      socket = subprotocols.length > 0 ? new Impl(url, [...subprotocols]) : new Impl(url);
     } catch (error) {
       // A malformed URL throws synchronously; report it as a failed connection.
       queueMicrotask(() => finish(1006, error instanceof Error ? error.name : 'invalid url'));

@@ -33,9 +33,10 @@ export interface StreamParts {
 }
 
 /**
- * The listener for the stream of link `from`. Batches of events are acknowledged once
- * processed, `streamAckEvery` at a time, and once at the start: the broker bounds what a tab
- * leaves unread (broker/tab-backlog.ts), and a tab that stops reading is told when it reads again.
+ * The listener for the stream of link `from`. Batches of events and of channel messages are
+ * acknowledged once processed, `streamAckEvery` at a time, and once at the start: the broker
+ * bounds what a tab leaves unread (broker/tab-backlog.ts), and a tab that stops reading is told
+ * when it reads again.
  */
 export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: Link) => {
   const ack = (n: number) => {
@@ -49,8 +50,10 @@ export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: L
   let unacked = 0;
   return (event: MessageEvent) => {
     const message = event.data as StreamMessage;
-    if (message.k !== 'ev') return dispatch(parts, stream, from, message);
-    parts.router.deliver(JSON.parse(message.d) as RealtimeEvent[], message.r === 1, message.d);
+    if (message.k === 'ev') parts.router.deliver(JSON.parse(message.d) as RealtimeEvent[], message.r === 1, message.d);
+    else dispatch(parts, stream, from, message);
+    // Channel batches are bounded with event batches: both are acknowledged.
+    if (message.k !== 'ev' && message.k !== 'cm') return;
     if (++unacked < streamAckEvery) return;
     ack(unacked);
     unacked = 0;

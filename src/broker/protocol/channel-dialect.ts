@@ -34,6 +34,13 @@ export interface ChannelPosition {
   epoch?: string;
 }
 
+/** A channel the browser holds, as the engine will subscribe it: its key, the channel, and the position it resumes from. */
+export interface HeldOnSocket {
+  key: string;
+  channel: ChannelSpec;
+  from?: ChannelPosition;
+}
+
 /** What the engine gives a connection: the socket to write to, and the session's token when it has one. */
 export interface DialectContext {
   /** Writes a frame on this socket (dropped once it closed). */
@@ -42,6 +49,13 @@ export interface DialectContext {
   token?: string;
   /** The server's time now, in ms since the epoch, as far as the broker knows it. */
   now(): number;
+  /**
+   * The channels held when asked, with the positions they resume from: a protocol that resumes
+   * its session at connect time, before any `subscribe` (Socket.IO's recovery), reads it in
+   * `open()` or when the handshake's next step goes out. After a worker restart these are the
+   * channels the tabs re-attached with so far, from the positions they last saw.
+   */
+  held?(): HeldOnSocket[];
 }
 
 /** What one frame said, in order. A frame may say several things, or nothing the engine needs. */
@@ -92,6 +106,19 @@ export interface DialectConnection {
   request(id: string, message: unknown): void;
   /** A message a tab sent with `send()`, framed for this protocol. */
   send?(message: unknown): void;
+  /**
+   * The socket closed with this code and reason: what that means (a refusal the close code carries,
+   * failed `response`s for requests left unanswered), acted on before the engine reconnects, so a
+   * refusal during the handshake refreshes the token as a refusal frame would. @default none
+   */
+  closed?(code: number, reason: string): DialectMessage[];
+  /**
+   * How long the server may stay silent before the socket counts as dead and is replaced, in ms,
+   * for protocols whose server pings and whose client only answers (Socket.IO: pingInterval +
+   * pingTimeout); read after each frame, so it may be learnt from the handshake. Undefined: silence
+   * is never a sign of death (the engine's own ping and `pongTimeoutMs` may watch instead). @default undefined
+   */
+  readonly silenceLimitMs?: number | undefined;
   /** The frame the engine sends after `keepAliveMs` without sending; undefined: the client never pings. */
   ping?(): RawFrame | undefined;
 }
@@ -104,6 +131,8 @@ export interface ChannelProtocol {
   recovers: boolean;
   /** The socket's frames are binary as well as text: the engine asks for `ArrayBuffer`s. @default false */
   binary?: boolean;
+  /** WebSocket subprotocols the socket's upgrade offers (graphql-ws servers close any other socket with 4406). @default none */
+  subprotocols?: readonly string[];
   /**
    * The session ended (`logout()`, another user or tenant authenticated): keep nothing of it for
    * the next socket (a recovery session id would hand the next user the previous one's stream).

@@ -133,9 +133,24 @@ export class SocketIoConnection implements DialectConnection {
     const { auth, authData, tokenField } = this.#settings;
     const payload: Record<string, unknown> = { ...authData };
     if (auth === 'token' && this.#context.token !== undefined) payload[tokenField] = this.#context.token;
+    if (this.#session.pid === undefined) this.#resumeHeld();
     const { pid, offset } = this.#session;
     this.#resumeFrom = pid !== undefined && offset !== undefined ? { pid, offset } : undefined;
     return this.#resumeFrom ? { ...payload, ...this.#resumeFrom } : payload;
+  }
+
+  /**
+   * A session that knows no pid (a worker that just started): recover the one the held channels
+   * were read in, from the newest position among them, and route what the server replays before
+   * its answer to their keys (the engine subscribes them with the same keys afterwards).
+   */
+  #resumeHeld(): void {
+    const held = this.#context.held?.() ?? [];
+    const newest = newestRecoverable(held.map((h) => h.from));
+    if (!newest) return;
+    this.#session.pid = newest.epoch;
+    this.#session.offset = newest.offset;
+    for (const { key, channel } of held) holdRoom(this.#session, channel.name, key);
   }
 
   #readConnect(packet: Packet<'connect'>): DialectMessage[] {
@@ -198,6 +213,16 @@ export class SocketIoConnection implements DialectConnection {
     this.#pending.set(id, ack);
     this.#write(2, args, id);
   }
+}
+
+/** The position with the latest timestamp among those Socket.IO can recover from (an offset and its session's pid). */
+function newestRecoverable(positions: Array<ChannelPosition | undefined>): { epoch: string; offset: string } | undefined {
+  let newest: ChannelPosition | undefined;
+  for (const at of positions) {
+    if (typeof at?.offset !== 'string' || typeof at.epoch !== 'string') continue;
+    if (!newest || (at.timestamp ?? '') >= (newest.timestamp ?? '')) newest = at;
+  }
+  return newest && { epoch: newest.epoch!, offset: newest.offset! };
 }
 
 const roomArgs = (event: string, channel: ChannelSpec): unknown[] => (channel.params === undefined ? [event, channel.name] : [event, channel.name, channel.params]);
