@@ -7,7 +7,8 @@
  */
 import { type TabwireErrorData, errorData } from '../link/errors.ts';
 import type { BrokerCounters, Report } from './broker-stats.ts';
-import type { ChannelPosition, ChannelProtocol, ChannelSpec, DialectConnection, DialectMessage, HeldOnSocket, RawFrame } from './protocol/channel-dialect.ts';
+import type { ChannelProtocol, DialectConnection, DialectMessage, HeldOnSocket, RawFrame } from './protocol/channel-dialect.ts';
+import type { ChannelPosition, ChannelSpec } from '../link/channels.ts';
 import type { Protocol } from './protocol/wire.ts';
 
 export interface DialectLinkParts {

@@ -11,13 +11,19 @@ export const defaultChannelLingerMs = 1000;
 /** The longest channel name, in characters. */
 export const maxChannelNameLength = 200;
 
-/** A channel: a name, and JSON params the protocol frames with it (variables, a document, a room). */
+/** What a tab subscribes to: a name, and what the protocol needs beside it (a query and variables, a room). */
 export interface ChannelSpec {
+  /** The channel's name: a topic, a room, a GraphQL operation name or `'graphql'`. 1–200 characters. */
   name: string;
+  /** JSON data the dialect frames with the name (variables, a document); part of the channel's identity. */
   params?: unknown;
 }
 
-/** Where a channel stands: the server's time (ISO) and/or the protocol's offset and epoch. Opaque beyond that. */
+/**
+ * Where a channel stands in its stream, to resume from after a gap: the server's time of the
+ * last message (ISO), and/or the protocol's own offset (Socket.IO's recovery offset, a
+ * Centrifugo offset with its epoch). Opaque to the engine beyond being stored and given back.
+ */
 export interface ChannelPosition {
   timestamp?: string;
   offset?: string;

@@ -5,7 +5,8 @@
  * the client reconnects through the proxy to the other node and recovers from its offset.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChannelPosition, DialectMessage } from '../../src/broker/protocol/channel-dialect.ts';
+import type { DialectMessage } from '../../src/broker/protocol/channel-dialect.ts';
+import type { ChannelPosition } from '../../src/link/channels.ts';
 import { socketIoProtocol } from '../../src/broker/protocol/socket-io/socket-io-protocol.ts';
 import { openDialectSocket, type DialectSocket } from '../support/socketio-client.ts';
 import { redisServerPath, startSocketIoCluster, type NodeEnd, type SocketIoCluster } from '../support/socketio-cluster.ts';

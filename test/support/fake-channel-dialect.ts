@@ -4,7 +4,8 @@
  * that are not JSON text — `m|<id>|<offset>|<data>` and a binary frame holding an op's JSON —
  * so the tests prove the engine hands the dialect every frame as it came.
  */
-import type { ChannelPosition, ChannelProtocol, ChannelSpec, DialectContext, DialectConnection, DialectMessage, RawFrame } from '../../src/broker/protocol/channel-dialect.ts';
+import type { ChannelProtocol, DialectContext, DialectConnection, DialectMessage, RawFrame } from '../../src/broker/protocol/channel-dialect.ts';
+import type { ChannelPosition, ChannelSpec } from '../../src/link/channels.ts';
 
 export interface FakeDialectOptions {
   recovers?: boolean;

@@ -10,29 +10,11 @@
  * entry's `protocol`): one that has `connect` is driven through this seam; one without is read
  * frame by frame as JSON envelopes, as PurposePath's and the JSON preset are.
  */
+import type { ChannelPosition, ChannelSpec } from '../../link/channels.ts';
 import type { Session } from '../../link/stats.ts';
 
 /** A frame as the socket gave it: text, or binary as an ArrayBuffer. */
 export type RawFrame = string | ArrayBuffer;
-
-/** What a tab subscribes to: a name, and what the protocol needs beside it (a query and variables, a room). */
-export interface ChannelSpec {
-  /** The channel's name: a topic, a room, a GraphQL operation name or `'graphql'`. 1–200 characters. */
-  name: string;
-  /** JSON data the dialect frames with the name (variables, a document); part of the channel's identity. */
-  params?: unknown;
-}
-
-/**
- * Where a channel stands in its stream, to resume from after a gap: the server's time of the
- * last message (ISO), and/or the protocol's own offset (Socket.IO's recovery offset, a
- * Centrifugo offset with its epoch). Opaque to the engine beyond being stored and given back.
- */
-export interface ChannelPosition {
-  timestamp?: string;
-  offset?: string;
-  epoch?: string;
-}
 
 /** A channel the browser holds, as the engine will subscribe it: its key, the channel, and the position it resumes from. */
 export interface HeldOnSocket {

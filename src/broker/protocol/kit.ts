@@ -19,10 +19,9 @@ export function jsonProtocol(options: JsonProtocolOptions): Protocol {
   return fromSpec(readProtocolSpec(options)!);
 }
 export type { BackendProtocol } from './wire.ts';
+export type { ChannelPosition, ChannelSpec } from '../../link/channels.ts';
 export type {
-  ChannelPosition,
   ChannelProtocol,
-  ChannelSpec,
   DialectConnection,
   DialectContext,
   DialectMessage,

@@ -4,7 +4,8 @@
  * keep them per socket); the engine's keys and request ids never reach the wire.
  */
 import { MessageType, stringifyMessage, type Message, type NextMessage, type SubscribePayload } from 'graphql-ws/client';
-import type { ChannelPosition, ChannelSpec, DialectContext, DialectConnection, DialectMessage, RawFrame } from '../channel-dialect.ts';
+import type { DialectContext, DialectConnection, DialectMessage, RawFrame } from '../channel-dialect.ts';
+import type { ChannelPosition, ChannelSpec } from '../../../link/channels.ts';
 import { closeRefusal } from './close-codes.ts';
 import { summarizeErrors } from './graphql-errors.ts';
 import { readOperation } from './operation.ts';

@@ -3,7 +3,8 @@
  * auth payload (and `pid`/`offset` to recover the previous socket's session), rooms joined
  * through the app's join event with an ack, requests as acks, events routed to rooms.
  */
-import type { ChannelPosition, ChannelSpec, DialectConnection, DialectContext, DialectMessage, RawFrame } from '../channel-dialect.ts';
+import type { DialectConnection, DialectContext, DialectMessage, RawFrame } from '../channel-dialect.ts';
+import type { ChannelPosition, ChannelSpec } from '../../../link/channels.ts';
 import { engineMessage, enginePong, readEnginePacket, type EngineOpen } from './engine-io.ts';
 import type { SocketIoSettings } from './options.ts';
 import { isRecord, readSocketPacket, writeSocketPacket, type SocketPacket } from './packets.ts';
