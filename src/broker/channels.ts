@@ -134,6 +134,8 @@ export class ChannelRegistry {
     if (!held) return;
     switch (answer.kind) {
       case 'channel-message':
+        // A protocol without replay may never answer a subscribe (graphql-transport-ws): a message proves it was taken.
+        if (!held.answered && !this.#parts.recovers) this.#subscribed(held, { kind: 'channel-subscribed', key: answer.key });
         if (answer.position) held.position = answer.position;
         // Messages before the answer that closes a gap are the server's replay of it.
         this.#parts.fanout.enqueue(held.tabs, held.gap ? [held.key, answer.data, answer.position ?? null, 1] : [held.key, answer.data, answer.position ?? null]);
