@@ -147,8 +147,8 @@ const harness = {
     await new Promise<void>((resolve) => (handle.state === 'subscribed' ? resolve() : handle.onState((state) => state === 'subscribed' && resolve())));
   },
 
-  /** What each room `holdRoom` holds received: its messages, gaps told and errors, by room name. */
-  rooms: {} as Record<string, { messages: unknown[]; replayed: number; resyncs: boolean[]; errors: Array<{ code: string; serverCode?: string }> }>,
+  /** What each room `holdRoom` holds received: its messages (and which of them came replayed), gaps told and errors, by room name. */
+  rooms: {} as Record<string, { messages: unknown[]; replayed: unknown[]; resyncs: boolean[]; errors: Array<{ code: string; serverCode?: string }> }>,
 
   /**
    * Connect through the Socket.IO worker entry (demo/socketio.worker.ts) to the socket.io server
@@ -161,11 +161,11 @@ const harness = {
 
   /** Hold the room `name` as a channel and record what it gets; resolves once the server took or refused it. */
   async holdRoom(name: string): Promise<string> {
-    const room = (harness.rooms[name] = { messages: [] as unknown[], replayed: 0, resyncs: [] as boolean[], errors: [] as Array<{ code: string; serverCode?: string }> });
+    const room = (harness.rooms[name] = { messages: [] as unknown[], replayed: [] as unknown[], resyncs: [] as boolean[], errors: [] as Array<{ code: string; serverCode?: string }> });
     const handle = harness.broker!.channel(name);
     handle.on((message, meta) => {
       room.messages.push(message);
-      if (meta.replayed) room.replayed++;
+      if (meta.replayed) room.replayed.push(message);
     });
     handle.onResync((signal) => room.resyncs.push(signal.complete));
     handle.onError((error) => room.errors.push({ code: error.code, ...(error.serverCode ? { serverCode: error.serverCode } : {}) }));
