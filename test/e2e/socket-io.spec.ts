@@ -202,6 +202,9 @@ test.describe('Socket.IO preset past one server (two nodes, redis-streams-adapte
       expect(await numbers(pages, 'news')).toEqual([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]]);
       expect((await roomsOf(pages)).map((r) => r.news!.resyncs)).toEqual([[true], [true], [true]]);
     });
+    // A live repeat of a replayed event would come before this one.
+    cluster!.nodes[1]!.emitToRoom('news', ...headline(5));
+    await eventually(async () => expect(await numbers(pages, 'news')).toEqual([[1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]));
     expect(cluster!.counters).toMatchObject({ connections: 2, recovered: 1 });
     expect(sockets.most).toBe(1);
   });
