@@ -173,6 +173,34 @@ const harness = {
     await harness.connect({ url, worker, sharing: 'worker', patterns: [] });
   },
 
+  /** What each room `holdRoom` holds received: its messages (and which of them came replayed), gaps told and errors, by room name. */
+  rooms: {} as Record<string, { messages: unknown[]; replayed: unknown[]; resyncs: boolean[]; errors: Array<{ code: string; serverCode?: string }> }>,
+
+  /**
+   * Connect through the Socket.IO worker entry (demo/socketio.worker.ts) to the socket.io server
+   * at `url`, with `token` as the auth payload's token (and as the refreshed one).
+   */
+  async connectSocketIo(url: string, token: string): Promise<void> {
+    const worker = (workerName: string) => new SharedWorker(new URL('./socketio.worker.ts', import.meta.url), { type: 'module', name: workerName });
+    await harness.connect({ url, worker, sharing: 'worker', patterns: ['*'], getToken: async () => token, refreshToken: async () => token });
+  },
+
+  /** Hold the room `name` as a channel and record what it gets; resolves once the server took or refused it. */
+  async holdRoom(name: string): Promise<string> {
+    const room = (harness.rooms[name] = { messages: [] as unknown[], replayed: [] as unknown[], resyncs: [] as boolean[], errors: [] as Array<{ code: string; serverCode?: string }> });
+    const handle = harness.broker!.channel(name);
+    handle.on((message, meta) => {
+      room.messages.push(message);
+      if (meta.replayed) room.replayed.push(message);
+    });
+    handle.onResync((signal) => room.resyncs.push(signal.complete));
+    handle.onError((error) => room.errors.push({ code: error.code, ...(error.serverCode ? { serverCode: error.serverCode } : {}) }));
+    const settled = (state: string) => state === 'subscribed' || state === 'error';
+    return new Promise<string>((resolve) =>
+      settled(handle.state) ? resolve(handle.state) : handle.onState((state) => settled(state) && resolve(state)),
+    );
+  },
+
   /** Whether this page holds the leader lock (sharing: 'leader'). */
   async leads(): Promise<boolean> {
     // A page cannot see its own lock client id directly: take a lock of our own and look it up.

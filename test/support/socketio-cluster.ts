@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createServer as createTcpServer, connect as tcpConnect, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
+import type { ServerOptions } from 'socket.io';
 import { newCounters, startSocketIoServer, type SocketIoCounters, type SocketIoTestServer } from './socketio-server.ts';
 
 type RedisClient = ReturnType<typeof createClient>;
@@ -38,7 +39,8 @@ export interface SocketIoCluster {
   close(): Promise<void>;
 }
 
-export async function startSocketIoCluster(redisPath: string): Promise<SocketIoCluster> {
+/** `serverOptions` are given to both nodes (over the test servers' recovery options). */
+export async function startSocketIoCluster(redisPath: string, serverOptions: Partial<ServerOptions> = {}): Promise<SocketIoCluster> {
   const redisPort = await freePort();
   const redisProcess = spawn(redisPath, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const clients: RedisClient[] = [];
@@ -52,7 +54,7 @@ export async function startSocketIoCluster(redisPath: string): Promise<SocketIoC
   const redis = await newClient();
   const counters = newCounters();
   const nodes: SocketIoTestServer[] = [];
-  for (let i = 0; i < 2; i++) nodes.push(await startSocketIoServer({ adapter: createAdapter(await newClient(), { blockTimeInMs: 200 }) }, counters));
+  for (let i = 0; i < 2; i++) nodes.push(await startSocketIoServer({ ...serverOptions, adapter: createAdapter(await newClient(), { blockTimeInMs: 200 }) }, counters));
   const proxy = startProxy(nodes);
   await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
   const port = (proxy.server.address() as AddressInfo).port;
