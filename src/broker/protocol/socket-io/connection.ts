@@ -22,6 +22,8 @@ export class SocketIoConnection implements DialectConnection {
   readonly #pending = new Map<number, PendingAck>();
   #nextAckId = 0;
   #open: EngineOpen | undefined;
+  /** `open()` was called: the token, if any, is in the context. */
+  #started = false;
   #accepted = false;
   #recovered = false;
   /** The session and offset this socket's CONNECT asked to recover. */
@@ -49,8 +51,10 @@ export class SocketIoConnection implements DialectConnection {
     return this.#open && this.#open.pingIntervalMs + this.#open.pingTimeoutMs;
   }
 
+  /** The engine has the token (if any): CONNECT goes once Engine.IO's open packet is here too, whichever came first. */
   open(): void {
-    // Engine.IO speaks first (its open packet); CONNECT follows it in `read`.
+    this.#started = true;
+    if (this.#open) this.#write(0, this.#connectPayload());
   }
 
   read(frame: RawFrame): DialectMessage[] {
@@ -91,8 +95,9 @@ export class SocketIoConnection implements DialectConnection {
     if ('error' in packet) return [{ kind: 'malformed', message: packet.error }];
     switch (packet.type) {
       case 'open':
+        if (this.#open) return [{ kind: 'malformed', message: 'a second Engine.IO open packet' }];
         this.#open = packet.open;
-        this.#write(0, this.#connectPayload());
+        if (this.#started) this.#write(0, this.#connectPayload());
         return [];
       case 'ping':
         return [{ kind: 'ping', reply: enginePong(packet.data) }];

@@ -13,6 +13,7 @@ describe('Socket.IO preset after the session ended', () => {
     const protocol = socketIoProtocol();
     const sent: string[] = [];
     const first = protocol.connect({ send: (frame) => sent.push(String(frame)), token: 'alice', now: () => 0 });
+    first.open();
     first.read(OPEN);
     first.read('40{"sid":"s1","pid":"alice-session"}');
     first.subscribe('k1', { name: 'news' });
@@ -21,6 +22,7 @@ describe('Socket.IO preset after the session ended', () => {
     protocol.forget?.();
     sent.length = 0;
     const next = protocol.connect({ send: (frame) => sent.push(String(frame)), token: 'bob', now: () => 0 });
+    next.open();
     next.read(OPEN);
     expect(sent).toEqual(['40{"token":"bob"}']);
   });

@@ -14,7 +14,11 @@ const numbers = (messages: DialectMessage[]) => messages.flatMap((m) => (m.kind 
 describe('Socket.IO preset recovering a session', () => {
   const protocol = socketIoProtocol();
   const sent: string[] = [];
-  const connect = () => protocol.connect({ send: (frame) => sent.push(String(frame)), token: 't', now: () => 0 });
+  const connect = () => {
+    const connection = protocol.connect({ send: (frame) => sent.push(String(frame)), token: 't', now: () => 0 });
+    connection.open();
+    return connection;
+  };
 
   it('asks for the session from its offset, hands over the missed events after the acceptance, and drops their live repeats', () => {
     const first = connect();

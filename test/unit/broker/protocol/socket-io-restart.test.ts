@@ -35,6 +35,7 @@ describe('Socket.IO preset after a worker restart', () => {
 
   it('connects without recovery when no held channel has a Socket.IO position', () => {
     const { sent, connection } = freshWorker([{ key: 'c1', channel: { name: 'news' }, from: { timestamp: '2026-12-06T14:00:01.000Z' } }]);
+    connection.open();
     connection.read(OPEN);
     expect(sent).toEqual(['40{"token":"t"}']);
   });
