@@ -4,7 +4,7 @@
  * `send()` the dialect cannot frame (or has no `send` for), and error text that is not a string.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChannelResync } from '../../src/link/channels.ts';
+import type { ChannelResync } from '../../src/tab/channels.ts';
 import type { ChannelProtocol, DialectConnection, DialectMessage } from '../../src/broker/protocol/channel-dialect.ts';
 import { type World, createWorld, until, worldStats } from '../support/broker-world.ts';
 import { type ChannelServer, startChannelServer } from '../support/channel-server.ts';
@@ -19,8 +19,8 @@ afterEach(async () => {
 });
 
 /**
- * The fake dialect, reading besides its own frames `BIG|<key>|<other key>` (a channel message
- * holding a BigInt for the one, and a plain one for the other, in the same task), `ODD` (an error whose code and message are not strings), and without `send` on request.
+ * The fake dialect, reading besides its own frames `BIG|<channel>|<other channel>` (a channel
+ * message holding a BigInt for the one, and a plain one for the other, in the same task), `ODD` (an error whose code and message are not strings), and without `send` on request.
  */
 function oddDialect(options: { noSend?: boolean; sendThrows?: boolean } = {}): ChannelProtocol {
   const inner = fakeChannelDialect();
@@ -28,14 +28,20 @@ function oddDialect(options: { noSend?: boolean; sendThrows?: boolean } = {}): C
     ...inner,
     connect(context) {
       const connection = inner.connect(context);
+      // Channel name → the key the engine subscribed it with.
+      const keys = new Map<string, string>();
       const odd: DialectConnection = {
         ...connection,
+        subscribe(key, channel, from) {
+          keys.set(channel.name, key);
+          connection.subscribe(key, channel, from);
+        },
         read(frame) {
           if (typeof frame === 'string' && frame.startsWith('BIG|')) {
-            const [, key, other] = frame.split('|');
+            const [, channel, other] = frame.split('|');
             return [
-              { kind: 'channel-message', key: key!, data: 10n, position: { offset: '99' } },
-              { kind: 'channel-message', key: other!, data: 'beside', position: { offset: '99' } },
+              { kind: 'channel-message', key: keys.get(channel!)!, data: 10n, position: { offset: '99' } },
+              { kind: 'channel-message', key: keys.get(other!)!, data: 'beside', position: { offset: '99' } },
             ];
           }
           if (frame === 'ODD') return [{ kind: 'error', code: 7, message: 404 } as unknown as DialectMessage];
@@ -87,7 +93,7 @@ describe('channel data JSON cannot hold', () => {
     a.on((message) => seenA.push(message));
     b.on((message) => seenB.push(message));
     await until(() => expect([a.state, b.state]).toEqual(['subscribed', 'subscribed']));
-    server.raw(`BIG|${a.key}|${b.key}`);
+    server.raw('BIG|a|b');
     server.publish('b', 'for b');
     server.publish('a', 'for a');
     await until(() => expect(seenB).toEqual(['beside', 'for b']));
