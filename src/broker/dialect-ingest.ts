@@ -77,9 +77,8 @@ export class DialectIngest {
         ingest.accept(message.session ?? {}, message.serverTime ?? Number.NaN);
         return;
       case 'refused':
-        report(errorData('SERVER_ERROR', serverMessageForTabs(message.message), { serverCode: serverCodeForTabs(message.code) }));
-        if (driver.state.status === 'authenticating') driver.dispatch({ type: 'server-error', code: message.code, during: 'auth' });
-        return;
+        this.#reportServerError(message);
+        return this.#refused(String(message.code));
       case 'event':
         return ingest.onValue(message.value);
       case 'channel-message':
@@ -95,8 +94,8 @@ export class DialectIngest {
       case 'pong':
         return driver.ponged();
       case 'error':
-        report(errorData('SERVER_ERROR', serverMessageForTabs(message.message), { serverCode: serverCodeForTabs(message.code) }));
-        return driver.dispatch({ type: 'server-error', code: message.code, during: driver.state.status === 'authenticating' ? 'auth' : 'connection' });
+        this.#reportServerError(message);
+        return driver.dispatch({ type: 'server-error', code: String(message.code), during: driver.state.status === 'authenticating' ? 'auth' : 'connection' });
       case 'malformed':
         counters.dropped.malformed++;
         return report(errorData('MALFORMED_FRAME', serverMessageForTabs(String(message.message))));
@@ -104,5 +103,25 @@ export class DialectIngest {
         counters.dropped.malformed++;
         return report(errorData('MALFORMED_FRAME', 'the channel dialect read a message of no known kind'));
     }
+  }
+
+  /** A custom dialect's code and text may be anything: made text before they are cleaned for the tabs. */
+  #reportServerError(message: { code: unknown; message: unknown }): void {
+    this.#parts.report(errorData('SERVER_ERROR', serverMessageForTabs(String(message.message)), { serverCode: serverCodeForTabs(String(message.code)) }));
+  }
+
+  /**
+   * The handshake's refusal is the machine's to act on. Once open, a refusal (a Socket.IO namespace
+   * disconnect) leaves a socket the server no longer serves: the machine's own reaction (a refresh
+   * for UNAUTHORIZED, a stop for FORBIDDEN) when it has one, else the socket counts as closed, so a
+   * new one is made and the channels are told their gap.
+   */
+  #refused(code: string): void {
+    const { driver } = this.#parts;
+    const status = driver.state.status;
+    if (status === 'authenticating') return driver.dispatch({ type: 'server-error', code, during: 'auth' });
+    if (status !== 'open') return;
+    driver.dispatch({ type: 'server-error', code, during: 'connection' });
+    if (driver.state.status === 'open') driver.dispatch({ type: 'transport-closed' });
   }
 }

@@ -120,12 +120,16 @@ export class DialectLink {
     return this.#guardCall('request', (c) => c.request(id, message));
   }
 
-  /** A tab's `send()`: false when the dialect cannot frame it (no `send`) or threw; throws its INVALID_ARGUMENT (as data). */
-  send(message: unknown): boolean {
-    return this.#guardCall('send', (c) => {
-      if (!c.send) throw new TypeError('no send');
-      c.send(message);
-    });
+  /**
+   * A tab's `send()`, or why it was not sent, thrown as data for that call: UNSUPPORTED when the
+   * dialect has no `send` (GraphQL over WebSocket), the dialect's own INVALID_ARGUMENT, and
+   * INVALID_ARGUMENT when it threw anything else (also counted as the dialect's failure).
+   */
+  send(message: unknown): void {
+    const connection = this.#connection;
+    if (connection && !connection.send) throw errorData('UNSUPPORTED', 'send() is not supported by this channel dialect: it has no messages of its own to send');
+    const sent = this.#guardCall('send', (c) => c.send!(message));
+    if (!sent) throw errorData('INVALID_ARGUMENT', 'not sent: the channel dialect could not frame this message');
   }
 
   /** How long the server may stay silent, per the current socket's connection; undefined when it does not say (or says nonsense). */

@@ -64,7 +64,7 @@ export class Running {
   readonly channels: ChannelRegistry;
   /** Requests over the socket in flight. */
   readonly requests: Requests;
-  readonly #channelFanout = new ChannelFanout();
+  readonly #channelFanout: ChannelFanout;
   /** The SSE stream's state across attempts, when the transport is SSE. */
   readonly sse: SseStream | undefined;
 
@@ -77,6 +77,10 @@ export class Running {
   constructor(base: BrokerBase, readonly config: BrokerConfig) {
     this.#base = base;
     const { deps, tabs, fanout, counters, report } = base;
+    this.#channelFanout = new ChannelFanout(() => {
+      counters.dropped.malformed++;
+      report(errorData('MALFORMED_FRAME', 'a channel message was dropped: JSON cannot hold its data (a BigInt, a cycle, a throwing toJSON)'));
+    });
     const { clock } = deps;
     const sseSpec = readTransportSpec(config.transport);
     const { channelDialect, dialect } = dialectsOf(base.protocol ?? protocolFor(config), sseSpec !== undefined);
@@ -149,8 +153,8 @@ export class Running {
       link?.forget();
     };
     // A tab's send() goes out framed by a channel dialect, as its JSON text otherwise.
-    // The dialect's refusal of a message (INVALID_ARGUMENT) is thrown to the send() it came from.
-    this.#upstream = link ? (text) => void link.send(JSON.parse(text)) : (text) => driver.write(text);
+    // What the dialect cannot send (no `send`, a message it refuses or fails to frame) is thrown to the send() it came from.
+    this.#upstream = link ? (text) => link.send(JSON.parse(text)) : (text) => driver.write(text);
     const calls = new TabCalls({ ...shared, deps, tabs, radio: base.radio, gap, maxFrameBytes: config.maxFrameBytes, lingerMs: config.lingerMs, noUpstream: sseSpec !== undefined, upstream: this.#upstream, channels });
     back.sessionEnded.bind(() => {
       ingest.forgetSession();

@@ -8,12 +8,19 @@ import type { ChannelPosition, ChannelSpec } from '../../../link/channels.ts';
 import { engineMessage, enginePong, readEnginePacket, type EngineOpen } from './engine-io.ts';
 import type { SocketIoSettings } from './options.ts';
 import { isRecord, readSocketPacket, writeSocketPacket, type SocketPacket } from './packets.ts';
+import { invalidArgument } from '../preset-errors.ts';
 import { holdRoom, releaseRoom, type RecoverySession } from './recovery-session.ts';
 
 /** What an ack id waits for: a room's join, or a request's answer. */
 type PendingAck = { kind: 'join'; key: string; room: string; resumed: boolean } | { kind: 'request'; id: string };
 
 type Packet<T extends SocketPacket['type']> = Extract<SocketPacket, { type: T }>;
+
+/**
+ * Most events held before the CONNECT answer (a recovery's replay). Past it the rest are dropped
+ * and the recovery is not called recovered: its channels are told they lost messages.
+ */
+export const maxEarlyEvents = 10_000;
 
 export class SocketIoConnection implements DialectConnection {
   readonly #context: DialectContext;
@@ -30,6 +37,8 @@ export class SocketIoConnection implements DialectConnection {
   #resumeFrom: { pid: string; offset: string } | undefined;
   /** Events read before the CONNECT answer: a recovered session's missed events come first. */
   #early: DialectMessage[] = [];
+  /** More than `maxEarlyEvents` came before the CONNECT answer: the replay was not held whole. */
+  #earlyOverflow = false;
   /**
    * Offsets of the events the recovery replayed. A node of a cluster may deliver one of them again
    * live, when the socket rejoined the room before that node's stream reader reached the entry.
@@ -73,6 +82,7 @@ export class SocketIoConnection implements DialectConnection {
   }
 
   unsubscribe(key: string, channel: ChannelSpec): void {
+    this.#session.behind.delete(key);
     if (releaseRoom(this.#session, channel.name, key)) this.#write(2, roomArgs(this.#settings.leaveEvent, channel));
   }
 
@@ -129,10 +139,15 @@ export class SocketIoConnection implements DialectConnection {
       case 'event': {
         const messages = this.#readEvent(packet);
         if (this.#accepted) return messages;
-        this.#early.push(...messages);
+        this.#holdEarly(messages);
         return [];
       }
     }
+  }
+
+  #holdEarly(messages: DialectMessage[]): void {
+    if (this.#early.length + messages.length > maxEarlyEvents) this.#earlyOverflow = true;
+    else this.#early.push(...messages);
   }
 
   #connectPayload(): Record<string, unknown> {
@@ -148,7 +163,8 @@ export class SocketIoConnection implements DialectConnection {
   /**
    * A session that knows no pid (a worker that just started): recover the one the held channels
    * were read in, from the newest position among them, and route what the server replays before
-   * its answer to their keys (the engine subscribes them with the same keys afterwards).
+   * its answer to their keys (the engine subscribes them with the same keys afterwards). A
+   * channel read at another position may have missed events before it: marked behind.
    */
   #resumeHeld(): void {
     const held = this.#context.held?.() ?? [];
@@ -156,13 +172,16 @@ export class SocketIoConnection implements DialectConnection {
     if (!newest) return;
     this.#session.pid = newest.epoch;
     this.#session.offset = newest.offset;
-    for (const { key, channel } of held) holdRoom(this.#session, channel.name, key);
+    for (const { key, channel, from } of held) {
+      holdRoom(this.#session, channel.name, key);
+      if (from && (from.offset !== newest.offset || from.epoch !== newest.epoch)) this.#session.behind.add(key);
+    }
   }
 
   #readConnect(packet: Packet<'connect'>): DialectMessage[] {
     const pid = typeof packet.data.pid === 'string' ? packet.data.pid : undefined;
     const sid = typeof packet.data.sid === 'string' ? packet.data.sid : undefined;
-    this.#recovered = pid !== undefined && pid === this.#resumeFrom?.pid;
+    this.#recovered = pid !== undefined && pid === this.#resumeFrom?.pid && !this.#earlyOverflow;
     if (!this.#recovered) {
       this.#session.offset = undefined;
       this.#replayedOffsets.clear();
@@ -204,10 +223,12 @@ export class SocketIoConnection implements DialectConnection {
     if (ack.kind === 'request') return [{ kind: 'response', id: ack.id, ok: true, data: answer }];
     // A key unsubscribed before its join was answered.
     if (!this.#session.roomKeys.get(ack.room)?.has(ack.key)) return [];
+    const behind = this.#session.behind.delete(ack.key);
     const refusal = joinRefusal(answer);
     if (refusal) return [{ kind: 'channel-error', key: ack.key, ...refusal }];
     const { offset, pid } = this.#session;
-    return [{ kind: 'channel-subscribed', key: ack.key, ...(ack.resumed ? { recovered: this.#recovered } : {}), ...(offset === undefined ? {} : { position: { offset, epoch: pid } }) }];
+    const recovered = this.#recovered && !behind;
+    return [{ kind: 'channel-subscribed', key: ack.key, ...(ack.resumed ? { recovered } : {}), ...(offset === undefined ? {} : { position: { offset, epoch: pid } }) }];
   }
 
   #write(type: 0 | 1 | 2, data?: unknown, id?: number): void {
@@ -237,7 +258,7 @@ const roomArgs = (event: string, channel: ChannelSpec): unknown[] => (channel.pa
 function eventArgs(message: unknown): unknown[] {
   if (typeof message === 'string') return [message];
   if (Array.isArray(message) && typeof message[0] === 'string') return message;
-  throw Object.assign(new TypeError("a Socket.IO message is ['event', ...args] or an event name"), { code: 'INVALID_MESSAGE' });
+  throw invalidArgument("a Socket.IO message is ['event', ...args] or an event name");
 }
 
 /** The app's join ack refuses with `{ error }` (or `{ ok: false }`), carrying its own `code` when it has one. */

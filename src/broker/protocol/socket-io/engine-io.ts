@@ -60,7 +60,13 @@ function readOpen(data: string): EnginePacket | { error: string } {
   if (!open || typeof open.sid !== 'string' || !isDuration(open.pingInterval) || !isDuration(open.pingTimeout)) {
     return { error: 'Engine.IO open packet lacks sid, pingInterval or pingTimeout' };
   }
-  return { type: 'open', open: { sid: open.sid, pingIntervalMs: open.pingInterval, pingTimeoutMs: open.pingTimeout } };
+  return { type: 'open', open: { sid: open.sid, pingIntervalMs: Math.min(open.pingInterval, maxPingMs), pingTimeoutMs: Math.min(open.pingTimeout, maxPingMs) } };
 }
+
+/**
+ * Longest pingInterval or pingTimeout taken from a server, in ms (10 minutes; longer is clamped):
+ * their sum bounds the silence timer, which a value past 2^31 ms would fire at once.
+ */
+export const maxPingMs = 10 * 60_000;
 
 const isDuration = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;

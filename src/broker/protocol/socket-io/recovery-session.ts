@@ -11,14 +11,20 @@ export interface RecoverySession {
   offset?: string;
   /** Room name → the engine's keys subscribed to it. */
   readonly roomKeys: Map<string, Set<string>>;
+  /**
+   * Keys whose own position, after a worker restart, is not the one the session resumed from:
+   * what their room got in between is unknown, so their next join answers `recovered: false`.
+   */
+  readonly behind: Set<string>;
 }
 
-export const newRecoverySession = (): RecoverySession => ({ roomKeys: new Map() });
+export const newRecoverySession = (): RecoverySession => ({ roomKeys: new Map(), behind: new Set() });
 
 /** The broker's session ended: nothing of it is asked from again. The rooms held stay (the engine keeps its channels). */
 export function forgetRecovery(session: RecoverySession): void {
   delete session.pid;
   delete session.offset;
+  session.behind.clear();
 }
 
 export function holdRoom(session: RecoverySession, room: string, key: string): void {
