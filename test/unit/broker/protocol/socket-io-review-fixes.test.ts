@@ -27,6 +27,7 @@ describe('Socket.IO preset: a session resumed after a worker restart', () => {
       { key: 'c1', channel: { name: 'news' }, from: older },
       { key: 'c2', channel: { name: 'sport' }, from: newest },
     ]);
+    connection.open();
     connection.read(OPEN);
     connection.read('40{"sid":"s2","pid":"p"}');
     connection.subscribe('c1', { name: 'news' }, older);
@@ -43,6 +44,7 @@ describe('Socket.IO preset: before the CONNECT answer', () => {
   it('holds a bounded number of early events, and a recovery it could not hold whole is not called recovered', () => {
     const from = { timestamp: '2026-12-06T14:00:03.000Z', offset: '1-0', epoch: 'p' };
     const { connection } = freshWorker([{ key: 'c1', channel: { name: 'news' }, from }]);
+    connection.open();
     connection.read(OPEN);
     const many = 20_000;
     for (let n = 0; n < many; n++) connection.read(headline(n, `${n + 2}-0`));
@@ -56,6 +58,7 @@ describe('Socket.IO preset: before the CONNECT answer', () => {
 describe("Socket.IO preset: a tab's message it cannot frame", () => {
   const accepted = () => {
     const { connection } = freshWorker();
+    connection.open();
     connection.read(OPEN);
     connection.read('40{"sid":"s"}');
     return connection;
