@@ -44,8 +44,9 @@
  *    token the other app's connections.
  *
  * TABWIRE_MODEL_RUNS sets the number of sequences (default 100: under a minute when they
- * pass, a short sequence takes ~0.3 s); TABWIRE_MODEL_SEED and TABWIRE_MODEL_PATH replay a
- * reported failure. docs/testing.md lists the fault classes.
+ * pass, a short sequence takes ~0.3 s); TABWIRE_MODEL_SEED picks them (a fixed seed by default,
+ * `random` to explore new ones) and with TABWIRE_MODEL_PATH replays a reported failure.
+ * docs/testing.md lists the fault classes.
  */
 import fc from 'fast-check';
 import { describe, it, vi } from 'vitest';
@@ -796,7 +797,10 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
 }
 
 const runs = Number(process.env.TABWIRE_MODEL_RUNS ?? 100);
-const seed = process.env.TABWIRE_MODEL_SEED === undefined ? undefined : Number(process.env.TABWIRE_MODEL_SEED);
+// `npm test` draws the same sequences every run, so a rare counterexample found by exploring is
+// reported by whoever explores (TABWIRE_MODEL_SEED=random) rather than failing CI by chance.
+const seedSetting = process.env.TABWIRE_MODEL_SEED ?? '20261206';
+const seed = seedSetting === 'random' ? undefined : Number(seedSetting);
 const path = process.env.TABWIRE_MODEL_PATH;
 
 describe('broker model', () => {
