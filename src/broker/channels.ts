@@ -71,7 +71,7 @@ export class ChannelRegistry {
   }
 
   /** `tab` holds `spec` (from `from` when the channel is new here); returns its key. `owed`: `tab` is owed `complete: false`. */
-  hold(tab: Tab, spec: HeldChannel, owed?: Tab): string {
+  hold(tab: Tab, spec: HeldChannel, owed = false): string {
     if (!this.#parts.link) throw errorData('UNSUPPORTED', "channels need a dialect with a channel seam (a ChannelProtocol in the worker's entry)");
     const key = channelKey(spec, this.#parts.maxFrameBytes);
     let held = this.#byKey.get(key);
@@ -83,7 +83,7 @@ export class ChannelRegistry {
     if (held.linger !== undefined) this.#parts.clock.clearTimeout(held.linger);
     held.linger = undefined;
     held.tabs.add(tab);
-    if (owed) held.owed.add(owed);
+    if (owed) held.owed.add(tab);
     if (!held.sent && this.#parts.open()) {
       const refusal = this.#subscribe(held);
       // The dialect refused the params: this call fails with it, the channel's other tabs are told.
@@ -110,7 +110,7 @@ export class ChannelRegistry {
       key = channelKey(spec, this.#parts.maxFrameBytes);
       const existing = this.#byKey.get(key);
       const covered = existing ? rejoinCovered(brought, existing.position) : brought !== undefined;
-      const held = this.#byKey.get(this.hold(tab, { ...spec, from: brought }, covered ? undefined : tab))!;
+      const held = this.#byKey.get(this.hold(tab, { ...spec, from: brought }, !covered))!;
       if (!covered && held.answered) this.#tellOwed(held);
     } catch (error) {
       if (key !== undefined) this.#parts.fanout.post([tab], { k: 'cs', c: key, s: 'error', e: error as TabwireErrorData });
