@@ -10,7 +10,7 @@ import { type ChannelPosition, type ChannelSpec, type HeldChannel, channelKey } 
 import { type TabwireErrorData, errorData } from '../link/errors.ts';
 import type { Clock } from '../link/clock.ts';
 import type { ChannelFanout } from './channel-fanout.ts';
-import { gapOutcome, resumeFrom } from './core/channel-gap.ts';
+import { gapOutcome, rejoinCovered, resumeFrom } from './core/channel-gap.ts';
 import type { ChannelAnswer } from './dialect-ingest.ts';
 import type { DialectLink } from './dialect-link.ts';
 import type { HeldOnSocket } from './protocol/channel-dialect.ts';
@@ -29,6 +29,8 @@ interface Held {
   answered: boolean;
   /** The socket dropped after it was subscribed: its tabs are owed one resync. */
   gap: boolean;
+  /** Tabs that re-attached to it from where the resume here does not cover: owed `complete: false`. */
+  owed: Set<Tab>;
   linger: unknown;
 }
 
@@ -68,29 +70,51 @@ export class ChannelRegistry {
     return held;
   }
 
-  /** `tab` holds `spec` (from `from` when the channel is new here); returns its key. */
-  hold(tab: Tab, spec: HeldChannel): string {
+  /** `tab` holds `spec` (from `from` when the channel is new here); returns its key. `owed`: `tab` is owed `complete: false`. */
+  hold(tab: Tab, spec: HeldChannel, owed = false): string {
     if (!this.#parts.link) throw errorData('UNSUPPORTED', "channels need a dialect with a channel seam (a ChannelProtocol in the worker's entry)");
     const key = channelKey(spec, this.#parts.maxFrameBytes);
     let held = this.#byKey.get(key);
     if (!held) {
-      held = { key, wireKey: `c${this.#nextWireKey++}`, spec: { name: spec.name, ...(spec.params !== undefined ? { params: spec.params } : {}) }, tabs: new Set(), position: spec.from, sent: false, answered: false, gap: spec.from !== undefined, linger: undefined };
+      held = { key, wireKey: `c${this.#nextWireKey++}`, spec: { name: spec.name, ...(spec.params !== undefined ? { params: spec.params } : {}) }, tabs: new Set(), position: spec.from, sent: false, answered: false, gap: spec.from !== undefined, owed: new Set(), linger: undefined };
       this.#byKey.set(key, held);
       this.#byWireKey.set(held.wireKey, held);
     }
     if (held.linger !== undefined) this.#parts.clock.clearTimeout(held.linger);
     held.linger = undefined;
     held.tabs.add(tab);
+    if (owed) held.owed.add(tab);
     if (!held.sent && this.#parts.open()) {
       const refusal = this.#subscribe(held);
       // The dialect refused the params: this call fails with it, the channel's other tabs are told.
       if (refusal) {
         held.tabs.delete(tab);
+        held.owed.delete(tab);
         this.#refused(held, refusal);
         throw refusal;
       }
     } else if (held.answered) tab.post({ k: 'cs', c: key, s: 'subscribed' });
     return key;
+  }
+
+  /**
+   * A re-attaching tab holds `spec` again (a replaced worker). Its position is used only where it
+   * creates the entry and it was not logged out (a position of a session that ended asks nothing of
+   * the next); where the resume here does not cover what it saw, it is owed `complete: false`. A
+   * refusal reaches it as the channel's error, as a `channel()` call of its own would.
+   */
+  rejoin(tab: Tab, spec: HeldChannel, loggedOut: boolean): void {
+    const brought = loggedOut ? undefined : spec.from;
+    let key: string | undefined;
+    try {
+      key = channelKey(spec, this.#parts.maxFrameBytes);
+      const existing = this.#byKey.get(key);
+      const covered = existing ? rejoinCovered(brought, existing.position) : brought !== undefined;
+      const held = this.#byKey.get(this.hold(tab, { ...spec, from: brought }, !covered))!;
+      if (!covered && held.answered) this.#tellOwed(held);
+    } catch (error) {
+      if (key !== undefined) this.#parts.fanout.post([tab], { k: 'cs', c: key, s: 'error', e: error as TabwireErrorData });
+    }
   }
 
   /** `tab` lets go of `key`; the channel is unsubscribed `lingerMs` after its last tab did. */
@@ -182,6 +206,7 @@ export class ChannelRegistry {
     }
     // A protocol that does not recover replays nothing: the gap is told at once.
     if (held.gap && gapOutcome(recovers, undefined) === false) this.#tellGap(held, false);
+    else if (!recovers) this.#tellOwed(held);
     return undefined;
   }
 
@@ -197,11 +222,21 @@ export class ChannelRegistry {
     this.#parts.fanout.post(held.tabs, { k: 'cs', c: held.key, s: 'subscribed' });
     const complete = held.gap ? gapOutcome(this.#parts.recovers, answer) : undefined;
     if (complete !== undefined) this.#tellGap(held, complete);
+    else this.#tellOwed(held);
   }
 
+  /** The channel's gap closed: its owed tabs are told `false` whatever the server recovered. */
   #tellGap(held: Held, complete: boolean): void {
     held.gap = false;
-    this.#parts.fanout.post(held.tabs, { k: 'cr', c: held.key, s: { complete } });
+    const others = [...held.tabs].filter((tab) => !held.owed.has(tab));
+    this.#tellOwed(held);
+    this.#parts.fanout.post(others, { k: 'cr', c: held.key, s: { complete } });
+  }
+
+  #tellOwed(held: Held): void {
+    const owed = [...held.owed].filter((tab) => held.tabs.has(tab));
+    held.owed.clear();
+    if (owed.length > 0) this.#parts.fanout.post(owed, { k: 'cr', c: held.key, s: { complete: false } });
   }
 
   /** Forget a channel; `unsubscribe`: tell the server (it still holds it). */

@@ -95,7 +95,7 @@ export interface TabCallParts {
   /** Writes a message's JSON text on the open socket (framed by a channel dialect where there is one). */
   upstream: (text: string) => void;
   /** The channels tabs hold: a re-attaching tab's are held again, a leaving tab's let go. */
-  channels: Pick<ChannelRegistry, 'hold' | 'tabGone'>;
+  channels: Pick<ChannelRegistry, 'rejoin' | 'tabGone'>;
 }
 
 export class TabCalls {
@@ -122,7 +122,7 @@ export class TabCalls {
     for (const pattern of request.patterns) if (isValidPattern(pattern)) tab.patterns.add(pattern);
     tabs.add(tab);
     deps.locks.waitFor(request.lockName, () => this.removeTab(tab));
-    this.#holdAgain(tab, request.channels);
+    this.#holdAgain(tab, request);
     this.#linger.clear('linger');
     // A tab logged out there resumes nothing: what it saw belongs to a session that ended.
     if ((request.since !== undefined || request.resumed) && !request.loggedOut) void this.#parts.gap.catchUp(tab, request.since);
@@ -141,16 +141,10 @@ export class TabCalls {
     };
   }
 
-  /** The channels a re-attaching tab holds, from where it last saw each (a bad entry is skipped: the tab's handle stays subscribing). */
-  #holdAgain(tab: Tab, channels: AttachRequest['channels']): void {
-    if (!Array.isArray(channels)) return;
-    for (const held of channels) {
-      try {
-        this.#parts.channels.hold(tab, held);
-      } catch {
-        // Not a channel this broker takes (or no channel seam): the others still are.
-      }
-    }
+  /** The channels a re-attaching tab holds, from where it last saw each unless it was logged out (a refused one is told to it as that channel's error). */
+  #holdAgain(tab: Tab, request: AttachRequest): void {
+    if (!Array.isArray(request.channels)) return;
+    for (const held of request.channels) this.#parts.channels.rejoin(tab, held, request.loggedOut === true);
   }
 
   /**

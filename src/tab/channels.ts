@@ -3,7 +3,8 @@
  * handles the app holds on it, told to the broker once (`channel`) and let go of once the last
  * handle unsubscribed (`unchannel`). The broker's channel messages, states and resyncs for this
  * tab come here by key. What a re-attaching tab tells its next broker (`held`): every channel
- * with the position of the last message it saw, so the channel resumes from there.
+ * with the position of the last message it saw in the current session, so the channel resumes
+ * from there (a logout or a session change forgets them: they would resume another user's stream).
  */
 import { type ChannelPosition, type ChannelState, type HeldChannel, channelKey } from '../link/channels.ts';
 import { TabwireError, type TabwireErrorData } from '../link/errors.ts';
@@ -62,6 +63,8 @@ export interface TabChannels {
   resynced(key: string, signal: ChannelResync): void;
   /** What this tab holds, for the next broker it attaches to. */
   held(): HeldChannel[];
+  /** The session ended or changed: no position seen in it goes to a next broker. */
+  forgetPositions(): void;
 }
 
 export function tabChannels(call: Call, maxParamBytes: number, report: (error: unknown) => void): TabChannels {
@@ -131,6 +134,9 @@ export function tabChannels(call: Call, maxParamBytes: number, report: (error: u
       if (reg) notify(reg.resyncs, signal, report);
     },
     held: () => [...registrations.values()].map((reg) => ({ ...reg.spec })),
+    forgetPositions() {
+      for (const reg of registrations.values()) delete reg.spec.from;
+    },
   };
 }
 

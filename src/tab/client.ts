@@ -158,12 +158,12 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
   warnIfInsecure(env, options.sharing, emitError);
 
   // The state and the router need each other: the router drops what comes while logged out, and
-  // forgets what it delivered at a logout. The state comes first; its logout reaches the router
-  // through `forgetDelivered`, bound once the router exists (just below), before anything can log out.
-  let forgetDelivered = () => {};
-  const connection = connectionState(report, () => forgetDelivered());
+  // forgets what it delivered at a logout, as the channels forget their positions. The state comes
+  // first; its logout reaches them through `forgetSession`, bound once they exist (just below),
+  // before anything can log out.
+  let forgetSession = () => {};
+  const connection = connectionState(report, () => forgetSession());
   const router = createRouter(clock, report, () => isLoggedOut(connection.status, connection.reason), handoffEventsFor(config));
-  forgetDelivered = () => router.forgetDelivered();
   const links = linkManager({ env, options, config, tabId, lockName, buildId, callTimeoutMs, connection, router, emitError }, sharing);
   const call = createCall(clock, callTimeoutMs, links, connection);
   const subscriptions: Subscriptions = {
@@ -171,6 +171,10 @@ export function connectTab<M extends object = DefaultEvents>(options: ConnectOpt
     unsubscribe: (pattern) => void call('unsubscribe', [pattern], false).catch(() => {}),
   };
   const channels = tabChannels(call, config.maxFrameBytes, report);
+  forgetSession = () => {
+    router.forgetDelivered();
+    channels.forgetPositions();
+  };
   const upgrades = createUpgrades({ clock, config, options, callTimeoutMs, links, connection, router, listeners, emitError, report });
   const onStream = streamListener({ options, router, connection, links, listeners, report, emitError, upgrades, channels });
   const lock = holdTabLock(env.locks, lockName, () => connection.closed);

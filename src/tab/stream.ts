@@ -29,7 +29,7 @@ export interface StreamParts {
   /** Told when a newer build of this endpoint's broker is live. */
   upgrades: Pick<Upgrades, 'announce'>;
   /** This tab's channels: their messages, states and resyncs. */
-  channels: Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced'>;
+  channels: Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced' | 'forgetPositions'>;
 }
 
 /**
@@ -77,6 +77,7 @@ function dispatch(parts: StreamParts, stream: Endpoint, from: Link, message: Exc
     }
     case 'rs':
       if (message.s.reason !== 'slow-tab') parts.router.gapClosed();
+      if (message.s.reason === 'session-changed') parts.channels.forgetPositions();
       return notify(parts.listeners.resync, message.s, parts.report);
     case 'gap':
       return parts.router.gapOpened(message.s);

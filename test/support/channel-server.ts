@@ -12,6 +12,8 @@ export interface ChannelServerOptions {
   recover?: boolean;
   /** Answer `req` frames (else they go unanswered, to test timeouts). @default true */
   answerRequests?: boolean;
+  /** The user a `hello` is welcomed as, asked at each one. @default () => 'u1' */
+  user?: () => string;
 }
 
 interface Sub {
@@ -67,7 +69,7 @@ export async function startChannelServer(options: ChannelServerOptions = {}): Pr
     received.push({ op: String(op.op), ...(typeof op.id === 'string' ? { id: op.id } : {}), ...(channel ? { ch: channel } : {}), ...(typeof op.from === 'string' ? { from: op.from } : {}), ...(op.data !== undefined ? { data: op.data } : {}) });
     switch (op.op) {
       case 'hello':
-        return sendTo(socket, { op: 'welcome', time: Date.now(), user: 'u1' });
+        return sendTo(socket, { op: 'welcome', time: Date.now(), user: options.user?.() ?? 'u1' });
       case 'sub': {
         subs.push({ socket, id: String(op.id), channel: channel! });
         const past = history.get(channel!) ?? [];

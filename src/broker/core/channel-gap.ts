@@ -20,3 +20,13 @@ export function gapOutcome(recovers: boolean, answer: { recovered?: boolean } | 
   if (answer === undefined) return undefined;
   return answer.recovered === true;
 }
+
+/**
+ * Whether a re-attaching tab's resume is covered by the channel it joins here: only when it
+ * brought a position and the channel is at that very position. Otherwise it may have missed
+ * messages no replay here brings it, and it is told `complete: false`.
+ */
+export function rejoinCovered(brought: ChannelPosition | undefined, held: ChannelPosition | undefined): boolean {
+  if (brought === undefined || held === undefined) return false;
+  return brought.offset === held.offset && brought.epoch === held.epoch && brought.timestamp === held.timestamp;
+}
