@@ -3,23 +3,16 @@
  * `session-changed` resync the tab forgets them, so a later worker replacement never resumes
  * another session's stream from them.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ResyncSignal } from '../../src/link/states.ts';
-import { type World, createWorld, until } from '../support/broker-world.ts';
-import { type ChannelServer, type ChannelServerOptions, startChannelServer } from '../support/channel-server.ts';
-import { fakeChannelDialect } from '../support/fake-channel-dialect.ts';
+import { until } from '../support/broker-world.ts';
+import type { ChannelServer, ChannelServerOptions } from '../support/channel-server.ts';
+import { channelWorlds } from '../support/channel-world.ts';
 
-let world: World | undefined;
-let server: ChannelServer | undefined;
-afterEach(async () => {
-  await world?.dispose();
-  await server?.close();
-  world = server = undefined;
-});
+const startWorld = channelWorlds();
 
 async function channelWorld(serverOptions: ChannelServerOptions = {}) {
-  server = await startChannelServer(serverOptions);
-  world = await createWorld({ deps: { protocol: fakeChannelDialect({ recovers: true }) }, config: { url: server.url, channelLingerMs: 1000 } });
+  const { server, world } = await startWorld({ server: serverOptions });
   const tab = await world.tab();
   await until(() => expect(tab.status).toBe('open'));
   const handle = tab.broker.channel<string>('feed');

@@ -5,28 +5,21 @@
  * drop from its position with a per-channel resync, errors kept to one channel; and requests
  * over the shared socket answered to the asking tab only.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChannelHandle, ChannelMeta, ChannelResync } from '../../src/tab/channels.ts';
 import type { TabwireError } from '../../src/link/errors.ts';
-import { type TestTab, type World, createWorld, until } from '../support/broker-world.ts';
-import { type ChannelServer, type ChannelServerOptions, startChannelServer } from '../support/channel-server.ts';
+import { type TestTab, createWorld, until } from '../support/broker-world.ts';
+import type { ChannelServerOptions } from '../support/channel-server.ts';
+import { channelWorlds } from '../support/channel-world.ts';
 import { fakeChannelDialect } from '../support/fake-channel-dialect.ts';
 
-let world: World | undefined;
-let server: ChannelServer | undefined;
-afterEach(async () => {
-  await world?.dispose();
-  await server?.close();
-  world = server = undefined;
-});
+const startWorld = channelWorlds();
 
 /** Wide enough that a tab attaching on a loaded machine comes back within it. */
 const lingerMs = 1000;
 
 async function channelWorld(serverOptions: ChannelServerOptions = {}, recovers = true) {
-  server = await startChannelServer(serverOptions);
-  world = await createWorld({ deps: { protocol: fakeChannelDialect({ recovers }) }, config: { url: server.url, channelLingerMs: lingerMs } });
-  return { server, world };
+  return startWorld({ server: serverOptions, protocol: fakeChannelDialect({ recovers }), config: { channelLingerMs: lingerMs } });
 }
 
 /** A handle recording what it is told. */
@@ -217,13 +210,17 @@ describe('requests over the shared socket', () => {
   });
 
   it('refuses channels and requests where the dialect has no channel seam', async () => {
-    world = await createWorld();
-    const tab = await world.tab();
-    await open([tab]);
-    await expect(tab.broker.request({ n: 1 })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
-    const handle = tab.broker.channel('room');
-    const seen = watch(handle);
-    await until(() => expect(handle.state).toBe('error'));
-    expect(seen.errors.map((e) => e.code)).toEqual(['UNSUPPORTED']);
+    const world = await createWorld();
+    try {
+      const tab = await world.tab();
+      await open([tab]);
+      await expect(tab.broker.request({ n: 1 })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+      const handle = tab.broker.channel('room');
+      const seen = watch(handle);
+      await until(() => expect(handle.state).toBe('error'));
+      expect(seen.errors.map((e) => e.code)).toEqual(['UNSUPPORTED']);
+    } finally {
+      await world.dispose();
+    }
   });
 });
