@@ -2,7 +2,10 @@
  * A channel handle of the React provider's broker (`react-broker.ts`): it holds the channel on
  * whichever broker is bound now and next, so a component's handle outlives StrictMode's second
  * mount and a provider's reconnect. Its listeners stay on it; each bound broker's own handle
- * feeds them.
+ * feeds them. A next bound broker is another connection, where the channel starts from no position
+ * (positions never cross sessions): when the channel was held on an earlier one, the handle tells
+ * its resyncs `{ complete: false }` once the channel is subscribed again. StrictMode binds twice
+ * before anything could be held, so it tells nothing.
  */
 import { type ChannelState, channelKey } from '../link/channels.ts';
 import { TabwireError, type TabwireErrorData } from '../link/errors.ts';
@@ -29,11 +32,24 @@ export function movingChannel<T>(keep: Keep, name: string, params: unknown, repo
     state = next;
     notify(sets.states, next, report);
   };
+  // Subscribed, or a message came, on a bound broker; `owed`: a gap not yet told.
+  let held = false;
+  let owed = false;
+  const follow = (next: ChannelState) => {
+    setState(next);
+    if (next !== 'subscribed') return;
+    held = true;
+    if (owed) {
+      owed = false;
+      notify(sets.resyncs, { complete: false }, report);
+    }
+  };
   const stop = keep((to) => {
     const handle = to.channel<T>(name, params);
-    setState(handle.state);
+    follow(handle.state);
     const offs = [
       handle.on((message, meta) => {
+        held = true;
         for (const handler of sets.messages) {
           try {
             handler(message, meta);
@@ -42,13 +58,14 @@ export function movingChannel<T>(keep: Keep, name: string, params: unknown, repo
           }
         }
       }),
-      handle.onState(setState),
+      handle.onState(follow),
       handle.onResync((signal) => notify(sets.resyncs, signal, report)),
       handle.onError((error) => notify(sets.errors, error, report)),
     ];
     return () => {
       for (const off of offs) off();
       handle.unsubscribe();
+      owed = held;
     };
   });
   return {
