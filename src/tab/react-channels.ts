@@ -2,15 +2,33 @@
  * `tabwire/react`'s channel hooks: a component holds a server-side channel while it is mounted
  * (`broker.channel`), shared with every other component and tab holding the same one. Params may
  * be a new object on every render: the channel is keyed by their stable JSON, so only a change
- * of name or params resubscribes.
+ * of name or params resubscribes. A change of the provider's broker (its url, tenant or session)
+ * resubscribes too, on another connection where the channel starts from no position: a component
+ * that held the channel on the old broker is told `{ complete: false }` once it is subscribed on
+ * the new one, so no gap goes untold.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { type ChannelState, channelKey } from '../link/channels.ts';
 import type { TabwireError, TabwireErrorData } from '../link/errors.ts';
 import { TabwireError as ErrorClass } from '../link/errors.ts';
-import type { ChannelMeta } from './channels.ts';
+import type { ChannelHandle, ChannelMeta, ChannelResync } from './channels.ts';
 import { useBroker } from './react.ts';
 import { useLatest } from './react-latest.ts';
+
+/** What `useSubscription` takes besides the channel; called at its latest, so it may change on every render. */
+export interface SubscriptionOptions {
+  /**
+   * Once per gap of the channel, when it is subscribed again (`ChannelHandle.onResync`); also
+   * `{ complete: false }` after the provider moved to a new broker while the channel was held.
+   */
+  onResync?: (signal: ChannelResync) => void;
+}
+
+/** What `useChannel` takes besides the channel and its handler; called at their latest. */
+export interface ChannelOptions extends SubscriptionOptions {
+  /** The channel was refused or ended with an error (`ChannelHandle.onError`). */
+  onError?: (error: TabwireError) => void;
+}
 
 /** The channel's key, stable across renders with equal params; throws INVALID_ARGUMENT for params JSON cannot hold. */
 function useChannelKey(name: string, params: unknown): string {
@@ -23,22 +41,59 @@ function useChannelKey(name: string, params: unknown): string {
   return key;
 }
 
-/** Call `handler` with each message of the channel `name` (with `params`) while mounted. */
-export function useChannel<T = unknown>(name: string, params: unknown, handler: (message: T, meta: ChannelMeta) => void): void {
+/**
+ * Holds the channel while mounted: `follow` adds the hook's own listeners to each handle (called
+ * once per handle, so it closes over stable setters or refs), `options` at their latest.
+ */
+function useHeldChannel<T>(name: string, params: unknown, options: ChannelOptions | undefined, follow: (handle: ChannelHandle<T>) => void): void {
   const broker = useBroker<object>();
   const key = useChannelKey(name, params);
-  const latest = useLatest(handler);
   // The params as they were when the key last changed: equal ones need no new subscription.
   const keyed = useMemo(() => params, [key]);
+  const latest = useLatest(options);
+  // The broker and channel of the last handle, and whether it held the channel or still owed a gap.
+  const last = useRef<{ broker: object; key: string; held: boolean }>(undefined);
   useEffect(() => {
+    const before = last.current;
     const handle = broker.channel<T>(name, keyed);
-    handle.on((message, meta) => latest.current(message, meta));
-    return () => handle.unsubscribe();
+    // Another broker is another connection (StrictMode's second mount keeps the broker).
+    let owed = !!before?.held && before.key === key && before.broker !== broker;
+    let held = false;
+    const tell = (signal: ChannelResync) => latest.current?.onResync?.(signal);
+    const watch = (state: ChannelState) => {
+      if (state !== 'subscribed') return;
+      held = true;
+      if (owed) {
+        owed = false;
+        tell({ complete: false });
+      }
+    };
+    follow(handle);
+    handle.on(() => void (held = true));
+    handle.onState(watch);
+    handle.onResync(tell);
+    handle.onError((error) => latest.current?.onError?.(error));
+    watch(handle.state);
+    return () => {
+      last.current = { broker, key, held: held || owed };
+      handle.unsubscribe();
+    };
   }, [broker, name, key, keyed, latest]);
 }
 
+/** Call `handler` with each message of the channel `name` (with `params`) while mounted; `options` for its gaps and errors. */
+export function useChannel<T = unknown>(name: string, params: unknown, handler: (message: T, meta: ChannelMeta) => void, options?: ChannelOptions): void {
+  const latest = useLatest(handler);
+  useHeldChannel<T>(name, params, options, (handle) => handle.on((message, meta) => latest.current(message, meta)));
+}
+
 export interface Subscription<T> {
-  /** The latest message, undefined before the first. */
+  /**
+   * The latest message, undefined before the first. Kept (stale, but shown) while the provider's
+   * broker reconnects, with `onResync` telling a gap; cleared when the channel changes (name or
+   * params) or the provider moves to a new broker (another url, tenant or session: another
+   * account's data is never shown as this one's).
+   */
   data: T | undefined;
   /** `subscribing`, `subscribed`, `error` or `complete` (`closed` never shows: unmounting is the end). */
   state: ChannelState;
@@ -46,19 +101,14 @@ export interface Subscription<T> {
   error: TabwireError | undefined;
 }
 
-/** The latest message of the channel `name` (with `params`) and its state, re-rendering on each. */
-export function useSubscription<T = unknown>(name: string, params?: unknown): Subscription<T> {
-  const broker = useBroker<object>();
-  const key = useChannelKey(name, params);
-  const keyed = useMemo(() => params, [key]);
+/** The latest message of the channel `name` (with `params`) and its state, re-rendering on each; `options` for its gaps. */
+export function useSubscription<T = unknown>(name: string, params?: unknown, options?: SubscriptionOptions): Subscription<T> {
   const [subscription, setSubscription] = useState<Subscription<T>>({ data: undefined, state: 'subscribing', error: undefined });
-  useEffect(() => {
-    const handle = broker.channel<T>(name, keyed);
+  useHeldChannel<T>(name, params, options, (handle) => {
     setSubscription({ data: undefined, state: handle.state, error: undefined });
     handle.on((data) => setSubscription((now) => ({ ...now, data })));
     handle.onState((state) => setSubscription((now) => ({ ...now, state })));
     handle.onError((error) => setSubscription((now) => ({ ...now, state: 'error', error })));
-    return () => handle.unsubscribe();
-  }, [broker, name, key, keyed]);
+  });
   return subscription;
 }
