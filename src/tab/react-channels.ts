@@ -51,31 +51,29 @@ function useHeldChannel<T>(name: string, params: unknown, options: ChannelOption
   // The params as they were when the key last changed: equal ones need no new subscription.
   const keyed = useMemo(() => params, [key]);
   const latest = useLatest(options);
-  // The broker and channel of the last handle, and whether it held the channel or still owed a gap.
-  const last = useRef<{ broker: object; key: string; held: boolean }>(undefined);
+  // The broker and key of the last handle while it held the channel, or still owed its gap.
+  const last = useRef<[object, string]>(undefined);
   useEffect(() => {
-    const before = last.current;
-    const handle = broker.channel<T>(name, keyed);
+    const [before, beforeKey] = last.current ?? [];
     // Another broker is another connection (StrictMode's second mount keeps the broker).
-    let owed = !!before?.held && before.key === key && before.broker !== broker;
+    let owed = beforeKey === key && before !== broker;
     let held = false;
     const tell = (signal: ChannelResync) => latest.current?.onResync?.(signal);
     const watch = (state: ChannelState) => {
       if (state !== 'subscribed') return;
       held = true;
-      if (owed) {
-        owed = false;
-        tell({ complete: false });
-      }
+      if (owed) tell({ complete: false });
+      owed = false;
     };
+    const handle = broker.channel<T>(name, keyed);
     follow(handle);
-    handle.on(() => void (held = true));
+    handle.on(() => (held = true));
     handle.onState(watch);
     handle.onResync(tell);
     handle.onError((error) => latest.current?.onError?.(error));
     watch(handle.state);
     return () => {
-      last.current = { broker, key, held: held || owed };
+      last.current = held || owed ? [broker, key] : undefined;
       handle.unsubscribe();
     };
   }, [broker, name, key, keyed, latest]);
@@ -105,10 +103,11 @@ export interface Subscription<T> {
 export function useSubscription<T = unknown>(name: string, params?: unknown, options?: SubscriptionOptions): Subscription<T> {
   const [subscription, setSubscription] = useState<Subscription<T>>({ data: undefined, state: 'subscribing', error: undefined });
   useHeldChannel<T>(name, params, options, (handle) => {
+    const change = (now: Partial<Subscription<T>>) => setSubscription((was) => ({ ...was, ...now }));
     setSubscription({ data: undefined, state: handle.state, error: undefined });
-    handle.on((data) => setSubscription((now) => ({ ...now, data })));
-    handle.onState((state) => setSubscription((now) => ({ ...now, state })));
-    handle.onError((error) => setSubscription((now) => ({ ...now, state: 'error', error })));
+    handle.on((data) => change({ data }));
+    handle.onState((state) => change({ state }));
+    handle.onError((error) => change({ state: 'error', error }));
   });
   return subscription;
 }

@@ -163,4 +163,36 @@ describe('a provider moving to a new broker', () => {
     await openLive();
     expect(resyncs).toEqual([]);
   });
+
+  it('tells a gap once on the first broker that subscribes the channel again, not on one that never did', async () => {
+    const resyncs: boolean[] = [];
+    const room = () => {
+      useChannel('room', undefined, () => {}, { onResync: ({ complete }) => resyncs.push(complete) });
+      return null;
+    };
+    show(account('ada'), room);
+    await openLive();
+    show(account('bob'), room);
+    await flush();
+    show(account('cy'), room);
+    await openLive();
+    expect(resyncs).toEqual([false]);
+  });
+
+  it('tells nothing when StrictMode mounts a component on a channel another one already holds', async () => {
+    const given = createMemoryBroker();
+    const resyncs: string[] = [];
+    const Room = ({ who }: { who: string }) => {
+      useChannel('room', undefined, () => {}, { onResync: ({ complete }) => resyncs.push(`${who}:${complete}`) });
+      return null;
+    };
+    const tree = (both: boolean) =>
+      createElement(StrictMode, null, createElement(TabwireProvider, { broker: given }, createElement(Room, { who: 'a' }), both ? createElement(Room, { who: 'b' }) : null));
+    act(() => root.render(tree(false)));
+    await flush();
+    act(() => root.render(tree(true)));
+    await flush();
+    act(() => given.resyncChannel('room', undefined, true));
+    expect(resyncs).toEqual(['a:true', 'b:true']);
+  });
 });
