@@ -195,4 +195,26 @@ describe('a provider moving to a new broker', () => {
     act(() => given.resyncChannel('room', undefined, true));
     expect(resyncs).toEqual(['a:true', 'b:true']);
   });
+
+  it("never renders the old broker's data with the new one, nor the old params' data with new params", async () => {
+    const views: Array<{ id: number; data: unknown }> = [];
+    let id = 1;
+    const ticker = () => {
+      views.push({ id, data: useSubscription<string>('ticker', { id }).data });
+      return null;
+    };
+    show(account('ada'), ticker);
+    const first = await openLive();
+    act(() => first.publish('ticker', { id: 1 }, 'ada:1'));
+    expect(views.at(-1)).toEqual({ id: 1, data: 'ada:1' });
+    views.length = 0;
+    show(account('bob'), ticker);
+    expect(views.map((view) => view.data)).toEqual(views.map(() => undefined));
+    const second = await openLive();
+    act(() => second.publish('ticker', { id: 1 }, 'bob:1'));
+    views.length = 0;
+    id = 2;
+    show(account('bob'), ticker);
+    expect(views).toEqual(views.map(() => ({ id: 2, data: undefined })));
+  });
 });
