@@ -43,9 +43,10 @@ function useChannelKey(name: string, params: unknown): string {
 
 /**
  * Holds the channel while mounted: `follow` adds the hook's own listeners to each handle (called
- * once per handle, so it closes over stable setters or refs), `options` at their latest.
+ * once per handle, so it closes over stable setters or refs), `options` at their latest. Returns
+ * an object that is new with each broker or channel, to tag what a handle showed.
  */
-function useHeldChannel<T>(name: string, params: unknown, options: ChannelOptions | undefined, follow: (handle: ChannelHandle<T>) => void): void {
+function useHeldChannel<T>(name: string, params: unknown, options: ChannelOptions | undefined, follow: (handle: ChannelHandle<T>) => void): object {
   const broker = useBroker<object>();
   const key = useChannelKey(name, params);
   // The params as they were when the key last changed: equal ones need no new subscription.
@@ -77,6 +78,7 @@ function useHeldChannel<T>(name: string, params: unknown, options: ChannelOption
       handle.unsubscribe();
     };
   }, [broker, name, key, keyed, latest]);
+  return useMemo(() => ({}), [broker, key]);
 }
 
 /** Call `handler` with each message of the channel `name` (with `params`) while mounted; `options` for its gaps and errors. */
@@ -99,15 +101,20 @@ export interface Subscription<T> {
   error: TabwireError | undefined;
 }
 
+/** What a subscription shows before its handle said anything. */
+const subscribing: Subscription<never> = { data: undefined, state: 'subscribing', error: undefined };
+
 /** The latest message of the channel `name` (with `params`) and its state, re-rendering on each; `options` for its gaps. */
 export function useSubscription<T = unknown>(name: string, params?: unknown, options?: SubscriptionOptions): Subscription<T> {
-  const [subscription, setSubscription] = useState<Subscription<T>>({ data: undefined, state: 'subscribing', error: undefined });
-  useHeldChannel<T>(name, params, options, (handle) => {
-    const change = (now: Partial<Subscription<T>>) => setSubscription((was) => ({ ...was, ...now }));
-    setSubscription({ data: undefined, state: handle.state, error: undefined });
+  // Tagged with its broker and channel, so a render after a change never shows the previous one's data.
+  const [shown, setShown] = useState<{ of: object; now: Subscription<T> }>();
+  const of = useHeldChannel<T>(name, params, options, (handle) => {
+    const change = (now: Partial<Subscription<T>>) => setShown((was) => ({ of, now: { ...was!.now, ...now } }));
+    setShown({ of, now: { ...subscribing, state: handle.state } });
     handle.on((data) => change({ data }));
     handle.onState((state) => change({ state }));
-    handle.onError((error) => change({ state: 'error', error }));
+    // An error comes after the state 'error'.
+    handle.onError((error) => change({ error }));
   });
-  return subscription;
+  return shown?.of === of ? shown.now : subscribing;
 }
