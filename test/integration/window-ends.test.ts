@@ -59,6 +59,29 @@ describe('a resync window after a handshake answered late', () => {
     expect(covering, `missed at ${new Date(missedAt).toISOString()}, told ${windows.join('; ')}`).toHaveLength(1);
   });
 
+  it('reaches past what was relayed before a tab re-attached while the gap was settling', async () => {
+    // A long settle: the away tab comes back while the new broker's gap is still open.
+    const config = { log: { enabled: false }, resync: { settleMs: 4000 } };
+    world = await createWorld({ config, deps: { transport: lateHandshakeTransport(handshakeLagMs) } });
+    const steady = await world.tab();
+    const away = await world.tab();
+    await until(() => expect(steady.status).toBe('open'));
+    emit(world, 'seen');
+    await until(() => expect(ids(away)).toEqual(['seen']));
+    const release = away.holdHosts();
+    await world.restartBroker();
+    await until(() => expect(steady.status).toBe('open'), 5000);
+    const missedAt = Date.parse(String(emit(world, 'missed').timestamp));
+    await until(() => expect(ids(steady)).toContain('missed'));
+    expect(steady.resyncs).toEqual([]);
+    release();
+    await until(() => expect(away.resyncs.length).toBeGreaterThan(0), 10_000);
+    expect(ids(away)).not.toContain('missed');
+    const windows = away.resyncs.map((r) => `${r.reason} ${r.since}..${r.until} complete=${r.complete}`);
+    const covering = away.resyncs.filter((r) => !r.complete && Date.parse(r.since) <= missedAt && missedAt <= Date.parse(r.until));
+    expect(covering, `missed at ${new Date(missedAt).toISOString()}, told ${windows.join('; ')}`).toHaveLength(1);
+  }, 20_000);
+
   it('reaches past the last event dropped for a tab that stopped reading', async () => {
     // A stall time of 0: a full backlog alone marks the frozen tab.
     const deps: Partial<BrokerDeps> = { transport: lateHandshakeTransport(handshakeLagMs), tabBacklogBatches: 16, tabStallMs: 0 };
