@@ -107,8 +107,7 @@ export class GapCoordinator {
    * read; a window ending there could end before events already relayed to other tabs (rule 14).
    */
   windowEnd(): number {
-    const { session, log } = this.#parts;
-    return Math.max(session.serverNow(), log.lastSeen?.at ?? Number.NEGATIVE_INFINITY);
+    return Math.max(this.#parts.session.serverNow(), this.#parts.log.lastSeen?.at ?? 0);
   }
 
   doubtCoverage(): void {
