@@ -13,7 +13,7 @@
 import type { WebSocketServer } from 'ws';
 import { handleControl } from './control.ts';
 import type { Dialect } from './dialect.ts';
-import { broadcastEnvelope, emitEvent, pushFrame } from './events.ts';
+import { broadcastEnvelope, emitEvent, isoNow, pushFrame } from './events.ts';
 import { resetFaults, setAuthMode, setReplayFaults } from './faults.ts';
 import { handleRequest } from './routes.ts';
 import { type HttpHandlers, type HttpListener, createListener, listen, unlisten } from './server.ts';
@@ -114,6 +114,11 @@ export interface MockBackend {
   broadcast(tenantId: string, envelope: { type: string; timestamp: string; data: Record<string, unknown> }): void;
   /** Send a raw frame (text as is, bytes as binary, objects as JSON) to every authenticated socket, or those of one tenant. */
   push(frame: unknown, tenantId?: string): number;
+  /**
+   * The server's clock, as it stamps its own frames and events (`auth.success`, `emit`): an ISO
+   * timestamp strictly later than any it gave before, for an envelope `broadcast` as given.
+   */
+  now(): string;
   /** Close every socket (like a gateway restart). */
   drop(code?: number): void;
   /** Refuse (false) or accept (true) new WebSocket connections. */
@@ -182,6 +187,7 @@ function createBackend(state: MockState, { wss, idleSweep, listener, handlers }:
     emit: (tenantId, type, data) => emitEvent(state, tenantId, type, data),
     broadcast: (tenantId, envelope) => broadcastEnvelope(state, tenantId, envelope),
     push: (frame, tenantId) => pushFrame(state, frame, tenantId),
+    now: () => isoNow(state),
     drop: (code = 1012) => dropSockets(state, code),
     setAccepting(accepting) {
       state.faults.accepting = accepting;

@@ -100,6 +100,16 @@ export class GapCoordinator {
     return this.#gap;
   }
 
+  /**
+   * Where a window told now ends, in server time: the server's clock as this broker knows it, or the
+   * newest event it relayed where that is later. That clock is the handshake's stamp advanced on the
+   * monotonic clock, so it lags the server's own by however long the handshake's answer took to be
+   * read; a window ending there could end before events already relayed to other tabs (rule 14).
+   */
+  windowEnd(): number {
+    return Math.max(this.#parts.session.serverNow(), this.#parts.log.lastSeen?.at ?? 0);
+  }
+
   doubtCoverage(): void {
     this.#coverageDoubt = true;
   }
@@ -207,7 +217,7 @@ export class GapCoordinator {
 
   dispatch(event: GapEvent): void {
     // Gap bounds are the server's time, like the timestamps they are compared with.
-    const { state, effects } = gapTransition(this.#gap, event, this.#parts.session.serverNow());
+    const { state, effects } = gapTransition(this.#gap, event, this.windowEnd());
     const wasFresh = this.#gap.phase === 'fresh';
     const wasOpen = this.#gap.phase === 'gap' || this.#gap.phase === 'settling';
     this.#gap = state;
@@ -327,7 +337,7 @@ export class GapCoordinator {
     if (gap.phase !== 'live') return;
     const replayed = tab.replayedSinceSignal;
     tab.replayedSinceSignal = 0;
-    const until = new Date(fromLog || session.serverClockKnown ? session.serverNow() : unplacedUntil).toISOString();
+    const until = new Date(fromLog || session.serverClockKnown ? this.windowEnd() : unplacedUntil).toISOString();
     const sinceIso = new Date(known ? at : unplacedSince).toISOString();
     tab.post({ k: 'rs', s: { since: sinceIso, until, reason: 'reconnect', replayed, complete: fromLog } });
   }

@@ -110,8 +110,8 @@ export class TabCalls {
   attach(request: AttachRequest, stream: Endpoint, closeControl: () => void): AttachReply {
     const { deps, tabs, driver } = this.#parts;
     const { session } = this.#parts;
-    // Where a slow tab's window ends: the server's time, or unplaced while that is unknown.
-    const serverNow = () => new Date(session.serverClockKnown ? session.serverNow() : unplacedUntil).toISOString();
+    // Where a slow tab's window ends: past what was dropped for it (`windowEnd`), or unplaced while the server's time is unknown.
+    const serverNow = () => new Date(session.serverClockKnown ? this.#parts.gap.windowEnd() : unplacedUntil).toISOString();
     const streamOptions = {
       serverNow,
       monotonic: () => deps.clock.monotonic(),

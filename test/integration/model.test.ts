@@ -231,11 +231,12 @@ interface EmittedEvent {
   mid: string;
   type: string;
   tenantId: string;
-  /** The server's clock when it emitted the event (not its timestamp, which may be skewed). */
+  /** The wall clock when the server emitted the event (not its timestamp, which may be skewed). */
   emittedAt: number;
   /**
-   * Its timestamp, where the server stamped it as it sent it: a few ms past `emittedAt` when
-   * the server keeps its stamps strictly increasing. A resync covers the event if it holds either.
+   * Its timestamp, where the server stamped it as it sent it (by its clock, `backend.now()`): a few
+   * ms past `emittedAt` when the server's strictly increasing stamps ran ahead after a burst. A resync
+   * covers the event if it holds either.
    */
   stampedAt?: number;
   session: Session | undefined;
@@ -415,11 +416,18 @@ function emitOne(model: Model, tenantId: string, type = 'goal.created'): string 
   return mid;
 }
 
-/** An event broadcast as given, stamped now, recorded as owed to the current session. */
+/**
+ * An event broadcast as given, stamped now by the server's clock (`backend.now()`), recorded as owed
+ * to the current session. That clock, not the wall clock: the server's strictly increasing stamps run
+ * ahead of the wall clock after a burst, and its `auth.success` is stamped by them too. An event
+ * stamped from the wall clock right after such a handshake would be stamped before the server's
+ * clock as that handshake told it — a server whose stamps go back, which the broker measures gaps
+ * against (docs/protocol.md, "Timestamps") and the contract does not promise to place.
+ */
 function broadcastOne(model: Model, tenantId: string, type = 'note.pinned'): string {
   const mid = model.nextMid();
   const event = model.record({ mid, type, tenantId, otherTenant: false });
-  const timestamp = new Date().toISOString();
+  const timestamp = model.world.backend.now();
   event.stampedAt = Date.parse(timestamp);
   model.world.backend.broadcast(tenantId, { type, timestamp, data: { tenantId, mid } });
   return mid;
@@ -429,7 +437,7 @@ async function play(model: Model, action: Action): Promise<void> {
   const { world } = model;
   const { backend } = world;
   const tenantId = (model.session ?? model.sessions.at(-1))!.identity.tenantId;
-  const envelope = (type: string, mid: string, timestamp = new Date().toISOString(), tenant = tenantId) => ({ type, timestamp, data: { tenantId: tenant, mid } });
+  const envelope = (type: string, mid: string, timestamp = backend.now(), tenant = tenantId) => ({ type, timestamp, data: { tenantId: tenant, mid } });
   switch (action.kind) {
     case 'emit':
       for (let i = 0; i < action.count; i++) {
@@ -449,8 +457,9 @@ async function play(model: Model, action: Action): Promise<void> {
     }
     case 'duplicate': {
       const mid = model.nextMid();
-      model.record({ mid, type: 'note.pinned', tenantId, otherTenant: false });
+      const event = model.record({ mid, type: 'note.pinned', tenantId, otherTenant: false });
       const twice = envelope('note.pinned', mid);
+      event.stampedAt = Date.parse(twice.timestamp);
       backend.push(twice, tenantId);
       backend.broadcast(tenantId, twice);
       return;
