@@ -58,4 +58,78 @@ describe('channels across a move to a new build', () => {
     // The new broker resumed `feed` from the tab's position: nothing was missed.
     expect(resyncs).toEqual([{ complete: true }]);
   });
+
+  it('tells complete: false for a channel the tab saw no message of, and still delivers each message once', async () => {
+    world = await createMoveWorld();
+    const w = world;
+    const tab = await w.tab();
+    await until(() => expect(tab.status).toBe('open'));
+    const handle = tab.broker.channel<string>('feed');
+    const seen: string[] = [];
+    const resyncs: ChannelResync[] = [];
+    handle.on((message) => seen.push(message));
+    handle.onResync((signal) => resyncs.push(signal));
+    await until(() => expect(handle.state).toBe('subscribed'));
+    await w.deploy();
+    await moved(w, tab);
+    w.server.publish('feed', 'a1');
+    await until(() => expect(seen).toContain('a1'));
+    await sleep(overlapPassedMs);
+    w.server.publish('feed', 'a2');
+    await until(() => expect(seen).toContain('a2'));
+    expect(seen).toEqual(['a1', 'a2']);
+    expect(resyncs).toEqual([{ complete: false }]);
+  });
+
+  it('with a protocol that does not recover: complete: false, and each message once', async () => {
+    const { world: w, server, tab, seen, resyncs } = await feedTab({ protocol: fakeChannelDialect({ recovers: false }) });
+    await w.deploy();
+    await moved(w, tab);
+    server.publish('feed', 'a2');
+    await until(() => expect(seen).toContain('a2'));
+    await sleep(overlapPassedMs);
+    server.publish('feed', 'a3');
+    await until(() => expect(seen).toContain('a3'));
+    expect(seen).toEqual(['a1', 'a2', 'a3']);
+    expect(resyncs).toEqual([{ complete: false }]);
+  });
+
+  it('joining the channel where a page of the new build holds it at the same position: each message once, nothing to resync', async () => {
+    world = await createMoveWorld({ tabs: { upgrade: 'manual' } });
+    const w = world;
+    const tab = await w.tab();
+    const handle = tab.broker.channel<string>('feed');
+    const seen: string[] = [];
+    const resyncs: ChannelResync[] = [];
+    handle.on((message) => seen.push(message));
+    handle.onResync((signal) => resyncs.push(signal));
+    await until(() => expect(handle.state).toBe('subscribed'));
+    w.server.publish('feed', 'a1');
+    await until(() => expect(seen).toEqual(['a1']));
+    // The new build's page holds the channel first (at the position the tab saw); then the tab moves and joins it.
+    const page = await w.deploy();
+    const theirs = page.broker.channel<string>('feed');
+    await until(() => expect(theirs.state).toBe('subscribed'));
+    await until(() => expect(tab.broker.upgrade()).resolves.toBe(true));
+    w.server.publish('feed', 'a2');
+    await until(() => expect(seen).toContain('a2'));
+    await sleep(overlapPassedMs);
+    w.server.publish('feed', 'a3');
+    await until(() => expect(seen).toContain('a3'));
+    expect(seen).toEqual(['a1', 'a2', 'a3']);
+    expect(resyncs).toEqual([]);
+  });
+
+  it('a move given up (the new build never connects) delivers what came meanwhile, in order, once', async () => {
+    const { world: w, server, tab, seen, resyncs } = await feedTab({ nextNeverOpens: true, tabs: { callTimeoutMs: 1500 } });
+    await w.deploy();
+    await until(() => expect([...w.next.tabs.all()].map((t) => t.id)).toContain(tab.tabId));
+    server.publish('feed', 'a2');
+    server.publish('feed', 'a3');
+    await until(() => expect(tab.errors.map((error) => error.message)).toContain('the newer build did not connect; staying'));
+    await until(() => expect(seen).toEqual(['a1', 'a2', 'a3']));
+    server.publish('feed', 'a4');
+    await until(() => expect(seen).toEqual(['a1', 'a2', 'a3', 'a4']));
+    expect(resyncs).toEqual([]);
+  });
 });
