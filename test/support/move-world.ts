@@ -57,7 +57,7 @@ export async function createMoveWorld(options: MoveWorldOptions = {}): Promise<M
   const locks = new FakeLockManager();
   const factory = new IDBFactory();
   const tabConfig = mergeOptions<TabOptions>({ url: server.url, upgrade: 'auto', channelLingerMs: 1000 }, fastConfig, options.tabs);
-  const config = resolveConfig({ ...tabConfig, getToken: () => '' });
+  const config = resolveConfig({ ...tabConfig, url: server.url, getToken: () => '' });
   const buildInfo = (buildId: string, builtAt: number): BuildInfo => ({ buildId, builtAt, mode: 'worker', script: `/${buildId}/worker.js`, name: hostName(buildId, config), linkVersion });
   // Port 9 (discard) refuses on loopback: the socket closes and the broker backs off, never open.
   const nowhere: TransportFactory = (_url, handlers, transportOptions) => webSocketTransport(WebSocket as never)('ws://127.0.0.1:9', handlers, transportOptions);
