@@ -13,7 +13,6 @@ import { answerTokenAsk } from './token-answers.ts';
 import { type AppListeners, notify } from './listeners.ts';
 import type { ConnectOptions, CookieConnectOptions } from './options.ts';
 import type { Upgrades } from './upgrade.ts';
-import type { ChannelDelivery } from '../link/messages.ts';
 import type { TabChannels } from './channels.ts';
 
 export interface StreamParts {
@@ -27,7 +26,7 @@ export interface StreamParts {
   report(error: unknown): void;
   emitError(error: TabwireErrorData): void;
   /** Told when a newer build of this endpoint's broker is live. */
-  upgrades: Pick<Upgrades, 'announce'>;
+  upgrades: Pick<Upgrades, 'announce' | 'channelMessage'>;
   /** This tab's channels: their messages, states and resyncs. */
   channels: Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced' | 'forgetPositions'>;
 }
@@ -88,10 +87,9 @@ function dispatch(parts: StreamParts, stream: Endpoint, from: Link, message: Exc
     case 'up':
       return parts.upgrades.announce(message.n);
     case 'cm':
-      return parts.channels.deliver(JSON.parse(message.d) as ChannelDelivery[]);
     case 'cs':
-      return parts.channels.stateChanged(message.c, message.s, message.e);
     case 'cr':
-      return parts.channels.resynced(message.c, message.s);
+      // Only the link that speaks for this tab's channels is heard, and during a move they wait.
+      return parts.upgrades.channelMessage(from, message, parts.channels);
   }
 }

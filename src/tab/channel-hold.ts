@@ -1,0 +1,109 @@
+/**
+ * Channel messages while this tab moves to a newer build's broker (upgrade.ts). Both brokers
+ * relay a channel for a while, and channel positions are opaque (an offset, a timestamp), so
+ * their messages cannot be matched as events are (handoff.ts). Instead the attach request
+ * carries each channel's position of the last message delivered (channels.ts `held`), and from
+ * the start of the move the channel stream messages (cm, cs, cr) of each link wait here, in
+ * order: once the move is made the new broker's are delivered and the old one's dropped (the new
+ * broker resumes each channel from that position, or tells it `complete: false`); once it is
+ * given up the old one's are delivered and the new one's dropped. Outside a move only the link
+ * in use, or the one attaching while none is, speaks for channels: a link being left is not
+ * heard, so a late state or resync of the broker left does not reach the app as current.
+ */
+import type { StreamMessage } from '../link/messages.ts';
+import type { ChannelDelivery } from '../link/messages.ts';
+import type { Link } from './link.ts';
+import type { TabChannels } from './channels.ts';
+
+/** The stream messages of channels. */
+export type ChannelStreamMessage = Extract<StreamMessage, { k: 'cm' | 'cs' | 'cr' }>;
+
+/** Where channel messages go: this tab's channels. */
+export type ChannelSink = Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced'>;
+
+/**
+ * How many channel messages (and states, resyncs) of one link wait during a move at most; past it
+ * they are dropped and their channels told `complete: false` if that link's are delivered.
+ */
+export const maxHeldChannelMessages = 4096;
+
+export interface ChannelHold {
+  /** A move from `from` (the link in use) starts: channel messages wait from now. */
+  begin(from: Link | undefined): void;
+  /** A channel stream message of `from`: to `channels` now, held while a move is under way, or dropped. */
+  take(from: Link, message: ChannelStreamMessage, channels: ChannelSink): void;
+  /** The move ended with `kept` in use (the new link, or the old one when it stayed): its held messages are delivered, the others' dropped. */
+  end(kept: Link | undefined): void;
+}
+
+/** What one link's stream held during a move. */
+interface Held {
+  items: Array<{ k: 'cm'; batch: ChannelDelivery[] } | Exclude<ChannelStreamMessage, { k: 'cm' }>>;
+  count: number;
+  /** Channels whose messages did not fit. */
+  lost: Set<string>;
+}
+
+/** `links`: which link is in use, and which attaches. */
+export function channelHold(links: { readonly current: Link | undefined; readonly connecting: Link | undefined }, maxHeld = maxHeldChannelMessages): ChannelHold {
+  /** The link in use when the move under way started; undefined when none is under way. */
+  let movingFrom: Link | undefined;
+  let moving = false;
+  let held = new Map<Link, Held>();
+  let sink: ChannelSink | undefined;
+
+  const keep = (from: Link, message: ChannelStreamMessage) => {
+    let queue = held.get(from);
+    if (!queue) held.set(from, (queue = { items: [], count: 0, lost: new Set() }));
+    if (message.k === 'cm') {
+      const batch = JSON.parse(message.d) as ChannelDelivery[];
+      const room = Math.max(0, maxHeld - queue.count);
+      for (const [key] of batch.slice(room)) queue.lost.add(key);
+      if (room > 0) queue.items.push({ k: 'cm', batch: batch.slice(0, room) });
+      queue.count += Math.min(room, batch.length);
+      return;
+    }
+    // A resync that does not fit is covered by the `complete: false` its channel is told; states
+    // are kept beyond the bound (a few per channel and connection: the backoff bounds them).
+    if (message.k === 'cr' && queue.count >= maxHeld) return void queue.lost.add(message.c);
+    queue.items.push(message);
+    queue.count++;
+  };
+
+  return {
+    begin(from) {
+      moving = true;
+      movingFrom = from;
+    },
+    take(from, message, channels) {
+      sink = channels;
+      const { current, connecting } = links;
+      // During a move both the link in use and the one attaching wait, unless the one in use was lost meanwhile.
+      if (moving && current === movingFrom && (from === current || from === connecting)) return keep(from, message);
+      if (from === current || (!current && from === connecting)) deliver(channels, message);
+    },
+    end(kept) {
+      const queue = kept && kept === links.current ? held.get(kept) : undefined;
+      moving = false;
+      movingFrom = undefined;
+      held = new Map();
+      if (!queue || !sink) return;
+      for (const item of queue.items) {
+        if (item.k === 'cm') sink.deliver(item.batch);
+        else deliver(sink, item);
+      }
+      for (const key of queue.lost) sink.resynced(key, { complete: false });
+    },
+  };
+}
+
+function deliver(channels: ChannelSink, message: ChannelStreamMessage): void {
+  switch (message.k) {
+    case 'cm':
+      return channels.deliver(JSON.parse(message.d) as ChannelDelivery[]);
+    case 'cs':
+      return channels.stateChanged(message.c, message.s, message.e);
+    case 'cr':
+      return channels.resynced(message.c, message.s);
+  }
+}
