@@ -8,6 +8,8 @@ import type { ChannelResync } from '../../src/tab/channels.ts';
 import { until } from '../support/broker-world.ts';
 import { fakeChannelDialect } from '../support/fake-channel-dialect.ts';
 import { type MoveWorld, type MoveWorldOptions, createMoveWorld } from '../support/move-world.ts';
+import { channelWorlds } from '../support/channel-world.ts';
+import type { ChannelProtocol } from '../../src/broker/protocol/channel-dialect.ts';
 import type { TestTab } from '../support/tab-harness.ts';
 
 let world: MoveWorld | undefined;
@@ -124,12 +126,69 @@ describe('channels across a move to a new build', () => {
     const { world: w, server, tab, seen, resyncs } = await feedTab({ nextNeverOpens: true, tabs: { callTimeoutMs: 1500 } });
     await w.deploy();
     await until(() => expect([...w.next.tabs.all()].map((t) => t.id)).toContain(tab.tabId));
+    // Told as the move is given up: what came meanwhile waited, and is delivered after.
+    let seenWhenStaying: string[] | undefined;
+    tab.broker.onError(() => void (seenWhenStaying ??= [...seen]));
     server.publish('feed', 'a2');
     server.publish('feed', 'a3');
     await until(() => expect(tab.errors.map((error) => error.message)).toContain('the newer build did not connect; staying'));
+    expect(seenWhenStaying).toEqual(['a1']);
     await until(() => expect(seen).toEqual(['a1', 'a2', 'a3']));
     server.publish('feed', 'a4');
     await until(() => expect(seen).toEqual(['a1', 'a2', 'a3', 'a4']));
     expect(resyncs).toEqual([]);
+  });
+});
+
+/** The fake dialect, its subscriptions never answered (as graphql-transport-ws): only a message proves one was taken. */
+function unanswered(): ChannelProtocol {
+  const dialect = fakeChannelDialect({ recovers: false });
+  return {
+    ...dialect,
+    connect(context) {
+      const connection = dialect.connect(context);
+      return { ...connection, read: (frame) => connection.read(frame).filter((message) => message.kind !== 'channel-subscribed') };
+    },
+  };
+}
+
+describe('channels across a worker lost, where nothing is replayed', () => {
+  const channelWorld = channelWorlds();
+
+  /** Two tabs holding `feed`, each having seen `a1`; the worker dies, and the second tab re-attaches after the first. */
+  async function secondLater(protocol: ChannelProtocol) {
+    const { server, world: w } = await channelWorld({ protocol });
+    const tabs = [await w.tab(), await w.tab()];
+    const resyncs = tabs.map(() => [] as ChannelResync[]);
+    const seen = tabs.map(() => [] as string[]);
+    tabs.forEach((tab, i) => {
+      const handle = tab.broker.channel<string>('feed');
+      handle.on((message) => seen[i]!.push(message));
+      handle.onResync((signal) => resyncs[i]!.push(signal));
+    });
+    await until(() => expect(server.count('sub')).toBe(1));
+    server.publish('feed', 'a1');
+    await until(() => expect(seen).toEqual([['a1'], ['a1']]));
+    const release = tabs[1]!.holdHosts();
+    await w.restartBroker();
+    await until(() => expect(server.count('sub')).toBe(2));
+    await until(() => expect(resyncs[0]).toEqual([{ complete: false }]));
+    release();
+    await until(() => expect([...w.broker.tabs.all()].map((t) => t.id)).toContain(tabs[1]!.tabId));
+    return { server, resyncs, seen };
+  }
+
+  it('tells the tab that re-attaches second complete: false too (it brought the position the channel resumed from)', async () => {
+    const { resyncs } = await secondLater(fakeChannelDialect({ recovers: false }));
+    // Whatever went by while no worker held the channel is gone for both tabs alike.
+    await until(() => expect(resyncs).toEqual([[{ complete: false }], [{ complete: false }]]));
+  });
+
+  it('tells it at once, with no message to wait for, where subscriptions are never answered', async () => {
+    const { server, resyncs, seen } = await secondLater(unanswered());
+    await until(() => expect(resyncs).toEqual([[{ complete: false }], [{ complete: false }]]));
+    server.publish('feed', 'a2');
+    await until(() => expect(seen).toEqual([['a1', 'a2'], ['a1', 'a2']]));
+    expect(resyncs).toEqual([[{ complete: false }], [{ complete: false }]]);
   });
 });
