@@ -29,6 +29,11 @@ interface Held {
   answered: boolean;
   /** The socket dropped after it was subscribed: its tabs are owed one resync. */
   gap: boolean;
+  /**
+   * Its last gap closed incomplete and no message came since: its position is where the resume
+   * began, not a point the channel here has everything after.
+   */
+  incomplete: boolean;
   /** Tabs that re-attached to it from where the resume here does not cover: owed `complete: false`. */
   owed: Set<Tab>;
   linger: unknown;
@@ -76,7 +81,7 @@ export class ChannelRegistry {
     const key = channelKey(spec, this.#parts.maxFrameBytes);
     let held = this.#byKey.get(key);
     if (!held) {
-      held = { key, wireKey: `c${this.#nextWireKey++}`, spec: { name: spec.name, ...(spec.params !== undefined ? { params: spec.params } : {}) }, tabs: new Set(), position: spec.from, sent: false, answered: false, gap: spec.from !== undefined, owed: new Set(), linger: undefined };
+      held = { key, wireKey: `c${this.#nextWireKey++}`, spec: { name: spec.name, ...(spec.params !== undefined ? { params: spec.params } : {}) }, tabs: new Set(), position: spec.from, sent: false, answered: false, gap: spec.from !== undefined, incomplete: false, owed: new Set(), linger: undefined };
       this.#byKey.set(key, held);
       this.#byWireKey.set(held.wireKey, held);
     }
@@ -109,7 +114,7 @@ export class ChannelRegistry {
     try {
       key = channelKey(spec, this.#parts.maxFrameBytes);
       const existing = this.#byKey.get(key);
-      const covered = existing ? rejoinCovered(brought, existing.position) : brought !== undefined;
+      const covered = existing ? !existing.incomplete && rejoinCovered(brought, existing.position) : brought !== undefined;
       const held = this.#byKey.get(this.hold(tab, { ...spec, from: brought }, !covered))!;
       if (!covered && held.answered) this.#tellOwed(held);
     } catch (error) {
@@ -161,6 +166,7 @@ export class ChannelRegistry {
         // A protocol without replay may never answer a subscribe (graphql-transport-ws): a message proves it was taken.
         if (!held.answered && !this.#parts.recovers) this.#subscribed(held, { kind: 'channel-subscribed', key: answer.key });
         if (answer.position) held.position = answer.position;
+        held.incomplete = false;
         // Messages before the answer that closes a gap are the server's replay of it.
         this.#parts.fanout.enqueue(held.tabs, held.gap ? [held.key, answer.data, answer.position ?? null, 1] : [held.key, answer.data, answer.position ?? null]);
         return;
@@ -228,6 +234,7 @@ export class ChannelRegistry {
   /** The channel's gap closed: its owed tabs are told `false` whatever the server recovered. */
   #tellGap(held: Held, complete: boolean): void {
     held.gap = false;
+    held.incomplete = !complete;
     const others = [...held.tabs].filter((tab) => !held.owed.has(tab));
     this.#tellOwed(held);
     this.#parts.fanout.post(others, { k: 'cr', c: held.key, s: { complete } });
