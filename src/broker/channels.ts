@@ -116,7 +116,9 @@ export class ChannelRegistry {
       const existing = this.#byKey.get(key);
       const covered = existing ? !existing.incomplete && rejoinCovered(brought, existing.position) : brought !== undefined;
       const held = this.#byKey.get(this.hold(tab, { ...spec, from: brought }, !covered))!;
-      if (!covered && held.answered) this.#tellOwed(held);
+      // Told once subscribed here; where nothing is replayed there is no answer to wait for (a
+      // protocol that does not recover may answer only with the channel's next message).
+      if (!covered && (held.answered || (held.sent && !this.#parts.recovers))) this.#tellOwed(held);
     } catch (error) {
       if (key !== undefined) this.#parts.fanout.post([tab], { k: 'cs', c: key, s: 'error', e: error as TabwireErrorData });
     }
