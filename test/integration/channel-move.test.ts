@@ -138,6 +138,22 @@ describe('channels across a move to a new build', () => {
     await until(() => expect(seen).toEqual(['a1', 'a2', 'a3', 'a4']));
     expect(resyncs).toEqual([]);
   });
+
+  it('a channel opened while the move is under way is held by the new broker too', async () => {
+    const { world: w, server, tab } = await feedTab({ nextOpensAfterMs: 1000 });
+    await w.deploy();
+    // Attached to the new build's broker, whose socket is not open yet: the move waits.
+    await until(() => expect([...w.next.tabs.all()].map((t) => t.id)).toContain(tab.tabId));
+    expect(server.subscribed().filter((name) => name === 'feed')).toHaveLength(1);
+    const late = tab.broker.channel<string>('late');
+    const seen: string[] = [];
+    late.on((message) => seen.push(message));
+    await moved(w, tab);
+    await sleep(overlapPassedMs);
+    server.publish('late', 'b1');
+    await until(() => expect(seen).toEqual(['b1']));
+    expect(late.state).toBe('subscribed');
+  });
 });
 
 /** The fake dialect, its subscriptions never answered (as graphql-transport-ws): only a message proves one was taken. */

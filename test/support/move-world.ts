@@ -8,7 +8,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { WebSocket } from 'ws';
-import { type TransportFactory, systemClock } from '../../src/broker/ports.ts';
+import { type Transport, type TransportFactory, systemClock } from '../../src/broker/ports.ts';
 import type { Broker } from '../../src/broker/broker.ts';
 import type { BuildInfo } from '../../src/broker/builds.ts';
 import { idbStores } from '../../src/broker/idb-store.ts';
@@ -47,6 +47,8 @@ export interface MoveWorldOptions {
   protocol?: ChannelProtocol;
   /** The new build's socket never opens (its URL refuses): a tab's move to it times out. @default false */
   nextNeverOpens?: boolean;
+  /** The new build's socket starts only this long after it is asked for (a slow network), in ms. @default 0 */
+  nextOpensAfterMs?: number;
   /** Options of every tab (over the world's). */
   tabs?: TabOptions;
 }
@@ -61,12 +63,27 @@ export async function createMoveWorld(options: MoveWorldOptions = {}): Promise<M
   const buildInfo = (buildId: string, builtAt: number): BuildInfo => ({ buildId, builtAt, mode: 'worker', script: `/${buildId}/worker.js`, name: hostName(buildId, config), linkVersion });
   // Port 9 (discard) refuses on loopback: the socket closes and the broker backs off, never open.
   const nowhere: TransportFactory = (_url, handlers, transportOptions) => webSocketTransport(WebSocket as never)('ws://127.0.0.1:9', handlers, transportOptions);
+  const late =
+    (delayMs: number): TransportFactory =>
+    (url, handlers, transportOptions) => {
+      let socket: Transport | undefined;
+      let closed = false;
+      const timer = setTimeout(() => (socket = closed ? undefined : webSocketTransport(WebSocket as never)(url, handlers, transportOptions)), delayMs);
+      return {
+        send: (frame) => socket?.send(frame),
+        close(code, reason) {
+          closed = true;
+          clearTimeout(timer);
+          socket?.close(code, reason);
+        },
+      };
+    };
   const fleetOf = (buildId: string, builtAt: number): BrokerFleet =>
     brokerFleet(locks, `broker-${buildId}`, () => ({
       build: buildInfo(buildId, builtAt),
       clock: systemClock,
       random: Math.random,
-      transport: buildId === newBuild && options.nextNeverOpens ? nowhere : webSocketTransport(WebSocket as never),
+      transport: buildId !== newBuild ? webSocketTransport(WebSocket as never) : options.nextNeverOpens ? nowhere : late(options.nextOpensAfterMs ?? 0),
       stores: idbStores({ factory }),
       locks,
       fetch: (input, init) => fetch(input, init),
