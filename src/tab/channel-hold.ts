@@ -5,7 +5,8 @@
  * carries each channel's position of the last message delivered (channels.ts `held`), and from
  * the start of the move the channel stream messages (cm, cs, cr) of each link wait here, in
  * order: once the move is made the new broker's are delivered and the old one's dropped (the new
- * broker resumes each channel from that position, or tells it `complete: false`); once it is
+ * broker resumes each channel from that position, or tells it `complete: false`), and channels
+ * opened or let go meanwhile, which the calls told the old broker, are told the new one; once it is
  * given up the old one's are delivered and the new one's dropped. Outside a move only the link
  * in use, or the one attaching while none is, speaks for channels: a link being left is not
  * heard, so a late state or resync of the broker left does not reach the app as current.
@@ -19,7 +20,7 @@ import type { TabChannels } from './channels.ts';
 export type ChannelStreamMessage = Extract<StreamMessage, { k: 'cm' | 'cs' | 'cr' }>;
 
 /** Where channel messages go: this tab's channels. */
-export type ChannelSink = Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced'>;
+export type ChannelSink = Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced' | 'retell'>;
 
 /**
  * How many channel messages (and states, resyncs) of one link wait during a move at most; past it
@@ -28,12 +29,17 @@ export type ChannelSink = Pick<TabChannels, 'deliver' | 'stateChanged' | 'resync
 export const maxHeldChannelMessages = 4096;
 
 export interface ChannelHold {
+  /** This tab's channels, where messages go (bound once, by the stream). */
+  bind(channels: ChannelSink): void;
   /** A move from `from` (the link in use) starts: channel messages wait from now. */
   begin(from: Link | undefined): void;
-  /** A channel stream message of `from`: to `channels` now, held while a move is under way, or dropped. */
-  take(from: Link, message: ChannelStreamMessage, channels: ChannelSink): void;
-  /** The move ended with `kept` in use (the new link, or the old one when it stayed): its held messages are delivered, the others' dropped. */
-  end(kept: Link | undefined): void;
+  /** A channel stream message of `from`: to the channels now, held while a move is under way, or dropped. */
+  take(from: Link, message: ChannelStreamMessage): void;
+  /**
+   * The move ended with `kept` in use: its held messages are delivered, the others' dropped.
+   * `moved`: `kept` is the new link, so what changed in the channels since its attach request is told there.
+   */
+  end(kept: Link | undefined, moved: boolean): void;
 }
 
 /** What one link's stream held during a move. */
@@ -71,23 +77,29 @@ export function channelHold(links: { readonly current: Link | undefined; readonl
   };
 
   return {
+    bind(channels) {
+      sink = channels;
+    },
     begin(from) {
       moving = true;
       movingFrom = from;
     },
-    take(from, message, channels) {
-      sink = channels;
+    take(from, message) {
       const { current, connecting } = links;
       // During a move both the link in use and the one attaching wait, unless the one in use was lost meanwhile.
       if (moving && current === movingFrom && (from === current || from === connecting)) return keep(from, message);
-      if (from === current || (!current && from === connecting)) deliver(channels, message);
+      if (sink && (from === current || (!current && from === connecting))) deliver(sink, message);
     },
-    end(kept) {
-      const queue = kept && kept === links.current ? held.get(kept) : undefined;
+    end(kept, moved) {
+      const inUse = kept !== undefined && kept === links.current;
+      const queue = inUse ? held.get(kept) : undefined;
       moving = false;
       movingFrom = undefined;
       held = new Map();
-      if (!queue || !sink) return;
+      if (!sink) return;
+      // Channels opened or let go while the attach request was out went to the broker left.
+      if (inUse && moved) sink.retell();
+      if (!queue) return;
       for (const item of queue.items) {
         if (item.k === 'cm') sink.deliver(item.batch);
         else deliver(sink, item);

@@ -26,9 +26,9 @@ export interface StreamParts {
   report(error: unknown): void;
   emitError(error: TabwireErrorData): void;
   /** Told when a newer build of this endpoint's broker is live. */
-  upgrades: Pick<Upgrades, 'announce' | 'channelMessage'>;
-  /** This tab's channels: their messages, states and resyncs. */
-  channels: Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced' | 'forgetPositions'>;
+  upgrades: Pick<Upgrades, 'announce' | 'bindChannels' | 'channelMessage'>;
+  /** This tab's channels: their messages, states and resyncs (through the upgrades, which hold them during a move). */
+  channels: Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced' | 'retell' | 'forgetPositions'>;
 }
 
 /**
@@ -37,7 +37,12 @@ export interface StreamParts {
  * bounds what a tab leaves unread (broker/tab-backlog.ts), and a tab that stops reading is told
  * when it reads again.
  */
-export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: Link) => {
+export const streamListener = (parts: StreamParts) => {
+  parts.upgrades.bindChannels(parts.channels);
+  return (stream: Endpoint, from: Link) => listen(parts, stream, from);
+};
+
+function listen(parts: StreamParts, stream: Endpoint, from: Link): (event: MessageEvent) => void {
   const ack = (n: number) => {
     try {
       stream.postMessage({ k: 'ack', n } satisfies TabAck);
@@ -57,7 +62,7 @@ export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: L
     ack(unacked);
     unacked = 0;
   };
-};
+}
 
 /** Every stream message but a batch of events, by kind. */
 function dispatch(parts: StreamParts, stream: Endpoint, from: Link, message: Exclude<StreamMessage, { k: 'ev' }>): void {
@@ -90,6 +95,6 @@ function dispatch(parts: StreamParts, stream: Endpoint, from: Link, message: Exc
     case 'cs':
     case 'cr':
       // Only the link that speaks for this tab's channels is heard, and during a move they wait.
-      return parts.upgrades.channelMessage(from, message, parts.channels);
+      return parts.upgrades.channelMessage(from, message);
   }
 }

@@ -41,8 +41,10 @@ export interface Upgrades {
   announce(notice: UpgradeNotice): void;
   /** Move to the newest build announced; false when there is none, or it needs a reload, or it did not connect. */
   upgrade(): Promise<boolean>;
-  /** A channel stream message of `from`: delivered to `channels`, held while a move is under way, or dropped (channel-hold.ts). */
-  channelMessage(from: Link, message: ChannelStreamMessage, channels: ChannelSink): void;
+  /** This tab's channels, where channel messages go (bound once, by the stream). */
+  bindChannels(channels: ChannelSink): void;
+  /** A channel stream message of `from`: delivered, held while a move is under way, or dropped (channel-hold.ts). */
+  channelMessage(from: Link, message: ChannelStreamMessage): void;
 }
 
 export function createUpgrades(parts: UpgradeParts): Upgrades {
@@ -86,7 +88,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
         return false;
       } finally {
         moving = undefined;
-        hold.end(kept);
+        hold.end(kept, kept !== previous);
       }
       if (previous) {
         // Stop following the old broker's fate now, but keep its events a while: its socket may
@@ -109,6 +111,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
       if (parts.options.upgrade !== 'manual' && notice.compatible) void move(notice);
     },
     upgrade: () => (newest ? move(newest) : Promise.resolve(false)),
+    bindChannels: hold.bind,
     channelMessage: hold.take,
   };
 }

@@ -19,6 +19,7 @@ describe('channel messages held during a move', () => {
       deliver: (batch: ChannelDelivery[]) => void log.push(...batch.map(([, data]) => `m:${String(data)}`)),
       stateChanged: (_key: string, state: string) => void log.push(`s:${state}`),
       resynced: (_key: string, signal: { complete: boolean }) => void log.push(`r:${signal.complete}`),
+      retell: () => void log.push('retell'),
     };
   };
 
@@ -28,20 +29,21 @@ describe('channel messages held during a move', () => {
     const links = { current: old as Link | undefined, connecting: undefined as Link | undefined };
     const hold = channelHold(links);
     const channels = sink();
+    hold.bind(channels);
     hold.begin(old);
-    hold.take(old, cm('a2') as never, channels);
+    hold.take(old, cm('a2') as never);
     links.connecting = next;
-    hold.take(next, cm('a2') as never, channels);
-    hold.take(next, { k: 'cr', c: feed, s: { complete: true } }, channels);
-    hold.take(old, cm('a3') as never, channels);
+    hold.take(next, cm('a2') as never);
+    hold.take(next, { k: 'cr', c: feed, s: { complete: true } });
+    hold.take(old, cm('a3') as never);
     expect(channels.log).toEqual([]);
     links.current = next;
     links.connecting = undefined;
-    hold.end(next);
-    expect(channels.log).toEqual(['m:a2', 'r:true']);
-    hold.take(old, cm('a4') as never, channels);
-    hold.take(next, cm('a4') as never, channels);
-    expect(channels.log).toEqual(['m:a2', 'r:true', 'm:a4']);
+    hold.end(next, true);
+    expect(channels.log).toEqual(['retell', 'm:a2', 'r:true']);
+    hold.take(old, cm('a4') as never);
+    hold.take(next, cm('a4') as never);
+    expect(channels.log).toEqual(['retell', 'm:a2', 'r:true', 'm:a4']);
   });
 
   it('delivers the old link’s in order when the move is given up, and drops the new one’s', () => {
@@ -50,13 +52,14 @@ describe('channel messages held during a move', () => {
     const links = { current: old as Link | undefined, connecting: next as Link | undefined };
     const hold = channelHold(links);
     const channels = sink();
+    hold.bind(channels);
     hold.begin(old);
-    hold.take(old, cm('a2', 'a3') as never, channels);
-    hold.take(next, cm('a2') as never, channels);
-    hold.end(old);
+    hold.take(old, cm('a2', 'a3') as never);
+    hold.take(next, cm('a2') as never);
+    hold.end(old, false);
     expect(channels.log).toEqual(['m:a2', 'm:a3']);
-    hold.take(next, cm('a4') as never, channels);
-    hold.take(old, cm('a4') as never, channels);
+    hold.take(next, cm('a4') as never);
+    hold.take(old, cm('a4') as never);
     expect(channels.log).toEqual(['m:a2', 'm:a3', 'm:a4']);
   });
 
@@ -65,11 +68,12 @@ describe('channel messages held during a move', () => {
     const links = { current: old as Link | undefined, connecting: undefined as Link | undefined };
     const hold = channelHold(links, 3);
     const channels = sink();
+    hold.bind(channels);
     hold.begin(old);
-    hold.take(old, cm('a1', 'a2') as never, channels);
-    hold.take(old, cm('a3', 'a4') as never, channels);
-    hold.take(old, cm('a5') as never, channels);
-    hold.end(old);
+    hold.take(old, cm('a1', 'a2') as never);
+    hold.take(old, cm('a3', 'a4') as never);
+    hold.take(old, cm('a5') as never);
+    hold.end(old, false);
     expect(channels.log).toEqual(['m:a1', 'm:a2', 'm:a3', 'r:false']);
   });
 
@@ -78,10 +82,11 @@ describe('channel messages held during a move', () => {
     const links = { current: old as Link | undefined, connecting: undefined as Link | undefined };
     const hold = channelHold(links);
     const channels = sink();
+    hold.bind(channels);
     hold.begin(old);
-    hold.take(old, cm('a2') as never, channels);
+    hold.take(old, cm('a2') as never);
     links.current = undefined;
-    hold.end(old);
+    hold.end(old, false);
     expect(channels.log).toEqual([]);
   });
 });
