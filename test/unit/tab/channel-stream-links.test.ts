@@ -26,9 +26,15 @@ function tab(links: { current: Link | undefined; connecting: Link | undefined })
   const clock = new FakeClock();
   const router = createRouter(clock, () => {}, () => false);
   const connection = connectionState(() => {}, () => {});
-  const manager = { ...links, get target() { return { mode: 'worker', buildId: 'a' } as const; } } as unknown as LinkManager;
-  Object.defineProperty(manager, 'current', { get: () => links.current });
-  Object.defineProperty(manager, 'connecting', { get: () => links.connecting });
+  const manager = {
+    get current() {
+      return links.current;
+    },
+    get connecting() {
+      return links.connecting;
+    },
+    target: { mode: 'worker', buildId: 'a' },
+  } as unknown as LinkManager;
   const listeners = { resync: new Set<never>(), error: new Set<never>(), upgrade: new Set<never>() };
   const upgrades = createUpgrades({ clock, config: { url: 'wss://x/realtime' } as BrokerConfig, options: { upgrade: 'manual' }, callTimeoutMs: 1000, links: manager, connection, router, listeners, emitError: () => {}, report: () => {} });
   const channels = tabChannels(async <T>() => feed as T, 65_536, () => {});
