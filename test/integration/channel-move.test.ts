@@ -123,7 +123,7 @@ describe('channels across a move to a new build', () => {
   });
 
   it('a move given up (the new build never connects) delivers what came meanwhile, in order, once', async () => {
-    const { world: w, server, tab, seen, resyncs } = await feedTab({ nextNeverOpens: true, tabs: { callTimeoutMs: 1500 } });
+    const { world: w, server, tab, seen, resyncs } = await feedTab({ nextNeverOpens: true, tabs: { callTimeoutMs: 2500 } });
     await w.deploy();
     await until(() => expect([...w.next.tabs.all()].map((t) => t.id)).toContain(tab.tabId));
     // Told as the move is given up: what came meanwhile waited, and is delivered after.
@@ -140,7 +140,7 @@ describe('channels across a move to a new build', () => {
   });
 
   it('a channel opened while the move is under way is held by the new broker too', async () => {
-    const { world: w, server, tab } = await feedTab({ nextOpensAfterMs: 1000 });
+    const { world: w, server, tab } = await feedTab({ nextOpensAfterMs: 2000 });
     await w.deploy();
     // Attached to the new build's broker, whose socket is not open yet: the move waits.
     await until(() => expect([...w.next.tabs.all()].map((t) => t.id)).toContain(tab.tabId));
