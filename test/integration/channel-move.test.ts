@@ -140,7 +140,7 @@ describe('channels across a move to a new build', () => {
   });
 
   it('a channel opened while the move is under way is held by the new broker too', async () => {
-    const { world: w, server, tab } = await feedTab({ nextOpensAfterMs: 2000 });
+    const { world: w, server, tab } = await feedTab({ nextOpensAfterMs: 1500 });
     await w.deploy();
     // Attached to the new build's broker, whose socket is not open yet: the move waits.
     await until(() => expect([...w.next.tabs.all()].map((t) => t.id)).toContain(tab.tabId));

@@ -47,7 +47,7 @@ export interface MoveWorldOptions {
   protocol?: ChannelProtocol;
   /** The new build's socket never opens (its URL refuses): a tab's move to it times out. @default false */
   nextNeverOpens?: boolean;
-  /** The new build's socket starts only this long after it is asked for (a slow network), in ms. @default 0 */
+  /** The new build's socket starts only this long after it is asked for (a slow network), in ms; below the handshake's bound (2 s). @default 0 */
   nextOpensAfterMs?: number;
   /** Options of every tab (over the world's). */
   tabs?: TabOptions;
