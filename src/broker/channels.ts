@@ -33,7 +33,7 @@ interface Held {
    * Its last gap closed incomplete and no message came since: its position is where the resume
    * began, not a point the channel here has everything after.
    */
-  incomplete: boolean;
+  incomplete?: boolean;
   /** Tabs that re-attached to it from where the resume here does not cover: owed `complete: false`. */
   owed: Set<Tab>;
   linger: unknown;
@@ -81,7 +81,7 @@ export class ChannelRegistry {
     const key = channelKey(spec, this.#parts.maxFrameBytes);
     let held = this.#byKey.get(key);
     if (!held) {
-      held = { key, wireKey: `c${this.#nextWireKey++}`, spec: { name: spec.name, ...(spec.params !== undefined ? { params: spec.params } : {}) }, tabs: new Set(), position: spec.from, sent: false, answered: false, gap: spec.from !== undefined, incomplete: false, owed: new Set(), linger: undefined };
+      held = { key, wireKey: `c${this.#nextWireKey++}`, spec: { name: spec.name, ...(spec.params !== undefined ? { params: spec.params } : {}) }, tabs: new Set(), position: spec.from, sent: false, answered: false, gap: spec.from !== undefined, owed: new Set(), linger: undefined };
       this.#byKey.set(key, held);
       this.#byWireKey.set(held.wireKey, held);
     }

@@ -23,8 +23,8 @@ export type ChannelStreamMessage = Extract<StreamMessage, { k: 'cm' | 'cs' | 'cr
 export type ChannelSink = Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced' | 'retell'>;
 
 /**
- * How many channel messages (and states, resyncs) of one link wait during a move at most; past it
- * they are dropped and their channels told `complete: false` if that link's are delivered.
+ * How many channel stream messages wait during a move at most, both links together; past it
+ * they are dropped, and their channels told `complete: false` when the move ends.
  */
 export const maxHeldChannelMessages = 4096;
 
@@ -42,39 +42,15 @@ export interface ChannelHold {
   end(kept: Link | undefined, moved: boolean): void;
 }
 
-/** What one link's stream held during a move. */
-interface Held {
-  items: Array<{ k: 'cm'; batch: ChannelDelivery[] } | Exclude<ChannelStreamMessage, { k: 'cm' }>>;
-  count: number;
-  /** Channels whose messages did not fit. */
-  lost: Set<string>;
-}
-
 /** `links`: which link is in use, and which attaches. */
 export function channelHold(links: { readonly current: Link | undefined; readonly connecting: Link | undefined }, maxHeld = maxHeldChannelMessages): ChannelHold {
-  /** The link in use when the move under way started; undefined when none is under way. */
-  let movingFrom: Link | undefined;
   let moving = false;
-  let held = new Map<Link, Held>();
+  /** The link in use when the move under way started. */
+  let movingFrom: Link | undefined;
+  let held: Array<[Link, ChannelStreamMessage]> = [];
+  /** Channels whose messages did not fit. */
+  let lost = new Set<string>();
   let sink: ChannelSink | undefined;
-
-  const keep = (from: Link, message: ChannelStreamMessage) => {
-    let queue = held.get(from);
-    if (!queue) held.set(from, (queue = { items: [], count: 0, lost: new Set() }));
-    if (message.k === 'cm') {
-      const batch = JSON.parse(message.d) as ChannelDelivery[];
-      const room = Math.max(0, maxHeld - queue.count);
-      for (const [key] of batch.slice(room)) queue.lost.add(key);
-      if (room > 0) queue.items.push({ k: 'cm', batch: batch.slice(0, room) });
-      queue.count += Math.min(room, batch.length);
-      return;
-    }
-    // A resync that does not fit is covered by the `complete: false` its channel is told; states
-    // are kept beyond the bound (a few per channel and connection: the backoff bounds them).
-    if (message.k === 'cr' && queue.count >= maxHeld) return void queue.lost.add(message.c);
-    queue.items.push(message);
-    queue.count++;
-  };
 
   return {
     bind(channels) {
@@ -87,24 +63,23 @@ export function channelHold(links: { readonly current: Link | undefined; readonl
     take(from, message) {
       const { current, connecting } = links;
       // During a move both the link in use and the one attaching wait, unless the one in use was lost meanwhile.
-      if (moving && current === movingFrom && (from === current || from === connecting)) return keep(from, message);
-      if (sink && (from === current || (!current && from === connecting))) deliver(sink, message);
+      if (moving && current === movingFrom && (from === current || from === connecting)) {
+        if (held.length < maxHeld) held.push([from, message]);
+        else for (const key of message.k === 'cm' ? (JSON.parse(message.d) as ChannelDelivery[]).map(([key]) => key) : [message.c]) lost.add(key);
+      } else if (sink && (from === current || (!current && from === connecting))) deliver(sink, message);
     },
     end(kept, moved) {
       const inUse = kept !== undefined && kept === links.current;
-      const queue = inUse ? held.get(kept) : undefined;
+      const [waited, missed] = [held, lost];
       moving = false;
       movingFrom = undefined;
-      held = new Map();
-      if (!sink) return;
+      held = [];
+      lost = new Set();
+      if (!sink || !inUse) return;
       // Channels opened or let go while the attach request was out went to the broker left.
-      if (inUse && moved) sink.retell();
-      if (!queue) return;
-      for (const item of queue.items) {
-        if (item.k === 'cm') sink.deliver(item.batch);
-        else deliver(sink, item);
-      }
-      for (const key of queue.lost) sink.resynced(key, { complete: false });
+      if (moved) sink.retell();
+      for (const [from, message] of waited) if (from === kept) deliver(sink, message);
+      for (const key of missed) sink.resynced(key, { complete: false });
     },
   };
 }
