@@ -29,6 +29,11 @@ interface Held {
   answered: boolean;
   /** The socket dropped after it was subscribed: its tabs are owed one resync. */
   gap: boolean;
+  /**
+   * Its last gap closed incomplete and no message came since: its position is where the resume
+   * began, not a point the channel here has everything after.
+   */
+  incomplete?: boolean;
   /** Tabs that re-attached to it from where the resume here does not cover: owed `complete: false`. */
   owed: Set<Tab>;
   linger: unknown;
@@ -109,9 +114,11 @@ export class ChannelRegistry {
     try {
       key = channelKey(spec, this.#parts.maxFrameBytes);
       const existing = this.#byKey.get(key);
-      const covered = existing ? rejoinCovered(brought, existing.position) : brought !== undefined;
+      const covered = existing ? !existing.incomplete && rejoinCovered(brought, existing.position) : brought !== undefined;
       const held = this.#byKey.get(this.hold(tab, { ...spec, from: brought }, !covered))!;
-      if (!covered && held.answered) this.#tellOwed(held);
+      // Told once subscribed here; where nothing is replayed there is no answer to wait for (a
+      // protocol that does not recover may answer only with the channel's next message).
+      if (!covered && (held.answered || (held.sent && !this.#parts.recovers))) this.#tellOwed(held);
     } catch (error) {
       if (key !== undefined) this.#parts.fanout.post([tab], { k: 'cs', c: key, s: 'error', e: error as TabwireErrorData });
     }
@@ -161,6 +168,7 @@ export class ChannelRegistry {
         // A protocol without replay may never answer a subscribe (graphql-transport-ws): a message proves it was taken.
         if (!held.answered && !this.#parts.recovers) this.#subscribed(held, { kind: 'channel-subscribed', key: answer.key });
         if (answer.position) held.position = answer.position;
+        held.incomplete = false;
         // Messages before the answer that closes a gap are the server's replay of it.
         this.#parts.fanout.enqueue(held.tabs, held.gap ? [held.key, answer.data, answer.position ?? null, 1] : [held.key, answer.data, answer.position ?? null]);
         return;
@@ -228,6 +236,7 @@ export class ChannelRegistry {
   /** The channel's gap closed: its owed tabs are told `false` whatever the server recovered. */
   #tellGap(held: Held, complete: boolean): void {
     held.gap = false;
+    held.incomplete = !complete;
     const others = [...held.tabs].filter((tab) => !held.owed.has(tab));
     this.#tellOwed(held);
     this.#parts.fanout.post(others, { k: 'cr', c: held.key, s: { complete } });

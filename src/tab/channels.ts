@@ -63,12 +63,19 @@ export interface TabChannels {
   resynced(key: string, signal: ChannelResync): void;
   /** What this tab holds, for the next broker it attaches to. */
   held(): HeldChannel[];
+  /**
+   * The tab moved to the broker its last attach request (`held`) went to, while the calls went to
+   * the one it left: channels opened since are told to it, and those let go since are let go there.
+   */
+  retell(): void;
   /** The session ended or changed: no position seen in it goes to a next broker. */
   forgetPositions(): void;
 }
 
 export function tabChannels(call: Call, maxParamBytes: number, report: (error: unknown) => void): TabChannels {
   const registrations = new Map<string, Registration>();
+  /** The channels the last attach request carried. */
+  let carried = new Set<string>();
 
   const setState = (reg: Registration, state: ChannelState) => {
     if (reg.state === state) return;
@@ -81,13 +88,18 @@ export function tabChannels(call: Call, maxParamBytes: number, report: (error: u
     setState(reg, 'error');
     notify(reg.errors, new TabwireError(data), report);
   };
-  const register = (key: string, spec: HeldChannel): Registration => {
-    const reg: Registration = { key, spec, state: 'subscribing', handles: 0, messages: new Set(), states: new Set(), resyncs: new Set(), errors: new Set() };
-    registrations.set(key, reg);
-    call<string>('channel', [{ name: spec.name, ...(spec.params !== undefined ? { params: spec.params } : {}) }]).catch((error: TabwireError) => {
+  /** Tell the broker in use that this tab holds `reg`. */
+  const tell = (reg: Registration) => {
+    const { name, params } = reg.spec;
+    call<string>('channel', [{ name, ...(params !== undefined ? { params } : {}) }]).catch((error: TabwireError) => {
       // A broker lost under the call: the next one is told in the attach request.
       if (error.code !== 'WORKER_LOST' && error.code !== 'CLOSED') fail(reg, error);
     });
+  };
+  const register = (key: string, spec: HeldChannel): Registration => {
+    const reg: Registration = { key, spec, state: 'subscribing', handles: 0, messages: new Set(), states: new Set(), resyncs: new Set(), errors: new Set() };
+    registrations.set(key, reg);
+    tell(reg);
     return reg;
   };
 
@@ -133,7 +145,15 @@ export function tabChannels(call: Call, maxParamBytes: number, report: (error: u
       const reg = registrations.get(key);
       if (reg) notify(reg.resyncs, signal, report);
     },
-    held: () => [...registrations.values()].map((reg) => ({ ...reg.spec })),
+    held() {
+      carried = new Set(registrations.keys());
+      return [...registrations.values()].map((reg) => ({ ...reg.spec }));
+    },
+    retell() {
+      for (const reg of registrations.values()) if (!carried.has(reg.key)) tell(reg);
+      for (const key of carried) if (!registrations.has(key)) void call('unchannel', [key]).catch(() => {});
+      carried = new Set(registrations.keys());
+    },
     forgetPositions() {
       for (const reg of registrations.values()) delete reg.spec.from;
     },

@@ -13,7 +13,6 @@ import { answerTokenAsk } from './token-answers.ts';
 import { type AppListeners, notify } from './listeners.ts';
 import type { ConnectOptions, CookieConnectOptions } from './options.ts';
 import type { Upgrades } from './upgrade.ts';
-import type { ChannelDelivery } from '../link/messages.ts';
 import type { TabChannels } from './channels.ts';
 
 export interface StreamParts {
@@ -27,9 +26,9 @@ export interface StreamParts {
   report(error: unknown): void;
   emitError(error: TabwireErrorData): void;
   /** Told when a newer build of this endpoint's broker is live. */
-  upgrades: Pick<Upgrades, 'announce'>;
-  /** This tab's channels: their messages, states and resyncs. */
-  channels: Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced' | 'forgetPositions'>;
+  upgrades: Pick<Upgrades, 'announce' | 'bindChannels' | 'channelMessage'>;
+  /** This tab's channels: their messages, states and resyncs (through the upgrades, which hold them during a move). */
+  channels: Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced' | 'retell' | 'forgetPositions'>;
 }
 
 /**
@@ -38,7 +37,12 @@ export interface StreamParts {
  * bounds what a tab leaves unread (broker/tab-backlog.ts), and a tab that stops reading is told
  * when it reads again.
  */
-export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: Link) => {
+export const streamListener = (parts: StreamParts) => {
+  parts.upgrades.bindChannels(parts.channels);
+  return (stream: Endpoint, from: Link) => listen(parts, stream, from);
+};
+
+function listen(parts: StreamParts, stream: Endpoint, from: Link): (event: MessageEvent) => void {
   const ack = (n: number) => {
     try {
       stream.postMessage({ k: 'ack', n } satisfies TabAck);
@@ -58,7 +62,7 @@ export const streamListener = (parts: StreamParts) => (stream: Endpoint, from: L
     ack(unacked);
     unacked = 0;
   };
-};
+}
 
 /** Every stream message but a batch of events, by kind. */
 function dispatch(parts: StreamParts, stream: Endpoint, from: Link, message: Exclude<StreamMessage, { k: 'ev' }>): void {
@@ -88,10 +92,9 @@ function dispatch(parts: StreamParts, stream: Endpoint, from: Link, message: Exc
     case 'up':
       return parts.upgrades.announce(message.n);
     case 'cm':
-      return parts.channels.deliver(JSON.parse(message.d) as ChannelDelivery[]);
     case 'cs':
-      return parts.channels.stateChanged(message.c, message.s, message.e);
     case 'cr':
-      return parts.channels.resynced(message.c, message.s);
+      // Only the link that speaks for this tab's channels is heard, and during a move they wait.
+      return parts.upgrades.channelMessage(from, message);
   }
 }

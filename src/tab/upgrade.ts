@@ -2,7 +2,8 @@
  * Moving to a newer build's broker after a deploy (rule 10): hear the notice, tell the
  * app, and (with `upgrade: 'auto'`, or on `upgrade()`) attach to the newer broker first,
  * wait until it is open, then leave the old one after a short overlap, dropping events
- * that both deliver.
+ * that both deliver; channel messages wait meanwhile, and only the kept link's reach the
+ * app (channel-hold.ts).
  */
 import type { TabwireErrorData } from '../link/errors.ts';
 import type { BrokerConfig, UpgradeNotice } from '../link/messages.ts';
@@ -14,6 +15,8 @@ import type { Router } from './router.ts';
 import type { LinkManager } from './link-manager.ts';
 import { type AppListeners, notify } from './listeners.ts';
 import { toTabwireError, withTimeout } from './calls.ts';
+import type { Link } from './link.ts';
+import { type ChannelSink, type ChannelStreamMessage, channelHold } from './channel-hold.ts';
 
 /** How long a tab that moved to a newer build still takes events from the old broker, in ms. */
 const handoffOverlapMs = 1000;
@@ -38,6 +41,10 @@ export interface Upgrades {
   announce(notice: UpgradeNotice): void;
   /** Move to the newest build announced; false when there is none, or it needs a reload, or it did not connect. */
   upgrade(): Promise<boolean>;
+  /** This tab's channels, where channel messages go (bound once, by the stream). */
+  bindChannels(channels: ChannelSink): void;
+  /** A channel stream message of `from`: delivered, held while a move is under way, or dropped (channel-hold.ts). */
+  channelMessage(from: Link, message: ChannelStreamMessage): void;
 }
 
 export function createUpgrades(parts: UpgradeParts): Upgrades {
@@ -45,6 +52,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
   /** The newest build announced. */
   let newest: UpgradeNotice | undefined;
   let moving: Promise<boolean> | undefined;
+  const hold = channelHold(links);
 
   /** Move to a newer build's broker: attach there first, then leave the old one, dropping events both deliver. */
   const move = (notice: UpgradeNotice): Promise<boolean> => {
@@ -55,6 +63,10 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
       await links.ready;
       const previous = links.current;
       const target = { mode: notice.mode, buildId: notice.buildId, ...(notice.script ? { script: notice.script } : {}), ...(notice.name ? { name: notice.name } : {}) };
+      // Channel messages wait from before the attach request takes each channel's position, until
+      // the move ends: then only those of the link kept reach the app.
+      hold.begin(previous);
+      let kept = previous;
       try {
         const next = await links.moveTo(target);
         if (!next) return false;
@@ -70,11 +82,13 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
         parts.router.openDedupeWindow();
         // The new broker's state: its messages were not ours to follow until now.
         links.adopt(next);
+        kept = next;
       } catch (error) {
         emitError({ code: toTabwireError(error).code, message: 'could not move to the newer build; staying' }, error);
         return false;
       } finally {
         moving = undefined;
+        hold.end(kept, kept !== previous);
       }
       if (previous) {
         // Stop following the old broker's fate now, but keep its events a while: its socket may
@@ -97,5 +111,7 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
       if (parts.options.upgrade !== 'manual' && notice.compatible) void move(notice);
     },
     upgrade: () => (newest ? move(newest) : Promise.resolve(false)),
+    bindChannels: hold.bind,
+    channelMessage: hold.take,
   };
 }

@@ -11,6 +11,7 @@ import type { StreamMessage } from '../../../src/link/messages.ts';
 import { streamAckEvery } from '../../../src/link/messages.ts';
 import type { Link } from '../../../src/tab/link.ts';
 import { type StreamParts, streamListener } from '../../../src/tab/stream.ts';
+import { channelHold } from '../../../src/tab/channel-hold.ts';
 
 const backlogBatches = 2 * streamAckEvery;
 const stallMs = 1000;
@@ -57,8 +58,11 @@ describe('a tab reading channel batches', () => {
     const acks: unknown[] = [];
     const delivered: unknown[] = [];
     const stream = { postMessage: (message: unknown) => void acks.push(message), addEventListener() {}, removeEventListener() {} };
-    const parts = { channels: { deliver: (batch: unknown) => void delivered.push(batch) } } as unknown as StreamParts;
-    const onMessage = streamListener(parts)(stream, {} as Link);
+    // The link in use: its channel batches reach the channels (src/tab/channel-hold.ts).
+    const link = {} as Link;
+    const hold = channelHold({ current: link, connecting: undefined });
+    const parts = { channels: { deliver: (batch: unknown) => void delivered.push(batch) }, upgrades: { bindChannels: hold.bind, channelMessage: hold.take } } as unknown as StreamParts;
+    const onMessage = streamListener(parts)(stream, link);
     for (let i = 0; i < 2 * streamAckEvery; i++) onMessage({ data: { k: 'cm', d: JSON.stringify([['room', i]]) } } as MessageEvent);
     expect(delivered).toHaveLength(2 * streamAckEvery);
     expect(acks).toEqual([{ k: 'ack', n: 0 }, { k: 'ack', n: streamAckEvery }, { k: 'ack', n: streamAckEvery }]);

@@ -1,0 +1,96 @@
+/**
+ * Channel messages while this tab moves to a newer build's broker (upgrade.ts). Both brokers
+ * relay a channel for a while, and channel positions are opaque (an offset, a timestamp), so
+ * their messages cannot be matched as events are (handoff.ts). Instead the attach request
+ * carries each channel's position of the last message delivered (channels.ts `held`), and from
+ * the start of the move the channel stream messages (cm, cs, cr) of each link wait here, in
+ * order: once the move is made the new broker's are delivered and the old one's dropped (the new
+ * broker resumes each channel from that position, or tells it `complete: false`), and channels
+ * opened or let go meanwhile, which the calls told the old broker, are told the new one; once it is
+ * given up the old one's are delivered and the new one's dropped. Outside a move only the link
+ * in use, or the one attaching while none is, speaks for channels: a link being left is not
+ * heard, so a late state or resync of the broker left does not reach the app as current.
+ */
+import type { StreamMessage } from '../link/messages.ts';
+import type { ChannelDelivery } from '../link/messages.ts';
+import type { Link } from './link.ts';
+import type { TabChannels } from './channels.ts';
+
+/** The stream messages of channels. */
+export type ChannelStreamMessage = Extract<StreamMessage, { k: 'cm' | 'cs' | 'cr' }>;
+
+/** Where channel messages go: this tab's channels. */
+export type ChannelSink = Pick<TabChannels, 'deliver' | 'stateChanged' | 'resynced' | 'retell'>;
+
+/**
+ * How many channel stream messages wait during a move at most, both links together; past it
+ * they are dropped, and their channels told `complete: false` when the move ends.
+ */
+export const maxHeldChannelMessages = 4096;
+
+export interface ChannelHold {
+  /** This tab's channels, where messages go (bound once, by the stream). */
+  bind(channels: ChannelSink): void;
+  /** A move from `from` (the link in use) starts: channel messages wait from now. */
+  begin(from: Link | undefined): void;
+  /** A channel stream message of `from`: to the channels now, held while a move is under way, or dropped. */
+  take(from: Link, message: ChannelStreamMessage): void;
+  /**
+   * The move ended with `kept` in use: its held messages are delivered, the others' dropped.
+   * `moved`: `kept` is the new link, so what changed in the channels since its attach request is told there.
+   */
+  end(kept: Link | undefined, moved: boolean): void;
+}
+
+/** `links`: which link is in use, and which attaches. */
+export function channelHold(links: { readonly current: Link | undefined; readonly connecting: Link | undefined }, maxHeld = maxHeldChannelMessages): ChannelHold {
+  let moving = false;
+  /** The link in use when the move under way started. */
+  let movingFrom: Link | undefined;
+  let held: Array<[Link, ChannelStreamMessage]> = [];
+  /** Channels whose messages did not fit. */
+  let lost = new Set<string>();
+  let sink: ChannelSink | undefined;
+
+  return {
+    bind(channels) {
+      sink = channels;
+    },
+    begin(from) {
+      moving = true;
+      movingFrom = from;
+    },
+    take(from, message) {
+      const { current, connecting } = links;
+      // During a move both the link in use and the one attaching wait, unless the one in use was lost meanwhile.
+      if (moving && current === movingFrom && (from === current || from === connecting)) {
+        if (held.length < maxHeld) held.push([from, message]);
+        else for (const key of message.k === 'cm' ? (JSON.parse(message.d) as ChannelDelivery[]).map(([key]) => key) : [message.c]) lost.add(key);
+      } else if (sink && (from === current || (!current && from === connecting))) deliver(sink, message);
+    },
+    end(kept, moved) {
+      const inUse = kept !== undefined && kept === links.current;
+      const [waited, missed] = [held, lost];
+      moving = false;
+      movingFrom = undefined;
+      held = [];
+      lost = new Set();
+      if (!sink || !inUse) return;
+      // Channels opened or let go while the attach request was out went to the broker left.
+      if (moved) sink.retell();
+      for (const [from, message] of waited) if (from === kept) deliver(sink, message);
+      for (const key of missed) sink.resynced(key, { complete: false });
+    },
+  };
+}
+
+function deliver(channels: ChannelSink, message: ChannelStreamMessage): void {
+  switch (message.k) {
+    case 'cm':
+      return channels.deliver(JSON.parse(message.d) as ChannelDelivery[]);
+    case 'cs':
+      return channels.stateChanged(message.c, message.s, message.e);
+    case 'cr':
+      return channels.resynced(message.c, message.s);
+  }
+}
