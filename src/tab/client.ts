@@ -138,7 +138,7 @@ export function checkPattern(pattern: string): void {
 }
 
 export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions | CookieConnectOptions): Broker<M> {
-  return connectTab<M>(options, browserEnvironment(options.worker));
+  return connectTab<M>(options, browserEnvironment(options.worker, options.pageProtocol));
 }
 
 /** `connectBroker` in a given environment: the browser's, or an in-process broker's in Node tests. */

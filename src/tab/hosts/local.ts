@@ -4,6 +4,7 @@
  * Locks exist, and the baseline the benchmarks compare against. Loaded on demand.
  */
 import { startBrowserBroker } from '../../broker/browser-broker.ts';
+import type { BackendProtocol } from '../../broker/protocol/wire.ts';
 import type { Host } from './host.ts';
 
 /** A host on a broker in this very page: both channels' far ends handed to it, `stop` run when the tab leaves. */
@@ -22,8 +23,9 @@ export function pageHost(broker: { accept(control: MessagePort, stream: MessageP
   };
 }
 
-export async function localHost(buildId: string): Promise<Host> {
-  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href);
+/** `protocol`: the dialect in code (the page's `pageProtocol`); else the config's. */
+export async function localHost(buildId: string, protocol?: BackendProtocol): Promise<Host> {
+  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href, protocol);
   await local.ready;
   return pageHost(local.broker, () => void local.stop());
 }
