@@ -8,7 +8,7 @@ import type { JsonProtocolOptions, ProtocolOption } from '../link/protocol-optio
 import { hashSessionKey } from '../link/session-key.ts';
 import { type SseOptions, type TransportOption, isSse } from '../link/transport-option.ts';
 import { type LogLevel, type Logger, logLevels } from './logger.ts';
-import type { ProtocolLoader } from './page-protocol.ts';
+import type { ProtocolLoader } from './hosts/page-protocol.ts';
 
 export interface ConnectOptions {
   /**
@@ -233,7 +233,7 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
   // A cookie session needs no token; a getToken given anyway must still be a function.
   if (typeof getToken !== 'function' && (getToken || !cookieSession(options, sse))) throw invalid('getToken must be a function returning the access token');
   if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
-  if (options.pageProtocol !== undefined && typeof options.pageProtocol !== 'function') throw invalid('pageProtocol must be a function returning the dialect (or a promise of it)');
+  if (options.pageProtocol !== undefined && typeof options.pageProtocol !== 'function') throw invalid('pageProtocol must be a function');
   if (options.logLevel !== undefined && !logLevels.includes(options.logLevel)) throw invalid(`logLevel must be 'debug', 'info', 'warn', 'error' or 'silent', got ${JSON.stringify(options.logLevel)}`);
   if (options.sharing !== undefined && !['auto', 'worker', 'leader', 'none'].includes(options.sharing)) {
     throw invalid(`sharing must be 'auto', 'worker', 'leader' or 'none', got ${JSON.stringify(options.sharing)}`);

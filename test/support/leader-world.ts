@@ -8,7 +8,7 @@
 import { type AttachReply, type AttachRequest, linkVersion } from '../../src/link/messages.ts';
 import type { Host } from '../../src/tab/hosts/host.ts';
 import { leaderHost } from '../../src/tab/hosts/leader.ts';
-import type { PageProtocol } from '../../src/tab/page-protocol.ts';
+import type { ProtocolLoader } from '../../src/tab/hosts/page-protocol.ts';
 import type { LeaderBroker, LeaderDeps } from '../../src/tab/hosts/leader-deps.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 import { createControlClient } from '../../src/tab/control-client.ts';
@@ -60,7 +60,7 @@ export class LeaderWorld {
    * A tab of `page` finds the leader (standing as candidate unless `follower`), as src/tab/client.ts
    * does; `pageProtocol`: the dialect in code a broker this page leads starts with.
    */
-  host(page: Page, tabId: string, options: { follower?: boolean; pageProtocol?: PageProtocol } = {}): Promise<Host> {
+  host(page: Page, tabId: string, options: { follower?: boolean; pageProtocol?: ProtocolLoader } = {}): Promise<Host> {
     return leaderHost(hostName, tabId, options.follower ? undefined : 'b1', page.deps, options.pageProtocol);
   }
 

@@ -15,7 +15,7 @@
  */
 import type { BackendProtocol } from '../../broker/protocol/wire.ts';
 import { TabwireError } from '../../link/errors.ts';
-import type { PageProtocol } from '../page-protocol.ts';
+import { type ProtocolLoader, loadPageProtocol } from './page-protocol.ts';
 import type { Host } from './host.ts';
 import type { Clock, TimerHandle } from '../../link/clock.ts';
 import { FollowerChannels } from './follower-channels.ts';
@@ -91,7 +91,7 @@ class Candidacy {
   readonly #name: string;
   readonly #buildId: string;
   readonly #deps: LeaderDeps;
-  readonly #protocol: PageProtocol;
+  readonly #protocol: ProtocolLoader | undefined;
   /** This page's tabs waiting to join: told when the dialect failed to load. */
   readonly #joining = new Set<(error: unknown) => void>();
   #leading: { stop(): Promise<void> } | undefined;
@@ -103,7 +103,7 @@ class Candidacy {
   #withdrawal: TimerHandle | undefined;
   readonly #stopped = new AbortController();
 
-  constructor(name: string, buildId: string, deps: LeaderDeps, protocol: PageProtocol) {
+  constructor(name: string, buildId: string, deps: LeaderDeps, protocol: ProtocolLoader | undefined) {
     this.#name = name;
     this.#buildId = buildId;
     this.#deps = deps;
@@ -177,7 +177,7 @@ class Candidacy {
   async #lead(lease: { lost: boolean }): Promise<void> {
     let protocol: BackendProtocol | undefined;
     try {
-      protocol = await this.#protocol();
+      protocol = await loadPageProtocol(this.#protocol);
     } catch (error) {
       // Never a broker with another dialect than the app's: the lock goes (returning releases it).
       this.#withdraw();
@@ -378,7 +378,7 @@ export async function leaderHost(
   tabId: string,
   buildId: string | undefined,
   deps: LeaderDeps = browserLeaderDeps(),
-  protocol: PageProtocol = () => Promise.resolve(undefined),
+  protocol?: ProtocolLoader,
 ): Promise<Host> {
   const candidacies = candidaciesOf(deps);
   let candidacy: Candidacy | undefined;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { BackendProtocol } from '../../../src/broker/protocol/wire.ts';
 import { TabwireError } from '../../../src/link/errors.ts';
 import { resolveConfig } from '../../../src/tab/options.ts';
-import { loadPageProtocol } from '../../../src/tab/page-protocol.ts';
+import { loadPageProtocol } from '../../../src/tab/hosts/page-protocol.ts';
 import { fakeChannelDialect } from '../../support/fake-channel-dialect.ts';
 
 const base = { url: 'wss://api.test/realtime', getToken: () => 'token' };
@@ -27,19 +27,19 @@ describe('pageProtocol option', () => {
 
 describe('loadPageProtocol', () => {
   it('without a loader, a page broker has no dialect in code (the protocol option describes it)', async () => {
-    await expect(loadPageProtocol(undefined)()).resolves.toBeUndefined();
+    await expect(loadPageProtocol(undefined)).resolves.toBeUndefined();
   });
 
   it('calls the loader once, however many brokers the page starts', async () => {
     const dialect = fakeChannelDialect();
     let calls = 0;
-    const load = loadPageProtocol(async () => {
+    const loader = async () => {
       calls++;
       return dialect;
-    });
-    const [first, second] = await Promise.all([load(), load()]);
-    expect(await load()).toBe(dialect);
-    expect([first, second, calls]).toEqual([dialect, dialect, 1]);
+    };
+    const [first, second] = await Promise.all([loadPageProtocol(loader), loadPageProtocol(loader)]);
+    const later = await loadPageProtocol(loader);
+    expect([first, second, later, calls]).toEqual([dialect, dialect, dialect, 1]);
   });
 
   it('a loader that throws or rejects: WORKER_UNAVAILABLE naming pageProtocol, its error as the cause; the next broker calls it again', async () => {
@@ -52,7 +52,8 @@ describe('loadPageProtocol', () => {
       () => fakeChannelDialect(),
     ];
     let calls = 0;
-    const load = loadPageProtocol(() => outcomes[calls++]!());
+    const loader = () => outcomes[calls++]!();
+    const load = () => loadPageProtocol(loader);
     for (let attempt = 0; attempt < 2; attempt++) {
       const error = await load().then(() => undefined, (thrown: unknown) => thrown);
       expect(error).toBeInstanceOf(TabwireError);
@@ -63,7 +64,7 @@ describe('loadPageProtocol', () => {
   });
 
   it('a loader that gives no protocol object fails the same way: no broker starts with the wrong dialect', async () => {
-    const load = loadPageProtocol((() => Promise.resolve(undefined)) as unknown as () => Promise<BackendProtocol>);
-    await expect(load()).rejects.toMatchObject({ code: 'WORKER_UNAVAILABLE', message: expect.stringContaining('pageProtocol') });
+    const loader = (() => Promise.resolve(undefined)) as unknown as () => Promise<BackendProtocol>;
+    await expect(loadPageProtocol(loader)).rejects.toMatchObject({ code: 'WORKER_UNAVAILABLE', message: expect.stringContaining('pageProtocol') });
   });
 });

@@ -8,6 +8,7 @@ import type { BackendProtocol } from '../../../../src/broker/protocol/wire.ts';
 import { TabwireError } from '../../../../src/link/errors.ts';
 import { createControlClient } from '../../../../src/tab/control-client.ts';
 import type { Host } from '../../../../src/tab/hosts/host.ts';
+import type { ProtocolLoader } from '../../../../src/tab/hosts/page-protocol.ts';
 import { fakeChannelDialect } from '../../../support/fake-channel-dialect.ts';
 import { LeaderWorld, type Page } from '../../../support/leader-world.ts';
 
@@ -29,7 +30,7 @@ function loader(protocol: () => Promise<BackendProtocol>) {
   return Object.assign(load, { calls });
 }
 
-function open(page: Page, tabId: string, pageProtocol?: () => Promise<BackendProtocol | undefined>) {
+function open(page: Page, tabId: string, pageProtocol?: ProtocolLoader) {
   const state: { host?: Host; error?: unknown } = {};
   world.host(page, tabId, pageProtocol ? { pageProtocol } : {}).then(
     (host) => {
@@ -74,14 +75,15 @@ describe('pageProtocol under sharing: leader', () => {
     expect(b.brokers[0]?.protocol).toBe(dialectOfB);
   });
 
-  it("a loader that rejects: that page's tab fails with the loader's error, no broker starts there, and another page leads", async () => {
+  it("a loader that rejects: that page's tab fails WORKER_UNAVAILABLE naming pageProtocol, no broker starts there, and another page leads", async () => {
     world = new LeaderWorld();
     const [a, b] = [world.page(), world.page()];
-    const failure = new TabwireError({ code: 'WORKER_UNAVAILABLE', message: 'pageProtocol failed: chunk did not load' });
+    const failure = new Error('chunk did not load');
     const failing = loader(() => Promise.reject(failure));
     const first = open(a, 'tab-a', failing);
     await world.until(() => first.error !== undefined, 1000);
-    expect(first.error).toBe(failure);
+    expect(first.error).toBeInstanceOf(TabwireError);
+    expect(first.error).toMatchObject({ code: 'WORKER_UNAVAILABLE', message: expect.stringContaining('pageProtocol failed: chunk did not load'), cause: failure });
     expect(a.brokers).toEqual([]);
     expect(failing.calls.count).toBe(1);
     // The lock is free again: a page whose dialect loads leads, and a's next try follows it.

@@ -2,33 +2,32 @@
  * The `pageProtocol` option: the dialect in code for a broker this page runs (a leader tab, or a
  * broker of its own), loaded only when one starts, so an app's `import()` of its dialect costs a
  * page nothing until then. A broker in a SharedWorker takes its dialect from the worker's entry.
+ * Here, with the hosts that start a page broker, so the client entry carries none of it.
  */
-import type { BackendProtocol } from '../broker/protocol/wire.ts';
-import { TabwireError } from '../link/errors.ts';
+import type { BackendProtocol } from '../../broker/protocol/wire.ts';
+import { TabwireError } from '../../link/errors.ts';
 
 /** What an app gives as `pageProtocol`. */
 export type ProtocolLoader = () => BackendProtocol | Promise<BackendProtocol>;
 
-/**
- * The dialect a page broker starts with; undefined without `pageProtocol` (the `protocol`
- * option's data then describes it). Rejects with a `TabwireError` when the loader fails.
- */
-export type PageProtocol = () => Promise<BackendProtocol | undefined>;
+/** Each loader's dialect, loading or loaded: one call per page, whichever of its brokers starts first. */
+const loaded = new WeakMap<ProtocolLoader, Promise<BackendProtocol>>();
 
 /**
- * `load` called once for the page, when its first broker starts. A failure is not kept: the tab
- * retries its attach with backoff, and a dialect whose chunk did not load may load then.
+ * The dialect a page broker starts with: `load`'s, or undefined without one (the `protocol`
+ * option's data then describes it). Rejects with `TabwireError` WORKER_UNAVAILABLE when `load`
+ * fails; a failure is not kept: the tab retries its attach with backoff, and a dialect whose chunk
+ * did not load may load then.
  */
-export function loadPageProtocol(load: ProtocolLoader | undefined): PageProtocol {
-  if (!load) return () => Promise.resolve(undefined);
-  let loading: Promise<BackendProtocol> | undefined;
-  return () => {
-    loading ??= loadChecked(load).catch((error: unknown) => {
-      loading = undefined;
-      throw error;
-    });
-    return loading;
-  };
+export function loadPageProtocol(load: ProtocolLoader | undefined): Promise<BackendProtocol | undefined> {
+  if (!load) return Promise.resolve(undefined);
+  let loading = loaded.get(load);
+  if (!loading) {
+    const started = (loading = loadChecked(load));
+    loaded.set(load, started);
+    started.catch(() => loaded.get(load) === started && loaded.delete(load));
+  }
+  return loading;
 }
 
 async function loadChecked(load: ProtocolLoader): Promise<BackendProtocol> {
