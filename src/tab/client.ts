@@ -102,7 +102,8 @@ export interface Broker<M extends object = DefaultEvents> {
   /**
    * Hold a server-side channel (a topic, a room, a GraphQL subscription) shared by every tab of the
    * browser: one subscription at the server per distinct `name` and `params`. Needs a dialect with a
-   * channel seam (docs/protocols.md, "Channels"); else the handle ends in `error` (`UNSUPPORTED`).
+   * channel seam (docs/protocols.md, "Channels"): the worker entry's, and `pageProtocol` where the
+   * broker runs in a page; else the handle ends in `error` (`UNSUPPORTED`).
    */
   channel<T = unknown>(name: string, params?: unknown): ChannelHandle<T>;
   /**
