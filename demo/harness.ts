@@ -167,6 +167,21 @@ const harness = {
     await new Promise<void>((resolve) => (handle.state === 'subscribed' ? resolve() : handle.onState((state) => state === 'subscribed' && resolve())));
   },
 
+  /** How many times this page's `pageProtocol` was called (`connectGraphqlInPage`). */
+  pageProtocolLoads: 0,
+
+  /**
+   * Connect to the graphql-ws server at `url` with a broker in a page (a leader tab, or this tab's
+   * own), given the GraphQL preset as `pageProtocol` with demo/graphql.worker.ts's options.
+   */
+  async connectGraphqlInPage(url: string, sharing: 'leader' | 'none'): Promise<void> {
+    const pageProtocol = () => {
+      harness.pageProtocolLoads++;
+      return import('../src/graphql-ws.ts').then((m) => m.graphqlWsProtocol({ auth: 'cookie', connectionParams: { authorization: 'good-token' } }));
+    };
+    await harness.connect({ url, sharing, pageProtocol, patterns: [] });
+  },
+
   /** Connect through the GraphQL worker entry (demo/graphql.worker.ts) to the graphql-ws server at `url`. */
   async connectGraphql(url: string): Promise<void> {
     const worker = (workerName: string) => new SharedWorker(new URL('./graphql.worker.ts', import.meta.url), { type: 'module', name: workerName });

@@ -77,7 +77,7 @@ export class ChannelRegistry {
 
   /** `tab` holds `spec` (from `from` when the channel is new here); returns its key. `owed`: `tab` is owed `complete: false`. */
   hold(tab: Tab, spec: HeldChannel, owed = false): string {
-    if (!this.#parts.link) throw errorData('UNSUPPORTED', "channels need a dialect with a channel seam (a ChannelProtocol in the worker's entry)");
+    if (!this.#parts.link) throw errorData('UNSUPPORTED', "channels need a dialect with a channel seam (a ChannelProtocol in the worker's entry or pageProtocol)");
     const key = channelKey(spec, this.#parts.maxFrameBytes);
     let held = this.#byKey.get(key);
     if (!held) {

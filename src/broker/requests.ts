@@ -42,7 +42,7 @@ export class Requests {
 
   request(message: unknown, timeoutMs: number): Promise<unknown> {
     const { link, driver, clock } = this.#parts;
-    if (!link) throw errorData('UNSUPPORTED', "request() needs a dialect with a channel seam (a ChannelProtocol in the worker's entry)");
+    if (!link) throw errorData('UNSUPPORTED', "request() needs a dialect with a channel seam (a ChannelProtocol in the worker's entry or pageProtocol)");
     checkMessage(message, this.#parts.maxFrameBytes);
     const status = driver.state.status;
     if (ended.has(status)) throw errorData('CLOSED', `not sent: the session ended (${status})`);

@@ -6,6 +6,7 @@
 import { TabwireError } from '../link/errors.ts';
 import type { TabEnvironment } from './environment.ts';
 import { type Host, workerHost, workerOptions } from './hosts/host.ts';
+import type { ProtocolLoader } from './hosts/page-protocol.ts';
 
 /**
  * The bundled SharedWorker, written the way bundlers recognise a worker (a `new URL` literal, a
@@ -28,8 +29,11 @@ function startWorker(name: string, factory: (name: string) => SharedWorker, scri
   return workerHost(worker);
 }
 
-/** `worker`: the app's own factory for the SharedWorker (see `ConnectOptions.worker`). */
-export function browserEnvironment(worker: (name: string) => SharedWorker = bundledWorker): TabEnvironment {
+/**
+ * `worker`: the app's own factory for the SharedWorker (see `ConnectOptions.worker`); `pageProtocol`:
+ * the dialect in code for a broker this page runs (see `ConnectOptions.pageProtocol`).
+ */
+export function browserEnvironment(worker: (name: string) => SharedWorker = bundledWorker, pageProtocol?: ProtocolLoader): TabEnvironment {
   // Web Locks are missing outside secure contexts (plain http on a LAN address). Brokers and leaders need them.
   const locks = typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : undefined;
   const hasDocument = typeof document !== 'undefined';
@@ -48,8 +52,8 @@ export function browserEnvironment(worker: (name: string) => SharedWorker = bund
     async openHost({ target, name, tabId, buildId }) {
       if (target.mode === 'worker') return startWorker(name, worker, target.script, target.name);
       // Stand as leader only for this tab's own build: a tab that moved to a newer build only follows.
-      if (target.mode === 'leader') return (await import('./hosts/leader.ts')).leaderHost(name, tabId, target.buildId === buildId ? buildId : undefined);
-      return (await import('./hosts/local.ts')).localHost(buildId);
+      if (target.mode === 'leader') return (await import('./hosts/leader.ts')).leaderHost(name, tabId, target.buildId === buildId ? buildId : undefined, undefined, pageProtocol);
+      return (await import('./hosts/local.ts')).localHost(buildId, pageProtocol);
     },
     online: () => navigator.onLine,
     visible: () => !hasDocument || document.visibilityState === 'visible',

@@ -102,7 +102,8 @@ export interface Broker<M extends object = DefaultEvents> {
   /**
    * Hold a server-side channel (a topic, a room, a GraphQL subscription) shared by every tab of the
    * browser: one subscription at the server per distinct `name` and `params`. Needs a dialect with a
-   * channel seam (docs/protocols.md, "Channels"); else the handle ends in `error` (`UNSUPPORTED`).
+   * channel seam (docs/protocols.md, "Channels"): the worker entry's, and `pageProtocol` where the
+   * broker runs in a page; else the handle ends in `error` (`UNSUPPORTED`).
    */
   channel<T = unknown>(name: string, params?: unknown): ChannelHandle<T>;
   /**
@@ -138,7 +139,7 @@ export function checkPattern(pattern: string): void {
 }
 
 export function connectBroker<M extends object = DefaultEvents>(options: ConnectOptions | CookieConnectOptions): Broker<M> {
-  return connectTab<M>(options, browserEnvironment(options.worker));
+  return connectTab<M>(options, browserEnvironment(options.worker, options.pageProtocol));
 }
 
 /** `connectBroker` in a given environment: the browser's, or an in-process broker's in Node tests. */

@@ -8,6 +8,7 @@ import type { JsonProtocolOptions, ProtocolOption } from '../link/protocol-optio
 import { hashSessionKey } from '../link/session-key.ts';
 import { type SseOptions, type TransportOption, isSse } from '../link/transport-option.ts';
 import { type LogLevel, type Logger, logLevels } from './logger.ts';
+import type { ProtocolLoader } from './hosts/page-protocol.ts';
 
 export interface ConnectOptions {
   /**
@@ -85,6 +86,16 @@ export interface ConnectOptions {
    * tabwire's own build; with a custom `buildId` it must pass the name on. Defaults to the bundled worker.
    */
   worker?: (name: string) => SharedWorker;
+  /**
+   * The backend's dialect in code for a broker this page runs (`sharing: 'leader'` or `'none'`, or
+   * `'auto'` where no SharedWorker runs): give the same dialect your worker entry starts, e.g.
+   * `() => import('tabwire/graphql-ws').then((m) => m.graphqlWsProtocol({ … }))`. Called once, only
+   * when this page starts a broker, so a dynamic `import()` keeps the dialect's code out of the page
+   * until then. Code, not data: it never travels to a worker. A loader that fails starts no broker:
+   * `onError` is told `WORKER_UNAVAILABLE` and the tab tries again later.
+   * @default none: a page broker speaks the dialect the `protocol` option describes
+   */
+  pageProtocol?: ProtocolLoader;
   /** Ping after this long without sending, in ms (the gateway drops idle sockets at 10 min). @default 480_000 */
   keepAliveMs?: number;
   /** How the broker retries a lost or refused connection (one group; the shared broker takes the first tab's). */
@@ -222,6 +233,7 @@ export function resolveConfig(options: ConnectOptions | CookieConnectOptions): B
   // A cookie session needs no token; a getToken given anyway must still be a function.
   if (typeof getToken !== 'function' && (getToken || !cookieSession(options, sse))) throw invalid('getToken must be a function returning the access token');
   if (options.refreshToken !== undefined && typeof options.refreshToken !== 'function') throw invalid('refreshToken must be a function');
+  if (options.pageProtocol !== undefined && typeof options.pageProtocol !== 'function') throw invalid('pageProtocol must be a function');
   if (options.logLevel !== undefined && !logLevels.includes(options.logLevel)) throw invalid(`logLevel must be 'debug', 'info', 'warn', 'error' or 'silent', got ${JSON.stringify(options.logLevel)}`);
   if (options.sharing !== undefined && !['auto', 'worker', 'leader', 'none'].includes(options.sharing)) {
     throw invalid(`sharing must be 'auto', 'worker', 'leader' or 'none', got ${JSON.stringify(options.sharing)}`);

@@ -8,9 +8,11 @@
 import { type AttachReply, type AttachRequest, linkVersion } from '../../src/link/messages.ts';
 import type { Host } from '../../src/tab/hosts/host.ts';
 import { leaderHost } from '../../src/tab/hosts/leader.ts';
+import type { ProtocolLoader } from '../../src/tab/hosts/page-protocol.ts';
 import type { LeaderBroker, LeaderDeps } from '../../src/tab/hosts/leader-deps.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
 import { createControlClient } from '../../src/tab/control-client.ts';
+import type { BackendProtocol } from '../../src/broker/protocol/wire.ts';
 import { Broker } from '../../src/broker/broker.ts';
 import { MemoryEventStore } from '../../src/broker/memory-store.ts';
 import { ChannelBus, type FakePage } from './fake-channels.ts';
@@ -23,8 +25,8 @@ export const leaderLock = `${hostName}|leader`;
 export interface Page extends FakePage {
   readonly id: string;
   readonly deps: LeaderDeps;
-  /** Brokers this page started as leader, with whether they were stopped since. */
-  readonly brokers: Array<{ brokerId: string; broker: Broker; stopped: boolean }>;
+  /** Brokers this page started as leader, with whether they were stopped since and the dialect in code they were given. */
+  readonly brokers: Array<{ brokerId: string; broker: Broker; stopped: boolean; protocol?: BackendProtocol }>;
   /** This page runs a broker it has not stopped: it leads (or is about to). */
   leads(): boolean;
 }
@@ -47,16 +49,19 @@ export class LeaderWorld {
       Channel: fake.Channel,
       clock: this.clock,
       random: () => options.random ?? 0.5,
-      startBroker: (buildId) => this.#startBroker(id, buildId, brokers),
+      startBroker: (buildId, protocol) => this.#startBroker(id, buildId, brokers, protocol),
     };
     const page: Page = Object.assign(fake, { id, deps, brokers, leads: () => brokers.some((each) => !each.stopped) });
     this.pages.push(page);
     return page;
   }
 
-  /** A tab of `page` finds the leader (standing as candidate unless `follower`), as src/tab/client.ts does. */
-  host(page: Page, tabId: string, options: { follower?: boolean } = {}): Promise<Host> {
-    return leaderHost(hostName, tabId, options.follower ? undefined : 'b1', page.deps);
+  /**
+   * A tab of `page` finds the leader (standing as candidate unless `follower`), as src/tab/client.ts
+   * does; `pageProtocol`: the dialect in code a broker this page leads starts with.
+   */
+  host(page: Page, tabId: string, options: { follower?: boolean; pageProtocol?: ProtocolLoader } = {}): Promise<Host> {
+    return leaderHost(hostName, tabId, options.follower ? undefined : 'b1', page.deps, options.pageProtocol);
   }
 
   /** Attach a tab over its host's channels; its lock is held until the returned `die` is called. */
@@ -102,7 +107,7 @@ export class LeaderWorld {
     }
   }
 
-  #startBroker(pageId: string, buildId: string, brokers: Page['brokers']): LeaderBroker {
+  #startBroker(pageId: string, buildId: string, brokers: Page['brokers'], protocol: BackendProtocol | undefined): LeaderBroker {
     const brokerId = `${pageId}-broker-${brokers.length + 1}`;
     const broker = new Broker({
       clock: this.clock,
@@ -116,8 +121,9 @@ export class LeaderWorld {
       brokerLock: `broker:${brokerId}`,
       buildId,
       baseUrl: 'https://app.test/',
+      ...(protocol ? { protocol } : {}),
     });
-    const entry = { brokerId, broker, stopped: false };
+    const entry = { brokerId, broker, stopped: false, ...(protocol ? { protocol } : {}) };
     brokers.push(entry);
     return {
       brokerId,

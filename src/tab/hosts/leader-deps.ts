@@ -4,6 +4,7 @@
  */
 import { type BrowserBroker, startBrowserBroker } from '../../broker/browser-broker.ts';
 import { systemClock } from '../../broker/ports.ts';
+import type { BackendProtocol } from '../../broker/protocol/wire.ts';
 import type { Clock } from '../../link/clock.ts';
 import type { Endpoint } from '../../link/rpc.ts';
 import type { WebLocks } from '../../link/web-locks.ts';
@@ -32,7 +33,8 @@ export interface LeaderDeps {
   /** Every duration uses `monotonic()`: a wall clock set back must not stall a take-over. */
   clock: Clock;
   random: () => number;
-  startBroker(buildId: string): LeaderBroker;
+  /** `protocol`: the dialect in code (the page's `pageProtocol`); else the config's. */
+  startBroker(buildId: string, protocol?: BackendProtocol): LeaderBroker;
 }
 
 let browserDeps: LeaderDeps | undefined;
@@ -44,6 +46,6 @@ export function browserLeaderDeps(): LeaderDeps {
     Channel: BroadcastChannel,
     clock: systemClock,
     random: () => Math.random(),
-    startBroker: (buildId) => startBrowserBroker({ buildId, mode: 'leader' }, location.href),
+    startBroker: (buildId, protocol) => startBrowserBroker({ buildId, mode: 'leader' }, location.href, protocol),
   });
 }

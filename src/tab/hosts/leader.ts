@@ -13,7 +13,9 @@
  * Locks, channels, time and the broker come in `LeaderDeps`: the browser's by
  * default, fakes in Node tests. Durations are measured on the monotonic clock.
  */
+import type { BackendProtocol } from '../../broker/protocol/wire.ts';
 import { TabwireError } from '../../link/errors.ts';
+import { type ProtocolLoader, loadPageProtocol } from './page-protocol.ts';
 import type { Host } from './host.ts';
 import type { Clock, TimerHandle } from '../../link/clock.ts';
 import { FollowerChannels } from './follower-channels.ts';
@@ -82,11 +84,16 @@ function candidaciesOf(deps: LeaderDeps): Map<string, Candidacy> {
  * This page's candidacy for leading one endpoint of one build, shared by the
  * page's brokers (`retain`/`release`): when the last of them closes, the page
  * stops leading and leaves the queue, so a closed broker holds no socket.
+ * A page whose dialect in code (`pageProtocol`) fails to load withdraws at once:
+ * another page leads, and this page's tabs waiting to join are told why.
  */
 class Candidacy {
   readonly #name: string;
   readonly #buildId: string;
   readonly #deps: LeaderDeps;
+  readonly #protocol: ProtocolLoader | undefined;
+  /** This page's tabs waiting to join: told when the dialect failed to load. */
+  readonly #joining = new Set<(error: unknown) => void>();
   #leading: { stop(): Promise<void> } | undefined;
   #queued = false;
   /** A request of ours holds the lock, or is stealing it: stealing (again) would take it from ourselves. */
@@ -96,11 +103,18 @@ class Candidacy {
   #withdrawal: TimerHandle | undefined;
   readonly #stopped = new AbortController();
 
-  constructor(name: string, buildId: string, deps: LeaderDeps) {
+  constructor(name: string, buildId: string, deps: LeaderDeps, protocol: ProtocolLoader | undefined) {
     this.#name = name;
     this.#buildId = buildId;
     this.#deps = deps;
+    this.#protocol = protocol;
     this.#queue();
+  }
+
+  /** Until the returned function is called, `fail` hears of a dialect that did not load here. */
+  onFailure(fail: (error: unknown) => void): () => void {
+    this.#joining.add(fail);
+    return () => this.#joining.delete(fail);
   }
 
   retain(): void {
@@ -110,12 +124,15 @@ class Candidacy {
 
   release(): void {
     if (--this.#hosts > 0) return;
-    this.#withdrawal = this.#deps.clock.setTimeout(() => {
-      candidaciesOf(this.#deps).delete(this.#name);
-      this.#stopped.abort();
-      void this.#leading?.stop();
-      this.#leading = undefined;
-    }, withdrawAfterMs);
+    this.#withdrawal = this.#deps.clock.setTimeout(() => this.#withdraw(), withdrawAfterMs);
+  }
+
+  #withdraw(): void {
+    // A page that failed to load its dialect withdrew already; a new candidacy may stand under the name.
+    if (candidaciesOf(this.#deps).get(this.#name) === this) candidaciesOf(this.#deps).delete(this.#name);
+    this.#stopped.abort();
+    void this.#leading?.stop();
+    this.#leading = undefined;
   }
 
   /** Take over from a leader that stopped answering. */
@@ -158,7 +175,16 @@ class Candidacy {
 
   /** Runs while this page holds the leader lock; settles only when leadership ends. */
   async #lead(lease: { lost: boolean }): Promise<void> {
-    const local = this.#deps.startBroker(this.#buildId);
+    let protocol: BackendProtocol | undefined;
+    try {
+      protocol = await loadPageProtocol(this.#protocol);
+    } catch (error) {
+      // Never a broker with another dialect than the app's: the lock goes (returning releases it).
+      this.#withdraw();
+      for (const fail of this.#joining) fail(error);
+      return;
+    }
+    const local = this.#deps.startBroker(this.#buildId, protocol);
     await local.ready;
     // The lock was stolen, or the candidacy withdrawn, while the broker started: there is nothing
     // to stand down yet, so this broker would lead without the lock, a second socket (two followers
@@ -343,12 +369,21 @@ class Follower {
  * Join the leader of `name` (see `hostName`), standing as a candidate when this
  * page runs that build's code (`buildId`); a tab that moved to a newer build's
  * leader only follows, and fails with WORKER_LOST when no leader answers.
+ * `protocol`: the dialect in code a broker this page leads starts with (the first
+ * of the page's tabs to stand gives it), loaded only when it leads; a tab of a page
+ * whose dialect failed to load fails with the loader's error.
  */
-export async function leaderHost(name: string, tabId: string, buildId: string | undefined, deps: LeaderDeps = browserLeaderDeps()): Promise<Host> {
+export async function leaderHost(
+  name: string,
+  tabId: string,
+  buildId: string | undefined,
+  deps: LeaderDeps = browserLeaderDeps(),
+  protocol?: ProtocolLoader,
+): Promise<Host> {
   const candidacies = candidaciesOf(deps);
   let candidacy: Candidacy | undefined;
   if (buildId !== undefined) {
-    candidacy = candidacies.get(name) ?? new Candidacy(name, buildId, deps);
+    candidacy = candidacies.get(name) ?? new Candidacy(name, buildId, deps, protocol);
     candidacies.set(name, candidacy);
     candidacy.retain();
   }
@@ -360,11 +395,17 @@ export async function leaderHost(name: string, tabId: string, buildId: string | 
     follower.close();
     candidacy?.release();
   };
+  let stopHearing = () => {};
   try {
-    await follower.joined;
+    await new Promise<void>((joined, failed) => {
+      stopHearing = candidacy?.onFailure(failed) ?? stopHearing;
+      follower.joined.then(joined, failed);
+    });
   } catch (error) {
     close();
     throw error;
+  } finally {
+    stopHearing();
   }
   return { control: follower.control, stream: follower.stream, lost: follower.lost, close };
 }

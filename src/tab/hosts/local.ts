@@ -4,6 +4,7 @@
  * Locks exist, and the baseline the benchmarks compare against. Loaded on demand.
  */
 import { startBrowserBroker } from '../../broker/browser-broker.ts';
+import { type ProtocolLoader, loadPageProtocol } from './page-protocol.ts';
 import type { Host } from './host.ts';
 
 /** A host on a broker in this very page: both channels' far ends handed to it, `stop` run when the tab leaves. */
@@ -22,8 +23,9 @@ export function pageHost(broker: { accept(control: MessagePort, stream: MessageP
   };
 }
 
-export async function localHost(buildId: string): Promise<Host> {
-  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href);
+/** `pageProtocol`: the dialect in code, loaded before the broker starts; without it, the config's. */
+export async function localHost(buildId: string, pageProtocol?: ProtocolLoader): Promise<Host> {
+  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href, await loadPageProtocol(pageProtocol));
   await local.ready;
   return pageHost(local.broker, () => void local.stop());
 }
