@@ -99,9 +99,14 @@ const bin = (pkg, file) => `node_modules/${pkg}/${file}`;
 
 count('typecheck', run('type check (tsc, strict, including type tests)', node, [bin('typescript', 'bin/tsc'), '--noEmit', '-p', '.']));
 
-function vitest(label, projects, output) {
+/**
+ * `workers`: Vitest's default here is one fewer than the cores, one on this 2-core machine. The Node
+ * tests mostly wait on real timers and sockets (about 50 s of CPU in 150 s of tests), so four run
+ * side by side in about 60 s instead of 150.
+ */
+function vitest(label, projects, output, workers) {
   const ok = run(label, node, [
-    bin('vitest', 'vitest.mjs'), 'run', ...projects.flatMap((p) => ['--project', p]),
+    bin('vitest', 'vitest.mjs'), 'run', ...projects.flatMap((p) => ['--project', p]), ...(workers ? [`--maxWorkers=${workers}`] : []),
     '--reporter=default', '--reporter=json', `--outputFile.json=${output}`,
   ]);
   const report = readJson(output);
@@ -109,7 +114,7 @@ function vitest(label, projects, output) {
   count(label, ok, report ? { passed: report.numPassedTests, failed: report.numFailedTests } : undefined);
 }
 
-vitest('unit, integration and React tests (Vitest)', ['unit', 'integration', 'react'], '.tmp/vitest.json');
+vitest('unit, integration and React tests (Vitest)', ['unit', 'integration', 'react'], '.tmp/vitest.json', 4);
 
 const built =
   run('library build (vite build + declarations)', node, [bin('vite', 'bin/vite.js'), 'build', '--logLevel', 'warn']) &&
