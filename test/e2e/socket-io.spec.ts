@@ -126,15 +126,17 @@ test.describe('Socket.IO preset, one server', () => {
     expect(await pages[0]!.evaluate(() => window.harness.states.filter((s) => s.reason === 'token-refresh').length)).toBe(0);
   });
 
-  // A room held with no event read yet is resubscribed without a position, and the preset then
-  // answers its join without `recovered`, so its tabs are told `complete: false` although the
-  // session was recovered and the room's missed event replayed.
-  test.fixme('a room that had no event before the drop is told complete when the session was recovered', async ({ tabs }) => {
+  // A room held with no event read yet is resubscribed without a position; its join was acked on
+  // the previous socket, so the restored session holds it and replayed what it missed.
+  test('a room that had no event before the drop is told complete when the session was recovered', async ({ tabs }) => {
     const { pages } = await dropWhileEmitting(tabs, skippingMiddlewares, false);
     await eventually(async () => {
       expect(await numbers(pages, 'sports')).toEqual([[], [], [1]]);
-      expect((await roomsOf(pages))[2]!.sports!.resyncs).toEqual([true]);
+      expect(await numbers(pages, 'news')).toEqual([[1, 2, 3, 4, 5], [1, 2, 3, 4, 5], []]);
+      expect((await roomsOf(pages)).map((r) => Object.values(r).map((room) => room.resyncs))).toEqual([[[true]], [[true]], [[true]]]);
     });
+    expect(await numbers(pages, 'sports', 'replayed')).toEqual([[], [], [1]]);
+    expect(server!.counters).toMatchObject({ connections: 2, recovered: 1 });
   });
 });
 

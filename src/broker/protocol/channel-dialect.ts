@@ -52,8 +52,10 @@ export type DialectMessage =
   | { kind: 'channel-message'; key: string; data: unknown; position?: ChannelPosition }
   /**
    * The server took the subscription. `recovered`: it replayed (or will replay, before live messages)
-   * everything since the position asked for; false: it could not, so the channel's tabs are told
-   * `complete: false`.
+   * everything the channel missed since the drop; false or absent: it could not, so the channel's tabs
+   * are told `complete: false`. Read for every channel that was subscribed when the socket dropped,
+   * whether or not `subscribe` was given a position: a session-wide recovery (Socket.IO's) covers a
+   * channel that had no message of its own yet, and only the dialect can know it was in the session.
    */
   | { kind: 'channel-subscribed'; key: string; recovered?: boolean; position?: ChannelPosition }
   /** The server refused or ended the channel with an error: its tabs alone are told, with the server's code. */

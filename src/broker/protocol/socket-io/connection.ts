@@ -11,8 +11,11 @@ import { isRecord, readSocketPacket, writeSocketPacket, type SocketPacket } from
 import { invalidArgument } from '../preset-errors.ts';
 import { holdRoom, releaseRoom, type RecoverySession } from './recovery-session.ts';
 
-/** What an ack id waits for: a room's join, or a request's answer. */
-type PendingAck = { kind: 'join'; key: string; room: string; resumed: boolean } | { kind: 'request'; id: string };
+/**
+ * What an ack id waits for: a room's join, or a request's answer. `recovered`, decided when the
+ * join goes out: what the join's answer says of recovery; undefined for a room new here.
+ */
+type PendingAck = { kind: 'join'; key: string; room: string; recovered: boolean | undefined } | { kind: 'request'; id: string };
 
 type Packet<T extends SocketPacket['type']> = Extract<SocketPacket, { type: T }>;
 
@@ -76,13 +79,20 @@ export class SocketIoConnection implements DialectConnection {
     }
   }
 
+  /**
+   * A room the restored session holds is recovered whether or not it had a position: one with no
+   * event of its own yet is resubscribed without one, and the replay since the session's offset
+   * covered it all the same.
+   */
   subscribe(key: string, channel: ChannelSpec, from?: ChannelPosition): void {
     holdRoom(this.#session, channel.name, key);
-    this.#emitWithAck(roomArgs(this.#settings.joinEvent, channel), { kind: 'join', key, room: channel.name, resumed: from !== undefined });
+    const inSession = this.#session.joined.has(key);
+    const recovered = from !== undefined || inSession ? this.#recovered && inSession : undefined;
+    this.#emitWithAck(roomArgs(this.#settings.joinEvent, channel), { kind: 'join', key, room: channel.name, recovered });
   }
 
   unsubscribe(key: string, channel: ChannelSpec): void {
-    this.#session.behind.delete(key);
+    this.#session.joined.delete(key);
     if (releaseRoom(this.#session, channel.name, key)) this.#write(2, roomArgs(this.#settings.leaveEvent, channel));
   }
 
@@ -163,10 +173,12 @@ export class SocketIoConnection implements DialectConnection {
   /**
    * A session that knows no pid (a worker that just started): recover the one the held channels
    * were read in, from the newest position among them, and route what the server replays before
-   * its answer to their keys (the engine subscribes them with the same keys afterwards). A
-   * channel read at another position may have missed events before it: marked behind.
+   * its answer to their keys (the engine subscribes them with the same keys afterwards). Only a
+   * channel read at that very position is known to be in the session: one at another position
+   * may have missed events before it, one with none may never have been joined in it.
    */
   #resumeHeld(): void {
+    this.#session.joined.clear();
     const held = this.#context.held?.() ?? [];
     const newest = newestRecoverable(held.map((h) => h.from));
     if (!newest) return;
@@ -174,14 +186,18 @@ export class SocketIoConnection implements DialectConnection {
     this.#session.offset = newest.offset;
     for (const { key, channel, from } of held) {
       holdRoom(this.#session, channel.name, key);
-      if (from && (from.offset !== newest.offset || from.epoch !== newest.epoch)) this.#session.behind.add(key);
+      if (from?.offset === newest.offset && from.epoch === newest.epoch) this.#session.joined.add(key);
     }
   }
 
   #readConnect(packet: Packet<'connect'>): DialectMessage[] {
     const pid = typeof packet.data.pid === 'string' ? packet.data.pid : undefined;
     const sid = typeof packet.data.sid === 'string' ? packet.data.sid : undefined;
-    this.#recovered = pid !== undefined && pid === this.#resumeFrom?.pid && !this.#earlyOverflow;
+    const restored = pid !== undefined && pid === this.#resumeFrom?.pid;
+    // A new session is in no room yet; a restored one is in the previous socket's rooms, even when
+    // its replay was cut here.
+    if (!restored) this.#session.joined.clear();
+    this.#recovered = restored && !this.#earlyOverflow;
     if (!this.#recovered) {
       this.#session.offset = undefined;
       this.#replayedOffsets.clear();
@@ -223,12 +239,15 @@ export class SocketIoConnection implements DialectConnection {
     if (ack.kind === 'request') return [{ kind: 'response', id: ack.id, ok: true, data: answer }];
     // A key unsubscribed before its join was answered.
     if (!this.#session.roomKeys.get(ack.room)?.has(ack.key)) return [];
-    const behind = this.#session.behind.delete(ack.key);
     const refusal = joinRefusal(answer);
-    if (refusal) return [{ kind: 'channel-error', key: ack.key, ...refusal }];
+    if (refusal) {
+      this.#session.joined.delete(ack.key);
+      return [{ kind: 'channel-error', key: ack.key, ...refusal }];
+    }
+    this.#session.joined.add(ack.key);
     const { offset, pid } = this.#session;
-    const recovered = this.#recovered && !behind;
-    return [{ kind: 'channel-subscribed', key: ack.key, ...(ack.resumed ? { recovered } : {}), ...(offset === undefined ? {} : { position: { offset, epoch: pid } }) }];
+    const recovered = ack.recovered === undefined ? {} : { recovered: ack.recovered };
+    return [{ kind: 'channel-subscribed', key: ack.key, ...recovered, ...(offset === undefined ? {} : { position: { offset, epoch: pid } }) }];
   }
 
   #write(type: 0 | 1 | 2, data?: unknown, id?: number): void {

@@ -1,9 +1,10 @@
 /**
  * What one Socket.IO session keeps from one socket to the next, for connection state recovery:
- * the server's private session id (`pid`), the offset of the last event read, and which engine
- * keys hold which room. The server sends the events a recovered socket missed before it answers
- * CONNECT, that is before the engine subscribes again, so they are routed by the rooms held on
- * the previous socket (the engine's keys stay the same while a channel is held).
+ * the server's private session id (`pid`), the offset of the last event read, which engine
+ * keys hold which room, and which of them the server is known to hold in that session. The
+ * server sends the events a recovered socket missed before it answers CONNECT, that is before
+ * the engine subscribes again, so they are routed by the rooms held on the previous socket (the
+ * engine's keys stay the same while a channel is held).
  */
 
 export interface RecoverySession {
@@ -12,19 +13,23 @@ export interface RecoverySession {
   /** Room name → the engine's keys subscribed to it. */
   readonly roomKeys: Map<string, Set<string>>;
   /**
-   * Keys whose own position, after a worker restart, is not the one the session resumed from:
-   * what their room got in between is unknown, so their next join answers `recovered: false`.
+   * Keys whose room the server holds in session `pid`: their join was acked on a socket of it, or,
+   * after a worker restart, they were read at the very position it resumed from. A restored
+   * session rejoins the rooms it was in when its socket dropped and replays every event after the
+   * offset to them (socket.io's `restoreSession`, in memory and on Redis streams), however late
+   * the join came, so these alone answer their next join `recovered: true`; a room whose join was
+   * not answered, or was answered in another session, may have missed events.
    */
-  readonly behind: Set<string>;
+  readonly joined: Set<string>;
 }
 
-export const newRecoverySession = (): RecoverySession => ({ roomKeys: new Map(), behind: new Set() });
+export const newRecoverySession = (): RecoverySession => ({ roomKeys: new Map(), joined: new Set() });
 
 /** The broker's session ended: nothing of it is asked from again. The rooms held stay (the engine keeps its channels). */
 export function forgetRecovery(session: RecoverySession): void {
   delete session.pid;
   delete session.offset;
-  session.behind.clear();
+  session.joined.clear();
 }
 
 export function holdRoom(session: RecoverySession, room: string, key: string): void {
