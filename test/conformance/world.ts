@@ -86,7 +86,11 @@ export async function openWorld(engine: Engine, observed: Observations = { notes
   return world;
 }
 
-/** Waits until the tab's harness created its broker and the broker attached. */
+/**
+ * Waits until the tab's harness created its broker and the broker attached. Bounded, and saying
+ * where the tab stood when it gave up: an attach that never ends must fail as itself, not as the
+ * scenario's timeout.
+ */
 export function attached(tab: Tab, timeoutMs = 15_000): Promise<void> {
   return tab.evaluate(async (timeout) => {
     const until = Date.now() + timeout;
@@ -94,7 +98,19 @@ export function attached(tab: Tab, timeoutMs = 15_000): Promise<void> {
       if (Date.now() > until) throw new Error('the harness never created its broker');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await window.harness.broker.ready;
+    const broker = window.harness.broker;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const errors = window.harness.errors.map((e) => e.code).join(', ') || 'none';
+        reject(new Error(`the tab did not attach in ${timeout} ms: state ${broker.state} (${broker.reason}), sharing ${broker.sharing}, errors ${errors}`));
+      }, Math.max(0, until - Date.now()));
+    });
+    try {
+      await Promise.race([broker.ready, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }, timeoutMs);
 }
 
