@@ -91,8 +91,9 @@ export interface ConnectOptions {
    * `'auto'` where no SharedWorker runs): give the same dialect your worker entry starts, e.g.
    * `() => import('tabwire/graphql-ws').then((m) => m.graphqlWsProtocol({ … }))`. Called once, only
    * when this page starts a broker, so a dynamic `import()` keeps the dialect's code out of the page
-   * until then. Code, not data: it never travels to a worker. A loader that fails starts no broker:
-   * `onError` is told `WORKER_UNAVAILABLE` and the tab tries again later.
+   * until then. Code, not data: it never travels to a worker. A loader that fails (or, in a leader
+   * tab, has not settled in 5 s) starts no broker: `onError` is told `WORKER_UNAVAILABLE` and the tab
+   * tries again later, calling it again; some browsers keep a failed `import()` failing until reload.
    * @default none: a page broker speaks the dialect the `protocol` option describes
    */
   pageProtocol?: ProtocolLoader;

@@ -91,8 +91,10 @@ export interface Subscription<T> {
   /**
    * The latest message, undefined before the first. Kept (stale, but shown) while the provider's
    * broker reconnects, with `onResync` telling a gap; cleared when the channel changes (name or
-   * params) or the provider moves to a new broker (another url, tenant or session: another
-   * account's data is never shown as this one's).
+   * params) or the provider moves to a new broker (another url, tenant or session key). Not
+   * cleared by a logout or another user's token on the same provider: the previous account's
+   * message shows until the next one (`onResync` tells `complete: false`); give each account its
+   * own `sessionKey`, or key the component by the user, to never show it.
    */
   data: T | undefined;
   /** `subscribing`, `subscribed`, `error` or `complete` (`closed` never shows: unmounting is the end). */

@@ -84,7 +84,11 @@ export interface DialectConnection {
    * `from` when given. Called only after `accepted`, and again for every held channel after a reconnect.
    */
   subscribe(key: string, channel: ChannelSpec, from?: ChannelPosition): void;
-  /** The last tab left `key` (after the linger): tell the server. */
+  /**
+   * The last tab left `key` (after the linger): tell the server. Called only while a socket is
+   * open: a channel dropped while none is never reaches it, and `DialectContext.held()` stops
+   * listing its key (read at the next handshake to forget it).
+   */
   unsubscribe(key: string, channel: ChannelSpec): void;
   /** Send `message` as a request whose answer comes back as a `response` with this `id`. */
   request(id: string, message: unknown): void;

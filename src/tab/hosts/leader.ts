@@ -50,6 +50,13 @@ const rejoinAfterMs = 1000;
  */
 const joinWithinMs = 10_000;
 
+/**
+ * A leader's dialect in code (`pageProtocol`) not loaded in this long (ms) counts as failed: half
+ * a tab's wait to join, so the lock goes to the next page, and this page's tabs hear why, while
+ * the tabs waiting on it still wait.
+ */
+const loadWithinMs = joinWithinMs / 2;
+
 /** A page whose last broker closed stops standing for leader after this long (ms): a tab re-attaching after its leader died keeps its place. */
 const withdrawAfterMs = 1000;
 
@@ -84,8 +91,9 @@ function candidaciesOf(deps: LeaderDeps): Map<string, Candidacy> {
  * This page's candidacy for leading one endpoint of one build, shared by the
  * page's brokers (`retain`/`release`): when the last of them closes, the page
  * stops leading and leaves the queue, so a closed broker holds no socket.
- * A page whose dialect in code (`pageProtocol`) fails to load withdraws at once:
- * another page leads, and this page's tabs waiting to join are told why.
+ * A page whose dialect in code (`pageProtocol`) fails to load, or has not loaded within
+ * `loadWithinMs`, withdraws at once: another page leads, and this page's tabs waiting to join are
+ * told why.
  */
 class Candidacy {
   readonly #name: string;
@@ -177,7 +185,7 @@ class Candidacy {
   async #lead(lease: { lost: boolean }): Promise<void> {
     let protocol: BackendProtocol | undefined;
     try {
-      protocol = await loadPageProtocol(this.#protocol);
+      protocol = await loadPageProtocol(this.#protocol, { clock: this.#deps.clock, ms: loadWithinMs });
     } catch (error) {
       // Never a broker with another dialect than the app's: the lock goes (returning releases it).
       this.#withdraw();
@@ -371,7 +379,7 @@ class Follower {
  * leader only follows, and fails with WORKER_LOST when no leader answers.
  * `protocol`: the dialect in code a broker this page leads starts with (the first
  * of the page's tabs to stand gives it), loaded only when it leads; a tab of a page
- * whose dialect failed to load fails with the loader's error.
+ * whose dialect failed to load (or not within `loadWithinMs`) fails with the loader's error.
  */
 export async function leaderHost(
   name: string,

@@ -9,7 +9,7 @@ import { engineMessage, enginePong, readEnginePacket, type EngineOpen } from './
 import type { SocketIoSettings } from './options.ts';
 import { isRecord, readSocketPacket, writeSocketPacket, type SocketPacket } from './packets.ts';
 import { invalidArgument } from '../preset-errors.ts';
-import { holdRoom, releaseRoom, type RecoverySession } from './recovery-session.ts';
+import { holdRoom, releaseRoom, releaseUnheld, type RecoverySession } from './recovery-session.ts';
 
 /**
  * What an ack id waits for: a room's join, or a request's answer. `recovered`, decided when the
@@ -85,7 +85,7 @@ export class SocketIoConnection implements DialectConnection {
    * covered it all the same.
    */
   subscribe(key: string, channel: ChannelSpec, from?: ChannelPosition): void {
-    holdRoom(this.#session, channel.name, key);
+    holdRoom(this.#session, key, channel);
     const inSession = this.#session.joined.has(key);
     const recovered = from !== undefined || inSession ? this.#recovered && inSession : undefined;
     this.#emitWithAck(roomArgs(this.#settings.joinEvent, channel), { kind: 'join', key, room: channel.name, recovered });
@@ -185,7 +185,7 @@ export class SocketIoConnection implements DialectConnection {
     this.#session.pid = newest.epoch;
     this.#session.offset = newest.offset;
     for (const { key, channel, from } of held) {
-      holdRoom(this.#session, channel.name, key);
+      holdRoom(this.#session, key, channel);
       if (from?.offset === newest.offset && from.epoch === newest.epoch) this.#session.joined.add(key);
     }
   }
@@ -197,6 +197,7 @@ export class SocketIoConnection implements DialectConnection {
     // A new session is in no room yet; a restored one is in the previous socket's rooms, even when
     // its replay was cut here.
     if (!restored) this.#session.joined.clear();
+    this.#leaveUnheld(restored);
     this.#recovered = restored && !this.#earlyOverflow;
     if (!this.#recovered) {
       this.#session.offset = undefined;
@@ -209,6 +210,14 @@ export class SocketIoConnection implements DialectConnection {
     // The position recovered from; the replayed events that follow carry their own.
     const position = this.#recovered ? { offset: this.#resumeFrom!.offset, epoch: pid } : undefined;
     return [{ kind: 'accepted', session: { connectionId: sid }, ...(position ? { position } : {}) }, ...replayed];
+  }
+
+  /** Rooms of channels the engine dropped while no socket was open: forgotten, and left where the session was restored into them. */
+  #leaveUnheld(restored: boolean): void {
+    const held = this.#context.held?.();
+    if (!held) return;
+    const rooms = releaseUnheld(this.#session, new Set(held.map((h) => h.key)));
+    if (restored) for (const channel of rooms) this.#write(2, roomArgs(this.#settings.leaveEvent, channel));
   }
 
   #readEvent(packet: Packet<'event'>): DialectMessage[] {
@@ -228,7 +237,7 @@ export class SocketIoConnection implements DialectConnection {
     const room = this.#settings.route(packet.name, args);
     const keys = room === undefined ? undefined : this.#session.roomKeys.get(room);
     if (!keys || keys.size === 0) return [{ kind: 'event', value: { type: packet.name, timestamp, data } }];
-    return [...keys].map((key) => ({ kind: 'channel-message', key, data: { type: packet.name, data }, position }));
+    return [...keys.keys()].map((key) => ({ kind: 'channel-message', key, data: { type: packet.name, data }, position }));
   }
 
   #readAck(packet: Packet<'ack'>): DialectMessage[] {
@@ -241,6 +250,8 @@ export class SocketIoConnection implements DialectConnection {
     if (!this.#session.roomKeys.get(ack.room)?.has(ack.key)) return [];
     const refusal = joinRefusal(answer);
     if (refusal) {
+      // Not in the room for this key: no leave is owed when it is dropped.
+      releaseRoom(this.#session, ack.room, ack.key);
       this.#session.joined.delete(ack.key);
       return [{ kind: 'channel-error', key: ack.key, ...refusal }];
     }

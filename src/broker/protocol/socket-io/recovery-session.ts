@@ -6,12 +6,13 @@
  * the engine subscribes again, so they are routed by the rooms held on the previous socket (the
  * engine's keys stay the same while a channel is held).
  */
+import type { ChannelSpec } from '../../../link/channels.ts';
 
 export interface RecoverySession {
   pid?: string;
   offset?: string;
-  /** Room name → the engine's keys subscribed to it. */
-  readonly roomKeys: Map<string, Set<string>>;
+  /** Room name → the engine's keys subscribed to it, each with its channel (what a leave is sent with). */
+  readonly roomKeys: Map<string, Map<string, ChannelSpec>>;
   /**
    * Keys whose room the server holds in session `pid`: their join was acked on a socket of it, or,
    * after a worker restart, they were read at the very position it resumed from. A restored
@@ -32,10 +33,10 @@ export function forgetRecovery(session: RecoverySession): void {
   session.joined.clear();
 }
 
-export function holdRoom(session: RecoverySession, room: string, key: string): void {
-  const keys = session.roomKeys.get(room) ?? new Set<string>();
-  keys.add(key);
-  session.roomKeys.set(room, keys);
+export function holdRoom(session: RecoverySession, key: string, channel: ChannelSpec): void {
+  const keys = session.roomKeys.get(channel.name) ?? new Map<string, ChannelSpec>();
+  keys.set(key, channel);
+  session.roomKeys.set(channel.name, keys);
 }
 
 /** Drops `key` from `room`; true when no key holds the room any more. */
@@ -45,4 +46,22 @@ export function releaseRoom(session: RecoverySession, room: string, key: string)
   if (keys && keys.size > 0) return false;
   session.roomKeys.delete(room);
   return true;
+}
+
+/**
+ * Forgets the keys the engine no longer holds: a channel dropped while no socket was open (its
+ * linger ended while down, or it had no tab left when the socket came back) never reaches
+ * `unsubscribe`. Returns a channel of each room no key holds any more: a restored session still
+ * has the socket in it, so it is left.
+ */
+export function releaseUnheld(session: RecoverySession, held: ReadonlySet<string>): ChannelSpec[] {
+  const rooms: ChannelSpec[] = [];
+  for (const [room, keys] of session.roomKeys) {
+    for (const [key, channel] of keys) {
+      if (held.has(key)) continue;
+      session.joined.delete(key);
+      if (releaseRoom(session, room, key)) rooms.push(channel);
+    }
+  }
+  return rooms;
 }

@@ -15,14 +15,28 @@ const subscribed = (messages: DialectMessage[]) => messages.filter((m): m is Ext
 const positionOf = (messages: DialectMessage[]) => messages.find((m) => m.kind === 'channel-message')?.position;
 const routed = (messages: DialectMessage[]) => messages.flatMap((m) => (m.kind === 'channel-message' ? [[m.key, (m.data as { data: { n: number } }).data.n]] : []));
 
-/** One worker's preset: each `socket()` is the next socket, opened and past Engine.IO's open packet. */
-function worker(held: HeldOnSocket[] = []) {
+/**
+ * One worker's preset: each `socket()` is the next socket, opened and past Engine.IO's open packet.
+ * `restarted`: the channels a restarted worker's tabs brought; otherwise the engine holds what was
+ * subscribed and not unsubscribed, as its registry does.
+ */
+function worker(restarted?: HeldOnSocket[]) {
   const protocol = socketIoProtocol();
   const sent: string[] = [];
-  const context: DialectContext = { send: (frame) => sent.push(String(frame)), token: 't', now: () => 0, held: () => held };
+  const holding = new Map<string, HeldOnSocket>();
+  const context: DialectContext = { send: (frame) => sent.push(String(frame)), token: 't', now: () => 0, held: () => restarted ?? [...holding.values()] };
   const socket = (): DialectConnection => {
     sent.length = 0;
     const connection = protocol.connect(context);
+    const { subscribe, unsubscribe } = connection;
+    connection.subscribe = (key, channel, from) => {
+      holding.set(key, { key, channel });
+      subscribe.call(connection, key, channel, from);
+    };
+    connection.unsubscribe = (key, channel) => {
+      holding.delete(key);
+      unsubscribe.call(connection, key, channel);
+    };
     connection.open();
     connection.read(OPEN);
     return connection;

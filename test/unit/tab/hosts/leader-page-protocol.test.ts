@@ -10,7 +10,7 @@ import { createControlClient } from '../../../../src/tab/control-client.ts';
 import type { Host } from '../../../../src/tab/hosts/host.ts';
 import type { ProtocolLoader } from '../../../../src/tab/hosts/page-protocol.ts';
 import { fakeChannelDialect } from '../../../support/fake-channel-dialect.ts';
-import { LeaderWorld, type Page } from '../../../support/leader-world.ts';
+import { LeaderWorld, type Page, leaderLock } from '../../../support/leader-world.ts';
 
 let world: LeaderWorld;
 const hosts: Host[] = [];
@@ -95,5 +95,45 @@ describe('pageProtocol under sharing: leader', () => {
     const { reply } = await world.attach(retry.host!, 'tab-a2');
     expect(reply.brokerId).toBe(b.brokers[0]!.brokerId);
     expect(a.brokers).toEqual([]);
+  });
+
+  it('a loader that never settles (a stalled chunk) does not keep the lock: its tab is told WORKER_UNAVAILABLE, and the next try loads again and leads', async () => {
+    world = new LeaderWorld();
+    const a = world.page();
+    const dialect = fakeChannelDialect();
+    // The first load stalls for good; the page's next try loads.
+    const stallingOnce = loader(() => (stallingOnce.calls.count === 1 ? new Promise<BackendProtocol>(() => {}) : Promise.resolve(dialect)));
+    const first = open(a, 'tab-a', stallingOnce);
+    const tookMs = await world.until(() => first.error !== undefined || first.host !== undefined, 10_500);
+    expect(first.error).toMatchObject({ code: 'WORKER_UNAVAILABLE', message: expect.stringContaining('pageProtocol') });
+    // Told before the tab's own wait for a leader (10 s) would end it with a bare TIMEOUT.
+    expect(tookMs).toBeLessThan(10_000);
+    expect(world.locks.isHeld(leaderLock)).toBe(false);
+    expect(a.brokers).toEqual([]);
+    const retry = open(a, 'tab-a2', stallingOnce);
+    await world.until(() => retry.host !== undefined, 2000);
+    const { reply } = await world.attach(retry.host!, 'tab-a2');
+    expect(stallingOnce.calls.count).toBe(2);
+    expect(reply.brokerId).toBe(a.brokers[0]!.brokerId);
+    expect(a.brokers[0]?.protocol).toBe(dialect);
+  });
+
+  it('a loader that never settles in one page: another page leads and serves, and that page never starts a broker', async () => {
+    world = new LeaderWorld();
+    const [a, b] = [world.page(), world.page()];
+    const stalled = loader(() => new Promise<BackendProtocol>(() => {}));
+    const first = open(a, 'tab-a', stalled);
+    await world.pass(100);
+    expect(stalled.calls.count).toBe(1);
+    const dialect = fakeChannelDialect();
+    const second = open(b, 'tab-b', async () => dialect);
+    await world.until(() => second.host !== undefined, 9000);
+    const { reply } = await world.attach(second.host!, 'tab-b');
+    expect(reply.brokerId).toBe(b.brokers[0]!.brokerId);
+    expect(b.brokers[0]?.protocol).toBe(dialect);
+    await world.pass(10_000);
+    expect(a.brokers).toEqual([]);
+    expect(b.leads()).toBe(true);
+    void first;
   });
 });
