@@ -23,9 +23,13 @@ export function pageHost(broker: { accept(control: MessagePort, stream: MessageP
   };
 }
 
+/** A loader not settled by then has failed: kept pending, it would never be called again, and this tab would never get a broker. */
+const loadWithinMs = 5000;
+
 /** `pageProtocol`: the dialect in code, loaded before the broker starts; without it, the config's. */
 export async function localHost(buildId: string, pageProtocol?: ProtocolLoader): Promise<Host> {
-  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href, await loadPageProtocol(pageProtocol));
+  const within = { clock: { setTimeout: (run: () => void, ms: number) => setTimeout(run, ms), clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>) }, ms: loadWithinMs };
+  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href, await loadPageProtocol(pageProtocol, within));
   await local.ready;
   return pageHost(local.broker, () => void local.stop());
 }
