@@ -42,7 +42,7 @@ export interface ChannelHold {
   end(kept: Link | undefined, moved: boolean): void;
 }
 
-/** `links`: which link is in use, and which attaches. */
+/** `links`: which link is in use, and which attaches while none is (never a move's). */
 export function channelHold(links: { readonly current: Link | undefined; readonly connecting: Link | undefined }, maxHeld = maxHeldChannelMessages): ChannelHold {
   let moving = false;
   /** The link in use when the move under way started. */
@@ -62,11 +62,13 @@ export function channelHold(links: { readonly current: Link | undefined; readonl
     },
     take(from, message) {
       const { current, connecting } = links;
-      // During a move both the link in use and the one attaching wait, unless the one in use was lost meanwhile.
-      if (moving && current === movingFrom && (from === current || from === connecting)) {
+      const speaks = from === current || (!current && from === connecting);
+      // During a move the link it started from and the move's own wait, even once the one in use was
+      // lost: then the move is given up, and the link re-attaching speaks at once.
+      if (moving && (from === movingFrom || !speaks)) {
         if (held.length < maxHeld) held.push([from, message]);
         else for (const key of message.k === 'cm' ? (JSON.parse(message.d) as ChannelDelivery[]).map(([key]) => key) : [message.c]) lost.add(key);
-      } else if (sink && (from === current || (!current && from === connecting))) deliver(sink, message);
+      } else if (sink && speaks) deliver(sink, message);
     },
     end(kept, moved) {
       const inUse = kept !== undefined && kept === links.current;

@@ -14,7 +14,8 @@ const link = (brokerId: string) => ({ brokerId, watch: new AbortController() }) 
 const cm = (...data: string[]): ChannelStreamMessage => ({ k: 'cm', d: JSON.stringify(data.map((d, i): ChannelDelivery => [feed, d, { offset: String(i) }])) });
 const incomplete: ChannelStreamMessage = { k: 'cr', c: feed, s: { complete: false } };
 
-type Links = { current: Link | undefined; connecting: Link | undefined; moving: Link | undefined };
+/** As the link manager has them: a move's link is never `connecting`. */
+type Links = { current: Link | undefined; connecting: Link | undefined };
 
 /** A hold over `links`, keeping at most `maxHeld`, and what reached the channels. */
 function held(links: Links, maxHeld?: number) {
@@ -33,7 +34,7 @@ describe('channel hold: the broker the move started from is lost meanwhile', () 
   it('keeps holding the move’s own link while no link is in use, and delivers its messages in order once adopted', () => {
     const old = link('old');
     const next = link('next');
-    const links: Links = { current: old, connecting: next, moving: next };
+    const links: Links = { current: old, connecting: undefined };
     const { hold, log } = held(links);
     hold.begin(old);
     hold.take(next, cm('n1'));
@@ -41,7 +42,6 @@ describe('channel hold: the broker the move started from is lost meanwhile', () 
     hold.take(next, cm('n2'));
     expect(log).toEqual([]);
     links.current = next;
-    links.connecting = links.moving = undefined;
     hold.end(next, true);
     expect(log).toEqual(['retell', 'm:n1', 'm:n2']);
   });
@@ -50,7 +50,7 @@ describe('channel hold: the broker the move started from is lost meanwhile', () 
     const old = link('old');
     const next = link('next');
     const relink = link('relink');
-    const links: Links = { current: old, connecting: undefined, moving: next };
+    const links: Links = { current: old, connecting: undefined };
     const { hold, log } = held(links);
     hold.begin(old);
     hold.take(next, cm('n1'));
@@ -61,7 +61,6 @@ describe('channel hold: the broker the move started from is lost meanwhile', () 
     links.current = relink;
     links.connecting = undefined;
     hold.take(relink, cm('r2'));
-    links.moving = undefined;
     hold.end(old, false);
     expect(log).toEqual(['m:r1', 'm:r2']);
   });
@@ -71,14 +70,13 @@ describe('channel hold: past its bound', () => {
   it('does not tell the kept link’s channels complete: false for messages only the dropped link had past the bound', () => {
     const old = link('old');
     const next = link('next');
-    const links: Links = { current: old, connecting: next, moving: next };
+    const links: Links = { current: old, connecting: undefined };
     const { hold, log } = held(links, 2);
     hold.begin(old);
     hold.take(next, cm('a1'));
     hold.take(old, cm('a1'));
     hold.take(old, cm('a2'));
     links.current = next;
-    links.connecting = links.moving = undefined;
     hold.end(next, true);
     expect(log).toEqual(['retell', 'm:a1']);
   });
@@ -86,14 +84,13 @@ describe('channel hold: past its bound', () => {
   it('tells complete: false once when the kept link’s own incomplete resync is the last thing its channel was told', () => {
     const old = link('old');
     const next = link('next');
-    const links: Links = { current: old, connecting: next, moving: next };
+    const links: Links = { current: old, connecting: undefined };
     const { hold, log } = held(links, 2);
     hold.begin(old);
     hold.take(old, cm('a1'));
     hold.take(next, incomplete);
     hold.take(next, cm('a2'));
     links.current = next;
-    links.connecting = links.moving = undefined;
     hold.end(next, true);
     expect(log).toEqual(['retell', 'r:false']);
   });
@@ -101,14 +98,13 @@ describe('channel hold: past its bound', () => {
   it('tells complete: false again for messages lost past the bound after ones delivered since the first tell', () => {
     const old = link('old');
     const next = link('next');
-    const links: Links = { current: old, connecting: next, moving: next };
+    const links: Links = { current: old, connecting: undefined };
     const { hold, log } = held(links, 2);
     hold.begin(old);
     hold.take(next, incomplete);
     hold.take(next, cm('a1'));
     hold.take(next, cm('a2'));
     links.current = next;
-    links.connecting = links.moving = undefined;
     hold.end(next, true);
     expect(log).toEqual(['retell', 'r:false', 'm:a1', 'r:false']);
   });
@@ -116,7 +112,7 @@ describe('channel hold: past its bound', () => {
   it('still delivers the last state of a channel that came past the bound', () => {
     const old = link('old');
     const next = link('next');
-    const links: Links = { current: old, connecting: next, moving: next };
+    const links: Links = { current: old, connecting: undefined };
     const { hold, log } = held(links, 1);
     hold.begin(old);
     hold.take(next, cm('a1'));
@@ -124,7 +120,6 @@ describe('channel hold: past its bound', () => {
     hold.take(old, { k: 'cs', c: feed, s: 'complete' });
     hold.take(next, { k: 'cs', c: feed, s: 'error', e: { code: 'CHANNEL_ERROR', message: 'refused' } });
     links.current = next;
-    links.connecting = links.moving = undefined;
     hold.end(next, true);
     expect(log).toEqual(['retell', 'm:a1', 's:error']);
   });
