@@ -73,8 +73,9 @@ export function channelHold(links: { readonly current: Link | undefined; readonl
     take(from, message) {
       const { current, connecting } = links;
       const speaks = from === current || (!current && from === connecting);
-      // During a move the link it started from and the move's own wait, even once the one in use was
-      // lost: then the move is given up, and the link re-attaching speaks at once.
+      // During a move the link it started from waits, and so does every link that does not speak (the
+      // move's own among them), even once the one in use was lost: then the move is given up, and the
+      // link re-attaching speaks at once.
       if (moving && (from === movingFrom || !speaks)) hold(from, message);
       else if (sink && speaks) deliver(sink, message);
     },
