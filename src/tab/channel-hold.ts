@@ -24,7 +24,8 @@ export type ChannelSink = Pick<TabChannels, 'deliver' | 'stateChanged' | 'resync
 
 /**
  * How many channel stream messages wait during a move at most, both links together; past it
- * they are dropped, and their channels told `complete: false` when the move ends.
+ * messages and resyncs are dropped, and their channels told `complete: false` when the move
+ * ends (by the link kept), and of states only each channel's last is kept.
  */
 export const maxHeldChannelMessages = 4096;
 
@@ -42,15 +43,24 @@ export interface ChannelHold {
   end(kept: Link | undefined, moved: boolean): void;
 }
 
-/** `links`: which link is in use, and which attaches. */
+/** `links`: which link is in use, and which attaches while none is (never a move's). */
 export function channelHold(links: { readonly current: Link | undefined; readonly connecting: Link | undefined }, maxHeld = maxHeldChannelMessages): ChannelHold {
   let moving = false;
   /** The link in use when the move under way started. */
   let movingFrom: Link | undefined;
+  /** In order up to `maxHeld`; past it, per link, each channel's last state and `complete: false` for what was dropped. */
   let held: Array<[Link, ChannelStreamMessage]> = [];
-  /** Channels whose messages did not fit. */
-  let lost = new Set<string>();
   let sink: ChannelSink | undefined;
+
+  const hold = (from: Link, message: ChannelStreamMessage): void => {
+    if (held.length < maxHeld) return void held.push([from, message]);
+    // Past it a channel still gets its last state (a state may end it), and a message or resync
+    // lost becomes one `complete: false`, told only if that link is kept: at most two entries per link and channel.
+    for (const c of keysOf(message)) {
+      const last: ChannelStreamMessage = message.k === 'cs' ? message : { k: 'cr', c, s: { complete: false } };
+      held.push(...held.splice(maxHeld).filter(([link, m]) => link !== from || m.k !== last.k || (m as typeof last).c !== c), [from, last]);
+    }
+  };
 
   return {
     bind(channels) {
@@ -62,26 +72,37 @@ export function channelHold(links: { readonly current: Link | undefined; readonl
     },
     take(from, message) {
       const { current, connecting } = links;
-      // During a move both the link in use and the one attaching wait, unless the one in use was lost meanwhile.
-      if (moving && current === movingFrom && (from === current || from === connecting)) {
-        if (held.length < maxHeld) held.push([from, message]);
-        else for (const key of message.k === 'cm' ? (JSON.parse(message.d) as ChannelDelivery[]).map(([key]) => key) : [message.c]) lost.add(key);
-      } else if (sink && (from === current || (!current && from === connecting))) deliver(sink, message);
+      const speaks = from === current || (!current && from === connecting);
+      // During a move the link it started from waits, and so does every link that does not speak (the
+      // move's own among them), even once the one in use was lost: then the move is given up, and the
+      // link re-attaching speaks at once.
+      if (moving && (from === movingFrom || !speaks)) hold(from, message);
+      else if (sink && speaks) deliver(sink, message);
     },
     end(kept, moved) {
       const inUse = kept !== undefined && kept === links.current;
-      const [waited, missed] = [held, lost];
+      const waited = held;
       moving = false;
       movingFrom = undefined;
       held = [];
-      lost = new Set();
       if (!sink || !inUse) return;
       // Channels opened or let go while the attach request was out went to the broker left.
       if (moved) sink.retell();
-      for (const [from, message] of waited) if (from === kept) deliver(sink, message);
-      for (const key of missed) sink.resynced(key, { complete: false });
+      /** Channels whose last word delivered is `complete: false`: told it again, they would count one gap twice. */
+      const told = new Set<string>();
+      for (const [from, message] of waited) {
+        const incomplete = message.k === 'cr' && !message.s.complete;
+        if (from !== kept || (incomplete && told.has(message.c))) continue;
+        deliver(sink, message);
+        if (message.k !== 'cs') for (const key of keysOf(message)) told[incomplete ? 'add' : 'delete'](key);
+      }
     },
   };
+}
+
+/** The channels a message is about. */
+function keysOf(message: ChannelStreamMessage): string[] {
+  return message.k === 'cm' ? (JSON.parse(message.d) as ChannelDelivery[]).map(([key]) => key) : [message.c];
 }
 
 function deliver(channels: ChannelSink, message: ChannelStreamMessage): void {

@@ -54,7 +54,7 @@ export interface LinkWiring {
 export interface LinkManager {
   /** The link in use: calls go to its broker, and its state messages are this tab's state. */
   readonly current: Link | undefined;
-  /** The link being attached while none is in use: its state messages count. */
+  /** The link being attached while none is in use: its state messages count. Never a move's link (`moveTo`). */
   readonly connecting: Link | undefined;
   /** Where the next link attaches: this tab's own build, or a newer build's broker it moves to. */
   readonly target: Target;
@@ -132,7 +132,7 @@ class Links implements LinkManager {
     this.#movedFrom = this.#target;
     this.#target = target;
     try {
-      return await this.#connect();
+      return await this.#connect(true);
     } catch (error) {
       this.#target = this.#movedFrom;
       throw error;
@@ -162,8 +162,8 @@ class Links implements LinkManager {
     return left;
   }
 
-  /** Open a host for the target and attach to it. The returned link is not yet the one in use. */
-  async #connect(): Promise<Link | undefined> {
+  /** Open a host for the target and attach to it. The returned link is not yet the one in use; `move`: it is a move's (`moveTo`). */
+  async #connect(move = false): Promise<Link | undefined> {
     const { env, config, tabId, buildId, callTimeoutMs, connection, router } = this.#parts;
     const wiring = this.#wiring;
     if (connection.closed || !wiring) return undefined;
@@ -171,7 +171,8 @@ class Links implements LinkManager {
     const host = await openHost(env, { target, name: hostName(target.buildId, config), tabId, buildId }, callTimeoutMs);
     const patterns = [...router.patterns()];
     const link = newLink(host, patterns);
-    this.#connecting = link;
+    // A move's link speaks for this tab only once adopted, even when the link in use is lost meanwhile.
+    if (!move) this.#connecting = link;
     host.stream.addEventListener('message', wiring.onStream(host.stream, link));
     host.stream.start?.();
     const request = attachRequest(this.#parts, this.#target, patterns, this.#resume, this.#wiring?.heldChannels?.() ?? []);
@@ -187,7 +188,7 @@ class Links implements LinkManager {
       link.status = reply.status;
       link.reason = reply.reason;
       if (reply.status === 'open') link.markOpen();
-      if (!this.#current) connection.set(reply.status, reply.reason);
+      if (!this.#current && link === this.#connecting) connection.set(reply.status, reply.reason);
     }
     const lostNow = () => {
       if (!connection.closed && this.#current === link) this.#lost();

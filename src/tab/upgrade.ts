@@ -72,9 +72,11 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
         if (!next) return false;
         // Leave the old broker only once the new one is open: until then only the old one relays.
         const open = await withTimeout(clock, next.opened, 'opening the newer build', parts.callTimeoutMs).then(() => true, () => false);
-        if (!open || connection.closed) {
+        // The broker in use was lost meanwhile: the tab re-attaches on its own, its request carrying the
+        // positions of what was delivered, so the held messages are dropped and the new link is not taken.
+        if (!open || connection.closed || links.current !== previous) {
           links.stay(next);
-          if (!connection.closed) emitError({ code: 'TIMEOUT', message: 'the newer build did not connect; staying' });
+          if (!open && !connection.closed) emitError({ code: 'TIMEOUT', message: 'the newer build did not connect; staying' });
           return false;
         }
         // From here both brokers relay until the old one lets go: drop what comes twice.

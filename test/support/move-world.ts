@@ -38,6 +38,8 @@ export interface MoveWorld {
   tab(options?: TabOptions): Promise<TestTab>;
   /** A page of the new build opens: its broker starts, and the old one hears of it. */
   deploy(): Promise<TestTab>;
+  /** The old build's broker dies as a browser kills a worker: its lock released, then it shuts down. */
+  loseOld(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -125,6 +127,7 @@ export async function createMoveWorld(options: MoveWorldOptions = {}): Promise<M
     },
     tab: (tabOptions) => tab(oldBuild, tabOptions),
     deploy: () => tab(newBuild),
+    loseOld: () => fleet(oldBuild).stop(fleet(oldBuild).all.at(-1)!),
     async dispose() {
       for (const made of tabs) made.crash();
       for (const entries of fleets.values()) {
