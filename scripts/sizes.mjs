@@ -71,6 +71,6 @@ export function bundleSizes(dist = 'dist') {
  * it bought and what that measurably cost (`git log -p scripts/sizes.mjs`).
  */
 export const targets = { client: 4 * 1024, worker: 12 * 1024 };
-export const budgets = { client: 12_896, worker: 36_288, react: 3_040, purposepath: 4.75 * 1024 };
+export const budgets = { client: 13_056, worker: 36_288, react: 3_040, purposepath: 4.75 * 1024 };
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(bundleSizes(), null, 2));
