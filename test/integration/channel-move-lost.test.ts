@@ -4,9 +4,8 @@
  * the positions of what it delivered, and each channel message reaches the app once, in order.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChannelResync } from '../../src/tab/channels.ts';
 import { until } from '../support/broker-world.ts';
-import { type MoveWorld, createMoveWorld } from '../support/move-world.ts';
+import { type MoveWorld, createMoveWorld, watchFeed } from '../support/move-world.ts';
 
 let world: MoveWorld | undefined;
 afterEach(async () => {
@@ -20,12 +19,7 @@ describe('channels across a move whose old broker dies before the new one is ope
     const w = world;
     const tab = await w.tab();
     await until(() => expect(tab.status).toBe('open'));
-    const handle = tab.broker.channel<string>('feed');
-    const seen: string[] = [];
-    const resyncs: ChannelResync[] = [];
-    handle.on((message) => seen.push(message));
-    handle.onResync((signal) => resyncs.push(signal));
-    await until(() => expect(handle.state).toBe('subscribed'));
+    const { seen, resyncs } = await watchFeed(tab);
     w.server.publish('feed', 'a1');
     await until(() => expect(seen).toEqual(['a1']));
     await w.deploy();

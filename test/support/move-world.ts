@@ -17,7 +17,9 @@ import type { ChannelProtocol } from '../../src/broker/protocol/channel-dialect.
 import { hostName } from '../../src/link/host-name.ts';
 import { linkVersion } from '../../src/link/messages.ts';
 import { resolveConfig } from '../../src/tab/options.ts';
-import { fastConfig } from './broker-world.ts';
+import { expect } from 'vitest';
+import type { ChannelResync } from '../../src/tab/channels.ts';
+import { fastConfig, until } from './broker-world.ts';
 import { type BrokerFleet, brokerFleet } from './broker-fleet.ts';
 import { type ChannelServer, type ChannelServerOptions, startChannelServer } from './channel-server.ts';
 import { ChannelBus } from './fake-channels.ts';
@@ -140,4 +142,15 @@ export async function createMoveWorld(options: MoveWorldOptions = {}): Promise<M
       if (reports.length > 0) throw new Error(`an app handler threw in a tab: ${reports.map(String).join('; ')}`);
     },
   };
+}
+
+/** `tab` holds the channel `feed`, recording its messages and resyncs, once it is subscribed. */
+export async function watchFeed(tab: TestTab) {
+  const handle = tab.broker.channel<string>('feed');
+  const seen: string[] = [];
+  const resyncs: ChannelResync[] = [];
+  handle.on((message) => seen.push(message));
+  handle.onResync((signal) => resyncs.push(signal));
+  await until(() => expect(handle.state).toBe('subscribed'));
+  return { handle, seen, resyncs };
 }
