@@ -27,6 +27,15 @@ export interface Scenario {
   run(world: World): Promise<void>;
 }
 
+/**
+ * Prints how long each step of a scenario took, on the engine's line: where a scenario that ran
+ * past its time limit stood (a WebKitGTK run of the token refresh did, twice, in full runs only).
+ */
+function steps(world: World): (label: string) => void {
+  const started = Date.now();
+  return (label) => console.log(`  [${world.engine.name}] ${label} after ${Date.now() - started} ms`);
+}
+
 /** Every tab saw 'before'; then the server goes away (refusing connections) and `missed` are written. */
 async function missWhileDown(world: World, tabs: Tab[], missed: string[]): Promise<void> {
   await allInState(tabs, 'open');
@@ -181,11 +190,16 @@ export const scenarios: Scenario[] = [
   {
     name: 'an expired token is refreshed once, by one tab, for all of them',
     async run(world) {
+      const step = steps(world);
       const tabs = await world.open(3);
+      step('3 tabs attached');
       await allInState(tabs, 'open');
+      step('open');
       world.backend.expireTokens();
       await eventually(async () => expect(world.backend.stats().authSuccesses).toBe(2));
+      step('authenticated again');
       await allInState(tabs, 'open');
+      step('open again');
       expect(world.backend.stats()).toMatchObject({ refreshes: 1, openSockets: 1 });
       expect(await sum(tabs, (tab) => tab.evaluate(() => window.harness.refreshCalls))).toBe(1);
     },
