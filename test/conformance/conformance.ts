@@ -97,11 +97,17 @@ export function conformance(name: EngineName): void {
         onTestFinished(({ task }) => {
           if (task.result?.state !== 'fail') outcomes.set(scenario.name, { name: scenario.name, status: 'passed' });
         });
+        // Said when slow: where a scenario that ran past its time limit stood.
+        const slow = (what: string, since: number) => Date.now() - since > 5000 && console.log(`  [${name}] ${what} took ${Date.now() - since} ms`);
+        const opening = Date.now();
         const world = await openWorld(engine!, observed);
+        slow('opening the session', opening);
         try {
           await scenario.run(world);
         } finally {
+          const closing = Date.now();
           await world.close();
+          slow('closing the session', closing);
         }
       });
     };

@@ -41,6 +41,18 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv = process
   return child;
 }
 
+/** How long a WebDriver session's quit may take before its driver is stopped instead, in ms. */
+const quitWithinMs = 10_000;
+
+/** `work`, or a rejection naming `what` after `ms`. */
+function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} in ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -250,9 +262,11 @@ export async function launchWebKit(): Promise<Engine> {
         async close() {
           sessions.delete(session);
           try {
-            await inTurn(() => driver.quit());
+            // A quit that never answers must cost its driver, not the scenario that already passed.
+            await withinMs(inTurn(() => driver.quit()), quitWithinMs, 'WebKitWebDriver did not quit');
             idle.push(server);
-          } catch {
+          } catch (error) {
+            console.log(`  [webkit] ${(error as Error).message}: its driver and browser are stopped, not reused`);
             await stop(server.process);
           }
         },
