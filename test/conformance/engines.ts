@@ -44,6 +44,9 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv = process
 /** How long a WebDriver session's quit may take before its driver is stopped instead, in ms. */
 const quitWithinMs = 10_000;
 
+/** How long a WebDriver session may take to start before its driver is stopped and another tried, in ms. */
+const startWithinMs = 15_000;
+
 /** `work`, or a rejection naming `what` after `ms`. */
 function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -208,6 +211,23 @@ export async function launchWebKit(): Promise<Engine> {
     return { process: child, url };
   }
 
+  /**
+   * A session on a driver: one whose start has not answered in `startWithinMs` costs that driver
+   * (stopped, not reused) and is tried once more on a fresh one, as a quit that never answers does.
+   */
+  async function startSession(retries = 1): Promise<{ server: { process: ChildProcess; url: string }; driver: WebDriver }> {
+    const server = await driverProcess();
+    const starting = new Builder().usingServer(server.url).withCapabilities(capabilities).build();
+    try {
+      return { server, driver: await withinMs(Promise.resolve(starting), startWithinMs, 'WebKitWebDriver did not start a session') };
+    } catch (error) {
+      console.log(`  [webkit] ${(error as Error).message}: its driver and browser are stopped, not reused`);
+      await stop(server.process);
+      if (retries === 0) throw error;
+      return startSession(retries - 1);
+    }
+  }
+
   const engine: Engine = {
     name: 'webkit',
     get label() {
@@ -215,8 +235,7 @@ export async function launchWebKit(): Promise<Engine> {
     },
     cannot: unsupported('webkit'),
     async newSession(): Promise<Session> {
-      const server = await driverProcess();
-      const driver: WebDriver = await new Builder().usingServer(server.url).withCapabilities(capabilities).build();
+      const { server, driver } = await startSession();
       const version = (await driver.getCapabilities()).getBrowserVersion();
       if (version) label = `WebKitGTK ${version}`;
       await driver.manage().setTimeouts({ script: 60_000, pageLoad: 30_000 });
