@@ -66,6 +66,9 @@ export function createUpgrades(parts: UpgradeParts): Upgrades {
       // Channel messages wait from before the attach request takes each channel's position, until
       // the move ends: then only those of the link kept reach the app.
       hold.begin(previous);
+      // The new broker may post events on its stream before its attach reply (two ports, no order
+      // between them): from here both may relay the same live events, so repeats are dropped now.
+      parts.router.openDedupeWindow();
       let kept = previous;
       try {
         const next = await links.moveTo(target);
