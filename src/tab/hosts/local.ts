@@ -4,6 +4,7 @@
  * Locks exist, and the baseline the benchmarks compare against. Loaded on demand.
  */
 import { startBrowserBroker } from '../../broker/browser-broker.ts';
+import { systemClock } from '../../broker/ports.ts';
 import { type ProtocolLoader, loadPageProtocol } from './page-protocol.ts';
 import type { Host } from './host.ts';
 
@@ -28,8 +29,7 @@ const loadWithinMs = 5000;
 
 /** `pageProtocol`: the dialect in code, loaded before the broker starts; without it, the config's. */
 export async function localHost(buildId: string, pageProtocol?: ProtocolLoader): Promise<Host> {
-  const within = { clock: { setTimeout: (run: () => void, ms: number) => setTimeout(run, ms), clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>) }, ms: loadWithinMs };
-  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href, await loadPageProtocol(pageProtocol, within));
+  const local = startBrowserBroker({ buildId, mode: 'none' }, location.href, await loadPageProtocol(pageProtocol, { clock: systemClock, ms: loadWithinMs }));
   await local.ready;
   return pageHost(local.broker, () => void local.stop());
 }
